@@ -1,0 +1,57 @@
+"""Packaging for the ``tornado`` distribution (setuptools)."""
+
+import os
+import re
+
+from setuptools import setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _version() -> str:
+    with open(os.path.join(HERE, "tornado", "__init__.py"), encoding="utf-8") as f:
+        match = re.search(r'^version = "([^"]+)"', f.read(), re.M)
+    assert match, "tornado/__init__.py must define version"
+    return match.group(1)
+
+
+def _long_description() -> str:
+    with open(os.path.join(HERE, "README.rst"), encoding="utf-8") as f:
+        return f.read()
+
+
+TEST_REQUIRES = [
+    "pytest>=8",
+    "pytest-timeout>=2.3",
+    "hypothesis>=6.100",
+    "pycurl>=7.45",
+    "pycares>=4.4",
+    "twisted>=24.7",
+    "flask>=3.0",
+]
+
+setup(
+    name="tornado",
+    version=_version(),
+    description="A web framework and asynchronous networking library.",
+    long_description=_long_description(),
+    long_description_content_type="text/x-rst",
+    license="Apache-2.0",
+    python_requires=">=3.11",
+    packages=["tornado", "tornado.platform"],
+    package_data={"tornado": ["py.typed"]},
+    extras_require={
+        "curl": ["pycurl>=7.45"],
+        "cares": ["pycares>=4.4"],
+        "twisted": ["twisted>=24.7"],
+        "test": TEST_REQUIRES,
+        "docs": ["sphinx>=7.2"],
+    },
+    classifiers=[
+        "License :: OSI Approved :: Apache Software License",
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3 :: Only",
+        "Programming Language :: Python :: Implementation :: CPython",
+        "Framework :: AsyncIO",
+    ],
+)
