@@ -1,0 +1,2026 @@
+"""WebSocket protocol (RFC 6455) for servers and clients, with permessage-deflate.
+
+WebSockets give a browser and a server a two-way channel of messages over one
+TCP connection that starts life as an HTTP request.  This module has both
+ends of it:
+
+* `WebSocketHandler` is a `tornado.web.RequestHandler` that answers the
+  opening handshake and then calls `~WebSocketHandler.open`,
+  `~WebSocketHandler.on_message` and `~WebSocketHandler.on_close`.
+* `websocket_connect` opens a client connection and returns a
+  `WebSocketClientConnection` (which performs the handshake through
+  `tornado.simple_httpclient`).
+
+The wire format is kept apart from any I/O, in the style of h11: the
+``_FrameReader`` turns bytes into frames and messages, ``_build_frame``
+turns values into bytes, ``_parse_extensions`` and ``_negotiate_deflate``
+handle the ``Sec-WebSocket-Extensions`` header, and the
+``_PerMessageDeflate*`` classes implement RFC 7692.  All of them can be
+tested by feeding bytes.  `WebSocketProtocol13` only moves bytes between an
+`tornado.iostream.IOStream` and that codec, and calls the handler's hooks.
+
+Per-connection state is kept small, since servers hold many idle
+connections: an idle connection has no coroutine or Task of its own (reads
+are driven by future callbacks), and zlib objects are created on first use.
+"""
+
+import abc
+import asyncio
+import base64
+import functools
+import hashlib
+import os
+import struct
+import sys
+import warnings
+import zlib
+from types import TracebackType
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Awaitable,
+    Callable,
+    Dict,
+    List,
+    Optional,
+    Tuple,
+    Type,
+    Union,
+    cast,
+)
+from urllib.parse import urlparse
+
+from tornado import gen, httpclient, httputil, simple_httpclient
+from tornado.concurrent import Future, future_set_result_unless_cancelled
+from tornado.escape import json_encode, native_str, to_unicode, utf8
+from tornado.ioloop import IOLoop
+from tornado.iostream import IOStream, StreamClosedError
+from tornado.log import app_log, gen_log
+from tornado.netutil import Resolver
+from tornado.queues import Queue
+from tornado.tcpclient import TCPClient
+from tornado.util import _websocket_mask
+import tornado.web
+
+if TYPE_CHECKING:
+    from typing import Set  # noqa: F401
+
+_default_max_message_size = 10 * 1024 * 1024
+
+# Logs a message only the first time it is seen with the same arguments, so
+# that a misbehaving peer cannot fill the logs with one complaint.
+de_dupe_gen_log = functools.lru_cache(gen_log.log)
+
+
+class WebSocketError(Exception):
+    """Base class for WebSocket errors."""
+
+
+class WebSocketClosedError(WebSocketError):
+    """Raised by operations on a closed connection.
+
+    .. versionadded:: 3.2
+    """
+
+
+class _DecompressTooLargeError(Exception):
+    """A compressed message inflates to more than ``max_message_size``."""
+
+
+class _WebSocketProtocolError(Exception):
+    """The peer broke RFC 6455 (or RFC 7692).
+
+    ``code`` is the close status code to fail the connection with (1002
+    protocol error, 1007 bad data, 1009 too big), ``reason`` the text sent
+    along with it.
+    """
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+# ---------------------------------------------------------------------------
+# Frame codec (RFC 6455 section 5), free of I/O.
+# ---------------------------------------------------------------------------
+
+_FIN = 0x80
+_RSV1 = 0x40
+_RSV2 = 0x20
+_RSV3 = 0x10
+_RSV_MASK = _RSV1 | _RSV2 | _RSV3
+_OPCODE_MASK = 0x0F
+
+_OP_CONTINUATION = 0x0
+_OP_TEXT = 0x1
+_OP_BINARY = 0x2
+_OP_CLOSE = 0x8
+_OP_PING = 0x9
+_OP_PONG = 0xA
+
+_DATA_OPCODES = frozenset((_OP_TEXT, _OP_BINARY))
+_CONTROL_OPCODES = frozenset((_OP_CLOSE, _OP_PING, _OP_PONG))
+
+# RFC 6455 7.4: codes a peer may send in a Close frame.  1004, 1005, 1006 and
+# 1015 are reserved and MUST NOT be sent; 1012-1014 were registered with IANA
+# after the RFC; 3000-4999 belong to libraries and applications.
+_VALID_CLOSE_CODES = frozenset(
+    (1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014)
+)
+
+_pack_short = struct.Struct("!BB").pack
+_pack_medium = struct.Struct("!BBH").pack
+_pack_long = struct.Struct("!BBQ").pack
+_unpack_medium = struct.Struct("!H").unpack_from
+_unpack_long = struct.Struct("!Q").unpack_from
+
+
+def _valid_close_code(code: int) -> bool:
+    return code in _VALID_CLOSE_CODES or 3000 <= code <= 4999
+
+
+def _frame_header(first_byte: int, length: int, mask_bit: int) -> bytes:
+    """The first two to ten bytes of a frame (RFC 6455 5.2)."""
+    if length < 126:
+        return _pack_short(first_byte, length | mask_bit)
+    if length <= 0xFFFF:
+        return _pack_medium(first_byte, 126 | mask_bit, length)
+    return _pack_long(first_byte, 127 | mask_bit, length)
+
+
+def _build_frame(
+    fin: bool, opcode: int, payload: bytes, flags: int = 0, mask: bool = False
+) -> bytes:
+    """Encode one frame.
+
+    ``flags`` holds the RSV bits.  Clients MUST mask every frame they send
+    and servers MUST NOT (RFC 6455 5.1); the masking key comes from
+    `os.urandom` as 5.3 asks for an unpredictable one.
+    """
+    first = (_FIN if fin else 0) | flags | opcode
+    if mask:
+        key = os.urandom(4)
+        return _frame_header(first, len(payload), 0x80) + key + _websocket_mask(key, payload)
+    return _frame_header(first, len(payload), 0) + payload
+
+
+def _close_payload(code: Optional[int], reason: Optional[str]) -> bytes:
+    """The body of a Close frame (RFC 6455 5.5.1): a code, then UTF-8 text."""
+    if code is None:
+        return b""
+    data = struct.pack("!H", code)
+    if reason is not None:
+        data += utf8(reason)
+    return data
+
+
+class _FrameReader:
+    """Turns received bytes into messages and control frames.
+
+    Feed it with `feed`; `next_message` then returns ``(opcode, payload,
+    compressed)`` for each complete data message (fragments joined, the
+    opcode being that of the first fragment) or control frame, and None
+    when it needs more bytes.  ``compressed`` says the message had RSV1 set
+    (RFC 7692 6.1) and must be inflated by the caller.  Violations raise
+    `_WebSocketProtocolError` carrying the close code to fail with.
+
+    ``from_client`` is True on the server side: frames from a client MUST
+    be masked, frames from a server MUST NOT be (RFC 6455 5.1).
+    """
+
+    __slots__ = (
+        "_from_client",
+        "max_message_size",
+        "_deflate",
+        "_buf",
+        "_pos",
+        "_pending",
+        "_pending_len",
+        "_fragments",
+        "_fragments_len",
+        "_fragment_opcode",
+        "_fragment_compressed",
+    )
+
+    def __init__(
+        self, from_client: bool, max_message_size: int, deflate: bool = False
+    ) -> None:
+        self._from_client = from_client
+        self.max_message_size = max_message_size
+        self._deflate = deflate
+        # Unparsed bytes are self._buf[self._pos:] followed by self._pending;
+        # chunks are only joined once a whole frame has arrived, so a large
+        # frame is copied a bounded number of times.
+        self._buf = b""
+        self._pos = 0
+        self._pending: List[bytes] = []
+        self._pending_len = 0
+        self._fragments: Optional[List[bytes]] = None
+        self._fragments_len = 0
+        self._fragment_opcode = 0
+        self._fragment_compressed = False
+
+    def feed(self, data: bytes) -> None:
+        if self._pos >= len(self._buf):
+            self._buf = data
+            self._pos = 0
+        else:
+            self._pending.append(data)
+            self._pending_len += len(data)
+
+    def buffered(self) -> int:
+        """The number of bytes received but not yet parsed."""
+        return len(self._buf) - self._pos + self._pending_len
+
+    def _contiguous(self, n: int) -> bool:
+        """Make sure ``n`` unparsed bytes sit in ``self._buf``, if we have them."""
+        have = len(self._buf) - self._pos
+        if have >= n:
+            return True
+        if have + self._pending_len < n:
+            return False
+        self._buf = b"".join([self._buf[self._pos :]] + self._pending)
+        self._pos = 0
+        self._pending = []
+        self._pending_len = 0
+        return True
+
+    def next_message(self) -> Optional[Tuple[int, bytes, bool]]:
+        while True:
+            frame = self._next_frame()
+            if frame is None:
+                return None
+            fin, flags, opcode, payload = frame
+            if opcode in _CONTROL_OPCODES:
+                return opcode, payload, False
+            result = self._add_data_frame(fin, flags, opcode, payload)
+            if result is not None:
+                return result
+
+    def _add_data_frame(
+        self, fin: bool, flags: int, opcode: int, payload: bytes
+    ) -> Optional[Tuple[int, bytes, bool]]:
+        if opcode == _OP_CONTINUATION:
+            if self._fragments is None:
+                raise _WebSocketProtocolError(1002, "continuation frame with no message")
+            if flags:
+                # RFC 7692 6.1: RSV1 is only set on a message's first frame.
+                raise _WebSocketProtocolError(1002, "RSV1 set on a continuation frame")
+            self._fragments.append(payload)
+            self._fragments_len += len(payload)
+            self._check_size(self._fragments_len)
+            if not fin:
+                return None
+            data = b"".join(self._fragments)
+            result = (self._fragment_opcode, data, self._fragment_compressed)
+            self._fragments = None
+            self._fragments_len = 0
+            return result
+        # RFC 6455 5.4: a new data frame may not interrupt a fragmented one.
+        if self._fragments is not None:
+            raise _WebSocketProtocolError(
+                1002, "new message started before the previous one ended"
+            )
+        compressed = bool(flags)
+        if fin:
+            return opcode, payload, compressed
+        self._fragments = [payload]
+        self._fragments_len = len(payload)
+        self._fragment_opcode = opcode
+        self._fragment_compressed = compressed
+        return None
+
+    def _check_size(self, size: int) -> None:
+        if size > self.max_message_size:
+            raise _WebSocketProtocolError(1009, "message too big")
+
+    def _next_frame(self) -> Optional[Tuple[bool, int, int, bytes]]:
+        if not self._contiguous(2):
+            return None
+        buf = self._buf
+        pos = self._pos
+        first = buf[pos]
+        second = buf[pos + 1]
+        fin = bool(first & _FIN)
+        flags = first & _RSV_MASK
+        opcode = first & _OPCODE_MASK
+        masked = second & 0x80
+        length = second & 0x7F
+        self._check_header(fin, flags, opcode, masked, length)
+        header_len = 2
+        if length == 126:
+            header_len = 4
+        elif length == 127:
+            header_len = 10
+        if masked:
+            header_len += 4
+        if not self._contiguous(header_len):
+            return None
+        buf = self._buf
+        pos = self._pos
+        if length == 126:
+            length = _unpack_medium(buf, pos + 2)[0]
+        elif length == 127:
+            length = _unpack_long(buf, pos + 2)[0]
+            if length >> 63:
+                # RFC 6455 5.2: the most significant bit MUST be 0.
+                raise _WebSocketProtocolError(1002, "frame length has its top bit set")
+        # Refuse an oversized frame before buffering it.  (Inflated sizes are
+        # checked again by the decompressor.)
+        self._check_size(length + (self._fragments_len if opcode == 0 else 0))
+        if not self._contiguous(header_len + length):
+            return None
+        buf = self._buf
+        pos = self._pos
+        start = pos + header_len
+        end = start + length
+        if start == 0 and end == len(buf):
+            payload = buf
+        else:
+            payload = buf[start:end]
+        if masked:
+            payload = _websocket_mask(buf[start - 4 : start], payload)
+        self._pos = end
+        return fin, flags, opcode, payload
+
+    def _check_header(
+        self, fin: bool, flags: int, opcode: int, masked: int, length: int
+    ) -> None:
+        if flags:
+            # RFC 6455 5.2: RSV bits MUST be 0 unless an extension says what
+            # they mean; permessage-deflate gives a meaning to RSV1 on data
+            # frames only (RFC 7692 6).
+            if flags != _RSV1 or not self._deflate:
+                raise _WebSocketProtocolError(1002, "unexpected RSV bits %#x" % flags)
+            if opcode in _CONTROL_OPCODES:
+                raise _WebSocketProtocolError(1002, "RSV1 set on a control frame")
+        if opcode in _CONTROL_OPCODES:
+            # RFC 6455 5.5: control frames have at most 125 bytes of payload
+            # and MUST NOT be fragmented.
+            if length > 125:
+                raise _WebSocketProtocolError(1002, "control frame too long")
+            if not fin:
+                raise _WebSocketProtocolError(1002, "fragmented control frame")
+        elif opcode not in _DATA_OPCODES and opcode != _OP_CONTINUATION:
+            raise _WebSocketProtocolError(1002, "unknown opcode %#x" % opcode)
+        if bool(masked) != self._from_client:
+            if self._from_client:
+                raise _WebSocketProtocolError(1002, "unmasked frame from a client")
+            raise _WebSocketProtocolError(1002, "masked frame from a server")
+
+
+def _parse_close(payload: bytes) -> Tuple[Optional[int], Optional[str]]:
+    """Decode a Close frame's body into its code and reason (RFC 6455 5.5.1)."""
+    if not payload:
+        return None, None
+    if len(payload) < 2:
+        raise _WebSocketProtocolError(1002, "close frame with a one-byte body")
+    code = _unpack_medium(payload, 0)[0]
+    if not _valid_close_code(code):
+        raise _WebSocketProtocolError(1002, "invalid close code %d" % code)
+    if len(payload) == 2:
+        return code, None
+    try:
+        reason = payload[2:].decode("utf-8")
+    except UnicodeDecodeError:
+        raise _WebSocketProtocolError(1007, "close reason is not UTF-8") from None
+    return code, reason
+
+
+# ---------------------------------------------------------------------------
+# permessage-deflate (RFC 7692), free of I/O.
+# ---------------------------------------------------------------------------
+
+# RFC 7692 7.2.1: a compressed message is deflate data ending in an empty
+# stored block flushed with Z_SYNC_FLUSH, minus these last four bytes.
+_DEFLATE_TAIL = b"\x00\x00\xff\xff"
+
+
+def _check_wbits(max_wbits: Optional[int]) -> int:
+    if max_wbits is None:
+        return zlib.MAX_WBITS
+    if not (8 <= max_wbits <= zlib.MAX_WBITS):
+        raise ValueError(
+            "Invalid max_wbits value %r; allowed range 8-%d"
+            % (max_wbits, zlib.MAX_WBITS)
+        )
+    return max_wbits
+
+
+class _PerMessageDeflateCompressor:
+    """Compresses outgoing messages.
+
+    ``persistent`` is False when ``*_no_context_takeover`` was agreed: each
+    message then starts with an empty window.  The zlib object is made on
+    first use, since most connections of a busy server are idle.
+    """
+
+    __slots__ = ("_wbits", "_level", "_mem_level", "_persistent", "_zlib")
+
+    def __init__(
+        self,
+        persistent: bool,
+        max_wbits: Optional[int],
+        compression_options: Optional[Dict[str, Any]] = None,
+    ) -> None:
+        # zlib cannot make raw deflate streams with a 256-byte window and
+        # silently uses 512 instead; negotiation refuses 8 for our side.
+        self._wbits = max(_check_wbits(max_wbits), 9)
+        options = compression_options or {}
+        self._level = options.get("compression_level", 6)
+        self._mem_level = options.get("mem_level", 8)
+        self._persistent = persistent
+        self._zlib: Any = None
+
+    def _new(self) -> Any:
+        return zlib.compressobj(
+            self._level, zlib.DEFLATED, -self._wbits, self._mem_level
+        )
+
+    def compress(self, data: bytes) -> bytes:
+        compressor = self._zlib
+        if compressor is None:
+            compressor = self._new()
+            if self._persistent:
+                self._zlib = compressor
+        data = compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
+        assert data.endswith(_DEFLATE_TAIL)
+        return data[:-4]
+
+
+class _PerMessageDeflateDecompressor:
+    """Inflates incoming messages, refusing to produce more than
+    ``max_message_size`` bytes of any one of them (so that a small
+    "compression bomb" cannot exhaust memory)."""
+
+    __slots__ = ("_wbits", "_max_message_size", "_persistent", "_zlib")
+
+    def __init__(
+        self,
+        persistent: bool,
+        max_wbits: Optional[int],
+        max_message_size: int,
+        compression_options: Optional[Dict[str, Any]] = None,
+    ) -> None:
+        self._wbits = _check_wbits(max_wbits)
+        self._max_message_size = max_message_size
+        self._persistent = persistent
+        self._zlib: Any = None
+
+    def decompress(self, data: bytes) -> bytes:
+        decompressor = self._zlib
+        if decompressor is None:
+            decompressor = zlib.decompressobj(-self._wbits)
+            if self._persistent:
+                self._zlib = decompressor
+        limit = self._max_message_size
+        # Asking for one byte more than allowed tells "exactly at the limit"
+        # from "over it" without inflating the rest.
+        result = decompressor.decompress(data + _DEFLATE_TAIL, limit + 1)
+        if len(result) > limit:
+            raise _DecompressTooLargeError()
+        return result
+
+
+def _parse_extensions(header: str) -> List[Tuple[str, Dict[str, Optional[str]]]]:
+    """Parse ``Sec-WebSocket-Extensions`` (RFC 6455 9.1) into a list of
+    ``(name, {param: value or None})``, in the order offered.
+
+    Raises ValueError for a parameter given twice, which RFC 7692 5 makes a
+    reason to decline an offer.
+    """
+    result = []
+    for item in header.split(","):
+        parts = [p.strip() for p in item.split(";")]
+        name = parts[0].lower()
+        if not name:
+            continue
+        params: Dict[str, Optional[str]] = {}
+        for part in parts[1:]:
+            if not part:
+                continue
+            key, eq, value = part.partition("=")
+            key = key.strip().lower()
+            if key in params:
+                raise ValueError("extension parameter %r given twice" % key)
+            if eq:
+                value = value.strip()
+                if len(value) >= 2 and value[0] == value[-1] == '"':
+                    value = value[1:-1]
+                params[key] = value
+            else:
+                params[key] = None
+        result.append((name, params))
+    return result
+
+
+_DEFLATE_PARAMS = frozenset(
+    (
+        "server_no_context_takeover",
+        "client_no_context_takeover",
+        "server_max_window_bits",
+        "client_max_window_bits",
+    )
+)
+
+
+def _window_bits(value: Optional[str], required: bool) -> Optional[int]:
+    """Validate a ``*_max_window_bits`` value (RFC 7692 7.1.2)."""
+    if value is None:
+        if required:
+            raise ValueError("max_window_bits needs a value")
+        return None
+    if not value.isdigit() or not (8 <= int(value) <= 15):
+        raise ValueError("invalid max_window_bits %r" % value)
+    return int(value)
+
+
+def _negotiate_deflate(
+    offers: List[Tuple[str, Dict[str, Optional[str]]]],
+) -> Optional[Dict[str, Optional[str]]]:
+    """Pick the first acceptable permessage-deflate offer (RFC 7692 5).
+
+    Returns the parameters of the response to send (and to configure both
+    ends with), or None to decline the extension.
+    """
+    for name, params in offers:
+        if name != "permessage-deflate":
+            continue
+        if not _DEFLATE_PARAMS.issuperset(params):
+            continue
+        try:
+            server_bits = _window_bits(params.get("server_max_window_bits"), True) if (
+                "server_max_window_bits" in params
+            ) else None
+            client_bits = _window_bits(params.get("client_max_window_bits"), False)
+        except ValueError:
+            continue
+        if server_bits == 8:
+            # Our zlib cannot compress within a 256-byte window.
+            continue
+        for flag in ("server_no_context_takeover", "client_no_context_takeover"):
+            if params.get(flag, None) is not None:
+                break
+        else:
+            agreed: Dict[str, Optional[str]] = {}
+            for flag in ("server_no_context_takeover", "client_no_context_takeover"):
+                if flag in params:
+                    agreed[flag] = None
+            if server_bits is not None:
+                agreed["server_max_window_bits"] = str(server_bits)
+            if client_bits is not None:
+                agreed["client_max_window_bits"] = str(client_bits)
+            return agreed
+    return None
+
+
+def _format_extension(name: str, params: Dict[str, Optional[str]]) -> str:
+    parts = [name]
+    for key, value in params.items():
+        parts.append(key if value is None else "%s=%s" % (key, value))
+    return "; ".join(parts)
+
+
+class _WebSocketParams:
+    """Settings of one connection, taken from the handler or
+    `websocket_connect` arguments."""
+
+    __slots__ = ("ping_interval", "ping_timeout", "max_message_size", "compression_options")
+
+    def __init__(
+        self,
+        ping_interval: Optional[float] = None,
+        ping_timeout: Optional[float] = None,
+        max_message_size: int = _default_max_message_size,
+        compression_options: Optional[Dict[str, Any]] = None,
+    ) -> None:
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
+        self.max_message_size = max_message_size
+        self.compression_options = compression_options
+
+
+# ---------------------------------------------------------------------------
+# Server side: the request handler.
+# ---------------------------------------------------------------------------
+
+
+def _raise_not_supported_for_websockets(*args: Any, **kwargs: Any) -> None:
+    raise RuntimeError("Method not supported for Web Sockets")
+
+
+# RequestHandler methods that make no sense once the connection speaks
+# WebSocket; they raise RuntimeError after the handshake.
+_HTTP_ONLY_METHODS = (
+    "write",
+    "redirect",
+    "set_header",
+    "set_cookie",
+    "set_status",
+    "flush",
+    "finish",
+)
+
+
+class WebSocketHandler(tornado.web.RequestHandler):
+    """Subclass this class to create a basic WebSocket handler.
+
+    Override `on_message` to handle incoming messages, and use
+    `write_message` to send messages to the client.  You can also override
+    `open` and `on_close` to handle opened and closed connections.
+
+    Custom upgrade response headers can be sent by overriding
+    `~tornado.web.RequestHandler.set_default_headers` or
+    `~tornado.web.RequestHandler.prepare`.
+
+    The handshake is a GET request; `prepare` runs before it is answered,
+    so it may authenticate the request or reject it with an `HTTPError`.
+    Once the connection is open, HTTP methods such as ``write`` or
+    ``set_header`` raise `RuntimeError`; use `write_message`, `ping` and
+    `close` instead.
+
+    Application settings used: ``websocket_ping_interval``,
+    ``websocket_ping_timeout`` and ``websocket_max_message_size``.
+    """
+
+    def __init__(
+        self,
+        application: tornado.web.Application,
+        request: httputil.HTTPServerRequest,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(application, request, **kwargs)
+        self.ws_connection: Optional[WebSocketProtocol] = None
+        self.close_code: Optional[int] = None
+        self.close_reason: Optional[str] = None
+        self._on_close_called = False
+
+    def get(self, *args: Any, **kwargs: Any) -> Optional[Awaitable[None]]:
+        """Answer the opening handshake (RFC 6455 4.2).
+
+        Responds 400 to a request that is not a valid WebSocket upgrade,
+        403 when `check_origin` refuses the ``Origin``, and 426 (with the
+        versions we speak) to an unsupported ``Sec-WebSocket-Version``.
+        """
+        self.open_args = args
+        self.open_kwargs = kwargs
+        headers = self.request.headers
+
+        # RFC 6455 4.2.1 items 3 and 4: "Upgrade: websocket" and a
+        # Connection header with the "Upgrade" token, both case-insensitive.
+        if headers.get("Upgrade", "").strip().lower() != "websocket":
+            return self._refuse(400, 'Can "Upgrade" only to "WebSocket".')
+        connection = [t.strip().lower() for t in headers.get("Connection", "").split(",")]
+        if "upgrade" not in connection:
+            return self._refuse(400, '"Connection" must be "Upgrade".')
+
+        # Browsers always send Origin with a WebSocket handshake; clients
+        # that don't are not browsers and are not subject to the same-origin
+        # policy, so they are let through.
+        origin = headers.get("Origin")
+        if origin is None:
+            origin = headers.get("Sec-Websocket-Origin")
+        if origin is not None and not self.check_origin(origin):
+            return self._refuse(403, "Cross origin websockets not allowed")
+
+        self.ws_connection = self.get_websocket_protocol()
+        if self.ws_connection is None:
+            # RFC 6455 4.4: answer with the versions we support.
+            self.set_status(426)
+            self.set_header("Sec-WebSocket-Version", "7, 8, 13")
+            self.finish()
+            return None
+
+        key = headers.get("Sec-WebSocket-Key")
+        if not _valid_key(key):
+            self.ws_connection = None
+            return self._refuse(400, "Missing or invalid Sec-WebSocket-Key header")
+        return self.ws_connection.accept_connection(self)
+
+    def _refuse(self, status: int, message: str) -> None:
+        self.set_status(status)
+        self.finish(message)
+        gen_log.debug("Refused WebSocket handshake: %s", message)
+        return None
+
+    @property
+    def ping_interval(self) -> Optional[float]:
+        """The interval for sending websocket pings.
+
+        If this is non-zero, the websocket will send a ping every
+        ping_interval seconds.  The client will respond with a "pong".  The
+        connection can be configured to timeout on late pong delivery using
+        ``websocket_ping_timeout``.
+
+        Set ``websocket_ping_interval = 0`` to disable pings.
+
+        Default: ``0``
+        """
+        return self.settings.get("websocket_ping_interval", None)
+
+    @property
+    def ping_timeout(self) -> Optional[float]:
+        """Timeout if no pong is received in this many seconds.
+
+        To be used in combination with ``websocket_ping_interval > 0``.  If a
+        ping response (a "pong") is not received within
+        ``websocket_ping_timeout`` seconds, then the websocket connection
+        will be closed.  Set it to ``0`` to never time out.
+
+        Default: ``max(3 * ping_interval, 30)``
+        """
+        return self.settings.get("websocket_ping_timeout", None)
+
+    @property
+    def max_message_size(self) -> int:
+        """Maximum allowed message size.
+
+        If the remote peer sends a message larger than this, the connection
+        will be closed with code 1009.
+
+        Default is 10MiB.
+        """
+        return self.settings.get("websocket_max_message_size", _default_max_message_size)
+
+    def write_message(
+        self, message: Union[bytes, str, Dict[str, Any]], binary: bool = False
+    ) -> "Future[None]":
+        """Sends the given message to the client of this Web Socket.
+
+        The message may be either a string or a dict (which will be encoded
+        as json).  If the ``binary`` argument is false, the message will be
+        sent as utf8; in binary mode any byte string is allowed.
+
+        If the connection is already closed, raises `WebSocketClosedError`.
+        Returns a `.Future` which can be used for flow control.
+        """
+        if self.ws_connection is None or self.ws_connection.is_closing():
+            raise WebSocketClosedError()
+        return self.ws_connection.write_message(message, binary=binary)
+
+    def select_subprotocol(self, subprotocols: List[str]) -> Optional[str]:
+        """Override to implement subprotocol negotiation.
+
+        ``subprotocols`` is a list of strings identifying the subprotocols
+        proposed by the client.  This method may be overridden to return
+        one of those strings to select it, or ``None`` to not select a
+        subprotocol.
+
+        Failure to select a subprotocol does not automatically abort the
+        connection, although clients may close the connection if none of
+        their proposed subprotocols was selected.
+
+        The list may be empty, in which case this method must return None.
+        This method is always called exactly once even if no subprotocols
+        were proposed so that the handler can be advised of this fact.
+        """
+        return None
+
+    @property
+    def selected_subprotocol(self) -> Optional[str]:
+        """The subprotocol returned by `select_subprotocol`."""
+        assert self.ws_connection is not None
+        return self.ws_connection.selected_subprotocol
+
+    def get_compression_options(self) -> Optional[Dict[str, Any]]:
+        """Override to return compression options for the connection.
+
+        If this method returns None (the default), compression will be
+        disabled.  If it returns a dict (even an empty one), it will be
+        enabled.  The contents of the dict may be used to control the
+        following compression options:
+
+        ``compression_level`` specifies the compression level.
+
+        ``mem_level`` specifies the amount of memory used for the internal
+        compression state.
+        """
+        return None
+
+    def open(self, *args: str, **kwargs: str) -> Optional[Awaitable[None]]:
+        """Invoked when a new WebSocket is opened.
+
+        The arguments to `open` are extracted from the `tornado.web.URLSpec`
+        regular expression, just like the arguments to
+        `tornado.web.RequestHandler.get`.
+
+        `open` may be a coroutine.  `on_message` will not be called until
+        `open` has returned.
+        """
+        pass
+
+    def on_message(self, message: Union[str, bytes]) -> Optional[Awaitable[None]]:
+        """Handle incoming messages on the WebSocket.
+
+        This method must be overridden.  It may be a coroutine, in which
+        case the next message is not delivered until it has finished.
+        """
+        raise NotImplementedError
+
+    def ping(self, data: Union[str, bytes] = b"") -> None:
+        """Send ping frame to the remote end.
+
+        The data argument allows a small amount of data (up to 125 bytes)
+        to be sent as a part of the ping message.  Note that not all
+        websocket implementations expose this data to applications.
+
+        Consider using the ``websocket_ping_interval`` application setting
+        instead of sending pings manually.
+        """
+        data = utf8(data)
+        if self.ws_connection is None or self.ws_connection.is_closing():
+            raise WebSocketClosedError()
+        self.ws_connection.write_ping(data)
+
+    def on_pong(self, data: bytes) -> None:
+        """Invoked when the response to a ping frame is received."""
+        pass
+
+    def on_ping(self, data: bytes) -> None:
+        """Invoked when a ping frame is received."""
+        pass
+
+    def on_close(self) -> None:
+        """Invoked when the WebSocket is closed.
+
+        If the connection was closed cleanly and a status code or reason
+        phrase was supplied, these values will be available as the
+        attributes ``self.close_code`` and ``self.close_reason``.
+        """
+        pass
+
+    def close(self, code: Optional[int] = None, reason: Optional[str] = None) -> None:
+        """Closes this Web Socket.
+
+        Once the close handshake is successful the socket will be closed.
+
+        ``code`` may be a numeric status code, taken from the values defined
+        in RFC 6455 section 7.4.1.  ``reason`` may be a textual message
+        about why the connection is closing.  These values are made
+        available to the client, but are not otherwise interpreted by the
+        websocket protocol.
+        """
+        if self.ws_connection:
+            self.ws_connection.close(code, reason)
+            self.ws_connection = None
+
+    def check_origin(self, origin: str) -> bool:
+        """Override to enable support for allowing alternate origins.
+
+        The ``origin`` argument is the value of the ``Origin`` HTTP header,
+        the url responsible for initiating this request.  This method is not
+        called for clients that do not send this header; such requests are
+        always allowed (because all browsers that implement WebSockets
+        support this header, and non-browser clients do not have the same
+        cross-site security concerns).
+
+        Should return ``True`` to accept the request or ``False`` to reject
+        it.  By default, accepts requests that the browser marks as
+        same-origin with ``Sec-Fetch-Site`` (or, without that header, whose
+        ``Origin`` names this host), and otherwise defers to
+        `~tornado.web.RequestHandler.check_trusted_origin` (the
+        ``trusted_origins`` application setting).  This check runs after
+        `~tornado.web.RequestHandler.prepare`, whatever the
+        ``cross_origin_protection`` setting.
+
+        This is a security protection against cross site scripting attacks
+        on browsers, since WebSockets are allowed to bypass the usual
+        same-origin policies and don't use CORS headers.
+        """
+        fetch_site = self.request.headers.get("Sec-Fetch-Site")
+        if fetch_site is not None:
+            if fetch_site.strip().lower() in ("same-origin", "none"):
+                return True
+        else:
+            host = self.request.headers.get("Host")
+            if host is not None and urlparse(origin).netloc.lower() == host.lower():
+                return True
+        return self.check_trusted_origin(origin)
+
+    def set_nodelay(self, value: bool) -> None:
+        """Set the no-delay flag for this stream.
+
+        By default, small messages may be delayed and/or combined to
+        minimize the number of packets sent.  This can sometimes cause
+        200-500ms delays due to the interaction between Nagle's algorithm
+        and TCP delayed ACKs.  To reduce this delay (at the expense of
+        possibly increasing bandwidth usage), call ``self.set_nodelay(True)``
+        once the websocket connection is established.
+        """
+        assert self.ws_connection is not None
+        self.ws_connection.set_nodelay(value)
+
+    def on_connection_close(self) -> None:
+        if self.ws_connection:
+            self.ws_connection.on_connection_close()
+            self.ws_connection = None
+        if not self._on_close_called:
+            self._on_close_called = True
+            self.on_close()
+            self._break_cycles()
+
+    def on_ws_connection_close(
+        self, close_code: Optional[int] = None, close_reason: Optional[str] = None
+    ) -> None:
+        self.close_code = close_code
+        self.close_reason = close_reason
+        self.on_connection_close()
+
+    def _break_cycles(self) -> None:
+        # RequestHandler breaks its reference cycles when the response is
+        # finished; a WebSocket lives on after its 101 response, so wait
+        # until the connection is closed.
+        if self.get_status() != 101 or self._on_close_called:
+            super()._break_cycles()
+
+    def get_websocket_protocol(self) -> Optional["WebSocketProtocol"]:
+        websocket_version = self.request.headers.get("Sec-WebSocket-Version")
+        if websocket_version in ("7", "8", "13"):
+            params = _WebSocketParams(
+                ping_interval=self.ping_interval,
+                ping_timeout=self.ping_timeout,
+                max_message_size=self.max_message_size,
+                compression_options=self.get_compression_options(),
+            )
+            return WebSocketProtocol13(self, False, params)
+        return None
+
+    def _detach_stream(self) -> IOStream:
+        for method in _HTTP_ONLY_METHODS:
+            setattr(self, method, _raise_not_supported_for_websockets)
+        return self.detach()
+
+
+def _valid_key(key: Optional[str]) -> bool:
+    """RFC 6455 4.2.1 item 5: the key is base64 for 16 bytes."""
+    if not key:
+        return False
+    try:
+        return len(base64.b64decode(key.strip(), validate=True)) == 16
+    except ValueError:
+        return False
+
+
+# ---------------------------------------------------------------------------
+# The connection: moves bytes between a stream and the codec.
+# ---------------------------------------------------------------------------
+
+
+class WebSocketProtocol(abc.ABC):
+    """Base class for WebSocket protocol versions."""
+
+    def __init__(self, handler: "_WebSocketDelegate") -> None:
+        self.handler = handler
+        self.stream: Optional[IOStream] = None
+        self.client_terminated = False
+        self.server_terminated = False
+
+    def on_connection_close(self) -> None:
+        self._abort()
+
+    def _abort(self) -> None:
+        """Instantly aborts the WebSocket connection by closing the socket"""
+        self.client_terminated = True
+        self.server_terminated = True
+        if self.stream is not None:
+            self.stream.close()  # forcibly tear down the connection
+        self.close()  # let the subclass cleanup
+
+    @abc.abstractmethod
+    def close(self, code: Optional[int] = None, reason: Optional[str] = None) -> None:
+        raise NotImplementedError()
+
+    @abc.abstractmethod
+    def is_closing(self) -> bool:
+        raise NotImplementedError()
+
+    @abc.abstractmethod
+    def accept_connection(self, handler: WebSocketHandler) -> Optional[Awaitable[None]]:
+        raise NotImplementedError()
+
+    @abc.abstractmethod
+    def write_message(
+        self, message: Union[str, bytes, Dict[str, Any]], binary: bool = False
+    ) -> "Future[None]":
+        raise NotImplementedError()
+
+    @property
+    @abc.abstractmethod
+    def selected_subprotocol(self) -> Optional[str]:
+        raise NotImplementedError()
+
+    @abc.abstractmethod
+    def write_ping(self, data: bytes) -> None:
+        raise NotImplementedError()
+
+    # The entry points below are used by WebSocketClientConnection, which
+    # was introduced after we only supported a single version of
+    # WebSocketProtocol. The WebSocketProtocol/WebSocketProtocol13
+    # boundary is currently pretty ad-hoc.
+    @abc.abstractmethod
+    def _process_server_headers(
+        self, key: Union[str, bytes], headers: httputil.HTTPHeaders
+    ) -> None:
+        raise NotImplementedError()
+
+    @abc.abstractmethod
+    def start_pinging(self) -> None:
+        raise NotImplementedError()
+
+    @abc.abstractmethod
+    def _start_reading(self) -> None:
+        raise NotImplementedError()
+
+    @abc.abstractmethod
+    def set_nodelay(self, x: bool) -> None:
+        raise NotImplementedError()
+
+
+class _WebSocketDelegate:
+    """What a WebSocketProtocol needs from its handler (a `WebSocketHandler`
+    on servers, a `WebSocketClientConnection` on clients).  Documentation
+    only: nothing inherits from it."""
+
+    close_code: Optional[int] = None
+    close_reason: Optional[str] = None
+
+    def on_ws_connection_close(
+        self, close_code: Optional[int] = None, close_reason: Optional[str] = None
+    ) -> None:
+        raise NotImplementedError()
+
+    def on_message(self, message: Union[str, bytes]) -> Optional[Awaitable[None]]:
+        raise NotImplementedError()
+
+    def on_ping(self, data: bytes) -> None:
+        raise NotImplementedError()
+
+    def on_pong(self, data: bytes) -> None:
+        raise NotImplementedError()
+
+    def log_exception(
+        self,
+        typ: Optional[Type[BaseException]],
+        value: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        raise NotImplementedError()
+
+
+# How many bytes to ask the stream for at once, and how many messages to
+# deliver before letting other callbacks run.
+_READ_CHUNK_SIZE = 65536
+_MESSAGES_PER_TURN = 64
+
+# Seconds to wait for the peer's Close frame (or for the server to drop the
+# connection) after sending ours.
+_CLOSE_TIMEOUT = 5.0
+
+# Broadcasting the same message object to many server connections encodes
+# its frame once: (message, binary, frame bytes, payload length).
+_last_broadcast: Optional[Tuple[object, bool, bytes, int]] = None
+
+
+class WebSocketProtocol13(WebSocketProtocol):
+    """Implementation of the WebSocket protocol from RFC 6455.
+
+    This class supports versions 7 and 8 of the protocol in addition to the
+    final version 13.
+    """
+
+    # Bit masks for the first byte of a frame.
+    FIN = _FIN
+    RSV1 = _RSV1
+    RSV2 = _RSV2
+    RSV3 = _RSV3
+    RSV_MASK = _RSV_MASK
+    OPCODE_MASK = _OPCODE_MASK
+
+    stream: IOStream
+
+    def __init__(
+        self,
+        handler: "_WebSocketDelegate",
+        mask_outgoing: bool,
+        params: _WebSocketParams,
+    ) -> None:
+        WebSocketProtocol.__init__(self, handler)
+        self.mask_outgoing = mask_outgoing
+        self.params = params
+        self.close_code: Optional[int] = None
+        self.close_reason: Optional[str] = None
+        self._reader: Optional[_FrameReader] = None
+        self._compressor: Optional[_PerMessageDeflateCompressor] = None
+        self._decompressor: Optional[_PerMessageDeflateDecompressor] = None
+        self._selected_subprotocol: Optional[str] = None
+        self._paused = False
+        self._closed_notified = False
+        self._close_timer: Optional[object] = None
+        # Ping state: the timer for the next ping, the one that declares the
+        # peer dead, when the last ping went out, and the pong backlog.
+        self._ping_timer: Optional[object] = None
+        self._pong_timer: Optional[object] = None
+        self._last_ping = 0.0
+        self._pong_in_flight = False
+        self._pending_pong: Optional[bytes] = None
+        # Counters, for tests and monitoring.
+        self._message_bytes_in = 0
+        self._message_bytes_out = 0
+        self._wire_bytes_in = 0
+        self._wire_bytes_out = 0
+
+    # -- server handshake ------------------------------------------------
+
+    def accept_connection(self, handler: WebSocketHandler) -> Optional[Awaitable[None]]:
+        try:
+            self._accept_connection(handler)
+        except ValueError:
+            gen_log.debug("Malformed WebSocket request received", exc_info=True)
+            self._abort()
+            return None
+        return self._run_open(handler)
+
+    @staticmethod
+    def compute_accept_value(key: Union[str, bytes]) -> str:
+        """Computes the value for the Sec-WebSocket-Accept header,
+        given the value for Sec-WebSocket-Key (RFC 6455 4.2.2).
+        """
+        sha1 = hashlib.sha1()
+        sha1.update(utf8(key))
+        sha1.update(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11")  # Magic value
+        return native_str(base64.b64encode(sha1.digest()))
+
+    def _challenge_response(self, handler: WebSocketHandler) -> str:
+        return WebSocketProtocol13.compute_accept_value(
+            cast(str, handler.request.headers.get("Sec-Websocket-Key")).strip()
+        )
+
+    def _accept_connection(self, handler: WebSocketHandler) -> None:
+        headers = handler.request.headers
+        subprotocol_header = headers.get("Sec-WebSocket-Protocol")
+        if subprotocol_header:
+            subprotocols = [s.strip() for s in subprotocol_header.split(",") if s.strip()]
+        else:
+            subprotocols = []
+        selected = handler.select_subprotocol(subprotocols)
+        if selected:
+            # RFC 6455 4.2.2: the server picks one of the client's offers.
+            assert selected in subprotocols
+            self._selected_subprotocol = selected
+            handler.set_header("Sec-WebSocket-Protocol", selected)
+
+        compression_options = self.params.compression_options
+        extensions = headers.get("Sec-WebSocket-Extensions")
+        if extensions and compression_options is not None:
+            agreed = _negotiate_deflate(_parse_extensions(extensions))
+            if agreed is not None:
+                self._create_compressors("server", agreed, compression_options)
+                handler.set_header(
+                    "Sec-WebSocket-Extensions",
+                    _format_extension("permessage-deflate", agreed),
+                )
+
+        handler.clear_header("Content-Type")
+        handler.set_status(101)
+        handler.set_header("Upgrade", "websocket")
+        handler.set_header("Connection", "Upgrade")
+        handler.set_header("Sec-WebSocket-Accept", self._challenge_response(handler))
+        handler.finish()
+
+        self.stream = handler._detach_stream()
+        self._reader = _FrameReader(
+            True, self.params.max_message_size, self._compressor is not None
+        )
+        self.stream.set_close_callback(self.on_connection_close)
+        self.start_pinging()
+
+    def _run_open(self, handler: WebSocketHandler) -> Optional[Awaitable[None]]:
+        try:
+            result = handler.open(*handler.open_args, **handler.open_kwargs)
+        except Exception:
+            handler.log_exception(*sys.exc_info())
+            self._abort()
+            return None
+        if result is None:
+            self._start_reading()
+            return None
+        # Messages wait until an asynchronous open() has finished.
+        future = gen.convert_yielded(result)
+        future.add_done_callback(self._on_open_done)
+        return None
+
+    def _on_open_done(self, future: "Future[None]") -> None:
+        if self._log_callback_error(future):
+            self._abort()
+            return
+        self._start_reading()
+
+    # -- client handshake ------------------------------------------------
+
+    def _process_server_headers(
+        self, key: Union[str, bytes], headers: httputil.HTTPHeaders
+    ) -> None:
+        """Check the server's handshake response (RFC 6455 4.1) and set up
+        the extensions it agreed to."""
+        if headers.get("Upgrade", "").lower() != "websocket":
+            raise WebSocketError("Upgrade header is not 'websocket'")
+        connection = [t.strip().lower() for t in headers.get("Connection", "").split(",")]
+        if "upgrade" not in connection:
+            raise WebSocketError("Connection header does not include 'upgrade'")
+        accept = WebSocketProtocol13.compute_accept_value(key)
+        if headers.get("Sec-Websocket-Accept") != accept:
+            raise WebSocketError("Sec-WebSocket-Accept does not match the key")
+
+        extensions = _parse_extensions(headers.get("Sec-WebSocket-Extensions", ""))
+        for name, params in extensions:
+            # RFC 6455 9.1: the server may only use extensions we offered.
+            if name != "permessage-deflate" or self.params.compression_options is None:
+                raise WebSocketError("unsupported extension %r" % name)
+            if self._compressor is not None or not _DEFLATE_PARAMS.issuperset(params):
+                raise WebSocketError("unsupported permessage-deflate response")
+            self._create_compressors("client", params, self.params.compression_options)
+
+        subprotocol = headers.get("Sec-WebSocket-Protocol", None)
+        self._selected_subprotocol = subprotocol
+        self._reader = _FrameReader(
+            False, self.params.max_message_size, self._compressor is not None
+        )
+
+    def _create_compressors(
+        self,
+        side: str,
+        agreed_parameters: Dict[str, Optional[str]],
+        compression_options: Optional[Dict[str, Any]] = None,
+    ) -> None:
+        # Our side's parameters govern what we send, the other side's what
+        # we receive (RFC 7692 7.1).
+        other = "client" if side == "server" else "server"
+        out_bits = agreed_parameters.get("%s_max_window_bits" % side)
+        in_bits = agreed_parameters.get("%s_max_window_bits" % other)
+        try:
+            self._compressor = _PerMessageDeflateCompressor(
+                "%s_no_context_takeover" % side not in agreed_parameters,
+                int(out_bits) if out_bits else None,
+                compression_options,
+            )
+            self._decompressor = _PerMessageDeflateDecompressor(
+                "%s_no_context_takeover" % other not in agreed_parameters,
+                int(in_bits) if in_bits else None,
+                self.params.max_message_size,
+                compression_options,
+            )
+        except ValueError as e:
+            raise WebSocketError("invalid permessage-deflate parameters: %s" % e)
+
+    @property
+    def selected_subprotocol(self) -> Optional[str]:
+        return self._selected_subprotocol
+
+    @selected_subprotocol.setter
+    def selected_subprotocol(self, value: Optional[str]) -> None:
+        self._selected_subprotocol = value
+
+    # -- writing ---------------------------------------------------------
+
+    def _write_frame(
+        self, fin: bool, opcode: int, data: bytes, flags: int = 0
+    ) -> "Future[None]":
+        frame = _build_frame(fin, opcode, data, flags, self.mask_outgoing)
+        self._wire_bytes_out += len(frame)
+        return self.stream.write(frame)
+
+    def write_message(
+        self, message: Union[str, bytes, Dict[str, Any]], binary: bool = False
+    ) -> "Future[None]":
+        """Sends the given message to the client of this Web Socket."""
+        global _last_broadcast
+        if self.stream is None or self.is_closing():
+            raise WebSocketClosedError()
+        try:
+            if not self.mask_outgoing and self._compressor is None:
+                cached = _last_broadcast
+                if cached is not None and cached[0] is message and cached[1] is binary:
+                    frame, size = cached[2], cached[3]
+                else:
+                    payload = _message_payload(message)
+                    size = len(payload)
+                    opcode = _OP_BINARY if binary else _OP_TEXT
+                    frame = _build_frame(True, opcode, payload)
+                    if not isinstance(message, dict):
+                        _last_broadcast = (message, binary, frame, size)
+                self._message_bytes_out += size
+                self._wire_bytes_out += len(frame)
+                future = self.stream.write(frame)
+            else:
+                payload = _message_payload(message)
+                self._message_bytes_out += len(payload)
+                flags = 0
+                if self._compressor is not None:
+                    payload = self._compressor.compress(payload)
+                    flags = _RSV1
+                opcode = _OP_BINARY if binary else _OP_TEXT
+                future = self._write_frame(True, opcode, payload, flags=flags)
+        except StreamClosedError:
+            raise WebSocketClosedError()
+        return _closed_as_websocket_error(future)
+
+    def write_ping(self, data: bytes) -> None:
+        """Send ping frame."""
+        assert isinstance(data, bytes)
+        if len(data) > 125:
+            # RFC 6455 5.5: control frames carry at most 125 bytes.
+            raise ValueError("ping data is %d bytes; the limit is 125" % len(data))
+        try:
+            self._write_frame(True, _OP_PING, data)
+        except StreamClosedError:
+            raise WebSocketClosedError()
+
+    def _send_pong(self, data: bytes) -> None:
+        try:
+            future = self._write_frame(True, _OP_PONG, data)
+        except StreamClosedError:
+            self._abort()
+            return
+        self._pong_in_flight = True
+        future.add_done_callback(self._on_pong_written)
+
+    def _on_pong_written(self, future: "Future[None]") -> None:
+        self._pong_in_flight = False
+        if not future.cancelled():
+            future.exception()  # the close callback deals with broken streams
+        data = self._pending_pong
+        if data is not None and not self.is_closing():
+            self._pending_pong = None
+            self._send_pong(data)
+
+    # -- reading ---------------------------------------------------------
+
+    def _start_reading(self) -> None:
+        """Ask the stream for more bytes; `_on_read` takes them."""
+        if self.stream.closed():
+            self._abort()
+            return
+        try:
+            future = self.stream.read_bytes(_READ_CHUNK_SIZE, partial=True)
+        except StreamClosedError:
+            self._abort()
+            return
+        future.add_done_callback(self._on_read)
+
+    def _on_read(self, future: "Future[bytes]") -> None:
+        try:
+            data = future.result()
+        except asyncio.CancelledError:
+            self._abort()
+            return
+        except StreamClosedError:
+            self._abort()
+            return
+        except Exception:
+            gen_log.debug("Error reading WebSocket stream", exc_info=True)
+            self._abort()
+            return
+        self._wire_bytes_in += len(data)
+        reader = self._reader
+        if reader is None:
+            # Failed connection: discard what arrives until the peer closes.
+            self._start_reading()
+            return
+        reader.feed(data)
+        self._process_frames()
+
+    def _process_frames(self) -> None:
+        """Deliver complete messages, then read more.
+
+        Delivery pauses while an asynchronous `on_message` runs and yields
+        to the IOLoop every few messages, so a flood of small frames that
+        arrived at once cannot monopolize it.
+        """
+        for _ in range(_MESSAGES_PER_TURN):
+            reader = self._reader
+            if self.stream.closed():
+                return
+            if reader is None:
+                # Failed: keep reading (and discarding) until the peer closes.
+                self._start_reading()
+                return
+            try:
+                item = reader.next_message()
+            except _WebSocketProtocolError as e:
+                self._fail(e.code, e.reason)
+                return
+            if item is None:
+                self._start_reading()
+                return
+            opcode, data, compressed = item
+            if compressed:
+                assert self._decompressor is not None
+                try:
+                    data = self._decompressor.decompress(data)
+                except _DecompressTooLargeError:
+                    self._fail(1009, "message too big")
+                    return
+                except zlib.error:
+                    self._fail(1007, "invalid compressed data")
+                    return
+            result = self._handle_message(opcode, data)
+            if result is not None:
+                future = gen.convert_yielded(result)
+                if not future.done():
+                    self._paused = True
+                    future.add_done_callback(self._on_message_done)
+                    return
+                if self._log_callback_error(future):
+                    self._abort()
+                    return
+        IOLoop.current().add_callback(self._process_frames)
+
+    def _on_message_done(self, future: "Future[Any]") -> None:
+        self._paused = False
+        if self._log_callback_error(future):
+            self._abort()
+            return
+        self._process_frames()
+
+    def _log_callback_error(self, future: "Future[Any]") -> bool:
+        """Log what an asynchronous callback raised; True if it failed."""
+        if future.cancelled():
+            exc: BaseException = asyncio.CancelledError()
+        else:
+            exc = cast(BaseException, future.exception())
+            if exc is None:
+                return False
+        self.handler.log_exception(type(exc), exc, exc.__traceback__)
+        return True
+
+    def _run_callback(
+        self, callback: Callable[..., Any], *args: Any
+    ) -> Optional[Awaitable[Any]]:
+        """Call a handler hook, logging (and aborting on) any error.
+
+        Returns the hook's awaitable result, if it has one.
+        """
+        try:
+            result = callback(*args)
+        except (Exception, asyncio.CancelledError):
+            self.handler.log_exception(*sys.exc_info())
+            self._abort()
+            return None
+        return result
+
+    def _handle_message(self, opcode: int, data: bytes) -> Optional[Awaitable[None]]:
+        """Act on one message or control frame; returns the handler's
+        awaitable, if any.  (Tests wrap this method.)"""
+        if self.client_terminated:
+            return None
+        if opcode == _OP_TEXT:
+            self._message_bytes_in += len(data)
+            try:
+                decoded = data.decode("utf-8")
+            except UnicodeDecodeError:
+                # RFC 6455 8.1: text must be valid UTF-8.
+                self._fail(1007, "text message is not UTF-8")
+                return None
+            return self._run_callback(self.handler.on_message, decoded)
+        if opcode == _OP_BINARY:
+            self._message_bytes_in += len(data)
+            return self._run_callback(self.handler.on_message, data)
+        if opcode == _OP_CLOSE:
+            self.client_terminated = True
+            try:
+                code, reason = _parse_close(data)
+            except _WebSocketProtocolError as e:
+                self.client_terminated = False
+                self._fail(e.code, e.reason)
+                return None
+            if code is not None:
+                self.close_code = code
+            if reason is not None:
+                self.close_reason = reason
+            # RFC 6455 5.5.1: answer with a Close frame, echoing the code.
+            self.close(self.close_code)
+            return None
+        if opcode == _OP_PING:
+            # Answer only the most recent ping while a pong is being sent
+            # (RFC 6455 5.5.3 allows this).
+            if self._pong_in_flight:
+                self._pending_pong = data
+            else:
+                self._send_pong(data)
+            self._run_callback(self.handler.on_ping, data)
+            return None
+        if opcode == _OP_PONG:
+            if self._pong_timer is not None:
+                IOLoop.current().remove_timeout(self._pong_timer)
+                self._pong_timer = None
+            self._run_callback(self.handler.on_pong, data)
+            return None
+        self._fail(1002, "unknown opcode %#x" % opcode)
+        return None
+
+    # -- closing ---------------------------------------------------------
+
+    def _fail(self, code: int, reason: str) -> None:
+        """Fail the connection (RFC 6455 7.1.7): send a Close frame with
+        ``code``, stop interpreting what the peer sends, and wait for it to
+        close the connection."""
+        gen_log.debug("Failing WebSocket connection: %d %s", code, reason)
+        self._reader = None
+        self.close(code, reason)
+
+    def close(self, code: Optional[int] = None, reason: Optional[str] = None) -> None:
+        """Closes the WebSocket connection."""
+        if not self.server_terminated:
+            if self.stream is not None and not self.stream.closed():
+                if code is None and reason is not None:
+                    code = 1000  # "normal closure" status code
+                if self.close_code is None:
+                    self.close_code = code
+                    if self.close_reason is None:
+                        self.close_reason = reason
+                try:
+                    self._write_frame(True, _OP_CLOSE, _close_payload(code, reason))
+                except StreamClosedError:
+                    self._abort()
+            self.server_terminated = True
+        self._stop_pinging()
+        if self.client_terminated:
+            if self._close_timer is not None:
+                IOLoop.current().remove_timeout(self._close_timer)
+                self._close_timer = None
+            if self.stream is not None:
+                self.stream.close()
+        elif self._close_timer is None and self.stream is not None:
+            # Give the peer some time to answer, then drop the connection.
+            self._close_timer = IOLoop.current().call_later(_CLOSE_TIMEOUT, self._abort)
+
+    def is_closing(self) -> bool:
+        """Return ``True`` if this connection is closing.
+
+        The connection is considered closing if either side has initiated
+        its closing handshake or if the stream has been shut down
+        uncleanly.
+        """
+        return (
+            self.stream is None
+            or self.stream.closed()
+            or self.client_terminated
+            or self.server_terminated
+        )
+
+    def _abort(self) -> None:
+        """Drop the connection at once (also run when the stream closes):
+        cancel timers and tell the handler, once."""
+        self.client_terminated = True
+        self.server_terminated = True
+        if self.stream is not None and not self.stream.closed():
+            self.stream.close()
+        self._stop_pinging()
+        if self._close_timer is not None:
+            IOLoop.current().remove_timeout(self._close_timer)
+            self._close_timer = None
+        if not self._closed_notified:
+            self._closed_notified = True
+            self.handler.on_ws_connection_close(self.close_code, self.close_reason)
+
+    def set_nodelay(self, x: bool) -> None:
+        self.stream.set_nodelay(x)
+
+    # -- keepalive pings ---------------------------------------------------
+
+    @property
+    def ping_interval(self) -> float:
+        interval = self.params.ping_interval
+        if interval is not None:
+            return interval
+        return 0
+
+    @property
+    def ping_timeout(self) -> float:
+        timeout = self.params.ping_timeout
+        if timeout is not None:
+            return timeout
+        return max(3 * self.ping_interval, 30)
+
+    def start_pinging(self) -> None:
+        """Start sending periodic pings to keep the connection alive"""
+        if self.ping_interval > 0:
+            self._last_ping = IOLoop.current().time()
+            self._ping_timer = IOLoop.current().call_later(
+                self.ping_interval, self.periodic_ping
+            )
+
+    def _stop_pinging(self) -> None:
+        io_loop = IOLoop.current()
+        if self._ping_timer is not None:
+            io_loop.remove_timeout(self._ping_timer)
+            self._ping_timer = None
+        if self._pong_timer is not None:
+            io_loop.remove_timeout(self._pong_timer)
+            self._pong_timer = None
+
+    @staticmethod
+    def ping_sleep_time(*, last_ping_time: float, interval: float, now: float) -> float:
+        """Calculate the sleep time until the next ping should be sent."""
+        return max(0, last_ping_time + interval - now)
+
+    def periodic_ping(self) -> None:
+        """Send a ping and schedule the next one.
+
+        If ``ping_timeout`` is set and no pong arrives within that many
+        seconds of a ping, the connection is closed with code 1000 and the
+        reason "ping timed out".
+        """
+        self._ping_timer = None
+        if self.is_closing():
+            return
+        io_loop = IOLoop.current()
+        now = io_loop.time()
+        self._last_ping = now
+        try:
+            self.write_ping(b"")
+        except WebSocketClosedError:
+            return
+        timeout = self.ping_timeout
+        if timeout and self._pong_timer is None:
+            self._pong_timer = io_loop.call_later(timeout, self._on_ping_timeout)
+        delay = self.ping_sleep_time(
+            last_ping_time=now, interval=self.ping_interval, now=io_loop.time()
+        )
+        self._ping_timer = io_loop.call_later(delay, self.periodic_ping)
+
+    def _on_ping_timeout(self) -> None:
+        self._pong_timer = None
+        if not self.is_closing():
+            self.close(1000, "ping timed out")
+
+
+def _message_payload(message: Union[str, bytes, Dict[str, Any]]) -> bytes:
+    if isinstance(message, dict):
+        message = json_encode(message)
+    if isinstance(message, str):
+        return message.encode("utf-8")
+    if isinstance(message, bytes):
+        return message
+    if isinstance(message, (bytearray, memoryview)):
+        return bytes(message)
+    raise TypeError("Expected bytes, str or dict; got %r" % type(message))
+
+
+def _closed_as_websocket_error(future: "Future[None]") -> "Future[None]":
+    """The write future of a stream, with `StreamClosedError` turned into
+    `WebSocketClosedError`.
+
+    Most writes complete at once; their future is returned as it is.
+    """
+    if future.done() and not future.cancelled() and future.exception() is None:
+        return future
+    result: Future[None] = Future()
+
+    def copy(f: "Future[None]") -> None:
+        if result.done():
+            return
+        if f.cancelled():
+            result.cancel()
+            return
+        exc = f.exception()
+        if exc is None:
+            result.set_result(None)
+        else:
+            if isinstance(exc, StreamClosedError):
+                exc = WebSocketClosedError()
+            result.set_exception(exc)
+            # Nobody has to wait for a write; don't complain if nobody does.
+            result.exception()
+
+    future.add_done_callback(copy)
+    return result
+
+
+# ---------------------------------------------------------------------------
+# Client side.
+# ---------------------------------------------------------------------------
+
+
+class WebSocketClientConnection(simple_httpclient._HTTPConnection):
+    """WebSocket client connection.
+
+    This class should not be instantiated directly; use the
+    `websocket_connect` function instead.
+    """
+
+    protocol: Optional[WebSocketProtocol] = None
+
+    def __init__(
+        self,
+        request: httpclient.HTTPRequest,
+        on_message_callback: Optional[Callable[[Union[None, str, bytes]], None]] = None,
+        compression_options: Optional[Dict[str, Any]] = None,
+        ping_interval: Optional[float] = None,
+        ping_timeout: Optional[float] = None,
+        max_message_size: int = _default_max_message_size,
+        subprotocols: Optional[List[str]] = None,
+        resolver: Optional[Resolver] = None,
+    ) -> None:
+        self.connect_future: Future[WebSocketClientConnection] = Future()
+        self.read_queue: Queue[Union[None, str, bytes]] = Queue(1)
+        self.key = base64.b64encode(os.urandom(16))
+        self._on_message_callback = on_message_callback
+        self.close_code: Optional[int] = None
+        self.close_reason: Optional[str] = None
+        self.params = _WebSocketParams(
+            ping_interval=ping_interval,
+            ping_timeout=ping_timeout,
+            max_message_size=max_message_size,
+            compression_options=compression_options,
+        )
+
+        scheme, sep, rest = request.url.partition(":")
+        scheme = {"ws": "http", "wss": "https"}.get(scheme.lower(), scheme)
+        request.url = scheme + sep + rest
+        request.headers.update(
+            {
+                "Upgrade": "websocket",
+                "Connection": "Upgrade",
+                "Sec-WebSocket-Key": native_str(self.key),
+                "Sec-WebSocket-Version": "13",
+            }
+        )
+        if subprotocols is not None:
+            request.headers["Sec-WebSocket-Protocol"] = ",".join(subprotocols)
+        if compression_options is not None:
+            # Offer permessage-deflate, telling the server it may pick our
+            # window size (RFC 7692 7.1.2.2).
+            request.headers["Sec-WebSocket-Extensions"] = (
+                "permessage-deflate; client_max_window_bits"
+            )
+        # A redirect answer to the handshake is a failure, not a hop.
+        request.follow_redirects = False
+
+        self.tcp_client = TCPClient(resolver=resolver)
+        super().__init__(
+            None,
+            request,
+            lambda: None,
+            self._on_http_response,
+            104857600,
+            self.tcp_client,
+            65536,
+            104857600,
+        )
+
+    def __del__(self) -> None:
+        protocol = self.protocol
+        if protocol is not None and protocol.stream is not None:
+            if not protocol.stream.closed():
+                warnings.warn("Unclosed WebSocketClientConnection", ResourceWarning)
+
+    def close(self, code: Optional[int] = None, reason: Optional[str] = None) -> None:
+        """Closes the websocket connection.
+
+        ``code`` and ``reason`` are documented under
+        `WebSocketHandler.close`.
+
+        .. versionadded:: 3.2
+
+        .. versionchanged:: 4.0
+
+           Added the ``code`` and ``reason`` arguments.
+        """
+        if self.protocol is not None:
+            self.protocol.close(code, reason)
+            self.protocol = None  # type: ignore[assignment]
+
+    def on_connection_close(self) -> None:
+        if not self.connect_future.done():
+            self.connect_future.set_exception(StreamClosedError())
+        self._on_message(None)
+        self.tcp_client.close()
+        super().on_connection_close()
+
+    def on_ws_connection_close(
+        self, close_code: Optional[int] = None, close_reason: Optional[str] = None
+    ) -> None:
+        self.close_code = close_code
+        self.close_reason = close_reason
+        self.on_connection_close()
+
+    def _on_http_response(self, response: httpclient.HTTPResponse) -> None:
+        if not self.connect_future.done():
+            if response.error:
+                self.connect_future.set_exception(response.error)
+            else:
+                self.connect_future.set_exception(
+                    WebSocketError("Non-websocket response")
+                )
+
+    async def headers_received(
+        self,
+        start_line: Union[httputil.RequestStartLine, httputil.ResponseStartLine],
+        headers: httputil.HTTPHeaders,
+    ) -> None:
+        assert isinstance(start_line, httputil.ResponseStartLine)
+        if start_line.code != 101:
+            await super().headers_received(start_line, headers)
+            return
+
+        self._cancel_timeout()
+        self.headers = headers
+        self.protocol = self.get_websocket_protocol()
+        try:
+            self.protocol._process_server_headers(self.key, self.headers)
+        except WebSocketError as e:
+            self.protocol = None  # type: ignore[assignment]
+            assert self.connection is not None
+            self.connection.detach().close()
+            self.final_callback = None  # type: ignore[assignment]
+            if not self.connect_future.done():
+                self.connect_future.set_exception(e)
+            return
+        assert self.connection is not None
+        self.protocol.stream = self.connection.detach()
+        self.protocol.stream.set_close_callback(self.protocol.on_connection_close)
+        IOLoop.current().add_callback(self.protocol._start_reading)
+        self.protocol.start_pinging()
+
+        # Once we've taken over the connection, clear the final callback
+        # we set on the http request.  This deactivates the error handling
+        # in simple_httpclient that would otherwise interfere with our
+        # ability to see exceptions.
+        self.final_callback = None  # type: ignore[assignment]
+
+        future_set_result_unless_cancelled(self.connect_future, self)
+
+    def _cancel_timeout(self) -> None:
+        # The request timeout covers the handshake only.
+        timeout = getattr(self, "_timeout", None)
+        if timeout is not None:
+            self.io_loop.remove_timeout(timeout)
+            self._timeout = None
+
+    def write_message(
+        self, message: Union[str, bytes, Dict[str, Any]], binary: bool = False
+    ) -> "Future[None]":
+        """Sends a message to the WebSocket server.
+
+        If the stream is closed, raises `WebSocketClosedError`.
+        Returns a `.Future` which can be used for flow control.
+
+        .. versionchanged:: 5.0
+           Exception raised on a closed stream changed from `.StreamClosedError`
+           to `WebSocketClosedError`.
+        """
+        if self.protocol is None:
+            raise WebSocketClosedError("Client connection has been closed")
+        return self.protocol.write_message(message, binary=binary)
+
+    def read_message(
+        self,
+        callback: Optional[Callable[["Future[Union[None, str, bytes]]"], None]] = None,
+    ) -> Awaitable[Union[None, str, bytes]]:
+        """Reads a message from the WebSocket server.
+
+        If on_message_callback was specified at WebSocket initialization,
+        this function will never return messages
+
+        Returns a future whose result is the message, or None if the
+        connection is closed.  If a callback argument is given it will be
+        called with the future when it is ready.
+        """
+        awaitable = self.read_queue.get()
+        if callback is not None:
+            IOLoop.current().add_future(asyncio.ensure_future(awaitable), callback)
+        return awaitable
+
+    def on_message(self, message: Union[str, bytes]) -> Optional[Awaitable[None]]:
+        return self._on_message(message)
+
+    def _on_message(
+        self, message: Union[None, str, bytes]
+    ) -> Optional[Awaitable[None]]:
+        if self._on_message_callback:
+            self._on_message_callback(message)
+            return None
+        return self.read_queue.put(message)
+
+    def ping(self, data: bytes = b"") -> None:
+        """Send ping frame to the remote end.
+
+        The data argument allows a small amount of data (up to 125 bytes)
+        to be sent as a part of the ping message.  Note that not all
+        websocket implementations expose this data to applications.
+
+        Consider using the ``ping_interval`` argument to
+        `websocket_connect` instead of sending pings manually.
+
+        .. versionadded:: 5.1
+        """
+        data = utf8(data)
+        if self.protocol is None:
+            raise WebSocketClosedError()
+        self.protocol.write_ping(data)
+
+    def on_pong(self, data: bytes) -> None:
+        pass
+
+    def on_ping(self, data: bytes) -> None:
+        pass
+
+    def get_websocket_protocol(self) -> WebSocketProtocol:
+        return WebSocketProtocol13(self, mask_outgoing=True, params=self.params)
+
+    @property
+    def selected_subprotocol(self) -> Optional[str]:
+        """The subprotocol selected by the server.
+
+        .. versionadded:: 5.1
+        """
+        assert self.protocol is not None
+        return self.protocol.selected_subprotocol
+
+    def log_exception(
+        self,
+        typ: "Optional[Type[BaseException]]",
+        value: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        assert typ is not None
+        assert value is not None
+        app_log.error("Uncaught exception %s", value, exc_info=(typ, value, tb))
+
+
+def websocket_connect(
+    url: Union[str, httpclient.HTTPRequest],
+    callback: Optional[Callable[["Future[WebSocketClientConnection]"], None]] = None,
+    connect_timeout: Optional[float] = None,
+    on_message_callback: Optional[Callable[[Union[None, str, bytes]], None]] = None,
+    compression_options: Optional[Dict[str, Any]] = None,
+    ping_interval: Optional[float] = None,
+    ping_timeout: Optional[float] = None,
+    max_message_size: int = _default_max_message_size,
+    subprotocols: Optional[List[str]] = None,
+    resolver: Optional[Resolver] = None,
+) -> "Awaitable[WebSocketClientConnection]":
+    """Client-side websocket support.
+
+    Takes a url and returns a Future whose result is a
+    `WebSocketClientConnection`.
+
+    ``compression_options`` is interpreted in the same way as the return
+    value of `.WebSocketHandler.get_compression_options`.
+
+    The connection supports two styles of operation. In the coroutine
+    style, the application typically calls
+    `~.WebSocketClientConnection.read_message` in a loop::
+
+        conn = yield websocket_connect(url)
+        while True:
+            msg = yield conn.read_message()
+            if msg is None: break
+            # Do something with msg
+
+    In the callback style, pass an ``on_message_callback`` to
+    ``websocket_connect``. In both styles, a message of ``None``
+    indicates that the connection has been closed.
+
+    ``subprotocols`` may be a list of strings specifying proposed
+    subprotocols. The selected protocol may be found on the
+    ``selected_subprotocol`` attribute of the connection object
+    when the connection is complete.
+
+    .. deprecated:: 5.1
+       The ``callback`` argument is deprecated and will be removed in 7.0;
+       use the returned Future instead.
+    """
+    if isinstance(url, httpclient.HTTPRequest):
+        assert connect_timeout is None
+        request = url
+        # Copy and convert the headers dict/object (see comments in
+        # AsyncHTTPClient.fetch)
+        request.headers = httputil.HTTPHeaders(request.headers)
+    else:
+        request = httpclient.HTTPRequest(url, connect_timeout=connect_timeout)
+    request = cast(
+        httpclient.HTTPRequest,
+        httpclient._RequestProxy(request, httpclient.HTTPRequest._DEFAULTS),
+    )
+    conn = WebSocketClientConnection(
+        request,
+        on_message_callback=on_message_callback,
+        compression_options=compression_options,
+        ping_interval=ping_interval,
+        ping_timeout=ping_timeout,
+        max_message_size=max_message_size,
+        subprotocols=subprotocols,
+        resolver=resolver,
+    )
+    if callback is not None:
+        warnings.warn(
+            "The callback argument to websocket_connect is deprecated; "
+            "use the returned Future instead",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        IOLoop.current().add_future(conn.connect_future, callback)
+    return conn.connect_future
