@@ -1825,7 +1825,7 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
             await super().headers_received(start_line, headers)
             return
 
-        self._cancel_timeout()
+        self._remove_timeout()
         self.headers = headers
         self.protocol = self.get_websocket_protocol()
         try:
@@ -1851,13 +1851,6 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         self.final_callback = None  # type: ignore[assignment]
 
         future_set_result_unless_cancelled(self.connect_future, self)
-
-    def _cancel_timeout(self) -> None:
-        # The request timeout covers the handshake only.
-        timeout = getattr(self, "_timeout", None)
-        if timeout is not None:
-            self.io_loop.remove_timeout(timeout)
-            self._timeout = None
 
     def write_message(
         self, message: Union[str, bytes, Dict[str, Any]], binary: bool = False

@@ -1,0 +1,559 @@
+"""Tests for tornado.websocket.
+
+The first half drives the frame codec and the permessage-deflate helpers
+with bytes only; every reader input is fed three ways (all at once, one byte
+at a time, and followed by unrelated trailing bytes).  The second half runs
+conversations between our server and our client (or a raw socket playing a
+misbehaving peer) over 127.0.0.1.
+"""
+
+import asyncio
+import base64
+import hashlib
+import os
+import socket
+import struct
+import zlib
+from typing import Any, List, Optional, Tuple
+
+import pytest
+
+from tornado import gen
+from tornado.concurrent import Future
+from tornado.httpclient import HTTPClientError, HTTPRequest
+from tornado.iostream import IOStream
+from tornado.testing import AsyncHTTPTestCase, gen_test
+from tornado.util import _websocket_mask_python
+from tornado.web import Application
+from tornado.websocket import (
+    WebSocketClosedError,
+    WebSocketHandler,
+    WebSocketProtocol13,
+    _build_frame,
+    _DecompressTooLargeError,
+    _FrameReader,
+    _negotiate_deflate,
+    _parse_close,
+    _parse_extensions,
+    _PerMessageDeflateCompressor,
+    _PerMessageDeflateDecompressor,
+    _WebSocketProtocolError,
+    websocket_connect,
+)
+
+# ---------------------------------------------------------------------------
+# Codec
+# ---------------------------------------------------------------------------
+
+
+def masked(first: int, payload: bytes, key: bytes = b"\x01\x02\x03\x04") -> bytes:
+    """A client frame built by hand (RFC 6455 5.2), independent of _build_frame."""
+    n = len(payload)
+    if n < 126:
+        head = bytes([first, 0x80 | n])
+    elif n < 65536:
+        head = bytes([first, 0x80 | 126]) + struct.pack("!H", n)
+    else:
+        head = bytes([first, 0x80 | 127]) + struct.pack("!Q", n)
+    return head + key + _websocket_mask_python(key, payload)
+
+
+def unmasked(first: int, payload: bytes) -> bytes:
+    n = len(payload)
+    if n < 126:
+        return bytes([first, n]) + payload
+    if n < 65536:
+        return bytes([first, 126]) + struct.pack("!H", n) + payload
+    return bytes([first, 127]) + struct.pack("!Q", n) + payload
+
+
+def drain(reader: _FrameReader) -> List[Tuple[int, bytes, bool]]:
+    out = []
+    while True:
+        item = reader.next_message()
+        if item is None:
+            return out
+        out.append(item)
+
+
+def feed_three_ways(
+    data: bytes, from_client: bool = True, max_size: int = 1 << 20, deflate: bool = False
+) -> List[Tuple[int, bytes, bool]]:
+    """Parse ``data`` whole, byte by byte and with a trailing partial frame;
+    all three must give the same messages, which are returned."""
+    results = []
+    whole = _FrameReader(from_client, max_size, deflate)
+    whole.feed(data)
+    results.append(drain(whole))
+
+    trickle = _FrameReader(from_client, max_size, deflate)
+    got: List[Tuple[int, bytes, bool]] = []
+    for i in range(len(data)):
+        trickle.feed(data[i : i + 1])
+        got.extend(drain(trickle))
+    results.append(got)
+
+    trailing = _FrameReader(from_client, max_size, deflate)
+    trailing.feed(data + b"\x81")  # the start of another frame
+    results.append(drain(trailing))
+    assert trailing.buffered() == 1
+
+    assert results[0] == results[1] == results[2]
+    return results[0]
+
+
+def expect_error(
+    data: bytes, code: int, from_client: bool = True, max_size: int = 1 << 20
+) -> None:
+    for chunks in ([data], [data[i : i + 1] for i in range(len(data))]):
+        reader = _FrameReader(from_client, max_size)
+        with pytest.raises(_WebSocketProtocolError) as info:
+            for chunk in chunks:
+                reader.feed(chunk)
+                drain(reader)
+        assert info.value.code == code
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 70000])
+def test_frame_sizes_round_trip(size: int) -> None:
+    payload = os.urandom(size)
+    # Client to server: masked.
+    frame = _build_frame(True, 0x2, payload, mask=True)
+    assert frame[1] & 0x80
+    reader = _FrameReader(True, 1 << 20)
+    reader.feed(frame)
+    assert drain(reader) == [(0x2, payload, False)]
+    # Server to client: unmasked.
+    frame = _build_frame(True, 0x2, payload)
+    assert frame == unmasked(0x82, payload)
+    assert feed_three_ways(frame, from_client=False) == [(0x2, payload, False)]
+
+
+def test_masked_frame_three_ways() -> None:
+    assert feed_three_ways(masked(0x81, b"Hello")) == [(0x1, b"Hello", False)]
+
+
+def test_rfc6455_examples() -> None:
+    # RFC 6455 5.7: a single-frame unmasked text message and a masked one.
+    assert feed_three_ways(b"\x81\x05\x48\x65\x6c\x6c\x6f", from_client=False) == [
+        (0x1, b"Hello", False)
+    ]
+    assert feed_three_ways(b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58") == [
+        (0x1, b"Hello", False)
+    ]
+    # A fragmented unmasked text message.
+    assert feed_three_ways(b"\x01\x03\x48\x65\x6c\x80\x02\x6c\x6f", from_client=False) == [
+        (0x1, b"Hello", False)
+    ]
+
+
+def test_fragments_with_interleaved_ping() -> None:
+    data = (
+        masked(0x02, b"ab")  # binary, not final
+        + masked(0x89, b"ping!")  # control frames may come between fragments
+        + masked(0x00, b"cd")
+        + masked(0x80, b"ef")
+    )
+    assert feed_three_ways(data) == [(0x9, b"ping!", False), (0x2, b"abcdef", False)]
+
+
+def test_several_messages_in_one_chunk() -> None:
+    data = masked(0x81, b"one") + masked(0x82, b"two") + masked(0x8A, b"")
+    assert feed_three_ways(data) == [
+        (0x1, b"one", False),
+        (0x2, b"two", False),
+        (0xA, b"", False),
+    ]
+
+
+def test_compressed_flag_on_first_fragment() -> None:
+    data = masked(0x41, b"x") + masked(0x80, b"y")
+    assert feed_three_ways(data, deflate=True) == [(0x1, b"xy", True)]
+
+
+@pytest.mark.parametrize(
+    "data, code",
+    [
+        (unmasked(0x81, b"hi"), 1002),  # clients MUST mask
+        (masked(0xA1, b"hi"), 1002),  # RSV2
+        (masked(0x91, b"hi"), 1002),  # RSV3
+        (masked(0xC1, b"hi"), 1002),  # RSV1 with no extension agreed
+        (masked(0x89, b"x" * 126), 1002),  # control frame too long
+        (masked(0x09, b"x"), 1002),  # fragmented control frame
+        (masked(0x83, b"x"), 1002),  # reserved data opcode
+        (masked(0x8B, b"x"), 1002),  # reserved control opcode
+        (masked(0x80, b"x"), 1002),  # continuation with nothing to continue
+        (masked(0x01, b"a") + masked(0x81, b"b"), 1002),  # interrupted message
+        (b"\x82\xff" + b"\x80" + b"\0" * 7 + b"key!", 1002),  # 64-bit length, top bit
+    ],
+)
+def test_protocol_errors(data: bytes, code: int) -> None:
+    expect_error(data, code)
+
+
+def test_masked_frame_from_server_is_an_error() -> None:
+    expect_error(masked(0x81, b"hi"), 1002, from_client=False)
+
+
+def test_rsv1_rules_with_deflate() -> None:
+    for data in (masked(0xC9, b""), masked(0x01, b"a") + masked(0xC0, b"b")):
+        reader = _FrameReader(True, 100, deflate=True)
+        reader.feed(data)
+        with pytest.raises(_WebSocketProtocolError) as info:
+            drain(reader)
+        assert info.value.code == 1002
+
+
+def test_too_big() -> None:
+    # One frame over the limit is refused from its header alone.
+    header_only = masked(0x82, b"x" * 101)[:8]
+    reader = _FrameReader(True, 100)
+    reader.feed(header_only)
+    with pytest.raises(_WebSocketProtocolError) as info:
+        drain(reader)
+    assert (info.value.code, info.value.reason) == (1009, "message too big")
+    # So are fragments that add up to too much.
+    expect_error(masked(0x02, b"x" * 60) + masked(0x80, b"y" * 60), 1009, max_size=100)
+    # Exactly the limit is fine.
+    assert feed_three_ways(masked(0x82, b"x" * 100), max_size=100) == [
+        (0x2, b"x" * 100, False)
+    ]
+
+
+def test_parse_close() -> None:
+    assert _parse_close(b"") == (None, None)
+    assert _parse_close(struct.pack("!H", 1000)) == (1000, None)
+    assert _parse_close(struct.pack("!H", 4000) + "bye \u00e9".encode()) == (
+        4000,
+        "bye \u00e9",
+    )
+    for payload, code in [
+        (b"\x03", 1002),
+        (struct.pack("!H", 1005), 1002),
+        (struct.pack("!H", 1006), 1002),
+        (struct.pack("!H", 999), 1002),
+        (struct.pack("!H", 2000), 1002),
+        (struct.pack("!H", 5000), 1002),
+        (struct.pack("!H", 1000) + b"\xff", 1007),
+    ]:
+        with pytest.raises(_WebSocketProtocolError) as info:
+            _parse_close(payload)
+        assert info.value.code == code, payload
+
+
+def test_accept_value_rfc_example() -> None:
+    # RFC 6455 1.3.
+    assert (
+        WebSocketProtocol13.compute_accept_value("dGhlIHNhbXBsZSBub25jZQ==")
+        == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+    )
+
+
+def test_ping_sleep_time() -> None:
+    assert WebSocketProtocol13.ping_sleep_time(last_ping_time=100, interval=10, now=104) == 6
+    assert WebSocketProtocol13.ping_sleep_time(last_ping_time=100, interval=10, now=120) == 0
+
+
+# ---------------------------------------------------------------------------
+# permessage-deflate
+# ---------------------------------------------------------------------------
+
+
+def test_deflate_rfc7692_example() -> None:
+    # RFC 7692 7.2.3.1: "Hello" compressed, without the trailing 00 00 ff ff.
+    data = bytes([0xF2, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00])
+    assert _PerMessageDeflateDecompressor(True, None, 100).decompress(data) == b"Hello"
+    assert _PerMessageDeflateCompressor(True, None).compress(b"Hello") == data
+
+
+def test_deflate_context_takeover() -> None:
+    message = b"Hello world. Testing 123 123" * 3
+    for persistent in (True, False):
+        compressor = _PerMessageDeflateCompressor(persistent, 15)
+        decompressor = _PerMessageDeflateDecompressor(persistent, 15, 1 << 20)
+        sizes = []
+        for _ in range(3):
+            data = compressor.compress(message)
+            sizes.append(len(data))
+            assert decompressor.decompress(data) == message
+        if persistent:
+            # Later messages refer back to the first.
+            assert sizes[1] < sizes[0]
+        else:
+            assert sizes[0] == sizes[1] == sizes[2]
+
+
+@pytest.mark.parametrize("wbits", [9, 12, 15])
+def test_deflate_window_bits(wbits: int) -> None:
+    message = os.urandom(50) * 200
+    data = _PerMessageDeflateCompressor(True, wbits).compress(message)
+    assert _PerMessageDeflateDecompressor(True, wbits, 1 << 20).decompress(data) == message
+
+
+def test_deflate_bad_window_bits() -> None:
+    for bits in (7, 16):
+        with pytest.raises(ValueError):
+            _PerMessageDeflateCompressor(True, bits)
+        with pytest.raises(ValueError):
+            _PerMessageDeflateDecompressor(True, bits, 10)
+
+
+def test_deflate_size_limit() -> None:
+    data = _PerMessageDeflateCompressor(False, None).compress(b"\0" * 1000)
+    assert _PerMessageDeflateDecompressor(False, None, 1000).decompress(data) == b"\0" * 1000
+    with pytest.raises(_DecompressTooLargeError):
+        _PerMessageDeflateDecompressor(False, None, 999).decompress(data)
+
+
+def test_parse_extensions() -> None:
+    assert _parse_extensions(
+        'permessage-deflate; client_max_window_bits, x-foo; a="1" ;b'
+    ) == [
+        ("permessage-deflate", {"client_max_window_bits": None}),
+        ("x-foo", {"a": "1", "b": None}),
+    ]
+    assert _parse_extensions("") == []
+    with pytest.raises(ValueError):
+        _parse_extensions("permessage-deflate; a; a")
+
+
+@pytest.mark.parametrize(
+    "header, agreed",
+    [
+        ("permessage-deflate", {}),
+        ("permessage-deflate; client_max_window_bits", {}),
+        (
+            "permessage-deflate; client_max_window_bits=10; server_no_context_takeover",
+            {"server_no_context_takeover": None, "client_max_window_bits": "10"},
+        ),
+        (
+            "permessage-deflate; server_max_window_bits=12; client_no_context_takeover",
+            {"client_no_context_takeover": None, "server_max_window_bits": "12"},
+        ),
+        # Unknown parameters or bad values decline that offer; the next one
+        # may still be accepted.
+        ("permessage-deflate; foo=1", None),
+        ("permessage-deflate; server_max_window_bits", None),
+        ("permessage-deflate; server_max_window_bits=16", None),
+        ("permessage-deflate; server_max_window_bits=8", None),
+        ("permessage-deflate; server_no_context_takeover=1", None),
+        ("permessage-deflate; foo, permessage-deflate", {}),
+        ("x-other", None),
+    ],
+)
+def test_negotiate_deflate(header: str, agreed: Optional[dict]) -> None:
+    assert _negotiate_deflate(_parse_extensions(header)) == agreed
+
+
+# ---------------------------------------------------------------------------
+# Server and client over 127.0.0.1
+# ---------------------------------------------------------------------------
+
+
+class EchoHandler(WebSocketHandler):
+    def initialize(self, compression: Optional[dict] = None, closed: Optional[Future] = None) -> None:
+        self.compression = compression
+        self.closed = closed
+
+    def get_compression_options(self) -> Optional[dict]:
+        return self.compression
+
+    async def on_message(self, message: Any) -> None:
+        if message == "close me":
+            self.close(4001, "as you wish")
+            return
+        try:
+            await self.write_message(message, binary=isinstance(message, bytes))
+        except WebSocketClosedError:
+            pass
+
+    def on_ping(self, data: bytes) -> None:
+        self.write_message("ping " + data.decode())
+
+    def on_close(self) -> None:
+        if self.closed is not None and not self.closed.done():
+            self.closed.set_result((self.close_code, self.close_reason))
+
+
+class ConversationTest(AsyncHTTPTestCase):
+    def get_app(self) -> Application:
+        self.closed: Future = Future()
+        return Application(
+            [
+                ("/echo", EchoHandler, dict(closed=self.closed)),
+                ("/deflate", EchoHandler, dict(compression={}, closed=self.closed)),
+            ],
+            websocket_max_message_size=4096,
+        )
+
+    def url(self, path: str) -> str:
+        return "ws://127.0.0.1:%d%s" % (self.get_http_port(), path)
+
+    async def conversation(self, path: str, compression: Optional[dict]) -> None:
+        ws = await websocket_connect(self.url(path), compression_options=compression)
+        try:
+            for message in ["hello", "h\u00e9llo", b"\x00\xff binary", "x" * 3000]:
+                await ws.write_message(message, binary=isinstance(message, bytes))
+                assert await ws.read_message() == message
+            ws.ping(b"abc")
+            assert await ws.read_message() == "ping abc"
+            # Both sides counted the same uncompressed bytes.
+            assert ws.protocol._message_bytes_out == ws.protocol._message_bytes_in
+            if compression is not None and path == "/deflate":
+                assert ws.protocol._wire_bytes_out < ws.protocol._message_bytes_out
+            else:
+                assert ws.protocol._wire_bytes_out > ws.protocol._message_bytes_out
+        finally:
+            ws.close(1000, "done")
+        assert await self.closed == (1000, "done")
+
+    @gen_test
+    async def test_uncompressed(self) -> None:
+        await self.conversation("/echo", None)
+
+    @gen_test
+    async def test_compressed(self) -> None:
+        await self.conversation("/deflate", {})
+
+    @gen_test
+    async def test_compression_offered_but_declined(self) -> None:
+        await self.conversation("/echo", {})
+
+    @gen_test
+    async def test_server_initiated_close(self) -> None:
+        ws = await websocket_connect(self.url("/echo"))
+        await ws.write_message("close me")
+        assert await ws.read_message() is None
+        assert (ws.close_code, ws.close_reason) == (4001, "as you wish")
+        assert (await self.closed)[0] == 4001
+        with pytest.raises(WebSocketClosedError):
+            ws.write_message("too late")
+
+    @gen_test
+    async def test_too_big(self) -> None:
+        ws = await websocket_connect(self.url("/echo"))
+        await ws.write_message("x" * 4097)
+        assert await ws.read_message() is None
+        assert (ws.close_code, ws.close_reason) == (1009, "message too big")
+
+    @gen_test
+    async def test_compression_bomb(self) -> None:
+        ws = await websocket_connect(self.url("/deflate"), compression_options={})
+        await ws.write_message(b"\0" * 100000, binary=True)
+        assert await ws.read_message() is None
+        assert ws.close_code == 1009
+
+    @gen_test
+    async def test_handshake_errors(self) -> None:
+        base = {
+            "Upgrade": "websocket",
+            "Connection": "keep-alive, Upgrade",
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        }
+        cases = [
+            ({"Upgrade": "h2c"}, 400),
+            ({"Connection": "keep-alive"}, 400),
+            ({"Sec-WebSocket-Key": "c2hvcnQ="}, 400),  # decodes to 5 bytes
+            ({"Sec-WebSocket-Key": ""}, 400),
+            ({"Sec-WebSocket-Version": "12"}, 426),
+            ({"Origin": "http://elsewhere.example"}, 403),
+        ]
+        for change, status in cases:
+            headers = dict(base, **change)
+            response = await self.http_client.fetch(
+                self.get_url("/echo"), headers=headers, raise_error=False
+            )
+            assert response.code == status, (change, response.code)
+            if status == 426:
+                assert response.headers["Sec-WebSocket-Version"] == "7, 8, 13"
+
+    async def raw_connection(self) -> Tuple[IOStream, bytes]:
+        stream = IOStream(socket.socket())
+        await stream.connect(("127.0.0.1", self.get_http_port()))
+        key = base64.b64encode(os.urandom(16))
+        stream.write(
+            b"GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            b"Sec-WebSocket-Key: " + key + b"\r\n\r\n"
+        )
+        head = await stream.read_until(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 101 ")
+        accept = base64.b64encode(
+            hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest()
+        )
+        assert b"Sec-Websocket-Accept: " + accept in head
+        return stream, head
+
+    async def read_frame(self, stream: IOStream) -> Tuple[int, bytes]:
+        first, second = await stream.read_bytes(2)
+        assert not second & 0x80  # servers don't mask
+        length = second & 0x7F
+        if length == 126:
+            (length,) = struct.unpack("!H", await stream.read_bytes(2))
+        payload = await stream.read_bytes(length) if length else b""
+        return first, payload
+
+    @gen_test
+    async def test_raw_fragmented_message_and_close(self) -> None:
+        stream, _ = await self.raw_connection()
+        stream.write(
+            masked(0x01, b"frag")
+            + masked(0x89, b"p")
+            + masked(0x00, b"men")
+            + masked(0x80, b"ted")
+        )
+        # The pong comes first, then on_ping's message, then the echo.
+        assert await self.read_frame(stream) == (0x8A, b"p")
+        assert await self.read_frame(stream) == (0x81, b"ping p")
+        assert await self.read_frame(stream) == (0x81, b"fragmented")
+        stream.write(masked(0x88, struct.pack("!H", 1001) + b"bye"))
+        # The server echoes the code and closes the connection.
+        assert await self.read_frame(stream) == (0x88, struct.pack("!H", 1001))
+        assert await stream.read_until_close() == b""
+        assert await self.closed == (1001, "bye")
+
+    async def expect_failure(self, data: bytes, code: int) -> None:
+        stream, _ = await self.raw_connection()
+        stream.write(data)
+        first, payload = await self.read_frame(stream)
+        assert first == 0x88
+        assert struct.unpack("!H", payload[:2])[0] == code
+        stream.close()
+        await self.closed
+
+    @gen_test
+    async def test_unmasked_frame_fails_with_1002(self) -> None:
+        await self.expect_failure(unmasked(0x81, b"hi"), 1002)
+
+    @gen_test
+    async def test_invalid_utf8_fails_with_1007(self) -> None:
+        await self.expect_failure(masked(0x81, b"\xff\xfe"), 1007)
+
+    @gen_test
+    async def test_bad_close_code_fails_with_1002(self) -> None:
+        await self.expect_failure(masked(0x88, struct.pack("!H", 1005)), 1002)
+
+    @gen_test
+    async def test_too_long_ping_fails_with_1002(self) -> None:
+        await self.expect_failure(masked(0x89, b"x" * 126), 1002)
+
+
+class PingTest(AsyncHTTPTestCase):
+    def get_app(self) -> Application:
+        self.pongs: List[bytes] = []
+        test = self
+
+        class Handler(WebSocketHandler):
+            def on_pong(self, data: bytes) -> None:
+                test.pongs.append(data)
+
+        return Application([("/", Handler)], websocket_ping_interval=0.02)
+
+    @gen_test
+    async def test_server_pings_client_answers(self) -> None:
+        ws = await websocket_connect("ws://127.0.0.1:%d/" % self.get_http_port())
+        while len(self.pongs) < 2:
+            await gen.sleep(0.01)
+        assert self.pongs[:2] == [b"", b""]
+        ws.close()
