@@ -12,9 +12,14 @@ given explicitly.
 import binascii
 import html.entities
 import json
+import json.encoder
 import re
 import urllib.parse
 from typing import Any, Callable, Dict, List, Optional, Union, overload
+
+# The C accelerator behind json.dumps; absent on some Python implementations.
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_encode_basestring_ascii = json.encoder.encode_basestring_ascii
 
 _UTF8_TYPES = (bytes, type(None))
 _TO_UNICODE_TYPES = (str, type(None))
@@ -32,6 +37,8 @@ def utf8(value: Union[None, str, bytes]) -> Optional[bytes]:
     Bytes and None are returned unchanged; any other type raises
     `TypeError`.
     """
+    if value.__class__ is str:  # the common case, checked first
+        return value.encode("utf-8")
     if isinstance(value, _UTF8_TYPES):
         return value
     if not isinstance(value, str):
@@ -50,6 +57,8 @@ def to_unicode(value: Union[None, str, bytes]) -> Optional[str]:
 
     Str and None are returned unchanged; any other type raises `TypeError`.
     """
+    if value.__class__ is bytes:  # the common case, checked first
+        return value.decode("utf-8")
     if isinstance(value, _TO_UNICODE_TYPES):
         return value
     if not isinstance(value, bytes):
@@ -93,7 +102,8 @@ def xhtml_escape(value: Union[str, bytes]) -> str:
     .. versionchanged:: 3.2
        Single quotes are escaped too.
     """
-    value = to_unicode(value)
+    if value.__class__ is not str:
+        value = to_unicode(value)
     return (
         value.replace("&", "&amp;")
         .replace("<", "&lt;")
@@ -149,7 +159,19 @@ def json_encode(value: Any) -> str:
     ``</`` is written as ``<\\/`` so that the output can be embedded in an
     HTML ``<script>`` element without closing it early.
     """
-    return json.dumps(value).replace("</", "<\\/")
+    if _c_make_encoder is None:
+        return json.dumps(value).replace("</", "<\\/")
+    # What json.dumps(value) does with default settings, minus the Python
+    # layers of JSONEncoder; a new markers dict per call keeps the
+    # circular reference check (and thread safety).
+    encoder = _c_make_encoder(
+        {}, _json_default, _encode_basestring_ascii, None, ": ", ", ", False, False, True
+    )
+    return "".join(encoder(value, 0)).replace("</", "<\\/")
+
+
+def _json_default(o: Any) -> Any:
+    raise TypeError(f"Object of type {o.__class__.__name__} is not JSON serializable")
 
 
 def json_decode(value: Union[str, bytes]) -> Any:
