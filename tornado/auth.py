@@ -1,47 +1,41 @@
 """Third-party login with OpenID 2.0, OAuth 1.0/1.0a and OAuth 2.0.
 
-The classes here are mixins for `tornado.web.RequestHandler`.  They are used
-in two ways:
+Each class is a mixin for `tornado.web.RequestHandler`.  A login handler
+sends the browser to the provider (``authenticate_redirect`` or
+``authorize_redirect``) and, when the provider sends it back, turns the
+answer into a user dict (``get_authenticated_user``) that the application
+usually stores in a signed cookie.  Other handlers then call the provider's
+API on the user's behalf with the tokens obtained (``oauth2_request``,
+``facebook_request``, ``twitter_request``).  Providers are configured
+through class attributes whose names start with an underscore
+(``_OAUTH_AUTHORIZE_URL`` and so on); subclasses override them.
 
-* On a login handler, use methods such as ``authenticate_redirect()``,
-  ``authorize_redirect()``, and ``get_authenticated_user()`` to establish
-  the user's identity and store authentication tokens to your database
-  and/or cookies.
-* In non-login handlers, use methods such as ``facebook_request()`` or
-  ``twitter_request()`` to use the authentication tokens to make requests
-  to the respective services.
+A Google login handler, for example::
 
-They all take slightly different arguments due to the fact all these
-services implement authentication and authorization slightly differently.
-Each service is configured through class attributes whose names start with
-an underscore for historical reasons (``_OAUTH_AUTHORIZE_URL`` and so on);
-subclasses override them to talk to other providers.
-
-Example usage for Google OAuth::
-
-    class GoogleOAuth2LoginHandler(tornado.web.RequestHandler,
-                                   tornado.auth.GoogleOAuth2Mixin):
+    class GoogleLogin(tornado.web.RequestHandler,
+                      tornado.auth.GoogleOAuth2Mixin):
         async def get(self):
-            if self.get_argument('code', False):
-                access = await self.get_authenticated_user(
-                    redirect_uri='http://your.site.com/auth/google',
-                    code=self.get_argument('code'))
-                user = await self.oauth2_request(
-                    "https://www.googleapis.com/oauth2/v1/userinfo",
-                    access_token=access["access_token"])
-                # Save the user and access token with e.g. set_signed_cookie.
-            else:
+            redirect_uri = "https://app.example/auth/google"
+            code = self.get_argument("code", None)
+            if code is None:
                 self.authorize_redirect(
-                    redirect_uri='http://your.site.com/auth/google',
-                    client_id=self.get_google_oauth_settings()['key'],
-                    scope=['profile', 'email'],
-                    response_type='code',
-                    extra_params={'approval_prompt': 'auto'})
+                    redirect_uri=redirect_uri,
+                    client_id=self.get_google_oauth_settings()["key"],
+                    scope=["profile", "email"],
+                    response_type="code")
+                return
+            tokens = await self.get_authenticated_user(redirect_uri, code)
+            user = await self.oauth2_request(
+                "https://www.googleapis.com/oauth2/v1/userinfo",
+                access_token=tokens["access_token"])
+            self.set_signed_cookie("user", tornado.escape.json_encode(user))
+            self.redirect("/")
 
-The OAuth 1.0 request signing (HMAC-SHA1 over the signature base string of
-RFC 5849 section 3.4) lives in the module-level helpers ``_oauth_signature``
-(the original 1.0 draft) and ``_oauth10a_signature`` (1.0a, RFC 5849).
-Requests to providers go through `tornado.httpclient.AsyncHTTPClient`.
+OAuth 1 requests are signed with HMAC-SHA1 over the signature base string
+of RFC 5849 section 3.4, by the module-level helpers ``_oauth10a_signature``
+(RFC 5849) and ``_oauth_signature`` (the earlier 1.0 draft, whose key does
+not escape the secrets).  Requests to providers go through
+`tornado.httpclient.AsyncHTTPClient`.
 """
 
 import base64
@@ -121,21 +115,13 @@ class OpenIdMixin:
         callback_uri: Optional[str] = None,
         ax_attrs: List[str] = ["name", "email", "language", "username"],
     ) -> None:
-        """Redirects to the authentication URL for this service.
+        """Redirect the browser to the provider to sign in.
 
-        After authentication, the service will redirect back to the given
-        callback URI with additional parameters including ``openid.mode``.
-
-        We request the given attributes for the authenticated user by
-        default (name, email, language, and username).  If you don't need
-        all those attributes for your app, you can request fewer with the
-        ax_attrs keyword argument.
-
-        .. versionchanged:: 6.0
-
-            The ``callback`` argument was removed and this method no
-            longer returns an awaitable object. It is now an ordinary
-            synchronous function.
+        The provider sends the user back to ``callback_uri`` (by default the
+        current URL) with ``openid.mode`` and the assertion in the query; hand
+        that request to `get_authenticated_user`.  ``ax_attrs`` names the
+        Attribute Exchange fields to ask for ("name", "email", "language",
+        "username").  This is a plain synchronous call since Tornado 6.0.
         """
         handler = cast(RequestHandler, self)
         callback_uri = callback_uri or handler.request.uri
@@ -147,22 +133,15 @@ class OpenIdMixin:
     async def get_authenticated_user(
         self, http_client: Optional[AsyncHTTPClient] = None
     ) -> Dict[str, Any]:
-        """Fetches the authenticated user data upon redirect.
+        """Check the provider's assertion and return the user it describes.
 
-        This method should be called by the handler that receives the
-        redirect from the `authenticate_redirect()` method (which is often
-        the same as the one that calls it; in that case you would call
-        `get_authenticated_user` if the ``openid.mode`` parameter is present
-        and `authenticate_redirect` if it is not).
-
-        The result of this method will generally be used to set a cookie.
-
-        Raises `AuthError` if the provider does not confirm the assertion.
-
-        .. versionchanged:: 6.0
-
-            The ``callback`` argument was removed. Use the returned
-            awaitable object instead.
+        Call it from the handler that receives the redirect of
+        `authenticate_redirect` (the request carries ``openid.mode``).  The
+        assertion is verified with a direct ``check_authentication`` request to
+        the provider (OpenID 2.0 11.4.2.1); the result has the Attribute
+        Exchange fields found (``name``, ``first_name``, ``last_name``,
+        ``email``, ``locale``, ``username``) and ``claimed_id``.  Raises
+        `AuthError` if the provider does not confirm the assertion.
         """
         handler = cast(RequestHandler, self)
         # Verify the OpenID response via direct request to the OP
@@ -276,11 +255,8 @@ class OpenIdMixin:
         return user
 
     def get_auth_http_client(self) -> AsyncHTTPClient:
-        """Returns the `.AsyncHTTPClient` instance to be used for auth
-        requests.
-
-        May be overridden by subclasses to use an HTTP client other than
-        the default.
+        """The HTTP client used to talk to the provider; override to use
+        another one.
         """
         return AsyncHTTPClient()
 
@@ -291,20 +267,14 @@ class OpenIdMixin:
 
 
 class OAuthMixin:
-    """Abstract implementation of OAuth 1.0 and 1.0a.
+    """OAuth 1.0 and 1.0a (RFC 5849) for a `RequestHandler`.
 
-    See `TwitterMixin` below for an example implementation.
-
-    Class attributes:
-
-    * ``_OAUTH_AUTHORIZE_URL``: The service's OAuth authorization url.
-    * ``_OAUTH_ACCESS_TOKEN_URL``: The service's OAuth access token url.
-    * ``_OAUTH_VERSION``: May be either "1.0" or "1.0a".
-    * ``_OAUTH_NO_CALLBACKS``: Set this to True if the service requires
-      advance registration of callbacks.
-
-    Subclasses must also override the `_oauth_get_user_future` and
-    `_oauth_consumer_token` methods.
+    Configure with the class attributes ``_OAUTH_REQUEST_TOKEN_URL``,
+    ``_OAUTH_AUTHORIZE_URL``, ``_OAUTH_ACCESS_TOKEN_URL``, ``_OAUTH_VERSION``
+    ("1.0a", the default, or "1.0") and ``_OAUTH_NO_CALLBACKS`` (True when
+    the provider only accepts callbacks registered in advance), and override
+    `_oauth_consumer_token` and `_oauth_get_user_future`.  `TwitterMixin` is
+    an example.
     """
 
     _OAUTH_REQUEST_TOKEN_URL = ""
@@ -319,26 +289,14 @@ class OAuthMixin:
         extra_params: Optional[Dict[str, Any]] = None,
         http_client: Optional[AsyncHTTPClient] = None,
     ) -> None:
-        """Redirects the user to obtain OAuth authorization for this service.
+        """Get a request token and redirect the browser to authorize it.
 
-        The ``callback_uri`` may be omitted if you have previously
-        registered a callback URI with the third-party service.  For some
-        services, you must use a previously-registered callback URI and
-        cannot specify a callback via this method.
-
-        This method sets a cookie called ``_oauth_request_token`` which is
-        subsequently used (and cleared) in `get_authenticated_user` for
-        security purposes.
-
-        This method is asynchronous and must be called with ``await`` or
-        ``yield`` (This is different from other ``auth*_redirect`` methods
-        defined in this module). It calls `.RequestHandler.finish` for you
-        so you should not write any other response after it returns.
-
-        .. versionchanged:: 6.0
-
-           The ``callback`` argument was removed. Use the returned
-           awaitable object instead.
+        The token is fetched from ``_OAUTH_REQUEST_TOKEN_URL`` and remembered in
+        the ``_oauth_request_token`` cookie for `get_authenticated_user`.  The
+        provider redirects back to ``callback_uri`` (unless callbacks are
+        registered in advance; "oob" shows the authorization URL instead of
+        redirecting).  Unlike the other ``*_redirect`` methods this one is a
+        coroutine and must be awaited; it finishes the response.
         """
         if callback_uri and self._OAUTH_NO_CALLBACKS:
             raise Exception("This service does not support oauth_callback")
@@ -359,23 +317,15 @@ class OAuthMixin:
     async def get_authenticated_user(
         self, http_client: Optional[AsyncHTTPClient] = None
     ) -> Dict[str, Any]:
-        """Gets the OAuth authorized user and access token.
+        """Exchange the authorized request token for an access token and return
+        the user.
 
-        This method should be called from the handler for your OAuth
-        callback URL to complete the registration process.  We run the
-        callback with the authenticated user dictionary.  This dictionary
-        will contain an ``access_key`` which can be used to make authorized
-        requests to this service on behalf of the user.  The dictionary
-        will also contain other fields such as ``name``, depending on the
-        service used.
-
-        Raises `AuthError` if the request token cookie is missing or does
-        not match the ``oauth_token`` argument, or if no user is found.
-
-        .. versionchanged:: 6.0
-
-           The ``callback`` argument was removed. Use the returned
-           awaitable object instead.
+        Call it from the handler of the callback URL.  The ``oauth_token``
+        argument must match the cookie set by `authorize_redirect`.  The result
+        is what `_oauth_get_user_future` returns, with the access token (a dict
+        with ``key``, ``secret`` and any other fields the provider sent) under
+        ``access_token``.  Raises `AuthError` when the cookie is missing or does
+        not match, or when no user is found.
         """
         handler = cast(RequestHandler, self)
         request_key = escape.utf8(handler.get_argument("oauth_token"))
@@ -474,30 +424,17 @@ class OAuthMixin:
         return url + "?" + urllib.parse.urlencode(args)
 
     def _oauth_consumer_token(self) -> Dict[str, Any]:
-        """Subclasses must override this to return their OAuth consumer keys.
-
-        The return value should be a `dict` with keys ``key`` and
-        ``secret``.
+        """Return this application's consumer credentials as a dict with ``key``
+        and ``secret``.  Subclasses must override it.
         """
         raise NotImplementedError()
 
     async def _oauth_get_user_future(
         self, access_token: Dict[str, Any]
     ) -> Dict[str, Any]:
-        """Subclasses must override this to get basic information about the
-        user.
-
-        Should be a coroutine whose result is a dictionary containing
-        information about the user, which may have been retrieved by using
-        ``access_token`` to make a request to the service.
-
-        The access token will be added to the returned dictionary to make
-        the result of `get_authenticated_user`.
-
-        .. versionchanged:: 6.0
-
-           The old callback-based ``_oauth_get_user`` method has been
-           removed.
+        """Return a dict describing the user the ``access_token`` belongs to
+        (typically fetched from the provider with it).  Subclasses must override
+        this coroutine; `get_authenticated_user` adds the token to the result.
         """
         raise NotImplementedError()
 
@@ -508,10 +445,10 @@ class OAuthMixin:
         parameters: Dict[str, Any] = {},
         method: str = "GET",
     ) -> Dict[str, Any]:
-        """Returns the OAuth parameters as a dict for the given request.
+        """The signed OAuth protocol parameters for a request to ``url``.
 
-        parameters should include all POST arguments and query string
-        arguments that will be sent with the request.
+        ``parameters`` must hold every query and body argument the request will
+        carry, since they are covered by the signature.
         """
         consumer_token = self._oauth_consumer_token()
         base_args = _oauth_base_args(consumer_token)
@@ -529,11 +466,8 @@ class OAuthMixin:
         return base_args
 
     def get_auth_http_client(self) -> AsyncHTTPClient:
-        """Returns the `.AsyncHTTPClient` instance to be used for auth
-        requests.
-
-        May be overridden by subclasses to use an HTTP client other than
-        the default.
+        """The HTTP client used to talk to the provider; override to use
+        another one.
         """
         return AsyncHTTPClient()
 
@@ -544,15 +478,10 @@ class OAuthMixin:
 
 
 class OAuth2Mixin:
-    """Abstract implementation of OAuth 2.0.
+    """OAuth 2.0 (RFC 6749) authorization code flow for a `RequestHandler`.
 
-    See `FacebookGraphMixin` or `GoogleOAuth2Mixin` below for example
-    implementations.
-
-    Class attributes:
-
-    * ``_OAUTH_AUTHORIZE_URL``: The service's authorization url.
-    * ``_OAUTH_ACCESS_TOKEN_URL``:  The service's access token url.
+    Configure with ``_OAUTH_AUTHORIZE_URL`` and ``_OAUTH_ACCESS_TOKEN_URL``.
+    `GoogleOAuth2Mixin` and `FacebookGraphMixin` are examples.
     """
 
     _OAUTH_AUTHORIZE_URL = ""
@@ -567,22 +496,15 @@ class OAuth2Mixin:
         scope: Optional[List[str]] = None,
         response_type: str = "code",
     ) -> None:
-        """Redirects the user to obtain OAuth authorization for this service.
+        """Redirect the browser to the provider's authorization page.
 
-        Some providers require that you register a redirect URL with your
-        application instead of passing one via this method.  You should call
-        this method to log the user in, and then call
-        ``get_authenticated_user`` in the handler for your redirect URL to
-        complete the authorization process.
-
-        .. versionchanged:: 6.0
-
-           The ``callback`` argument and returned awaitable were removed;
-           this is now an ordinary synchronous function.
+        The query carries ``response_type``, ``redirect_uri``, ``client_id``,
+        ``scope`` (the list joined with spaces) and ``extra_params``.  The
+        provider later redirects to ``redirect_uri`` with a ``code`` for the
+        mixin's ``get_authenticated_user``.  This is a plain synchronous call.
 
         .. deprecated:: 6.4
-           The ``client_secret`` argument (which has never had any effect)
-           is deprecated and will be removed in Tornado 7.0.
+           ``client_secret`` has never been used and warns; it goes away in 7.0.
         """
         if client_secret is not None:
             warnings.warn(
@@ -630,37 +552,11 @@ class OAuth2Mixin:
         post_args: Optional[Dict[str, Any]] = None,
         **args: Any,
     ) -> Any:
-        """Fetches the given URL auth an OAuth2 access token.
+        """Fetch ``url`` with an OAuth 2 ``access_token`` and return the decoded
+        JSON answer.
 
-        If the request is a POST, ``post_args`` should be provided.  Query
-        string arguments should be given as keyword arguments.  The result
-        is the response body decoded as JSON.
-
-        Example usage:
-
-        ..testcode::
-
-            class MainHandler(tornado.web.RequestHandler,
-                              tornado.auth.FacebookGraphMixin):
-                @tornado.web.authenticated
-                async def get(self):
-                    new_entry = await self.oauth2_request(
-                        "https://graph.facebook.com/me/feed",
-                        post_args={"message": "I am posting from my Tornado application!"},
-                        access_token=self.current_user["access_token"])
-
-                    if not new_entry:
-                        # Call failed; perhaps missing permission?
-                        self.authorize_redirect()
-                        return
-                    self.finish("Posted a message!")
-
-        .. versionadded:: 4.3
-
-        .. versionchanged::: 6.0
-
-           The ``callback`` argument was removed. Use the returned awaitable
-           object instead.
+        Keyword arguments become query arguments; with ``post_args`` the request
+        is a form-encoded POST.
         """
         all_args = {}
         if access_token:
@@ -679,51 +575,26 @@ class OAuth2Mixin:
         return escape.json_decode(response.body)
 
     def get_auth_http_client(self) -> AsyncHTTPClient:
-        """Returns the `.AsyncHTTPClient` instance to be used for auth
-        requests.
-
-        May be overridden by subclasses to use an HTTP client other than
-        the default.
-
-        .. versionadded:: 4.3
+        """The HTTP client used to talk to the provider; override to use
+        another one.
         """
         return AsyncHTTPClient()
 
 
 class TwitterMixin(OAuthMixin):
-    """Twitter OAuth authentication.
+    """Sign in with Twitter (OAuth 1.0a, API version 1.1).
 
-    To authenticate with Twitter, register your application with Twitter
-    at http://twitter.com/apps. Then copy your Consumer Key and Consumer
-    Secret to the application `~tornado.web.Application.settings`
-    ``twitter_consumer_key`` and ``twitter_consumer_secret``.  Use this
-    mixin on the handler for the URL you registered as your application's
-    callback URL.
-
-    When your application is set up, you can use this mixin like this to
-    authenticate the user with Twitter and get access to their stream:
-
-    .. testcode::
-
-        class TwitterLoginHandler(tornado.web.RequestHandler,
-                                  tornado.auth.TwitterMixin):
-            async def get(self):
-                if self.get_argument("oauth_token", None):
-                    user = await self.get_authenticated_user()
-                    # Save the user using e.g. set_signed_cookie()
-                else:
-                    await self.authorize_redirect()
-
-    The user object returned by `~OAuthMixin.get_authenticated_user`
-    includes the attributes ``username``, ``name``, ``access_token``, and
-    all of the custom Twitter user attributes described at
-    https://dev.twitter.com/docs/api/1.1/get/users/show
+    Put the application's consumer key and secret in the
+    ``twitter_consumer_key`` and ``twitter_consumer_secret`` settings and use
+    the mixin on the callback URL's handler: without an ``oauth_token``
+    argument, await `~OAuthMixin.authorize_redirect` (or
+    `authenticate_redirect`); with one, await
+    `~OAuthMixin.get_authenticated_user`, whose result has the Twitter user
+    fields plus ``username`` and ``access_token``.
 
     .. deprecated:: 6.3
-       This class refers to version 1.1 of the Twitter API, which has been
-       deprecated by Twitter. Since Twitter has begun to limit access to its
-       API, this class will no longer be updated and will be removed in the
-       future.
+       Twitter has withdrawn API version 1.1; this class is no longer
+       maintained and will be removed.
     """
 
     _OAUTH_REQUEST_TOKEN_URL = "https://api.twitter.com/oauth/request_token"
@@ -734,20 +605,9 @@ class TwitterMixin(OAuthMixin):
     _TWITTER_BASE_URL = "https://api.twitter.com/1.1"
 
     async def authenticate_redirect(self, callback_uri: Optional[str] = None) -> None:
-        """Just like `~OAuthMixin.authorize_redirect`, but
-        auto-redirects if authorized.
-
-        This is generally the right interface to use if you are using
-        Twitter for single-sign on.
-
-        .. versionchanged:: 3.1
-           Now returns a `.Future` and takes an optional callback, for
-           compatibility with `.gen.coroutine`.
-
-        .. versionchanged:: 6.0
-
-           The ``callback`` argument was removed. Use the returned
-           awaitable object instead.
+        """Like `~OAuthMixin.authorize_redirect`, but through Twitter's
+        "authenticate" page, which skips the prompt for users who have already
+        authorized the application (single sign-on).
         """
         http = self.get_auth_http_client()
         response = await http.fetch(
@@ -762,35 +622,19 @@ class TwitterMixin(OAuthMixin):
         post_args: Optional[Dict[str, Any]] = None,
         **args: Any,
     ) -> Any:
-        """Fetches the given API path, e.g., ``statuses/user_timeline/btaylor``
+        """Call the Twitter API at ``path`` (e.g. "/statuses/user_timeline/btaylor",
+        without the ".json" suffix; a full URL is used as it is), signed with
+        ``access_token``, and return the decoded JSON answer.
 
-        The path should not include the format or API version number.
-        (we automatically use JSON format and API version 1).
-
-        If the request is a POST, ``post_args`` should be provided.  Query
-        string arguments should be given as keyword arguments.
-
-        All the Twitter methods are documented at http://dev.twitter.com/
-
-        Many methods require an OAuth access token which you can obtain
-        through `~OAuthMixin.authorize_redirect` and
-        `~OAuthMixin.get_authenticated_user`.  The user returned through that
-        process includes an 'access_token' attribute that can be used to
-        make authenticated requests via this method.  The result is the
-        response body decoded as JSON.
-
-        .. versionchanged:: 6.0
-
-           The ``callback`` argument was removed. Use the returned
-           awaitable object instead.
+        Keyword arguments become query arguments; with ``post_args`` the request
+        is a POST.
         """
         if path.startswith("http:") or path.startswith("https:"):
-            # Raw urls are useful for e.g. search which doesn't follow the
-            # usual pattern: http://search.twitter.com/search.json
+            # A full URL, for endpoints outside the versioned API.
             url = path
         else:
             url = self._TWITTER_BASE_URL + path + ".json"
-        # Add the OAuth resource request signature if we have credentials
+        # The signature covers the query and body arguments too.
         if access_token:
             all_args = {}
             all_args.update(args)
@@ -832,27 +676,12 @@ class TwitterMixin(OAuthMixin):
 
 
 class GoogleOAuth2Mixin(OAuth2Mixin):
-    """Google authentication using OAuth2.
+    """Sign in with Google (OAuth 2.0).
 
-    In order to use, register your application with Google and copy the
-    relevant parameters to your application settings.
-
-    * Go to the Google Dev Console at http://console.developers.google.com
-    * Select a project, or create a new one.
-    * Depending on permissions required, you may need to set your app to
-      "testing" mode and add your account as a test user, or go through
-      a verfication process. You may also need to use the "Enable
-      APIs and Services" command to enable specific services.
-    * In the sidebar on the left, select Credentials.
-    * Click CREATE CREDENTIALS and click OAuth client ID.
-    * Under Application type, select Web application.
-    * Name OAuth 2.0 client and click Create.
-    * Copy the "Client secret" and "Client ID" to the application settings as
-      ``{"google_oauth": {"key": CLIENT_ID, "secret": CLIENT_SECRET}}``
-    * You must register the ``redirect_uri`` you plan to use with this class
-      on the Credentials page.
-
-    .. versionadded:: 3.2
+    Create an OAuth client ID of type "Web application" in the Google Cloud
+    console, register your ``redirect_uri`` with it, and put the credentials
+    in the ``google_oauth`` setting as ``{"key": CLIENT_ID, "secret":
+    CLIENT_SECRET}`` (or override `get_google_oauth_settings`).
     """
 
     _OAUTH_AUTHORIZE_URL = "https://accounts.google.com/o/oauth2/v2/auth"
@@ -862,17 +691,10 @@ class GoogleOAuth2Mixin(OAuth2Mixin):
     _OAUTH_SETTINGS_KEY = "google_oauth"
 
     def get_google_oauth_settings(self) -> Dict[str, str]:
-        """Return the Google OAuth 2.0 credentials that you created with
-        [Google Cloud
-        Platform](https://console.cloud.google.com/apis/credentials). The dict
-        format is::
+        """Return the client credentials as ``{"key": ..., "secret": ...}``.
 
-            {
-                "key": "your_client_id", "secret": "your_client_secret"
-            }
-
-        If your credentials are stored differently (e.g. in a db) you can
-        override this method for custom provision.
+        Reads the ``google_oauth`` application setting; override to get them
+        elsewhere.
         """
         handler = cast(RequestHandler, self)
         return handler.settings[self._OAUTH_SETTINGS_KEY]
@@ -884,23 +706,12 @@ class GoogleOAuth2Mixin(OAuth2Mixin):
         client_id: Optional[str] = None,
         client_secret: Optional[str] = None,
     ) -> Dict[str, Any]:
-        """Handles the login for the Google user, returning an access token.
+        """Exchange the authorization ``code`` for tokens and return Google's
+        answer (a dict with ``access_token`` among others).
 
-        The result is a dictionary containing an ``access_token`` field
-        ([among others](https://developers.google.com/identity/protocols/OAuth2WebServer#handlingtheresponse)).
-        Unlike other ``get_authenticated_user`` methods in this package,
-        this method does not return any additional information about the
-        user.  The returned access token can be used with `OAuth2Mixin.oauth2_request`
-        to request additional information (perhaps from
-        ``https://www.googleapis.com/oauth2/v2/userinfo``)
-
-        ``client_id`` and ``client_secret`` default to the values from
-        `get_google_oauth_settings`.
-
-        .. versionchanged:: 6.0
-
-           The ``callback`` argument was removed. Use the returned awaitable
-           object instead.
+        This does not fetch the user's profile: pass the access token to
+        `OAuth2Mixin.oauth2_request` for that.  ``client_id`` and
+        ``client_secret`` default to `get_google_oauth_settings`.
         """
         if client_id is None or client_secret is None:
             settings = self.get_google_oauth_settings()
@@ -928,7 +739,7 @@ class GoogleOAuth2Mixin(OAuth2Mixin):
 
 
 class FacebookGraphMixin(OAuth2Mixin):
-    """Facebook authentication using the new Graph API and OAuth2."""
+    """Sign in with Facebook (OAuth 2.0 and the Graph API)."""
 
     _OAUTH_ACCESS_TOKEN_URL = "https://graph.facebook.com/oauth/access_token?"
     _OAUTH_AUTHORIZE_URL = "https://www.facebook.com/dialog/oauth?"
@@ -943,20 +754,13 @@ class FacebookGraphMixin(OAuth2Mixin):
         code: str,
         extra_fields: Optional[Dict[str, Any]] = None,
     ) -> Optional[Dict[str, Any]]:
-        """Handles the login for the Facebook user, returning a user object.
+        """Exchange the authorization ``code`` for an access token and return the
+        user.
 
-        The user object contains the requested fields (``id``, ``name``,
-        ``first_name``, ``last_name``, ``locale``, ``picture``, ``link`` and
-        any ``extra_fields``) plus ``access_token`` and ``session_expires``
-        (the token's lifetime in seconds, as a string).
-
-        .. versionchanged:: 4.5
-           The ``session_expires`` field was updated to support changes made to the
-           Facebook API in March 2017.
-
-        .. versionchanged:: 6.0
-
-           The ``callback`` argument was removed. Use the returned awaitable object instead.
+        The user dict has the Graph API fields ``id``, ``name``, ``first_name``,
+        ``last_name``, ``locale``, ``picture`` and ``link`` plus any
+        ``extra_fields`` (None where Facebook sent nothing), ``access_token``,
+        and ``session_expires`` (the token's lifetime in seconds, as a string).
         """
         http = self.get_auth_http_client()
         args = {
@@ -999,9 +803,8 @@ class FacebookGraphMixin(OAuth2Mixin):
         for field in fields:
             fieldmap[field] = user.get(field)
 
-        # session_expires is converted to str for compatibility with older
-        # versions in which the server used url-encoding and this code
-        # simply returned the string verbatim.
+        # session_expires has always been a string (Facebook used to answer
+        # in form encoding).
         fieldmap.update(
             {
                 "access_token": session["access_token"],
@@ -1017,33 +820,11 @@ class FacebookGraphMixin(OAuth2Mixin):
         post_args: Optional[Dict[str, Any]] = None,
         **args: Any,
     ) -> Any:
-        """Fetches the given relative API path, e.g., "/btaylor/picture"
+        """Call the Graph API at ``path`` (relative to ``_FACEBOOK_BASE_URL``,
+        e.g. "/btaylor/picture") and return the decoded JSON answer.
 
-        If the request is a POST, ``post_args`` should be provided.  Query
-        string arguments should be given as keyword arguments.
-
-        An introduction to the Facebook Graph API can be found at
-        http://developers.facebook.com/docs/api
-
-        Many methods require an OAuth access token which you can obtain
-        through `~OAuth2Mixin.authorize_redirect` and
-        `get_authenticated_user`.  The user returned through that process
-        includes an ``access_token`` attribute that can be used to make
-        authenticated requests via this method.
-
-        The given path is relative to ``self._FACEBOOK_BASE_URL``, by
-        default "https://graph.facebook.com".
-
-        This method is a wrapper around `OAuth2Mixin.oauth2_request`; the
-        only difference is that this method takes a relative path, while
-        ``oauth2_request`` takes a complete url.
-
-        .. versionchanged:: 3.1
-           Added the ability to override ``self._FACEBOOK_BASE_URL``.
-
-        .. versionchanged:: 6.0
-
-           The ``callback`` argument was removed. Use the returned awaitable object instead.
+        Like `OAuth2Mixin.oauth2_request`, which it wraps: keyword arguments are
+        query arguments and ``post_args`` makes a POST.
         """
         url = self._FACEBOOK_BASE_URL + path
         return await self.oauth2_request(

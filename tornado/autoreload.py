@@ -91,11 +91,11 @@ def start(check_time: int = 500) -> None:
 
 
 def wait() -> None:
-    """Wait for a watched file to change, then restart the process.
+    """Run a new IOLoop until a watched file changes, then restart.
 
-    Intended to be used at the end of scripts like unit test runners,
-    to run the tests again after any source file changes (but see also
-    the command-line interface in `main`)
+    For scripts that end (a test runner, say) but should run again after an
+    edit; the ``python -m tornado.autoreload`` wrapper does the same and also
+    survives errors at import time.
     """
     io_loop = ioloop.IOLoop()
     io_loop.add_callback(start)
@@ -103,19 +103,17 @@ def wait() -> None:
 
 
 def watch(filename: str) -> None:
-    """Add a file to the watch list.
-
-    All imported modules are watched by default.
+    """Also restart when ``filename`` changes (imported modules are always
+    watched).
     """
     _watched_files.add(filename)
 
 
 def add_reload_hook(fn: Callable[[], None]) -> None:
-    """Add a function to be called before reloading the process.
+    """Call ``fn()`` just before the process restarts.
 
-    Note that for open file and socket handles it is generally
-    preferable to set the ``FD_CLOEXEC`` flag (using `fcntl` or
-    `os.set_inheritable`) instead of using a reload hook to close them.
+    File descriptors are better closed by marking them close-on-exec
+    (`os.set_inheritable`) than with a hook.
     """
     _reload_hooks.append(fn)
 
@@ -124,10 +122,7 @@ def _module_paths() -> List[str]:
     """The source files of the imported modules."""
     paths = []
     for module in list(sys.modules.values()):
-        # Some modules play games with sys.modules (e.g. email/__init__.py
-        # in the standard library), and occasionally this can cause strange
-        # failures in getattr.  Just ignore anything that's not an ordinary
-        # module.
+        # sys.modules may hold stand-in objects that are not modules.
         if not isinstance(module, types.ModuleType):
             continue
         path = getattr(module, "__file__", None)
@@ -141,14 +136,13 @@ def _module_paths() -> List[str]:
 
 def _reload_on_update(modify_times: Dict[str, float]) -> None:
     if _reload_attempted:
-        # We already tried to reload and it didn't work, so don't try again.
+        # A restart already failed; don't loop on it.
         return
     from tornado import process
 
     if process.task_id() is not None:
-        # We're in a child process created by fork_processes.  If child
-        # processes restarted themselves, they'd all restart and then
-        # all call fork_processes again.
+        # A child of fork_processes: each child restarting would run
+        # fork_processes again and multiply the processes.
         return
     for path in _module_paths():
         _check_file(modify_times, path)
@@ -220,19 +214,14 @@ Usage:
 
 
 def main() -> None:
-    """Command-line wrapper to re-run a script whenever its source changes.
+    """The ``python -m tornado.autoreload`` command line.
 
-    Scripts may be specified by filename or module name::
-
-        python -m tornado.autoreload -m tornado.test.runtests
-        python -m tornado.autoreload tornado/test/runtests.py
-
-    Running a script with this wrapper is similar to calling
-    `tornado.autoreload.wait` at the end of the script, but this wrapper
-    can catch import-time problems like syntax errors that would otherwise
-    prevent the script from reaching its call to `wait`.  With
-    ``--until-success`` the script is re-run after a failure and the
-    wrapper stops after the first clean exit.
+    Runs a module (``-m name``) or a script (a path, or a directory with a
+    ``__main__.py``) with the remaining arguments as its ``sys.argv``, then
+    restarts it whenever a watched file changes, even after it failed at
+    import time (the files of the traceback are watched too).  With
+    ``--until-success`` the wrapper stops once the program exits with
+    status 0.
     """
     # The program imports "tornado.autoreload" (a different module object
     # from the one running as __main__ under -m); the reload state must be

@@ -48,7 +48,6 @@ from typing import (
     Union,
     cast,
 )
-from urllib.parse import urlparse
 
 from tornado import gen, httpclient, httputil, simple_httpclient
 from tornado.concurrent import Future, future_set_result_unless_cancelled
@@ -77,10 +76,7 @@ class WebSocketError(Exception):
 
 
 class WebSocketClosedError(WebSocketError):
-    """Raised by operations on a closed connection.
-
-    .. versionadded:: 3.2
-    """
+    """Raised when sending on a connection that is closed or closing."""
 
 
 class _DecompressTooLargeError(Exception):
@@ -624,23 +620,17 @@ _HTTP_ONLY_METHODS = (
 
 
 class WebSocketHandler(tornado.web.RequestHandler):
-    """Subclass this class to create a basic WebSocket handler.
+    """Base class for WebSocket endpoints.
 
-    Override `on_message` to handle incoming messages, and use
-    `write_message` to send messages to the client.  You can also override
-    `open` and `on_close` to handle opened and closed connections.
+    Subclasses override `on_message` (and usually `open` and `on_close`) and
+    talk back with `write_message`, `ping` and `close`.  The opening
+    handshake is an ordinary GET: `prepare` runs first and may refuse it with
+    an `HTTPError`, and headers set in `prepare` or `set_default_headers` go
+    out with the 101 response.  After the handshake the connection no longer
+    speaks HTTP, so ``write``, ``finish``, ``set_header`` and the other
+    response methods raise `RuntimeError`.
 
-    Custom upgrade response headers can be sent by overriding
-    `~tornado.web.RequestHandler.set_default_headers` or
-    `~tornado.web.RequestHandler.prepare`.
-
-    The handshake is a GET request; `prepare` runs before it is answered,
-    so it may authenticate the request or reject it with an `HTTPError`.
-    Once the connection is open, HTTP methods such as ``write`` or
-    ``set_header`` raise `RuntimeError`; use `write_message`, `ping` and
-    `close` instead.
-
-    Application settings used: ``websocket_ping_interval``,
+    Application settings: ``websocket_ping_interval``,
     ``websocket_ping_timeout`` and ``websocket_max_message_size``.
     """
 
@@ -706,127 +696,97 @@ class WebSocketHandler(tornado.web.RequestHandler):
 
     @property
     def ping_interval(self) -> Optional[float]:
-        """The interval for sending websocket pings.
+        """Seconds between the keepalive pings this server sends.
 
-        If this is non-zero, the websocket will send a ping every
-        ping_interval seconds.  The client will respond with a "pong".  The
-        connection can be configured to timeout on late pong delivery using
-        ``websocket_ping_timeout``.
-
-        Set ``websocket_ping_interval = 0`` to disable pings.
-
-        Default: ``0``
+        The ``websocket_ping_interval`` application setting; None or 0 (the
+        default) sends no pings.
         """
         return self.settings.get("websocket_ping_interval", None)
 
     @property
     def ping_timeout(self) -> Optional[float]:
-        """Timeout if no pong is received in this many seconds.
+        """Seconds to wait for a pong after a ping before closing the connection.
 
-        To be used in combination with ``websocket_ping_interval > 0``.  If a
-        ping response (a "pong") is not received within
-        ``websocket_ping_timeout`` seconds, then the websocket connection
-        will be closed.  Set it to ``0`` to never time out.
-
-        Default: ``max(3 * ping_interval, 30)``
+        The ``websocket_ping_timeout`` application setting.  When unset it is
+        ``max(3 * ping_interval, 30)``; 0 waits forever.  Only used when
+        `ping_interval` is set.
         """
         return self.settings.get("websocket_ping_timeout", None)
 
     @property
     def max_message_size(self) -> int:
-        """Maximum allowed message size.
+        """The largest message accepted from the client, in bytes.
 
-        If the remote peer sends a message larger than this, the connection
-        will be closed with code 1009.
-
-        Default is 10MiB.
+        The ``websocket_max_message_size`` application setting (10 MiB when
+        unset).  A bigger message, or a compressed one that would inflate to
+        more, closes the connection with status 1009.
         """
         return self.settings.get("websocket_max_message_size", _default_max_message_size)
 
     def write_message(
         self, message: Union[bytes, str, Dict[str, Any]], binary: bool = False
     ) -> "Future[None]":
-        """Sends the given message to the client of this Web Socket.
+        """Send a message to the client.
 
-        The message may be either a string or a dict (which will be encoded
-        as json).  If the ``binary`` argument is false, the message will be
-        sent as utf8; in binary mode any byte string is allowed.
-
-        If the connection is already closed, raises `WebSocketClosedError`.
-        Returns a `.Future` which can be used for flow control.
+        ``message`` is text (`str`, sent as UTF-8), `bytes` (sent as a binary
+        message when ``binary`` is true) or a `dict` (sent as JSON text).
+        Raises `WebSocketClosedError` if the connection is closed or closing.
+        The returned `.Future` resolves once the data is handed to the
+        socket; awaiting it gives flow control.
         """
         if self.ws_connection is None or self.ws_connection.is_closing():
             raise WebSocketClosedError()
         return self.ws_connection.write_message(message, binary=binary)
 
     def select_subprotocol(self, subprotocols: List[str]) -> Optional[str]:
-        """Override to implement subprotocol negotiation.
+        """Choose one of the client's ``Sec-WebSocket-Protocol`` offers.
 
-        ``subprotocols`` is a list of strings identifying the subprotocols
-        proposed by the client.  This method may be overridden to return
-        one of those strings to select it, or ``None`` to not select a
-        subprotocol.
-
-        Failure to select a subprotocol does not automatically abort the
-        connection, although clients may close the connection if none of
-        their proposed subprotocols was selected.
-
-        The list may be empty, in which case this method must return None.
-        This method is always called exactly once even if no subprotocols
-        were proposed so that the handler can be advised of this fact.
+        Called once per handshake, with the offered names in the client's
+        order (possibly an empty list).  Return one of them to accept it, or
+        None to accept none (the connection still opens; the client may then
+        give up).
         """
         return None
 
     @property
     def selected_subprotocol(self) -> Optional[str]:
-        """The subprotocol returned by `select_subprotocol`."""
+        """The subprotocol `select_subprotocol` picked, or None."""
         assert self.ws_connection is not None
         return self.ws_connection.selected_subprotocol
 
     def get_compression_options(self) -> Optional[Dict[str, Any]]:
-        """Override to return compression options for the connection.
+        """Return the permessage-deflate settings, or None to refuse compression.
 
-        If this method returns None (the default), compression will be
-        disabled.  If it returns a dict (even an empty one), it will be
-        enabled.  The contents of the dict may be used to control the
-        following compression options:
-
-        ``compression_level`` specifies the compression level.
-
-        ``mem_level`` specifies the amount of memory used for the internal
-        compression state.
+        The default (None) never compresses.  A dict, even empty, accepts a
+        client's offer; its optional keys are ``compression_level`` (zlib level,
+        default 6) and ``mem_level`` (zlib memory level, default 8).
         """
         return None
 
     def open(self, *args: str, **kwargs: str) -> Optional[Awaitable[None]]:
-        """Invoked when a new WebSocket is opened.
+        """Called when the handshake has succeeded.
 
-        The arguments to `open` are extracted from the `tornado.web.URLSpec`
-        regular expression, just like the arguments to
-        `tornado.web.RequestHandler.get`.
-
-        `open` may be a coroutine.  `on_message` will not be called until
-        `open` has returned.
+        Receives the URL pattern's captured groups, like an HTTP verb method.
+        May be a coroutine; no message is delivered to `on_message` until it
+        has finished.
         """
         pass
 
     def on_message(self, message: Union[str, bytes]) -> Optional[Awaitable[None]]:
-        """Handle incoming messages on the WebSocket.
+        """Called with each message: `str` for text, `bytes` for binary.
 
-        This method must be overridden.  It may be a coroutine, in which
-        case the next message is not delivered until it has finished.
+        Must be overridden.  If it is a coroutine, the next message waits until
+        it finishes.  An exception is logged and drops the connection.
         """
         raise NotImplementedError
 
     def ping(self, data: Union[str, bytes] = b"") -> None:
-        """Send ping frame to the remote end.
+        """Send a ping with up to 125 bytes of ``data`` (text is UTF-8 encoded).
 
-        The data argument allows a small amount of data (up to 125 bytes)
-        to be sent as a part of the ping message.  Note that not all
-        websocket implementations expose this data to applications.
-
-        Consider using the ``websocket_ping_interval`` application setting
-        instead of sending pings manually.
+        The client answers with a pong, reported to `on_pong`.  Raises
+        `ValueError` for longer data and `WebSocketClosedError` on a closed
+        connection.  The ``websocket_ping_interval`` setting sends pings
+        periodically instead.
         """
         data = utf8(data)
         if self.ws_connection is None or self.ws_connection.is_closing():
@@ -834,79 +794,62 @@ class WebSocketHandler(tornado.web.RequestHandler):
         self.ws_connection.write_ping(data)
 
     def on_pong(self, data: bytes) -> None:
-        """Invoked when the response to a ping frame is received."""
+        """Called with the payload of each pong received."""
         pass
 
     def on_ping(self, data: bytes) -> None:
-        """Invoked when a ping frame is received."""
+        """Called with the payload of each ping received (after the pong has been
+        queued).
+        """
         pass
 
     def on_close(self) -> None:
-        """Invoked when the WebSocket is closed.
+        """Called once when the connection has closed, whichever side closed it.
 
-        If the connection was closed cleanly and a status code or reason
-        phrase was supplied, these values will be available as the
-        attributes ``self.close_code`` and ``self.close_reason``.
+        `close_code` and `close_reason` hold the status the closing handshake
+        carried, when it carried one.
         """
         pass
 
     def close(self, code: Optional[int] = None, reason: Optional[str] = None) -> None:
-        """Closes this Web Socket.
+        """Start the closing handshake.
 
-        Once the close handshake is successful the socket will be closed.
-
-        ``code`` may be a numeric status code, taken from the values defined
-        in RFC 6455 section 7.4.1.  ``reason`` may be a textual message
-        about why the connection is closing.  These values are made
-        available to the client, but are not otherwise interpreted by the
-        websocket protocol.
+        ``code`` is a status code from RFC 6455 7.4 (1000 when only a
+        ``reason`` is given) and ``reason`` a short text; both are passed to
+        the client.  The TCP connection is closed when the client answers, or
+        after a few seconds if it does not.
         """
         if self.ws_connection:
             self.ws_connection.close(code, reason)
             self.ws_connection = None
 
     def check_origin(self, origin: str) -> bool:
-        """Override to enable support for allowing alternate origins.
+        """Return whether a handshake from a page at ``origin`` may proceed.
 
-        The ``origin`` argument is the value of the ``Origin`` HTTP header,
-        the url responsible for initiating this request.  This method is not
-        called for clients that do not send this header; such requests are
-        always allowed (because all browsers that implement WebSockets
-        support this header, and non-browser clients do not have the same
-        cross-site security concerns).
-
-        Should return ``True`` to accept the request or ``False`` to reject
-        it.  By default, accepts requests that the browser marks as
-        same-origin with ``Sec-Fetch-Site`` (or, without that header, whose
-        ``Origin`` names this host), and otherwise defers to
+        Only called when the request has an ``Origin`` header (browsers always
+        send one; other clients are not exposed to cross-site attacks).  The
+        default applies the rules of the ``cross_origin_protection`` setting,
+        whatever that setting's value: a ``Sec-Fetch-Site`` of ``same-origin``
+        or ``none`` passes, otherwise (without that header) the ``Origin``
+        must name this ``Host``, and anything else must pass
         `~tornado.web.RequestHandler.check_trusted_origin` (the
-        ``trusted_origins`` application setting).  This check runs after
-        `~tornado.web.RequestHandler.prepare`, whatever the
-        ``cross_origin_protection`` setting.
+        ``trusted_origins`` setting).  It runs after `prepare`, so it may use
+        what `prepare` learned about the request.
 
-        This is a security protection against cross site scripting attacks
-        on browsers, since WebSockets are allowed to bypass the usual
-        same-origin policies and don't use CORS headers.
+        Browsers do not apply the same-origin policy or CORS to WebSockets, so
+        this check is what keeps other sites from using a visitor's cookies
+        here.  Override it to allow more, knowingly.
         """
-        fetch_site = self.request.headers.get("Sec-Fetch-Site")
-        if fetch_site is not None:
-            if fetch_site.strip().lower() in ("same-origin", "none"):
-                return True
-        else:
-            host = self.request.headers.get("Host")
-            if host is not None and urlparse(origin).netloc.lower() == host.lower():
-                return True
-        return self.check_trusted_origin(origin)
+        # The same rules as the cross_origin_protection setting applies to
+        # unsafe methods (tornado.web); WebSocket handshakes are GETs, so
+        # they are checked here instead.
+        return self._cross_origin_problem(origin) is None
 
     def set_nodelay(self, value: bool) -> None:
-        """Set the no-delay flag for this stream.
+        """Turn Nagle's algorithm off (True) or on for this connection.
 
-        By default, small messages may be delayed and/or combined to
-        minimize the number of packets sent.  This can sometimes cause
-        200-500ms delays due to the interaction between Nagle's algorithm
-        and TCP delayed ACKs.  To reduce this delay (at the expense of
-        possibly increasing bandwidth usage), call ``self.set_nodelay(True)``
-        once the websocket connection is established.
+        With it off, small messages go out at once instead of possibly
+        waiting (up to some hundreds of milliseconds) to be combined.
         """
         assert self.ws_connection is not None
         self.ws_connection.set_nodelay(value)
@@ -968,7 +911,7 @@ def _valid_key(key: Optional[str]) -> bool:
 
 
 class WebSocketProtocol(abc.ABC):
-    """Base class for WebSocket protocol versions."""
+    """One side of a WebSocket connection, whatever the protocol version."""
 
     def __init__(self, handler: "_WebSocketDelegate") -> None:
         self.handler = handler
@@ -980,12 +923,12 @@ class WebSocketProtocol(abc.ABC):
         self._abort()
 
     def _abort(self) -> None:
-        """Instantly aborts the WebSocket connection by closing the socket"""
+        """Drop the connection without a closing handshake."""
         self.client_terminated = True
         self.server_terminated = True
         if self.stream is not None:
-            self.stream.close()  # forcibly tear down the connection
-        self.close()  # let the subclass cleanup
+            self.stream.close()
+        self.close()
 
     @abc.abstractmethod
     def close(self, code: Optional[int] = None, reason: Optional[str] = None) -> None:
@@ -1014,10 +957,7 @@ class WebSocketProtocol(abc.ABC):
     def write_ping(self, data: bytes) -> None:
         raise NotImplementedError()
 
-    # The entry points below are used by WebSocketClientConnection, which
-    # was introduced after we only supported a single version of
-    # WebSocketProtocol. The WebSocketProtocol/WebSocketProtocol13
-    # boundary is currently pretty ad-hoc.
+    # Used by WebSocketClientConnection.
     @abc.abstractmethod
     def _process_server_headers(
         self, key: Union[str, bytes], headers: httputil.HTTPHeaders
@@ -1038,9 +978,7 @@ class WebSocketProtocol(abc.ABC):
 
 
 class _WebSocketDelegate:
-    """What a WebSocketProtocol needs from its handler (a `WebSocketHandler`
-    on servers, a `WebSocketClientConnection` on clients).  Documentation
-    only: nothing inherits from it."""
+    """Schedule the periodic pings, if `ping_interval` is set."""
 
     close_code: Optional[int] = None
     close_reason: Optional[str] = None
@@ -1083,10 +1021,11 @@ _last_broadcast: Optional[Tuple[object, bool, bytes, int]] = None
 
 
 class WebSocketProtocol13(WebSocketProtocol):
-    """Implementation of the WebSocket protocol from RFC 6455.
+    """RFC 6455 (protocol version 13, which versions 7 and 8 also speak).
 
-    This class supports versions 7 and 8 of the protocol in addition to the
-    final version 13.
+    Reads are driven by callbacks on the stream's read futures: an idle
+    connection owns no coroutine.  ``mask_outgoing`` is True on clients,
+    whose frames RFC 6455 5.1 requires to be masked.
     """
 
     # Bit masks for the first byte of a frame.
@@ -1143,12 +1082,11 @@ class WebSocketProtocol13(WebSocketProtocol):
 
     @staticmethod
     def compute_accept_value(key: Union[str, bytes]) -> str:
-        """Computes the value for the Sec-WebSocket-Accept header,
-        given the value for Sec-WebSocket-Key (RFC 6455 4.2.2).
-        """
+        """The ``Sec-WebSocket-Accept`` answer to a ``Sec-WebSocket-Key``:
+        base64 of the SHA-1 of the key and a fixed GUID (RFC 6455 4.2.2)."""
         sha1 = hashlib.sha1()
         sha1.update(utf8(key))
-        sha1.update(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11")  # Magic value
+        sha1.update(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
         return native_str(base64.b64encode(sha1.digest()))
 
     def _challenge_response(self, handler: WebSocketHandler) -> str:
@@ -1293,7 +1231,7 @@ class WebSocketProtocol13(WebSocketProtocol):
     def write_message(
         self, message: Union[str, bytes, Dict[str, Any]], binary: bool = False
     ) -> "Future[None]":
-        """Sends the given message to the client of this Web Socket."""
+        """Encode and send one message (see `WebSocketHandler.write_message`)."""
         global _last_broadcast
         if self.stream is None or self.is_closing():
             raise WebSocketClosedError()
@@ -1326,7 +1264,7 @@ class WebSocketProtocol13(WebSocketProtocol):
         return _closed_as_websocket_error(future)
 
     def write_ping(self, data: bytes) -> None:
-        """Send ping frame."""
+        """Send a ping frame carrying ``data`` (at most 125 bytes)."""
         assert isinstance(data, bytes)
         if len(data) > 125:
             # RFC 6455 5.5: control frames carry at most 125 bytes.
@@ -1622,7 +1560,7 @@ class WebSocketProtocol13(WebSocketProtocol):
 
     @staticmethod
     def ping_sleep_time(*, last_ping_time: float, interval: float, now: float) -> float:
-        """Calculate the sleep time until the next ping should be sent."""
+        """Seconds to wait before the next ping, given when the last one went out."""
         return max(0, last_ping_time + interval - now)
 
     def periodic_ping(self) -> None:
@@ -1704,10 +1642,12 @@ def _closed_as_websocket_error(future: "Future[None]") -> "Future[None]":
 
 
 class WebSocketClientConnection(simple_httpclient._HTTPConnection):
-    """WebSocket client connection.
+    """The client end of a WebSocket connection.
 
-    This class should not be instantiated directly; use the
-    `websocket_connect` function instead.
+    Made by `websocket_connect`, not directly.  The handshake is an HTTP
+    request sent by `tornado.simple_httpclient`; after the 101 answer this
+    object sends with `write_message` and receives with `read_message` (or
+    the ``on_message_callback``).
     """
 
     protocol: Optional[WebSocketProtocol] = None
@@ -1777,17 +1717,7 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
                 warnings.warn("Unclosed WebSocketClientConnection", ResourceWarning)
 
     def close(self, code: Optional[int] = None, reason: Optional[str] = None) -> None:
-        """Closes the websocket connection.
-
-        ``code`` and ``reason`` are documented under
-        `WebSocketHandler.close`.
-
-        .. versionadded:: 3.2
-
-        .. versionchanged:: 4.0
-
-           Added the ``code`` and ``reason`` arguments.
-        """
+        """Start the closing handshake (see `WebSocketHandler.close`)."""
         if self.protocol is not None:
             self.protocol.close(code, reason)
             self.protocol = None  # type: ignore[assignment]
@@ -1844,10 +1774,8 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         IOLoop.current().add_callback(self.protocol._start_reading)
         self.protocol.start_pinging()
 
-        # Once we've taken over the connection, clear the final callback
-        # we set on the http request.  This deactivates the error handling
-        # in simple_httpclient that would otherwise interfere with our
-        # ability to see exceptions.
+        # The HTTP exchange is over: keep the base class from reporting a
+        # response or an error for it later.
         self.final_callback = None  # type: ignore[assignment]
 
         future_set_result_unless_cancelled(self.connect_future, self)
@@ -1855,14 +1783,9 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
     def write_message(
         self, message: Union[str, bytes, Dict[str, Any]], binary: bool = False
     ) -> "Future[None]":
-        """Sends a message to the WebSocket server.
+        """Send a message to the server (see `WebSocketHandler.write_message`).
 
-        If the stream is closed, raises `WebSocketClosedError`.
-        Returns a `.Future` which can be used for flow control.
-
-        .. versionchanged:: 5.0
-           Exception raised on a closed stream changed from `.StreamClosedError`
-           to `WebSocketClosedError`.
+        Raises `WebSocketClosedError` once the connection is closed.
         """
         if self.protocol is None:
             raise WebSocketClosedError("Client connection has been closed")
@@ -1872,14 +1795,12 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         self,
         callback: Optional[Callable[["Future[Union[None, str, bytes]]"], None]] = None,
     ) -> Awaitable[Union[None, str, bytes]]:
-        """Reads a message from the WebSocket server.
+        """Return a future for the next message; its result is None once the
+        connection has closed.
 
-        If on_message_callback was specified at WebSocket initialization,
-        this function will never return messages
-
-        Returns a future whose result is the message, or None if the
-        connection is closed.  If a callback argument is given it will be
-        called with the future when it is ready.
+        ``callback``, if given, is called with that future when it is done.
+        Messages go to ``on_message_callback`` instead when one was given to
+        `websocket_connect`, and this method then never returns any.
         """
         awaitable = self.read_queue.get()
         if callback is not None:
@@ -1898,16 +1819,9 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         return self.read_queue.put(message)
 
     def ping(self, data: bytes = b"") -> None:
-        """Send ping frame to the remote end.
-
-        The data argument allows a small amount of data (up to 125 bytes)
-        to be sent as a part of the ping message.  Note that not all
-        websocket implementations expose this data to applications.
-
-        Consider using the ``ping_interval`` argument to
-        `websocket_connect` instead of sending pings manually.
-
-        .. versionadded:: 5.1
+        """Send a ping with up to 125 bytes of ``data``; the server's pong goes to
+        `on_pong`.  The ``ping_interval`` argument of `websocket_connect` sends
+        them periodically instead.
         """
         data = utf8(data)
         if self.protocol is None:
@@ -1925,10 +1839,7 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
 
     @property
     def selected_subprotocol(self) -> Optional[str]:
-        """The subprotocol selected by the server.
-
-        .. versionadded:: 5.1
-        """
+        """The subprotocol the server accepted, or None."""
         assert self.protocol is not None
         return self.protocol.selected_subprotocol
 
@@ -1955,42 +1866,30 @@ def websocket_connect(
     subprotocols: Optional[List[str]] = None,
     resolver: Optional[Resolver] = None,
 ) -> "Awaitable[WebSocketClientConnection]":
-    """Client-side websocket support.
+    """Open a WebSocket connection to ``url`` (a ``ws:`` or ``wss:`` URL or an
+    `.HTTPRequest`, whose headers are sent with the handshake).
 
-    Takes a url and returns a Future whose result is a
-    `WebSocketClientConnection`.
+    Returns a future whose result is a `WebSocketClientConnection`; it fails
+    with `.HTTPError` when the server answers with an HTTP error (redirects
+    are not followed), `WebSocketError` when it answers without upgrading,
+    and the network error when the server cannot be reached.
 
-    ``compression_options`` is interpreted in the same way as the return
-    value of `.WebSocketHandler.get_compression_options`.
-
-    The connection supports two styles of operation. In the coroutine
-    style, the application typically calls
-    `~.WebSocketClientConnection.read_message` in a loop::
-
-        conn = yield websocket_connect(url)
-        while True:
-            msg = yield conn.read_message()
-            if msg is None: break
-            # Do something with msg
-
-    In the callback style, pass an ``on_message_callback`` to
-    ``websocket_connect``. In both styles, a message of ``None``
-    indicates that the connection has been closed.
-
-    ``subprotocols`` may be a list of strings specifying proposed
-    subprotocols. The selected protocol may be found on the
-    ``selected_subprotocol`` attribute of the connection object
-    when the connection is complete.
+    ``compression_options`` offers permessage-deflate (see
+    `WebSocketHandler.get_compression_options`); ``ping_interval`` and
+    ``ping_timeout`` keep the connection alive like the server settings of
+    the same names; ``max_message_size`` bounds received messages;
+    ``subprotocols`` lists the subprotocols to offer.  Messages are read
+    with `~WebSocketClientConnection.read_message`, or pushed to
+    ``on_message_callback``; in both a None message means the connection
+    has closed.
 
     .. deprecated:: 5.1
-       The ``callback`` argument is deprecated and will be removed in 7.0;
-       use the returned Future instead.
+       ``callback``; use the returned future.
     """
     if isinstance(url, httpclient.HTTPRequest):
         assert connect_timeout is None
         request = url
-        # Copy and convert the headers dict/object (see comments in
-        # AsyncHTTPClient.fetch)
+        # Our own copy: the handshake headers are added to it.
         request.headers = httputil.HTTPHeaders(request.headers)
     else:
         request = httpclient.HTTPRequest(url, connect_timeout=connect_timeout)
