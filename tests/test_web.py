@@ -1,0 +1,755 @@
+"""Tests for tornado.web: the pure helpers on their own, and handlers
+answering real HTTP requests on 127.0.0.1."""
+
+import asyncio
+import gzip
+import hashlib
+import json
+import logging
+import os
+import re
+import socket
+import tempfile
+import urllib.parse
+
+import pytest
+
+from tornado import gen
+from tornado.escape import json_decode, utf8
+from tornado.httputil import HTTPHeaders, HTTPServerRequest
+from tornado.iostream import IOStream
+from tornado.locks import Event
+from tornado.template import DictLoader
+from tornado.testing import AsyncHTTPTestCase, ExpectLog, gen_test
+from tornado.log import app_log, gen_log
+from tornado.web import (
+    Application,
+    ErrorHandler,
+    Finish,
+    HTTPError,
+    MissingArgumentError,
+    RedirectHandler,
+    RequestHandler,
+    StaticFileHandler,
+    UIModule,
+    _browser_origin,
+    _check_redirect_target,
+    _content_range,
+    _parse_request_range,
+    addslash,
+    authenticated,
+    create_signed_value,
+    decode_signed_value,
+    get_signature_key_version,
+    removeslash,
+    stream_request_body,
+    url,
+)
+
+# Pure helpers ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "header,expected",
+    [
+        ("bytes=0-9", (0, 10)),
+        ("bytes=5-", (5, None)),
+        ("bytes=-4", (-4, None)),
+        ("bytes=-0", (None, 0)),
+        ("bytes=26", (26, None)),
+        ("bytes=10-3", (10, 4)),
+        (" bytes = 1-2 ", (1, 3)),
+        ("items=0-1", None),
+        ("bytes=a-b", None),
+        ("bytes=0-1,3-4", None),
+        ("asdf", None),
+    ],
+)
+def test_parse_request_range(header, expected):
+    assert _parse_request_range(header) == expected
+
+
+def test_content_range():
+    assert _content_range(None, 1, 4) == "bytes 0-0/4"
+    assert _content_range(1, 3, 4) == "bytes 1-2/4"
+    assert _content_range(2, None, 4) == "bytes 2-3/4"
+
+
+@pytest.mark.parametrize(
+    "url,expected",
+    [
+        ("/path", ("", "")),
+        ("path", ("", "")),
+        ("//evil.com/x", ("", "evil.com")),
+        ("/\\evil.com", ("", "evil.com")),
+        ("/\t/evil.com", ("", "evil.com")),
+        ("https://Example.com:8080/x", ("https", "example.com:8080")),
+        ("https:evil.com", ("https", "evil.com")),
+        ("https:////evil.com", ("https", "evil.com")),
+        ("javascript:alert(1)", ("javascript", "")),
+        ("  //x.com", ("", "x.com")),
+    ],
+)
+def test_browser_origin(url, expected):
+    assert _browser_origin(url) == expected
+
+
+def test_check_redirect_target():
+    _check_redirect_target("/{0}/dest", "/ok/dest")
+    _check_redirect_target("https://example.com{0}", "https://example.com/x")
+    for template, result in [
+        ("/{0}/dest", "//evil.com/dest"),
+        ("https://example.com{0}", "https://example.com.evil.com/x"),
+        ("https://{0}", "https://evil.com"),
+        ("{0}", "javascript:alert(1)"),
+    ]:
+        with pytest.raises(HTTPError) as info:
+            _check_redirect_target(template, result)
+        assert info.value.status_code == 400
+    with pytest.raises(HTTPError):
+        _check_redirect_target("{0}", "a\x00b")
+
+
+class TestSignedValues:
+    SECRET = "It's a secret to everybody"
+
+    def present(self):
+        return 1300000000
+
+    def test_v2_known_value_and_round_trip(self):
+        signed = create_signed_value(self.SECRET, "key", "value", clock=self.present)
+        assert signed == (
+            b"2|1:0|10:1300000000|3:key|8:dmFsdWU=|"
+            b"3d4e60b996ff9c5d5788e333a0cba6f238a22c6c0f94788870e1a9ecd482e152"
+        )
+        assert decode_signed_value(self.SECRET, "key", signed, clock=self.present) == b"value"
+
+    def test_v1_round_trip(self):
+        signed = create_signed_value(self.SECRET, "k", b"\xff", version=1, clock=self.present)
+        assert (
+            decode_signed_value(self.SECRET, "k", signed, clock=self.present, min_version=1)
+            == b"\xff"
+        )
+        assert decode_signed_value(self.SECRET, "k", signed, clock=self.present, min_version=2) is None
+
+    def test_key_versions(self):
+        secrets = {0: "zero", 1: "one"}
+        signed = create_signed_value(secrets, "k", "v", key_version=1, clock=self.present)
+        assert get_signature_key_version(signed) == 1
+        assert decode_signed_value(secrets, "k", signed, clock=self.present) == b"v"
+        assert decode_signed_value({0: "zero"}, "k", signed, clock=self.present) is None
+
+    @pytest.mark.parametrize(
+        "value",
+        [b"2|", b"2|1:0|", b"2|x:0|", b"2|1:0|10:1300000000|3:key|8:dmFsdWU=", b""],
+    )
+    def test_malformed_v2_is_none(self, value):
+        assert decode_signed_value(self.SECRET, "key", value, clock=self.present) is None
+        assert get_signature_key_version(value) is None
+
+    def test_expired_and_wrong_name(self):
+        signed = create_signed_value(self.SECRET, "key", "v", clock=lambda: 1000)
+        assert decode_signed_value(self.SECRET, "key", signed, clock=lambda: 1000 + 86400 * 40) is None
+        assert decode_signed_value(self.SECRET, "other", signed, clock=lambda: 1000) is None
+
+
+def test_httperror_messages():
+    e = HTTPError(400, "bad %s: %d", "thing", 3)
+    assert e.get_message() == "bad thing: 3"
+    assert e.log_message == "bad %s: %d"
+    assert str(e) == "HTTP 400: Bad Request (bad thing: 3)"
+    assert str(HTTPError(682, reason="Foo")) == "HTTP 682: Foo"
+    assert HTTPError(400, "100% literal").get_message() == "100% literal"
+    assert MissingArgumentError("x").log_message == "Missing argument x"
+
+
+def test_stream_request_body_requires_handler():
+    with pytest.raises(TypeError):
+        stream_request_body(object)  # type: ignore
+
+
+# Handlers over real connections --------------------------------------------------
+
+
+class HelloHandler(RequestHandler):
+    def get(self):
+        self.write("Hello, world")
+
+
+class ArgsHandler(RequestHandler):
+    def get(self, *path_args):
+        self.write(
+            {
+                "path_args": list(path_args),
+                "a": self.get_argument("a", None),
+                "all": self.get_arguments("a"),
+                "query": self.get_query_arguments("a"),
+                "body": self.get_body_arguments("a"),
+                "nostrip": self.get_argument("a", None, strip=False),
+            }
+        )
+
+    post = get
+
+
+class RequiredArgHandler(RequestHandler):
+    def get(self):
+        self.write(self.get_argument("needed"))
+
+
+class StatusHandler(RequestHandler):
+    def get(self):
+        code = int(self.get_argument("code"))
+        reason = self.get_argument("reason", None)
+        if self.get_argument("raise", None):
+            raise HTTPError(code, reason=reason)
+        self.set_status(code, reason)
+        if code not in (204, 304):
+            self.write("body")
+
+
+class HeaderHandler(RequestHandler):
+    def set_default_headers(self):
+        self.set_header("X-Default", "yes")
+
+    def get(self):
+        self.set_header("X-Int", 42)
+        self.add_header("X-Multi", "a")
+        self.add_header("X-Multi", b"b")
+        self.set_header("X-Gone", "x")
+        self.clear_header("X-Gone")
+        try:
+            self.set_header("X-Bad", "a\r\nInjected: yes")
+        except ValueError as e:
+            self.write(str(e))
+
+
+class CookieHandler(RequestHandler):
+    def get(self):
+        self.set_cookie("plain", "v", domain="example.com", path="/p", httponly=True)
+        self.set_cookie("samesite", "v", secure=True, samesite="Lax", max_age=60)
+        self.set_signed_cookie("signed", "secret value")
+        self.write(self.get_cookie("incoming", "none"))
+
+
+class SignedReadHandler(RequestHandler):
+    def get(self):
+        value = self.get_signed_cookie("signed")
+        self.write(value or b"invalid")
+
+
+class ClearCookiesHandler(RequestHandler):
+    def get(self):
+        self.clear_all_cookies(path="/")
+
+
+class XSRFHandler(RequestHandler):
+    def get(self):
+        self.write(self.xsrf_token)
+
+    def post(self):
+        self.write("posted")
+
+
+class AsyncHandler(RequestHandler):
+    async def prepare(self):
+        await asyncio.sleep(0)
+        self.prepared = True
+
+    async def get(self):
+        await asyncio.sleep(0)
+        self.write("async %s" % self.prepared)
+
+
+class CoroutineHandler(RequestHandler):
+    @gen.coroutine
+    def get(self):
+        yield gen.moment
+        self.write("coroutine")
+
+
+class ErrorsHandler(RequestHandler):
+    def get(self, kind):
+        if kind == "zero":
+            1 / 0
+        elif kind == "http":
+            raise HTTPError(418, "teapot %s", "log")
+        elif kind == "finish":
+            self.set_status(401)
+            raise Finish("finished")
+        elif kind == "send_error":
+            self.send_error(503)
+
+
+class FlushHandler(RequestHandler):
+    async def get(self):
+        self.write("first,")
+        await self.flush()
+        self.write("second")
+
+
+class EtagHandler(RequestHandler):
+    def get(self):
+        self.write("etag body")
+
+
+class TemplateHandler(RequestHandler):
+    def get(self):
+        self.render("page.html", name="<World>")
+
+
+class Shout(UIModule):
+    def render(self, text):
+        return text.upper()
+
+    def embedded_css(self):
+        return "p { color: red; }"
+
+    def javascript_files(self):
+        return ["/s.js", "/s.js"]
+
+
+class AuthHandler(RequestHandler):
+    def get_current_user(self):
+        return self.get_argument("user", None)
+
+    @authenticated
+    def get(self):
+        self.write("hello " + self.current_user)
+
+
+class SlashHandler(RequestHandler):
+    @addslash
+    def get(self):
+        self.write("added")
+
+
+class NoSlashHandler(RequestHandler):
+    @removeslash
+    def get(self):
+        self.write("removed")
+
+
+class LocaleHandler(RequestHandler):
+    def get(self):
+        self.write(self.locale.code)
+
+
+class CloseHandler(RequestHandler):
+    def initialize(self, test):
+        self.test = test
+
+    async def get(self):
+        self.test.handler_started.set()
+        await self.test.release.wait()
+
+    def on_connection_close(self):
+        self.test.closed.set()
+
+
+@stream_request_body
+class StreamHandler(RequestHandler):
+    def prepare(self):
+        self.chunks = []
+
+    def data_received(self, chunk):
+        self.chunks.append(chunk)
+
+    def put(self):
+        self.write({"chunks": len(self.chunks), "size": sum(map(len, self.chunks))})
+
+
+class WebTest(AsyncHTTPTestCase):
+    def get_app(self):
+        self.static_dir = tempfile.mkdtemp()
+        with open(os.path.join(self.static_dir, "hello.txt"), "wb") as f:
+            f.write(b"0123456789" * 3)
+        os.mkdir(os.path.join(self.static_dir, "dir"))
+        with open(os.path.join(self.static_dir, "dir", "index.html"), "wb") as f:
+            f.write(b"index")
+        self.handler_started = Event()
+        self.release = Event()
+        self.closed = Event()
+        loader = DictLoader(
+            {
+                "page.html": "<html><head></head><body>{{ name }} "
+                "{% module Shout('hi') %} {{ shout_method(2) }}</body></html>"
+            }
+        )
+        return Application(
+            [
+                ("/hello", HelloHandler),
+                url("/args/(.*)", ArgsHandler, name="args"),
+                ("/required", RequiredArgHandler),
+                ("/status", StatusHandler),
+                ("/headers", HeaderHandler),
+                ("/cookie", CookieHandler),
+                ("/signed", SignedReadHandler),
+                ("/clear", ClearCookiesHandler),
+                ("/async", AsyncHandler),
+                ("/coroutine", CoroutineHandler),
+                ("/errors/(.*)", ErrorsHandler),
+                ("/flush", FlushHandler),
+                ("/etag", EtagHandler),
+                ("/template", TemplateHandler),
+                ("/auth", AuthHandler),
+                ("/slash/?", SlashHandler),
+                ("/noslash/*", NoSlashHandler),
+                ("/locale", LocaleHandler),
+                ("/close", CloseHandler, {"test": self}),
+                ("/stream", StreamHandler),
+                ("/redirect/(.*)", RedirectHandler, {"url": "/args/{0}"}),
+                ("/error417", ErrorHandler, {"status_code": 417}),
+                (
+                    "/files/(.*)",
+                    StaticFileHandler,
+                    {"path": self.static_dir, "default_filename": "index.html"},
+                ),
+            ],
+            cookie_secret="test secret",
+            login_url="/login",
+            template_loader=loader,
+            ui_modules={"Shout": Shout},
+            ui_methods={"shout_method": lambda handler, n: "!" * n},
+            static_path=self.static_dir,
+        )
+
+    def tearDown(self):
+        RequestHandler._template_loaders.clear()
+        super().tearDown()
+
+    def test_hello(self):
+        response = self.fetch("/hello")
+        self.assertEqual(response.code, 200)
+        self.assertEqual(response.body, b"Hello, world")
+        self.assertEqual(response.headers["Content-Length"], "12")
+        self.assertEqual(response.headers["Content-Type"], "text/html; charset=UTF-8")
+        self.assertTrue(response.headers["Server"].startswith("TornadoServer/"))
+        self.assertIn("Date", response.headers)
+        self.assertEqual(
+            response.headers["Etag"],
+            '"%s"' % hashlib.sha1(b"Hello, world").hexdigest(),
+        )
+
+    def test_head_has_headers_but_no_body(self):
+        self.assertEqual(self.fetch("/hello", method="HEAD").code, 405)
+        response = self.fetch("/files/hello.txt", method="HEAD")
+        self.assertEqual(response.body, b"")
+        self.assertEqual(response.headers["Content-Length"], "30")
+
+    def test_arguments(self):
+        data = json_decode(self.fetch("/args/a%2Fb?a=+q+&a=2").body)
+        self.assertEqual(data["path_args"], ["a/b"])
+        self.assertEqual(data["a"], "2")
+        self.assertEqual(data["all"], ["q", "2"])
+        data = json_decode(
+            self.fetch("/args/x?a=1", method="POST", body="a=%20body%20").body
+        )
+        self.assertEqual(data["a"], "body")
+        self.assertEqual(data["nostrip"], " body ")
+        self.assertEqual(data["all"], ["1", "body"])
+        self.assertEqual(data["query"], ["1"])
+        self.assertEqual(data["body"], ["body"])
+        self.assertEqual(data["path_args"], ["x"])
+
+    def test_missing_argument_is_400(self):
+        with ExpectLog(gen_log, ".*Missing argument needed"):
+            response = self.fetch("/required")
+        self.assertEqual(response.code, 400)
+        self.assertIn(b"400: Bad Request", response.body)
+
+    def test_invalid_unicode_is_400(self):
+        with ExpectLog(gen_log, ".*Invalid unicode"):
+            self.assertEqual(self.fetch("/args/%FF").code, 400)
+
+    def test_status_and_reason(self):
+        response = self.fetch("/status?code=201&reason=Made")
+        self.assertEqual((response.code, response.reason), (201, "Made"))
+        response = self.fetch("/status?code=299")
+        self.assertEqual(response.reason, "Unknown")
+        response = self.fetch("/status?code=400&reason=%3Cb%3E&raise=1")
+        self.assertEqual((response.code, response.reason), (400, "Unknown"))
+        self.assertNotIn(b"<b>", response.body)
+        response = self.fetch("/status?code=204")
+        self.assertEqual(response.code, 204)
+        self.assertNotIn("Content-Length", response.headers)
+        response = self.fetch("/status?code=304&raise=1")
+        self.assertEqual(response.code, 304)
+
+    def test_headers(self):
+        response = self.fetch("/headers")
+        self.assertEqual(response.headers["X-Default"], "yes")
+        self.assertEqual(response.headers["X-Int"], "42")
+        self.assertEqual(response.headers.get_list("X-Multi"), ["a", "b"])
+        self.assertNotIn("X-Gone", response.headers)
+        self.assertNotIn("Injected", response.headers)
+        self.assertIn(b"Unsafe header value", response.body)
+
+    def test_cookies(self):
+        response = self.fetch("/cookie", headers={"Cookie": "incoming=here"})
+        self.assertEqual(response.body, b"here")
+        cookies = sorted(response.headers.get_list("Set-Cookie"))
+        self.assertEqual(cookies[0], "plain=v; Domain=example.com; HttpOnly; Path=/p")
+        self.assertEqual(cookies[1], "samesite=v; Max-Age=60; Path=/; SameSite=Lax; Secure")
+        signed = re.match(r'signed="?([^;"]+)', cookies[2]).group(1)
+        response = self.fetch("/signed", headers={"Cookie": "signed=" + signed})
+        self.assertEqual(response.body, b"secret value")
+        response = self.fetch("/signed", headers={"Cookie": "signed=" + signed[:-1] + "0"})
+        self.assertEqual(response.body, b"invalid")
+
+    def test_clear_all_cookies(self):
+        response = self.fetch("/clear", headers={"Cookie": "a=1; b=2"})
+        cookies = sorted(response.headers.get_list("Set-Cookie"))
+        self.assertEqual(len(cookies), 2)
+        self.assertTrue(cookies[0].startswith('a="";'))
+        self.assertIn("expires=", cookies[0])
+
+    def test_async_and_coroutine_handlers(self):
+        self.assertEqual(self.fetch("/async").body, b"async True")
+        self.assertEqual(self.fetch("/coroutine").body, b"coroutine")
+
+    def test_errors(self):
+        with ExpectLog(app_log, "Uncaught exception GET /errors/zero"):
+            response = self.fetch("/errors/zero")
+        self.assertEqual(response.code, 500)
+        self.assertEqual(
+            response.body,
+            b"<html><title>500: Internal Server Error</title>"
+            b"<body>500: Internal Server Error</body></html>",
+        )
+        with ExpectLog(gen_log, r"418 GET /errors/http \(127.0.0.1\): teapot log"):
+            self.assertEqual(self.fetch("/errors/http").code, 418)
+        response = self.fetch("/errors/finish")
+        self.assertEqual((response.code, response.body), (401, b"finished"))
+        self.assertEqual(self.fetch("/errors/send_error").code, 503)
+        self.assertEqual(self.fetch("/error417", method="POST", body="").code, 417)
+        self.assertEqual(self.fetch("/not/routed").code, 404)
+
+    def test_flush_then_finish(self):
+        response = self.fetch("/flush")
+        self.assertEqual(response.body, b"first,second")
+        self.assertNotIn("Etag", response.headers)
+
+    def test_etag_304(self):
+        etag = self.fetch("/etag").headers["Etag"]
+        response = self.fetch("/etag", headers={"If-None-Match": "W/" + etag})
+        self.assertEqual(response.code, 304)
+        self.assertEqual(response.body, b"")
+        self.assertNotIn("Content-Type", response.headers)
+        response = self.fetch("/etag", headers={"If-None-Match": '"other"'})
+        self.assertEqual(response.code, 200)
+        response = self.fetch("/etag", headers={"If-None-Match": "*"})
+        self.assertEqual(response.code, 304)
+
+    def test_template_with_modules_and_methods(self):
+        response = self.fetch("/template")
+        self.assertEqual(
+            response.body,
+            b'<html><head><style type="text/css">\np { color: red; }\n</style>\n'
+            b"</head><body>&lt;World&gt; HI !!"
+            b'<script src="/s.js" type="text/javascript"></script>\n</body></html>',
+        )
+
+    def test_authenticated(self):
+        response = self.fetch("/auth", follow_redirects=False)
+        self.assertEqual(response.code, 302)
+        self.assertEqual(response.headers["Location"], "/login?next=%2Fauth")
+        self.assertEqual(self.fetch("/auth?user=bob").body, b"hello bob")
+        self.assertEqual(self.fetch("/auth", method="POST", body="").code, 403)
+
+    def test_slash_decorators(self):
+        response = self.fetch("/slash?x=1", follow_redirects=False)
+        self.assertEqual((response.code, response.headers["Location"]), (301, "/slash/?x=1"))
+        self.assertEqual(self.fetch("/slash/").body, b"added")
+        response = self.fetch("/noslash//", follow_redirects=False)
+        self.assertEqual((response.code, response.headers["Location"]), (301, "/noslash"))
+        self.assertEqual(self.fetch("/noslash").body, b"removed")
+
+    def test_locale_from_accept_language(self):
+        # Only en_US is supported until translations are loaded.
+        for header in ["fr;q=0.5, es", "fr;q=0", "xx;q=-1", ""]:
+            response = self.fetch("/locale", headers={"Accept-Language": header})
+            self.assertEqual(response.body, b"en_US")
+
+    def test_redirect_handler(self):
+        response = self.fetch("/redirect/x?q=1", follow_redirects=False)
+        self.assertEqual((response.code, response.headers["Location"]), (301, "/args/x?q=1"))
+
+    def test_reverse_url(self):
+        self.assertEqual(self._app.reverse_url("args", "a b"), "/args/a%20b")
+        with self.assertRaises(KeyError):
+            self._app.reverse_url("nope")
+
+    def test_static_files(self):
+        response = self.fetch("/static/hello.txt")
+        self.assertEqual(response.body, b"0123456789" * 3)
+        self.assertEqual(response.headers["Content-Type"], "text/plain")
+        version = hashlib.sha512(b"0123456789" * 3).hexdigest()
+        self.assertEqual(response.headers["Etag"], '"%s"' % version)
+        response = self.fetch("/static/hello.txt?v=" + version)
+        self.assertIn("max-age=", response.headers["Cache-Control"])
+        response = self.fetch("/files/hello.txt", headers={"Range": "bytes=5-9"})
+        self.assertEqual((response.code, response.body), (206, b"56789"))
+        self.assertEqual(response.headers["Content-Range"], "bytes 5-9/30")
+        response = self.fetch("/files/hello.txt", headers={"Range": "bytes=30-"})
+        self.assertEqual(response.code, 416)
+        response = self.fetch(
+            "/files/hello.txt",
+            headers={"If-Modified-Since": response.headers.get("Date", "")},
+        )
+        self.assertIn(response.code, (200, 304))
+        self.assertEqual(self.fetch("/files/missing").code, 404)
+        self.assertEqual(self.fetch("/files/dir/").body, b"index")
+        response = self.fetch("/files/dir", follow_redirects=False)
+        self.assertEqual((response.code, response.headers["Location"]), (301, "/files/dir/"))
+
+    def test_static_refuses_escapes(self):
+        outside = tempfile.NamedTemporaryFile(delete=False)
+        outside.write(b"secret")
+        outside.close()
+        os.symlink(outside.name, os.path.join(self.static_dir, "link"))
+        with ExpectLog(gen_log, ".*is not in root static directory"):
+            self.assertEqual(self.fetch("/files/link").code, 403)
+
+    def test_static_url_and_version_cache(self):
+        handler_settings = self._app.settings
+        StaticFileHandler.reset()
+        url1 = StaticFileHandler.make_static_url(handler_settings, "hello.txt")
+        self.assertTrue(url1.startswith("/static/hello.txt?v="))
+        with self.assertRaises(HTTPError):
+            StaticFileHandler.get_version(handler_settings, "../etc/passwd")
+        with ExpectLog(gen_log, "Could not open static file.*is not a file"):
+            self.assertIsNone(StaticFileHandler.get_version(handler_settings, "dir"))
+
+    def test_streaming_body(self):
+        response = self.fetch("/stream", method="PUT", body=b"x" * 100000)
+        data = json_decode(response.body)
+        self.assertEqual(data["size"], 100000)
+        self.assertGreaterEqual(data["chunks"], 1)
+
+    @gen_test
+    async def test_connection_close_notifies_handler(self):
+        stream = IOStream(socket.socket())
+        await stream.connect(("127.0.0.1", self.get_http_port()))
+        await stream.write(b"GET /close HTTP/1.1\r\nHost: x\r\n\r\n")
+        await self.handler_started.wait()
+        stream.close()
+        await self.closed.wait()
+        self.release.set()
+
+
+class XSRFAndOriginTest(AsyncHTTPTestCase):
+    def get_app(self):
+        return Application(
+            [("/", XSRFHandler)],
+            xsrf_cookies=True,
+            cross_origin_protection=True,
+            trusted_origins=["https://partner.example"],
+        )
+
+    def token(self):
+        return self.fetch("/").body.decode()
+
+    def test_xsrf_token_cookie_and_header(self):
+        token = self.token()
+        response = self.fetch(
+            "/", method="POST", body="", headers={"Cookie": "_xsrf=" + token, "X-XSRFToken": token}
+        )
+        self.assertEqual(response.code, 200)
+        # A token issued for another cookie does not match.
+        with ExpectLog(gen_log, ".*XSRF cookie does not match"):
+            response = self.fetch(
+                "/",
+                method="POST",
+                body="",
+                headers={"Cookie": "_xsrf=" + token, "X-XSRFToken": self.token()},
+            )
+        self.assertEqual(response.code, 403)
+        response = self.fetch(
+            "/",
+            method="POST",
+            body=urllib.parse.urlencode({"_xsrf": token}),
+            headers={"Cookie": "_xsrf=" + token},
+        )
+        self.assertEqual(response.body, b"posted")
+        with ExpectLog(gen_log, ".*'_xsrf' argument missing"):
+            self.assertEqual(self.fetch("/", method="POST", body="").code, 403)
+
+    def test_cross_origin(self):
+        token = self.token()
+        headers = {"Cookie": "_xsrf=" + token, "X-XSRFToken": token}
+        for extra, code in [
+            ({"Sec-Fetch-Site": "same-origin"}, 200),
+            ({"Origin": self.get_url("")}, 200),
+            ({"Origin": "https://partner.example", "Sec-Fetch-Site": "cross-site"}, 200),
+            ({"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}, 403),
+            ({"Origin": "https://evil.example"}, 403),
+        ]:
+            with ExpectLog(gen_log, ".*not allowed", required=code == 403):
+                response = self.fetch(
+                    "/", method="POST", body="", headers=dict(headers, **extra)
+                )
+            self.assertEqual(response.code, code, extra)
+        # Safe methods are never checked.
+        response = self.fetch("/", headers={"Sec-Fetch-Site": "cross-site"})
+        self.assertEqual(response.code, 200)
+
+
+class GzipTest(AsyncHTTPTestCase):
+    def get_app(self):
+        class BigHandler(RequestHandler):
+            def get(self):
+                self.write("x" * 5000)
+
+        return Application([("/", BigHandler)], compress_response=True)
+
+    def test_gzip(self):
+        response = self.fetch("/", decompress_response=False, headers={"Accept-Encoding": "gzip"})
+        self.assertEqual(response.headers["Content-Encoding"], "gzip")
+        self.assertEqual(response.headers["Vary"], "Accept-Encoding")
+        self.assertEqual(gzip.decompress(response.body), b"x" * 5000)
+        response = self.fetch("/", decompress_response=False)
+        self.assertNotIn("Content-Encoding", response.headers)
+
+
+def test_application_listen_and_defaults():
+    async def main():
+        app = Application([("/", HelloHandler)], debug=False)
+        server = app.listen(0, address="127.0.0.1")
+        server.stop()
+        assert app.settings == {"debug": False}
+        assert [r.name for r in app.wildcard_router.rules] == [None]
+
+    asyncio.run(main())
+
+
+def test_log_request_levels(caplog):
+    class FakeRequest:
+        method = "GET"
+        uri = "/x"
+        remote_ip = "1.2.3.4"
+
+        def request_time(self):
+            return 0.001
+
+    class FakeHandler:
+        request = FakeRequest()
+
+        def __init__(self, status):
+            self.status = status
+
+        def get_status(self):
+            return self.status
+
+        def _request_summary(self):
+            return "GET /x (1.2.3.4)"
+
+    app = Application()
+    with caplog.at_level(logging.INFO, logger="tornado.access"):
+        for status in (200, 404, 500):
+            app.log_request(FakeHandler(status))
+    assert [r.levelname for r in caplog.records] == ["INFO", "WARNING", "ERROR"]
+    assert caplog.records[0].getMessage() == "200 GET /x (1.2.3.4) 1.00ms"
+    seen = []
+    Application(log_function=seen.append).log_request(FakeHandler(200))
+    assert len(seen) == 1
