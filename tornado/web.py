@@ -34,6 +34,8 @@ It builds on `tornado.routing` (rules and routers), `tornado.httputil`
 (requests, headers), `tornado.template` and `tornado.locale`.
 """
 
+from __future__ import annotations
+
 import asyncio
 import base64
 import binascii
@@ -85,7 +87,7 @@ from urllib.parse import urlencode
 import tornado
 from tornado import escape, httputil, iostream, locale, template
 from tornado.concurrent import Future, future_set_result_unless_cancelled
-from tornado.escape import _unicode, utf8
+from tornado.escape import to_unicode, utf8
 from tornado.log import access_log, app_log, gen_log
 from tornado.routing import (
     AnyMatches,
@@ -551,7 +553,7 @@ class RequestHandler:
         raises `HTTPError` 400.
         """
         try:
-            return _unicode(value)
+            return to_unicode(value)
         except UnicodeDecodeError:
             raise HTTPError(
                 400, "Invalid unicode in %s: %r", name or "url", value[:40]
@@ -1974,7 +1976,7 @@ def _extend_paths(paths: List[str], part: Any) -> None:
     # UI modules may name one file or a list of them.
     if part:
         if isinstance(part, (unicode_type, bytes)):
-            paths.append(_unicode(part))
+            paths.append(to_unicode(part))
         else:
             paths.extend(part)
 
@@ -3558,7 +3560,7 @@ class GZipContentEncoding(OutputTransform):
         else:
             headers["Vary"] = "Accept-Encoding"
         if self._gzipping:
-            ctype = _unicode(headers.get("Content-Type", "")).split(";")[0]
+            ctype = to_unicode(headers.get("Content-Type", "")).split(";")[0]
             self._gzipping = (
                 self._compressible_type(ctype)
                 and (not finishing or len(chunk) >= self.MIN_LENGTH)
