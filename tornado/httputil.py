@@ -450,15 +450,15 @@ class HTTPHeaders(collections.abc.MutableMapping):
             if not line:
                 continue
             name, sep, value = line.partition(":")
-            if not sep:
-                raise HTTPInputError("no colon in header line: %r" % (line,))
-            norm_name = known.get(name)
+            norm_name = known.get(name) if sep else None
             if norm_name is None:
                 if line[0] in HTTP_WHITESPACE:
                     # RFC 9112 section 5.2 (see parse_line).
                     raise HTTPInputError(
                         "Folded header lines are not supported: %r" % (line,)
                     )
+                if not sep:
+                    raise HTTPInputError("no colon in header line: %r" % (line,))
                 norm_name = _checked_header_name(name)
             value = value.strip(HTTP_WHITESPACE)
             values = as_list.get(norm_name)

@@ -1,0 +1,1249 @@
+"""Client and server implementations of HTTP/1.x.
+
+The module has two halves.
+
+The first is the HTTP/1 codec: pure functions and one small decoder that
+turn bytes into start lines, headers and body framing decisions and back
+(`_parse_request_head`, `_request_framing`, `_ChunkedDecoder`,
+`_format_head` ...).  They do no I/O, so they are tested by feeding bytes,
+and each check quotes the rule of RFC 9112 (message syntax) or RFC 9110
+(semantics) that it enforces.  Every problem with the peer's input raises
+`.HTTPInputError`, carrying the status a server answers it with.
+
+The second is `HTTP1Connection`, which moves bytes between an
+`.IOStream` and the codec and calls an `.HTTPMessageDelegate`, and
+`HTTP1ServerConnection`, which runs the request loop of one server
+connection (keep-alive and pipelining) in a single task.
+
+.. versionadded:: 4.0
+"""
+
+import asyncio
+import logging
+import re
+import types
+from typing import (
+    Any,
+    Awaitable,
+    Callable,
+    List,
+    Optional,
+    Tuple,
+    Type,
+    Union,
+)
+
+from tornado import gen, iostream
+from tornado.concurrent import (
+    Future,
+    future_set_exception_unless_cancelled,
+    future_set_result_unless_cancelled,
+)
+from tornado.escape import native_str
+from tornado.httputil import (
+    HTTP_WHITESPACE,
+    HTTPConnection,
+    HTTPHeaders,
+    HTTPInputError,
+    HTTPMessageDelegate,
+    HTTPOutputError,
+    HTTPServerConnectionDelegate,
+    RequestStartLine,
+    ResponseStartLine,
+    _ABNF,
+    _error_status,
+    parse_request_start_line,
+    parse_response_start_line,
+    responses,
+)
+from tornado.log import app_log, gen_log
+from tornado.util import GzipDecompressor
+
+CR_OR_LF_RE = re.compile(b"\r|\n")
+
+# RFC 9110 section 8.6: Content-Length = 1*DIGIT.  (Python's int() would
+# also take signs, underscores and Unicode digits, which another parser on
+# the path could read differently.)
+DIGITS = re.compile(r"[0-9]+")
+# RFC 9112 section 7.1: chunk-size = 1*HEXDIG.
+HEXDIGITS = re.compile(r"[0-9a-fA-F]+")
+
+# How many informational (1xx) responses a client accepts before the
+# final one (RFC 9110 section 15.2 puts no bound on them; we do).
+_MAX_1XX_RESPONSES = 10
+
+# Longest chunk-size line (with its extensions) we read.
+_MAX_CHUNK_LINE = 1024
+
+# The end of a message head: the empty line after the header fields,
+# terminated by CRLF or a bare LF (RFC 9112 section 2.2).
+_HEAD_END_RE = re.compile(b"\r?\n\r?\n")
+
+
+def parse_int(s: str) -> int:
+    """Parse a non-negative decimal integer, digits only.
+
+    >>> parse_int("42")
+    42
+    >>> parse_int("+42")
+    Traceback (most recent call last):
+      ...
+    ValueError: not a decimal integer: '+42'
+    """
+    if not DIGITS.fullmatch(s):
+        raise ValueError("not a decimal integer: %r" % (s,))
+    return int(s)
+
+
+def parse_hex_int(s: str) -> int:
+    """Parse a non-negative hexadecimal integer, hex digits only (no
+    ``0x`` prefix, sign or underscore).
+
+    >>> parse_hex_int("1a")
+    26
+    """
+    if not HEXDIGITS.fullmatch(s):
+        raise ValueError("not a hexadecimal integer: %r" % (s,))
+    return int(s, 16)
+
+
+def is_transfer_encoding_chunked(headers: HTTPHeaders) -> bool:
+    """Whether the message's body uses the chunked coding.
+
+    Raises `.HTTPInputError` for any Transfer-Encoding other than exactly
+    ``chunked`` and for one combined with Content-Length: RFC 9112 section
+    6.1 says a message with both MUST be handled as an error by a server
+    (it is the classic request smuggling vector), and we support no
+    transfer coding but chunked (section 6.1: a server SHOULD refuse the
+    ones it does not understand; a repeated ``chunked`` is forbidden by
+    section 6.1 as well).
+    """
+    if "Transfer-Encoding" not in headers:
+        return False
+    if "Content-Length" in headers:
+        raise HTTPInputError("Message with both Transfer-Encoding and Content-Length")
+    coding = headers["Transfer-Encoding"]
+    if coding.lower() == "chunked":
+        return True
+    raise HTTPInputError("Unsupported Transfer-Encoding %s" % coding)
+
+
+# ---------------------------------------------------------------------------
+# The codec: bytes to values.
+# ---------------------------------------------------------------------------
+
+
+def _split_head(data: bytes) -> Tuple[str, str]:
+    """Split a message head into its start line and its header block.
+
+    The head is decoded as Latin-1, one character per byte: header field
+    values are opaque octets (RFC 9110 section 5.5).  Empty lines before
+    the start line are skipped (RFC 9112 section 2.2: a server SHOULD
+    ignore at least one).
+    """
+    text = data.decode("latin1")
+    if text[:1] in ("\r", "\n"):
+        text = text.lstrip("\r\n")
+    eol = text.find("\n")
+    if eol == -1:
+        return text, ""
+    line = text[:eol]
+    if line.endswith("\r"):
+        line = line[:-1]
+    return line, text[eol + 1 :]
+
+
+def _parse_request_head(data: bytes) -> Tuple[RequestStartLine, HTTPHeaders]:
+    """Parse the head of a request (everything up to the empty line)."""
+    line, rest = _split_head(data)
+    start_line = parse_request_start_line(line)
+    headers = HTTPHeaders.parse(rest)
+    # RFC 9112 section 3.2: "A server MUST respond with a 400 (Bad Request)
+    # status code to any HTTP/1.1 request message that lacks a Host header
+    # field and to any request message that contains more than one Host
+    # header field line or a Host header field with an invalid field value."
+    hosts = headers.get_list("Host")
+    if len(hosts) > 1:
+        raise HTTPInputError("Multiple Host headers")
+    if not hosts:
+        if start_line.version == "HTTP/1.1":
+            raise HTTPInputError("Missing Host header")
+    elif not _ABNF.host.fullmatch(hosts[0]):
+        raise HTTPInputError("Invalid Host header: %r" % (hosts[0],))
+    return start_line, headers
+
+
+def _parse_response_head(data: bytes) -> Tuple[ResponseStartLine, HTTPHeaders]:
+    """Parse the head of a response (everything up to the empty line)."""
+    line, rest = _split_head(data)
+    return parse_response_start_line(line), HTTPHeaders.parse(rest)
+
+
+def _parse_content_length(value: str) -> int:
+    """Read a Content-Length field value.
+
+    RFC 9110 section 8.6: a recipient may accept a list of identical values
+    (a proxy may have merged repeated fields), as long as each is a valid
+    length; anything else MUST be treated as unrecoverable.
+    """
+    if "," in value:
+        pieces = [piece.strip(HTTP_WHITESPACE) for piece in value.split(",")]
+        if any(piece != pieces[0] for piece in pieces[1:]):
+            raise HTTPInputError("Multiple unequal Content-Lengths: %r" % value)
+        value = pieces[0]
+    try:
+        return parse_int(value)
+    except ValueError:
+        raise HTTPInputError("Only integer Content-Length is allowed: %s" % value)
+
+
+# How a body is delimited (RFC 9112 section 6.3).
+_NO_BODY = 0
+_FIXED_BODY = 1
+_CHUNKED_BODY = 2
+_BODY_UNTIL_CLOSE = 3
+
+
+def _length_framing(headers: HTTPHeaders, max_body_size: int) -> Tuple[int, int]:
+    """The framing that Transfer-Encoding and Content-Length declare, for a
+    message that may have a body; no framing means ``(_NO_BODY, 0)``."""
+    if is_transfer_encoding_chunked(headers):
+        return _CHUNKED_BODY, 0
+    if "Content-Length" in headers:
+        length = _parse_content_length(headers["Content-Length"])
+        if length > max_body_size:
+            raise HTTPInputError("Content-Length too long")
+        return (_FIXED_BODY, length) if length else (_NO_BODY, 0)
+    return _NO_BODY, 0
+
+
+def _request_framing(headers: HTTPHeaders, max_body_size: int) -> Tuple[int, int]:
+    """How the body of a request is delimited: ``(kind, length)``.
+
+    RFC 9112 section 6.3: chunked if Transfer-Encoding says so, else
+    Content-Length, else the request has no body (never "until close").
+    """
+    return _length_framing(headers, max_body_size)
+
+
+def _response_framing(
+    code: int, headers: HTTPHeaders, request_method: Optional[str], max_body_size: int
+) -> Tuple[int, int]:
+    """How the body of a response is delimited: ``(kind, length)``.
+
+    RFC 9112 section 6.3: responses to HEAD and 1xx, 204 and 304 responses
+    end with their header section (a 304 or HEAD response may still carry
+    the Content-Length the body would have had); otherwise
+    Transfer-Encoding, then Content-Length, then the closing of the
+    connection delimit the body.
+    """
+    if request_method == "HEAD" or code == 304 or 100 <= code < 200:
+        return _NO_BODY, 0
+    if code == 204:
+        # RFC 9110 section 15.3.5: a 204 response cannot contain content.
+        if "Transfer-Encoding" in headers or headers.get("Content-Length", "0") != "0":
+            raise HTTPInputError("Response with code %d should not have body" % code)
+        return _NO_BODY, 0
+    if "Transfer-Encoding" not in headers and "Content-Length" not in headers:
+        return _BODY_UNTIL_CLOSE, 0
+    return _length_framing(headers, max_body_size)
+
+
+def _connection_tokens(headers: HTTPHeaders) -> List[str]:
+    """The lower-cased options of the Connection header (RFC 9110
+    section 7.6.1)."""
+    value = headers.get("Connection")
+    if not value:
+        return []
+    return [token.strip(HTTP_WHITESPACE).lower() for token in value.split(",")]
+
+
+def _request_keeps_alive(
+    start_line: RequestStartLine, headers: HTTPHeaders, no_keep_alive: bool
+) -> bool:
+    """Whether the connection may carry another request after this one.
+
+    RFC 9112 section 9.3: HTTP/1.1 connections persist unless "close" is
+    among the Connection options; HTTP/1.0 ones only if the client asked
+    for "keep-alive" (appendix C.2.2).
+    """
+    if no_keep_alive:
+        return False
+    tokens = _connection_tokens(headers)
+    if start_line.version == "HTTP/1.1":
+        return "close" not in tokens
+    return "keep-alive" in tokens
+
+
+# RFC 9112 section 7.1:
+#   chunk      = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
+#   chunk-size = 1*HEXDIG
+#   chunk-ext  = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+#   chunk-ext-name = token ; chunk-ext-val = token / quoted-string
+# Extensions are accepted and ignored, as section 7.1.1 says a recipient
+# MUST ignore the ones it does not understand.
+_CHUNK_LINE_RE = re.compile(
+    (
+        "([0-9A-Fa-f]+)"
+        "(?:[ \\t]*;[ \\t]*{t}(?:[ \\t]*=[ \\t]*(?:{t}|\"(?:[\\t\\x20\\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t\\x20-\\x7e\\x80-\\xff])*\"))?)*"
+    )
+    .format(t=_ABNF.tchar + "+")
+    .encode("latin1")
+)
+
+
+def _parse_chunk_line(line: bytes) -> int:
+    """The size from a chunk-size line (without its CRLF)."""
+    m = _CHUNK_LINE_RE.fullmatch(line)
+    if m is None:
+        raise HTTPInputError("invalid chunk size: %r" % (line,))
+    return int(m.group(1), 16)
+
+
+class _ChunkedDecoder:
+    """Decoder for the chunked transfer coding (RFC 9112 section 7.1).
+
+    Fed the bytes of a chunked body in pieces of any size (`feed`), it
+    returns the chunk data and raises `.HTTPInputError` as soon as the
+    input is malformed or the data exceeds ``max_body_size``.  Trailer
+    fields (section 7.1.2) are checked and discarded.  Input after the end
+    of the body is left in `trailing`.
+
+    `wants` says what the decoder needs next, so that a reader can ask the
+    stream for exactly that and never consume bytes past the body.
+    """
+
+    # States.
+    _SIZE = 0  # reading a chunk-size line
+    _DATA = 1  # reading chunk-data
+    _DATA_END = 2  # reading the CRLF after chunk-data
+    _TRAILER = 3  # reading trailer field lines up to the empty line
+    _DONE = 4
+
+    def __init__(self, max_body_size: int, max_trailer_size: int = 65536) -> None:
+        self._max_body_size = max_body_size
+        self._max_trailer_size = max_trailer_size
+        self._state = self._SIZE
+        self._remaining = 0  # bytes left in the current chunk
+        self._total = 0
+        self._trailer_size = 0
+        self._buf = b""  # a partial line (or partial CRLF)
+        self.trailing = b""
+
+    @property
+    def done(self) -> bool:
+        return self._state == self._DONE
+
+    def wants(self) -> Tuple[bool, int]:
+        """``(True, n)``: a CRLF-terminated line of at most ``n`` bytes;
+        ``(False, n)``: ``n`` more bytes of data."""
+        state = self._state
+        if state == self._DATA:
+            # The data and the CRLF after it, in one read when possible.
+            return False, self._remaining + 2
+        if state == self._DATA_END:
+            return False, 2 - len(self._buf)
+        if state == self._SIZE:
+            return True, _MAX_CHUNK_LINE - len(self._buf)
+        return True, max(1, self._max_trailer_size - self._trailer_size - len(self._buf))
+
+    def feed(self, data: bytes) -> List[bytes]:
+        """Consume ``data``; return the chunk data found in it."""
+        out: List[bytes] = []
+        pos = 0
+        end = len(data)
+        while pos < end:
+            state = self._state
+            if state == self._DATA:
+                take = min(self._remaining, end - pos)
+                out.append(data if take == end else data[pos : pos + take])
+                pos += take
+                self._remaining -= take
+                if not self._remaining:
+                    self._state = self._DATA_END
+            elif state == self._DATA_END:
+                need = 2 - len(self._buf)
+                self._buf += data[pos : pos + need]
+                pos += need
+                if len(self._buf) == 2 or not self._buf.startswith(b"\r\n"[: len(self._buf)]):
+                    if self._buf != b"\r\n":
+                        raise HTTPInputError(
+                            "improperly terminated chunk: %r" % (self._buf,)
+                        )
+                    self._buf = b""
+                    self._state = self._SIZE
+            elif state == self._DONE:
+                self.trailing = data[pos:]
+                break
+            else:
+                pos = self._feed_line(data, pos)
+        return out
+
+    def _feed_line(self, data: bytes, pos: int) -> int:
+        """Collect a chunk-size or trailer line; return the new position."""
+        limit = _MAX_CHUNK_LINE if self._state == self._SIZE else self._max_trailer_size
+        nl = data.find(b"\n", pos)
+        if nl == -1:
+            self._buf += data[pos:]
+            if len(self._buf) > limit:
+                raise HTTPInputError("chunked body line too long")
+            return len(data)
+        line = self._buf + data[pos:nl]
+        self._buf = b""
+        # Framing lines end with CRLF, strictly: a lone LF (or CR) here
+        # is how request smuggling between lenient and strict parsers
+        # starts.
+        if not line.endswith(b"\r") or len(line) + 1 > limit:
+            raise HTTPInputError("invalid chunk size: %r" % (line,))
+        line = line[:-1]
+        if self._state == self._SIZE:
+            self._on_size_line(line)
+        else:
+            self._on_trailer_line(line)
+        return nl + 1
+
+    def _on_size_line(self, line: bytes) -> None:
+        size = _parse_chunk_line(line)
+        if size == 0:
+            # RFC 9112 section 7.1: last-chunk, then the trailer section.
+            self._state = self._TRAILER
+            return
+        self._total += size
+        if self._total > self._max_body_size:
+            raise HTTPInputError("chunked body too large")
+        self._remaining = size
+        self._state = self._DATA
+
+    def _on_trailer_line(self, line: bytes) -> None:
+        if not line:
+            self._state = self._DONE
+            return
+        self._trailer_size += len(line) + 2
+        if self._trailer_size > self._max_trailer_size:
+            raise HTTPInputError("chunked trailer section too large")
+        # Validated like any field line; trailer fields are not passed on
+        # (RFC 9110 section 6.5.1 lets a recipient discard them).
+        HTTPHeaders().parse_line(line.decode("latin1"))
+
+
+# ---------------------------------------------------------------------------
+# The codec: values to bytes.
+# ---------------------------------------------------------------------------
+
+
+def _format_head(first_line: str, headers: HTTPHeaders) -> bytes:
+    """The bytes of a message head: start line, field lines, empty line.
+
+    Raises `ValueError` if a name or value would break the framing with a
+    CR or LF (response splitting).
+    """
+    lines = [first_line]
+    for name, value in headers.get_all():
+        if type(value) is not str:
+            value = native_str(value) if isinstance(value, bytes) else str(value)
+        lines.append(name + ": " + value)
+    text = "\r\n".join(lines)
+    breaks = len(lines) - 1
+    if text.count("\n") != breaks or text.count("\r") != breaks:
+        for line in lines:
+            if "\r" in line or "\n" in line:
+                raise ValueError("Illegal characters (CR or LF) in header: %r" % line)
+    return text.encode("latin1") + b"\r\n\r\n"
+
+
+def _format_chunk(data: bytes) -> bytes:
+    """One chunk of the chunked coding (RFC 9112 section 7.1)."""
+    return b"%x\r\n%b\r\n" % (len(data), data)
+
+
+def _status_reason(code: int, reason: Optional[str]) -> str:
+    """The reason phrase to send: the application's if it is a valid
+    reason-phrase (RFC 9112 section 4), else the standard one, so that no
+    reason can inject header lines (CVE-2025-67724)."""
+    if reason and _ABNF.reason_phrase.fullmatch(reason):
+        return reason
+    return responses.get(code, "Unknown")
+
+
+def _error_response(status: int) -> bytes:
+    """The bare response a server sends for a request it cannot parse."""
+    return b"HTTP/1.1 %d %s\r\n\r\n" % (status, responses.get(status, "Error").encode())
+
+
+# ---------------------------------------------------------------------------
+# Connections.
+# ---------------------------------------------------------------------------
+
+
+class _QuietException(Exception):
+    """An error that has already been logged and only ends the connection."""
+
+
+class _ExceptionLoggingContext:
+    """Log (to ``logger``) any exception other than `.HTTPInputError`
+    raised inside it, and turn it into `_QuietException`.
+
+    Used around calls into application code: an exception there is the
+    application's bug, reported once, while an `.HTTPInputError` (such as
+    a body that fails to decompress) is the peer's fault and handled as
+    malformed input.
+    """
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self.logger = logger
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(
+        self,
+        typ: "Optional[Type[BaseException]]",
+        value: Optional[BaseException],
+        tb: types.TracebackType,
+    ) -> None:
+        if value is not None and isinstance(value, Exception):
+            if isinstance(value, (HTTPInputError, _QuietException)):
+                return
+            self.logger.error("Uncaught exception", exc_info=(typ, value, tb))
+            raise _QuietException
+
+
+class HTTP1ConnectionParameters:
+    """Parameters for `.HTTP1Connection` and `.HTTP1ServerConnection`."""
+
+    def __init__(
+        self,
+        no_keep_alive: bool = False,
+        chunk_size: Optional[int] = None,
+        max_header_size: Optional[int] = None,
+        header_timeout: Optional[float] = None,
+        max_body_size: Optional[int] = None,
+        body_timeout: Optional[float] = None,
+        decompress: bool = False,
+    ) -> None:
+        """
+        :arg bool no_keep_alive: close the connection after one request
+            (or response).
+        :arg int chunk_size: the most body data passed to
+            ``data_received`` at once (default 64KB).
+        :arg int max_header_size: the longest head (start line and header
+            fields) accepted, in bytes (default 64KB).
+        :arg float header_timeout: seconds to wait for a complete head
+            before closing the connection.
+        :arg int max_body_size: the longest body accepted, in bytes
+            (default: the stream's ``max_buffer_size``).
+        :arg float body_timeout: seconds to wait for a complete body
+            before closing the connection.
+        :arg bool decompress: if true, decode ``Content-Encoding: gzip``
+            bodies before passing them on.
+        """
+        self.no_keep_alive = no_keep_alive
+        self.chunk_size = chunk_size or 65536
+        self.max_header_size = max_header_size or 65536
+        self.header_timeout = header_timeout
+        self.max_body_size = max_body_size
+        self.body_timeout = body_timeout
+        self.decompress = decompress
+
+
+class HTTP1Connection(HTTPConnection):
+    """Implements the HTTP/1.x protocol for one message exchange.
+
+    On a client it writes one request and reads its response; on a server
+    (as created by `HTTP1ServerConnection`) it reads one request and
+    writes its response.  It can be `detach`\\ ed to take over the stream
+    (as websockets do).
+    """
+
+    def __init__(
+        self,
+        stream: iostream.IOStream,
+        is_client: bool,
+        params: Optional[HTTP1ConnectionParameters] = None,
+        context: Optional[object] = None,
+    ) -> None:
+        """``stream`` is the `.IOStream` to speak over, ``params`` an
+        `HTTP1ConnectionParameters` (defaults if None) and ``context`` any
+        object the application wants to find as ``connection.context``
+        (`.HTTPServer` puts the client's address there)."""
+        self.is_client = is_client
+        self.stream: Optional[iostream.IOStream] = stream
+        if params is None:
+            params = HTTP1ConnectionParameters()
+        self.params = params
+        self.context = context
+        self.no_keep_alive = params.no_keep_alive
+        self._max_body_size = (
+            params.max_body_size
+            if params.max_body_size is not None
+            else stream.max_buffer_size
+        )
+        self._body_timeout = params.body_timeout
+        # Whether each direction of the exchange is complete.
+        self._write_finished = False
+        self._read_finished = False
+        # Set once the exchange is over (finished, closed or detached);
+        # the future is only made for someone who has to wait for that.
+        self._exchange_over = False
+        self._finish_future: Optional[Future[None]] = None
+        # Whether to close the connection once the response is written.
+        self._disconnect_on_finish = False
+        self._close_callback: Optional[Callable[[], None]] = None
+        self._close_callback_on_stream = False
+        self._request_start_line: Optional[RequestStartLine] = None
+        self._response_start_line: Optional[ResponseStartLine] = None
+        self._request_headers: Optional[HTTPHeaders] = None
+        # Whether we write the body with the chunked coding.
+        self._chunking_output = False
+        # Body bytes still owed according to our Content-Length, if any.
+        self._expected_content_remaining: Optional[int] = None
+        self._pending_write: Optional[Future[None]] = None
+        # Whether any byte of our message has been handed to the stream.
+        self._output_started = False
+        # Set by HTTP1ServerConnection for requests after the first, so
+        # that pipelined requests let other connections run in between.
+        self._yield_before_reading = False
+
+    def read_response(self, delegate: HTTPMessageDelegate) -> Awaitable[bool]:
+        """Read one incoming message and feed it to ``delegate`` (an
+        `.HTTPMessageDelegate`): the response on a client (after the
+        request has been written with `write_headers`, `write` and
+        `finish`), the request on a server.
+
+        Returns a coroutine that resolves to True once the message has been
+        read and handled and the connection can go on, and to False if the
+        connection was closed or detached (including after malformed
+        input, which is logged at INFO level and, on a server, answered
+        with a 4xx response).  It raises `.StreamClosedError` if the
+        connection closed before the start of a message.
+        """
+        if self.params.decompress:
+            delegate = _GzipMessageDelegate(delegate, self)
+        return self._read_message(delegate)
+
+    async def _read_message(self, delegate: HTTPMessageDelegate) -> bool:
+        need_delegate_close = False
+        try:
+            informational = 0
+            while True:
+                start_line, headers, framing = await self._read_head_and_framing()
+                need_delegate_close = True
+                with _ExceptionLoggingContext(app_log):
+                    header_future = delegate.headers_received(start_line, headers)
+                    if header_future is not None:
+                        await header_future
+                if self.stream is None:
+                    # Detached by the delegate: the stream is no longer ours.
+                    need_delegate_close = False
+                    return False
+                if not self.is_client:
+                    break
+                code = start_line.code  # type: ignore[union-attr]
+                if code < 100 or code >= 200 or code == 101:
+                    break
+                # RFC 9110 section 15.2: interim responses have no content
+                # and are followed by the final response.
+                if "Content-Length" in headers or "Transfer-Encoding" in headers:
+                    raise HTTPInputError("Response code %d cannot have body" % code)
+                informational += 1
+                if informational > _MAX_1XX_RESPONSES:
+                    raise HTTPInputError("Too many 1xx responses")
+            if not self.is_client and framing[0] != _NO_BODY:
+                self._maybe_send_continue(start_line, headers)  # type: ignore[arg-type]
+            if framing[0] != _NO_BODY:
+                body_future = self._read_body(framing, delegate)
+                if self._body_timeout is None:
+                    await body_future
+                else:
+                    try:
+                        await gen.with_timeout(
+                            self.stream.io_loop.time() + self._body_timeout,
+                            body_future,
+                            quiet_exceptions=iostream.StreamClosedError,
+                        )
+                    except gen.TimeoutError:
+                        gen_log.info("Timeout reading body from %s", self.context)
+                        self.stream.close()
+                        return False
+            self._read_finished = True
+            if not self._write_finished or self.is_client:
+                with _ExceptionLoggingContext(app_log):
+                    delegate.finish()
+                need_delegate_close = False
+            # A server waits for the response (which may still be being
+            # produced) before the connection can read the next request.
+            if (
+                not self._exchange_over
+                and self.stream is not None
+                and not self.stream.closed()
+            ):
+                self.stream.set_close_callback(self._on_connection_close)
+                self._close_callback_on_stream = True
+                await self._wait_exchange_over()
+            if self.stream is None:
+                return False
+        except HTTPInputError as e:
+            gen_log.info("Malformed HTTP message from %s: %s", self.context, e)
+            if not self.is_client and not self._output_started and self.stream is not None:
+                self._output_started = True
+                await self.stream.write(_error_response(_error_status(e)))
+            self.close()
+            return False
+        except _QuietException:
+            self.close()
+            return False
+        finally:
+            if need_delegate_close:
+                try:
+                    delegate.on_connection_close()
+                except Exception:
+                    app_log.error("Uncaught exception", exc_info=True)
+            self._clear_callbacks()
+        return True
+
+    async def _read_head_and_framing(
+        self,
+    ) -> Tuple[Union[RequestStartLine, ResponseStartLine], HTTPHeaders, Tuple[int, int]]:
+        """Read and parse a message head, and decide how its body is
+        framed (before any of it reaches the delegate)."""
+        data = await self._read_head()
+        if self.is_client:
+            response_line, headers = _parse_response_head(data)
+            self._response_start_line = response_line
+            method = self._request_start_line.method if self._request_start_line else None
+            framing = _response_framing(
+                response_line.code, headers, method, self._max_body_size
+            )
+            return response_line, headers, framing
+        request_line, headers = _parse_request_head(data)
+        self._request_start_line = request_line
+        self._request_headers = headers
+        self._disconnect_on_finish = not _request_keeps_alive(
+            request_line, headers, self.no_keep_alive
+        )
+        return request_line, headers, _request_framing(headers, self._max_body_size)
+
+    async def _read_head(self) -> bytes:
+        """Read a message head from the stream, honouring header_timeout.
+
+        One empty head (stray CRLFs after the previous message) is skipped.
+        """
+        assert self.stream is not None
+        stream = self.stream
+        for attempt in range(2):
+            future = stream.read_until_regex(
+                _HEAD_END_RE, max_bytes=self.params.max_header_size
+            )
+            if future.done():
+                if self._yield_before_reading:
+                    # Pipelined requests: let other connections run.
+                    await asyncio.sleep(0)
+                data = future.result()
+            elif self.params.header_timeout is None:
+                data = await future
+            else:
+                io_loop = stream.io_loop
+                timeout = io_loop.call_later(self.params.header_timeout, stream.close)
+                try:
+                    data = await future
+                finally:
+                    io_loop.remove_timeout(timeout)
+            if data.strip(b"\r\n"):
+                return data
+        raise HTTPInputError("Malformed HTTP request line: empty")
+
+    def _maybe_send_continue(self, start_line: RequestStartLine, headers: HTTPHeaders) -> None:
+        """RFC 9110 section 10.1.1: answer ``Expect: 100-continue`` with an
+        interim 100 before reading the body (a server MUST ignore the
+        expectation in an HTTP/1.0 request), unless the application has
+        already responded."""
+        if (
+            start_line.version == "HTTP/1.1"
+            and not self._write_finished
+            and not self._output_started
+            and headers.get("Expect", "").lower() == "100-continue"
+            and self.stream is not None
+        ):
+            self.stream.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def _read_body(self, framing: Tuple[int, int], delegate: HTTPMessageDelegate) -> Awaitable[None]:
+        kind, length = framing
+        if kind == _FIXED_BODY:
+            return self._read_fixed_body(length, delegate)
+        if kind == _CHUNKED_BODY:
+            return self._read_chunked_body(delegate)
+        return self._read_body_until_close(delegate)
+
+    async def _deliver(self, delegate: HTTPMessageDelegate, data: bytes) -> None:
+        """Pass body data to the delegate, unless the response is already
+        complete (then the rest of the request is of no interest)."""
+        if not self._write_finished or self.is_client:
+            with _ExceptionLoggingContext(app_log):
+                ret = delegate.data_received(data)
+                if ret is not None:
+                    await ret
+
+    async def _read_fixed_body(self, content_length: int, delegate: HTTPMessageDelegate) -> None:
+        assert self.stream is not None
+        stream = self.stream
+        chunk_size = self.params.chunk_size
+        while content_length > 0:
+            body = await stream.read_bytes(min(chunk_size, content_length), partial=True)
+            content_length -= len(body)
+            await self._deliver(delegate, body)
+
+    async def _read_chunked_body(self, delegate: HTTPMessageDelegate) -> None:
+        """Read a chunked body through `_ChunkedDecoder`.
+
+        Small chunks are coalesced: data is passed on when ``chunk_size``
+        bytes have gathered, or when the next read would have to wait for
+        the network.  Since reads of buffered data complete without
+        yielding, the loop yields to the IOLoop every so often by itself.
+        """
+        assert self.stream is not None
+        stream = self.stream
+        chunk_size = self.params.chunk_size
+        decoder = _ChunkedDecoder(self._max_body_size, self.params.max_header_size)
+        pending: List[bytes] = []
+        pending_size = 0
+        reads = 0
+        while not decoder.done:
+            is_line, n = decoder.wants()
+            if is_line:
+                future = stream.read_until(b"\r\n", max_bytes=n)
+            else:
+                future = stream.read_bytes(min(n, chunk_size), partial=True)
+            if not future.done() and pending:
+                await self._deliver(delegate, b"".join(pending))
+                pending, pending_size = [], 0
+            data = await future
+            for piece in decoder.feed(data):
+                pending.append(piece)
+                pending_size += len(piece)
+            while pending_size >= chunk_size:
+                joined = b"".join(pending)
+                pending, pending_size = [joined[chunk_size:]], len(joined) - chunk_size
+                await self._deliver(delegate, joined[:chunk_size])
+            reads += 1
+            if reads % 256 == 0:
+                await asyncio.sleep(0)
+        if pending_size:
+            await self._deliver(delegate, b"".join(pending))
+
+    async def _read_body_until_close(self, delegate: HTTPMessageDelegate) -> None:
+        assert self.stream is not None
+        stream = self.stream
+        total = 0
+        while True:
+            try:
+                chunk = await stream.read_bytes(self.params.chunk_size, partial=True)
+            except iostream.StreamClosedError:
+                return
+            total += len(chunk)
+            if total > self._max_body_size:
+                raise HTTPInputError("Body too long")
+            await self._deliver(delegate, chunk)
+
+    # Callbacks and the end of the exchange.
+
+    def set_close_callback(self, callback: Optional[Callable[[], None]]) -> None:
+        """Call ``callback`` if the connection closes after the incoming
+        message has been read, while the outgoing one is still being
+        produced (`.HTTPMessageDelegate.on_connection_close` covers the
+        time before)."""
+        self._close_callback = callback
+
+    def _on_connection_close(self) -> None:
+        # Registered on the stream only while a server waits for the
+        # application's response.
+        if self._close_callback is not None:
+            callback = self._close_callback
+            self._close_callback = None
+            callback()
+        self._set_exchange_over()
+        self._clear_callbacks()
+
+    def _clear_callbacks(self) -> None:
+        """Drop the references that would keep the application's objects
+        alive after the exchange."""
+        self._close_callback = None
+        if self._close_callback_on_stream:
+            self._close_callback_on_stream = False
+            if self.stream is not None:
+                self.stream.set_close_callback(None)
+
+    def _set_exchange_over(self) -> None:
+        self._exchange_over = True
+        future = self._finish_future
+        if future is not None and not future.done():
+            future_set_result_unless_cancelled(future, None)
+
+    def _wait_exchange_over(self) -> "Future[None]":
+        if self._finish_future is None:
+            self._finish_future = Future()
+            if self._exchange_over:
+                self._finish_future.set_result(None)
+        return self._finish_future
+
+    def close(self) -> None:
+        """Close the connection (and its stream)."""
+        if self.stream is not None:
+            self.stream.close()
+        self._clear_callbacks()
+        self._set_exchange_over()
+
+    def detach(self) -> iostream.IOStream:
+        """Stop speaking HTTP on this connection and return its stream.
+
+        For protocols that start with an HTTP handshake and then take the
+        connection over, such as websockets.  Call it from
+        `.HTTPMessageDelegate.headers_received`: nothing more is read or
+        written by this object afterwards.
+        """
+        self._clear_callbacks()
+        stream = self.stream
+        self.stream = None
+        self._set_exchange_over()
+        return stream  # type: ignore[return-value]
+
+    def set_body_timeout(self, timeout: float) -> None:
+        """Change the body timeout for this message only (the
+        `.HTTP1ConnectionParameters` value applies again to the next)."""
+        self._body_timeout = timeout
+
+    def set_max_body_size(self, max_body_size: int) -> None:
+        """Change the body size limit for this message only (the
+        `.HTTP1ConnectionParameters` value applies again to the next)."""
+        self._max_body_size = max_body_size
+
+    # Writing.
+
+    def write_headers(
+        self,
+        start_line: Union[RequestStartLine, ResponseStartLine],
+        headers: HTTPHeaders,
+        chunk: Optional[bytes] = None,
+    ) -> "Future[None]":
+        """Implements `.HTTPConnection.write_headers`.
+
+        On a server this also decides the framing of the response: chunked
+        for an HTTP/1.1 client when the application gives no
+        Content-Length, else delimited by closing the connection, in which
+        case the response says so.
+        """
+        if self.is_client:
+            assert isinstance(start_line, RequestStartLine)
+            self._request_start_line = start_line
+            first_line = "%s %s HTTP/1.1" % (start_line.method, start_line.path)
+            # RFC 9112 section 6.3: a request body needs explicit framing.
+            self._chunking_output = (
+                start_line.method in ("POST", "PUT", "PATCH")
+                and "Content-Length" not in headers
+                and "Transfer-Encoding" not in headers
+            )
+            if "Content-Length" in headers:
+                self._expected_content_remaining = parse_int(headers["Content-Length"])
+        else:
+            self._prepare_response_headers(start_line, headers)  # type: ignore[arg-type]
+            first_line = "HTTP/1.1 %d %s" % (
+                start_line.code,  # type: ignore[union-attr]
+                _status_reason(start_line.code, start_line.reason),  # type: ignore[union-attr]
+            )
+        if self._chunking_output:
+            headers["Transfer-Encoding"] = "chunked"
+        data = _format_head(first_line, headers)
+        if chunk:
+            data += self._format_chunk(chunk)
+        return self._write(data)
+
+    def _prepare_response_headers(self, start_line: ResponseStartLine, headers: HTTPHeaders) -> None:
+        self._response_start_line = start_line
+        request = self._request_start_line
+        assert request is not None and self._request_headers is not None
+        code = start_line.code
+        http11 = request.version == "HTTP/1.1"
+        # RFC 9110 sections 6.4.1, 9.3.2: these responses have no content.
+        bodiless = request.method == "HEAD" or code in (204, 304) or 100 <= code < 200
+        has_length = "Content-Length" in headers
+        # Applications rarely set Transfer-Encoding; if one does, it frames
+        # its own body and we leave the header alone.
+        self._chunking_output = (
+            http11 and not bodiless and not has_length and "Transfer-Encoding" not in headers
+        )
+        if not bodiless and not has_length and not self._chunking_output and "Transfer-Encoding" not in headers:
+            # RFC 9112 section 6.3: the body can only end with the
+            # connection.
+            self._disconnect_on_finish = True
+        if http11:
+            if self._disconnect_on_finish:
+                headers["Connection"] = "close"
+        elif not self._disconnect_on_finish:
+            # RFC 9112 appendix C.2.2: confirm HTTP/1.0 keep-alive.
+            headers["Connection"] = "Keep-Alive"
+        if request.method == "HEAD" or code == 304:
+            self._expected_content_remaining = 0
+        elif has_length:
+            self._expected_content_remaining = parse_int(headers["Content-Length"])
+        else:
+            self._expected_content_remaining = None
+
+    def _format_chunk(self, chunk: bytes) -> bytes:
+        if self._expected_content_remaining is not None:
+            self._expected_content_remaining -= len(chunk)
+            if self._expected_content_remaining < 0:
+                # The peer can no longer find the end of our message.
+                if self.stream is not None:
+                    self.stream.close()
+                raise HTTPOutputError("Tried to write more data than Content-Length")
+        if self._chunking_output and chunk:
+            # An empty chunk would end the body, so it is not written.
+            return _format_chunk(chunk)
+        return chunk
+
+    def _write(self, data: bytes) -> "Future[None]":
+        """Hand ``data`` to the stream; the returned future resolves (to
+        None, even if the connection closes meanwhile) once it is sent."""
+        stream = self.stream
+        if stream is None or stream.closed():
+            future: Future[None] = Future()
+            future.set_exception(iostream.StreamClosedError())
+            # Mark the exception retrieved: nobody has to wait for it.
+            future.exception()
+            return future
+        self._output_started = True
+        pending = stream.write(data)
+        self._pending_write = pending
+        if pending.done() and not pending.cancelled() and pending.exception() is None:
+            return pending
+        result: Future[None] = Future()
+
+        def on_written(f: "Future[None]") -> None:
+            exc = None if f.cancelled() else f.exception()
+            if exc is not None and not isinstance(exc, iostream.StreamClosedError):
+                future_set_exception_unless_cancelled(result, exc)
+            else:
+                future_set_result_unless_cancelled(result, None)
+
+        pending.add_done_callback(on_written)
+        return result
+
+    def write(self, chunk: bytes) -> "Future[None]":
+        """Implements `.HTTPConnection.write`.
+
+        Without a prior `write_headers` the bytes are written as they are:
+        old applications send a head they formatted themselves this way.
+        """
+        return self._write(self._format_chunk(chunk))
+
+    def finish(self) -> None:
+        """Implements `.HTTPConnection.finish`."""
+        stream = self.stream
+        if (
+            self._expected_content_remaining is not None
+            and self._expected_content_remaining != 0
+            and stream is not None
+            and not stream.closed()
+        ):
+            stream.close()
+            raise HTTPOutputError(
+                "Tried to write %d bytes less than Content-Length"
+                % self._expected_content_remaining
+            )
+        if self._chunking_output and stream is not None and not stream.closed():
+            # RFC 9112 section 7.1: last-chunk and an empty trailer section.
+            self._pending_write = stream.write(b"0\r\n\r\n")
+        self._write_finished = True
+        if not self._read_finished and not self.is_client:
+            # Answered before the request was fully read: the rest of it
+            # is dropped, and as we can't tell where the next request
+            # would start, the connection ends with this response.
+            self._disconnect_on_finish = True
+        if self.is_client and stream is not None:
+            # The request is complete: send it without waiting for Nagle.
+            stream.set_nodelay(True)
+        pending = self._pending_write
+        if pending is None or pending.done():
+            self._finish_request(pending)
+        else:
+            pending.add_done_callback(self._finish_request)
+
+    def _finish_request(self, future: "Optional[Future[None]]") -> None:
+        if future is not None and not future.cancelled():
+            # The write's outcome doesn't matter here: a closed stream is
+            # seen by the reader.
+            future.exception()
+        self._clear_callbacks()
+        if not self.is_client and self._disconnect_on_finish:
+            self.close()
+            return
+        if self.is_client and self.stream is not None:
+            self.stream.set_nodelay(False)
+        self._set_exchange_over()
+
+
+class _GzipMessageDelegate(HTTPMessageDelegate):
+    """Wraps an `HTTPMessageDelegate` to decode ``Content-Encoding: gzip``.
+
+    The wrapped delegate sees the decoded body, and the header renamed to
+    ``X-Consumed-Content-Encoding``.  Output is produced ``chunk_size``
+    bytes at a time and counted against the connection's
+    ``max_body_size``, so a small compressed body cannot expand into more
+    memory than an uncompressed one could use.
+    """
+
+    def __init__(self, delegate: HTTPMessageDelegate, connection: HTTP1Connection) -> None:
+        self._delegate = delegate
+        self._connection = connection
+        self._chunk_size = connection.params.chunk_size
+        self._decompressor: Optional[GzipDecompressor] = None
+        self._decompressed_size = 0
+
+    def headers_received(
+        self,
+        start_line: Union[RequestStartLine, ResponseStartLine],
+        headers: HTTPHeaders,
+    ) -> Optional[Awaitable[None]]:
+        # RFC 9110 section 8.4.1: content codings are case-insensitive.
+        if headers.get("Content-Encoding", "").lower() == "gzip":
+            self._decompressor = GzipDecompressor()
+            # What the wrapped delegate receives is no longer encoded.
+            headers.add("X-Consumed-Content-Encoding", headers["Content-Encoding"])
+            del headers["Content-Encoding"]
+        return self._delegate.headers_received(start_line, headers)
+
+    def data_received(self, chunk: bytes) -> Optional[Awaitable[None]]:
+        if self._decompressor is None:
+            return self._delegate.data_received(chunk)
+        return self._decompress(chunk)
+
+    async def _decompress(self, chunk: bytes) -> None:
+        decompressor = self._decompressor
+        assert decompressor is not None
+        while chunk:
+            try:
+                decompressed = decompressor.decompress(chunk, self._chunk_size)
+            except Exception as e:
+                raise HTTPInputError("invalid gzip data: %s" % e) from e
+            if decompressed:
+                await self._pass_on(decompressed)
+            tail = decompressor.unconsumed_tail
+            if tail and not decompressed and len(tail) >= len(chunk):
+                raise HTTPInputError("invalid gzip data: no progress")
+            chunk = tail
+
+    async def _pass_on(self, data: bytes) -> None:
+        self._decompressed_size += len(data)
+        if self._decompressed_size > self._connection._max_body_size:
+            raise HTTPInputError("decompressed body too large")
+        ret = self._delegate.data_received(data)
+        if ret is not None:
+            await ret
+
+    def finish(self) -> None:
+        if self._decompressor is not None:
+            try:
+                tail = self._decompressor.flush()
+            except Exception as e:
+                # A truncated stream.
+                raise HTTPInputError("invalid gzip data: %s" % e) from e
+            if tail:
+                self._decompressed_size += len(tail)
+                if self._decompressed_size > self._connection._max_body_size:
+                    raise HTTPInputError("decompressed body too large")
+                # Data passed here cannot be flow-controlled.
+                self._delegate.data_received(tail)
+        return self._delegate.finish()
+
+    def on_connection_close(self) -> None:
+        return self._delegate.on_connection_close()
+
+
+class HTTP1ServerConnection:
+    """An HTTP/1.x server connection: reads requests one after another
+    (keep-alive, pipelining) and hands each to a delegate."""
+
+    def __init__(
+        self,
+        stream: iostream.IOStream,
+        params: Optional[HTTP1ConnectionParameters] = None,
+        context: Optional[object] = None,
+    ) -> None:
+        """``params`` (an `HTTP1ConnectionParameters`) applies to every
+        request; ``context`` is passed on as each request connection's
+        ``context``."""
+        self.stream = stream
+        if params is None:
+            params = HTTP1ConnectionParameters()
+        self.params = params
+        self.context = context
+        self._serving_future: Optional[Future[None]] = None
+
+    async def close(self) -> None:
+        """Close the stream and wait for the request loop to end."""
+        self.stream.close()
+        # Errors of the loop were logged where start_serving watches it.
+        assert self._serving_future is not None
+        try:
+            await self._serving_future
+        except Exception:
+            pass
+
+    def start_serving(self, delegate: HTTPServerConnectionDelegate) -> None:
+        """Run the request loop in a task: each request gets a fresh
+        `HTTP1Connection` and the `.HTTPMessageDelegate` that
+        ``delegate.start_request`` returns for it."""
+        assert isinstance(delegate, HTTPServerConnectionDelegate)
+        # Responses go out in as few writes as possible, so Nagle's
+        # algorithm would only delay them; set once per connection.
+        try:
+            self.stream.set_nodelay(True)
+        except Exception:
+            pass
+        fut = gen.convert_yielded(self._server_request_loop(delegate))
+        self._serving_future = fut
+        # An exception escaping the loop is a bug: have the IOLoop log it.
+        self.stream.io_loop.add_future(fut, lambda f: f.result())
+
+    async def _server_request_loop(self, delegate: HTTPServerConnectionDelegate) -> None:
+        try:
+            first = True
+            while True:
+                conn = HTTP1Connection(self.stream, False, self.params, self.context)
+                conn._yield_before_reading = not first
+                first = False
+                request_delegate = delegate.start_request(self, conn)
+                try:
+                    ret = await conn.read_response(request_delegate)
+                except iostream.UnsatisfiableReadError:
+                    if conn._request_start_line is None:
+                        # The head outgrew max_header_size (RFC 6585
+                        # section 5).
+                        await self._refuse(431)
+                    else:
+                        self.stream.close()
+                    return
+                except (iostream.StreamClosedError, asyncio.CancelledError):
+                    return
+                except _QuietException:
+                    # This exception was already logged.
+                    conn.close()
+                    return
+                except Exception:
+                    gen_log.error("Uncaught exception", exc_info=True)
+                    conn.close()
+                    return
+                if not ret:
+                    return
+        finally:
+            delegate.on_close(self)
+
+    async def _refuse(self, status: int) -> None:
+        """Answer with a bare error response, if the stream is still open,
+        and close it."""
+        stream = self.stream
+        if not stream.closed():
+            try:
+                await stream.write(_error_response(status))
+            except iostream.StreamClosedError:
+                pass
+        stream.close()
