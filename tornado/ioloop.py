@@ -328,7 +328,13 @@ class IOLoop(Configurable):
                     fut = Future()
                     outcome["future"] = fut
                     fut.set_result(result)
-            self.add_future(outcome["future"], lambda future: self.stop())
+            self.add_future(outcome["future"], stop_unless_returned)
+
+        def stop_unless_returned(future: Future) -> None:
+            # After a timeout the future may finish during a later run of
+            # the loop, which it must not stop.
+            if "returned" not in outcome:
+                self.stop()
 
         self.add_callback(run)
         timeout_handle = None
@@ -346,6 +352,7 @@ class IOLoop(Configurable):
         try:
             self.start()
         finally:
+            outcome["returned"] = True
             if timeout_handle is not None:
                 self.remove_timeout(timeout_handle)
         future = outcome.get("future")

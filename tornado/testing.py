@@ -292,8 +292,9 @@ class AsyncHTTPTestCase(AsyncTestCase):
         super().setUp()
         sock, port = bind_unused_port()
         self.__port = port
-        self._app = self.get_app()
+        # The client first: get_app() may hand it to the application.
         self.http_client = self.get_http_client()
+        self._app = self.get_app()
         self.http_server = self.get_http_server()
         self.http_server.add_sockets([sock])
 
