@@ -159,6 +159,12 @@ def test_websocket_mask_matches_bytewise_xor(mask: bytes, data: bytes) -> None:
     assert _websocket_mask_python(mask, masked) == data
 
 
+@pytest.mark.parametrize("mask", [b"", b"a", b"abc", b"abcde"])
+def test_websocket_mask_rejects_bad_mask_length(mask: bytes) -> None:
+    with pytest.raises(ValueError, match="4 bytes"):
+        _websocket_mask_python(mask, b"data")
+
+
 def test_websocket_mask_accepts_bytearray_and_memoryview() -> None:
     data = bytearray(b"hello world")
     expected = _websocket_mask_python(b"abcd", bytes(data))

@@ -418,8 +418,11 @@ def _websocket_mask_python(mask: bytes, data: bytes) -> bytes:
 
     Works on the whole buffer as one big integer, which is much faster in
     pure Python than a loop over bytes.  Applying the same mask twice gives
-    back the original data.
+    back the original data.  Raises `ValueError` if ``mask`` is not exactly
+    four bytes long.
     """
+    if len(mask) != 4:
+        raise ValueError("websocket mask must be 4 bytes, got %d: %r" % (len(mask), mask))
     n = len(data)
     if not n:
         return b""
