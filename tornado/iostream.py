@@ -1,0 +1,1398 @@
+"""Buffered, non-blocking streams over sockets and pipes.
+
+`IOStream` wraps a non-blocking socket, `SSLIOStream` a TLS socket and
+`PipeIOStream` a pipe.  Reads (`~BaseIOStream.read_until`,
+`~BaseIOStream.read_bytes`, `~BaseIOStream.read_into`, ...) and writes
+return Futures; a closed stream fails them with `StreamClosedError`.
+The HTTP server and clients are built on these classes.
+
+How it works
+------------
+
+A stream registers its file descriptor with the `.IOLoop`
+(``add_handler``) and keeps one event mask (``_state``) that it only
+widens while working and recomputes after each event, so that the loop's
+registration changes rarely.  While idle with an empty read buffer it
+keeps listening for reads, which is how a peer's close is noticed.
+
+Reads are attempted synchronously first: a read that the buffer (or one
+non-blocking ``recv``) can satisfy returns an already-resolved Future
+without a trip through the loop.  Incoming bytes land in a thread-local
+scratch buffer (``recv_into``, no allocation) and are appended to one
+``bytearray`` per stream; consuming from its front is O(1) in CPython.
+``read_into`` reads straight into the caller's buffer.
+
+Writes are sent at once when nothing is queued; only what the socket
+refuses is queued, in a `_StreamBuffer` that coalesces small chunks and
+keeps large ones by reference (releasing its views as soon as they are
+written, so a caller may resize its ``bytearray`` afterwards).
+
+Both buffers are bounded: ``max_buffer_size`` for reads (exceeding it
+closes the stream with `StreamBufferFullError` as the cause) and
+``max_write_buffer_size`` for writes (``write`` raises
+`StreamBufferFullError`).
+"""
+
+import collections
+import errno
+import io
+import numbers
+import os
+import re
+import socket
+import ssl
+import sys
+import threading
+from collections.abc import Awaitable, Callable
+from re import Pattern
+from types import TracebackType
+from typing import Any, Optional, Union
+
+from tornado import ioloop
+from tornado.concurrent import Future
+from tornado.log import gen_log
+from tornado.netutil import _client_ssl_defaults, _server_ssl_defaults, ssl_wrap_socket
+from tornado.util import errno_from_exception
+
+_ExcInfo = tuple[
+    Optional[type[BaseException]], Optional[BaseException], Optional[TracebackType]
+]
+
+# Errors that mean the peer went away.  They close the stream like an
+# orderly shutdown would, without a warning in the log.
+_ERRNO_CONNRESET = (errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE, errno.ETIMEDOUT)
+if hasattr(errno, "WSAECONNRESET"):
+    _ERRNO_CONNRESET += (  # type: ignore[assignment]
+        errno.WSAECONNRESET,  # type: ignore[attr-defined]
+        errno.WSAECONNABORTED,  # type: ignore[attr-defined]
+        errno.WSAETIMEDOUT,  # type: ignore[attr-defined]
+    )
+
+_WINDOWS = sys.platform.startswith("win")
+
+_READ = ioloop.IOLoop.READ
+_WRITE = ioloop.IOLoop.WRITE
+_ERROR = ioloop.IOLoop.ERROR
+
+
+class StreamClosedError(IOError):
+    """The stream was closed, before or during the operation.
+
+    ``real_error`` holds the exception that closed it (for instance a
+    `ConnectionResetError`, an `ssl.SSLError` or a
+    `StreamBufferFullError`), or None if it was closed normally.
+
+    .. versionchanged:: 4.3
+       Added the ``real_error`` attribute.
+    """
+
+    def __init__(self, real_error: Optional[BaseException] = None) -> None:
+        super().__init__("Stream is closed")
+        self.real_error = real_error
+
+
+class UnsatisfiableReadError(Exception):
+    """A read can't be satisfied: ``read_until`` or ``read_until_regex``
+    found no match within ``max_bytes``.  The stream is closed."""
+
+    pass
+
+
+class StreamBufferFullError(Exception):
+    """A stream's read or write buffer would exceed its size limit."""
+
+    pass
+
+
+class _StreamBuffer:
+    """The queue of bytes waiting to be written.
+
+    Small chunks are copied and coalesced into bytearrays (so many small
+    writes become few ``send`` calls); chunks larger than
+    ``_large_buf_threshold`` are kept by reference as memoryviews, released
+    as soon as they have been consumed so the caller may resize its buffer.
+    """
+
+    def __init__(self) -> None:
+        # Each item is a bytearray (coalesced small chunks) or a memoryview
+        # (one large chunk, by reference).
+        self._buffers: collections.deque[Union[bytearray, memoryview]] = (
+            collections.deque()
+        )
+        # How much of _buffers[0] has been consumed already.
+        self._first_pos = 0
+        self._size = 0
+        self._large_buf_threshold = 2048
+
+    def __len__(self) -> int:
+        return self._size
+
+    def append(self, data: Union[bytes, bytearray, memoryview]) -> None:
+        """Adds ``data`` (a byte buffer with one-byte items) at the end."""
+        size = len(data)
+        if size > self._large_buf_threshold:
+            # Our own view, so that releasing it never disturbs the caller's.
+            self._buffers.append(memoryview(data))
+        elif size:
+            buffers = self._buffers
+            if buffers:
+                last = buffers[-1]
+                if type(last) is bytearray and len(last) < self._large_buf_threshold:
+                    last += data
+                    self._size += size
+                    return
+            buffers.append(bytearray(data))
+        self._size += size
+
+    def peek(self, size: int) -> memoryview:
+        """Returns a view of up to ``size`` bytes from the front.
+
+        The view covers the first chunk only, so it may be shorter than
+        ``size``; it is empty when the buffer is.  The caller must release
+        it (``view.release()`` or a ``with`` block) before changing the
+        buffer.
+        """
+        if not self._buffers:
+            return memoryview(b"")
+        first = self._buffers[0]
+        pos = self._first_pos
+        if type(first) is memoryview:
+            return first[pos : pos + size]
+        return memoryview(first)[pos : pos + size]
+
+    def advance(self, size: int) -> None:
+        """Drops ``size`` bytes (0 < size <= len(self)) from the front."""
+        assert 0 < size <= self._size
+        self._size -= size
+        buffers = self._buffers
+        pos = self._first_pos
+        while size:
+            first = buffers[0]
+            remaining = len(first) - pos
+            if size < remaining:
+                pos += size
+                break
+            size -= remaining
+            buffers.popleft()
+            if type(first) is memoryview:
+                first.release()
+            pos = 0
+        self._first_pos = pos
+
+    def clear(self) -> None:
+        """Drops everything, releasing the views of callers' buffers."""
+        for item in self._buffers:
+            if type(item) is memoryview:
+                item.release()
+        self._buffers.clear()
+        self._first_pos = 0
+        self._size = 0
+
+
+class _ReadScratch(threading.local):
+    """Per-thread buffer that ``recv_into`` fills before the bytes are
+    appended to a stream's read buffer.
+
+    Reading into a fresh ``bytearray(chunk_size)`` would allocate and zero
+    64KB per read; one scratch buffer per thread costs a copy of only the
+    bytes that arrived.
+    """
+
+    def __init__(self) -> None:
+        self.view = memoryview(bytearray(65536))
+
+
+_scratch = _ReadScratch()
+
+
+def _scratch_view(size: int) -> memoryview:
+    view = _scratch.view
+    if len(view) < size:
+        view = _scratch.view = memoryview(bytearray(size))
+    return view
+
+
+class BaseIOStream:
+    """Buffered reads and writes over a non-blocking file descriptor.
+
+    Subclasses supply the descriptor: `fileno`, `close_fd`,
+    `read_from_fd`, `write_to_fd` and optionally `get_fd_error`.
+
+    Only one read may be pending at a time; writes may be queued freely.
+    Every read and write returns a Future; when the stream closes, those
+    still pending fail with `StreamClosedError`.  All methods must be
+    called from the thread of the stream's `.IOLoop`.
+    """
+
+    def __init__(
+        self,
+        max_buffer_size: Optional[int] = None,
+        read_chunk_size: Optional[int] = None,
+        max_write_buffer_size: Optional[int] = None,
+    ) -> None:
+        """``max_buffer_size`` (default 100MB) bounds the read buffer;
+        ``read_chunk_size`` (default 64KB, at most half of
+        ``max_buffer_size``) is the most read from the descriptor at once;
+        ``max_write_buffer_size`` (default unbounded) bounds the bytes
+        waiting to be written.
+
+        .. versionchanged:: 5.0
+           The ``io_loop`` argument has been removed.
+        """
+        self.io_loop = ioloop.IOLoop.current()
+        self.max_buffer_size = max_buffer_size or 104857600
+        # A read must be able to complete below the buffer limit, so a
+        # chunk never takes more than half of it.
+        self.read_chunk_size = min(read_chunk_size or 65536, self.max_buffer_size // 2)
+        self.max_write_buffer_size = max_write_buffer_size
+        self.error: Optional[BaseException] = None
+        self._read_buffer = bytearray()
+        self._write_buffer = _StreamBuffer()
+        self._total_write_index = 0
+        self._total_write_done_index = 0
+        # The pending read: its future and what would satisfy it.
+        self._read_future: Optional[Future] = None
+        self._read_delimiter: Optional[bytes] = None
+        self._read_regex: Optional[Pattern[bytes]] = None
+        self._read_max_bytes: Optional[int] = None
+        self._read_bytes: Optional[int] = None
+        self._read_partial = False
+        self._read_until_close = False
+        # Offset up to which the buffer is known not to hold the delimiter
+        # (so long read_until calls don't rescan from the start).
+        self._delimiter_scanned = 0
+        # read_into's destination while it is pending, and how much of it
+        # is filled.
+        self._into_view: Optional[memoryview] = None
+        self._into_filled = 0
+        self._write_futures: collections.deque[tuple[int, Future[None]]] = (
+            collections.deque()
+        )
+        self._close_callback: Optional[Callable[[], None]] = None
+        self._connect_future: Optional[Future[Any]] = None
+        # _ssl_connect_future lives here so that close() can fail it.
+        self._ssl_connect_future: Optional[Future[Any]] = None
+        self._connecting = False
+        self._state: Optional[int] = None
+        self._closed = False
+
+    # -- What subclasses provide ---------------------------------------
+
+    def fileno(self) -> Any:
+        """Returns the file descriptor (or an object with a ``fileno()``
+        method, such as a socket) that the stream reads and writes."""
+        raise NotImplementedError()
+
+    def close_fd(self) -> None:
+        """Closes the underlying file descriptor.
+
+        Called once, by `close`; other code should call `close` instead.
+        """
+        raise NotImplementedError()
+
+    def write_to_fd(self, data: memoryview) -> int:
+        """Writes as much of ``data`` as the descriptor accepts now and
+        returns how much that was (0 or `BlockingIOError` if none)."""
+        raise NotImplementedError()
+
+    def read_from_fd(self, buf: Union[bytearray, memoryview]) -> Optional[int]:
+        """Reads up to ``len(buf)`` bytes into ``buf``.
+
+        Returns the number of bytes read, ``None`` if nothing is available
+        yet (the descriptor would block) and 0 at end of file.
+
+        .. versionchanged:: 5.0
+           Takes a buffer to fill instead of returning new bytes.
+        """
+        raise NotImplementedError()
+
+    def get_fd_error(self) -> Optional[Exception]:
+        """Returns the pending error on the descriptor, if there is one.
+
+        Called when the `.IOLoop` reports an error condition; the stream
+        keeps the result in ``self.error``.
+        """
+        return None
+
+    # -- Reading -----------------------------------------------------------
+
+    def read_until_regex(
+        self, regex: bytes, max_bytes: Optional[int] = None
+    ) -> Awaitable[bytes]:
+        """Reads until ``regex`` (a bytes pattern) matches; the result runs
+        to the end of the match.
+
+        With ``max_bytes``, a match that doesn't end within that many bytes
+        makes the read unsatisfiable: the stream is closed (the Future fails
+        with `StreamClosedError` whose ``real_error`` is an
+        `UnsatisfiableReadError`).
+
+        .. versionchanged:: 6.0
+           Returns a Future; the ``callback`` argument was removed.
+        """
+        future = self._start_read()
+        self._read_regex = re.compile(regex)
+        self._read_max_bytes = max_bytes
+        self._inline_read_or_close(future)
+        return future
+
+    def read_until(
+        self, delimiter: bytes, max_bytes: Optional[int] = None
+    ) -> Awaitable[bytes]:
+        """Reads until ``delimiter``; the result ends with it.
+
+        ``max_bytes`` works as for `read_until_regex`.
+
+        .. versionchanged:: 6.0
+           Returns a Future; the ``callback`` argument was removed.
+        """
+        future = self._start_read()
+        self._read_delimiter = delimiter
+        self._read_max_bytes = max_bytes
+        self._delimiter_scanned = 0
+        self._inline_read_or_close(future)
+        return future
+
+    def read_bytes(self, num_bytes: int, partial: bool = False) -> Awaitable[bytes]:
+        """Reads ``num_bytes`` bytes.
+
+        With ``partial=True`` the read completes as soon as any bytes are
+        available, returning up to ``num_bytes`` of them (never an empty
+        result, except for ``num_bytes=0``).
+
+        .. versionchanged:: 6.0
+           Returns a Future; the ``callback`` and ``streaming_callback``
+           arguments were removed.
+        """
+        if not isinstance(num_bytes, numbers.Integral):
+            raise TypeError(f"num_bytes must be an integer, not {num_bytes!r}")
+        future = self._start_read()
+        self._read_bytes = int(num_bytes)
+        self._read_partial = partial
+        self._inline_read_or_close(future)
+        return future
+
+    def read_into(self, buf: Any, partial: bool = False) -> Awaitable[int]:
+        """Reads into the writable buffer ``buf`` until it is full.
+
+        The result is the number of bytes read.  With ``partial=True`` the
+        read completes as soon as any bytes have arrived.  ``buf`` must not
+        be touched until the Future resolves; after that no view of it is
+        kept, so it may be resized.
+
+        .. versionadded:: 5.0
+        """
+        future = self._start_read()
+        view = memoryview(buf)
+        if view.itemsize != 1 or view.format != "B":
+            base, view = view, view.cast("B")
+            base.release()
+        size = len(view)
+        buffered = len(self._read_buffer)
+        taken = min(buffered, size)
+        if taken:
+            with memoryview(self._read_buffer) as source:
+                view[:taken] = source[:taken]
+            del self._read_buffer[:taken]
+        self._into_view = view
+        self._into_filled = taken
+        self._read_bytes = size
+        self._read_partial = partial
+        self._inline_read_or_close(future)
+        return future
+
+    def read_until_close(self) -> Awaitable[bytes]:
+        """Reads everything until the peer closes the stream.
+
+        If the stream is closed by an error other than a connection reset,
+        the Future fails with `StreamClosedError` (``real_error`` set)
+        instead of returning what had arrived, so a truncated result is
+        never mistaken for a complete one.
+
+        .. versionchanged:: 6.0
+           Returns a Future; the ``callback`` and ``streaming_callback``
+           arguments were removed.
+        """
+        future = self._start_read()
+        if self.closed():
+            self._finish_read_until_close()
+            # Fails the Future if the close was an error.
+            self._signal_closed()
+            return future
+        self._read_until_close = True
+        try:
+            self._try_inline_read()
+        except BaseException:
+            _consume_exception_later(future)
+            raise
+        return future
+
+    def reading(self) -> bool:
+        """Returns True while a read is pending."""
+        return self._read_future is not None
+
+    # -- Writing -------------------------------------------------------------
+
+    def write(self, data: Union[bytes, memoryview]) -> "Future[None]":
+        """Writes ``data`` (bytes, bytearray or memoryview) to the stream.
+
+        Returns a Future that resolves once this data and everything
+        written before it has been handed to the operating system.  Waiting
+        for it is optional (writes may be queued freely) and is the way to
+        apply flow control.
+
+        Raises `StreamBufferFullError` if the data would take the queue
+        beyond ``max_write_buffer_size``, and `StreamClosedError` on a
+        closed stream.  A large ``bytearray`` is queued by reference and
+        must not be changed until the Future resolves.
+
+        .. versionchanged:: 6.0
+           Returns a Future; the ``callback`` argument was removed.
+        """
+        self._check_closed()
+        size = 0
+        if data:
+            if isinstance(data, memoryview) and (
+                data.itemsize != 1 or data.format != "B"
+            ):
+                data = data.cast("B")
+            size = len(data)
+            if (
+                self.max_write_buffer_size is not None
+                and len(self._write_buffer) + size > self.max_write_buffer_size
+            ):
+                raise StreamBufferFullError("Reached maximum write buffer size")
+            self._total_write_index += size
+        future: Future[None] = Future()
+        self._write_futures.append((self._total_write_index, future))
+        if self._connecting:
+            if size:
+                self._write_buffer.append(data)
+            return future
+        if size:
+            if not self._write_buffer and self._can_write_now():
+                # Nothing queued: hand the data straight to the socket and
+                # queue only what it refuses.
+                written = self._write_some(data)
+                if written < 0:
+                    return future
+                self._total_write_done_index += written
+                if written < size:
+                    with memoryview(data) as view:
+                        self._write_buffer.append(view[written:])
+                self._resolve_write_futures()
+            else:
+                self._write_buffer.append(data)
+                self._handle_write()
+        else:
+            self._resolve_write_futures()
+        if self._write_buffer:
+            self._add_io_state(_WRITE)
+        self._maybe_add_error_listener()
+        return future
+
+    def writing(self) -> bool:
+        """Returns True while written data is still waiting to be sent."""
+        return bool(self._write_buffer)
+
+    # -- Lifetime --------------------------------------------------------------
+
+    def set_close_callback(self, callback: Optional[Callable[[], None]]) -> None:
+        """Calls ``callback`` (on the next loop iteration) when the stream
+        closes.
+
+        Futures already tell their callers about a close; the callback is
+        for noticing it while no read or write is pending.  Setting it on
+        an already closed stream schedules it at once.
+        """
+        self._close_callback = callback
+        if self._closed:
+            self._signal_closed()
+        else:
+            self._maybe_add_error_listener()
+
+    def close(
+        self,
+        exc_info: Union[
+            None, bool, BaseException, _ExcInfo
+        ] = False,
+    ) -> None:
+        """Closes the stream.
+
+        ``exc_info`` records why: an exception, an ``exc_info`` tuple, or
+        True for the exception currently being handled.  It becomes
+        ``self.error`` and the ``real_error`` of the `StreamClosedError`
+        that pending Futures fail with.  A pending read that the buffered
+        data satisfies completes instead.
+        """
+        if not self._closed:
+            if exc_info:
+                if isinstance(exc_info, tuple):
+                    self.error = exc_info[1]
+                elif isinstance(exc_info, BaseException):
+                    self.error = exc_info
+                else:
+                    current = sys.exc_info()[1]
+                    if current is not None:
+                        self.error = current
+            if self._read_until_close:
+                self._read_until_close = False
+                self._finish_read_until_close()
+            elif self._read_future is not None and self._into_view is None:
+                # Data that arrived with the close may complete the read.
+                try:
+                    pos = self._find_read_pos()
+                except UnsatisfiableReadError:
+                    pass
+                else:
+                    if pos is not None:
+                        self._read_from_buffer(pos)
+            if self._state is not None:
+                self.io_loop.remove_handler(self.fileno())
+                self._state = None
+            self._closed = True
+            try:
+                # May raise if the descriptor was closed behind our back
+                # (EBADF); the Futures and close callback are told anyway.
+                self.close_fd()
+            finally:
+                self._signal_closed()
+            return
+        self._signal_closed()
+
+    def closed(self) -> bool:
+        """Returns True once the stream has been closed."""
+        return self._closed
+
+    def set_nodelay(self, value: bool) -> None:
+        """Turns Nagle's algorithm off (``value=True``) or back on.
+
+        With it off, small writes go out at once instead of waiting to be
+        coalesced, which lowers latency.  Applies to TCP streams only.
+
+        .. versionadded:: 3.1
+        """
+        pass
+
+    # -- Internals ---------------------------------------------------------
+
+    def _start_read(self) -> Future:
+        if self._read_future is not None:
+            # A read left unresolved by a close is the common way to get
+            # here (e.g. an HTTP connection reading the next request after
+            # the peer went away); say so rather than "Already reading".
+            self._check_closed()
+            raise AssertionError("Already reading")
+        future: Future = Future()
+        self._read_future = future
+        return future
+
+    def _inline_read_or_close(self, future: Future) -> None:
+        try:
+            self._try_inline_read()
+        except UnsatisfiableReadError as e:
+            # Reported through the Future, as when the data arrives later.
+            gen_log.info("Unsatisfiable read, closing connection: %s" % e)
+            self.close(exc_info=e)
+        except BaseException:
+            _consume_exception_later(future)
+            raise
+
+    def _try_inline_read(self) -> None:
+        """Completes the pending read from the buffer, or from a synchronous
+        read of the descriptor, or else starts listening for data."""
+        pos = self._find_read_pos()
+        if pos is not None:
+            self._read_from_buffer(pos)
+            return
+        self._check_closed()
+        pos = self._read_to_buffer_loop()
+        if pos is not None:
+            self._read_from_buffer(pos)
+            return
+        if not self._closed:
+            self._add_io_state(_READ)
+
+    def _read_to_buffer_loop(self) -> Optional[int]:
+        """Reads until the pending read can complete or the descriptor has
+        nothing more; returns the read position if it can complete."""
+        if self._read_bytes is not None:
+            target: Optional[int] = self._read_bytes
+        elif self._read_max_bytes is not None:
+            target = self._read_max_bytes
+        elif self._read_future is not None:
+            # read_until_close, or a delimiter with no limit: drain what
+            # is there.
+            target = None
+        else:
+            # Only listening for a close: one chunk is enough.
+            target = 0
+        next_find_pos = 0
+        while not self._closed:
+            if self._read_to_buffer() == 0:
+                break
+            size = self._buffered_size()
+            if target is not None and size >= target:
+                break
+            # Searching after every chunk would be quadratic for a long
+            # read_until; search when the buffer has doubled instead, and
+            # once more below.
+            if size >= next_find_pos:
+                pos = self._find_read_pos()
+                if pos is not None:
+                    return pos
+                next_find_pos = size * 2
+        return self._find_read_pos()
+
+    def _read_to_buffer(self) -> int:
+        """Reads one chunk; returns how many bytes arrived (0 if none or
+        at end of file, in which case the stream is closed)."""
+        into = self._into_view
+        if into is not None:
+            buf = into[self._into_filled :]
+        else:
+            buf = _scratch_view(self.read_chunk_size)
+            if len(buf) != self.read_chunk_size:
+                buf = buf[: self.read_chunk_size]
+        try:
+            try:
+                count = self.read_from_fd(buf)
+            except Exception as e:
+                if self._is_connreset(e):
+                    # The peer went away; like an end of file, without a
+                    # warning.
+                    self.close(exc_info=e)
+                    return 0
+                self.close(exc_info=e)
+                raise
+            if not count:
+                if count == 0:
+                    self.close()
+                return 0
+            if into is not None:
+                self._into_filled += count
+                return count
+            self._read_buffer += buf[:count]
+        finally:
+            if into is not None:
+                buf.release()
+        if len(self._read_buffer) > self.max_buffer_size:
+            gen_log.error("Reached maximum read buffer size")
+            error = StreamBufferFullError("Reached maximum read buffer size")
+            self.close(exc_info=error)
+            raise error
+        return count
+
+    def _buffered_size(self) -> int:
+        if self._into_view is not None:
+            return self._into_filled
+        return len(self._read_buffer)
+
+    def _find_read_pos(self) -> Optional[int]:
+        """Returns how many buffered bytes complete the pending read, or
+        None if the buffer can't satisfy it yet.
+
+        Raises `UnsatisfiableReadError` when ``max_bytes`` rules it out.
+        """
+        if self._read_bytes is not None:
+            size = self._buffered_size()
+            if size >= self._read_bytes or (self._read_partial and size > 0):
+                return min(self._read_bytes, size)
+            return None
+        buf = self._read_buffer
+        if self._read_delimiter is not None:
+            if buf:
+                delimiter = self._read_delimiter
+                start = max(0, self._delimiter_scanned - len(delimiter) + 1)
+                loc = buf.find(delimiter, start)
+                if loc != -1:
+                    end = loc + len(delimiter)
+                    self._check_max_bytes(delimiter, end)
+                    return end
+                self._delimiter_scanned = len(buf)
+                self._check_max_bytes(delimiter, len(buf))
+        elif self._read_regex is not None:
+            if buf:
+                m = self._read_regex.search(buf)
+                if m is not None:
+                    end = m.end()
+                    self._check_max_bytes(self._read_regex.pattern, end)
+                    return end
+                self._check_max_bytes(self._read_regex.pattern, len(buf))
+        return None
+
+    def _check_max_bytes(self, delimiter: Union[bytes, str], size: int) -> None:
+        if self._read_max_bytes is not None and size > self._read_max_bytes:
+            raise UnsatisfiableReadError(
+                f"delimiter {delimiter!r} not found within {self._read_max_bytes} bytes"
+            )
+
+    def _read_from_buffer(self, pos: int) -> None:
+        """Completes the pending read with the first ``pos`` bytes."""
+        self._read_bytes = None
+        self._read_delimiter = None
+        self._read_regex = None
+        self._read_max_bytes = None
+        self._read_partial = False
+        self._finish_read(pos)
+
+    def _finish_read(self, size: int) -> None:
+        result: Any
+        into = self._into_view
+        if into is not None:
+            self._into_view = None
+            self._into_filled = 0
+            into.release()
+            result = size
+        else:
+            result = self._consume(size)
+        future = self._read_future
+        self._read_future = None
+        if future is not None and not future.cancelled():
+            future.set_result(result)
+        self._maybe_add_error_listener()
+
+    def _finish_read_until_close(self) -> None:
+        """Resolves a read_until_close on a closed stream: with the data,
+        unless an error (other than a reset) closed it."""
+        if self.error is None or self._is_connreset(self.error):
+            self._finish_read(len(self._read_buffer))
+        # Otherwise _signal_closed fails the Future with the error.
+
+    def _consume(self, size: int) -> bytes:
+        if size == 0:
+            return b""
+        buf = self._read_buffer
+        if size == len(buf):
+            data = bytes(buf)
+            buf.clear()
+            return data
+        with memoryview(buf) as view:
+            data = view[:size].tobytes()
+        del buf[:size]
+        return data
+
+    def _can_write_now(self) -> bool:
+        """Whether write() may send directly (SSL says no mid-handshake)."""
+        return True
+
+    def _write_some(self, data: Any) -> int:
+        """Writes what the descriptor takes; -1 if an error closed the stream."""
+        try:
+            return self.write_to_fd(data)
+        except BlockingIOError:
+            return 0
+        except Exception as e:
+            if not self._is_connreset(e):
+                # A reset peer is routine; anything else deserves a note.
+                gen_log.warning("Write error on %s: %s", self.fileno(), e)
+            self.close(exc_info=e)
+            return -1
+
+    def _handle_write(self) -> None:
+        buf = self._write_buffer
+        while True:
+            size = len(buf)
+            if not size:
+                break
+            if _WINDOWS:
+                # Windows refuses sends much larger than its socket buffer.
+                size = 128 * 1024
+            view = buf.peek(size)
+            try:
+                written = self._write_some(view)
+            finally:
+                view.release()
+            if written <= 0:
+                if written < 0:
+                    return
+                break
+            buf.advance(written)
+            self._total_write_done_index += written
+        self._resolve_write_futures()
+
+    def _resolve_write_futures(self) -> None:
+        futures = self._write_futures
+        done = self._total_write_done_index
+        while futures:
+            index, future = futures[0]
+            if index > done:
+                break
+            futures.popleft()
+            if not future.cancelled():
+                future.set_result(None)
+
+    def _handle_read(self) -> None:
+        try:
+            pos = self._read_to_buffer_loop()
+        except UnsatisfiableReadError:
+            raise
+        except Exception as e:
+            gen_log.warning("error on read: %s" % e)
+            self.close(exc_info=e)
+            return
+        if pos is not None:
+            self._read_from_buffer(pos)
+
+    def _handle_connect(self) -> None:
+        raise NotImplementedError()
+
+    def _handle_events(self, fd: Any, events: int) -> None:
+        if self._closed:
+            return
+        try:
+            if self._connecting:
+                # A failed connect may be reported as readable as well as
+                # writable; check for it whatever the event.
+                self._handle_connect()
+                if self._closed:
+                    return
+            if events & _READ:
+                self._handle_read()
+                if self._closed:
+                    return
+            if events & _WRITE:
+                self._handle_write()
+                if self._closed:
+                    return
+            if events & _ERROR:
+                self.error = self.get_fd_error()
+                # Let callbacks queued by the reads and writes above run
+                # before the close fails everything else.
+                self.io_loop.add_callback(self.close)
+                return
+            self._update_io_state()
+        except UnsatisfiableReadError as e:
+            gen_log.info("Unsatisfiable read, closing connection: %s" % e)
+            self.close(exc_info=e)
+        except Exception as e:
+            gen_log.error("Uncaught exception, closing connection.", exc_info=True)
+            self.close(exc_info=e)
+            raise
+
+    def _update_io_state(self) -> None:
+        """Narrows the loop registration to what is still needed."""
+        state = _ERROR
+        if self.reading():
+            state |= _READ
+        if self.writing():
+            state |= _WRITE
+        if state == _ERROR and not self._read_buffer:
+            # Idle: keep listening so that a close by the peer is noticed.
+            state |= _READ
+        if state != self._state:
+            assert self._state is not None, "events for an unregistered stream"
+            self._state = state
+            self.io_loop.update_handler(self.fileno(), state)
+
+    def _add_io_state(self, state: int) -> None:
+        """Widens the loop registration to include ``state``."""
+        if self._closed:
+            return
+        if self._state is None:
+            self._state = _ERROR | state
+            self.io_loop.add_handler(self.fileno(), self._handle_events, self._state)
+        elif not self._state & state:
+            self._state = self._state | state
+            self.io_loop.update_handler(self.fileno(), self._state)
+
+    def _maybe_add_error_listener(self) -> None:
+        # Called when a read or write completes: an idle stream with a close
+        # callback and nothing buffered listens for reads so that the
+        # callback runs when the peer closes.
+        if self._state is None or self._state == _ERROR:
+            if (
+                not self._closed
+                and not self._read_buffer
+                and self._close_callback is not None
+            ):
+                self._add_io_state(_READ)
+
+    def _check_closed(self) -> None:
+        if self._closed:
+            raise StreamClosedError(real_error=self.error)
+
+    def _signal_closed(self) -> None:
+        futures: list[Future] = []
+        if self._read_future is not None:
+            futures.append(self._read_future)
+            self._read_future = None
+        futures.extend(future for _, future in self._write_futures)
+        self._write_futures.clear()
+        if self._connect_future is not None:
+            futures.append(self._connect_future)
+            self._connect_future = None
+        for future in futures:
+            if not future.done():
+                future.set_exception(StreamClosedError(real_error=self.error))
+            # Mark the exception as retrieved: many writers never wait for
+            # their Futures, and asyncio would log each one.
+            if not future.cancelled():
+                future.exception()
+        ssl_future = self._ssl_connect_future
+        if ssl_future is not None:
+            self._ssl_connect_future = None
+            if not ssl_future.done():
+                # A failed TLS handshake is reported as itself, not as a
+                # mere close.
+                if isinstance(self.error, ssl.SSLError):
+                    ssl_future.set_exception(self.error)
+                else:
+                    ssl_future.set_exception(StreamClosedError(real_error=self.error))
+            if not ssl_future.cancelled():
+                ssl_future.exception()
+        if self._close_callback is not None:
+            callback = self._close_callback
+            self._close_callback = None
+            self.io_loop.add_callback(callback)
+        # Let go of the caller's buffers now, even if the stream itself
+        # stays referenced for a while.
+        if self._into_view is not None:
+            self._into_view.release()
+            self._into_view = None
+        self._write_buffer.clear()
+        self._read_bytes = self._read_delimiter = self._read_regex = None
+
+    def _is_connreset(self, exc: BaseException) -> bool:
+        """True if ``exc`` means the peer went away."""
+        return (
+            isinstance(exc, OSError)
+            and errno_from_exception(exc) in _ERRNO_CONNRESET
+        )
+
+
+def _consume_exception_later(future: Future) -> None:
+    # A read that raised synchronously leaves its Future to be failed by the
+    # close; nobody will look at it, so keep asyncio from logging it.
+    future.add_done_callback(lambda f: f.cancelled() or f.exception())
+
+
+class IOStream(BaseIOStream):
+    """A stream over a non-blocking socket.
+
+    The socket may be connected already (e.g. one returned by
+    `socket.socket.accept`) or be connected with `connect`::
+
+        import socket
+        from tornado.iostream import IOStream
+
+        async def fetch_head(host: str) -> bytes:
+            stream = IOStream(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            await stream.connect((host, 80))
+            await stream.write(b"HEAD / HTTP/1.0\\r\\nHost: " + host.encode() + b"\\r\\n\\r\\n")
+            header = await stream.read_until(b"\\r\\n\\r\\n")
+            stream.close()
+            return header
+
+    `tornado.tcpclient.TCPClient` resolves names and connects for you.
+    """
+
+    def __init__(self, socket: socket.socket, *args: Any, **kwargs: Any) -> None:
+        self.socket = socket
+        self.socket.setblocking(False)
+        super().__init__(*args, **kwargs)
+
+    def fileno(self) -> Any:
+        return self.socket
+
+    def close_fd(self) -> None:
+        if self.socket is None:
+            return
+        sock = self.socket
+        self.socket = None  # type: ignore[assignment]
+        sock.close()
+
+    def get_fd_error(self) -> Optional[Exception]:
+        errno_value = self.socket.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        return OSError(errno_value, os.strerror(errno_value))
+
+    def read_from_fd(self, buf: Union[bytearray, memoryview]) -> Optional[int]:
+        try:
+            return self.socket.recv_into(buf, len(buf))
+        except BlockingIOError:
+            return None
+        finally:
+            del buf
+
+    def write_to_fd(self, data: memoryview) -> int:
+        try:
+            return self.socket.send(data)  # type: ignore[arg-type]
+        finally:
+            # Don't keep the caller's buffer alive through a traceback.
+            del data
+
+    def connect(
+        self, address: Any, server_hostname: Optional[str] = None
+    ) -> "Future[IOStream]":
+        """Connects the socket to ``address`` without blocking.
+
+        ``address`` is what `socket.socket.connect` takes, e.g.
+        ``("127.0.0.1", 80)``; a host name in it is resolved with a
+        *blocking* lookup, so prefer `.TCPClient` or a `.Resolver`.
+        Returns a Future resolving to the stream itself.  Writes and reads
+        may be started before it resolves; they wait for the connection.
+        On failure the Future fails with `StreamClosedError` and the cause
+        is in ``self.error``.
+
+        ``server_hostname`` is used by `SSLIOStream` only.
+
+        .. versionchanged:: 6.0
+           The ``callback`` argument was removed.
+        """
+        self._connecting = True
+        future: Future[IOStream] = Future()
+        self._connect_future = future
+        try:
+            self.socket.connect(address)
+        except BlockingIOError:
+            # EINPROGRESS: the usual answer of a non-blocking connect.
+            pass
+        except OSError as e:
+            # Some systems refuse a local connection at once; report it like
+            # a failure that arrives later.
+            self.close(exc_info=e)
+            return future
+        self._add_io_state(_WRITE)
+        return future
+
+    def start_tls(
+        self,
+        server_side: bool,
+        ssl_options: Optional[Union[dict[str, Any], ssl.SSLContext]] = None,
+        server_hostname: Optional[str] = None,
+    ) -> Awaitable["SSLIOStream"]:
+        """Upgrades this connection to TLS (as in STARTTLS, RFC 3207).
+
+        Returns a Future resolving to a new `SSLIOStream` once the handshake
+        has completed; this stream must not be used afterwards.  The stream
+        must be idle (nothing buffered or pending), which is normal in
+        protocols that negotiate TLS.  ``ssl_options`` is an
+        `ssl.SSLContext` or a dictionary for `ssl.SSLContext.wrap_socket`;
+        by default the client verifies the server's certificate and
+        ``server_hostname``.  A failed handshake fails the Future with the
+        `ssl.SSLError`; cancelling the Future closes the connection.
+
+        .. versionadded:: 4.0
+        .. versionchanged:: 4.2
+           SSL certificates are validated by default.
+        """
+        if (
+            self._read_future is not None
+            or self._write_futures
+            or self._connect_future is not None
+            or self._closed
+            or self._read_buffer
+            or self._write_buffer
+        ):
+            raise ValueError("IOStream is not idle; cannot convert to SSL")
+        if ssl_options is None:
+            ssl_options = _server_ssl_defaults if server_side else _client_ssl_defaults
+        sock = self.socket
+        if self._state is not None:
+            self.io_loop.remove_handler(sock)
+            self._state = None
+        # The socket now belongs to the new stream; this one is spent.
+        self.socket = None  # type: ignore[assignment]
+        self._closed = True
+        tls_socket = ssl_wrap_socket(
+            sock,
+            ssl_options,
+            server_hostname=server_hostname,
+            server_side=server_side,
+            do_handshake_on_connect=False,
+        )
+        close_callback = self._close_callback
+        self._close_callback = None
+        future: Future[SSLIOStream] = Future()
+        tls_stream = SSLIOStream(
+            tls_socket,
+            ssl_options=ssl_options,
+            max_buffer_size=self.max_buffer_size,
+            read_chunk_size=self.read_chunk_size,
+            max_write_buffer_size=self.max_write_buffer_size,
+        )
+        tls_stream.set_close_callback(close_callback)
+        tls_stream._ssl_connect_future = future
+
+        def closed_if_cancelled(f: Future) -> None:
+            # An abandoned handshake must not leave the socket open.
+            if f.cancelled():
+                tls_stream.close()
+
+        future.add_done_callback(closed_if_cancelled)
+        return future
+
+    def _handle_connect(self) -> None:
+        try:
+            err = self.socket.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        except OSError as e:
+            # Some systems report errors of loopback connections only
+            # synchronously and refuse SO_ERROR for them.
+            if errno_from_exception(e) != errno.ENOPROTOOPT:
+                raise
+            err = 0
+        if err != 0:
+            # OSError picks the subclass for the errno (ConnectionRefusedError...).
+            self.error = OSError(err, os.strerror(err))
+            self.close()
+            return
+        self._connecting = False
+        future = self._connect_future
+        if future is not None:
+            self._connect_future = None
+            if not future.cancelled():
+                future.set_result(self)
+
+    def set_nodelay(self, value: bool) -> None:
+        if self.socket is not None and self.socket.family in (
+            socket.AF_INET,
+            socket.AF_INET6,
+        ):
+            try:
+                self.socket.setsockopt(
+                    socket.IPPROTO_TCP, socket.TCP_NODELAY, 1 if value else 0
+                )
+            except OSError as e:
+                # EINVAL: the peer has already closed (seen on macOS).
+                if e.errno != errno.EINVAL and not self._is_connreset(e):
+                    raise
+
+
+class SSLIOStream(IOStream):
+    """A stream over a TLS socket.
+
+    Give it a plain socket and ``ssl_options`` (an `ssl.SSLContext` or a
+    dictionary for `ssl.SSLContext.wrap_socket`) and call `connect`; or give
+    it a socket already wrapped with ``do_handshake_on_connect=False``
+    (as servers do), and the handshake starts by itself.  Reads and writes
+    wait for the handshake; `wait_for_handshake` tells when it is done.
+    """
+
+    socket: ssl.SSLSocket
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """``ssl_options`` (keyword only) configures the client side;
+        it defaults to verifying certificates and host names."""
+        self._ssl_options = kwargs.pop("ssl_options", _client_ssl_defaults)
+        super().__init__(*args, **kwargs)
+        self._ssl_accepting = True
+        self._handshake_reading = False
+        self._handshake_writing = False
+        self._server_hostname: Optional[str] = None
+        try:
+            self.socket.getpeername()
+        except OSError:
+            pass
+        else:
+            # Already connected: the first event will drive the handshake.
+            self._add_io_state(_WRITE)
+
+    def reading(self) -> bool:
+        return self._handshake_reading or super().reading()
+
+    def writing(self) -> bool:
+        return self._handshake_writing or super().writing()
+
+    def connect(
+        self, address: Any, server_hostname: Optional[str] = None
+    ) -> "Future[SSLIOStream]":
+        """Connects and performs the TLS handshake; resolves to the stream.
+
+        ``server_hostname`` (default: none) is sent for SNI and checked
+        against the certificate when the context checks host names.  A
+        failed handshake fails the Future with the `ssl.SSLError`.
+        """
+        self._server_hostname = server_hostname
+        # The handshake Future reports TCP failures too.
+        tcp_future = super().connect(address)
+        tcp_future.add_done_callback(lambda f: f.cancelled() or f.exception())
+        return self.wait_for_handshake()
+
+    def wait_for_handshake(self) -> "Future[SSLIOStream]":
+        """Returns a Future that resolves to the stream once the TLS
+        handshake has completed (at once if it already has).
+
+        Servers use it to read the negotiated certificate or protocol
+        before doing any I/O.  Only one wait may be pending; a second call
+        meanwhile raises `RuntimeError`.
+
+        .. versionadded:: 4.2
+        .. versionchanged:: 6.0
+           The ``callback`` argument was removed.
+        """
+        if self._ssl_connect_future is not None:
+            raise RuntimeError("Already waiting")
+        future: Future[SSLIOStream] = Future()
+        self._ssl_connect_future = future
+        if not self._ssl_accepting:
+            self._finish_ssl_connect()
+        elif self._closed:
+            self._signal_closed()
+        return future
+
+    def read_from_fd(self, buf: Union[bytearray, memoryview]) -> Optional[int]:
+        try:
+            if self._ssl_accepting:
+                # Nothing to read before the handshake is done.
+                return None
+            # OpenSSL takes at most 2GB per call.
+            if len(buf) >> 30:
+                buf = memoryview(buf)[: 1 << 30]
+            try:
+                return self.socket.recv_into(buf, len(buf))
+            except ssl.SSLWantReadError:
+                return None
+            except BlockingIOError:
+                return None
+        finally:
+            del buf
+
+    def write_to_fd(self, data: memoryview) -> int:
+        try:
+            # OpenSSL takes at most 2GB per call; writing less is allowed.
+            if len(data) >> 30:
+                data = memoryview(data)[: 1 << 30]
+            try:
+                return self.socket.send(data)  # type: ignore[arg-type]
+            except (ssl.SSLWantWriteError, ssl.SSLWantReadError):
+                # The non-blocking socket is full; SSL says so in its own
+                # words instead of EAGAIN.
+                return 0
+        finally:
+            del data
+
+    def _can_write_now(self) -> bool:
+        return not self._ssl_accepting
+
+    def _is_connreset(self, exc: BaseException) -> bool:
+        if isinstance(exc, ssl.SSLError) and exc.args[0] == ssl.SSL_ERROR_EOF:
+            return True
+        return super()._is_connreset(exc)
+
+    def _do_ssl_handshake(self) -> None:
+        self._handshake_reading = False
+        self._handshake_writing = False
+        try:
+            self.socket.do_handshake()
+        except ssl.SSLWantReadError:
+            self._handshake_reading = True
+            return
+        except ssl.SSLWantWriteError:
+            self._handshake_writing = True
+            return
+        except ssl.SSLError as err:
+            if err.args[0] not in (ssl.SSL_ERROR_EOF, ssl.SSL_ERROR_ZERO_RETURN):
+                try:
+                    peer = self.socket.getpeername()
+                except Exception:
+                    peer = "(not connected)"
+                # One line, no traceback: a failed handshake is the peer's
+                # problem (bad certificate, plain HTTP on a TLS port...).
+                gen_log.warning(
+                    "SSL Error on %s %s: %s", self.socket.fileno(), peer, err
+                )
+            self.close(exc_info=err)
+            return
+        except OSError as err:
+            # Resets and sockets that went away mid-handshake: just close.
+            if self._is_connreset(err) or err.args[0] in (0, errno.EBADF, errno.ENOTCONN):
+                self.close(exc_info=err)
+                return
+            raise
+        except AttributeError as err:
+            # A connection reset before wrap_socket leaves an SSLSocket
+            # without its SSL object on some systems.
+            self.close(exc_info=err)
+            return
+        self._ssl_accepting = False
+        self._finish_ssl_connect()
+        # Application data may have come in with the end of the handshake.
+        if self._read_future is not None and not self._closed:
+            self._handle_read()
+
+    def _finish_ssl_connect(self) -> None:
+        future = self._ssl_connect_future
+        if future is not None:
+            self._ssl_connect_future = None
+            if not future.cancelled():
+                future.set_result(self)
+
+    def _handle_read(self) -> None:
+        if self._ssl_accepting:
+            self._do_ssl_handshake()
+            return
+        super()._handle_read()
+
+    def _handle_write(self) -> None:
+        if self._ssl_accepting:
+            self._do_ssl_handshake()
+            return
+        super()._handle_write()
+
+    def _handle_connect(self) -> None:
+        super()._handle_connect()
+        if self._closed:
+            return
+        # Wrap the now connected socket.  The loop knows the plain socket
+        # object, which wrapping detaches from the descriptor, so
+        # unregister first and register the TLS socket after.
+        old_state = self._state
+        if old_state is not None:
+            self.io_loop.remove_handler(self.socket)
+            self._state = None
+        self.socket = ssl_wrap_socket(
+            self.socket,
+            self._ssl_options,
+            server_hostname=self._server_hostname,
+            do_handshake_on_connect=False,
+            server_side=False,
+        )
+        self._add_io_state(old_state or _WRITE)
+
+
+class PipeIOStream(BaseIOStream):
+    """A stream over a pipe (or another non-socket file descriptor).
+
+    Takes ownership of ``fd``: it is made non-blocking and closed with the
+    stream.  Not available on Windows.
+    """
+
+    def __init__(self, fd: int, *args: Any, **kwargs: Any) -> None:
+        self.fd = fd
+        self._fio = io.FileIO(self.fd, "r+")
+        if sys.platform == "win32":
+            raise AssertionError("PipeIOStream is not supported on Windows")
+        os.set_blocking(fd, False)
+        super().__init__(*args, **kwargs)
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def close_fd(self) -> None:
+        self._fio.close()
+
+    def write_to_fd(self, data: memoryview) -> int:
+        try:
+            return os.write(self.fd, data)  # type: ignore[arg-type]
+        finally:
+            del data
+
+    def read_from_fd(self, buf: Union[bytearray, memoryview]) -> Optional[int]:
+        try:
+            return self._fio.readinto(buf)  # type: ignore[arg-type]
+        except OSError as e:
+            if errno_from_exception(e) == errno.EBADF:
+                # The other end of the pipe is gone: a reader can see EBADF
+                # where a socket would see an end of file.
+                self.close(exc_info=e)
+                return None
+            raise
+        finally:
+            del buf
+
+
+def doctests() -> Any:
+    """The doctests of this module, as a `unittest` suite."""
+    import doctest
+
+    return doctest.DocTestSuite()
