@@ -5,7 +5,8 @@ import urllib.parse
 from typing import Any, Dict, List
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tornado.escape import (
     _unquote_to_bytes,

@@ -13,7 +13,8 @@ import zlib
 from typing import Any, Dict, List
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tornado.util
 from tornado.util import (
@@ -29,7 +30,6 @@ from tornado.util import (
     re_unescape,
     timedelta_to_seconds,
 )
-
 
 # -- GzipDecompressor ---------------------------------------------------------
 

@@ -30,7 +30,7 @@ import datetime
 import gettext
 import os
 import re
-from typing import Any, Dict, Iterable, List, Optional, Union
+from typing import Any, Dict, Iterable, Optional, Union
 
 from tornado import escape
 from tornado.log import gen_log

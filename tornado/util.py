@@ -13,7 +13,6 @@ import datetime
 import doctest
 import inspect
 import re
-import sys
 import warnings
 import zlib
 from types import TracebackType
@@ -28,7 +27,6 @@ from typing import (
     Sequence,
     Tuple,
     Type,
-    Union,
 )
 
 # Aliases kept for code written when Python 2 was still supported.
