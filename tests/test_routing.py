@@ -11,6 +11,7 @@ from tornado.httputil import (
     HTTPMessageDelegate,
     HTTPServerConnectionDelegate,
     HTTPServerRequest,
+    RequestStartLine,
     ResponseStartLine,
 )
 from tornado.routing import (
@@ -32,7 +33,7 @@ def make_request(uri: str, host: str = "127.0.0.1", **headers: str) -> HTTPServe
     h = HTTPHeaders({"Host": host})
     for k, v in headers.items():
         h[k.replace("_", "-")] = v
-    return HTTPServerRequest(method="GET", uri=uri, headers=h)
+    return HTTPServerRequest(start_line=RequestStartLine("GET", uri, "HTTP/1.1"), headers=h)
 
 
 # Matchers -------------------------------------------------------------------

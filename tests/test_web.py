@@ -227,7 +227,7 @@ class HeaderHandler(RequestHandler):
 class CookieHandler(RequestHandler):
     def get(self):
         self.set_cookie("plain", "v", domain="example.com", path="/p", httponly=True)
-        self.set_cookie("samesite", "v", secure=True, samesite="Lax", max_age=60)
+        self.set_cookie("lax", "v", secure=True, samesite="Lax", max_age=60)
         self.set_signed_cookie("signed", "secret value")
         self.write(self.get_cookie("incoming", "none"))
 
@@ -316,6 +316,8 @@ class AuthHandler(RequestHandler):
     @authenticated
     def get(self):
         self.write("hello " + self.current_user)
+
+    post = get
 
 
 class SlashHandler(RequestHandler):
@@ -489,8 +491,8 @@ class WebTest(AsyncHTTPTestCase):
         response = self.fetch("/cookie", headers={"Cookie": "incoming=here"})
         self.assertEqual(response.body, b"here")
         cookies = sorted(response.headers.get_list("Set-Cookie"))
-        self.assertEqual(cookies[0], "plain=v; Domain=example.com; HttpOnly; Path=/p")
-        self.assertEqual(cookies[1], "samesite=v; Max-Age=60; Path=/; SameSite=Lax; Secure")
+        self.assertEqual(cookies[0], "lax=v; Max-Age=60; Path=/; SameSite=Lax; Secure")
+        self.assertEqual(cookies[1], "plain=v; Domain=example.com; HttpOnly; Path=/p")
         signed = re.match(r'signed="?([^;"]+)', cookies[2]).group(1)
         response = self.fetch("/signed", headers={"Cookie": "signed=" + signed})
         self.assertEqual(response.body, b"secret value")

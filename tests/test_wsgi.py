@@ -8,7 +8,7 @@ from wsgiref.validate import validator
 
 import flask
 
-from tornado.httputil import HTTPHeaders, HTTPServerRequest
+from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 from tornado.routing import PathMatches, RuleRouter
 from tornado.testing import AsyncHTTPTestCase, gen_test
 from tornado.web import Application, FallbackHandler, RequestHandler
@@ -213,7 +213,7 @@ def test_environ_from_request():
         }
     )
     request = HTTPServerRequest(
-        method="POST", uri="/p%2Fq?a=1", version="HTTP/1.1", headers=headers, body=b"abc"
+        start_line=RequestStartLine("POST", "/p%2Fq?a=1", "HTTP/1.1"), headers=headers, body=b"abc"
     )
     environ = WSGIContainer(lambda e, s: []).environ(request)
     assert environ["REQUEST_METHOD"] == "POST"
