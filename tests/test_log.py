@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from typing import Any, List
 
 import pytest
@@ -189,3 +190,24 @@ def test_global_options_logging() -> None:
     assert not logs_present("parse_command_line()", ["--logging=None"])
     assert not logs_present('options.logging = "none"; parse_command_line()')
     assert logs_present("options.logging = None; parse_command_line()", ["--logging=info"])
+
+
+def test_timestamp_follows_record_time_and_overrides() -> None:
+    formatter = LogFormatter(color=False, fmt="%(asctime)s")
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", None, None)
+    record.created = 0.0
+    formatter.converter = time.gmtime
+    assert formatter.format(record) == "700101 00:00:00"
+    record.created = 61.5
+    assert formatter.format(record) == "700101 00:01:01"
+    formatter.datefmt = "%H-%M"
+    assert formatter.format(record) == "00-01"
+
+    class MillisFormatter(LogFormatter):
+        def formatTime(self, record: Any, datefmt: Any = None) -> str:
+            return "%.3f" % record.created
+
+    millis = MillisFormatter(color=False, fmt="%(asctime)s")
+    assert millis.format(record) == "61.500"
+    record.created = 61.75
+    assert millis.format(record) == "61.750"

@@ -22,7 +22,7 @@ This module builds on `tornado.escape` and `tornado.util` only; it imports
 import logging
 import logging.handlers
 import sys
-from typing import Any, Dict, Optional, cast
+from typing import Any, Dict, Optional, Tuple, cast
 
 from tornado.escape import to_unicode
 
@@ -118,6 +118,7 @@ class LogFormatter(logging.Formatter):
         # Level number -> the escape sequence that starts its colour.
         self._colors: Dict[int, str] = {}
         self._normal = ""
+        self._asctime_cache: Optional[Tuple[Any, str]] = None
         if color and _stderr_supports_color():
             if curses is not None:
                 self._colors, self._normal = self._curses_colors(colors)
@@ -138,6 +139,21 @@ class LogFormatter(logging.Formatter):
         normal = curses.tigetstr("sgr0")
         return level_colors, str(normal, "ascii") if normal is not None else ""
 
+    def _asctime(self, record: Any) -> str:
+        # strftime is the costliest part of formatting a record; with the
+        # standard formatTime its result only changes once a second, so the
+        # last one is reused (keyed on everything it depends on).
+        datefmt = cast(str, self.datefmt)
+        if type(self).formatTime is not logging.Formatter.formatTime:
+            return self.formatTime(record, datefmt)
+        key = (int(record.created), datefmt, self.converter)
+        cached = self._asctime_cache
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        text = self.formatTime(record, datefmt)
+        self._asctime_cache = (key, text)
+        return text
+
     def format(self, record: Any) -> str:
         try:
             message = record.getMessage()
@@ -146,7 +162,7 @@ class LogFormatter(logging.Formatter):
         except Exception as e:
             record.message = "Bad message (%r): %r" % (e, record.__dict__)
 
-        record.asctime = self.formatTime(record, cast(str, self.datefmt))
+        record.asctime = self._asctime(record)
         color = self._colors.get(record.levelno)
         if color is not None:
             record.color = color
