@@ -395,14 +395,14 @@ class ConversationTest(AsyncHTTPTestCase):
             for message in ["hello", "h\u00e9llo", b"\x00\xff binary", "x" * 3000]:
                 await ws.write_message(message, binary=isinstance(message, bytes))
                 assert await ws.read_message() == message
-            ws.ping(b"abc")
-            assert await ws.read_message() == "ping abc"
             # Both sides counted the same uncompressed bytes.
             assert ws.protocol._message_bytes_out == ws.protocol._message_bytes_in
             if compression is not None and path == "/deflate":
                 assert ws.protocol._wire_bytes_out < ws.protocol._message_bytes_out
             else:
                 assert ws.protocol._wire_bytes_out > ws.protocol._message_bytes_out
+            ws.ping(b"abc")
+            assert await ws.read_message() == "ping abc"
         finally:
             ws.close(1000, "done")
         assert await self.closed == (1000, "done")
