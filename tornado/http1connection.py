@@ -39,7 +39,6 @@ from tornado.concurrent import (
     future_set_exception_unless_cancelled,
     future_set_result_unless_cancelled,
 )
-from tornado.escape import native_str
 from tornado.httputil import (
     HTTP_WHITESPACE,
     HTTPConnection,
@@ -204,30 +203,36 @@ _CHUNKED_BODY = 2
 _BODY_UNTIL_CLOSE = 3
 
 
-def _length_framing(headers: HTTPHeaders, max_body_size: int) -> Tuple[int, int]:
+def _length_framing(headers: HTTPHeaders) -> Tuple[int, int]:
     """The framing that Transfer-Encoding and Content-Length declare, for a
     message that may have a body; no framing means ``(_NO_BODY, 0)``."""
     if is_transfer_encoding_chunked(headers):
         return _CHUNKED_BODY, 0
     if "Content-Length" in headers:
         length = _parse_content_length(headers["Content-Length"])
-        if length > max_body_size:
-            raise HTTPInputError("Content-Length too long")
         return (_FIXED_BODY, length) if length else (_NO_BODY, 0)
     return _NO_BODY, 0
 
 
-def _request_framing(headers: HTTPHeaders, max_body_size: int) -> Tuple[int, int]:
+def _request_framing(headers: HTTPHeaders) -> Tuple[int, int]:
     """How the body of a request is delimited: ``(kind, length)``.
 
     RFC 9112 section 6.3: chunked if Transfer-Encoding says so, else
     Content-Length, else the request has no body (never "until close").
+    The length is checked against the size limit later, once the
+    application has had a chance to change the limit.
     """
-    return _length_framing(headers, max_body_size)
+    return _length_framing(headers)
+
+
+def _check_body_size(framing: Tuple[int, int], max_body_size: int) -> None:
+    """Refuse a declared Content-Length over the limit before reading it."""
+    if framing[0] == _FIXED_BODY and framing[1] > max_body_size:
+        raise HTTPInputError("Content-Length too long")
 
 
 def _response_framing(
-    code: int, headers: HTTPHeaders, request_method: Optional[str], max_body_size: int
+    code: int, headers: HTTPHeaders, request_method: Optional[str]
 ) -> Tuple[int, int]:
     """How the body of a response is delimited: ``(kind, length)``.
 
@@ -246,7 +251,7 @@ def _response_framing(
         return _NO_BODY, 0
     if "Transfer-Encoding" not in headers and "Content-Length" not in headers:
         return _BODY_UNTIL_CLOSE, 0
-    return _length_framing(headers, max_body_size)
+    return _length_framing(headers)
 
 
 def _connection_tokens(headers: HTTPHeaders) -> List[str]:
@@ -440,7 +445,7 @@ def _format_head(first_line: str, headers: HTTPHeaders) -> bytes:
     lines = [first_line]
     for name, value in headers.get_all():
         if type(value) is not str:
-            value = native_str(value) if isinstance(value, bytes) else str(value)
+            value = value.decode("latin1") if isinstance(value, bytes) else str(value)
         lines.append(name + ": " + value)
     text = "\r\n".join(lines)
     breaks = len(lines) - 1
@@ -627,11 +632,19 @@ class HTTP1Connection(HTTPConnection):
             informational = 0
             while True:
                 start_line, headers, framing = await self._read_head_and_framing()
-                need_delegate_close = True
-                with _ExceptionLoggingContext(app_log):
-                    header_future = delegate.headers_received(start_line, headers)
-                    if header_future is not None:
-                        await header_future
+                # A delegate that refuses the head with HTTPInputError (as
+                # HTTPServerRequest does for too many query arguments) has
+                # not taken the message on, so it is not told of the close;
+                # after any other failure it is.
+                try:
+                    with _ExceptionLoggingContext(app_log):
+                        header_future = delegate.headers_received(start_line, headers)
+                        need_delegate_close = True
+                        if header_future is not None:
+                            await header_future
+                except _QuietException:
+                    need_delegate_close = True
+                    raise
                 if self.stream is None:
                     # Detached by the delegate: the stream is no longer ours.
                     need_delegate_close = False
@@ -651,6 +664,7 @@ class HTTP1Connection(HTTPConnection):
             if not self.is_client and framing[0] != _NO_BODY:
                 self._maybe_send_continue(start_line, headers)  # type: ignore[arg-type]
             if framing[0] != _NO_BODY:
+                _check_body_size(framing, self._max_body_size)
                 body_future = self._read_body(framing, delegate)
                 if self._body_timeout is None:
                     await body_future
@@ -711,9 +725,7 @@ class HTTP1Connection(HTTPConnection):
             response_line, headers = _parse_response_head(data)
             self._response_start_line = response_line
             method = self._request_start_line.method if self._request_start_line else None
-            framing = _response_framing(
-                response_line.code, headers, method, self._max_body_size
-            )
+            framing = _response_framing(response_line.code, headers, method)
             return response_line, headers, framing
         request_line, headers = _parse_request_head(data)
         self._request_start_line = request_line
@@ -721,7 +733,7 @@ class HTTP1Connection(HTTPConnection):
         self._disconnect_on_finish = not _request_keeps_alive(
             request_line, headers, self.no_keep_alive
         )
-        return request_line, headers, _request_framing(headers, self._max_body_size)
+        return request_line, headers, _request_framing(headers)
 
     async def _read_head(self) -> bytes:
         """Read a message head from the stream, honouring header_timeout.
