@@ -228,7 +228,7 @@ def _unquote_to_bytes(data: bytes) -> bytes:
     keeps its temporary memory bounded.
     """
     if b"%" not in data:
-        return bytes(data)
+        return data if data.__class__ is bytes else bytes(data)
     if _BAD_PERCENT_RE.search(data) is None:
         return _unquote_clean(data)
     out = bytearray()
@@ -246,6 +246,9 @@ def _unquote_to_bytes(data: bytes) -> bytes:
         out += _unquote_clean(piece)
         start = end
     return bytes(out)
+
+
+_UTF8_NAMES = frozenset(["utf-8", "utf8", "UTF-8", "UTF8"])
 
 
 @overload
@@ -268,6 +271,9 @@ def url_unescape(
        The ``plus`` argument
     """
     if isinstance(value, str):
+        if encoding in _UTF8_NAMES and "%" not in value:
+            # Nothing to decode (the common case for URL paths).
+            return value.replace("+", " ") if plus else value
         if not value.isascii():
             # Characters outside ASCII are not percent-escaped; let the
             # standard library keep them as they are.
