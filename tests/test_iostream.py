@@ -1,0 +1,559 @@
+"""tornado.iostream: one behaviour suite run against every kind of stream.
+
+Every generic test gets a connected ``(reader, writer)`` pair of one kind:
+IOStream over TCP on 127.0.0.1 (and ::1 where the machine has IPv6),
+SSLIOStream over TLS with the test certificate in tests/iostream_data, and
+PipeIOStream over an os.pipe.  TLS and TCP specifics follow, then the
+write queue (_StreamBuffer) fed three ways without any socket.
+"""
+
+import asyncio
+import logging
+import os
+import socket
+import ssl
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from tornado import netutil
+from tornado.concurrent import Future
+from tornado.iostream import (
+    IOStream,
+    PipeIOStream,
+    SSLIOStream,
+    StreamBufferFullError,
+    StreamClosedError,
+    UnsatisfiableReadError,
+    _StreamBuffer,
+)
+
+DATA_DIR = os.path.join(os.path.dirname(__file__), "iostream_data")
+CERT = os.path.join(DATA_DIR, "server.crt")
+KEY = os.path.join(DATA_DIR, "server.key")
+
+
+def run(coro_fn: Callable[[], Awaitable[Any]], timeout: float = 20) -> Any:
+    async def main() -> Any:
+        return await asyncio.wait_for(coro_fn(), timeout)
+
+    return asyncio.run(main())
+
+
+def have_ipv6() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+def server_context() -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(CERT, KEY)
+    return ctx
+
+
+def client_context() -> ssl.SSLContext:
+    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=CERT)
+    return ctx
+
+
+async def tcp_pair(
+    host: str = "127.0.0.1", tls: bool = False, **kwargs: Any
+) -> tuple[IOStream, IOStream]:
+    """(server side, client side) of a fresh connection."""
+    [listener] = netutil.bind_sockets(0, host)
+    port = listener.getsockname()[1]
+    accepted: Future[IOStream] = Future()
+
+    def on_accept(conn: socket.socket, address: Any) -> None:
+        if tls:
+            conn = server_context().wrap_socket(
+                conn, server_side=True, do_handshake_on_connect=False
+            )
+            accepted.set_result(SSLIOStream(conn, **kwargs))
+        else:
+            accepted.set_result(IOStream(conn, **kwargs))
+
+    remove = netutil.add_accept_handler(listener, on_accept)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    if tls:
+        client: IOStream = SSLIOStream(
+            socket.socket(family), ssl_options=client_context(), **kwargs
+        )
+        connected = client.connect((host, port), server_hostname="localhost")
+    else:
+        client = IOStream(socket.socket(family), **kwargs)
+        connected = client.connect((host, port))
+    server, _ = await asyncio.gather(accepted, connected)
+    remove()
+    listener.close()
+    return server, client
+
+
+KINDS = ["tcp4", "tcp6", "tls", "pipe"]
+
+
+async def make_pair(kind: str, **kwargs: Any) -> tuple[Any, Any]:
+    """A connected (reader, writer) of the given kind."""
+    if kind == "pipe":
+        r, w = os.pipe()
+        return PipeIOStream(r, **kwargs), PipeIOStream(w, **kwargs)
+    if kind == "tcp6":
+        if not have_ipv6():
+            pytest.skip("no IPv6 loopback on this machine")
+        return await tcp_pair("::1", **kwargs)
+    return await tcp_pair("127.0.0.1", tls=(kind == "tls"), **kwargs)
+
+
+@pytest.fixture(params=KINDS)
+def kind(request: Any) -> str:
+    return request.param
+
+
+def close_all(*streams: Any) -> None:
+    for s in streams:
+        s.close()
+
+
+# -- Behaviour common to every stream kind ---------------------------------
+
+
+def test_delimited_and_counted_reads(kind: str) -> None:
+    async def main() -> None:
+        rs, ws = await make_pair(kind)
+        try:
+            ws.write(b"hello\r\nworld 1234 tail")
+            assert await rs.read_until(b"\r\n") == b"hello\r\n"
+            assert await rs.read_until_regex(rb"\d+") == b"world 1234"
+            assert await rs.read_bytes(5) == b" tail"
+            assert await rs.read_bytes(0) == b""
+        finally:
+            close_all(rs, ws)
+
+    run(main)
+
+
+def test_read_from_buffer_completes_synchronously(kind: str) -> None:
+    async def main() -> None:
+        rs, ws = await make_pair(kind)
+        try:
+            await ws.write(b"one\ntwo\n")
+            assert await rs.read_until(b"\n") == b"one\n"
+            # "two\n" arrived with "one\n": no loop iteration is needed.
+            fut = rs.read_until(b"\n")
+            assert fut.done()
+            assert fut.result() == b"two\n"
+        finally:
+            close_all(rs, ws)
+
+    run(main)
+
+
+def test_partial_reads(kind: str) -> None:
+    async def main() -> None:
+        rs, ws = await make_pair(kind)
+        try:
+            fut = rs.read_bytes(100, partial=True)
+            ws.write(b"abc")
+            assert await fut == b"abc"
+            buf = bytearray(8)
+            fut2 = rs.read_into(buf, partial=True)
+            ws.write(b"xyz")
+            assert await fut2 == 3
+            assert bytes(buf[:3]) == b"xyz"
+            # Nothing of the buffer is held any more: it may be resized.
+            buf.extend(b"!")
+        finally:
+            close_all(rs, ws)
+
+    run(main)
+
+
+def test_read_into_fills_buffer_across_writes(kind: str) -> None:
+    async def main() -> None:
+        rs, ws = await make_pair(kind)
+        try:
+            buf = bytearray(10)
+            fut = rs.read_into(buf)
+            ws.write(b"hello")
+            await asyncio.sleep(0.01)
+            assert rs.reading()
+            ws.write(b"world and more")
+            assert await fut == 10
+            assert bytes(buf) == b"helloworld"
+            assert await rs.read_bytes(9) == b" and more"
+        finally:
+            close_all(rs, ws)
+
+    run(main)
+
+
+def test_read_until_close(kind: str) -> None:
+    async def main() -> None:
+        rs, ws = await make_pair(kind)
+        try:
+            fut = rs.read_until_close()
+            ws.write(b"x" * 100000)
+            ws.write(b"end")
+            await asyncio.sleep(0.01)
+            ws.close()
+            data = await fut
+            assert len(data) == 100003 and data.endswith(b"end")
+            assert rs.closed()
+        finally:
+            close_all(rs, ws)
+
+    run(main)
+
+
+def test_peer_closing_mid_read(kind: str) -> None:
+    async def main() -> None:
+        rs, ws = await make_pair(kind)
+        closed = asyncio.Event()
+        rs.set_close_callback(closed.set)
+        try:
+            fut = rs.read_bytes(100)
+            await ws.write(b"only ten..")
+            ws.close()
+            with pytest.raises(StreamClosedError):
+                await fut
+            await asyncio.wait_for(closed.wait(), 5)
+            assert rs.closed()
+            # What arrived stays readable; more than that fails at once.
+            with pytest.raises(StreamClosedError):
+                rs.read_bytes(11)
+            with pytest.raises(StreamClosedError):
+                rs.write(b"x")
+        finally:
+            close_all(rs, ws)
+
+    run(main)
+
+
+def test_idle_stream_notices_peer_close(kind: str) -> None:
+    async def main() -> None:
+        rs, ws = await make_pair(kind)
+        closed = asyncio.Event()
+        rs.set_close_callback(closed.set)
+        try:
+            ws.close()
+            await asyncio.wait_for(closed.wait(), 5)
+            assert rs.closed()
+            assert rs.error is None
+        finally:
+            close_all(rs, ws)
+
+    run(main)
+
+
+def test_read_beyond_max_buffer_size_closes_cleanly(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    limit = 64 * 1024
+
+    async def main() -> None:
+        rs, ws = await make_pair(kind, max_buffer_size=limit)
+        taken = 0
+        real_read = rs.read_from_fd
+
+        def counting_read(buf: Any) -> Any:
+            nonlocal taken
+            n = real_read(buf)
+            taken += n or 0
+            return n
+
+        rs.read_from_fd = counting_read
+        try:
+            fut = rs.read_until(b"never sent")
+            ws.write(b"z" * (1024 * 1024))
+            with pytest.raises(StreamClosedError) as info:
+                await fut
+            assert isinstance(info.value.real_error, StreamBufferFullError)
+            assert rs.closed()
+            # The stream stopped reading as soon as the limit was passed.
+            assert taken <= limit + rs.read_chunk_size
+        finally:
+            close_all(rs, ws)
+
+    with caplog.at_level(logging.WARNING, logger="tornado.general"):
+        run(main)
+    assert "Reached maximum read buffer size" in caplog.text
+
+
+def test_unsatisfiable_read_until(kind: str, caplog: pytest.LogCaptureFixture) -> None:
+    async def main() -> None:
+        rs, ws = await make_pair(kind)
+        try:
+            ws.write(b"0123456789abcdefghij")
+            with pytest.raises(StreamClosedError) as info:
+                await rs.read_until(b"X", max_bytes=10)
+            assert isinstance(info.value.real_error, UnsatisfiableReadError)
+            assert rs.closed()
+        finally:
+            close_all(rs, ws)
+
+    with caplog.at_level(logging.INFO, logger="tornado.general"):
+        run(main)
+    assert "Unsatisfiable read" in caplog.text
+
+
+def test_write_buffer_bound_with_slow_reader(kind: str) -> None:
+    limit = 256 * 1024
+    chunk = b"w" * (64 * 1024)
+
+    async def main() -> None:
+        rs, ws = await make_pair(kind)
+        ws.max_write_buffer_size = limit
+        try:
+            accepted = 0
+            # Nobody reads: the OS buffers fill up, then ours, up to the limit.
+            with pytest.raises(StreamBufferFullError):
+                for _ in range(10000):
+                    ws.write(chunk)
+                    accepted += len(chunk)
+                    assert len(ws._write_buffer) <= limit
+                    await asyncio.sleep(0)
+            assert len(ws._write_buffer) <= limit
+            assert not ws.closed()
+            # What was accepted arrives intact once the reader catches up,
+            # and the queue drains.
+            data = await rs.read_bytes(accepted)
+            assert data == b"w" * accepted
+            await ws.write(b"")
+            assert len(ws._write_buffer) == 0
+        finally:
+            close_all(rs, ws)
+
+    run(main)
+
+
+def test_write_futures_and_caller_buffers(kind: str) -> None:
+    async def main() -> None:
+        rs, ws = await make_pair(kind)
+        try:
+            big = bytearray(b"b" * 100000)
+            fut = ws.write(big)
+            typed = memoryview(bytes(range(8)) * 4).cast("I")
+            fut2 = ws.write(typed)
+            assert await rs.read_bytes(100032) == bytes(big) + typed.tobytes()
+            await fut
+            await fut2
+            # The stream holds no view of the caller's bytearray any more.
+            del big[:]
+            assert await ws.write(b"") is None
+        finally:
+            close_all(rs, ws)
+
+    run(main)
+
+
+# -- TCP and TLS specifics ---------------------------------------------------
+
+
+def test_connect_refused() -> None:
+    async def main() -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+            # Bound but not listening: connections are refused.
+            stream = IOStream(socket.socket())
+            with pytest.raises(StreamClosedError) as info:
+                await stream.connect(("127.0.0.1", port))
+            assert isinstance(stream.error, ConnectionRefusedError)
+            assert info.value.real_error is stream.error
+
+    run(main)
+
+
+def test_write_before_connected_is_sent_after() -> None:
+    async def main() -> None:
+        [listener] = netutil.bind_sockets(0, "127.0.0.1")
+        port = listener.getsockname()[1]
+        accepted: Future[IOStream] = Future()
+        remove = netutil.add_accept_handler(
+            listener, lambda c, a: accepted.set_result(IOStream(c))
+        )
+        client = IOStream(socket.socket())
+        connected = client.connect(("127.0.0.1", port))
+        written = client.write(b"early bird")
+        assert not connected.done()
+        server = await accepted
+        assert await server.read_bytes(10) == b"early bird"
+        assert connected.done() and written.done()
+        client.set_nodelay(True)
+        remove()
+        close_all(listener, client, server)
+
+    run(main)
+
+
+def test_tls_handshake_failure_untrusted_certificate(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def main() -> None:
+        [listener] = netutil.bind_sockets(0, "127.0.0.1")
+        port = listener.getsockname()[1]
+        servers: list[SSLIOStream] = []
+
+        def on_accept(conn: socket.socket, address: Any) -> None:
+            conn = server_context().wrap_socket(
+                conn, server_side=True, do_handshake_on_connect=False
+            )
+            servers.append(SSLIOStream(conn))
+
+        remove = netutil.add_accept_handler(listener, on_accept)
+        # The default client context trusts the system's CAs only.
+        client = SSLIOStream(socket.socket())
+        with pytest.raises(ssl.SSLCertVerificationError):
+            await client.connect(("127.0.0.1", port), server_hostname="localhost")
+        assert client.closed()
+        assert isinstance(client.error, ssl.SSLError)
+        await asyncio.sleep(0.05)
+        remove()
+        close_all(listener, *servers)
+
+    with caplog.at_level(logging.WARNING, logger="tornado.general"):
+        run(main)
+    assert "SSL Error" in caplog.text
+    assert "certificate verify failed" in caplog.text
+
+
+def test_tls_hostname_mismatch() -> None:
+    async def main() -> None:
+        [listener] = netutil.bind_sockets(0, "127.0.0.1")
+        port = listener.getsockname()[1]
+        servers: list[SSLIOStream] = []
+
+        def on_accept(conn: socket.socket, address: Any) -> None:
+            conn = server_context().wrap_socket(
+                conn, server_side=True, do_handshake_on_connect=False
+            )
+            servers.append(SSLIOStream(conn))
+
+        remove = netutil.add_accept_handler(listener, on_accept)
+        client = SSLIOStream(socket.socket(), ssl_options=client_context())
+        with pytest.raises(ssl.SSLCertVerificationError, match="[Hh]ostname"):
+            await client.connect(("127.0.0.1", port), server_hostname="other.example")
+        await asyncio.sleep(0.05)
+        remove()
+        close_all(listener, *servers)
+
+    run(main)
+
+
+def test_start_tls_upgrade_and_wait_for_handshake() -> None:
+    async def main() -> None:
+        server, client = await tcp_pair()
+        client.write(b"STARTTLS\r\n")
+        assert await server.read_until(b"\r\n") == b"STARTTLS\r\n"
+        client_tls = client.start_tls(
+            False, ssl_options=client_context(), server_hostname="localhost"
+        )
+        server_tls = server.start_tls(True, ssl_options=server_context())
+        tls_client, tls_server = await asyncio.gather(client_tls, server_tls)
+        assert isinstance(tls_client, SSLIOStream)
+        assert await tls_server.wait_for_handshake() is tls_server
+        assert tls_client.socket.version() is not None
+        tls_client.write(b"secret\n")
+        assert await tls_server.read_until(b"\n") == b"secret\n"
+        # The plain streams are spent.
+        assert server.closed() and client.closed()
+        close_all(tls_client, tls_server)
+
+    run(main)
+
+
+def test_start_tls_refuses_busy_stream() -> None:
+    async def main() -> None:
+        server, client = await tcp_pair()
+        client.write(b"pending")
+        await asyncio.sleep(0.01)
+        server.read_bytes(1)
+        with pytest.raises(ValueError):
+            server.start_tls(True, ssl_options=server_context())
+        close_all(server, client)
+
+    run(main)
+
+
+def test_close_with_error_is_reported_to_pending_futures() -> None:
+    async def main() -> None:
+        server, client = await tcp_pair()
+        fut = client.read_until_close()
+        await server.write(b"partial")
+        await asyncio.sleep(0.01)
+        boom = RuntimeError("boom")
+        client.close(exc_info=boom)
+        with pytest.raises(StreamClosedError) as info:
+            await fut
+        # A truncated body is never passed off as complete.
+        assert info.value.real_error is boom
+        close_all(server)
+
+    run(main)
+
+
+def test_second_read_while_reading_is_an_error() -> None:
+    async def main() -> None:
+        server, client = await tcp_pair()
+        client.read_bytes(1)
+        with pytest.raises(AssertionError, match="Already reading"):
+            client.read_bytes(1)
+        close_all(server, client)
+
+    run(main)
+
+
+# -- The write queue, fed without sockets -------------------------------------
+
+
+def drain(buf: _StreamBuffer, step: int) -> bytes:
+    out = b""
+    while len(buf):
+        with buf.peek(step) as view:
+            chunk = view.tobytes()
+        assert chunk
+        buf.advance(len(chunk))
+        out += chunk
+    return out
+
+
+@pytest.mark.parametrize("threshold", [1, 10, 2048])
+def test_stream_buffer_all_at_once_bytewise_and_with_trailing(threshold: int) -> None:
+    payload = bytes(range(256)) * 20
+    pieces = [payload[i : i + 37] for i in range(0, len(payload), 37)]
+    for feed in (
+        [payload],  # all at once
+        [payload[i : i + 1] for i in range(len(payload))],  # byte by byte
+        pieces + [b"trailer"],  # in pieces, with trailing bytes
+    ):
+        for step in (1, 100, 1 << 20):
+            buf = _StreamBuffer()
+            buf._large_buf_threshold = threshold
+            for piece in feed:
+                buf.append(bytearray(piece))
+            assert len(buf) == sum(map(len, feed))
+            assert drain(buf, step) == b"".join(feed)
+            assert len(buf) == 0
+
+
+def test_stream_buffer_releases_large_views() -> None:
+    buf = _StreamBuffer()
+    buf._large_buf_threshold = 4
+    data = bytearray(b"0123456789")
+    buf.append(data)
+    with pytest.raises(BufferError):
+        data.append(0)
+    buf.advance(10)
+    data.append(0)  # released
+    other = bytearray(b"abcdefgh")
+    buf.append(other)
+    buf.clear()
+    other.append(0)
+    assert len(buf) == 0
+    with buf.peek(5) as view:
+        assert len(view) == 0
