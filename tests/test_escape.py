@@ -320,3 +320,10 @@ def test_linkify(text: str, kwargs: Dict[str, Any], html: str) -> None:
 
 def test_linkify_bytes_input() -> None:
     assert linkify(b"<b> www.x.com") == '&lt;b&gt; <a href="http://www.x.com">www.x.com</a>'
+
+
+def test_private_unicode_alias() -> None:
+    # httpserver_test and older code import this name.
+    from tornado.escape import _unicode
+
+    assert _unicode is to_unicode

@@ -70,6 +70,8 @@ def to_unicode(value: Union[None, str, bytes]) -> Optional[str]:
 # between versions; both are now simply to_unicode.
 native_str = to_unicode
 to_basestring = to_unicode
+# Private alias that code written against older Tornado still imports.
+_unicode = to_unicode
 
 
 def recursive_unicode(obj: Any) -> Any:
