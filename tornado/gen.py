@@ -349,9 +349,14 @@ class Runner:
         return False
 
     def _wake(self, future: Any) -> None:
+        # Drop the argument first: if the generator catches an exception,
+        # the traceback keeps this frame alive, and a reference from here
+        # to the future holding that exception would make a cycle.
+        del future
         self.run()
 
     def _wake_in_context(self, future: Any) -> None:
+        del future
         self.ctx_run(self.run)
 
     def handle_exception(
