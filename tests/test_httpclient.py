@@ -481,16 +481,10 @@ def behaviour_app() -> Application:
     ])
 
 
-class ClientBehaviour:
+class ClientBehaviour:  # mixin: self is also an AsyncHTTPTestCase
     """Tests run against each implementation; mixed into AsyncHTTPTestCase."""
 
-    # Provided by AsyncHTTPTestCase.
-    io_loop = None  # type: typing.Any
-    http_server = None  # type: typing.Any
-    fetch = None  # type: typing.Any
-    get_url = None  # type: typing.Any
-    assertEqual = assertIn = assertNotIn = assertTrue = assertFalse = None  # type: typing.Any
-    assertRaises = assertIsInstance = assertLess = None  # type: typing.Any
+    # The rest (fetch, get_url, io_loop, assert*) comes from AsyncHTTPTestCase.
 
     def create_client(self, **kwargs: typing.Any) -> AsyncHTTPClient:
         raise NotImplementedError()

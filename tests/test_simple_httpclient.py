@@ -136,7 +136,7 @@ class SimpleClientTest(AsyncHTTPTestCase):
 
     def test_unsupported_scheme(self) -> None:
         with self.assertRaises(ValueError) as cm:
-            self.fetch("ftp://example.com/", raise_error=True)
+            self.io_loop.run_sync(lambda: self.http_client.fetch("ftp://example.invalid/"))
         self.assertIn("Unsupported url scheme", str(cm.exception))
 
     def test_proxy_not_supported(self) -> None:
@@ -261,13 +261,13 @@ class RawServerTest(AsyncTestCase):
     def test_http10_body_until_close_too_large(self) -> None:
         port = self.serve_raw(b"HTTP/1.0 200 OK\r\n\r\n" + b"a" * 5000)
         with self.assertRaises(HTTPClientError):
-            self.get(port, max_body_size=1000).rethrow()
+            self.get(port, max_body_size=1000)
 
     def test_connection_closed_early(self) -> None:
         port = self.serve_raw(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort")
-        response = self.get(port)
-        self.assertEqual(response.code, 599)
-        self.assertIsInstance(response.error, HTTPStreamClosedError)
+        with self.assertRaises(HTTPStreamClosedError) as cm:
+            self.get(port)
+        self.assertEqual(cm.exception.code, 599)
 
     def test_interim_100_then_response(self) -> None:
         port = self.serve_raw(b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -278,9 +278,9 @@ class RawServerTest(AsyncTestCase):
     def test_redirect_to_unsupported_scheme_fails(self) -> None:
         port = self.serve_raw(b"HTTP/1.1 302 Found\r\nLocation: ftp://example.com/\r\n"
                               b"Content-Length: 0\r\n\r\n")
-        response = self.get(port)
-        self.assertIsInstance(response.error, ValueError)
-        self.assertIn("Unsupported url scheme", str(response.error))
+        with self.assertRaises(ValueError) as cm:
+            self.get(port)
+        self.assertIn("Unsupported url scheme", str(cm.exception))
 
 
 class TLSTest(AsyncHTTPSTestCase):

@@ -189,6 +189,8 @@ class _CurlRequest:
         "callback",
         "headers",
         "reason",
+        "pending_line",
+        "header_error",
         "body",
         "queue_start_time",
         "curl_start_time",
@@ -206,6 +208,10 @@ class _CurlRequest:
         self.callback = callback
         self.headers = httputil.HTTPHeaders()
         self.reason = None  # type: Optional[str]
+        # The header line being read (it may continue on the next line).
+        self.pending_line = None  # type: Optional[str]
+        # Why a header line was refused, if one was.
+        self.header_error = None  # type: Optional[str]
         self.body = None  # type: Union[None, _CurlBodyBuffer, _CurlStreamingBuffer]
         self.queue_start_time = queue_start_time
         self.curl_start_time = time.time()
@@ -402,6 +408,8 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
                 curl_message = "Response body larger than max_body_size (%d bytes)" % (
                     self.max_body_size
                 )
+            elif state.header_error is not None:
+                curl_message = "Malformed HTTP response header: " + state.header_error
             error = CurlError(curl_error, curl_message)  # type: Optional[CurlError]
             code = 599
             effective_url = None
@@ -623,23 +631,33 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         state: _CurlRequest,
         header_callback: Optional[Callable[[str], None]],
         header_line_bytes: bytes,
-    ) -> None:
+    ) -> Optional[int]:
         header_line = header_line_bytes.decode("latin1")
         if header_callback is not None:
             self.io_loop.add_callback(header_callback, header_line)
-        # The line comes with its line ending; leading whitespace stays, as
-        # it marks a continuation line.
-        header_line = header_line.rstrip()
-        if header_line.startswith("HTTP/"):
+        line = header_line.rstrip("\r\n")
+        if line[:1] in (" ", "\t") and state.pending_line is not None:
+            # RFC 9112 section 5.2: a user agent replaces obs-fold with a
+            # space before interpreting the value.
+            state.pending_line += " " + line.strip(" \t")
+            return None
+        if state.pending_line is not None:
+            try:
+                state.headers.parse_line(state.pending_line)
+            except httputil.HTTPInputError as e:
+                state.header_error = str(e)
+                return 0  # a short write: libcurl fails the transfer
+            state.pending_line = None
+        if line.startswith("HTTP/"):
             # A new response (after a redirect or a 1xx): start over.
             state.headers.clear()
             try:
-                state.reason = httputil.parse_response_start_line(header_line).reason
+                state.reason = httputil.parse_response_start_line(line).reason
             except httputil.HTTPInputError:
                 pass
-            return
-        if header_line:
-            state.headers.parse_line(header_line)
+        elif line:
+            state.pending_line = line
+        return None
 
 
 def _curl_debug(debug_type: int, debug_msg: bytes) -> None:

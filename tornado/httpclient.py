@@ -603,4 +603,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run as a script this file is __main__, a second copy of this module;
+    # use the real one, whose HTTPError the implementations raise.
+    import tornado.httpclient
+
+    tornado.httpclient.main()

@@ -402,7 +402,13 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
                     ssl_options=ssl_options,
                     max_buffer_size=self.max_buffer_size,
                     source_ip=source_ip,
-                    timeout=self.start_time + timeout if timeout else None,
+                    # Seconds from now: what is left of the budget that
+                    # started when this connection was created.
+                    timeout=(
+                        max(0.0, self.start_time + timeout - self.io_loop.time())
+                        if timeout
+                        else None
+                    ),
                 )
             except TimeoutError as e:
                 raise HTTPTimeoutError(str(e) or "Timeout while connecting") from None
@@ -410,8 +416,9 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
                 # Answered while we were connecting.
                 stream.close()
                 return
+            # From here on the HTTP1Connection reports a closed stream to
+            # us (on_connection_close) once it is done with what it read.
             self.stream = stream
-            stream.set_close_callback(self.on_connection_close)
             if request_timeout:
                 self._timeout = self.io_loop.call_at(
                     self.start_time + request_timeout,
@@ -430,7 +437,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             if request.expect_100_continue:
                 # The body goes out when the server says 100 Continue (see
                 # headers_received), or never if it answers straight away.
-                await self.connection.read_response(self)
+                await self._read_response()
             else:
                 await self._write_body(True)
         except Exception:
@@ -556,11 +563,20 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
                 await fut
         connection.finish()
         if start_read:
-            try:
-                await connection.read_response(self)
-            except StreamClosedError:
-                if not self._handle_exception(*sys.exc_info()):
-                    raise
+            await self._read_response()
+
+    async def _read_response(self) -> None:
+        assert self.connection is not None
+        try:
+            await self.connection.read_response(self)
+        except StreamClosedError:
+            if not self._handle_exception(*sys.exc_info()):
+                raise
+        else:
+            if self.final_callback is not None:
+                # The connection gave up on the response (malformed, or
+                # closed) without finishing it: we won't get another.
+                self.on_connection_close()
 
     def _release(self) -> None:
         if self.release_callback is not None:
@@ -708,7 +724,9 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         new_request.url = urllib.parse.urljoin(request.url, self.headers["Location"])
         new_request.max_redirects = proxy.max_redirects - 1
         headers = httputil.HTTPHeaders(request.headers)
+        # Host and the framing the connection chose are per message.
         headers.pop("Host", None)
+        headers.pop("Transfer-Encoding", None)
         if _origin(new_request.url) != _origin(request.url):
             # Credentials (explicit, from the URL, or from the client's
             # defaults) are for the origin they were given for.
