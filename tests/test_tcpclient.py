@@ -1,0 +1,277 @@
+"""tornado.tcpclient: connecting by name, Happy Eyeballs fallback between
+address families, timeouts at each step, TLS with host name checks, and
+binding the local end.  Servers are real, on loopback addresses."""
+
+import asyncio
+import os
+import socket
+import ssl
+from typing import Any
+
+import pytest
+
+from tornado.concurrent import Future
+from tornado.iostream import IOStream, SSLIOStream, StreamClosedError
+from tornado.netutil import OverrideResolver, Resolver, bind_sockets
+from tornado.tcpclient import TCPClient, _Connector, _format_addr
+from tornado.tcpserver import TCPServer
+
+DATA_DIR = os.path.join(os.path.dirname(__file__), "iostream_data")
+CERT = os.path.join(DATA_DIR, "server.crt")
+KEY = os.path.join(DATA_DIR, "server.key")
+
+
+def run(coro_fn: Any, timeout: float = 20) -> Any:
+    async def main() -> Any:
+        return await asyncio.wait_for(coro_fn(), timeout)
+
+    return asyncio.run(main())
+
+
+def have_ipv6() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+class QueueServer(TCPServer):
+    """Hands accepted streams (and their peer addresses) to the test."""
+
+    def __init__(self, host: str = "127.0.0.1", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.accepted: asyncio.Queue[tuple[IOStream, Any]] = asyncio.Queue()
+        [sock] = bind_sockets(0, host)
+        self.port = sock.getsockname()[1]
+        self.add_socket(sock)
+
+    def handle_stream(self, stream: IOStream, address: Any) -> None:
+        self.accepted.put_nowait((stream, address))
+
+
+def closed_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on (bound, so nobody else gets it, while open)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(family)
+    s.bind((host, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class FixedResolver(Resolver):
+    def initialize(self, answer: list) -> None:  # type: ignore[override]
+        self.answer = answer
+
+    async def resolve(self, host: str, port: int, family: Any = 0) -> list:
+        return self.answer
+
+
+async def roundtrip(stream: IOStream, server: QueueServer) -> None:
+    peer, _ = await server.accepted.get()
+    stream.write(b"ping")
+    assert await peer.read_bytes(4) == b"ping"
+    peer.close()
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_connect_by_address_and_name(host: str) -> None:
+    async def main() -> None:
+        server = QueueServer()
+        client = TCPClient()
+        stream = await client.connect(host, server.port, af=socket.AF_INET)
+        await roundtrip(stream, server)
+        stream.close()
+        client.close()
+        server.stop()
+
+    run(main)
+
+
+@pytest.mark.skipif(not have_ipv6(), reason="no IPv6 loopback")
+def test_connect_ipv6() -> None:
+    async def main() -> None:
+        server = QueueServer("::1")
+        client = TCPClient()
+        stream = await client.connect("::1", server.port)
+        assert stream.socket.family == socket.AF_INET6
+        await roundtrip(stream, server)
+        stream.close()
+        server.stop()
+
+    run(main)
+
+
+def test_refused_primary_falls_back_to_secondary_family() -> None:
+    async def main() -> None:
+        server = QueueServer()
+        if have_ipv6():
+            dead = (socket.AF_INET6, ("::1", closed_port("::1"), 0, 0))
+        else:
+            dead = (socket.AF_INET, ("127.0.0.1", closed_port()))
+        live = (socket.AF_INET, ("127.0.0.1", server.port))
+        client = TCPClient(resolver=FixedResolver(answer=[dead, live]))
+        stream = await client.connect("dual.example", server.port)
+        assert stream.socket.family == socket.AF_INET
+        await roundtrip(stream, server)
+        stream.close()
+        server.stop()
+
+    run(main)
+
+
+def test_hanging_primary_gives_way_after_the_delay() -> None:
+    created: list[IOStream] = []
+
+    class BlackholeFirst(TCPClient):
+        def _create_stream(self, max_buffer_size: Any, af: Any, addr: Any, **kw: Any) -> Any:
+            if addr[0] == "2001:db8::1":  # documentation prefix: never answers
+                stream = IOStream(socket.socket())
+                created.append(stream)
+                return stream, Future()
+            return super()._create_stream(max_buffer_size, af, addr, **kw)
+
+    async def main() -> None:
+        server = QueueServer()
+        answer = [
+            (socket.AF_INET6, ("2001:db8::1", 443, 0, 0)),
+            (socket.AF_INET, ("127.0.0.1", server.port)),
+        ]
+        # The hanging attempt is the only one of its family, so the other
+        # family is tried once the delay passes.
+        client = BlackholeFirst(resolver=FixedResolver(answer=answer))
+        stream = await client.connect("slow.example", server.port)
+        await roundtrip(stream, server)
+        # The losing attempt was closed.
+        assert created and created[0].closed()
+        stream.close()
+        server.stop()
+
+    run(main)
+
+
+def test_refused_everywhere_raises() -> None:
+    async def main() -> None:
+        client = TCPClient()
+        with pytest.raises(StreamClosedError) as info:
+            await client.connect("127.0.0.1", closed_port())
+        assert isinstance(info.value.real_error, ConnectionRefusedError)
+
+    run(main)
+
+
+def test_timeout_while_resolving() -> None:
+    class Never(Resolver):
+        def resolve(self, *args: Any, **kwargs: Any) -> Any:
+            return Future()
+
+    async def main() -> None:
+        client = TCPClient(resolver=Never())
+        with pytest.raises(TimeoutError, match="^Timeout while resolving nowhere.example$"):
+            await client.connect("nowhere.example", 80, timeout=0.05)
+
+    run(main)
+
+
+def test_timeout_during_tls_handshake_closes_socket() -> None:
+    async def main() -> None:
+        server = QueueServer()  # plain TCP: never answers the handshake
+        client = TCPClient()
+        ctx = ssl.create_default_context(cafile=CERT)
+        with pytest.raises(TimeoutError) as info:
+            await client.connect("127.0.0.1", server.port, ssl_options=ctx, timeout=0.3)
+        assert str(info.value) == f"Timeout during TLS handshake with 127.0.0.1:{server.port}"
+        peer, _ = await server.accepted.get()
+        # Completes only because the client closed its end.
+        await peer.read_until_close()
+        server.stop()
+
+    run(main)
+
+
+def tls_server() -> QueueServer:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(CERT, KEY)
+    return QueueServer(ssl_options=ctx)
+
+
+def test_tls_checks_the_host_name() -> None:
+    async def main() -> None:
+        server = tls_server()
+        ctx = ssl.create_default_context(cafile=CERT)
+        client = TCPClient()
+        stream = await client.connect("localhost", server.port, ssl_options=ctx)
+        assert isinstance(stream, SSLIOStream)
+        await roundtrip(stream, server)
+        stream.close()
+        # Same server under a name its certificate doesn't carry.
+        wrong = TCPClient(
+            resolver=OverrideResolver(Resolver(), {"wrong.example": "127.0.0.1"})
+        )
+        with pytest.raises(ssl.SSLCertVerificationError):
+            await wrong.connect("wrong.example", server.port, ssl_options=ctx)
+        server.stop()
+
+    run(main)
+
+
+def test_source_ip_and_port() -> None:
+    async def main() -> None:
+        server = QueueServer()
+        source_port = closed_port()
+        client = TCPClient()
+        stream = await client.connect(
+            "127.0.0.1", server.port, source_ip="127.0.0.1", source_port=source_port
+        )
+        peer, address = await server.accepted.get()
+        assert address == ("127.0.0.1", source_port)
+        peer.close()
+        stream.close()
+        with pytest.raises(OSError):
+            # Not an address of this machine.
+            await client.connect("127.0.0.1", server.port, source_ip="192.0.2.7")
+        server.stop()
+
+    run(main)
+
+
+def test_connector_split_and_format_addr() -> None:
+    primary, secondary = _Connector.split([(1, "a"), (2, "b"), (1, "c")])
+    assert primary == [(1, "a"), (1, "c")] and secondary == [(2, "b")]
+    assert _format_addr(("10.0.0.1", 80)) == "10.0.0.1:80"
+    assert _format_addr(("::1", 80, 0, 0)) == "[::1]:80"
+    assert _format_addr("/run/sock") == "/run/sock"
+
+
+def test_connector_timeout_names_pending_attempts() -> None:
+    async def main() -> None:
+        futures: dict[str, Future] = {}
+
+        class FakeStream:
+            closed = False
+
+            def close(self) -> None:
+                self.closed = True
+
+        streams: dict[str, FakeStream] = {}
+
+        def connect(af: Any, addr: str) -> Any:
+            streams[addr] = FakeStream()
+            futures[addr] = Future()
+            return streams[addr], futures[addr]
+
+        conn = _Connector([(1, "a"), (1, "b"), (2, "c")], connect)
+        result = conn.start(3600, connect_timeout=conn.io_loop.time() + 3600)
+        conn.on_timeout()  # the delay passes: "c" starts beside "a"
+        assert sorted(futures) == ["a", "c"]
+        futures["a"].set_exception(OSError("refused"))
+        await asyncio.sleep(0)
+        assert sorted(futures) == ["a", "b", "c"]
+        conn.on_connect_timeout()
+        with pytest.raises(TimeoutError, match="^Timeout while connecting to b, c$"):
+            result.result()
+        assert all(s.closed for s in streams.values())
+
+    run(main)
