@@ -569,8 +569,6 @@ class ClientBehaviour:  # mixin: self is also an AsyncHTTPTestCase
         response = self.fetch("/countdown/3", follow_redirects=False)
         self.assertEqual(response.code, 302)
         self.assertTrue(response.headers["Location"].endswith("/countdown/2"))
-        response = self.fetch("/countdown/5", max_redirects=2)
-        self.assertEqual(response.code, 302)
 
     def test_redirect_methods(self) -> None:
         # 303 (and 301/302 for POST) turn the request into a GET without body.
@@ -581,6 +579,12 @@ class ClientBehaviour:  # mixin: self is also an AsyncHTTPTestCase
         for status in (307, 308):
             result = self.echo_after_redirect(status, method="PUT", body="data")
             self.assertEqual((result["method"], result["body"]), ("PUT", "data"))
+
+    def test_redirect_307_without_body(self) -> None:
+        # A bodiless PUT sent chunked must be framed anew after a redirect
+        # (the first message's Transfer-Encoding must not carry over).
+        result = self.echo_after_redirect(307, method="PUT", allow_nonstandard_methods=True)
+        self.assertEqual((result["method"], result["body"]), ("PUT", ""))
 
     def echo_after_redirect(self, status: int, **kwargs: typing.Any) -> dict:
         import json

@@ -27,7 +27,7 @@ from tornado.tcpserver import TCPServer
 from tornado.testing import AsyncHTTPSTestCase, AsyncHTTPTestCase, AsyncTestCase, gen_test
 from tornado.web import Application, RequestHandler, stream_request_body
 
-from test_httpclient import ClientBehaviour, HelloHandler, behaviour_app, self_signed_cert
+from test_httpclient import ClientBehaviour, CountdownHandler, HelloHandler, behaviour_app, self_signed_cert
 
 
 class SimpleClientBehaviourTest(ClientBehaviour, AsyncHTTPTestCase):
@@ -71,6 +71,14 @@ class SimpleClientTest(AsyncHTTPTestCase):
 
     def get_http_client(self) -> SimpleAsyncHTTPClient:
         return SimpleAsyncHTTPClient(force_instance=True)
+
+    def test_max_redirects_returns_last_redirect(self) -> None:
+        self._app.add_handlers(".*", [("/countdown/([0-9]+)", CountdownHandler)])
+        response = self.fetch("/countdown/5", max_redirects=2)
+        self.assertEqual(response.code, 302)
+        self.assertTrue(response.request.url.endswith("/countdown/5"))
+        self.assertTrue(response.effective_url.endswith("/countdown/3"))
+        self.assertTrue(response.headers["Location"].endswith("/countdown/2"))
 
     def test_body_producer_chunked_and_sized(self) -> None:
         async def producer(write: typing.Callable) -> None:

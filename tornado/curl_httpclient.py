@@ -100,7 +100,7 @@ class _CurlStreamingBuffer:
         callback: Callable[[bytes], Any],
     ) -> None:
         self._client = client
-        self._curl = curl
+        self._curl = curl  # type: Optional[pycurl.Curl]
         self._callback = callback
         self._chunks = []  # type: List[bytes]
         self._buffered = 0
@@ -139,7 +139,7 @@ class _CurlStreamingBuffer:
                     app_log.error(
                         "Exception in callback %r", self._callback, exc_info=True
                     )
-        if self.paused:
+        if self.paused and self._curl is not None:
             self.paused = False
             try:
                 # May call write() again right away with the refused chunk.
@@ -152,11 +152,11 @@ class _CurlStreamingBuffer:
             # themselves: ask for a socket_action.
             self._client._set_timeout(0)
 
-    def _close(self) -> None:
-        """Delivers what is left, at the end of the transfer."""
+    def _detach(self) -> None:
+        """Called when the transfer is over: the handle goes back to the
+        pool (and to other requests), so never touch it again."""
         self.paused = False
-        if self._chunks:
-            self.flush()
+        self._curl = None
 
 
 class _CurlBodyBuffer:
@@ -401,7 +401,7 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         self._multi.remove_handle(curl)
         body = state.body
         if isinstance(body, _CurlStreamingBuffer):
-            body._close()
+            body._detach()
         if curl_error:
             assert curl_message is not None
             if body is not None and body.body_too_large:
@@ -449,10 +449,29 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
             start_time=state.curl_start_time,
             time_info=time_info,
         )
+        if isinstance(body, _CurlStreamingBuffer):
+            # The last chunks (and header lines) are still on their way
+            # through the IOLoop: answer after them.
+            self.io_loop.add_callback(self._finish_streaming, body, state.callback, response)
+        else:
+            self._run_callback(state.callback, response)
+
+    def _finish_streaming(
+        self,
+        body: _CurlStreamingBuffer,
+        callback: Callable[[HTTPResponse], None],
+        response: HTTPResponse,
+    ) -> None:
+        body.flush()
+        self._run_callback(callback, response)
+
+    def _run_callback(
+        self, callback: Callable[[HTTPResponse], None], response: HTTPResponse
+    ) -> None:
         try:
-            state.callback(response)
+            callback(response)
         except Exception:
-            self.handle_callback_exception(state.callback)
+            self.handle_callback_exception(callback)
 
     def handle_callback_exception(self, callback: Any) -> None:
         """Logs an exception raised by a request's final callback."""
