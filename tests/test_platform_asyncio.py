@@ -187,3 +187,33 @@ def test_selector_closed_before_its_thread_started():
     loop.close()
     del selector
     gc.collect()  # nothing to report: no pending task, no unawaited coroutine
+
+
+def test_handlers_through_the_selector_thread(monkeypatch):
+    """The Windows code path: a loop without usable add_reader gets a thread."""
+    monkeypatch.setattr(platform_asyncio.sys, "platform", "win32")
+    monkeypatch.setattr(
+        platform_asyncio.asyncio, "ProactorEventLoop", asyncio.SelectorEventLoop,
+        raising=False,
+    )
+    loop = AsyncIOLoop(make_current=False)
+    a, b = socket.socketpair()
+    try:
+        assert isinstance(loop.selector_loop, AddThreadSelectorEventLoop)
+        got = []
+
+        def handler(fd, events):
+            got.append((fd.recv(10), events))
+            loop.remove_handler(fd)
+            loop.stop()
+
+        loop.add_handler(a, handler, IOLoop.READ)
+        loop.call_later(0.01, b.send, b"data")
+        loop.call_later(5, loop.stop)
+        loop.start()
+        assert got == [(b"data", IOLoop.READ)]
+    finally:
+        loop.close()
+        a.close()
+        b.close()
+    assert loop.selector_loop._selector._closed
