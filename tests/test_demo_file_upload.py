@@ -175,7 +175,11 @@ def test_upload_over_the_size_limit_is_refused(tmp_path: Path) -> None:
         except (ConnectionError, http.client.HTTPException):
             status = None  # the server may hang up instead of answering
         assert status != 201
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.bin"]
+        # The server cleans up right after refusing; give it a moment.
+        deadline = time.monotonic() + 15
+        while len(list(tmp_path.iterdir())) > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.bin"]
 
 
 def test_uploader_reports_failures(tmp_path: Path) -> None:

@@ -94,33 +94,33 @@ def test_invalid_bucket_name(s3: Demo) -> None:
 
 
 def test_objects(s3: Demo) -> None:
-    call(s3, "PUT", "/b1")
+    assert call(s3, "PUT", "/bkt1")[0] == 200
     data = bytes(range(256)) * 1000
-    status, headers, _ = call(s3, "PUT", "/b1/dir/file.bin", data)
+    status, headers, _ = call(s3, "PUT", "/bkt1/dir/file.bin", data)
     assert status == 200
     etag = '"%s"' % hashlib.md5(data).hexdigest()
     assert headers["etag"] == etag
 
-    status, headers, body = call(s3, "GET", "/b1/dir/file.bin")
+    status, headers, body = call(s3, "GET", "/bkt1/dir/file.bin")
     assert status == 200 and body == data
     assert headers["etag"] == etag
     assert int(headers["content-length"]) == len(data)
     assert headers["last-modified"].endswith("GMT")
 
-    status, headers, body = call(s3, "HEAD", "/b1/dir/file.bin")
+    status, headers, body = call(s3, "HEAD", "/bkt1/dir/file.bin")
     assert status == 200 and body == b"" and int(headers["content-length"]) == len(data)
 
     # Keys are arbitrary strings: spaces, unicode, many slashes, dots.
     odd = "odd name/ünïcode/../x.txt"
-    path = "/b1/" + urllib.parse.quote(odd)
+    path = "/bkt1/" + urllib.parse.quote(odd)
     assert call(s3, "PUT", path, b"odd")[0] == 200
     assert call(s3, "GET", path)[2] == b"odd"
-    assert odd in keys(listing(s3, "b1"))
+    assert odd in keys(listing(s3, "bkt1"))
 
-    status, _, body = call(s3, "GET", "/b1/nope")
+    status, _, body = call(s3, "GET", "/bkt1/nope")
     assert status == 404 and error_code(body) == "NoSuchKey"
-    assert call(s3, "HEAD", "/b1/nope")[0] == 404
-    assert call(s3, "DELETE", "/b1/nope")[0] == 204
+    assert call(s3, "HEAD", "/bkt1/nope")[0] == 404
+    assert call(s3, "DELETE", "/bkt1/nope")[0] == 204
     status, _, body = call(s3, "PUT", "/missing-bucket/key", b"x")
     assert status == 404 and error_code(body) == "NoSuchBucket"
 

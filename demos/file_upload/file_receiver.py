@@ -62,6 +62,7 @@ class UploadHandler(tornado.web.RequestHandler):
         self.upload_dir = upload_dir
         self.max_size = max_size
         self.temp: Optional[BinaryIO] = None
+        self.temp_path = ""
         self.digest = hashlib.sha256()
         self.received = 0
 
@@ -73,7 +74,7 @@ class UploadHandler(tornado.web.RequestHandler):
         # requests; this handler never holds the body, so it may allow more.
         self.request.connection.set_max_body_size(self.max_size)  # type: ignore[attr-defined]
         os.makedirs(self.upload_dir, exist_ok=True)
-        fd, path = tempfile.mkstemp(prefix=".upload-", dir=self.upload_dir)
+        fd, self.temp_path = tempfile.mkstemp(prefix=".upload-", dir=self.upload_dir)
         self.temp = os.fdopen(fd, "wb")
 
     def data_received(self, chunk: bytes) -> None:
@@ -86,7 +87,7 @@ class UploadHandler(tornado.web.RequestHandler):
         assert self.temp is not None
         self.temp.close()
         final = os.path.join(self.upload_dir, name)
-        os.replace(self.temp.name, final)
+        os.replace(self.temp_path, final)
         self.temp = None
         app_log.info("stored %s (%d bytes)", final, self.received)
         self.set_status(201)
@@ -103,7 +104,7 @@ class UploadHandler(tornado.web.RequestHandler):
         if self.temp is not None:
             self.temp.close()
             try:
-                os.unlink(self.temp.name)
+                os.unlink(self.temp_path)
             except FileNotFoundError:
                 pass
             self.temp = None

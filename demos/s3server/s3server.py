@@ -296,6 +296,7 @@ class ObjectHandler(BaseHandler):
 
     def initialize(self) -> None:
         self.temp: Optional[BinaryIO] = None
+        self.temp_path = ""
         self.digest = hashlib.md5(usedforsecurity=False)
 
     def object_path(self, bucket: str, key: str) -> str:
@@ -309,7 +310,7 @@ class ObjectHandler(BaseHandler):
             raise S3Error(400, "KeyTooLongError", "Your key is too long.", key)
         directory = self.bucket_dir(bucket)
         self.request.connection.set_max_body_size(5 * 1024**3)  # type: ignore[attr-defined]
-        fd, name = tempfile.mkstemp(prefix=".put-", dir=directory)
+        fd, self.temp_path = tempfile.mkstemp(prefix=".put-", dir=directory)
         self.temp = os.fdopen(fd, "wb")
 
     def data_received(self, chunk: bytes) -> None:
@@ -320,7 +321,7 @@ class ObjectHandler(BaseHandler):
     def put(self, bucket: str, key: str) -> None:
         assert self.temp is not None
         self.temp.close()
-        os.replace(self.temp.name, self.object_path(bucket, key))
+        os.replace(self.temp_path, self.object_path(bucket, key))
         self.temp = None
         self.set_header("ETag", _etag(self.digest.hexdigest()))
         self.finish()
@@ -335,7 +336,7 @@ class ObjectHandler(BaseHandler):
         if self.temp is not None:
             self.temp.close()
             try:
-                os.unlink(self.temp.name)
+                os.unlink(self.temp_path)
             except FileNotFoundError:
                 pass
             self.temp = None
