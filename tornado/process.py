@@ -284,7 +284,14 @@ class Subprocess:
         try:
             ret_pid, status = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
-            # Reaped by someone else; nothing we can report.
+            # Reaped already, e.g. by Popen.poll(); report what Popen
+            # learned, if anything.
+            subproc = cls._waiting[pid]
+            if subproc.proc.returncode is not None:
+                del cls._waiting[pid]
+                subproc.io_loop.add_callback(
+                    subproc._report_exit, subproc.proc.returncode
+                )
             return
         if ret_pid == 0:
             return
@@ -294,12 +301,16 @@ class Subprocess:
 
     def _set_returncode(self, status: int) -> None:
         if sys.platform == "win32":
-            self.returncode = -1
+            returncode = -1
         else:
-            self.returncode = os.waitstatus_to_exitcode(status)
+            returncode = os.waitstatus_to_exitcode(status)
+        self._report_exit(returncode)
+
+    def _report_exit(self, returncode: int) -> None:
+        self.returncode = returncode
         # Popen would otherwise try to reap the process again and never
         # learn its status.
-        self.proc.returncode = self.returncode
+        self.proc.returncode = returncode
         if self._exit_callback:
             callback = self._exit_callback
             self._exit_callback = None
