@@ -67,6 +67,7 @@ _Yieldable = Union[
 ]
 
 _CancelledError = asyncio.CancelledError
+_GeneratorType = types.GeneratorType
 
 
 class KeyReuseError(Exception):
@@ -175,7 +176,7 @@ def coroutine(func: Callable[..., Any]) -> Callable[..., "Future[Any]"]:
                 # Break the cycle future -> exception -> traceback -> frame.
                 future = None  # type: ignore[assignment]
         else:
-            if isinstance(result, Generator):
+            if type(result) is _GeneratorType or isinstance(result, Generator):
                 try:
                     yielded = ctx_run(next, result)
                 except (StopIteration, Return) as e:

@@ -54,6 +54,9 @@ from tornado.ioloop import IOLoop, _Selectable
 
 _T = TypeVar("_T")
 
+# The C accelerated accessor: the loop running in this thread, or None.
+_get_running_loop = asyncio._get_running_loop
+
 
 class _HasFileno(Protocol):
     def fileno(self) -> int:
@@ -234,7 +237,7 @@ class BaseAsyncIOLoop(IOLoop):
             args = ()
         loop = self.asyncio_loop
         try:
-            if asyncio._get_running_loop() is loop:
+            if _get_running_loop() is loop:
                 loop.call_soon(self._run_callback, callback, *args)
             else:
                 # From another thread (or before the loop runs): the
@@ -286,7 +289,7 @@ class AsyncIOMainLoop(BaseAsyncIOLoop):
     def initialize(self, **kwargs: Any) -> None:  # type: ignore[override]
         loop = kwargs.pop("asyncio_loop", None)
         if loop is None:
-            loop = asyncio._get_running_loop()
+            loop = _get_running_loop()
             if loop is None:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", DeprecationWarning)
