@@ -229,3 +229,34 @@ class HTTPTestCaseTest(AsyncHTTPTestCase):
         response = self.fetch(self.get_url("/b"))
         assert response.body == b"hello /b"
         assert self.get_url("/x") == "http://127.0.0.1:%d/x" % self.get_http_port()
+
+
+def test_main_runs_named_tests(tmp_path):
+    import subprocess
+    import sys
+
+    import tornado
+
+    (tmp_path / "sample_tests.py").write_text(
+        "from tornado.testing import AsyncTestCase, gen_test\n"
+        "from tornado import gen\n"
+        "class Sample(AsyncTestCase):\n"
+        "    @gen_test\n"
+        "    def test_ok(self):\n"
+        "        yield gen.moment\n"
+    )
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [os.path.dirname(os.path.dirname(tornado.__file__)), str(tmp_path)]
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "tornado.testing", "--verbose", "sample_tests"],
+        capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "test_ok" in out.stderr and "OK" in out.stderr
+    out = subprocess.run(
+        [sys.executable, "-m", "tornado.testing"],
+        capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path,
+    )
+    assert out.returncode == 1 and "No tests specified" in out.stderr
