@@ -162,16 +162,21 @@ _NO_BODY_STATUSES = frozenset([204, 304] + list(range(100, 200)))
 
 _SERVER_HEADER = "TornadoServer/%s" % tornado.version
 
-# The Date header changes once a second; format it at most that often.
-_date_cache: List[Any] = [None, ""]
+# Every response starts with the same three headers, and Date changes once
+# a second: keep them in a template rebuilt at most that often and copy it.
+_default_headers_cache: List[Any] = [None, None]
 
 
-def _http_date_now() -> str:
+def _default_headers() -> httputil.HTTPHeaders:
     now = int(time.time())
-    if now != _date_cache[0]:
-        _date_cache[1] = httputil.format_timestamp(now)
-        _date_cache[0] = now
-    return _date_cache[1]
+    if now != _default_headers_cache[0]:
+        template = httputil.HTTPHeaders()
+        template["Server"] = _SERVER_HEADER
+        template["Content-Type"] = "text/html; charset=UTF-8"
+        template["Date"] = httputil.format_timestamp(now)
+        _default_headers_cache[1] = template
+        _default_headers_cache[0] = now
+    return httputil.HTTPHeaders(_default_headers_cache[1])
 
 
 # Tasks running asynchronous handler methods.  The event loop keeps only
@@ -342,11 +347,7 @@ class RequestHandler:
 
     def clear(self) -> None:
         """Resets all headers and content for this response."""
-        headers = httputil.HTTPHeaders()
-        headers["Server"] = _SERVER_HEADER
-        headers["Content-Type"] = "text/html; charset=UTF-8"
-        headers["Date"] = _http_date_now()
-        self._headers = headers
+        self._headers = _default_headers()
         self.set_default_headers()
         self._write_buffer: List[bytes] = []
         self._status_code = 200
@@ -1697,7 +1698,11 @@ class RequestHandler:
         Entity tags are compared weakly (RFC 9110 section 13.1.2): ``W/``
         prefixes are ignored, and ``*`` matches anything.
         """
-        if_none_match = self.request.headers.get("If-None-Match")
+        request_headers = self.request.headers
+        # (A membership test first: a failed lookup raises KeyError inside.)
+        if "If-None-Match" not in request_headers:
+            return False
+        if_none_match = request_headers["If-None-Match"]
         if not if_none_match:
             return False
         computed_etag = utf8(self._headers.get("Etag", ""))
@@ -2128,6 +2133,35 @@ class _ApplicationRouter(ReversibleRuleRouter):
 
         return rule
 
+    def find_handler(
+        self, request: httputil.HTTPServerRequest, **kwargs: Any
+    ) -> Optional[httputil.HTTPMessageDelegate]:
+        # RuleRouter.find_handler with the common case (a handler class
+        # target in an application that does not customize delegates)
+        # handled inline: this runs for every request.
+        application = self.application
+        direct = application._plain_handler_delegates
+        for rule in self.rules:
+            target_params = rule.matcher.match(request)
+            if target_params is None:
+                continue
+            target = rule.target
+            if direct and isinstance(target, type) and issubclass(target, RequestHandler):
+                return _HandlerDelegate(
+                    application,
+                    request,
+                    target,
+                    rule.target_kwargs,
+                    target_params.get("path_args"),
+                    target_params.get("path_kwargs"),
+                )
+            if rule.target_kwargs:
+                target_params["target_kwargs"] = rule.target_kwargs
+            delegate = self.get_target_delegate(target, request, **target_params)
+            if delegate is not None:
+                return delegate
+        return None
+
     def get_target_delegate(
         self, target: Any, request: httputil.HTTPServerRequest, **target_params: Any
     ) -> Optional[httputil.HTTPMessageDelegate]:
@@ -2264,10 +2298,14 @@ class Application(ReversibleRouter):
             self.settings.setdefault("static_hash_cache", False)
             self.settings.setdefault("serve_traceback", True)
 
-        self.wildcard_router = _ApplicationRouter(self, handlers)
-        self.default_router = _ApplicationRouter(
-            self, [Rule(AnyMatches(), self.wildcard_router)]
+        # Whether get_handler_delegate is ours, so routing may build the
+        # delegates itself.
+        self._plain_handler_delegates = (
+            type(self).get_handler_delegate is Application.get_handler_delegate
         )
+        self.wildcard_router = _ApplicationRouter(self, handlers)
+        self._wildcard_rule = Rule(AnyMatches(), self.wildcard_router)
+        self.default_router = _ApplicationRouter(self, [self._wildcard_rule])
 
         # Automatically reload modified modules
         if self.settings.get("autoreload"):
@@ -2374,7 +2412,12 @@ class Application(ReversibleRouter):
     def find_handler(
         self, request: httputil.HTTPServerRequest, **kwargs: Any
     ) -> "_HandlerDelegate":
-        route = self.default_router.find_handler(request)
+        rules = self.default_router.rules
+        if len(rules) == 1 and rules[0] is self._wildcard_rule:
+            # No host-specific handlers: skip the match-anything level.
+            route = self.wildcard_router.find_handler(request)
+        else:
+            route = self.default_router.find_handler(request)
         if route is not None:
             return cast("_HandlerDelegate", route)
 
@@ -2476,7 +2519,7 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         self.path_args = path_args or []
         self.path_kwargs = path_kwargs or {}
         self.chunks: Optional[List[bytes]] = []
-        self.stream_request_body = _has_stream_request_body(self.handler_class)
+        self.stream_request_body = getattr(handler_class, "_stream_request_body", False)
         self.handler: Optional[RequestHandler] = None
         self._body_future: Optional[Future[None]] = None
 
