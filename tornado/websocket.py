@@ -978,7 +978,9 @@ class WebSocketProtocol(abc.ABC):
 
 
 class _WebSocketDelegate:
-    """Schedule the periodic pings, if `ping_interval` is set."""
+    """What a WebSocketProtocol needs from its handler (a `WebSocketHandler`
+    on servers, a `WebSocketClientConnection` on clients).  Documentation
+    only: nothing inherits from it."""
 
     close_code: Optional[int] = None
     close_reason: Optional[str] = None
@@ -1055,6 +1057,10 @@ class WebSocketProtocol13(WebSocketProtocol):
         self._selected_subprotocol: Optional[str] = None
         self._paused = False
         self._closed_notified = False
+        # A list while received frames are being handled: frames to send
+        # once the batch is done (and the future promised for them).
+        self._corked: Optional[List[bytes]] = None
+        self._corked_future: Optional[Future[None]] = None
         self._close_timer: Optional[object] = None
         # Ping state: the timer for the next ping, the one that declares the
         # peer dead, when the last ping went out, and the pong backlog.
@@ -1226,6 +1232,9 @@ class WebSocketProtocol13(WebSocketProtocol):
     ) -> "Future[None]":
         frame = _build_frame(fin, opcode, data, flags, self.mask_outgoing)
         self._wire_bytes_out += len(frame)
+        if self._corked:
+            # Keep frames in order: what is held back goes first.
+            self._flush_corked()
         return self.stream.write(frame)
 
     def write_message(
@@ -1233,35 +1242,66 @@ class WebSocketProtocol13(WebSocketProtocol):
     ) -> "Future[None]":
         """Encode and send one message (see `WebSocketHandler.write_message`)."""
         global _last_broadcast
-        if self.stream is None or self.is_closing():
+        stream = self.stream
+        if (
+            stream is None
+            or self.client_terminated
+            or self.server_terminated
+            or stream.closed()
+        ):
             raise WebSocketClosedError()
-        try:
-            if not self.mask_outgoing and self._compressor is None:
-                cached = _last_broadcast
-                if cached is not None and cached[0] is message and cached[1] is binary:
-                    frame, size = cached[2], cached[3]
-                else:
-                    payload = _message_payload(message)
-                    size = len(payload)
-                    opcode = _OP_BINARY if binary else _OP_TEXT
-                    frame = _build_frame(True, opcode, payload)
-                    if not isinstance(message, dict):
-                        _last_broadcast = (message, binary, frame, size)
-                self._message_bytes_out += size
-                self._wire_bytes_out += len(frame)
-                future = self.stream.write(frame)
+        if self.mask_outgoing or self._compressor is not None:
+            payload = _message_payload(message)
+            self._message_bytes_out += len(payload)
+            flags = 0
+            if self._compressor is not None:
+                payload = self._compressor.compress(payload)
+                flags = _RSV1
+            opcode = _OP_BINARY if binary else _OP_TEXT
+            frame = _build_frame(True, opcode, payload, flags, self.mask_outgoing)
+        else:
+            cached = _last_broadcast
+            if cached is not None and cached[0] is message and cached[1] is binary:
+                frame, size = cached[2], cached[3]
             else:
                 payload = _message_payload(message)
-                self._message_bytes_out += len(payload)
-                flags = 0
-                if self._compressor is not None:
-                    payload = self._compressor.compress(payload)
-                    flags = _RSV1
-                opcode = _OP_BINARY if binary else _OP_TEXT
-                future = self._write_frame(True, opcode, payload, flags=flags)
+                size = len(payload)
+                frame = _build_frame(True, _OP_BINARY if binary else _OP_TEXT, payload)
+                if not isinstance(message, dict):
+                    _last_broadcast = (message, binary, frame, size)
+            self._message_bytes_out += size
+        self._wire_bytes_out += len(frame)
+        if self._corked is not None:
+            # Replies made while a batch of received frames is handled go
+            # out together, in one system call, when the batch ends.
+            self._corked.append(frame)
+            future = self._corked_future
+            if future is None:
+                future = self._corked_future = Future()
+            return future
+        try:
+            return _closed_as_websocket_error(stream.write(frame))
         except StreamClosedError:
             raise WebSocketClosedError()
-        return _closed_as_websocket_error(future)
+
+    def _flush_corked(self) -> None:
+        """Write the frames held back during a batch (see `_process_frames`)."""
+        frames = self._corked
+        if not frames:
+            return
+        self._corked = []
+        future = self._corked_future
+        self._corked_future = None
+        data = frames[0] if len(frames) == 1 else b"".join(frames)
+        try:
+            written = self.stream.write(data)
+        except StreamClosedError:
+            if future is not None:
+                future.set_exception(WebSocketClosedError())
+                future.exception()  # nobody has to wait for it
+            return
+        if future is not None:
+            _chain_write_future(written, future)
 
     def write_ping(self, data: bytes) -> None:
         """Send a ping frame carrying ``data`` (at most 125 bytes)."""
@@ -1333,8 +1373,17 @@ class WebSocketProtocol13(WebSocketProtocol):
 
         Delivery pauses while an asynchronous `on_message` runs and yields
         to the IOLoop every few messages, so a flood of small frames that
-        arrived at once cannot monopolize it.
+        arrived at once cannot monopolize it.  Messages written meanwhile
+        are sent together at the end.
         """
+        self._corked = []
+        try:
+            self._deliver_messages()
+        finally:
+            self._flush_corked()
+            self._corked = None
+
+    def _deliver_messages(self) -> None:
         for _ in range(_MESSAGES_PER_TURN):
             reader = self._reader
             if self.stream.closed():
@@ -1494,12 +1543,8 @@ class WebSocketProtocol13(WebSocketProtocol):
             self._close_timer = IOLoop.current().call_later(_CLOSE_TIMEOUT, self._abort)
 
     def is_closing(self) -> bool:
-        """Return ``True`` if this connection is closing.
-
-        The connection is considered closing if either side has initiated
-        its closing handshake or if the stream has been shut down
-        uncleanly.
-        """
+        """True once either side has started the closing handshake or the
+        stream has closed."""
         return (
             self.stream is None
             or self.stream.closed()
@@ -1542,7 +1587,7 @@ class WebSocketProtocol13(WebSocketProtocol):
         return max(3 * self.ping_interval, 30)
 
     def start_pinging(self) -> None:
-        """Start sending periodic pings to keep the connection alive"""
+        """Schedule the periodic pings, if `ping_interval` is set."""
         if self.ping_interval > 0:
             self._last_ping = IOLoop.current().time()
             self._ping_timer = IOLoop.current().call_later(
@@ -1615,6 +1660,13 @@ def _closed_as_websocket_error(future: "Future[None]") -> "Future[None]":
     if future.done() and not future.cancelled() and future.exception() is None:
         return future
     result: Future[None] = Future()
+    _chain_write_future(future, result)
+    return result
+
+
+def _chain_write_future(future: "Future[None]", result: "Future[None]") -> None:
+    """Resolve ``result`` like the stream write ``future``, reporting a
+    closed stream as `WebSocketClosedError`."""
 
     def copy(f: "Future[None]") -> None:
         if result.done():
@@ -1632,8 +1684,10 @@ def _closed_as_websocket_error(future: "Future[None]") -> "Future[None]":
             # Nobody has to wait for a write; don't complain if nobody does.
             result.exception()
 
-    future.add_done_callback(copy)
-    return result
+    if future.done():
+        copy(future)
+    else:
+        future.add_done_callback(copy)
 
 
 # ---------------------------------------------------------------------------
