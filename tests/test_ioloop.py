@@ -377,3 +377,16 @@ class PeriodicCallbackRunTest(AsyncTestCase):
         pc.start()
         await done.wait()
         assert overlaps == [0, 0, 0]
+
+
+def test_add_timeout_deadline_types(io_loop):
+    import fractions
+
+    fired = []
+    io_loop.add_timeout(fractions.Fraction(0), fired.append, "real")
+    io_loop.add_timeout(0, fired.append, "int")
+    io_loop.call_later(0.01, io_loop.stop)
+    io_loop.start()
+    assert sorted(fired) == ["int", "real"]
+    with pytest.raises(TypeError):
+        io_loop.add_timeout("soon", lambda: None)

@@ -21,6 +21,7 @@ import concurrent.futures
 import datetime
 import functools
 import math
+import numbers
 import os
 import random
 import sys
@@ -381,12 +382,14 @@ class IOLoop(Configurable):
         ``deadline`` is a time on the `time` clock, or a `datetime.timedelta`
         counted from now.  Returns a handle for `remove_timeout`.
         """
-        if isinstance(deadline, (int, float)):
+        if type(deadline) is float or type(deadline) is int:
             return self.call_at(deadline, callback, *args, **kwargs)
         if isinstance(deadline, datetime.timedelta):
             return self.call_at(
                 self.time() + deadline.total_seconds(), callback, *args, **kwargs
             )
+        if isinstance(deadline, numbers.Real):
+            return self.call_at(float(deadline), callback, *args, **kwargs)
         raise TypeError("Unsupported deadline %r" % (deadline,))
 
     def call_later(
