@@ -17,7 +17,7 @@ import sys
 # Document the tornado package of this checkout, not an installed one.
 sys.path.insert(0, os.path.abspath(".."))
 
-import tornado  # noqa: E402
+import tornado
 
 project = "Tornado"
 author = "The Tornado Authors"

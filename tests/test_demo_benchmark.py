@@ -8,7 +8,6 @@ import re
 import shutil
 
 import pytest
-
 from test_demo_harness import Session, free_port, run_script, running
 
 SCRIPT = "benchmark/benchmark.py"
@@ -42,7 +41,7 @@ def test_reports_requests_per_second(client: str, path: str) -> None:
     match = re.search(
         rf"300 requests to {re.escape(path)} with {client}, concurrency 5: [\d.]+ s, (\d+) requests/s$",
         result.stdout,
-        re.M,
+        re.MULTILINE,
     )
     assert match, result.stdout
     assert int(match.group(1)) > 0
@@ -59,4 +58,4 @@ def test_unknown_client_is_an_error() -> None:
 def test_with_wrk() -> None:
     result = run_script(SCRIPT, f"--port={free_port()}", "--client=wrk", "--duration=2", "--concurrency=4")
     assert result.returncode == 0, result.stderr
-    assert re.search(r"^\d+ requests/s$", result.stdout, re.M)
+    assert re.search(r"^\d+ requests/s$", result.stdout, re.MULTILINE)

@@ -5,12 +5,11 @@ import os
 import re
 import sqlite3
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Iterator, Tuple
 
 import pytest
-
 from test_demo_harness import DEMOS, Demo, Session, running
 
 SCRIPT = "blog/blog.py"
@@ -19,7 +18,7 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 @pytest.fixture
-def blog(tmp_path: Path) -> Iterator[Tuple[Demo, Path]]:
+def blog(tmp_path: Path) -> Iterator[tuple[Demo, Path]]:
     db = tmp_path / "data" / "blog.db"
     with running(SCRIPT, f"--db=sqlite:///{db}", SECRET) as demo:
         yield demo, db
@@ -44,7 +43,7 @@ def publish(session: Session, title: str, text: str) -> str:
     return response.headers["Location"]
 
 
-def test_database_is_created_on_first_start(blog: Tuple[Demo, Path]) -> None:
+def test_database_is_created_on_first_start(blog: tuple[Demo, Path]) -> None:
     demo, db = blog
     assert db.exists()
     tables = {row[0] for row in sqlite3.connect(db).execute("SELECT name FROM sqlite_master")}
@@ -54,14 +53,14 @@ def test_database_is_created_on_first_start(blog: Tuple[Demo, Path]) -> None:
     assert "No posts yet" in home.text
 
 
-def test_writing_needs_a_login(blog: Tuple[Demo, Path]) -> None:
+def test_writing_needs_a_login(blog: tuple[Demo, Path]) -> None:
     demo, _ = blog
     response = Session(demo.url()).get("/compose")
     assert response.status == 302
     assert response.headers["Location"] == "/auth/login?next=%2Fcompose"
 
 
-def test_forms_need_the_xsrf_token(blog: Tuple[Demo, Path]) -> None:
+def test_forms_need_the_xsrf_token(blog: tuple[Demo, Path]) -> None:
     demo, _ = blog
     session = Session(demo.url())
     session.get("/auth/create")
@@ -73,7 +72,7 @@ def test_forms_need_the_xsrf_token(blog: Tuple[Demo, Path]) -> None:
     assert response.status == 403
 
 
-def test_passwords_are_stored_hashed(blog: Tuple[Demo, Path]) -> None:
+def test_passwords_are_stored_hashed(blog: tuple[Demo, Path]) -> None:
     demo, db = blog
     session = sign_up(demo, password="my secret words")
     (stored,) = sqlite3.connect(db).execute("SELECT hashed_password FROM authors").fetchone()
@@ -84,7 +83,7 @@ def test_passwords_are_stored_hashed(blog: Tuple[Demo, Path]) -> None:
     assert cookie and cookie != "1" and "|" in cookie
 
 
-def test_sign_up_checks_its_input(blog: Tuple[Demo, Path]) -> None:
+def test_sign_up_checks_its_input(blog: tuple[Demo, Path]) -> None:
     demo, _ = blog
     sign_up(demo, email="taken@example.com")
     session = Session(demo.url())
@@ -101,7 +100,7 @@ def test_sign_up_checks_its_input(blog: Tuple[Demo, Path]) -> None:
     assert session.cookie("blogdemo_user") is None
 
 
-def test_publish_read_and_list(blog: Tuple[Demo, Path]) -> None:
+def test_publish_read_and_list(blog: tuple[Demo, Path]) -> None:
     demo, _ = blog
     session = sign_up(demo)
     location = publish(
@@ -134,7 +133,7 @@ def test_publish_read_and_list(blog: Tuple[Demo, Path]) -> None:
     assert publish(session, "Hello, Tornado!", "again") == "/entry/hello-tornado-2"
 
 
-def test_atom_feed(blog: Tuple[Demo, Path]) -> None:
+def test_atom_feed(blog: tuple[Demo, Path]) -> None:
     demo, _ = blog
     session = sign_up(demo)
     publish(session, "First", "one *two*")
@@ -154,7 +153,7 @@ def test_atom_feed(blog: Tuple[Demo, Path]) -> None:
     assert first.findtext(ATOM + "author/" + ATOM + "name") == "Ada"
 
 
-def test_only_the_author_may_edit(blog: Tuple[Demo, Path]) -> None:
+def test_only_the_author_may_edit(blog: tuple[Demo, Path]) -> None:
     demo, _ = blog
     ada = sign_up(demo)
     publish(ada, "Mine", "original text")
@@ -174,7 +173,7 @@ def test_only_the_author_may_edit(blog: Tuple[Demo, Path]) -> None:
     assert "Mine, edited" in page and "new <em>text</em>" in page and "original" not in page
 
 
-def test_empty_post_is_refused(blog: Tuple[Demo, Path]) -> None:
+def test_empty_post_is_refused(blog: tuple[Demo, Path]) -> None:
     demo, _ = blog
     session = sign_up(demo)
     response = session.post("/compose", {"title": "No body", "markdown": ""})
@@ -182,7 +181,7 @@ def test_empty_post_is_refused(blog: Tuple[Demo, Path]) -> None:
     assert "No body" in response.text  # the draft is kept in the form
 
 
-def test_log_out_and_back_in(blog: Tuple[Demo, Path]) -> None:
+def test_log_out_and_back_in(blog: tuple[Demo, Path]) -> None:
     demo, _ = blog
     session = sign_up(demo, password="open sesame")
     assert session.post("/auth/logout").status == 302
@@ -207,7 +206,7 @@ def test_log_out_and_back_in(blog: Tuple[Demo, Path]) -> None:
     assert away.headers["Location"] == "/"
 
 
-def test_forged_cookie_is_ignored(blog: Tuple[Demo, Path]) -> None:
+def test_forged_cookie_is_ignored(blog: tuple[Demo, Path]) -> None:
     demo, _ = blog
     sign_up(demo)
     forger = Session(demo.url())

@@ -9,10 +9,9 @@ import html
 import re
 import socket
 import time
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
-
 from test_demo_harness import Demo, Session, launch_chromium, running
 
 SCRIPT = "chat/chatdemo.py"
@@ -27,7 +26,7 @@ def joined(demo: Demo) -> Session:
     return session
 
 
-def say(session: Session, text: str) -> Dict[str, Any]:
+def say(session: Session, text: str) -> dict[str, Any]:
     response = session.post("/a/message/new", {"body": text})
     assert response.status == 200, response
     message = response.json()
@@ -35,7 +34,7 @@ def say(session: Session, text: str) -> Dict[str, Any]:
     return message
 
 
-def poll(session: Session, cursor: str = "", timeout: float = 30) -> List[Dict[str, Any]]:
+def poll(session: Session, cursor: str = "", timeout: float = 30) -> list[dict[str, Any]]:
     response = session.post("/a/message/updates", {"cursor": cursor}, timeout=timeout)
     assert response.status == 200, response
     return response.json()["messages"]
@@ -154,7 +153,7 @@ def test_client_leaving_during_a_poll_is_harmless() -> None:
 # In a real browser ----------------------------------------------------------
 
 
-def inbox_texts(page: Any) -> List[str]:
+def inbox_texts(page: Any) -> list[str]:
     return [t.strip() for t in page.locator("#inbox .message").all_inner_texts()]
 
 

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from test_demo_harness import DEMOS, demo_env, proc_status_kib, running
 
 RECEIVER = "file_upload/file_receiver.py"
@@ -192,11 +191,12 @@ def test_uploader_reports_failures(tmp_path: Path) -> None:
             capture_output=True,
             text=True,
             timeout=60,
+            check=False,
         )
     assert result.returncode == 1
     assert "failed" in result.stderr
     usage = subprocess.run(
-        [sys.executable, str(UPLOADER)], env=demo_env(), capture_output=True, text=True, timeout=60
+        [sys.executable, str(UPLOADER)], env=demo_env(), capture_output=True, text=True, timeout=60, check=False
     )
     assert usage.returncode == 2 and "usage" in usage.stderr
 

@@ -23,8 +23,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Union
+from types import TracebackType
+from typing import Any, Self
 
 import pytest
 
@@ -50,7 +52,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def demo_env() -> Dict[str, str]:
+def demo_env() -> dict[str, str]:
     """The environment for a demo: this checkout's ``tornado`` comes first."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
@@ -69,6 +71,7 @@ def run_script(script: str, *args: str, timeout: float = 120, **kwargs: Any) -> 
         capture_output=True,
         text=True,
         timeout=timeout,
+        check=False,  # callers look at returncode and output themselves
         **kwargs,
     )
 
@@ -85,8 +88,8 @@ class Demo:
         self,
         script: str,
         *args: str,
-        port: Optional[int] = None,
-        cwd: Optional[Union[str, Path]] = None,
+        port: int | None = None,
+        cwd: str | Path | None = None,
         startup_timeout: float = 60,
     ) -> None:
         self.script = DEMOS / script
@@ -94,8 +97,9 @@ class Demo:
         self.port = port or free_port()
         self.cwd = cwd
         self.startup_timeout = startup_timeout
-        self.proc: Optional["subprocess.Popen[bytes]"] = None
-        self._log = tempfile.TemporaryFile()
+        self.proc: subprocess.Popen[bytes] | None = None
+        # Kept open for the demo's whole life, closed in __exit__.
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115
 
     @property
     def pid(self) -> int:
@@ -158,10 +162,15 @@ class Demo:
         """A memory figure of the running demo from /proc (peak RSS by default)."""
         return proc_status_kib(self.pid, field)
 
-    def __enter__(self) -> "Demo":
+    def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, typ: Any, value: Any, tb: Any) -> None:
+    def __exit__(
+        self,
+        typ: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
         if typ is not None:
             # pytest shows stdout of failing tests: the demo's log explains a lot.
@@ -219,7 +228,7 @@ class Session:
             urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect()
         )
 
-    def cookie(self, name: str) -> Optional[str]:
+    def cookie(self, name: str) -> str | None:
         for cookie in self.jar:
             if cookie.name == name:
                 return cookie.value
@@ -229,9 +238,9 @@ class Session:
         self,
         method: str,
         path: str,
-        fields: Optional[Mapping[str, str]] = None,
-        body: Optional[bytes] = None,
-        headers: Optional[Mapping[str, str]] = None,
+        fields: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
         xsrf: bool = True,
         timeout: float = 30,
     ) -> Response:
@@ -256,7 +265,7 @@ class Session:
     def get(self, path: str, **kwargs: Any) -> Response:
         return self.request("GET", path, **kwargs)
 
-    def post(self, path: str, fields: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Response:
+    def post(self, path: str, fields: Mapping[str, str] | None = None, **kwargs: Any) -> Response:
         return self.request("POST", path, fields=fields if fields is not None else {}, **kwargs)
 
 
@@ -319,5 +328,5 @@ def test_every_demo_has_a_test() -> None:
     demos = {p.name for p in DEMOS.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))}
     # tcpecho and its test belong to the owner of tornado.tcpserver.
     demos.discard("tcpecho")
-    missing: List[str] = sorted(demos - tested)
+    missing: list[str] = sorted(demos - tested)
     assert not missing, f"demos without tests/test_demo_<name>.py: {missing}"

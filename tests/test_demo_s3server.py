@@ -9,11 +9,10 @@ import hashlib
 import http.client
 import urllib.parse
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
 
 import pytest
-
 from test_demo_harness import Demo, running
 
 SCRIPT = "s3server/s3server.py"
@@ -27,8 +26,8 @@ def s3(tmp_path: Path) -> Iterator[Demo]:
 
 
 def call(
-    demo: Demo, method: str, path: str, body: Optional[bytes] = None, query: Optional[Dict[str, str]] = None
-) -> Tuple[int, Dict[str, str], bytes]:
+    demo: Demo, method: str, path: str, body: bytes | None = None, query: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
     if query:
         path += "?" + urllib.parse.urlencode(query)
     conn = http.client.HTTPConnection("127.0.0.1", demo.port, timeout=30)
@@ -52,11 +51,11 @@ def listing(demo: Demo, bucket: str, **query: str) -> ET.Element:
     return root
 
 
-def keys(root: ET.Element) -> List[str]:
+def keys(root: ET.Element) -> list[str]:
     return [c.findtext(NS + "Key") or "" for c in root.findall(NS + "Contents")]
 
 
-def error_code(body: bytes) -> Optional[str]:
+def error_code(body: bytes) -> str | None:
     return xml(body).findtext("Code")
 
 
@@ -98,7 +97,7 @@ def test_objects(s3: Demo) -> None:
     data = bytes(range(256)) * 1000
     status, headers, _ = call(s3, "PUT", "/bkt1/dir/file.bin", data)
     assert status == 200
-    etag = '"%s"' % hashlib.md5(data).hexdigest()
+    etag = f'"{hashlib.md5(data).hexdigest()}"'
     assert headers["etag"] == etag
 
     status, headers, body = call(s3, "GET", "/bkt1/dir/file.bin")
@@ -137,7 +136,7 @@ def test_listing_with_prefix_marker_and_max_keys(s3: Demo) -> None:
     assert root.findtext(NS + "MaxKeys") == "1000"
     first = root.find(NS + "Contents")
     assert first.findtext(NS + "Size") == str(len(names[0]))
-    assert first.findtext(NS + "ETag") == '"%s"' % hashlib.md5(names[0].encode()).hexdigest()
+    assert first.findtext(NS + "ETag") == f'"{hashlib.md5(names[0].encode()).hexdigest()}"'
 
     assert keys(listing(s3, "logs", prefix="2024/01/")) == names[:5]
     assert keys(listing(s3, "logs", marker="2024/01/03.log")) == sorted(names)[3:]
@@ -147,7 +146,7 @@ def test_listing_with_prefix_marker_and_max_keys(s3: Demo) -> None:
     assert page.findtext(NS + "IsTruncated") == "true"
     assert page.findtext(NS + "NextMarker") == names[1]
     # Walking the pages with the marker visits every key exactly once.
-    seen: List[str] = []
+    seen: list[str] = []
     marker = ""
     while True:
         page = listing(s3, "logs", prefix="2024/", marker=marker, **{"max-keys": "2"})

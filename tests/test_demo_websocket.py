@@ -2,7 +2,7 @@
 
 import asyncio
 import json
-from typing import Any, Dict, List
+from typing import Any
 
 from test_demo_harness import Session, launch_chromium, running
 
@@ -17,7 +17,7 @@ async def connect(port: int, **kwargs: Any) -> Any:
     return await websocket_connect(request)
 
 
-async def receive(conn: Any) -> List[Dict[str, Any]]:
+async def receive(conn: Any) -> list[dict[str, Any]]:
     frame = await asyncio.wait_for(conn.read_message(), 15)
     assert frame is not None, "the server closed the connection"
     return json.loads(frame)["messages"]

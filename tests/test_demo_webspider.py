@@ -4,22 +4,23 @@ import http.server
 import re
 import threading
 import time
-from typing import Dict, Iterator, List, Set, Tuple
+from collections.abc import Iterator
 
 import pytest
-
 from test_demo_harness import run_script, running
 
 SCRIPT = "webspider/webspider.py"
 
 # A small site: a cycle (index <-> a), a page below, a dead link, a link that
 # leaves the crawl's prefix, fragments, a non-HTML file and a mailto link.
-SITE: Dict[str, Tuple[str, str]] = {
+SITE: dict[str, tuple[str, str]] = {
     "/docs/": (
         "text/html",
-        '<a href="a.html">A</a> <a href="b.html#part">B</a> <a href="sub/c.html">C</a>'
-        ' <a href="missing.html">dead</a> <a href="/elsewhere/">out of prefix</a>'
-        ' <a href="mailto:someone@example.com">mail</a> <a href="data.txt">data</a>',
+        (
+            '<a href="a.html">A</a> <a href="b.html#part">B</a> <a href="sub/c.html">C</a>'
+            ' <a href="missing.html">dead</a> <a href="/elsewhere/">out of prefix</a>'
+            ' <a href="mailto:someone@example.com">mail</a> <a href="data.txt">data</a>'
+        ),
     ),
     "/docs/a.html": ("text/html", '<a href="./">home</a> <a href="#top">top</a>'),
     "/docs/b.html": ("text/html", '<A HREF="/docs/a.html">A again</A>'),
@@ -33,11 +34,11 @@ SITE: Dict[str, Tuple[str, str]] = {
 class Site(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, pages: Dict[str, Tuple[str, str]], delay: float = 0.0) -> None:
+    def __init__(self, pages: dict[str, tuple[str, str]], delay: float = 0.0) -> None:
         super().__init__(("127.0.0.1", 0), _SiteHandler)
         self.pages = pages
         self.delay = delay
-        self.requested: List[str] = []
+        self.requested: list[str] = []
         self.in_flight = 0
         self.max_in_flight = 0
         self.lock = threading.Lock()
@@ -79,9 +80,9 @@ class _SiteHandler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def serve() -> Iterator[object]:
-    servers: List[Site] = []
+    servers: list[Site] = []
 
-    def start(pages: Dict[str, Tuple[str, str]], delay: float = 0.0) -> Site:
+    def start(pages: dict[str, tuple[str, str]], delay: float = 0.0) -> Site:
         site = Site(pages, delay)
         threading.Thread(target=site.serve_forever, daemon=True).start()
         servers.append(site)
@@ -93,8 +94,8 @@ def serve() -> Iterator[object]:
         site.server_close()
 
 
-def fetched_urls(output: str) -> Set[str]:
-    return set(re.findall(r"^200 (\S+)$", output, re.M))
+def fetched_urls(output: str) -> set[str]:
+    return set(re.findall(r"^200 (\S+)$", output, re.MULTILINE))
 
 
 def test_crawls_every_page_under_the_prefix(serve) -> None:  # type: ignore[no-untyped-def]

@@ -35,7 +35,6 @@ import socket
 import subprocess
 import sys
 import time
-from typing import List
 
 import tornado.web
 from tornado import template
@@ -136,7 +135,7 @@ async def drive_httpclient(url: str, requests: int, concurrency: int) -> int:
 
 async def drive_keepalive(port: int, path: str, requests: int, concurrency: int) -> int:
     request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
-    length_re = re.compile(rb"\r\ncontent-length:\s*(\d+)", re.I)
+    length_re = re.compile(rb"\r\ncontent-length:\s*(\d+)", re.IGNORECASE)
     remaining = requests
     failures = 0
 
@@ -218,7 +217,7 @@ def benchmark() -> int:
         server.wait()
 
 
-def main(argv: List[str]) -> int:
+def main(argv: list[str]) -> int:
     parse_command_line(argv)
     if options.serve:
         serve()

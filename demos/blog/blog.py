@@ -30,16 +30,16 @@ import os.path
 import re
 import secrets
 import unicodedata
-from typing import Any, Dict, List, Optional
+from typing import Any
+
+import markup
+import storage
 
 import tornado.web
 from tornado.ioloop import IOLoop
 from tornado.log import app_log
 from tornado.options import define, options, parse_command_line
 from tornado.util import ObjectDict
-
-import markup
-import storage
 
 define("port", default=8888, help="port to listen on", type=int)
 define(
@@ -109,7 +109,7 @@ def _unb64(text: str) -> bytes:
 
 
 def utc_now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_time(text: str) -> datetime.datetime:
@@ -126,7 +126,7 @@ def slugify(title: str) -> str:
     return slug[:80].rstrip("-") or "post"
 
 
-def _entry(row: Optional[ObjectDict]) -> Optional[ObjectDict]:
+def _entry(row: ObjectDict | None) -> ObjectDict | None:
     """Turn a database row of ``entries`` into what the templates use."""
     if row is not None:
         row.published = parse_time(row.published)
@@ -151,7 +151,7 @@ class BaseHandler(tornado.web.RequestHandler):
                 "SELECT id, email, name FROM authors WHERE id = ?", int(author_id)
             )
 
-    async def entries(self, sql_tail: str, *args: Any) -> List[ObjectDict]:
+    async def entries(self, sql_tail: str, *args: Any) -> list[ObjectDict]:
         rows = await self.db.query(
             "SELECT entries.*, authors.name AS author_name FROM entries"
             " JOIN authors ON authors.id = entries.author_id " + sql_tail,
@@ -200,7 +200,7 @@ class FeedHandler(BaseHandler):
 class ComposeHandler(BaseHandler):
     """Writes a new post, or edits one of the author's own (``?id=``)."""
 
-    async def own_entry(self, entry_id: Optional[str]) -> Optional[ObjectDict]:
+    async def own_entry(self, entry_id: str | None) -> ObjectDict | None:
         if not entry_id:
             return None
         found = await self.entries("WHERE entries.id = ?", int(entry_id))
@@ -334,17 +334,17 @@ def make_app(db: storage.Database, **settings: Any) -> tornado.web.Application:
     if not cookie_secret:
         cookie_secret = secrets.token_hex(32)
         app_log.info("no --cookie_secret given; logins last until the server restarts")
-    defaults: Dict[str, Any] = dict(
-        blog_title="Tornado Blog",
-        template_path=os.path.join(here, "templates"),
-        static_path=os.path.join(here, "static"),
-        ui_modules={"Entry": EntryModule},
-        xsrf_cookies=True,
-        cookie_secret=cookie_secret,
-        login_url="/auth/login",
-        db=db,
-        dummy_hash=hash_password(secrets.token_hex(8)),
-    )
+    defaults: dict[str, Any] = {
+        "blog_title": "Tornado Blog",
+        "template_path": os.path.join(here, "templates"),
+        "static_path": os.path.join(here, "static"),
+        "ui_modules": {"Entry": EntryModule},
+        "xsrf_cookies": True,
+        "cookie_secret": cookie_secret,
+        "login_url": "/auth/login",
+        "db": db,
+        "dummy_hash": hash_password(secrets.token_hex(8)),
+    }
     defaults.update(settings)
     return tornado.web.Application(
         [

@@ -18,7 +18,7 @@ point to http(s), mailto or a path on this site.
 """
 
 import re
-from typing import Callable, List
+from collections.abc import Callable
 
 from tornado.escape import xhtml_escape
 
@@ -42,9 +42,9 @@ _QUOTE = re.compile(r"^ {0,3}> ?(.*)$")
 _INDENTED = "    "
 
 
-def _blocks(lines: List[str]) -> List[str]:
+def _blocks(lines: list[str]) -> list[str]:
     """Turn a list of source lines into a list of HTML block elements."""
-    out: List[str] = []
+    out: list[str] = []
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -111,12 +111,12 @@ def _starts_block(line: str) -> bool:
     )
 
 
-def _code_block(lines: List[str], language: str) -> str:
+def _code_block(lines: list[str], language: str) -> str:
     css = f' class="language-{language}"' if language else ""
     return f"<pre><code{css}>" + xhtml_escape("\n".join(lines)) + "</code></pre>"
 
 
-def _paragraph(lines: List[str]) -> str:
+def _paragraph(lines: list[str]) -> str:
     parts = []
     for index, line in enumerate(lines):
         last = index == len(lines) - 1
@@ -129,14 +129,14 @@ def _paragraph(lines: List[str]) -> str:
 
 # Inline grammar ---------------------------------------------------------------
 
-_CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.DOTALL)
 # [text](url) or [text](url "title"); the text may hold other inline markup.
 _LINK = re.compile(
     r"\[([^\]]+)\]\(\s*((?:[^\s()]|\([^\s()]*\))+)(?:\s+&quot;(.*?)&quot;)?\s*\)"
 )
 _STRONG = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__")
 _EMPHASIS = re.compile(r"\*(?=\S)(.+?)(?<=\S)\*|(?<![\w])_(?=\S)(.+?)(?<=\S)_(?![\w])")
-_SAFE_URL = re.compile(r"^(?:https?://|mailto:|/|#|\?|\.{0,2}/|[^:/?#]+(?:[/?#]|$))", re.I)
+_SAFE_URL = re.compile(r"^(?:https?://|mailto:|/|#|\?|\.{0,2}/|[^:/?#]+(?:[/?#]|$))", re.IGNORECASE)
 # Private-use characters mark where code spans were cut out: they cannot come
 # from the escaped text, which keeps them apart from anything the author typed.
 _HOLE = "\ue000{}\ue001"
@@ -146,7 +146,7 @@ _HOLE_RE = re.compile("\ue000(\\d+)\ue001")
 def _inline(text: str) -> str:
     """Markup for a run of text: escape it, then add code, links and emphasis."""
     text = text.replace("\ue000", "").replace("\ue001", "")
-    saved: List[str] = []
+    saved: list[str] = []
 
     def keep(html: str) -> str:
         saved.append(html)

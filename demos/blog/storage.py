@@ -19,7 +19,7 @@ import concurrent.futures
 import os
 import sqlite3
 import urllib.parse
-from typing import Any, List, Optional
+from typing import Any
 
 from tornado.ioloop import IOLoop
 from tornado.util import ObjectDict
@@ -52,11 +52,11 @@ CREATE INDEX IF NOT EXISTS entries_published ON entries (published);
 class Database:
     """The operations the blog needs; see :func:`connect` for a backend."""
 
-    async def query(self, sql: str, *args: Any) -> List[ObjectDict]:
+    async def query(self, sql: str, *args: Any) -> list[ObjectDict]:
         """Run a SELECT and return all of its rows."""
         raise NotImplementedError()
 
-    async def queryone(self, sql: str, *args: Any) -> Optional[ObjectDict]:
+    async def queryone(self, sql: str, *args: Any) -> ObjectDict | None:
         """Run a SELECT and return its first row, or None when there is none."""
         rows = await self.query(sql, *args)
         return rows[0] if rows else None
@@ -83,7 +83,7 @@ class _SQLiteDatabase(Database):
             max_workers=1, thread_name_prefix="blog-sqlite"
         )
         self._path = path
-        self._conn: Optional[sqlite3.Connection] = None
+        self._conn: sqlite3.Connection | None = None
 
     def _run(self, fn: Any, *args: Any) -> "asyncio.Future[Any]":
         return IOLoop.current().run_in_executor(self._executor, fn, *args)
@@ -96,14 +96,14 @@ class _SQLiteDatabase(Database):
             self._conn.execute("PRAGMA foreign_keys = ON")
         return self._conn
 
-    def _query(self, sql: str, args: Any) -> List[ObjectDict]:
+    def _query(self, sql: str, args: Any) -> list[ObjectDict]:
         rows = self._connection().execute(sql, args).fetchall()
         return [ObjectDict(zip(row.keys(), row)) for row in rows]
 
     def _insert(self, sql: str, args: Any) -> int:
         return int(self._connection().execute(sql, args).lastrowid or 0)
 
-    async def query(self, sql: str, *args: Any) -> List[ObjectDict]:
+    async def query(self, sql: str, *args: Any) -> list[ObjectDict]:
         return await self._run(self._query, sql, args)
 
     async def execute(self, sql: str, *args: Any) -> None:
@@ -137,7 +137,7 @@ class _PostgresDatabase(Database):
         # Our queries never contain a literal "?" or "%", so this is safe.
         return sql.replace("?", "%s")
 
-    async def query(self, sql: str, *args: Any) -> List[ObjectDict]:
+    async def query(self, sql: str, *args: Any) -> list[ObjectDict]:
         async with self._conn.cursor(row_factory=self._row_factory) as cursor:
             await cursor.execute(self._sql(sql), args)
             return [ObjectDict(row) for row in await cursor.fetchall()]
@@ -184,13 +184,13 @@ async def connect(url: str) -> Database:
             import psycopg
         except ImportError:
             raise SystemExit(
-                "--db=%s needs psycopg: pip install 'psycopg[binary]'" % parsed.scheme
+                f"--db={parsed.scheme} needs psycopg: pip install 'psycopg[binary]'"
             ) from None
         conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
         return _PostgresDatabase(conn)
     if parsed.scheme == "sqlite":
         # urlsplit keeps the leading "/" of the path; "sqlite:///x" is relative.
-        path = parsed.path[1:] if parsed.path.startswith("/") else parsed.path
+        path = parsed.path.removeprefix("/")
     elif parsed.scheme == "":
         path = url
     else:

@@ -20,7 +20,7 @@ import asyncio
 import datetime
 import os.path
 import uuid
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import tornado.escape
 import tornado.locks
@@ -37,7 +37,7 @@ define(
     type=float,
 )
 
-Message = Dict[str, Any]
+Message = dict[str, Any]
 
 
 class MessageBuffer:
@@ -45,12 +45,12 @@ class MessageBuffer:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.cache: List[Message] = []
+        self.cache: list[Message] = []
         # Every waiting poll sleeps on this condition; a new message wakes
         # them all.
         self._new_message = tornado.locks.Condition()
 
-    def messages_since(self, cursor: Optional[str]) -> List[Message]:
+    def messages_since(self, cursor: str | None) -> list[Message]:
         """Return the messages that came after the one with id ``cursor``.
 
         Without a cursor, or with one that has already dropped out of the
@@ -110,7 +110,7 @@ class MessageUpdatesHandler(tornado.web.RequestHandler):
     """
 
     def initialize(self) -> None:
-        self._waiting: Optional["asyncio.Future[bool]"] = None
+        self._waiting: asyncio.Future[bool] | None = None
 
     async def post(self) -> None:
         buffer: MessageBuffer = self.application.settings["message_buffer"]
@@ -134,12 +134,12 @@ class MessageUpdatesHandler(tornado.web.RequestHandler):
 
 def make_app(**settings: Any) -> tornado.web.Application:
     here = os.path.dirname(os.path.abspath(__file__))
-    defaults: Dict[str, Any] = dict(
-        template_path=os.path.join(here, "templates"),
-        static_path=os.path.join(here, "static"),
-        xsrf_cookies=True,
-        message_buffer=MessageBuffer(options.history),
-    )
+    defaults: dict[str, Any] = {
+        "template_path": os.path.join(here, "templates"),
+        "static_path": os.path.join(here, "static"),
+        "xsrf_cookies": True,
+        "message_buffer": MessageBuffer(options.history),
+    }
     defaults.update(settings)
     return tornado.web.Application(
         [

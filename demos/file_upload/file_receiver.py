@@ -25,7 +25,7 @@ import hashlib
 import os
 import re
 import tempfile
-from typing import Any, BinaryIO, Optional
+from typing import BinaryIO
 
 import tornado.web
 from tornado.log import app_log
@@ -48,7 +48,7 @@ class IndexHandler(tornado.web.RequestHandler):
     def get(self) -> None:
         self.set_header("Content-Type", "text/plain; charset=UTF-8")
         self.write(
-            "Upload a file with: curl -T FILE http://%s/upload/NAME\n" % self.request.host
+            f"Upload a file with: curl -T FILE http://{self.request.host}/upload/NAME\n"
         )
 
 
@@ -61,7 +61,7 @@ class UploadHandler(tornado.web.RequestHandler):
     def initialize(self, upload_dir: str, max_size: int) -> None:
         self.upload_dir = upload_dir
         self.max_size = max_size
-        self.temp: Optional[BinaryIO] = None
+        self.temp: BinaryIO | None = None
         self.temp_path = ""
         self.digest = hashlib.sha256()
         self.received = 0
@@ -117,7 +117,7 @@ def make_app(upload_dir: str, max_size: int) -> tornado.web.Application:
             (
                 r"/upload/([^/]+)",
                 UploadHandler,
-                dict(upload_dir=upload_dir, max_size=max_size),
+                {"upload_dir": upload_dir, "max_size": max_size},
             ),
         ]
     )

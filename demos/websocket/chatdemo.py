@@ -16,7 +16,7 @@ Run it and open http://localhost:8888/ in two browser windows::
 import asyncio
 import os.path
 import uuid
-from typing import Any, Dict, List, Optional, Set
+from typing import Any
 
 import tornado.escape
 import tornado.web
@@ -28,7 +28,7 @@ define("port", default=8888, help="port to listen on", type=int)
 define("debug", default=False, help="reload code and templates on change", type=bool)
 define("history", default=200, help="how many recent messages the room keeps", type=int)
 
-Message = Dict[str, Any]
+Message = dict[str, Any]
 
 
 class Room:
@@ -36,10 +36,10 @@ class Room:
 
     def __init__(self, history: int) -> None:
         self.history = history
-        self.messages: List[Message] = []
-        self.members: Set["ChatSocketHandler"] = set()
+        self.messages: list[Message] = []
+        self.members: set[ChatSocketHandler] = set()
 
-    def messages_since(self, cursor: Optional[str]) -> List[Message]:
+    def messages_since(self, cursor: str | None) -> list[Message]:
         """Messages after the one with id ``cursor`` (all kept ones if unknown)."""
         for index in range(len(self.messages) - 1, -1, -1):
             if self.messages[index]["id"] == cursor:
@@ -75,7 +75,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
     its ``id``, ``body`` and rendered ``html``.
     """
 
-    def get_compression_options(self) -> Dict[str, Any]:
+    def get_compression_options(self) -> dict[str, Any]:
         return {}  # accept permessage-deflate from browsers that offer it
 
     @property
@@ -112,12 +112,12 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
 
 def make_app(**settings: Any) -> tornado.web.Application:
     here = os.path.dirname(os.path.abspath(__file__))
-    defaults: Dict[str, Any] = dict(
-        template_path=os.path.join(here, "templates"),
-        static_path=os.path.join(here, "static"),
-        xsrf_cookies=True,
-        room=Room(options.history),
-    )
+    defaults: dict[str, Any] = {
+        "template_path": os.path.join(here, "templates"),
+        "static_path": os.path.join(here, "static"),
+        "xsrf_cookies": True,
+        "room": Room(options.history),
+    }
     defaults.update(settings)
     return tornado.web.Application(
         [(r"/", MainHandler), (r"/chatsocket", ChatSocketHandler)], **defaults

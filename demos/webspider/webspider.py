@@ -22,7 +22,6 @@ import html.parser
 import sys
 import time
 import urllib.parse
-from typing import Dict, List, Optional, Set, Tuple
 
 from tornado import gen, queues
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
@@ -41,16 +40,16 @@ class _LinkParser(html.parser.HTMLParser):
 
     def __init__(self) -> None:
         super().__init__()
-        self.hrefs: List[str] = []
+        self.hrefs: list[str] = []
 
-    def handle_starttag(self, tag: str, attrs: List[Tuple[str, Optional[str]]]) -> None:
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "a":
             for name, value in attrs:
                 if name == "href" and value:
                     self.hrefs.append(value)
 
 
-def links_in(page_url: str, body: str) -> List[str]:
+def links_in(page_url: str, body: str) -> list[str]:
     """Absolute URLs, without fragments, of the links found in ``body``."""
     parser = _LinkParser()
     parser.feed(body)
@@ -68,10 +67,10 @@ class Crawler:
         self.prefix = prefix
         self.concurrency = concurrency
         self.max_pages = max_pages
-        self.queue: "queues.Queue[Optional[str]]" = queues.Queue()
-        self.seen: Set[str] = set()  # queued at some point
-        self.fetched: Dict[str, int] = {}  # URL -> HTTP status
-        self.broken: Dict[str, str] = {}  # URL -> what went wrong
+        self.queue: queues.Queue[str | None] = queues.Queue()
+        self.seen: set[str] = set()  # queued at some point
+        self.fetched: dict[str, int] = {}  # URL -> HTTP status
+        self.broken: dict[str, str] = {}  # URL -> what went wrong
         self.client = AsyncHTTPClient()
 
     def discover(self, url: str) -> None:
