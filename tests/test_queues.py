@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from tornado import gen, queues
+from tornado import queues
 from tornado.testing import AsyncTestCase, gen_test
 
 

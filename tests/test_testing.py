@@ -6,7 +6,6 @@ import os
 import socket
 import traceback
 import unittest
-import warnings
 
 import pytest
 

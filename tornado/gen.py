@@ -45,7 +45,6 @@ from typing import (
     Type,
     TypeVar,
     Union,
-    overload,
 )
 
 from tornado.concurrent import (

@@ -33,11 +33,13 @@ from typing import (
     Awaitable,
     Callable,
     Dict,
+    Literal,
     Optional,
     Protocol,
     Tuple,
     TypeVar,
     Union,
+    overload,
 )
 
 from tornado.concurrent import (
@@ -167,8 +169,23 @@ class IOLoop(Configurable):
         """
         IOLoop.clear_current()
 
+    @overload
     @staticmethod
-    def current(instance: bool = True) -> Optional["IOLoop"]:  # type: ignore[return]
+    def current() -> "IOLoop":
+        pass
+
+    @overload
+    @staticmethod
+    def current(instance: Literal[True] = True) -> "IOLoop":
+        pass
+
+    @overload
+    @staticmethod
+    def current(instance: bool = True) -> Optional["IOLoop"]:
+        pass
+
+    @staticmethod
+    def current(instance: bool = True) -> Optional["IOLoop"]:
         """Return the `IOLoop` of the current thread's asyncio event loop.
 
         That is the running loop if there is one, else the loop made current

@@ -48,7 +48,6 @@ from typing import (
     Union,
 )
 
-from tornado.concurrent import Future, future_set_result_unless_cancelled
 from tornado.gen import convert_yielded
 from tornado.ioloop import IOLoop, _Selectable
 
@@ -130,7 +129,7 @@ class BaseAsyncIOLoop(IOLoop):
             # The proactor loop cannot watch sockets for readiness.
             self.selector_loop = AddThreadSelectorEventLoop(asyncio_loop)  # type: ignore[assignment]
         # fd -> (the object given to add_handler, its handler)
-        self.handlers: Dict[int, Tuple[_FileDescriptorLike, Callable]] = {}
+        self.handlers: Dict[int, Tuple[Union[int, _Selectable], Callable]] = {}
         # The fds registered with the selector for reading and for writing.
         self.readers: Set[int] = set()
         self.writers: Set[int] = set()
