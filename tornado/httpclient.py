@@ -212,16 +212,20 @@ class AsyncHTTPClient(Configurable):
         """
         if self._closed:
             raise RuntimeError("fetch() called on closed AsyncHTTPClient")
+        # The implementations add headers (Host, Content-Length, ...) to the
+        # request they send: give them a copy so that the caller's mapping,
+        # which may be shared between requests, is left alone. (Headers the
+        # HTTPRequest made itself are ours already.)
         if not isinstance(request, HTTPRequest):
             request = HTTPRequest(url=request, **kwargs)
+            if kwargs.get("headers") is not None:
+                request.headers = httputil.HTTPHeaders(request.headers)
         elif kwargs:
             raise ValueError(
                 "kwargs can't be used if request is an HTTPRequest object"
             )
-        # The implementations add headers (Host, Content-Length, ...) to the
-        # request they send: give them a copy so that the caller's mapping,
-        # which may be shared between requests, is left alone.
-        request.headers = httputil.HTTPHeaders(request.headers)
+        else:
+            request.headers = httputil.HTTPHeaders(request.headers)
         future = Future()  # type: Future[HTTPResponse]
 
         def handle_response(response: "HTTPResponse") -> None:
@@ -559,7 +563,10 @@ class _RequestProxy:
     def __getattr__(self, name: str) -> Any:
         value = getattr(self.request, name)
         if value is None and self.defaults is not None:
-            return self.defaults.get(name)
+            value = self.defaults.get(name)
+        # Only called for names not in our __dict__: remember the answer,
+        # as implementations read the same attributes again and again.
+        self.__dict__[name] = value
         return value
 
 
