@@ -506,11 +506,18 @@ class _ExceptionLoggingContext:
         value: Optional[BaseException],
         tb: types.TracebackType,
     ) -> None:
-        if value is not None and isinstance(value, Exception):
-            if isinstance(value, (HTTPInputError, _QuietException)):
+        if value is None or isinstance(value, (HTTPInputError, _QuietException)):
+            return
+        if not isinstance(value, Exception):
+            if not isinstance(value, asyncio.CancelledError):
                 return
-            self.logger.error("Uncaught exception", exc_info=(typ, value, tb))
-            raise _QuietException
+            # A CancelledError is the application's failure unless it is
+            # our own task that is being cancelled.
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                return
+        self.logger.error("Uncaught exception", exc_info=(typ, value, tb))
+        raise _QuietException
 
 
 class HTTP1ConnectionParameters:

@@ -27,6 +27,7 @@ import re
 import ssl
 import time
 import typing
+import unicodedata
 import urllib.parse
 import warnings
 from http.client import responses
@@ -404,18 +405,22 @@ class HTTPHeaders(collections.abc.MutableMapping):
         >>> h["accept"]
         'text/plain'
 
-        Raises `HTTPInputError` for a line without a colon, a folded
-        continuation line, or an invalid name or value.
+        An empty line (the end of a header section) is ignored.  Raises
+        `HTTPInputError` for a line without a colon, a folded continuation
+        line, or an invalid name or value.
         """
         if line.endswith("\n"):
             line = line[:-1]
         if line.endswith("\r"):
             line = line[:-1]
-        if line[:1] in (" ", "\t") and line:
+        if not line:
+            # The empty line that ends a header section.
+            return
+        if line[0] in HTTP_WHITESPACE:
             # RFC 9112 section 5.2: obs-fold is obsolete; a server MUST
             # reject it (or replace it), and we reject it in responses too
             # rather than guess how a value was meant to be joined.
-            raise HTTPInputError("Folded header lines are not supported: %r" % line)
+            raise HTTPInputError("Line folding (obs-fold) is not supported: %r" % line)
         name, sep, value = line.partition(":")
         if not sep:
             raise HTTPInputError("no colon in header line: %r" % line)
@@ -455,7 +460,7 @@ class HTTPHeaders(collections.abc.MutableMapping):
                 if line[0] in HTTP_WHITESPACE:
                     # RFC 9112 section 5.2 (see parse_line).
                     raise HTTPInputError(
-                        "Folded header lines are not supported: %r" % (line,)
+                        "Line folding (obs-fold) is not supported: %r" % (line,)
                     )
                 if not sep:
                     raise HTTPInputError("no colon in header line: %r" % (line,))
@@ -1288,11 +1293,18 @@ def _encode_header(key: str, pdict: Dict[str, Optional[str]]) -> str:
 def encode_username_password(
     username: Union[str, bytes], password: Union[str, bytes]
 ) -> bytes:
-    """Join credentials as ``username:password`` bytes (UTF-8), the form
-    HTTP Basic authentication base64-encodes.
+    """Join credentials as ``username:password`` bytes, the form HTTP
+    Basic authentication base64-encodes.
+
+    Text is normalized to NFC and encoded as UTF-8 (RFC 7617 section 2.1);
+    bytes are used as they are.
 
     .. versionadded:: 5.1
     """
+    if isinstance(username, str):
+        username = unicodedata.normalize("NFC", username)
+    if isinstance(password, str):
+        password = unicodedata.normalize("NFC", password)
     return utf8(username) + b":" + utf8(password)
 
 
