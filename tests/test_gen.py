@@ -60,7 +60,7 @@ class CoroutineTest(AsyncTestCase):
     def test_exceptions_are_delivered_through_the_future(self):
         @gen.coroutine
         def sync_failure():
-            1 / 0
+            return 1 / 0
 
         future = sync_failure()  # nothing raised here
         with pytest.raises(ZeroDivisionError):

@@ -110,7 +110,7 @@ def test_any_thread_policy_is_lazy_and_deprecated():
         finally:
             asyncio.set_event_loop_policy(original)
     with pytest.raises(AttributeError):
-        platform_asyncio.NoSuchName
+        _ = platform_asyncio.NoSuchName
 
 
 def _selector_roundtrip(selector, run):

@@ -492,7 +492,7 @@ def multi_future(
                     future_set_exc_info(future, sys.exc_info())
         if not future.done():
             if keys is not None:
-                future_set_result_unless_cancelled(future, dict(zip(keys, results)))
+                future_set_result_unless_cancelled(future, dict(zip(keys, results, strict=True)))
             else:
                 future_set_result_unless_cancelled(future, results)
 

@@ -569,6 +569,7 @@ class ExpectLog(logging.Filter):
             warnings.warn(
                 "ExpectLog matched at INFO or below without level argument",
                 DeprecationWarning,
+                stacklevel=2,
             )
 
 
