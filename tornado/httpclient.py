@@ -169,6 +169,11 @@ class AsyncHTTPClient(Configurable):
         return instance
 
     def initialize(self, defaults: Optional[Dict[str, Any]] = None) -> None:
+        """Sets up a new instance (`.Configurable` calls this instead of
+        ``__init__``): binds it to the current `.IOLoop` and merges
+        ``defaults`` over the built-in request defaults. Implementations
+        take more keyword arguments and call this.
+        """
         self.io_loop = IOLoop.current()
         self.defaults = dict(HTTPRequest._DEFAULTS)
         if defaults is not None:
@@ -277,11 +282,8 @@ class HTTPRequest:
     :arg method: the HTTP method (``GET``).
     :arg headers: a dict or `.HTTPHeaders` of extra request headers.
     :arg body: the request body, str (encoded as UTF-8) or bytes.
-    :arg body_producer: instead of ``body``, a callable taking a ``write``
-        function and returning None or an awaitable; it streams the body.
-        Without a ``Content-Length`` header the body is sent chunked.
-        simple_httpclient only.
-    :arg auth_username:, auth_password: credentials for HTTP authentication.
+    :arg auth_username: user name for HTTP authentication.
+    :arg auth_password: password for HTTP authentication.
     :arg auth_mode: ``"basic"`` (the default) or ``"digest"`` (curl only).
     :arg connect_timeout: seconds to wait for the connection (20).
     :arg request_timeout: seconds for the whole request (20).
@@ -289,8 +291,7 @@ class HTTPRequest:
     :arg follow_redirects: follow 3xx responses (True).
     :arg max_redirects: the most redirects to follow (5).
     :arg user_agent: the User-Agent header.
-    :arg decompress_response: ask for a compressed response and
-        decompress it (True). ``use_gzip`` is its old name.
+    :arg use_gzip: the pre-4.0 name of ``decompress_response``.
     :arg network_interface: the interface (curl) or local IP address
         (simple) to send from.
     :arg streaming_callback: called with each chunk of the body as it
@@ -299,16 +300,26 @@ class HTTPRequest:
         final ``\\r\\n`` included); ``headers`` stays empty with curl.
     :arg prepare_curl_callback: called with the ``pycurl.Curl`` object before
         the request is sent (curl only).
-    :arg proxy_host:, proxy_port:, proxy_username:, proxy_password:,
-        proxy_auth_mode: an HTTP proxy (curl only).
+    :arg proxy_host: host name of an HTTP proxy (curl only).
+    :arg proxy_port: port of the proxy.
+    :arg proxy_username: user name for the proxy.
+    :arg proxy_password: password for the proxy.
+    :arg proxy_auth_mode: ``"basic"`` (the default) or ``"digest"``.
     :arg allow_nonstandard_methods: allow unknown methods and bodies where
         the method does not expect one (False).
     :arg validate_cert: verify the server's TLS certificate (True).
     :arg ca_certs: a PEM file of CA certificates to verify against.
     :arg allow_ipv6: use IPv6 when available (True).
-    :arg client_key:, client_cert: files of a TLS client key and certificate.
+    :arg client_key: file of the TLS client key.
+    :arg client_cert: file of the TLS client certificate.
+    :arg body_producer: instead of ``body``, a callable taking a ``write``
+        function and returning None or an awaitable; it streams the body.
+        Without a ``Content-Length`` header the body is sent chunked.
+        simple_httpclient only.
     :arg expect_100_continue: send ``Expect: 100-continue`` and wait for the
         server's go-ahead before the body (simple only).
+    :arg decompress_response: ask for a compressed response and decompress
+        it (True).
     :arg ssl_options: an `ssl.SSLContext` or dict of options for the TLS
         connection (simple only); overrides ``validate_cert``, ``ca_certs``,
         ``client_key`` and ``client_cert``.
