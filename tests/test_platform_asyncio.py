@@ -217,3 +217,19 @@ def test_handlers_through_the_selector_thread(monkeypatch):
         a.close()
         b.close()
     assert loop.selector_loop._selector._closed
+
+
+def test_failed_construction_leaves_nothing_behind(monkeypatch):
+    created = []
+    real_new = platform_asyncio._new_asyncio_loop
+
+    def spy(*args):
+        loop = real_new(*args)
+        created.append(loop)
+        return loop
+
+    monkeypatch.setattr(platform_asyncio, "_new_asyncio_loop", spy)
+    with pytest.raises(TypeError):
+        AsyncIOLoop(make_current=False, no_such_argument=True)
+    assert created and created[0].is_closed()
+    assert created[0] not in IOLoop._ioloop_for_asyncio

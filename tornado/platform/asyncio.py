@@ -147,6 +147,8 @@ class BaseAsyncIOLoop(IOLoop):
             super().initialize(**kwargs)
         except Exception:
             IOLoop._ioloop_for_asyncio.pop(asyncio_loop, None)
+            if self.selector_loop is not asyncio_loop:
+                self.selector_loop._selector.close()  # type: ignore[attr-defined]
             raise
 
     def close(self, all_fds: bool = False) -> None:
@@ -594,11 +596,15 @@ class SelectorThread:
                 pass
 
     def _handle_select(self, rs: List[int], ws: List[int]) -> None:
+        if self._closed:
+            # Events that arrived while closing: nobody listens any more.
+            return
         for fd in rs:
             self._handle_event(fd, self._readers)
         for fd in ws:
             self._handle_event(fd, self._writers)
         if not self._closed:
+            # A callback may have closed the selector.
             self._start_select()
 
     def _handle_event(self, fd: int, cb_map: Dict[int, Callable[[], None]]) -> None:
