@@ -557,3 +557,71 @@ class PingTest(AsyncHTTPTestCase):
             await gen.sleep(0.01)
         assert self.pongs[:2] == [b"", b""]
         ws.close()
+
+
+class BatchedWritesTest(AsyncHTTPTestCase):
+    """Frames written outside a batch of received frames are held until the
+    end of the IOLoop iteration and written together."""
+
+    def get_app(self) -> Application:
+        self.handlers: List[WebSocketHandler] = []
+        self.results: List[Any] = []
+        test = self
+
+        class Handler(WebSocketHandler):
+            def open(self) -> None:
+                test.handlers.append(self)
+
+            async def on_message(self, message: Any) -> None:
+                if message == "burst":
+                    futures = [self.write_message("m%d" % i) for i in range(5)]
+                    # One write for the burst: one future for all of it.
+                    assert all(f is futures[0] for f in futures)
+                    await futures[0]
+                    test.results.append("written")
+                elif message == "broken":
+                    future = self.write_message("lost")
+                    self.ws_connection.stream.close()
+                    try:
+                        await future
+                    except WebSocketClosedError:
+                        test.results.append("closed error")
+
+        return Application([("/", Handler)])
+
+    def url(self) -> str:
+        return "ws://127.0.0.1:%d/" % self.get_http_port()
+
+    @gen_test
+    async def test_burst_keeps_order(self) -> None:
+        ws = await websocket_connect(self.url())
+        await ws.write_message("burst")
+        assert [await ws.read_message() for _ in range(5)] == ["m%d" % i for i in range(5)]
+        while not self.results:
+            await gen.sleep(0.01)
+        assert self.results == ["written"]
+        ws.close()
+
+    @gen_test
+    async def test_write_then_stream_closed(self) -> None:
+        ws = await websocket_connect(self.url())
+        await ws.write_message("broken")
+        assert await ws.read_message() is None
+        while not self.results:
+            await gen.sleep(0.01)
+        assert self.results == ["closed error"]
+
+    @gen_test
+    async def test_same_message_to_many_connections(self) -> None:
+        clients = [await websocket_connect(self.url()) for _ in range(3)]
+        while len(self.handlers) < 3:
+            await gen.sleep(0.01)
+        message = "to everyone \u00e9"
+        for handler in self.handlers:
+            handler.write_message(message)
+        for handler in self.handlers:
+            handler.write_message(message, binary=True)
+        for ws in clients:
+            assert await ws.read_message() == message
+            assert await ws.read_message() == message.encode()
+            ws.close()

@@ -1057,8 +1057,8 @@ class WebSocketProtocol13(WebSocketProtocol):
         self._selected_subprotocol: Optional[str] = None
         self._paused = False
         self._closed_notified = False
-        # A list while received frames are being handled: frames to send
-        # once the batch is done (and the future promised for them).
+        # Frames waiting to be written together (see write_message), and
+        # the future promised for them; None when nothing is held back.
         self._corked: Optional[List[bytes]] = None
         self._corked_future: Optional[Future[None]] = None
         self._close_timer: Optional[object] = None
@@ -1267,22 +1267,29 @@ class WebSocketProtocol13(WebSocketProtocol):
                 payload = _message_payload(message)
                 size = len(payload)
                 frame = _build_frame(True, _OP_BINARY if binary else _OP_TEXT, payload)
-                if not isinstance(message, dict):
+                if type(message) is str or type(message) is bytes:  # immutable
                     _last_broadcast = (message, binary, frame, size)
             self._message_bytes_out += size
         self._wire_bytes_out += len(frame)
+        # Frames are not written at once but gathered and written together
+        # (one system call per connection, which is most of the cost of a
+        # small message): at the end of the batch of received frames being
+        # handled, or else at the end of this IOLoop iteration.
+        corked = self._corked
+        if corked is None:
+            self._corked = [frame]
+            IOLoop.current().add_callback(self._flush_deferred)
+        else:
+            corked.append(frame)
+        future = self._corked_future
+        if future is None:
+            future = self._corked_future = Future()
+        return future
+
+    def _flush_deferred(self) -> None:
         if self._corked is not None:
-            # Replies made while a batch of received frames is handled go
-            # out together, in one system call, when the batch ends.
-            self._corked.append(frame)
-            future = self._corked_future
-            if future is None:
-                future = self._corked_future = Future()
-            return future
-        try:
-            return _closed_as_websocket_error(stream.write(frame))
-        except StreamClosedError:
-            raise WebSocketClosedError()
+            self._flush_corked()
+            self._corked = None
 
     def _flush_corked(self) -> None:
         """Write the frames held back during a batch (see `_process_frames`)."""
@@ -1376,7 +1383,8 @@ class WebSocketProtocol13(WebSocketProtocol):
         arrived at once cannot monopolize it.  Messages written meanwhile
         are sent together at the end.
         """
-        self._corked = []
+        if self._corked is None:
+            self._corked = []
         try:
             self._deliver_messages()
         finally:
