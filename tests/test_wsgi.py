@@ -10,7 +10,8 @@ import flask
 
 from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 from tornado.routing import PathMatches, RuleRouter
-from tornado.testing import AsyncHTTPTestCase, gen_test
+from tornado.log import app_log
+from tornado.testing import AsyncHTTPTestCase, ExpectLog, gen_test
 from tornado.web import Application, FallbackHandler, RequestHandler
 from tornado.wsgi import HTTPRequest, WSGIContainer, to_wsgi_str
 
@@ -159,6 +160,9 @@ class ContainerTest(AsyncHTTPTestCase):
             except threading.BrokenBarrierError:
                 return [b"broken"]
 
+        def failing(environ, start_response):
+            raise ValueError("application bug")
+
         def not_modified(environ, start_response):
             start_response("304 Not Modified", [])
             return []
@@ -170,6 +174,7 @@ class ContainerTest(AsyncHTTPTestCase):
                 (PathMatches("/serial"), WSGIContainer(validator(barrier))),
                 (PathMatches("/threaded"), WSGIContainer(validator(barrier), self.pool)),
                 (PathMatches("/304"), WSGIContainer(not_modified)),
+                (PathMatches("/fail"), WSGIContainer(failing)),
             ]
         )
 
@@ -180,6 +185,18 @@ class ContainerTest(AsyncHTTPTestCase):
     def test_simple_and_percent_decoded_path(self):
         response = self.fetch("/simple/%C3%A9")
         self.assertEqual(response.body, b"simple /simple/\xc3\xa9")
+
+    def test_head_drops_body_but_keeps_length(self):
+        response = self.fetch("/simple", method="HEAD")
+        self.assertEqual(response.code, 200)
+        self.assertEqual(response.body, b"")
+        self.assertEqual(response.headers["Content-Length"], str(len(b"simple /simple")))
+
+    def test_application_error_is_500(self):
+        with ExpectLog(app_log, "Uncaught exception in WSGI application"):
+            response = self.fetch("/fail")
+        self.assertEqual(response.code, 500)
+        self.assertIn(b"500: Internal Server Error", response.body)
 
     def test_not_modified_has_no_added_entity_headers(self):
         response = self.fetch("/304")

@@ -33,7 +33,7 @@ import tornado
 from tornado import escape, httputil
 from tornado.concurrent import dummy_executor
 from tornado.ioloop import IOLoop
-from tornado.log import access_log
+from tornado.log import access_log, app_log
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -124,14 +124,49 @@ class WSGIContainer:
         self.executor = dummy_executor if executor is None else executor
 
     def __call__(self, request: httputil.HTTPServerRequest) -> None:
-        IOLoop.current().spawn_callback(self.handle_request, request)
+        IOLoop.current().spawn_callback(self._handle_request_safely, request)
+
+    async def _handle_request_safely(self, request: httputil.HTTPServerRequest) -> None:
+        try:
+            await self.handle_request(request)
+        except Exception:
+            # The application failed before anything was sent (the
+            # response is only written once it is complete): answer 500
+            # rather than leave the client waiting.
+            app_log.error("Uncaught exception in WSGI application", exc_info=True)
+            self._send_error(request)
+
+    def _send_error(self, request: httputil.HTTPServerRequest) -> None:
+        connection = request.connection
+        assert connection is not None
+        body = (
+            b"<html><title>500: Internal Server Error</title>"
+            b"<body>500: Internal Server Error</body></html>"
+        )
+        headers = httputil.HTTPHeaders()
+        headers["Content-Type"] = "text/html; charset=UTF-8"
+        headers["Content-Length"] = str(len(body))
+        try:
+            connection.write_headers(
+                httputil.ResponseStartLine("HTTP/1.1", 500, "Internal Server Error"),
+                headers,
+                chunk=None if request.method == "HEAD" else body,
+            )
+            connection.finish()
+        except Exception:
+            # Headers may already have gone out; there is nothing more to
+            # say on this connection.
+            app_log.debug("Could not send error response", exc_info=True)
+            return
+        self._log(500, request)
 
     async def handle_request(self, request: httputil.HTTPServerRequest) -> None:
         """Runs the WSGI application for ``request`` and writes its response.
 
         The application and each step of its response iterator run on the
         executor; the complete response is then sent on the request's
-        connection, and the request is logged.
+        connection, and the request is logged.  The body of a response to
+        a HEAD request is dropped (its ``Content-Length`` is kept).
         """
         data: Dict[str, Any] = {}
         response: List[bytes] = []
@@ -202,7 +237,9 @@ class WSGIContainer:
         for key, value in headers:
             header_obj.add(key, value)
         assert request.connection is not None
-        request.connection.write_headers(start_line, header_obj, chunk=body)
+        request.connection.write_headers(
+            start_line, header_obj, chunk=None if request.method == "HEAD" else body
+        )
         request.connection.finish()
         self._log(status_code, request)
 
