@@ -204,6 +204,10 @@ class _ReadScratch(threading.local):
 
 _scratch = _ReadScratch()
 
+# Compiled read_until_regex patterns.  Protocols use a handful of fixed
+# patterns, once per message; re.compile's own cache costs more per call.
+_regex_cache: dict[bytes, Pattern[bytes]] = {}
+
 
 def _scratch_view(size: int) -> memoryview:
     view = _scratch.view
@@ -275,6 +279,15 @@ class BaseIOStream:
         self._connecting = False
         self._state: Optional[int] = None
         self._closed = False
+        # True when the last read from the descriptor came back short (so it
+        # had nothing more) and no readiness event has arrived since; a new
+        # read then waits for the event instead of trying a read that would
+        # only fail with EAGAIN.  See _short_read_drains.
+        self._fd_drained = False
+
+    # Whether a short read proves the descriptor empty.  True for sockets
+    # and pipes; not for TLS, whose library may hold decrypted data back.
+    _short_read_drains = False
 
     # -- What subclasses provide ---------------------------------------
 
@@ -331,7 +344,12 @@ class BaseIOStream:
            Returns a Future; the ``callback`` argument was removed.
         """
         future = self._start_read()
-        self._read_regex = re.compile(regex)
+        pattern = _regex_cache.get(regex)
+        if pattern is None:
+            pattern = re.compile(regex)
+            if len(_regex_cache) < 64:
+                _regex_cache[regex] = pattern
+        self._read_regex = pattern
         self._read_max_bytes = max_bytes
         self._inline_read_or_close(future)
         return future
@@ -606,10 +624,11 @@ class BaseIOStream:
             self._read_from_buffer(pos)
             return
         self._check_closed()
-        pos = self._read_to_buffer_loop()
-        if pos is not None:
-            self._read_from_buffer(pos)
-            return
+        if not self._fd_drained:
+            pos = self._read_to_buffer_loop()
+            if pos is not None:
+                self._read_from_buffer(pos)
+                return
         if not self._closed:
             self._add_io_state(_READ)
 
@@ -668,7 +687,11 @@ class BaseIOStream:
             if not count:
                 if count == 0:
                     self.close()
+                else:
+                    self._fd_drained = self._short_read_drains
                 return 0
+            if count < len(buf):
+                self._fd_drained = self._short_read_drains
             if into is not None:
                 self._into_filled += count
                 return count
@@ -840,6 +863,8 @@ class BaseIOStream:
     def _handle_events(self, fd: Any, events: int) -> None:
         if self._closed:
             return
+        if events & _READ:
+            self._fd_drained = False
         try:
             if self._connecting:
                 # A failed connect may be reported as readable as well as
@@ -986,6 +1011,8 @@ class IOStream(BaseIOStream):
 
     `tornado.tcpclient.TCPClient` resolves names and connects for you.
     """
+
+    _short_read_drains = True
 
     def __init__(self, socket: socket.socket, *args: Any, **kwargs: Any) -> None:
         self.socket = socket
@@ -1169,6 +1196,7 @@ class SSLIOStream(IOStream):
     """
 
     socket: ssl.SSLSocket
+    _short_read_drains = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """``ssl_options`` (keyword only) configures the client side;
@@ -1356,6 +1384,8 @@ class PipeIOStream(BaseIOStream):
     Takes ownership of ``fd``: it is made non-blocking and closed with the
     stream.  Not available on Windows.
     """
+
+    _short_read_drains = True
 
     def __init__(self, fd: int, *args: Any, **kwargs: Any) -> None:
         self.fd = fd
