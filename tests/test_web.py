@@ -229,6 +229,9 @@ class CookieHandler(RequestHandler):
         self.set_cookie("plain", "v", domain="example.com", path="/p", httponly=True)
         self.set_cookie("lax", "v", secure=True, samesite="Lax", max_age=60)
         self.set_signed_cookie("signed", "secret value")
+        self.set_cookie("chips", "v", secure=True, partitioned=True)
+        self.set_cookie("overwritten", "v", partitioned=True)
+        self.set_cookie("overwritten", "w")
         self.write(self.get_cookie("incoming", "none"))
 
 
@@ -491,9 +494,18 @@ class WebTest(AsyncHTTPTestCase):
         response = self.fetch("/cookie", headers={"Cookie": "incoming=here"})
         self.assertEqual(response.body, b"here")
         cookies = sorted(response.headers.get_list("Set-Cookie"))
-        self.assertEqual(cookies[0], "lax=v; Max-Age=60; Path=/; SameSite=Lax; Secure")
-        self.assertEqual(cookies[1], "plain=v; Domain=example.com; HttpOnly; Path=/p")
-        signed = re.match(r'signed="?([^;"]+)', cookies[2]).group(1)
+        self.assertEqual(
+            [c.replace("; Partitioned", "") for c in cookies[:4]],
+            [
+                "chips=v; Path=/; Secure",
+                "lax=v; Max-Age=60; Path=/; SameSite=Lax; Secure",
+                "overwritten=w; Path=/",
+                "plain=v; Domain=example.com; HttpOnly; Path=/p",
+            ],
+        )
+        self.assertIn("Partitioned", cookies[0])
+        self.assertNotIn("Partitioned", cookies[2])
+        signed = re.match(r'signed="?([^;"]+)', cookies[4]).group(1)
         response = self.fetch("/signed", headers={"Cookie": "signed=" + signed})
         self.assertEqual(response.body, b"secret value")
         tampered = signed[:-1] + ("1" if signed.endswith("0") else "0")

@@ -242,6 +242,7 @@ class RequestHandler:
     _prepared_future: Optional["Future[None]"] = None
     _body_future: Optional["Future[None]"] = None
     _new_cookie: Optional[http.cookies.SimpleCookie] = None
+    _partitioned_cookies: Optional[Set[str]] = None
     _transforms: Sequence["OutputTransform"] = ()
     _close_notified = False
 
@@ -613,6 +614,8 @@ class RequestHandler:
         `datetime.datetime` object.  ``expires_days`` is provided as a
         convenience to set an expiration time in days from today (if both
         are set, ``expires`` is used).  ``max_age`` must be an integer.
+        ``partitioned=True`` adds the ``Partitioned`` attribute (CHIPS), on
+        every Python version.
 
         Control characters and semicolons are not allowed in the name or
         in attribute values (they raise `http.cookies.CookieError`);
@@ -669,6 +672,17 @@ class RequestHandler:
             morsel["secure"] = True
         if samesite:
             morsel["samesite"] = samesite
+        if self._partitioned_cookies is not None:
+            self._partitioned_cookies.discard(name)
+        if kwargs.pop("partitioned", False):
+            try:
+                morsel["partitioned"] = True
+            except http.cookies.CookieError:
+                # Python before 3.14 has no Partitioned attribute (CHIPS);
+                # it is appended when the header is written.
+                if self._partitioned_cookies is None:
+                    self._partitioned_cookies = set()
+                self._partitioned_cookies.add(name)
         if kwargs:
             # The setitem interface is case-insensitive, so continue to support
             # kwargs for backwards compatibility until we can remove deprecated
@@ -1107,8 +1121,12 @@ class RequestHandler:
             # object so an outgoing cookie could be overwritten before it
             # is sent).
             if self._new_cookie is not None:
-                for cookie in self._new_cookie.values():
-                    self.add_header("Set-Cookie", cookie.OutputString(None))
+                partitioned = self._partitioned_cookies or ()
+                for name, cookie in self._new_cookie.items():
+                    value = cookie.OutputString(None)
+                    if name in partitioned:
+                        value += "; Partitioned"
+                    self.add_header("Set-Cookie", value)
 
             start_line = httputil.ResponseStartLine("", self._status_code, self._reason)
             return connection.write_headers(start_line, self._headers, chunk)
