@@ -768,3 +768,113 @@ def test_log_request_levels(caplog):
     seen = []
     Application(log_function=seen.append).log_request(FakeHandler(200))
     assert len(seen) == 1
+
+
+class MoreBehaviourTest(AsyncHTTPTestCase):
+    def get_app(self):
+        self.root = tempfile.mkdtemp()
+        self.big = os.urandom(200 * 1024)
+        with open(os.path.join(self.root, "big.bin"), "wb") as f:
+            f.write(self.big)
+        self.outside = tempfile.mkdtemp()
+        with open(os.path.join(self.outside, "shared.txt"), "wb") as f:
+            f.write(b"shared")
+        os.symlink(os.path.join(self.outside, "shared.txt"), os.path.join(self.root, "link.txt"))
+        test = self
+
+        class CancelledHandler(RequestHandler):
+            async def get(self):
+                test.task = asyncio.current_task()
+                test.started.set()
+                await asyncio.Event().wait()
+
+        class DoneFutureHandler(RequestHandler):
+            @gen.coroutine
+            def get(self):
+                self.write("no yield")
+
+        class NotFound(RequestHandler):
+            def prepare(self):
+                self.set_status(404)
+                self.finish("custom missing")
+
+        self.started = Event()
+        app = Application(
+            [
+                ("/static/(.*)", StaticFileHandler, {"path": self.root}),
+                (
+                    "/allowed/(.*)",
+                    StaticFileHandler,
+                    {"path": self.root, "allowed_symlink_directory": [self.root, self.outside]},
+                ),
+                ("/cancelled", CancelledHandler),
+                ("/done", DoneFutureHandler),
+            ],
+            default_host="www.example.com",
+            default_handler_class=NotFound,
+        )
+        app.add_handlers(r"www\.example\.com", [("/vhost", HelloHandler)])
+        return app
+
+    def test_large_static_file_is_streamed(self):
+        response = self.fetch("/static/big.bin")
+        self.assertEqual(response.body, self.big)
+        self.assertEqual(response.headers["Content-Length"], str(len(self.big)))
+        response = self.fetch("/static/big.bin", headers={"Range": "bytes=100000-150000"})
+        self.assertEqual(response.code, 206)
+        self.assertEqual(response.body, self.big[100000:150001])
+
+    def test_symlink_policy(self):
+        with ExpectLog(gen_log, ".*is not in root static directory"):
+            self.assertEqual(self.fetch("/static/link.txt").code, 403)
+        self.assertEqual(self.fetch("/allowed/link.txt").body, b"shared")
+
+    def test_default_host_and_default_handler(self):
+        # Requests for other hosts use the default host's handlers...
+        self.assertEqual(self.fetch("/vhost").body, b"Hello, world")
+        # ...unless they came through a proxy.
+        response = self.fetch("/vhost", headers={"X-Real-Ip": "1.2.3.4"})
+        self.assertEqual((response.code, response.body), (404, b"custom missing"))
+
+    def test_completed_coroutine_result(self):
+        self.assertEqual(self.fetch("/done").body, b"no yield")
+
+    @gen_test
+    async def test_cancelling_handler_task_answers_500_quietly(self):
+        future = self.http_client.fetch(self.get_url("/cancelled"), raise_error=False)
+        await self.started.wait()
+        self.task.cancel()
+        response = await future
+        self.assertEqual(response.code, 500)
+        self.assertTrue(self.task.cancelled())
+
+
+def test_application_call_runs_handler_for_legacy_servers():
+    written = []
+
+    class Connection:
+        def set_close_callback(self, callback):
+            pass
+
+        def write_headers(self, start_line, headers, chunk=None):
+            written.append((start_line.code, chunk))
+            future = asyncio.Future()
+            future.set_result(None)
+            return future
+
+        def finish(self):
+            written.append("finished")
+
+    async def main():
+        from tornado.httputil import RequestStartLine
+
+        app = Application([("/", HelloHandler)])
+        request = HTTPServerRequest(
+            start_line=RequestStartLine("GET", "/", "HTTP/1.1"),
+            headers=HTTPHeaders({"Host": "x"}),
+            connection=Connection(),
+        )
+        app(request)
+
+    asyncio.run(main())
+    assert written == [(200, b"Hello, world"), "finished"]
