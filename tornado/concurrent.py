@@ -70,7 +70,7 @@ class DummyExecutor(futures.Executor):
 dummy_executor = DummyExecutor()
 
 
-def run_on_executor(*args: Any, **kwargs: Any) -> Callable:
+def run_on_executor(*args: Any, **kwargs: Any) -> Callable[..., Any]:
     """Decorate a method so that it runs on an executor and returns a Future.
 
     By default the executor is ``self.executor``; pass
@@ -83,10 +83,10 @@ def run_on_executor(*args: Any, **kwargs: Any) -> Callable:
     *not* carried over to the executor thread.
     """
 
-    def decorate(fn: Callable, executor_attr: str) -> Callable[..., Future]:
+    def decorate(fn: Callable[..., Any], executor_attr: str) -> Callable[..., Future[Any]]:
         @functools.wraps(fn)
-        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Future:
-            result: Future = Future()
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Future[Any]:
+            result: Future[Any] = Future()
             pending = getattr(self, executor_attr).submit(fn, self, *args, **kwargs)
             chain_future(pending, result)
             return result

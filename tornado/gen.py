@@ -62,7 +62,7 @@ from tornado.util import TimeoutError  # re-exported
 _T = TypeVar("_T")
 
 _Yieldable = Union[
-    None, Awaitable, List[Awaitable], Dict[Any, Awaitable], "Future[Any]"
+    None, Awaitable[Any], List[Awaitable[Any]], Dict[Any, Awaitable[Any]], "Future[Any]"
 ]
 
 _CancelledError = asyncio.CancelledError
@@ -122,14 +122,14 @@ def _value_from_stopiteration(e: Union[StopIteration, Return]) -> Any:
 _THIS_FILE = __file__
 
 
-def _create_future() -> Future:
+def _create_future() -> Future[Any]:
     """A new Future, whose debug creation trace (if any) omits this module.
 
     With asyncio debug mode on, a Future records where it was created; the
     frames of the coroutine machinery here would hide the interesting one,
     the caller's.
     """
-    future: Future = Future()
+    future: Future[Any] = Future()
     source_traceback = future._source_traceback  # type: ignore[attr-defined]
     if source_traceback:
         while source_traceback and source_traceback[-1][0] == _THIS_FILE:
@@ -201,7 +201,7 @@ def coroutine(func: Callable[..., Any]) -> Callable[..., "Future[Any]"]:
         future_set_result_unless_cancelled(future, result)
         return future
 
-    wrapper.__wrapped__ = func  # type: ignore[attr-defined]
+    wrapper.__wrapped__ = func
     wrapper.__tornado_coroutine__ = True  # type: ignore[attr-defined]
     return wrapper
 
@@ -241,14 +241,14 @@ class Runner:
 
     def __init__(
         self,
-        ctx_run: Callable,
+        ctx_run: Callable[..., Any],
         gen: "Generator[_Yieldable, Any, _T]",
         result_future: "Future[_T]",
         first_yielded: _Yieldable,
     ) -> None:
         self.ctx_run = ctx_run
         self.gen = gen
-        self.result_future: Optional[Future] = result_future
+        self.result_future: Optional[Future[Any]] = result_future
         self.future: Any = None
         self.running = False
         self.finished = False
@@ -378,7 +378,7 @@ class Runner:
         return not self.finished
 
 
-def _wrap_awaitable(awaitable: Awaitable) -> "Future[Any]":
+def _wrap_awaitable(awaitable: Awaitable[Any]) -> "Future[Any]":
     task = asyncio.ensure_future(awaitable)
     if not task.done():
         _background_tasks.add(task)
@@ -405,7 +405,7 @@ def convert_yielded(yielded: _Yieldable) -> "Future[Any]":
     if yielded is None or yielded is moment:
         return moment  # type: ignore[return-value]
     if isinstance(yielded, (list, dict)):
-        return multi(yielded)  # type: ignore[arg-type]
+        return multi(yielded)
     if is_future(yielded):
         return yielded  # type: ignore[return-value]
     if isawaitable(yielded):
@@ -421,7 +421,7 @@ def maybe_future(x: Any) -> "Future[Any]":
        plain values you expect instead.
     """
     if is_future(x):
-        return x
+        return x  # type: ignore[no-any-return]
     future = _create_future()
     future.set_result(x)
     return future
@@ -460,7 +460,7 @@ def multi_future(
     keys: Optional[List[Any]]
     if isinstance(children, dict):
         keys = list(children)
-        children_seq: Iterable = children.values()
+        children_seq: Iterable[_Yieldable] = children.values()
     else:
         keys = None
         children_seq = children
@@ -471,7 +471,7 @@ def multi_future(
         return future
     unfinished = set(children_futs)
 
-    def on_child_done(fut: Future) -> None:
+    def on_child_done(fut: Future[Any]) -> None:
         unfinished.discard(fut)
         if unfinished:
             return
@@ -505,7 +505,7 @@ def _child_future(child: _Yieldable) -> "Future[Any]":
     # A child of multi() as a real future; moment becomes one that resolves
     # on the next iteration of the loop.
     fut = convert_yielded(child)
-    if fut is moment:
+    if fut is moment:  # type: ignore[comparison-overlap]
         fut = _create_future()
         IOLoop.current().add_callback(future_set_result_unless_cancelled, fut, None)
     return fut
@@ -528,7 +528,7 @@ def with_timeout(
     of a ``quiet_exceptions`` type.
     """
     inner = convert_yielded(future)
-    if inner is moment:
+    if inner is moment:  # type: ignore[comparison-overlap]
         inner = _child_future(moment)
     result = _create_future()
     chain_future(inner, result)
@@ -594,23 +594,23 @@ class WaitIterator:
     Inputs that are already done come out in their given order.
     """
 
-    def __init__(self, *args: Future, **kwargs: Future) -> None:
+    def __init__(self, *args: Future[Any], **kwargs: Future[Any]) -> None:
         if args and kwargs:
             raise ValueError("You must provide args or kwargs, not both")
         if kwargs:
-            items: Iterable[Tuple[Any, Future]] = kwargs.items()
+            items: Iterable[Tuple[Any, Future[Any]]] = kwargs.items()
         else:
             items = enumerate(args)
         # future -> the indices it was given under (one per occurrence).
-        self._unfinished: Dict[Future, Deque[Any]] = {}
+        self._unfinished: Dict[Future[Any], Deque[Any]] = {}
         futures = []
         for key, fut in items:
             self._unfinished.setdefault(fut, collections.deque()).append(key)
             futures.append(fut)
-        self._finished: Deque[Future] = collections.deque()
+        self._finished: Deque[Future[Any]] = collections.deque()
         self.current_index: Any = None
-        self.current_future: Optional[Future] = None
-        self._running_future: Optional[Future] = None
+        self.current_future: Optional[Future[Any]] = None
+        self._running_future: Optional[Future[Any]] = None
         for fut in futures:
             future_add_done_callback(fut, self._done_callback)
 
@@ -621,20 +621,20 @@ class WaitIterator:
         self.current_index = self.current_future = None
         return True
 
-    def next(self) -> Future:
+    def next(self) -> Future[Any]:
         """A Future for the next input to finish (with its outcome)."""
         self._running_future = _create_future()
         if self._finished:
             return self._return_result(self._finished.popleft())
         return self._running_future
 
-    def _done_callback(self, done: Future) -> None:
+    def _done_callback(self, done: Future[Any]) -> None:
         if self._running_future is not None and not self._running_future.done():
             self._return_result(done)
         else:
             self._finished.append(done)
 
-    def _return_result(self, done: Future) -> Future:
+    def _return_result(self, done: Future[Any]) -> Future[Any]:
         running = self._running_future
         if running is None:
             raise Exception("no future is running")
@@ -650,7 +650,7 @@ class WaitIterator:
     def __aiter__(self) -> "WaitIterator":
         return self
 
-    def __anext__(self) -> Future:
+    def __anext__(self) -> Future[Any]:
         if self.done():
             raise builtins.StopAsyncIteration()
         return self.next()

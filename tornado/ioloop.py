@@ -144,7 +144,7 @@ class IOLoop(Configurable):
             raise RuntimeError(
                 "only asyncio-based IOLoops are supported, not %r" % (impl,)
             )
-        super(IOLoop, cls).configure(impl, **kwargs)
+        super(IOLoop, cls).configure(impl, **kwargs)  # type: ignore[no-untyped-call]
 
     @staticmethod
     def instance() -> "IOLoop":
@@ -212,7 +212,8 @@ class IOLoop(Configurable):
                 return None
         from tornado.platform.asyncio import AsyncIOMainLoop
 
-        return AsyncIOMainLoop(asyncio_loop=loop, make_current=False)
+        main_loop: IOLoop = AsyncIOMainLoop(asyncio_loop=loop, make_current=False)
+        return main_loop
 
     def make_current(self) -> None:
         """Make this the current loop of this thread (for `IOLoop.current`).
@@ -313,7 +314,7 @@ class IOLoop(Configurable):
         """
         raise NotImplementedError()
 
-    def run_sync(self, func: Callable, timeout: Optional[float] = None) -> Any:
+    def run_sync(self, func: Callable[..., Any], timeout: Optional[float] = None) -> Any:
         """Start the loop, run ``func`` on it, and stop when its result is ready.
 
         ``func`` may return an awaitable (a coroutine, a Future, anything
@@ -348,7 +349,7 @@ class IOLoop(Configurable):
                     fut.set_result(result)
             self.add_future(outcome["future"], stop_unless_returned)
 
-        def stop_unless_returned(future: Future) -> None:
+        def stop_unless_returned(future: Future[Any]) -> None:
             # After a timeout the future may finish during a later run of
             # the loop, which it must not stop.
             if "returned" not in outcome:
@@ -390,7 +391,7 @@ class IOLoop(Configurable):
     def add_timeout(
         self,
         deadline: Union[float, datetime.timedelta],
-        callback: Callable,
+        callback: Callable[..., Any],
         *args: Any,
         **kwargs: Any,
     ) -> object:
@@ -410,7 +411,7 @@ class IOLoop(Configurable):
         raise TypeError("Unsupported deadline %r" % (deadline,))
 
     def call_later(
-        self, delay: float, callback: Callable, *args: Any, **kwargs: Any
+        self, delay: float, callback: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> object:
         """Run ``callback(*args, **kwargs)`` after ``delay`` seconds.
 
@@ -419,7 +420,7 @@ class IOLoop(Configurable):
         return self.call_at(self.time() + delay, callback, *args, **kwargs)
 
     def call_at(
-        self, when: float, callback: Callable, *args: Any, **kwargs: Any
+        self, when: float, callback: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> object:
         """Run ``callback(*args, **kwargs)`` at time ``when`` of the `time` clock.
 
@@ -431,7 +432,7 @@ class IOLoop(Configurable):
         """Cancel a pending timeout; harmless if it already ran."""
         raise NotImplementedError()
 
-    def add_callback(self, callback: Callable, *args: Any, **kwargs: Any) -> None:
+    def add_callback(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Run ``callback(*args, **kwargs)`` on the loop's next iteration.
 
         This is the one method that is safe to call from any thread (it wakes
@@ -442,7 +443,7 @@ class IOLoop(Configurable):
         raise NotImplementedError()
 
     def add_callback_from_signal(
-        self, callback: Callable, *args: Any, **kwargs: Any
+        self, callback: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> None:
         """Like `add_callback`, for use in a signal handler.
 
@@ -451,7 +452,7 @@ class IOLoop(Configurable):
         """
         raise NotImplementedError()
 
-    def spawn_callback(self, callback: Callable, *args: Any, **kwargs: Any) -> None:
+    def spawn_callback(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Run ``callback`` on the next iteration, detached from the caller.
 
         Equivalent to `add_callback`.
@@ -503,7 +504,7 @@ class IOLoop(Configurable):
         """Use ``executor`` for ``run_in_executor(None, ...)``."""
         self._executor = executor
 
-    def _run_callback(self, callback: Callable, *args: Any) -> None:
+    def _run_callback(self, callback: Callable[..., Any], *args: Any) -> None:
         # Every callback scheduled through this class runs here, so that its
         # exception, or the failure of the awaitable it returns, is logged
         # instead of being lost (or handed to asyncio's default handler).
@@ -525,7 +526,7 @@ class IOLoop(Configurable):
         except Exception:
             app_log.error("Exception in callback %r", callback, exc_info=True)
 
-    def _discard_future_result(self, future: Future) -> None:
+    def _discard_future_result(self, future: Future[Any]) -> None:
         # Raise the future's exception, if any, so _run_callback logs it.
         future.result()
 
@@ -560,7 +561,7 @@ class PeriodicCallback:
 
     def __init__(
         self,
-        callback: Callable[[], Optional[Awaitable]],
+        callback: Callable[[], Optional[Awaitable[Any]]],
         callback_time: Union[datetime.timedelta, float],
         jitter: float = 0,
     ) -> None:
@@ -614,7 +615,7 @@ class PeriodicCallback:
         else:
             self._schedule_next()
 
-    def _on_awaitable_done(self, future: Future) -> None:
+    def _on_awaitable_done(self, future: Future[Any]) -> None:
         try:
             future.result()
         except Exception:

@@ -30,7 +30,7 @@ class _TimeoutGarbageCollector:
     """
 
     def __init__(self) -> None:
-        self._waiters: Deque[Future] = collections.deque()
+        self._waiters: Deque[Future[Any]] = collections.deque()
         self._timeouts = 0
 
     def _garbage_collect(self) -> None:
@@ -41,7 +41,7 @@ class _TimeoutGarbageCollector:
 
 
 def _call_on_timeout(
-    waiter: Future,
+    waiter: Future[Any],
     timeout: Union[float, datetime.timedelta],
     on_timeout: Any,
 ) -> None:
@@ -229,7 +229,7 @@ class Semaphore(_TimeoutGarbageCollector):
 
                 def on_timeout() -> None:
                     if not waiter.done():
-                        waiter.set_exception(gen.TimeoutError())
+                        waiter.set_exception(TimeoutError())
                     self._garbage_collect()
 
                 _call_on_timeout(waiter, timeout, on_timeout)

@@ -4,8 +4,7 @@ Like `queue.Queue` for threads, but ``put`` and ``get`` return Futures to
 await instead of blocking, with optional timeouts (a deadline on
 `.IOLoop.time` or a `datetime.timedelta`).  They are not thread-safe.
 
-Built on `tornado.concurrent`, `tornado.gen` (for the timeout error),
-`tornado.ioloop` and `tornado.locks`.
+Built on `tornado.concurrent`, `tornado.ioloop` and `tornado.locks`.
 """
 
 import collections
@@ -13,7 +12,7 @@ import datetime
 import heapq
 from typing import Any, Awaitable, Deque, Generic, List, Optional, Tuple, TypeVar, Union
 
-from tornado import gen, ioloop
+from tornado import ioloop
 from tornado.concurrent import Future, future_set_result_unless_cancelled
 from tornado.locks import Event
 
@@ -31,7 +30,7 @@ class QueueFull(Exception):
 
 
 def _set_timeout(
-    future: Future, timeout: Union[None, float, datetime.timedelta]
+    future: Future[Any], timeout: Union[None, float, datetime.timedelta]
 ) -> None:
     # Fail future with TimeoutError at the deadline unless it is resolved
     # first.  A zero timeout (or a past deadline) fails on the next iteration.
@@ -40,7 +39,7 @@ def _set_timeout(
 
     def on_timeout() -> None:
         if not future.done():
-            future.set_exception(gen.TimeoutError())
+            future.set_exception(TimeoutError())
 
     io_loop = ioloop.IOLoop.current()
     handle = io_loop.add_timeout(timeout, on_timeout)
@@ -191,7 +190,7 @@ class Queue(Generic[_T]):
         self._queue = collections.deque()
 
     def _get(self) -> _T:
-        return self._queue.popleft()
+        return self._queue.popleft()  # type: ignore[no-any-return]
 
     def _put(self, item: _T) -> None:
         self._queue.append(item)
@@ -228,7 +227,7 @@ class Queue(Generic[_T]):
         return result
 
 
-class PriorityQueue(Queue):
+class PriorityQueue(Queue[Any]):
     """A `Queue` that returns its lowest item first.
 
     Items are usually ``(priority, data)`` tuples.
@@ -244,7 +243,7 @@ class PriorityQueue(Queue):
         return heapq.heappop(self._queue)
 
 
-class LifoQueue(Queue):
+class LifoQueue(Queue[Any]):
     """A `Queue` that returns the most recently put item first."""
 
     def _init(self) -> None:

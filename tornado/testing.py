@@ -128,7 +128,7 @@ class AsyncTestCase(unittest.TestCase):
         self.__timeout: Optional[object] = None
         # The generator or coroutine of the running @gen_test method, so a
         # timeout can be raised at the point where the test is stuck.
-        self._test_generator: Optional[Union[Generator, Coroutine]] = None
+        self._test_generator: Optional[Union[Generator[Any, Any, Any], Coroutine[Any, Any, Any]]] = None
 
     def setUp(self) -> None:
         super().setUp()
@@ -170,7 +170,8 @@ class AsyncTestCase(unittest.TestCase):
         Overriding this is rarely useful; returning a loop that the test
         case should not close is only supported for `.AsyncIOMainLoop`.
         """
-        return IOLoop(make_current=False)
+        io_loop: IOLoop = IOLoop(make_current=False)
+        return io_loop
 
     def _handle_exception(
         self, typ: Type[Exception], value: Exception, tb: types.TracebackType
@@ -199,7 +200,7 @@ class AsyncTestCase(unittest.TestCase):
         self.__rethrow()
         return ret
 
-    def _callTestMethod(self, method: Callable) -> None:
+    def _callTestMethod(self, method: Callable[..., Any]) -> None:
         # unittest only warns (3.11+) about a returned value; a generator or
         # coroutine returned here means the test body never ran at all.
         result = method()
@@ -330,7 +331,7 @@ class AsyncHTTPTestCase(AsyncTestCase):
             url = path
         else:
             url = self.get_url(path)
-        return self.io_loop.run_sync(
+        return self.io_loop.run_sync(  # type: ignore[no-any-return]
             lambda: self.http_client.fetch(url, raise_error=raise_error, **kwargs),
             timeout=get_async_test_timeout(),
         )
@@ -403,21 +404,21 @@ class AsyncHTTPSTestCase(AsyncHTTPTestCase):
 @overload
 def gen_test(
     *, timeout: Optional[float] = None
-) -> Callable[[Callable[..., Union[Generator, "Coroutine"]]], Callable[..., None]]:
+) -> Callable[[Callable[..., Union[Generator[Any, Any, Any], "Coroutine[Any, Any, Any]"]]], Callable[..., None]]:
     pass
 
 
 @overload
-def gen_test(func: Callable[..., Union[Generator, "Coroutine"]]) -> Callable[..., None]:
+def gen_test(func: Callable[..., Union[Generator[Any, Any, Any], "Coroutine[Any, Any, Any]"]]) -> Callable[..., None]:
     pass
 
 
-def gen_test(  # type: ignore[misc]
-    func: Optional[Callable[..., Union[Generator, "Coroutine"]]] = None,
+def gen_test(
+    func: Optional[Callable[..., Union[Generator[Any, Any, Any], "Coroutine[Any, Any, Any]"]]] = None,
     timeout: Optional[float] = None,
 ) -> Union[
     Callable[..., None],
-    Callable[[Callable[..., Union[Generator, "Coroutine"]]], Callable[..., None]],
+    Callable[[Callable[..., Union[Generator[Any, Any, Any], "Coroutine[Any, Any, Any]"]]], Callable[..., None]],
 ]:
     """Run a test method that is a coroutine on the test case's IOLoop.
 
@@ -429,7 +430,7 @@ def gen_test(  # type: ignore[misc]
     (``@gen_test(timeout=10)``).
     """
 
-    def wrap(f: Callable[..., Union[Generator, "Coroutine"]]) -> Callable[..., None]:
+    def wrap(f: Callable[..., Union[Generator[Any, Any, Any], "Coroutine[Any, Any, Any]"]]) -> Callable[..., None]:
         # Remember the generator/coroutine the test creates, so that on
         # timeout the error can be thrown into it (see below).
         @functools.wraps(f)
@@ -450,7 +451,7 @@ def gen_test(  # type: ignore[misc]
         def post_coroutine(self: AsyncTestCase, *args: Any, **kwargs: Any) -> None:
             limit = get_async_test_timeout() if timeout is None else timeout
             try:
-                return self.io_loop.run_sync(
+                return self.io_loop.run_sync(  # type: ignore[no-any-return]
                     functools.partial(coro, self, *args, **kwargs), timeout=limit
                 )
             except TimeoutError as e:
@@ -633,7 +634,7 @@ def main(**kwargs: Any) -> None:
     # In unittest.main, module=None with test names means "import them by
     # name"; without names, the default test is __main__.all().
     if len(argv) > 1:
-        unittest.main(module=None, argv=argv, **kwargs)  # type: ignore[arg-type]
+        unittest.main(module=None, argv=argv, **kwargs)
     else:
         unittest.main(defaultTest="all", argv=argv, **kwargs)
 

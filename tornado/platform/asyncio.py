@@ -76,7 +76,7 @@ def _best_selector_class() -> Optional[typing.Type[selectors.BaseSelector]]:
     if sys.platform.startswith("linux") and hasattr(selectors, "EpollSelector"):
         return selectors.EpollSelector
     if hasattr(selectors, "KqueueSelector"):
-        return selectors.KqueueSelector
+        return selectors.KqueueSelector  # type: ignore[no-any-return]
     return selectors.SelectSelector
 
 
@@ -129,7 +129,7 @@ class BaseAsyncIOLoop(IOLoop):
             # The proactor loop cannot watch sockets for readiness.
             self.selector_loop = AddThreadSelectorEventLoop(asyncio_loop)  # type: ignore[assignment]
         # fd -> (the object given to add_handler, its handler)
-        self.handlers: Dict[int, Tuple[Union[int, _Selectable], Callable]] = {}
+        self.handlers: Dict[int, Tuple[Union[int, _Selectable], Callable[..., Any]]] = {}
         # The fds registered with the selector for reading and for writing.
         self.readers: Set[int] = set()
         self.writers: Set[int] = set()
@@ -218,7 +218,7 @@ class BaseAsyncIOLoop(IOLoop):
         self.asyncio_loop.stop()
 
     def call_at(
-        self, when: float, callback: Callable, *args: Any, **kwargs: Any
+        self, when: float, callback: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> object:
         if kwargs:
             callback = functools.partial(callback, *args, **kwargs)
@@ -232,7 +232,7 @@ class BaseAsyncIOLoop(IOLoop):
     def remove_timeout(self, timeout: object) -> None:
         timeout.cancel()  # type: ignore[attr-defined]
 
-    def add_callback(self, callback: Callable, *args: Any, **kwargs: Any) -> None:
+    def add_callback(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         if kwargs:
             callback = functools.partial(callback, *args, **kwargs)
             args = ()
@@ -250,7 +250,7 @@ class BaseAsyncIOLoop(IOLoop):
             pass
 
     def add_callback_from_signal(
-        self, callback: Callable, *args: Any, **kwargs: Any
+        self, callback: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> None:
         warnings.warn(
             "add_callback_from_signal is deprecated",
@@ -357,7 +357,7 @@ class AsyncIOLoop(BaseAsyncIOLoop):
             self.is_current = False
 
 
-def to_tornado_future(asyncio_future: asyncio.Future) -> asyncio.Future:
+def to_tornado_future(asyncio_future: "asyncio.Future[_T]") -> "asyncio.Future[_T]":
     """Convert an `asyncio.Future` to a `tornado.concurrent.Future`.
 
     .. deprecated:: 5.0
@@ -366,7 +366,7 @@ def to_tornado_future(asyncio_future: asyncio.Future) -> asyncio.Future:
     return asyncio_future
 
 
-def to_asyncio_future(tornado_future: asyncio.Future) -> asyncio.Future:
+def to_asyncio_future(tornado_future: Any) -> "asyncio.Future[Any]":
     """Convert anything Tornado can yield into an `asyncio.Future`.
 
     .. deprecated:: 5.0
@@ -381,7 +381,7 @@ _any_thread_policy_class: Optional[type] = None
 
 
 def _make_any_thread_policy_class() -> type:
-    base = asyncio.DefaultEventLoopPolicy  # type: ignore[attr-defined]
+    base = asyncio.DefaultEventLoopPolicy
 
     class AnyThreadEventLoopPolicy(base):  # type: ignore[misc,valid-type]
         """An event loop policy that creates a loop on demand in any thread.
@@ -398,9 +398,9 @@ def _make_any_thread_policy_class() -> type:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", DeprecationWarning)
-                    return super().get_event_loop()
+                    return super().get_event_loop()  # type: ignore[no-any-return]
             except RuntimeError:
-                loop = self.new_event_loop()
+                loop: asyncio.AbstractEventLoop = self.new_event_loop()
                 self.set_event_loop(loop)
                 return loop
 
@@ -475,7 +475,7 @@ class SelectorThread:
         self._select_args: Optional[Tuple[List[int], List[int]]] = None
         self._closing_selector = False
         self._thread: Optional[threading.Thread] = None
-        self._thread_manager_task: Optional[asyncio.Task] = None
+        self._thread_manager_task: "Optional[asyncio.Task[None]]" = None
         self._readers: Dict[int, Callable[[], None]] = {}
         self._writers: Dict[int, Callable[[], None]] = {}
         # Handles scheduled from the select thread would otherwise run in
@@ -532,7 +532,7 @@ class SelectorThread:
             # will run it now: close its coroutine and keep asyncio from
             # reporting it as destroyed while pending.
             task.cancel()
-            task.get_coro().close()  # type: ignore[union-attr]
+            task.get_coro().close()
             task._log_destroy_pending = False  # type: ignore[attr-defined]
 
     def _wake_selector(self) -> None:
