@@ -625,3 +625,37 @@ class BatchedWritesTest(AsyncHTTPTestCase):
             assert await ws.read_message() == message
             assert await ws.read_message() == message.encode()
             ws.close()
+
+
+class PingTimeoutTest(AsyncHTTPTestCase):
+    def get_app(self) -> Application:
+        self.closed: Future = Future()
+        return Application(
+            [("/echo", EchoHandler, dict(closed=self.closed))],
+            websocket_ping_interval=0.05,
+            websocket_ping_timeout=0.1,
+        )
+
+    @gen_test
+    async def test_silent_client_is_closed(self) -> None:
+        # A raw client that never answers pings.
+        stream = IOStream(socket.socket())
+        await stream.connect(("127.0.0.1", self.get_http_port()))
+        stream.write(
+            b"GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            b"Sec-WebSocket-Key: MDEyMzQ1Njc4OWFiY2RlZg==\r\n\r\n"
+        )
+        await stream.read_until(b"\r\n\r\n")
+        frames = []
+        while True:
+            first, length = await stream.read_bytes(2)
+            payload = await stream.read_bytes(length) if length else b""
+            frames.append((first, payload))
+            if first == 0x88:
+                break
+        assert frames[0] == (0x89, b"")
+        assert frames[-1] == (0x88, struct.pack("!H", 1000) + b"ping timed out")
+        stream.write(masked(0x88, struct.pack("!H", 1000)))
+        assert await self.closed == (1000, "ping timed out")
+        stream.close()
