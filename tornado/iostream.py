@@ -651,7 +651,8 @@ class BaseIOStream:
             if self._read_to_buffer() == 0:
                 break
             size = self._buffered_size()
-            if target is not None and size >= target:
+            if (target is not None and size >= target) or self._fd_drained:
+                # Enough, or all there is for now.
                 break
             # Searching after every chunk would be quadratic for a long
             # read_until; search when the buffer has doubled instead, and
