@@ -39,7 +39,7 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.11",
     packages=["tornado", "tornado.platform"],
-    package_data={"tornado": ["py.typed"]},
+    package_data={"tornado": ["py.typed", "test/test.crt", "test/test.key"]},
     extras_require={
         "curl": ["pycurl>=7.45"],
         "cares": ["pycares>=4.4"],

@@ -43,3 +43,15 @@ def test_unknown_attribute_raises() -> None:
         """
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_https_test_case_default_certificate_is_shipped() -> None:
+    import os
+    import ssl
+
+    from tornado.testing import AsyncHTTPSTestCase
+
+    options = AsyncHTTPSTestCase.default_ssl_options()
+    assert os.path.exists(options["certfile"]) and os.path.exists(options["keyfile"])
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(options["certfile"], options["keyfile"])
