@@ -267,7 +267,7 @@ class OpenIdMixin:
 
 
 class OAuthMixin:
-    """OAuth 1.0 and 1.0a (RFC 5849) for a `RequestHandler`.
+    """OAuth 1.0 and 1.0a (RFC 5849) for a `tornado.web.RequestHandler`.
 
     Configure with the class attributes ``_OAUTH_REQUEST_TOKEN_URL``,
     ``_OAUTH_AUTHORIZE_URL``, ``_OAUTH_ACCESS_TOKEN_URL``, ``_OAUTH_VERSION``
@@ -478,7 +478,7 @@ class OAuthMixin:
 
 
 class OAuth2Mixin:
-    """OAuth 2.0 (RFC 6749) authorization code flow for a `RequestHandler`.
+    """OAuth 2.0 (RFC 6749) authorization code flow for a `tornado.web.RequestHandler`.
 
     Configure with ``_OAUTH_AUTHORIZE_URL`` and ``_OAUTH_ACCESS_TOKEN_URL``.
     `GoogleOAuth2Mixin` and `FacebookGraphMixin` are examples.

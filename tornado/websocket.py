@@ -624,8 +624,9 @@ class WebSocketHandler(tornado.web.RequestHandler):
 
     Subclasses override `on_message` (and usually `open` and `on_close`) and
     talk back with `write_message`, `ping` and `close`.  The opening
-    handshake is an ordinary GET: `prepare` runs first and may refuse it with
-    an `HTTPError`, and headers set in `prepare` or `set_default_headers` go
+    handshake is an ordinary GET: `.RequestHandler.prepare` runs first and
+    may refuse it with a `tornado.web.HTTPError`, and headers set in
+    `.RequestHandler.prepare` or `.RequestHandler.set_default_headers` go
     out with the 101 response.  After the handshake the connection no longer
     speaks HTTP, so ``write``, ``finish``, ``set_header`` and the other
     response methods raise `RuntimeError`.
@@ -833,8 +834,9 @@ class WebSocketHandler(tornado.web.RequestHandler):
         or ``none`` passes, otherwise (without that header) the ``Origin``
         must name this ``Host``, and anything else must pass
         `~tornado.web.RequestHandler.check_trusted_origin` (the
-        ``trusted_origins`` setting).  It runs after `prepare`, so it may use
-        what `prepare` learned about the request.
+        ``trusted_origins`` setting).  It runs after
+        `.RequestHandler.prepare`, so it may use what that learned about the
+        request.
 
         Browsers do not apply the same-origin policy or CORS to WebSockets, so
         this check is what keeps other sites from using a visitor's cookies
@@ -1870,6 +1872,9 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         return awaitable
 
     def on_message(self, message: Union[str, bytes]) -> Optional[Awaitable[None]]:
+        """Queue ``message`` for `read_message` (or pass it to the
+        ``on_message_callback``); the returned future pauses reading until
+        there is room."""
         return self._on_message(message)
 
     def _on_message(
@@ -1891,9 +1896,13 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         self.protocol.write_ping(data)
 
     def on_pong(self, data: bytes) -> None:
+        """Called with the payload of each pong received; does nothing
+        unless overridden."""
         pass
 
     def on_ping(self, data: bytes) -> None:
+        """Called with the payload of each ping received (the pong is sent
+        automatically); does nothing unless overridden."""
         pass
 
     def get_websocket_protocol(self) -> WebSocketProtocol:
