@@ -457,6 +457,17 @@ class WebTest(AsyncHTTPTestCase):
         self.assertEqual(data["body"], ["body"])
         self.assertEqual(data["path_args"], ["x"])
 
+    def test_unparseable_body_is_400_from_the_handler(self):
+        with ExpectLog(gen_log, r"400 POST /args/x \(127.0.0.1\): Unsupported Content-Encoding"):
+            response = self.fetch(
+                "/args/x",
+                method="POST",
+                body=b"a=1",
+                headers={"Content-Encoding": "gzip"},
+            )
+        self.assertEqual(response.code, 400)
+        self.assertIn(b"400: Bad Request", response.body)
+
     def test_missing_argument_is_400(self):
         with ExpectLog(gen_log, ".*Missing argument needed"):
             response = self.fetch("/required")

@@ -114,8 +114,10 @@ class _RoutingDelegate(httputil.HTTPMessageDelegate):
         self.delegate.finish()
 
     def on_connection_close(self) -> None:
-        assert self.delegate is not None
-        self.delegate.on_connection_close()
+        # The connection may close before the headers were routed (or
+        # while routing failed).
+        if self.delegate is not None:
+            self.delegate.on_connection_close()
 
 
 class _DefaultMessageDelegate(httputil.HTTPMessageDelegate):
@@ -235,6 +237,9 @@ class ReversibleRuleRouter(ReversibleRouter, RuleRouter):
         return rule
 
     def reverse_url(self, name: str, *args: Any) -> Optional[str]:
+        """Returns the path of the rule named ``name`` here, or else the
+        first answer of a reversible nested router; None if nobody knows
+        the name."""
         if name in self.named_rules:
             return self.named_rules[name].matcher.reverse(*args)
         for rule in self.rules:

@@ -245,6 +245,9 @@ class RequestHandler:
     _partitioned_cookies: Optional[Set[str]] = None
     _transforms: Sequence["OutputTransform"] = ()
     _close_notified = False
+    # Why the request body could not be parsed, reported as a 400 by
+    # _execute so that it is handled (and logged) like any handler error.
+    _body_error: Optional[httputil.HTTPInputError] = None
 
     path_args: List[str] = None  # type: ignore
     path_kwargs: Dict[str, str] = None  # type: ignore
@@ -1781,6 +1784,8 @@ class RequestHandler:
     def _check_request(self, args: Tuple[bytes, ...], kwargs: Dict[str, bytes]) -> None:
         """The checks that come before `prepare`: method, path arguments,
         cross-origin protection and XSRF."""
+        if self._body_error is not None:
+            raise HTTPError(400, "%s", self._body_error)
         method = self.request.method
         if method not in self.SUPPORTED_METHODS:
             raise HTTPError(405)
@@ -2540,6 +2545,7 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         self.stream_request_body = getattr(handler_class, "_stream_request_body", False)
         self.handler: Optional[RequestHandler] = None
         self._body_future: Optional[Future[None]] = None
+        self._unparsed_body = False
 
     def headers_received(
         self,
@@ -2568,7 +2574,7 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
             chunks = self.chunks
             if chunks:
                 self.request.body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-                self.request._parse_body()
+                self._unparsed_body = True
             self.execute()
 
     def on_connection_close(self) -> None:
@@ -2593,6 +2599,15 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
             )
             static_handler_class.reset()
 
+        body_error = None
+        if self._unparsed_body:
+            self._unparsed_body = False
+            try:
+                self.request._parse_body()
+            except httputil.HTTPInputError as e:
+                # Reported by the handler, so that a malformed body is an
+                # ordinary 400 error (logged like other handler errors).
+                body_error = e
         handler = self.handler_class(
             self.application, self.request, **self.handler_kwargs
         )
@@ -2605,6 +2620,8 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         if self.stream_request_body:
             handler._body_future = self._body_future
             handler._prepared_future = Future()
+        elif body_error is not None:
+            handler._body_error = body_error
         # Note that if an exception escapes handler._execute it will be
         # trapped in the Future it returns (which we are ignoring here,
         # leaving it to be logged when the Future is GC'd).
@@ -2770,8 +2787,9 @@ class RedirectHandler(RequestHandler):
 
         str.format("/{1}/{0}/{2}", "a", "b", "c")  # -> "/b/a/c"
 
-    Use Python's :ref:`format string syntax <formatstrings>` to customize how
-    values are substituted.  The request's query arguments are appended.
+    Use Python's `format string syntax
+    <https://docs.python.org/3/library/string.html#formatstrings>`_ to
+    customize how values are substituted.  The request's query arguments are appended.
 
     Substitutions may not change the scheme or the host that the literal
     beginning of ``url`` determines (as a browser would read the result):
