@@ -6,6 +6,7 @@ import os
 import socket
 import ssl
 import stat
+import sys
 import tempfile
 from typing import Any
 
@@ -143,6 +144,17 @@ def test_bind_unix_socket_refuses_other_files() -> None:
         open(path, "w").close()
         with pytest.raises(ValueError, match="not a socket"):
             bind_unix_socket(path)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+def test_bind_unix_socket_abstract_name() -> None:
+    name = "\0tornado-test-%d" % os.getpid()
+    sock = bind_unix_socket(name)
+    try:
+        with socket.socket(socket.AF_UNIX) as c:
+            c.connect(name)
+    finally:
+        sock.close()
 
 
 # -- add_accept_handler ----------------------------------------------------------

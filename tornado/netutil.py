@@ -173,9 +173,11 @@ if hasattr(socket, "AF_UNIX"):
 
         A stale socket file at that path is removed first; any other kind
         of file there makes this raise `ValueError`.  The socket file gets
-        permissions ``mode``.  Returns one socket (not a list, unlike
-        `bind_sockets`).
+        permissions ``mode``.  A name starting with a NUL byte is an
+        abstract socket (Linux): it has no file, so neither applies.
+        Returns one socket (not a list, unlike `bind_sockets`).
         """
+        abstract = file.startswith("\0")
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             try:
@@ -185,16 +187,18 @@ if hasattr(socket, "AF_UNIX"):
                     # Some kernels refuse the option on unix sockets.
                     raise
             sock.setblocking(False)
-            try:
-                st = os.stat(file)
-            except FileNotFoundError:
-                pass
-            else:
-                if not stat.S_ISSOCK(st.st_mode):
-                    raise ValueError(f"File {file} exists and is not a socket")
-                os.remove(file)
+            if not abstract:
+                try:
+                    st = os.stat(file)
+                except FileNotFoundError:
+                    pass
+                else:
+                    if not stat.S_ISSOCK(st.st_mode):
+                        raise ValueError(f"File {file} exists and is not a socket")
+                    os.remove(file)
             sock.bind(file)
-            os.chmod(file, mode)
+            if not abstract:
+                os.chmod(file, mode)
             sock.listen(backlog)
         except BaseException:
             sock.close()
