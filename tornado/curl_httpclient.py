@@ -100,9 +100,9 @@ class _CurlStreamingBuffer:
         callback: Callable[[bytes], Any],
     ) -> None:
         self._client = client
-        self._curl = curl  # type: Optional[pycurl.Curl]
+        self._curl: Optional[pycurl.Curl] = curl
         self._callback = callback
-        self._chunks = []  # type: List[bytes]
+        self._chunks: List[bytes] = []
         self._buffered = 0
         self._received = 0
         self._flush_scheduled = False
@@ -166,7 +166,7 @@ class _CurlBodyBuffer:
     __slots__ = ("chunks", "size", "limit", "body_too_large")
 
     def __init__(self, limit: int) -> None:
-        self.chunks = []  # type: List[bytes]
+        self.chunks: List[bytes] = []
         self.size = 0
         self.limit = limit
         self.body_too_large = False
@@ -207,12 +207,12 @@ class _CurlRequest:
         self.request = request
         self.callback = callback
         self.headers = httputil.HTTPHeaders()
-        self.reason = None  # type: Optional[str]
+        self.reason: Optional[str] = None
         # The header line being read (it may continue on the next line).
-        self.pending_line = None  # type: Optional[str]
+        self.pending_line: Optional[str] = None
         # Why a header line was refused, if one was.
-        self.header_error = None  # type: Optional[str]
-        self.body = None  # type: Union[None, _CurlBodyBuffer, _CurlStreamingBuffer]
+        self.header_error: Optional[str] = None
+        self.body: Union[None, _CurlBodyBuffer, _CurlStreamingBuffer] = None
         self.queue_start_time = queue_start_time
         self.curl_start_time = time.time()
         self.curl_start_ioloop_time = now
@@ -246,12 +246,10 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         self._multi.setopt(pycurl.M_SOCKETFUNCTION, self._handle_socket)
         self._curls = [pycurl.Curl() for _ in range(max_clients)]
         self._free_list = self._curls[:]
-        self._active = {}  # type: Dict[pycurl.Curl, _CurlRequest]
-        self._requests = (
-            collections.deque()
-        )  # type: Deque[Tuple[HTTPRequest, Callable[[HTTPResponse], None], float]]
-        self._fds = {}  # type: Dict[int, int]
-        self._timeout = None  # type: Optional[object]
+        self._active: Dict[pycurl.Curl, _CurlRequest] = {}
+        self._requests: Deque[Tuple[HTTPRequest, Callable[[HTTPResponse], None], float]] = collections.deque()
+        self._fds: Dict[int, int] = {}
+        self._timeout: Optional[object] = None
         # libcurl has been known to forget to report a socket or a timer;
         # a periodic sweep keeps a transfer from hanging if it does.
         self._force_timeout_callback = ioloop.PeriodicCallback(
@@ -410,7 +408,7 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
                 )
             elif state.header_error is not None:
                 curl_message = "Malformed HTTP response header: " + state.header_error
-            error = CurlError(curl_error, curl_message)  # type: Optional[CurlError]
+            error: Optional[CurlError] = CurlError(curl_error, curl_message)
             code = 599
             effective_url = None
             buffer = None
@@ -515,9 +513,9 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
                 raise TypeError(
                     "curl_httpclient does not support coroutine streaming_callback"
                 )
-            body = _CurlStreamingBuffer(
+            body: Union[_CurlStreamingBuffer, _CurlBodyBuffer] = _CurlStreamingBuffer(
                 self, curl, streaming_callback
-            )  # type: Union[_CurlStreamingBuffer, _CurlBodyBuffer]
+            )
         else:
             body = _CurlBodyBuffer(self.max_body_size)
         state.body = body

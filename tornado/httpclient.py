@@ -127,7 +127,7 @@ class AsyncHTTPClient(Configurable):
     leaves them unset (None).
     """
 
-    _instance_cache = None  # type: Optional[Dict[IOLoop, AsyncHTTPClient]]
+    _instance_cache: "Optional[Dict[IOLoop, AsyncHTTPClient]]" = None
 
     @classmethod
     def configurable_base(cls) -> Type[Configurable]:
@@ -231,7 +231,7 @@ class AsyncHTTPClient(Configurable):
             )
         else:
             request.headers = httputil.HTTPHeaders(request.headers)
-        future = Future()  # type: Future[HTTPResponse]
+        future: Future[HTTPResponse] = Future()
 
         def handle_response(response: "HTTPResponse") -> None:
             error = response.error
@@ -325,11 +325,11 @@ class HTTPRequest:
         ``client_key`` and ``client_cert``.
     """
 
-    _headers = None  # type: Union[Dict[str, str], httputil.HTTPHeaders]
+    _headers: Union[Dict[str, str], httputil.HTTPHeaders] = None
 
     # Set on the copies made to follow a redirect: the request the caller
     # made, which their response reports.
-    _original_request = None  # type: Optional[HTTPRequest]
+    _original_request: "Optional[HTTPRequest]" = None
 
     # Used where neither the request nor the client's defaults say.
     _DEFAULTS = dict(
@@ -493,7 +493,7 @@ class HTTPResponse:
         self.reason = reason or httputil.responses.get(code, "Unknown")
         self.headers = httputil.HTTPHeaders() if headers is None else headers
         self.buffer = buffer
-        self._body = None  # type: Optional[bytes]
+        self._body: Optional[bytes] = None
         self.effective_url = request.url if effective_url is None else effective_url
         self._error_is_response_code = False
         if error is None:

@@ -58,6 +58,10 @@ from tornado.tcpclient import TCPClient
 from tornado.util import TimeoutError
 
 
+# What fetch_impl calls with the outcome of a request.
+_ResponseCallback = Callable[[HTTPResponse], None]
+
+
 class HTTPTimeoutError(HTTPClientError):
     """A request that ran out of time, as a 599 error.
 
@@ -124,18 +128,12 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
         super().initialize(defaults=defaults)
         self.max_clients = max_clients
         # (key, request, callback) of requests waiting for a slot.
-        self.queue = (
-            collections.deque()
-        )  # type: Deque[Tuple[object, HTTPRequest, Callable[[HTTPResponse], None]]]
+        self.queue: Deque[Tuple[object, HTTPRequest, _ResponseCallback]] = collections.deque()
         # key -> (request, callback) of requests that have a connection.
-        self.active = (
-            {}
-        )  # type: Dict[object, Tuple[HTTPRequest, Callable[[HTTPResponse], None]]]
+        self.active: Dict[object, Tuple[HTTPRequest, _ResponseCallback]] = {}
         # key -> (request, callback, queue timeout handle, time queued) of
         # queued requests.
-        self.waiting = (
-            {}
-        )  # type: Dict[object, Tuple[HTTPRequest, Callable[[HTTPResponse], None], object, float]]
+        self.waiting: Dict[object, Tuple[HTTPRequest, _ResponseCallback, object, float]] = {}
         self.max_buffer_size = max_buffer_size
         self.max_header_size = max_header_size
         self.max_body_size = max_body_size
@@ -158,7 +156,7 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
         self.tcp_client.close()
 
     def fetch_impl(
-        self, request: HTTPRequest, callback: Callable[[HTTPResponse], None]
+        self, request: HTTPRequest, callback: _ResponseCallback
     ) -> None:
         key = object()
         if not self.queue and len(self.active) < self.max_clients:
@@ -201,7 +199,7 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
         self,
         key: object,
         request: HTTPRequest,
-        callback: Callable[[HTTPResponse], None],
+        callback: _ResponseCallback,
     ) -> None:
         self.active[key] = (request, callback)
         release_callback = functools.partial(self._release_fetch, key)
@@ -214,7 +212,7 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
         self,
         request: HTTPRequest,
         release_callback: Callable[[], None],
-        final_callback: Callable[[HTTPResponse], None],
+        final_callback: _ResponseCallback,
     ) -> None:
         self._connection_class()(
             self,
@@ -275,7 +273,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 # Shared TLS contexts for the common settings (building one loads the
 # system's CA certificates, far too slow to do per request).
-_ssl_contexts = {}  # type: Dict[bool, ssl.SSLContext]
+_ssl_contexts: Dict[bool, ssl.SSLContext] = {}
 
 
 def _shared_ssl_context(validate_cert: bool) -> ssl.SSLContext:
@@ -333,7 +331,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         client: Optional[SimpleAsyncHTTPClient],
         request: HTTPRequest,
         release_callback: Callable[[], None],
-        final_callback: Callable[[HTTPResponse], None],
+        final_callback: _ResponseCallback,
         max_buffer_size: int,
         tcp_client: TCPClient,
         max_header_size: int,
@@ -344,21 +342,19 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         self.start_wall_time = time.time()
         self.client = client
         self.request = request
-        self.release_callback = release_callback  # type: Optional[Callable[[], None]]
-        self.final_callback = (
-            final_callback
-        )  # type: Optional[Callable[[HTTPResponse], None]]
+        self.release_callback: Optional[Callable[[], None]] = release_callback
+        self.final_callback: Optional[_ResponseCallback] = final_callback
         self.max_buffer_size = max_buffer_size
         self.tcp_client = tcp_client
         self.max_header_size = max_header_size
         self.max_body_size = max_body_size
-        self.code = None  # type: Optional[int]
-        self.reason = None  # type: Optional[str]
-        self.headers = None  # type: Optional[httputil.HTTPHeaders]
-        self.chunks = []  # type: list[bytes]
-        self.stream = None  # type: Optional[IOStream]
-        self.connection = None  # type: Optional[HTTP1Connection]
-        self._timeout = None  # type: object
+        self.code: Optional[int] = None
+        self.reason: Optional[str] = None
+        self.headers: Optional[httputil.HTTPHeaders] = None
+        self.chunks: list[bytes] = []
+        self.stream: Optional[IOStream] = None
+        self.connection: Optional[HTTP1Connection] = None
+        self._timeout: object = None
         self._follow_redirect = False
         self.io_loop.add_future(gen.convert_yielded(self.run()), _raise_failure)
 
