@@ -3,7 +3,7 @@
 import os
 import re
 
-from setuptools import setup
+from setuptools import Extension, setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -40,6 +40,9 @@ setup(
     python_requires=">=3.11",
     packages=["tornado", "tornado.platform"],
     package_data={"tornado": ["py.typed", "test/test.crt", "test/test.key"]},
+    # The C accelerator is optional: where no compiler is available the build
+    # goes on without it and the pure-Python mask in tornado.util is used.
+    ext_modules=[Extension("tornado.speedups", ["tornado/speedups.c"], optional=True)],
     extras_require={
         "curl": ["pycurl>=7.45"],
         "cares": ["pycares>=4.4"],

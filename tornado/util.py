@@ -430,8 +430,12 @@ def _websocket_mask_python(mask: bytes, data: bytes) -> bytes:
     ).to_bytes(n, "little")
 
 
-# There is no C accelerator in this package; websocket code imports this name.
-_websocket_mask = _websocket_mask_python
+# websocket code imports this name: the C accelerator when it was built
+# (setup.py builds it where a compiler is available), else the pure version.
+try:
+    from tornado.speedups import websocket_mask as _websocket_mask
+except ImportError:
+    _websocket_mask = _websocket_mask_python
 
 
 def doctests():  # type: ignore[no-untyped-def]
