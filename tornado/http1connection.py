@@ -19,9 +19,7 @@ connection (keep-alive and pipelining) in a single task.
 """
 
 import asyncio
-import logging
 import re
-import types
 from typing import (
     Any,
     Awaitable,
@@ -51,6 +49,7 @@ from tornado.httputil import (
     ResponseStartLine,
     _ABNF,
     _error_status,
+    _header_value,
     parse_request_start_line,
     parse_response_start_line,
     responses,
@@ -161,7 +160,7 @@ def _parse_request_head(data: bytes) -> Tuple[RequestStartLine, HTTPHeaders]:
     # status code to any HTTP/1.1 request message that lacks a Host header
     # field and to any request message that contains more than one Host
     # header field line or a Host header field with an invalid field value."
-    hosts = headers.get_list("Host")
+    hosts = headers._as_list.get("Host", ())
     if len(hosts) > 1:
         raise HTTPInputError("Multiple Host headers")
     if not hosts:
@@ -257,7 +256,7 @@ def _response_framing(
 def _connection_tokens(headers: HTTPHeaders) -> List[str]:
     """The lower-cased options of the Connection header (RFC 9110
     section 7.6.1)."""
-    value = headers.get("Connection")
+    value = _header_value(headers, "Connection")
     if not value:
         return []
     return [token.strip(HTTP_WHITESPACE).lower() for token in value.split(",")]
@@ -443,10 +442,11 @@ def _format_head(first_line: str, headers: HTTPHeaders) -> bytes:
     CR or LF (response splitting).
     """
     lines = [first_line]
-    for name, value in headers.get_all():
-        if type(value) is not str:
-            value = value.decode("latin1") if isinstance(value, bytes) else str(value)
-        lines.append(name + ": " + value)
+    for name, values in headers._as_list.items():
+        for value in values:
+            if type(value) is not str:
+                value = value.decode("latin1") if isinstance(value, bytes) else str(value)
+            lines.append(name + ": " + value)
     text = "\r\n".join(lines)
     breaks = len(lines) - 1
     if text.count("\n") != breaks or text.count("\r") != breaks:
@@ -484,40 +484,32 @@ class _QuietException(Exception):
     """An error that has already been logged and only ends the connection."""
 
 
-class _ExceptionLoggingContext:
-    """Log (to ``logger``) any exception other than `.HTTPInputError`
-    raised inside it, and turn it into `_QuietException`.
+def _application_failed(e: BaseException) -> None:
+    """Handle an exception raised by application code (a delegate): log
+    it and raise `_QuietException`, so that it ends the connection.
 
-    Used around calls into application code: an exception there is the
-    application's bug, reported once, while an `.HTTPInputError` (such as
-    a body that fails to decompress) is the peer's fault and handled as
-    malformed input.
+    Exceptions that are not failures pass through: an `.HTTPInputError`
+    (the peer's fault, such as a body that fails to decompress), the
+    cancellation of our own task, and exits (``KeyboardInterrupt`` ...).
     """
+    if isinstance(e, (HTTPInputError, _QuietException)):
+        raise e
+    if not isinstance(e, Exception):
+        if not isinstance(e, asyncio.CancelledError):
+            raise e
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise e
+    app_log.error("Uncaught exception", exc_info=(type(e), e, e.__traceback__))
+    raise _QuietException from e
 
-    def __init__(self, logger: logging.Logger) -> None:
-        self.logger = logger
 
-    def __enter__(self) -> None:
-        pass
-
-    def __exit__(
-        self,
-        typ: "Optional[Type[BaseException]]",
-        value: Optional[BaseException],
-        tb: types.TracebackType,
-    ) -> None:
-        if value is None or isinstance(value, (HTTPInputError, _QuietException)):
-            return
-        if not isinstance(value, Exception):
-            if not isinstance(value, asyncio.CancelledError):
-                return
-            # A CancelledError is the application's failure unless it is
-            # our own task that is being cancelled.
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                return
-        self.logger.error("Uncaught exception", exc_info=(typ, value, tb))
-        raise _QuietException
+def _starts_with_empty_line(future: "Future[bytes]") -> bool:
+    """Whether a completed head read starts with a line break (or failed,
+    which `_wait_head` reports the same way)."""
+    if future.exception() is not None:
+        return True
+    return future.result()[:1] in (b"\r", b"\n")
 
 
 class HTTP1ConnectionParameters:
@@ -615,6 +607,9 @@ class HTTP1Connection(HTTPConnection):
         # Set by HTTP1ServerConnection for requests after the first, so
         # that pipelined requests let other connections run in between.
         self._yield_before_reading = False
+        # The server connection's idle watchdog, which enforces
+        # header_timeout for all the requests of a connection.
+        self._watchdog: Optional[_IdleWatchdog] = None
 
     def read_response(self, delegate: HTTPMessageDelegate) -> Awaitable[bool]:
         """Read one incoming message and feed it to ``delegate`` (an
@@ -634,24 +629,27 @@ class HTTP1Connection(HTTPConnection):
         return self._read_message(delegate)
 
     async def _read_message(self, delegate: HTTPMessageDelegate) -> bool:
+        stream = self.stream
+        assert stream is not None
         need_delegate_close = False
         try:
             informational = 0
             while True:
-                start_line, headers, framing = await self._read_head_and_framing()
+                start_line, headers, framing = self._parse_head(await self._head_future())
                 # A delegate that refuses the head with HTTPInputError (as
                 # HTTPServerRequest does for too many query arguments) has
                 # not taken the message on, so it is not told of the close;
                 # after any other failure it is.
                 try:
-                    with _ExceptionLoggingContext(app_log):
-                        header_future = delegate.headers_received(start_line, headers)
-                        need_delegate_close = True
-                        if header_future is not None:
-                            await header_future
-                except _QuietException:
+                    header_future = delegate.headers_received(start_line, headers)
                     need_delegate_close = True
+                    if header_future is not None:
+                        await header_future
+                except HTTPInputError:
                     raise
+                except BaseException as e:
+                    need_delegate_close = True
+                    _application_failed(e)
                 if self.stream is None:
                     # Detached by the delegate: the stream is no longer ours.
                     need_delegate_close = False
@@ -668,9 +666,9 @@ class HTTP1Connection(HTTPConnection):
                 informational += 1
                 if informational > _MAX_1XX_RESPONSES:
                     raise HTTPInputError("Too many 1xx responses")
-            if not self.is_client and framing[0] != _NO_BODY:
-                self._maybe_send_continue(start_line, headers)  # type: ignore[arg-type]
             if framing[0] != _NO_BODY:
+                if not self.is_client:
+                    self._maybe_send_continue(start_line, headers)  # type: ignore[arg-type]
                 _check_body_size(framing, self._max_body_size)
                 body_future = self._read_body(framing, delegate)
                 if self._body_timeout is None:
@@ -678,27 +676,27 @@ class HTTP1Connection(HTTPConnection):
                 else:
                     try:
                         await gen.with_timeout(
-                            self.stream.io_loop.time() + self._body_timeout,
+                            stream.io_loop.time() + self._body_timeout,
                             body_future,
                             quiet_exceptions=iostream.StreamClosedError,
                         )
                     except gen.TimeoutError:
                         gen_log.info("Timeout reading body from %s", self.context)
-                        self.stream.close()
+                        stream.close()
                         return False
             self._read_finished = True
             if not self._write_finished or self.is_client:
-                with _ExceptionLoggingContext(app_log):
+                try:
                     delegate.finish()
+                except HTTPInputError:
+                    raise
+                except BaseException as e:
+                    _application_failed(e)
                 need_delegate_close = False
             # A server waits for the response (which may still be being
             # produced) before the connection can read the next request.
-            if (
-                not self._exchange_over
-                and self.stream is not None
-                and not self.stream.closed()
-            ):
-                self.stream.set_close_callback(self._on_connection_close)
+            if not self._exchange_over and self.stream is not None and not stream.closed():
+                stream.set_close_callback(self._on_connection_close)
                 self._close_callback_on_stream = True
                 await self._wait_exchange_over()
             if self.stream is None:
@@ -719,15 +717,15 @@ class HTTP1Connection(HTTPConnection):
                     delegate.on_connection_close()
                 except Exception:
                     app_log.error("Uncaught exception", exc_info=True)
-            self._clear_callbacks()
+            if self._close_callback_on_stream:
+                self._clear_callbacks()
         return True
 
-    async def _read_head_and_framing(
-        self,
+    def _parse_head(
+        self, data: bytes
     ) -> Tuple[Union[RequestStartLine, ResponseStartLine], HTTPHeaders, Tuple[int, int]]:
-        """Read and parse a message head, and decide how its body is
-        framed (before any of it reaches the delegate)."""
-        data = await self._read_head()
+        """Parse a message head and decide how its body is framed (before
+        any of it reaches the delegate)."""
         if self.is_client:
             response_line, headers = _parse_response_head(data)
             self._response_start_line = response_line
@@ -742,33 +740,58 @@ class HTTP1Connection(HTTPConnection):
         )
         return request_line, headers, _request_framing(headers)
 
-    async def _read_head(self) -> bytes:
-        """Read a message head from the stream, honouring header_timeout.
+    def _head_future(self) -> Awaitable[bytes]:
+        """The next message head, as an awaitable.
 
-        One empty head (stray CRLFs after the previous message) is skipped.
+        Usually the stream's own read future: when its data is not there
+        yet, the idle watchdog of the server connection (or a timer, for a
+        connection used on its own) bounds the wait by ``header_timeout``.
         """
-        assert self.stream is not None
         stream = self.stream
+        assert stream is not None
+        future = stream.read_until_regex(_HEAD_END_RE, max_bytes=self.params.max_header_size)
+        if future.done():
+            if self._yield_before_reading or _starts_with_empty_line(future):
+                return self._wait_head(future)
+            return future
+        if self.params.header_timeout is None and self._watchdog is None:
+            return future
+        return self._wait_head(future)
+
+    async def _wait_head(self, future: "Future[bytes]") -> bytes:
+        stream = self.stream
+        assert stream is not None
+        watchdog = self._watchdog
         for attempt in range(2):
-            future = stream.read_until_regex(
-                _HEAD_END_RE, max_bytes=self.params.max_header_size
-            )
             if future.done():
                 if self._yield_before_reading:
                     # Pipelined requests: let other connections run.
                     await asyncio.sleep(0)
                 data = future.result()
-            elif self.params.header_timeout is None:
-                data = await future
-            else:
+            elif watchdog is not None:
+                watchdog.waiting()
+                try:
+                    data = await future
+                finally:
+                    watchdog.busy()
+            elif self.params.header_timeout is not None:
                 io_loop = stream.io_loop
                 timeout = io_loop.call_later(self.params.header_timeout, stream.close)
                 try:
                     data = await future
                 finally:
                     io_loop.remove_timeout(timeout)
+            else:
+                data = await future
+            # RFC 9112 section 2.2: empty lines before a request-line are
+            # skipped.  The head regex stops at the first empty line, so a
+            # stray CRLF CRLF after the previous message reads as an empty
+            # head: read once more.
             if data.strip(b"\r\n"):
                 return data
+            future = stream.read_until_regex(
+                _HEAD_END_RE, max_bytes=self.params.max_header_size
+            )
         raise HTTPInputError("Malformed HTTP request line: empty")
 
     def _maybe_send_continue(self, start_line: RequestStartLine, headers: HTTPHeaders) -> None:
@@ -780,7 +803,7 @@ class HTTP1Connection(HTTPConnection):
             start_line.version == "HTTP/1.1"
             and not self._write_finished
             and not self._output_started
-            and headers.get("Expect", "").lower() == "100-continue"
+            and (_header_value(headers, "Expect") or "").lower() == "100-continue"
             and self.stream is not None
         ):
             self.stream.write(b"HTTP/1.1 100 Continue\r\n\r\n")
@@ -797,10 +820,12 @@ class HTTP1Connection(HTTPConnection):
         """Pass body data to the delegate, unless the response is already
         complete (then the rest of the request is of no interest)."""
         if not self._write_finished or self.is_client:
-            with _ExceptionLoggingContext(app_log):
+            try:
                 ret = delegate.data_received(data)
                 if ret is not None:
                     await ret
+            except BaseException as e:
+                _application_failed(e)
 
     async def _read_fixed_body(self, content_length: int, delegate: HTTPMessageDelegate) -> None:
         assert self.stream is not None
@@ -980,16 +1005,16 @@ class HTTP1Connection(HTTPConnection):
         request = self._request_start_line
         assert request is not None and self._request_headers is not None
         code = start_line.code
+        fields = headers._as_list
         http11 = request.version == "HTTP/1.1"
         # RFC 9110 sections 6.4.1, 9.3.2: these responses have no content.
         bodiless = request.method == "HEAD" or code in (204, 304) or 100 <= code < 200
-        has_length = "Content-Length" in headers
+        has_length = "Content-Length" in fields
         # Applications rarely set Transfer-Encoding; if one does, it frames
         # its own body and we leave the header alone.
-        self._chunking_output = (
-            http11 and not bodiless and not has_length and "Transfer-Encoding" not in headers
-        )
-        if not bodiless and not has_length and not self._chunking_output and "Transfer-Encoding" not in headers:
+        own_framing = "Transfer-Encoding" in fields
+        self._chunking_output = http11 and not bodiless and not has_length and not own_framing
+        if not bodiless and not has_length and not self._chunking_output and not own_framing:
             # RFC 9112 section 6.3: the body can only end with the
             # connection.
             self._disconnect_on_finish = True
@@ -1123,7 +1148,7 @@ class _GzipMessageDelegate(HTTPMessageDelegate):
         headers: HTTPHeaders,
     ) -> Optional[Awaitable[None]]:
         # RFC 9110 section 8.4.1: content codings are case-insensitive.
-        if headers.get("Content-Encoding", "").lower() == "gzip":
+        if (_header_value(headers, "Content-Encoding") or "").lower() == "gzip":
             self._decompressor = GzipDecompressor()
             # What the wrapped delegate receives is no longer encoded.
             headers.add("X-Consumed-Content-Encoding", headers["Content-Encoding"])
@@ -1177,6 +1202,48 @@ class _GzipMessageDelegate(HTTPMessageDelegate):
         return self._delegate.on_connection_close()
 
 
+class _IdleWatchdog:
+    """Closes a server connection that waits longer than ``timeout`` for
+    a request head.
+
+    One timer per connection instead of one per request: the timer is only
+    (re)armed when it fires, or when a wait starts while none is armed.
+    Marking the start and end of each wait costs a clock read.
+    """
+
+    def __init__(self, stream: iostream.IOStream, timeout: float) -> None:
+        self._stream = stream
+        self._timeout = timeout
+        self._io_loop = stream.io_loop
+        self._waiting_since: Optional[float] = None
+        self._timer: Optional[object] = None
+
+    def waiting(self) -> None:
+        now = self._io_loop.time()
+        self._waiting_since = now
+        if self._timer is None:
+            self._timer = self._io_loop.call_at(now + self._timeout, self._check)
+
+    def busy(self) -> None:
+        self._waiting_since = None
+
+    def _check(self) -> None:
+        self._timer = None
+        since = self._waiting_since
+        if since is None:
+            return  # busy: the next wait arms the timer again
+        deadline = since + self._timeout
+        if self._io_loop.time() >= deadline:
+            self._stream.close()
+        else:
+            self._timer = self._io_loop.call_at(deadline, self._check)
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._io_loop.remove_timeout(self._timer)
+            self._timer = None
+
+
 class HTTP1ServerConnection:
     """An HTTP/1.x server connection: reads requests one after another
     (keep-alive, pipelining) and hands each to a delegate."""
@@ -1224,11 +1291,15 @@ class HTTP1ServerConnection:
         self.stream.io_loop.add_future(fut, lambda f: f.result())
 
     async def _server_request_loop(self, delegate: HTTPServerConnectionDelegate) -> None:
+        watchdog = None
+        if self.params.header_timeout is not None:
+            watchdog = _IdleWatchdog(self.stream, self.params.header_timeout)
         try:
             first = True
             while True:
                 conn = HTTP1Connection(self.stream, False, self.params, self.context)
                 conn._yield_before_reading = not first
+                conn._watchdog = watchdog
                 first = False
                 request_delegate = delegate.start_request(self, conn)
                 try:
@@ -1254,6 +1325,8 @@ class HTTP1ServerConnection:
                 if not ret:
                     return
         finally:
+            if watchdog is not None:
+                watchdog.cancel()
             delegate.on_close(self)
 
     async def _refuse(self, status: int) -> None:

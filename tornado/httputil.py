@@ -225,6 +225,17 @@ class _StatusInputError(HTTPInputError):
         self.status_code = status_code
 
 
+def _header_value(headers: "HTTPHeaders", norm_name: str) -> Optional[str]:
+    """``headers.get(norm_name)`` for a name already in Http-Header-Case,
+    without the cost of a KeyError when it is absent."""
+    values = headers._as_list.get(norm_name)
+    if values is None:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return ",".join(values)
+
+
 def _error_status(e: HTTPInputError) -> int:
     """The status code a server sends back for a malformed request."""
     return getattr(e, "status_code", 400)
@@ -475,23 +486,29 @@ class HTTPHeaders(collections.abc.MutableMapping):
 
     # MutableMapping abstract method implementations.
 
+    # The lookups below inline the name cache: they run several times for
+    # every request and response.
+
     def __setitem__(self, name: str, value: str) -> None:
-        self._as_list[_normalize_header(name)] = [value]
+        self._as_list[_NORMALIZED_NAMES.get(name) or _normalize_header(name)] = [value]
 
     def __contains__(self, name: object) -> bool:
         # Cheaper than the Mapping default, which would build the value.
-        if not isinstance(name, str):
-            return False
-        return _normalize_header(name) in self._as_list
+        norm_name = _NORMALIZED_NAMES.get(name)  # type: ignore[call-overload]
+        if norm_name is None:
+            if not isinstance(name, str):
+                return False
+            norm_name = _normalize_new_name(name)
+        return norm_name in self._as_list
 
     def __getitem__(self, name: str) -> str:
-        values = self._as_list[_normalize_header(name)]
+        values = self._as_list[_NORMALIZED_NAMES.get(name) or _normalize_header(name)]
         if len(values) == 1:
             return values[0]
         return ",".join(values)
 
     def __delitem__(self, name: str) -> None:
-        del self._as_list[_normalize_header(name)]
+        del self._as_list[_NORMALIZED_NAMES.get(name) or _normalize_header(name)]
 
     def __len__(self) -> int:
         return len(self._as_list)
@@ -592,8 +609,11 @@ class HTTPServerRequest:
         self.remote_ip = getattr(context, "remote_ip", None)
         self.protocol = getattr(context, "protocol", "http")
 
-        self.host = host or self.headers.get("Host") or "127.0.0.1"
-        self.host_name = split_host_and_port(self.host.lower())[0]
+        self.host = host or _header_value(self.headers, "Host") or "127.0.0.1"
+        host_name = self.host.lower()
+        if ":" in host_name:
+            host_name = split_host_and_port(host_name)[0]
+        self.host_name = host_name
         self.files = files or {}
         self.connection = connection
         self.server_connection = server_connection
