@@ -81,10 +81,16 @@ def test_echo_coroutine_handler() -> None:
 def test_listen_and_stop_closes_listeners() -> None:
     async def main() -> None:
         server = EchoServer()
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        server.listen(port, address="127.0.0.1")
+        for attempt in range(5):
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+            try:
+                server.listen(port, address="127.0.0.1")
+                break
+            except OSError:
+                # Another process took the free port meanwhile; pick again.
+                continue
         assert await echo_once(port, b"up\n") == b"up\n"
         server.stop()
         server.stop()  # twice is fine
