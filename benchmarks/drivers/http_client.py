@@ -1,0 +1,84 @@
+"""HTTP client load: GET requests per second made by one client library.
+
+Runs inside the environment of the implementation measured (the harness
+pins it to its CPU).  ``--impl tornado`` uses ``AsyncHTTPClient`` (whichever
+Tornado that environment has, with its default simple client),
+``--impl aiohttp`` a ``ClientSession``.  ``--concurrency 1`` is the
+sequential case; more runs that many requests in flight at once.  Prints
+``RESULT requests_per_sec=... errors=...``.
+"""
+
+import argparse
+import asyncio
+import time
+
+
+async def tornado_load(url: str, concurrency: int, duration: float, warmup: float) -> tuple[int, int, float]:
+    from tornado.httpclient import AsyncHTTPClient
+
+    client = AsyncHTTPClient(max_clients=max(concurrency, 10))
+
+    async def one() -> None:
+        await client.fetch(url)
+
+    return await _drive(one, concurrency, duration, warmup)
+
+
+async def aiohttp_load(url: str, concurrency: int, duration: float, warmup: float) -> tuple[int, int, float]:
+    import aiohttp
+
+    connector = aiohttp.TCPConnector(limit=max(concurrency, 10))
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async def one() -> None:
+            async with session.get(url) as response:
+                await response.read()
+                response.raise_for_status()
+
+        return await _drive(one, concurrency, duration, warmup)
+
+
+async def _drive(one, concurrency: int, duration: float, warmup: float) -> tuple[int, int, float]:
+    """Run ``one()`` back to back in ``concurrency`` workers; count after warmup."""
+    done = 0
+    errors = 0
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    measure_from = start + warmup
+    stop_at = measure_from + duration
+    first = None
+
+    async def worker() -> None:
+        nonlocal done, errors, first
+        while True:
+            now = loop.time()
+            if now >= stop_at:
+                return
+            try:
+                await one()
+            except Exception:
+                errors += 1
+            if now >= measure_from:
+                if first is None:
+                    first = now
+                done += 1
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = loop.time() - (first if first is not None else measure_from)
+    return done, errors, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--impl", choices=("tornado", "aiohttp"), required=True)
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=1.0)
+    args = parser.parse_args()
+    load = tornado_load if args.impl == "tornado" else aiohttp_load
+    done, errors, elapsed = asyncio.run(load(args.url, args.concurrency, args.duration, args.warmup))
+    print(f"RESULT requests_per_sec={done / elapsed:.1f} errors={errors}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

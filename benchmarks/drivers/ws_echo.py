@@ -1,0 +1,100 @@
+"""WebSocket echo load: messages per second over N connections.
+
+Each connection keeps ``--window`` messages in flight: it sends precomputed
+masked frames and, for every complete echo received (counted by bytes, as
+every message has the same size), sends one more.  Prints
+``RESULT msgs_per_sec=... connections=...``.
+"""
+
+import argparse
+import asyncio
+import time
+
+from _loop import raise_fd_limit, run
+from _wsproto import client_frame, handshake_request, server_frame
+
+
+class EchoClient(asyncio.Protocol):
+    def __init__(self, request: bytes, frame: bytes, echo_len: int, window: int,
+                 opened: asyncio.Future) -> None:
+        self.request = request
+        self.frame = frame
+        self.echo_len = echo_len
+        self.window = window
+        self.opened = opened
+        self.count = 0
+        self.pending = 0
+        self.head = b""
+        self.running = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+        transport.write(self.request)
+
+    def start(self) -> None:
+        self.running = True
+        self.transport.write(self.frame * self.window)
+
+    def data_received(self, data: bytes) -> None:
+        if not self.opened.done():
+            self.head += data
+            end = self.head.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if not self.head.startswith(b"HTTP/1.1 101"):
+                self.opened.set_exception(RuntimeError(self.head[:200]))
+                return
+            self.opened.set_result(None)
+            data = self.head[end + 4:]
+        self.pending += len(data)
+        n, self.pending = divmod(self.pending, self.echo_len)
+        if n:
+            self.count += n
+            if self.running:
+                self.transport.write(self.frame * n)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.opened.done():
+            self.opened.set_exception(ConnectionError("closed during handshake"))
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument("--size", type=int, default=32)
+    parser.add_argument("--window", type=int, default=1)
+    args = parser.parse_args()
+    raise_fd_limit()
+    loop = asyncio.get_running_loop()
+    payload = b"x" * args.size
+    frame = client_frame(payload)
+    echo_len = len(server_frame(payload))
+    clients = []
+    for _ in range(args.connections):
+        request, _accept = handshake_request("127.0.0.1", args.port)
+        opened = loop.create_future()
+        _, proto = await loop.create_connection(
+            lambda: EchoClient(request, frame, echo_len, args.window, opened),
+            "127.0.0.1", args.port)
+        await opened
+        clients.append(proto)
+    for c in clients:
+        c.start()
+    await asyncio.sleep(args.warmup)
+    before = sum(c.count for c in clients)
+    t0 = time.perf_counter()
+    await asyncio.sleep(args.duration)
+    after = sum(c.count for c in clients)
+    elapsed = time.perf_counter() - t0
+    for c in clients:
+        c.running = False
+        c.transport.close()
+    print(f"RESULT msgs_per_sec={(after - before) / elapsed:.1f} "
+          f"connections={len(clients)}", flush=True)
+
+
+if __name__ == "__main__":
+    run(main())
