@@ -143,6 +143,19 @@ class CurlReuseTest(AsyncHTTPTestCase):
         # The handle went back to the pool in a usable state.
         self.assertEqual(self.fetch("/large").code, 200)
 
+    def test_close_with_transfers_in_flight(self) -> None:
+        # Whatever libcurl or a streaming buffer still has scheduled must
+        # find the closed client inert, not crash in the IOLoop.
+        client = CurlAsyncHTTPClient(force_instance=True, max_clients=2)
+        with mock.patch.object(_CurlStreamingBuffer, "max_buffer_size", 1024):
+            for _ in range(3):
+                client.fetch(self.get_url("/large"), streaming_callback=lambda c: None)
+            with self.assertNoLogs(level="ERROR"):
+                self.io_loop.run_sync(lambda: gen.sleep(0.02))
+                client.close()
+                client._set_timeout(0)
+                self.io_loop.run_sync(lambda: gen.sleep(0.05))
+
     def test_max_body_size_message(self) -> None:
         client = CurlAsyncHTTPClient(force_instance=True, max_body_size=100, max_clients=1)
         try:

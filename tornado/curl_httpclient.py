@@ -265,22 +265,23 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
 
     def close(self) -> None:
         self._force_timeout_callback.stop()
+        for curl in self._curls:
+            curl.close()
+        self._multi.close()
+        # Unusable from now on; dropping them also drops their callbacks,
+        # which are bound to us. libcurl may have asked for sockets or a
+        # timer while closing: undo those last.
+        self._multi = None
+        self._curls = []
+        self._free_list = []
+        self._active.clear()
         if self._timeout is not None:
             self.io_loop.remove_timeout(self._timeout)
             self._timeout = None
         for fd in self._fds:
             self.io_loop.remove_handler(fd)
         self._fds.clear()
-        for curl in self._curls:
-            curl.close()
-        self._curls = []
-        self._free_list = []
-        self._active.clear()
-        self._multi.close()
         super().close()
-        # The multi and easy handles are unusable now; drop them so that
-        # their callbacks (bound to us) go too.
-        self._multi = None
 
     def fetch_impl(
         self, request: HTTPRequest, callback: Callable[[HTTPResponse], None]
@@ -308,6 +309,8 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
     def _set_timeout(self, msecs: int) -> None:
         """libcurl's M_TIMERFUNCTION: call socket_action in ``msecs``
         (-1: never)."""
+        if self._multi is None:
+            return  # closed (e.g. a streaming buffer flushed late)
         if self._timeout is not None:
             self.io_loop.remove_timeout(self._timeout)
             self._timeout = None
@@ -317,6 +320,8 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
             )
 
     def _socket_action(self, fd: int, action: int) -> None:
+        if self._multi is None:
+            return
         while True:
             try:
                 ret, _ = self._multi.socket_action(fd, action)
