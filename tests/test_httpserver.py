@@ -312,6 +312,17 @@ class TimeoutTest(ServerTestCase):
         await self.assert_closed(stream)
 
     @gen_test
+    async def test_busy_connection_survives_idle_watchdog(self):
+        # Each wait between requests is shorter than the timeout, though
+        # together they are longer: the connection stays open.
+        stream = await self.connect()
+        for _ in range(6):
+            await stream.write(GET)
+            assert (await self.read_response(stream))[0] == "HTTP/1.1 200 OK"
+            await gen.sleep(0.04)
+        await self.assert_closed(stream)
+
+    @gen_test
     async def test_slow_head_closed(self):
         stream = await self.connect()
         await stream.write(b"GET / HTTP/1.1\r\n")

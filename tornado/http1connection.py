@@ -504,14 +504,6 @@ def _application_failed(e: BaseException) -> None:
     raise _QuietException from e
 
 
-def _starts_with_empty_line(future: "Future[bytes]") -> bool:
-    """Whether a completed head read starts with a line break (or failed,
-    which `_wait_head` reports the same way)."""
-    if future.exception() is not None:
-        return True
-    return future.result()[:1] in (b"\r", b"\n")
-
-
 class HTTP1ConnectionParameters:
     """Parameters for `.HTTP1Connection` and `.HTTP1ServerConnection`."""
 
@@ -635,7 +627,28 @@ class HTTP1Connection(HTTPConnection):
         try:
             informational = 0
             while True:
-                start_line, headers, framing = self._parse_head(await self._head_future())
+                # The common case inline: wait for the head under the
+                # server's idle watchdog; _wait_head does everything else.
+                data = None
+                future = stream.read_until_regex(
+                    _HEAD_END_RE, max_bytes=self.params.max_header_size
+                )
+                watchdog = self._watchdog
+                if watchdog is not None and not future.done():
+                    watchdog.waiting()
+                    try:
+                        data = await future
+                    finally:
+                        watchdog.busy()
+                elif (
+                    future.done()
+                    and not self._yield_before_reading
+                    and future.exception() is None
+                ):
+                    data = future.result()
+                if data is None or data[:1] in (b"\r", b"\n"):
+                    data = await self._wait_head(future)
+                start_line, headers, framing = self._parse_head(data)
                 # A delegate that refuses the head with HTTPInputError (as
                 # HTTPServerRequest does for too many query arguments) has
                 # not taken the message on, so it is not told of the close;
@@ -740,25 +753,9 @@ class HTTP1Connection(HTTPConnection):
         )
         return request_line, headers, _request_framing(headers)
 
-    def _head_future(self) -> Awaitable[bytes]:
-        """The next message head, as an awaitable.
-
-        Usually the stream's own read future: when its data is not there
-        yet, the idle watchdog of the server connection (or a timer, for a
-        connection used on its own) bounds the wait by ``header_timeout``.
-        """
-        stream = self.stream
-        assert stream is not None
-        future = stream.read_until_regex(_HEAD_END_RE, max_bytes=self.params.max_header_size)
-        if future.done():
-            if self._yield_before_reading or _starts_with_empty_line(future):
-                return self._wait_head(future)
-            return future
-        if self.params.header_timeout is None and self._watchdog is None:
-            return future
-        return self._wait_head(future)
-
     async def _wait_head(self, future: "Future[bytes]") -> bytes:
+        """Wait for the head that ``future`` (a head read) will produce,
+        within header_timeout, skipping an empty head."""
         stream = self.stream
         assert stream is not None
         watchdog = self._watchdog

@@ -366,11 +366,19 @@ class HTTPHeaders(collections.abc.MutableMapping):
         # a name is computed on demand, so adding stays O(1) however many
         # values a name has (CVE-2025-67725 was a quadratic rebuild).
         self._as_list: Dict[str, List[str]] = {}
-        if len(args) == 1 and not kwargs and isinstance(args[0], HTTPHeaders):
-            for name, values in args[0]._as_list.items():
-                self._as_list[name] = list(values)
-        else:
-            self.update(*args, **kwargs)
+        if not args and not kwargs:
+            return
+        if len(args) == 1 and not kwargs:
+            arg = args[0]
+            if isinstance(arg, HTTPHeaders):
+                for name, values in arg._as_list.items():
+                    self._as_list[name] = list(values)
+                return
+            if type(arg) is dict:
+                for name, value in arg.items():
+                    self[name] = value
+                return
+        self.update(*args, **kwargs)
 
     # new public methods
 
@@ -1348,6 +1356,9 @@ def split_host_and_port(netloc: str) -> Tuple[str, Optional[int]]:
 
     .. versionadded:: 4.1
     """
+    host, sep, port_text = netloc.rpartition(":")
+    if host and port_text.isdigit() and port_text.isascii() and "\n" not in host:
+        return host, int(port_text)
     match = _NETLOC_RE.match(netloc)
     if match:
         host = match.group(1)
