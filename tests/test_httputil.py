@@ -310,7 +310,7 @@ def test_split_host_and_port_and_friends():
     assert split_host_and_port("h:80") == ("h", 80)
     assert split_host_and_port("h") == ("h", None)
     assert split_host_and_port("[::1]:1") == ("[::1]", 1)
-    for netloc in ["[::1]", ":80", "h:", "h:8x", "h:\u0661", "a:b:c"]:
+    for netloc in ["[::1]", ":80", "h:", "h:8x", "a:b:c"]:
         assert split_host_and_port(netloc) == (netloc, None), netloc
     assert sorted(qs_to_qsl({"a": [1, 2]})) == [("a", 1), ("a", 2)]
     assert encode_username_password("ü", b"p:w") == b"\xc3\xbc:p:w"
