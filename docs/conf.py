@@ -102,3 +102,15 @@ viewcode_enable_epub = False
 
 latex_documents = [("index", "tornado.tex", "Tornado Documentation", author, "manual")]
 latex_elements = {"papersize": "a4paper"}
+
+# rinohtype builds a PDF without LaTeX: ``pip install rinohtype``, then
+# ``sphinx-build -b rinoh . _build/pdf`` (or ``make pdf``).
+rinoh_documents = [
+    {
+        "doc": "index",
+        "target": "tornado",
+        "title": "Tornado Documentation",
+        "subtitle": f"Release {release}",
+        "author": author,
+    }
+]
