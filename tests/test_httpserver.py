@@ -507,3 +507,34 @@ class SSLServerTest(AsyncTestCase):
             client.close()
             server.stop()
             await server.close_all_connections()
+
+
+class ExpectContinueLimitTest(ServerTestCase):
+    def get_httpserver_options(self):
+        return dict(max_body_size=10)
+
+    @gen_test
+    async def test_no_continue_for_a_body_over_the_limit(self):
+        # The client is told no before it sends the body it asked about.
+        stream = await self.connect()
+        with ExpectLog(gen_log, ".*Content-Length too long", level=logging.INFO):
+            await stream.write(b"PUT / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\nExpect: 100-continue\r\n\r\n")
+            assert await stream.read_until_close() == b"HTTP/1.1 400 Bad Request\r\n\r\n"
+
+
+class FailingDelegateTest(ServerTestCase):
+    def get_app(self):
+        class App(HTTPServerConnectionDelegate):
+            def start_request(self, server_conn, request_conn):
+                raise RuntimeError("broken application")
+
+        return App()
+
+    @gen_test
+    async def test_start_request_failure_closes_the_connection(self):
+        from tornado.log import app_log
+
+        stream = await self.connect()
+        with ExpectLog(app_log, "Uncaught exception"):
+            await self.assert_closed(stream)
+        self.errors.records.clear()

@@ -680,9 +680,9 @@ class HTTP1Connection(HTTPConnection):
                 if informational > _MAX_1XX_RESPONSES:
                     raise HTTPInputError("Too many 1xx responses")
             if framing[0] != _NO_BODY:
+                _check_body_size(framing, self._max_body_size)
                 if not self.is_client:
                     self._maybe_send_continue(start_line, headers)  # type: ignore[arg-type]
-                _check_body_size(framing, self._max_body_size)
                 body_future = self._read_body(framing, delegate)
                 if self._body_timeout is None:
                     await body_future
@@ -1298,7 +1298,12 @@ class HTTP1ServerConnection:
                 conn._yield_before_reading = not first
                 conn._watchdog = watchdog
                 first = False
-                request_delegate = delegate.start_request(self, conn)
+                try:
+                    request_delegate = delegate.start_request(self, conn)
+                except Exception:
+                    app_log.error("Uncaught exception", exc_info=True)
+                    conn.close()
+                    return
                 try:
                     ret = await conn.read_response(request_delegate)
                 except iostream.UnsatisfiableReadError:

@@ -77,13 +77,11 @@ class HTTPServer(TCPServer, Configurable, httputil.HTTPServerConnectionDelegate)
     `tornado.netutil.bind_sockets`; `TCPServer.start` forks processes.
 
     .. versionchanged:: 4.0
-       Added ``decompress_request``, ``chunk_size``, ``max_header_size``,
-       ``idle_connection_timeout``, ``body_timeout``, ``max_body_size``
-       arguments.  Added support for `.HTTPServerConnectionDelegate`
-       instances as ``request_callback``.
+       ``request_callback`` may be an `.HTTPServerConnectionDelegate`; the
+       size, timeout and decompression options are new.
 
     .. versionchanged:: 5.0
-       The ``io_loop`` argument has been removed.
+       No ``io_loop`` argument: the server runs on the current `.IOLoop`.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
