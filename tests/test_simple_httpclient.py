@@ -254,6 +254,24 @@ class RawServerTest(AsyncTestCase):
         self.addCleanup(self.io_loop.remove_handler, sock.fileno())
         return port
 
+    def test_refused_request_opens_no_connection(self) -> None:
+        [sock] = bind_sockets(0, "127.0.0.1", family=socket.AF_INET)
+        self.addCleanup(sock.close)
+        accepted = []  # type: list
+        add_accept_handler(sock, lambda conn, addr: accepted.append(conn))
+        self.addCleanup(self.io_loop.remove_handler, sock.fileno())
+        url = "http://127.0.0.1:%d/" % sock.getsockname()[1]
+        client = SimpleAsyncHTTPClient(force_instance=True)
+        try:
+            with self.assertRaises(ValueError):  # POST needs a body
+                self.io_loop.run_sync(lambda: client.fetch(url, method="POST"))
+            with self.assertRaises(NotImplementedError):
+                self.io_loop.run_sync(lambda: client.fetch(url, proxy_host="p", proxy_port=1))
+        finally:
+            client.close()
+        self.io_loop.run_sync(lambda: gen.sleep(0.01))
+        self.assertEqual(accepted, [])
+
     def get(self, port: int, **kwargs: typing.Any) -> HTTPResponse:
         client = SimpleAsyncHTTPClient(force_instance=True, **kwargs)
         try:

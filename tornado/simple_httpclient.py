@@ -383,6 +383,8 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
                     "Unrecognized IPv4 or IPv6 address for network_interface, got %r"
                     % source_ip
                 )
+            # A request we would refuse to send needs no connection.
+            self._prepare_headers(netloc)
             connect_timeout = request.connect_timeout
             request_timeout = request.request_timeout
             # Zero means no limit; the connect phase is bounded by both.
@@ -421,7 +423,6 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
                     self._on_timeout,
                     "during request",
                 )
-            self._prepare_headers(netloc)
             target = self.parsed.path or "/"
             if self.parsed.query:
                 target += "?" + self.parsed.query
