@@ -534,7 +534,6 @@ class FailingDelegateTest(ServerTestCase):
     async def test_start_request_failure_closes_the_connection(self):
         from tornado.log import app_log
 
-        stream = await self.connect()
         with ExpectLog(app_log, "Uncaught exception"):
+            stream = await self.connect()
             await self.assert_closed(stream)
-        self.errors.records.clear()
