@@ -539,3 +539,20 @@ class ClientConnectionTest(AsyncTestCase):
             b"POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
             b"2\r\nab\r\n3\r\ncde\r\n0\r\n\r\n"
         )
+
+    @gen_test
+    async def test_request_chunked_even_if_headers_say_so(self):
+        # Headers reused from an earlier request may already carry the
+        # Transfer-Encoding we set: the body is still chunked.
+        client = IOStream(socket.socket())
+        self.addCleanup(client.close)
+        await client.connect(("127.0.0.1", self.port))
+        while not self.accepted:
+            await gen.sleep(0.001)
+        conn = HTTP1Connection(client, True)
+        headers = HTTPHeaders({"Host": "h", "Transfer-Encoding": "chunked"})
+        conn.write_headers(RequestStartLine("PUT", "/", "HTTP/1.1"), headers, b"abc")
+        conn.finish()
+        data = await self.accepted[-1].read_until(b"0\r\n\r\n")
+        assert data.endswith(b"\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+        assert data.count(b"Transfer-Encoding") == 1

@@ -976,11 +976,12 @@ class HTTP1Connection(HTTPConnection):
             assert isinstance(start_line, RequestStartLine)
             self._request_start_line = start_line
             first_line = "%s %s HTTP/1.1" % (start_line.method, start_line.path)
-            # RFC 9112 section 6.3: a request body needs explicit framing.
+            # RFC 9112 section 6.3: a request body needs explicit framing;
+            # without a Content-Length we chunk it (and say so, whatever
+            # Transfer-Encoding the caller's headers already had).
             self._chunking_output = (
                 start_line.method in ("POST", "PUT", "PATCH")
                 and "Content-Length" not in headers
-                and "Transfer-Encoding" not in headers
             )
             if "Content-Length" in headers:
                 self._expected_content_remaining = parse_int(headers["Content-Length"])

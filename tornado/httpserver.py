@@ -73,8 +73,9 @@ class HTTPServer(TCPServer, Configurable, httputil.HTTPServerConnectionDelegate)
       (or one sending a request head) is kept (default one hour);
       ``body_timeout``: seconds allowed to receive a request body.
 
-    To start it, call `listen`, or `add_sockets` with sockets from
-    `tornado.netutil.bind_sockets`; `TCPServer.start` forks processes.
+    To start it, call `.TCPServer.listen`, or `.TCPServer.add_sockets` with
+    sockets from `tornado.netutil.bind_sockets`; `.TCPServer.start` forks
+    processes.
 
     .. versionchanged:: 4.0
        ``request_callback`` may be an `.HTTPServerConnectionDelegate`; the
@@ -141,7 +142,7 @@ class HTTPServer(TCPServer, Configurable, httputil.HTTPServerConnectionDelegate)
         """Close every open connection and wait for each to be done.
 
         For shutting down (and for tests, which check that nothing is left
-        behind): call `stop` first so that no new connection arrives.
+        behind): call `.TCPServer.stop` first so that no new connection arrives.
         Connections taken over with `.HTTP1Connection.detach` (websockets)
         are no longer the server's and stay open.
         """
