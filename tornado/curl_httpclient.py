@@ -36,6 +36,8 @@ from tornado.httpclient import (
     HTTPClientError,
     HTTPRequest,
     HTTPResponse,
+    _BODY_METHODS,
+    _check_body_presence,
     main,
 )
 from tornado.log import app_log
@@ -55,8 +57,6 @@ _METHOD_OPTIONS = {
 }
 # Known methods that libcurl only sends as CUSTOMREQUEST.
 _CUSTOM_METHODS = frozenset(["DELETE", "OPTIONS", "PATCH"])
-# RFC 9110 section 9.3: methods whose requests carry content.
-_BODY_METHODS = frozenset(["POST", "PATCH", "PUT"])
 
 _AUTH_MODES = {"basic": pycurl.HTTPAUTH_BASIC, "digest": pycurl.HTTPAUTH_DIGEST}
 
@@ -617,12 +617,8 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         body = request.body
         body_expected = method in _BODY_METHODS
         body_present = body is not None
-        if not request.allow_nonstandard_methods and body_expected != body_present:
-            raise ValueError(
-                "Body must %sbe None for method %s (unless "
-                "allow_nonstandard_methods is true)"
-                % ("not " if body_expected else "", method)
-            )
+        if not request.allow_nonstandard_methods:
+            _check_body_presence(method, body_present)
         if request.body_producer is not None:
             raise ValueError("body_producer is not supported in curl_httpclient")
         if not (body_expected or body_present):

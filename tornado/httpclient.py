@@ -581,6 +581,24 @@ class _RequestProxy:
         return value
 
 
+# RFC 9110 section 9.3: the methods whose requests carry content. Without
+# allow_nonstandard_methods the clients insist on a body for these and on
+# none for the others.
+_BODY_METHODS = frozenset(["POST", "PATCH", "PUT"])
+
+
+def _check_body_presence(method: str, body_present: bool) -> None:
+    """Raises ValueError unless ``method`` has a body exactly when it
+    should (see `_BODY_METHODS`)."""
+    body_expected = method in _BODY_METHODS
+    if body_expected != body_present:
+        raise ValueError(
+            "Body must %sbe None for method %s (unless "
+            "allow_nonstandard_methods is true)"
+            % ("not " if body_expected else "", method)
+        )
+
+
 def main() -> None:
     """Command line: ``python -m tornado.httpclient [options] URL...``.
 

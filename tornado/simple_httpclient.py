@@ -47,6 +47,7 @@ from tornado.httpclient import (
     HTTPClientError,
     HTTPRequest,
     HTTPResponse,
+    _check_body_presence,
     _RequestProxy,
     main,
 )
@@ -253,10 +254,6 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
 _SUPPORTED_METHODS = frozenset(
     ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 )
-
-# RFC 9110 section 9.3: these carry content; the others are sent without
-# unless allow_nonstandard_methods says otherwise.
-_BODY_METHODS = frozenset(["POST", "PATCH", "PUT"])
 
 # RFC 9110 section 15.4: redirect statuses that name a new location.
 _REDIRECT_CODES = frozenset([301, 302, 303, 307, 308])
@@ -481,14 +478,9 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             headers["User-Agent"] = "Tornado/%s" % version
         body = request.body
         if not request.allow_nonstandard_methods:
-            body_expected = method in _BODY_METHODS
-            body_present = body is not None or request.body_producer is not None
-            if body_expected != body_present:
-                raise ValueError(
-                    "Body must %sbe None for method %s (unless "
-                    "allow_nonstandard_methods is true)"
-                    % ("not " if body_expected else "", method)
-                )
+            _check_body_presence(
+                method, body is not None or request.body_producer is not None
+            )
         if request.expect_100_continue:
             headers["Expect"] = "100-continue"
         if body is not None:
