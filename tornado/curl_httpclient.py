@@ -27,7 +27,7 @@ import time
 from io import BytesIO
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple, Union
 
-import pycurl
+import pycurl  # type: ignore[import-untyped]
 
 from tornado import gen, httputil, ioloop
 from tornado.escape import native_str, utf8
@@ -116,7 +116,8 @@ class _CurlStreamingBuffer:
             return 0
         if self._buffered and self._buffered + size > self.max_buffer_size:
             self.paused = True
-            return pycurl.WRITEFUNC_PAUSE
+            pause: int = pycurl.WRITEFUNC_PAUSE
+            return pause
         self._chunks.append(chunk)
         self._buffered += size
         self._received += size
@@ -634,7 +635,8 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
             # libcurl rewinds to send the body again (after a 307, or on
             # an authentication round trip).
             request_buffer.seek(offset, origin)
-            return pycurl.SEEKFUNC_OK
+            ok: int = pycurl.SEEKFUNC_OK
+            return ok
 
         curl.setopt(pycurl.READFUNCTION, request_buffer.read)
         curl.setopt(pycurl.SEEKFUNCTION, seek)

@@ -26,7 +26,18 @@ import ssl
 import time
 import weakref
 from io import BytesIO
-from typing import Any, Awaitable, Callable, Dict, Optional, Type, Union, cast
+from http.client import responses as _responses
+from typing import (
+    Any,
+    Awaitable,
+    Callable,
+    Dict,
+    MutableMapping,
+    Optional,
+    Type,
+    Union,
+    cast,
+)
 
 from tornado import httputil
 from tornado.concurrent import (
@@ -98,9 +109,10 @@ class HTTPClient:
         exception), and other exceptions (`OSError`, ...) when no response
         arrived. ``kwargs`` build the `HTTPRequest` when given a URL.
         """
-        return self._io_loop.run_sync(
+        response: HTTPResponse = self._io_loop.run_sync(
             functools.partial(self._async_client.fetch, request, **kwargs)
         )
+        return response
 
 
 class AsyncHTTPClient(Configurable):
@@ -127,7 +139,7 @@ class AsyncHTTPClient(Configurable):
     leaves them unset (None).
     """
 
-    _instance_cache: "Optional[Dict[IOLoop, AsyncHTTPClient]]" = None
+    _instance_cache: "Optional[MutableMapping[IOLoop, AsyncHTTPClient]]" = None
 
     @classmethod
     def configurable_base(cls) -> Type[Configurable]:
@@ -140,12 +152,14 @@ class AsyncHTTPClient(Configurable):
         return SimpleAsyncHTTPClient
 
     @classmethod
-    def _async_clients(cls) -> Dict[IOLoop, "AsyncHTTPClient"]:
+    def _async_clients(cls) -> "MutableMapping[IOLoop, AsyncHTTPClient]":
         # Each implementation class keeps its own IOLoop -> instance map, so
         # that SimpleAsyncHTTPClient() and CurlAsyncHTTPClient() on the same
         # loop are different objects. Weak keys let closed loops go away.
         attr_name = "_async_client_dict_" + cls.__name__
-        cache = cls.__dict__.get(attr_name)
+        cache: "Optional[MutableMapping[IOLoop, AsyncHTTPClient]]" = cls.__dict__.get(
+            attr_name
+        )
         if cache is None:
             cache = weakref.WeakKeyDictionary()
             setattr(cls, attr_name, cache)
@@ -160,7 +174,7 @@ class AsyncHTTPClient(Configurable):
             existing = instance_cache.get(io_loop)
             if existing is not None:
                 return existing
-        instance = super().__new__(cls, **kwargs)  # type: ignore
+        instance = cast(AsyncHTTPClient, super().__new__(cls, **kwargs))
         # Remember where we are cached, so that close() can take us out
         # (the configured subclass may differ from cls).
         instance._instance_cache = instance_cache
@@ -268,7 +282,7 @@ class AsyncHTTPClient(Configurable):
 
             AsyncHTTPClient.configure("tornado.curl_httpclient.CurlAsyncHTTPClient")
         """
-        super().configure(impl, **kwargs)
+        super().configure(impl, **kwargs)  # type: ignore[no-untyped-call]
 
 
 class HTTPRequest:
@@ -325,7 +339,6 @@ class HTTPRequest:
         ``client_key`` and ``client_cert``.
     """
 
-    _headers: Union[Dict[str, str], httputil.HTTPHeaders] = None
 
     # Set on the copies made to follow a redirect: the request the caller
     # made, which their response reports.
@@ -490,12 +503,13 @@ class HTTPResponse:
         else:
             self.request = request
         self.code = code
-        self.reason = reason or httputil.responses.get(code, "Unknown")
+        self.reason = reason or _responses.get(code, "Unknown")
         self.headers = httputil.HTTPHeaders() if headers is None else headers
         self.buffer = buffer
         self._body: Optional[bytes] = None
         self.effective_url = request.url if effective_url is None else effective_url
         self._error_is_response_code = False
+        self.error: Optional[BaseException]
         if error is None:
             if code < 200 or code >= 300:
                 self._error_is_response_code = True
@@ -545,7 +559,7 @@ class HTTPClientError(Exception):
         response: Optional[HTTPResponse] = None,
     ) -> None:
         self.code = code
-        self.message = message or httputil.responses.get(code, "Unknown")
+        self.message = message or _responses.get(code, "Unknown")
         self.response = response
         # Passing the arguments on keeps copy.copy() and pickling working.
         super().__init__(code, message, response)

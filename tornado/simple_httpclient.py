@@ -385,6 +385,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             connect_timeout = request.connect_timeout
             request_timeout = request.request_timeout
             # Zero means no limit; the connect phase is bounded by both.
+            timeout: Optional[float]
             if connect_timeout and request_timeout:
                 timeout = min(connect_timeout, request_timeout)
             else:
@@ -711,6 +712,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         defaults = proxy.defaults if isinstance(proxy, _RequestProxy) else None
         new_request = copy.copy(request)
         new_request.url = urllib.parse.urljoin(request.url, self.headers["Location"])
+        assert proxy.max_redirects is not None  # _should_follow_redirect checked
         new_request.max_redirects = proxy.max_redirects - 1
         headers = httputil.HTTPHeaders(request.headers)
         # Host and the framing the connection chose are per message.
