@@ -20,6 +20,7 @@ connection (keep-alive and pipelining) in a single task.
 
 import asyncio
 import re
+import typing
 from typing import (
     Any,
     Awaitable,
@@ -30,6 +31,8 @@ from typing import (
     Type,
     Union,
 )
+
+from http.client import responses
 
 from tornado import gen, iostream
 from tornado.concurrent import (
@@ -52,7 +55,6 @@ from tornado.httputil import (
     _header_value,
     parse_request_start_line,
     parse_response_start_line,
-    responses,
 )
 from tornado.log import app_log, gen_log
 from tornado.util import GzipDecompressor
@@ -75,7 +77,7 @@ _MAX_CHUNK_LINE = 1024
 
 # The end of a message head: the empty line after the header fields,
 # terminated by CRLF or a bare LF (RFC 9112 section 2.2).
-_HEAD_END_RE = re.compile(b"\r?\n\r?\n")
+_HEAD_END = b"\r?\n\r?\n"
 
 
 def parse_int(s: str) -> int:
@@ -630,9 +632,7 @@ class HTTP1Connection(HTTPConnection):
                 # The common case inline: wait for the head under the
                 # server's idle watchdog; _wait_head does everything else.
                 data = None
-                future = stream.read_until_regex(
-                    _HEAD_END_RE, max_bytes=self.params.max_header_size
-                )
+                future = self._read_head_future()
                 watchdog = self._watchdog
                 if watchdog is not None and not future.done():
                     watchdog.waiting()
@@ -693,7 +693,7 @@ class HTTP1Connection(HTTPConnection):
                             body_future,
                             quiet_exceptions=iostream.StreamClosedError,
                         )
-                    except gen.TimeoutError:
+                    except TimeoutError:
                         gen_log.info("Timeout reading body from %s", self.context)
                         stream.close()
                         return False
@@ -786,10 +786,17 @@ class HTTP1Connection(HTTPConnection):
             # head: read once more.
             if data.strip(b"\r\n"):
                 return data
-            future = stream.read_until_regex(
-                _HEAD_END_RE, max_bytes=self.params.max_header_size
-            )
+            future = self._read_head_future()
         raise HTTPInputError("Malformed HTTP request line: empty")
+
+    def _read_head_future(self) -> "Future[bytes]":
+        # IOStream's reads return Futures; the fast path looks at them
+        # before awaiting.
+        assert self.stream is not None
+        return typing.cast(
+            "Future[bytes]",
+            self.stream.read_until_regex(_HEAD_END, max_bytes=self.params.max_header_size),
+        )
 
     def _maybe_send_continue(self, start_line: RequestStartLine, headers: HTTPHeaders) -> None:
         """RFC 9110 section 10.1.1: answer ``Expect: 100-continue`` with an
@@ -851,9 +858,10 @@ class HTTP1Connection(HTTPConnection):
         while not decoder.done:
             is_line, n = decoder.wants()
             if is_line:
-                future = stream.read_until(b"\r\n", max_bytes=n)
+                read = stream.read_until(b"\r\n", max_bytes=n)
             else:
-                future = stream.read_bytes(min(n, chunk_size), partial=True)
+                read = stream.read_bytes(min(n, chunk_size), partial=True)
+            future = typing.cast("Future[bytes]", read)
             if not future.done() and pending:
                 await self._deliver(delegate, b"".join(pending))
                 pending, pending_size = [], 0

@@ -32,6 +32,7 @@ from typing import (
     Set,
     Type,
     Union,
+    cast,
 )
 
 from tornado import httputil, iostream, netutil
@@ -90,7 +91,7 @@ class HTTPServer(TCPServer, Configurable, httputil.HTTPServerConnectionDelegate)
         # arguments; TCPServer.__init__ is called from there.
         pass
 
-    def initialize(
+    def initialize(  # type: ignore[override]
         self,
         request_callback: Union[
             httputil.HTTPServerConnectionDelegate,
@@ -173,7 +174,7 @@ class HTTPServer(TCPServer, Configurable, httputil.HTTPServerConnectionDelegate)
         return delegate
 
     def on_close(self, server_conn: object) -> None:
-        self._connections.discard(server_conn)  # type: ignore[arg-type]
+        self._connections.discard(cast(HTTP1ServerConnection, server_conn))
 
 
 class _CallableAdapter(httputil.HTTPMessageDelegate):
@@ -258,7 +259,7 @@ class _HTTPRequestContext:
 
     def __str__(self) -> str:
         if self.address_family in (socket.AF_INET, socket.AF_INET6):
-            return self.remote_ip
+            return str(self.remote_ip)
         elif isinstance(self.address, bytes):
             # Unix socket addresses are bytes on Linux.
             return native_str(self.address)

@@ -318,7 +318,7 @@ def _describe_bad_header_char(text: str, pos: int) -> str:
     return "Invalid header value %r" % (line,)
 
 
-class HTTPHeaders(collections.abc.MutableMapping):
+class HTTPHeaders(collections.abc.MutableMapping):  # type: ignore[type-arg]
     """A case-insensitive multi-dict of header fields.
 
     Names are looked up in any case and reported in ``Http-Header-Case``.
@@ -638,7 +638,7 @@ class HTTPServerRequest:
         self.body_arguments: Dict[str, List[bytes]] = {}
 
     @property
-    def cookies(self) -> Dict[str, http.cookies.Morsel]:
+    def cookies(self) -> "Dict[str, http.cookies.Morsel[Any]]":
         """The request's cookies, as `http.cookies.Morsel` objects by name.
 
         Parsed from the ``Cookie`` header on first use (see `parse_cookie`);
@@ -673,7 +673,7 @@ class HTTPServerRequest:
 
     def get_ssl_certificate(
         self, binary_form: bool = False
-    ) -> Union[None, Dict, bytes]:
+    ) -> Union[None, Dict[str, Any], bytes]:
         """The client's TLS certificate, or None.
 
         A dict as `ssl.SSLSocket.getpeercert` returns it, or the DER bytes
@@ -687,7 +687,7 @@ class HTTPServerRequest:
         if getpeercert is None:
             return None
         try:
-            return getpeercert(binary_form=binary_form)
+            return getpeercert(binary_form=binary_form)  # type: ignore[no-any-return]
         except (ssl.SSLError, ValueError):
             return None
 
@@ -1108,7 +1108,7 @@ def _parse_multipart_part(
 
 
 def format_timestamp(
-    ts: Union[int, float, tuple, time.struct_time, datetime.datetime],
+    ts: Union[int, float, Tuple[int, ...], time.struct_time, datetime.datetime],
 ) -> str:
     """Format a time as an HTTP-date (RFC 9110 section 5.6.7).
 
@@ -1130,7 +1130,7 @@ def format_timestamp(
     # Servers format "now" for every response; remember the last second.
     second = int(time_num)
     if second == _last_timestamp[0] and time_num >= 0:
-        return _last_timestamp[1]
+        return str(_last_timestamp[1])
     formatted = email.utils.formatdate(time_num, usegmt=True)
     if time_num >= 0:
         _last_timestamp[:] = [second, formatted]
@@ -1369,7 +1369,7 @@ def split_host_and_port(netloc: str) -> Tuple[str, Optional[int]]:
     return (host, port)
 
 
-def qs_to_qsl(qs: Dict[str, List]) -> Iterable[Tuple[str, Any]]:
+def qs_to_qsl(qs: Dict[str, List[Any]]) -> Iterable[Tuple[str, Any]]:
     """Turn a ``parse_qs``-style dict of lists back into (name, value)
     pairs.
 
