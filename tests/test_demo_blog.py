@@ -1,5 +1,6 @@
 """End-to-end tests of demos/blog, plus unit tests of its Markdown converter."""
 
+import contextlib
 import importlib.util
 import os
 import re
@@ -17,11 +18,53 @@ SECRET = "--cookie_secret=test-secret-not-for-production"
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
-@pytest.fixture
-def blog(tmp_path: Path) -> Iterator[tuple[Demo, Path]]:
-    db = tmp_path / "data" / "blog.db"
-    with running(SCRIPT, f"--db=sqlite:///{db}", SECRET) as demo:
-        yield demo, db
+POSTGRES_URL = os.environ.get("BLOG_TEST_POSTGRES_URL", "")
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            not POSTGRES_URL,
+            reason="set BLOG_TEST_POSTGRES_URL=postgresql://... (a scratch database:"
+            " the tests drop its blog tables) to run these on PostgreSQL",
+        ),
+    ),
+]
+
+
+class Blog:
+    """A running blog demo and a way to look into its database directly."""
+
+    def __init__(self, demo: Demo, backend: str, db_url: str) -> None:
+        self.demo = demo
+        self.backend = backend
+        self.db_url = db_url
+
+    def query(self, sql: str) -> list[tuple]:
+        if self.backend == "sqlite":
+            with contextlib.closing(sqlite3.connect(self.db_url[len("sqlite:///") :])) as conn:
+                return conn.execute(sql).fetchall()
+        import psycopg
+
+        with psycopg.connect(self.db_url) as conn:
+            return conn.execute(sql).fetchall()
+
+
+def reset_postgres(url: str) -> None:
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS entries, authors")
+
+
+@pytest.fixture(params=BACKENDS)
+def blog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Blog]:
+    if request.param == "sqlite":
+        db_url = f"sqlite:///{tmp_path / 'data' / 'blog.db'}"
+    else:
+        db_url = POSTGRES_URL
+        reset_postgres(db_url)
+    with running(SCRIPT, f"--db={db_url}", SECRET) as demo:
+        yield Blog(demo, request.param, db_url)
 
 
 def sign_up(demo: Demo, name: str = "Ada", email: str = "ada@example.com", password: str = "correct horse") -> Session:
@@ -43,25 +86,27 @@ def publish(session: Session, title: str, text: str) -> str:
     return response.headers["Location"]
 
 
-def test_database_is_created_on_first_start(blog: tuple[Demo, Path]) -> None:
-    demo, db = blog
-    assert db.exists()
-    tables = {row[0] for row in sqlite3.connect(db).execute("SELECT name FROM sqlite_master")}
+def test_database_is_created_on_first_start(blog: Blog) -> None:
+    demo = blog.demo
+    if blog.backend == "sqlite":
+        tables = {row[0] for row in blog.query("SELECT name FROM sqlite_master")}
+    else:
+        tables = {row[0] for row in blog.query("SELECT tablename FROM pg_tables")}
     assert {"authors", "entries"} <= tables
     home = Session(demo.url()).get("/")
     assert home.status == 200
     assert "No posts yet" in home.text
 
 
-def test_writing_needs_a_login(blog: tuple[Demo, Path]) -> None:
-    demo, _ = blog
+def test_writing_needs_a_login(blog: Blog) -> None:
+    demo = blog.demo
     response = Session(demo.url()).get("/compose")
     assert response.status == 302
     assert response.headers["Location"] == "/auth/login?next=%2Fcompose"
 
 
-def test_forms_need_the_xsrf_token(blog: tuple[Demo, Path]) -> None:
-    demo, _ = blog
+def test_forms_need_the_xsrf_token(blog: Blog) -> None:
+    demo = blog.demo
     session = Session(demo.url())
     session.get("/auth/create")
     response = session.post(
@@ -72,10 +117,10 @@ def test_forms_need_the_xsrf_token(blog: tuple[Demo, Path]) -> None:
     assert response.status == 403
 
 
-def test_passwords_are_stored_hashed(blog: tuple[Demo, Path]) -> None:
-    demo, db = blog
+def test_passwords_are_stored_hashed(blog: Blog) -> None:
+    demo = blog.demo
     session = sign_up(demo, password="my secret words")
-    (stored,) = sqlite3.connect(db).execute("SELECT hashed_password FROM authors").fetchone()
+    ((stored,),) = blog.query("SELECT hashed_password FROM authors")
     assert "my secret words" not in stored
     assert stored.split("$")[0] in ("scrypt", "pbkdf2_sha256")
     # The login cookie is signed, not the bare author id.
@@ -83,8 +128,8 @@ def test_passwords_are_stored_hashed(blog: tuple[Demo, Path]) -> None:
     assert cookie and cookie != "1" and "|" in cookie
 
 
-def test_sign_up_checks_its_input(blog: tuple[Demo, Path]) -> None:
-    demo, _ = blog
+def test_sign_up_checks_its_input(blog: Blog) -> None:
+    demo = blog.demo
     sign_up(demo, email="taken@example.com")
     session = Session(demo.url())
     session.get("/auth/create")
@@ -100,8 +145,8 @@ def test_sign_up_checks_its_input(blog: tuple[Demo, Path]) -> None:
     assert session.cookie("blogdemo_user") is None
 
 
-def test_publish_read_and_list(blog: tuple[Demo, Path]) -> None:
-    demo, _ = blog
+def test_publish_read_and_list(blog: Blog) -> None:
+    demo = blog.demo
     session = sign_up(demo)
     location = publish(
         session,
@@ -133,8 +178,8 @@ def test_publish_read_and_list(blog: tuple[Demo, Path]) -> None:
     assert publish(session, "Hello, Tornado!", "again") == "/entry/hello-tornado-2"
 
 
-def test_atom_feed(blog: tuple[Demo, Path]) -> None:
-    demo, _ = blog
+def test_atom_feed(blog: Blog) -> None:
+    demo = blog.demo
     session = sign_up(demo)
     publish(session, "First", "one *two*")
     publish(session, "Second & last", "three")
@@ -153,8 +198,8 @@ def test_atom_feed(blog: tuple[Demo, Path]) -> None:
     assert first.findtext(ATOM + "author/" + ATOM + "name") == "Ada"
 
 
-def test_only_the_author_may_edit(blog: tuple[Demo, Path]) -> None:
-    demo, _ = blog
+def test_only_the_author_may_edit(blog: Blog) -> None:
+    demo = blog.demo
     ada = sign_up(demo)
     publish(ada, "Mine", "original text")
     entry_id = re.search(r"/compose\?id=(\d+)", ada.get("/entry/mine").text).group(1)
@@ -173,16 +218,16 @@ def test_only_the_author_may_edit(blog: tuple[Demo, Path]) -> None:
     assert "Mine, edited" in page and "new <em>text</em>" in page and "original" not in page
 
 
-def test_empty_post_is_refused(blog: tuple[Demo, Path]) -> None:
-    demo, _ = blog
+def test_empty_post_is_refused(blog: Blog) -> None:
+    demo = blog.demo
     session = sign_up(demo)
     response = session.post("/compose", {"title": "No body", "markdown": ""})
     assert response.status == 400
     assert "No body" in response.text  # the draft is kept in the form
 
 
-def test_log_out_and_back_in(blog: tuple[Demo, Path]) -> None:
-    demo, _ = blog
+def test_log_out_and_back_in(blog: Blog) -> None:
+    demo = blog.demo
     session = sign_up(demo, password="open sesame")
     assert session.post("/auth/logout").status == 302
     assert session.cookie("blogdemo_user") is None
@@ -206,8 +251,8 @@ def test_log_out_and_back_in(blog: tuple[Demo, Path]) -> None:
     assert away.headers["Location"] == "/"
 
 
-def test_forged_cookie_is_ignored(blog: tuple[Demo, Path]) -> None:
-    demo, _ = blog
+def test_forged_cookie_is_ignored(blog: Blog) -> None:
+    demo = blog.demo
     sign_up(demo)
     forger = Session(demo.url())
     response = forger.get("/compose", headers={"Cookie": "blogdemo_user=1"})
@@ -230,18 +275,6 @@ def test_relative_sqlite_path_is_under_the_working_directory(tmp_path: Path) -> 
     with running(SCRIPT, "--db=sqlite:///relative.db", SECRET, cwd=tmp_path) as demo:
         assert Session(demo.url()).get("/").status == 200
     assert (tmp_path / "relative.db").exists()
-
-
-@pytest.mark.skipif(
-    not os.environ.get("BLOG_TEST_POSTGRES_URL"),
-    reason="set BLOG_TEST_POSTGRES_URL=postgresql://... to test the PostgreSQL backend",
-)
-def test_postgresql_backend() -> None:
-    pytest.importorskip("psycopg")
-    with running(SCRIPT, f"--db={os.environ['BLOG_TEST_POSTGRES_URL']}", SECRET) as demo:
-        session = sign_up(demo, email=f"pg{demo.port}@example.com")
-        location = publish(session, f"On PostgreSQL {demo.port}", "It *works*.")
-        assert "It <em>works</em>." in Session(demo.url()).get(location).text
 
 
 # The Markdown-like converter ----------------------------------------------------
