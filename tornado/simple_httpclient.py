@@ -526,9 +526,12 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             self._timeout = None
 
     def _create_connection(self, stream: IOStream) -> HTTP1Connection:
-        # Requests are small writes followed by a wait: don't let Nagle
-        # hold them back.
-        stream.set_nodelay(True)
+        request = self.request
+        if request.body_producer is not None or request.expect_100_continue:
+            # Parts of this request go out as they come, before finish()
+            # (where the connection turns Nagle off itself): don't let Nagle
+            # hold them back waiting for an ACK.
+            stream.set_nodelay(True)
         return HTTP1Connection(
             stream,
             True,
