@@ -125,6 +125,8 @@ def is_transfer_encoding_chunked(headers: HTTPHeaders) -> bool:
     coding = headers["Transfer-Encoding"]
     if coding.lower() == "chunked":
         return True
+    # (RFC 9112 section 6.1 suggests 501 for an unknown coding; like
+    # Tornado we answer 400, as the message cannot be framed either way.)
     raise HTTPInputError("Unsupported Transfer-Encoding %s" % coding)
 
 
@@ -227,7 +229,12 @@ def _request_framing(headers: HTTPHeaders) -> Tuple[int, int]:
 
 
 def _check_body_size(framing: Tuple[int, int], max_body_size: int) -> None:
-    """Refuse a declared Content-Length over the limit before reading it."""
+    """Refuse a declared Content-Length over the limit before reading it.
+
+    RFC 9110 section 15.5.14 has 413 (Content Too Large) for this, but
+    Tornado servers have always answered 400 and clients rely on it, so
+    this is a plain `.HTTPInputError`.
+    """
     if framing[0] == _FIXED_BODY and framing[1] > max_body_size:
         raise HTTPInputError("Content-Length too long")
 
