@@ -153,6 +153,7 @@ class CurlReuseTest(AsyncHTTPTestCase):
             with self.assertNoLogs(level="ERROR"):
                 self.io_loop.run_sync(lambda: gen.sleep(0.02))
                 client.close()
+                client.close()  # idempotent
                 client._set_timeout(0)
                 self.io_loop.run_sync(lambda: gen.sleep(0.05))
 

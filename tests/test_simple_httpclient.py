@@ -184,6 +184,7 @@ class SimpleClientTest(AsyncHTTPTestCase):
             self.assertEqual(response.body, b"Hello world!")
         finally:
             client.close()
+        client.close()  # idempotent
 
     def test_unix_socket_through_resolver(self) -> None:
         path = os.path.join(tempfile.mkdtemp(), "http.sock")

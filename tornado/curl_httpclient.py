@@ -265,6 +265,8 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         dummy.close()
 
     def close(self) -> None:
+        if self._closed:
+            return
         self._force_timeout_callback.stop()
         for curl in self._curls:
             curl.close()

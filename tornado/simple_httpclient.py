@@ -151,6 +151,8 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
         self.tcp_client = TCPClient(resolver=self.resolver)
 
     def close(self) -> None:
+        if self._closed:
+            return
         super().close()
         if self.own_resolver:
             self.resolver.close()
