@@ -27,7 +27,13 @@ from tornado.tcpserver import TCPServer
 from tornado.testing import AsyncHTTPSTestCase, AsyncHTTPTestCase, AsyncTestCase, gen_test
 from tornado.web import Application, RequestHandler, stream_request_body
 
-from test_httpclient import ClientBehaviour, CountdownHandler, HelloHandler, behaviour_app, self_signed_cert
+from test_httpclient import (
+    ClientBehaviour,
+    CountdownHandler,
+    HelloHandler,
+    behaviour_app,
+    self_signed_cert,
+)
 
 
 class SimpleClientBehaviourTest(ClientBehaviour, AsyncHTTPTestCase):

@@ -248,7 +248,10 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         self._curls = [pycurl.Curl() for _ in range(max_clients)]
         self._free_list = self._curls[:]
         self._active: Dict[pycurl.Curl, _CurlRequest] = {}
-        self._requests: Deque[Tuple[HTTPRequest, Callable[[HTTPResponse], None], float]] = collections.deque()
+        # (request, callback, time queued) of requests waiting for a handle.
+        self._requests: Deque[
+            Tuple[HTTPRequest, Callable[[HTTPResponse], None], float]
+        ] = collections.deque()
         self._fds: Dict[int, int] = {}
         self._timeout: Optional[object] = None
         # libcurl has been known to forget to report a socket or a timer;
