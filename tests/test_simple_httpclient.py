@@ -355,7 +355,7 @@ class TLSTest(AsyncHTTPSTestCase):
         client = SimpleAsyncHTTPClient(force_instance=True)
         try:
             with self.assertRaises(HTTPTimeoutError) as cm:
-                yield client.fetch("https://127.0.0.1:%d/" % port, connect_timeout=0.3,
+                yield client.fetch("https://127.0.0.1:%d/" % port, connect_timeout=1.0,
                                    validate_cert=False)
             self.assertIn("TLS handshake", str(cm.exception))
         finally:
