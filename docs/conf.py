@@ -11,6 +11,7 @@ intersphinx, and are ignored below instead.
 """
 
 import builtins
+import importlib.util
 import os
 import sys
 
@@ -48,6 +49,10 @@ autodoc_preserve_defaults = True
 autodoc_typehints = "none"
 autodoc_inherit_docstrings = False
 autoclass_content = "both"
+
+# tornado.curl_httpclient imports pycurl when it is loaded; document it even
+# where pycurl is not installed (the docs environment needs only Sphinx).
+autodoc_mock_imports = [] if importlib.util.find_spec("pycurl") else ["pycurl"]
 
 # -- nitpicky mode -------------------------------------------------------------
 
