@@ -203,3 +203,19 @@ def test_uploader_reports_failures(tmp_path: Path) -> None:
     )
     assert usage.returncode == 2 and "usage" in usage.stderr
 
+
+
+def test_upload_from_the_browser_page(tmp_path: Path) -> None:
+    from test_demo_harness import launch_chromium
+
+    source = tmp_path / "photo 1.jpg"
+    source.write_bytes(bytes(range(256)) * 4096)  # 1 MiB
+    uploads = tmp_path / "uploads"
+    with running(RECEIVER, f"--upload_dir={uploads}") as demo, launch_chromium() as browser:
+        page = browser.new_context().new_page()
+        page.goto(demo.url())
+        page.set_input_files("#file", str(source))
+        page.click("#send")
+        page.locator("#status", has_text="Stored").wait_for(timeout=15000)
+        assert page.inner_text("#status") == "Stored photo_1.jpg"
+    assert (uploads / "photo_1.jpg").read_bytes() == source.read_bytes()

@@ -98,7 +98,7 @@ class _SQLiteDatabase(Database):
 
     def _query(self, sql: str, args: Any) -> list[ObjectDict]:
         rows = self._connection().execute(sql, args).fetchall()
-        return [ObjectDict(zip(row.keys(), row)) for row in rows]
+        return [ObjectDict(zip(row.keys(), row, strict=True)) for row in rows]
 
     def _insert(self, sql: str, args: Any) -> int:
         return int(self._connection().execute(sql, args).lastrowid or 0)

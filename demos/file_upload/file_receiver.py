@@ -27,6 +27,7 @@ import re
 import tempfile
 from typing import BinaryIO
 
+import tornado.template
 import tornado.web
 from tornado.log import app_log
 from tornado.options import define, options, parse_command_line
@@ -44,12 +45,44 @@ define(
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$")
 
 
+# A page to upload from a browser.  The browser streams the chosen file as
+# the body of a PUT, exactly like file_uploader.py or curl -T.
+_INDEX = """<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>File upload</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto">
+  <h1>File upload</h1>
+  <p><input type="file" id="file"> <button id="send">Upload</button></p>
+  <p><progress id="progress" max="1" value="0"></progress> <span id="status"></span></p>
+  <p>From a shell: <code>curl -T FILE {{ request.protocol }}://{{ request.host }}/upload/NAME</code></p>
+  <script>
+    document.getElementById("send").onclick = function () {
+      const file = document.getElementById("file").files[0];
+      const status = document.getElementById("status");
+      if (!file) { status.textContent = "Choose a file first."; return; }
+      const name = file.name.replace(/[^A-Za-z0-9_.-]/g, "_").replace(/^[.-]+/, "");
+      const xhr = new XMLHttpRequest();
+      xhr.upload.onprogress = function (e) {
+        document.getElementById("progress").value = e.loaded / e.total;
+      };
+      xhr.onload = function () {
+        status.textContent = xhr.status === 201
+          ? "Stored " + JSON.parse(xhr.responseText).name
+          : "Failed: " + xhr.status + " " + xhr.statusText;
+      };
+      xhr.onerror = function () { status.textContent = "Failed: network error"; };
+      xhr.open("PUT", "/upload/" + encodeURIComponent(name || "upload"));
+      xhr.send(file);
+    };
+  </script>
+</body>
+</html>
+"""
+
+
 class IndexHandler(tornado.web.RequestHandler):
     def get(self) -> None:
-        self.set_header("Content-Type", "text/plain; charset=UTF-8")
-        self.write(
-            f"Upload a file with: curl -T FILE http://{self.request.host}/upload/NAME\n"
-        )
+        self.render("index.html")
 
 
 @tornado.web.stream_request_body
@@ -112,7 +145,8 @@ class UploadHandler(tornado.web.RequestHandler):
 
 def make_app(upload_dir: str, max_size: int) -> tornado.web.Application:
     return tornado.web.Application(
-        [
+        template_loader=tornado.template.DictLoader({"index.html": _INDEX}),
+        handlers=[
             (r"/", IndexHandler),
             (
                 r"/upload/([^/]+)",
