@@ -2,14 +2,12 @@
 and each mixin's login flow against mock providers served on 127.0.0.1."""
 
 import base64
-import binascii
 import hashlib
 import hmac
 import urllib.parse
 import warnings
 from typing import Any, Dict
 
-from tornado import gen
 from tornado.escape import json_decode, utf8
 from tornado.testing import AsyncHTTPTestCase
 from tornado.web import Application, RequestHandler

@@ -169,7 +169,7 @@ def test_request_proxy() -> None:
     assert proxy.auth_username is None
     assert proxy.request is request
     with pytest.raises(AttributeError):
-        getattr(proxy, "no_such_attribute")
+        proxy.no_such_attribute
     assert _RequestProxy(request, None).network_interface is None
 
 

@@ -7,7 +7,6 @@ empty lines.
 
 import copy
 import datetime
-import doctest
 import pickle
 import time
 import warnings

@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 import time
-from typing import Any, List
+from typing import Any, List, Sequence
 
 import pytest
 
@@ -163,7 +163,7 @@ def test_logging_none_does_nothing(value: Any) -> None:
     assert logger.handlers == [] and logger.level == logging.NOTSET
 
 
-def logs_present(statement: str, args: List[str] = []) -> bool:
+def logs_present(statement: str, args: Sequence[str] = ()) -> bool:
     program = ";".join(
         [
             "from tornado.options import options, parse_command_line",
@@ -175,7 +175,7 @@ def logs_present(statement: str, args: List[str] = []) -> bool:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     proc = subprocess.run(
-        [sys.executable, "-c", program] + args,
+        [sys.executable, "-c", program, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env=env,

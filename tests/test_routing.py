@@ -5,7 +5,6 @@ import re
 
 import pytest
 
-from tornado import httputil
 from tornado.httputil import (
     HTTPHeaders,
     HTTPMessageDelegate,

@@ -81,7 +81,7 @@ def test_echo_coroutine_handler() -> None:
 def test_listen_and_stop_closes_listeners() -> None:
     async def main() -> None:
         server = EchoServer()
-        for attempt in range(5):
+        for _attempt in range(5):
             with socket.socket() as probe:
                 probe.bind(("127.0.0.1", 0))
                 port = probe.getsockname()[1]

@@ -221,7 +221,7 @@ def test_whitespace_modes() -> None:
     assert filter_whitespace("all", " a \n\n b ") == " a \n\n b "
     assert filter_whitespace("single", " a \t\n\n  b ") == " a\nb "
     assert filter_whitespace("oneline", " a \n\n b ") == " a b "
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError, match="bogus"):
         filter_whitespace("bogus", "")
 
 

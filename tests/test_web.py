@@ -4,7 +4,6 @@ answering real HTTP requests on 127.0.0.1."""
 import asyncio
 import gzip
 import hashlib
-import json
 import logging
 import os
 import re
@@ -15,7 +14,7 @@ import urllib.parse
 import pytest
 
 from tornado import gen
-from tornado.escape import json_decode, utf8
+from tornado.escape import json_decode
 from tornado.httputil import HTTPHeaders, HTTPServerRequest
 from tornado.iostream import IOStream
 from tornado.locks import Event

@@ -7,20 +7,17 @@ conversations between our server and our client (or a raw socket playing a
 misbehaving peer) over 127.0.0.1.
 """
 
-import asyncio
 import base64
 import hashlib
 import os
 import socket
 import struct
-import zlib
 from typing import Any, List, Optional, Tuple
 
 import pytest
 
 from tornado import gen
 from tornado.concurrent import Future
-from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.iostream import IOStream
 from tornado.testing import AsyncHTTPTestCase, gen_test
 from tornado.util import _websocket_mask_python

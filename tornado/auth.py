@@ -46,7 +46,7 @@ import time
 import urllib.parse
 import uuid
 import warnings
-from typing import Any, Dict, Iterable, List, Optional, Tuple, Union, cast
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union, cast
 
 from tornado import escape
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
@@ -113,7 +113,7 @@ class OpenIdMixin:
     def authenticate_redirect(
         self,
         callback_uri: Optional[str] = None,
-        ax_attrs: List[str] = ["name", "email", "language", "username"],
+        ax_attrs: Iterable[str] = ("name", "email", "language", "username"),
     ) -> None:
         """Redirect the browser to the provider to sign in.
 
@@ -161,7 +161,7 @@ class OpenIdMixin:
     def _openid_args(
         self,
         callback_uri: str,
-        ax_attrs: Iterable[str] = [],
+        ax_attrs: Iterable[str] = (),
         oauth_scope: Optional[str] = None,
     ) -> Dict[str, str]:
         handler = cast(RequestHandler, self)
@@ -442,7 +442,7 @@ class OAuthMixin:
         self,
         url: str,
         access_token: Dict[str, Any],
-        parameters: Dict[str, Any] = {},
+        parameters: Mapping[str, Any] = {},  # noqa: B006 - read, never mutated
         method: str = "GET",
     ) -> Dict[str, Any]:
         """The signed OAuth protocol parameters for a request to ``url``.
@@ -898,7 +898,7 @@ def _oauth_str(value: Any) -> Union[str, bytes]:
 
 
 def _oauth_signature_base_string(
-    method: str, url: str, parameters: Dict[str, Any]
+    method: str, url: str, parameters: Mapping[str, Any]
 ) -> str:
     """RFC 5849 3.4.1.1: method, base string URI and normalized parameters,
     each percent-encoded, joined with "&"."""
@@ -921,7 +921,7 @@ def _oauth_signature(
     consumer_token: Dict[str, Any],
     method: str,
     url: str,
-    parameters: Dict[str, Any] = {},
+    parameters: Mapping[str, Any] = {},  # noqa: B006 - read, never mutated
     token: Optional[Dict[str, Any]] = None,
 ) -> bytes:
     """Calculates the HMAC-SHA1 OAuth signature for the given request.
@@ -942,7 +942,7 @@ def _oauth10a_signature(
     consumer_token: Dict[str, Any],
     method: str,
     url: str,
-    parameters: Dict[str, Any] = {},
+    parameters: Mapping[str, Any] = {},  # noqa: B006 - read, never mutated
     token: Optional[Dict[str, Any]] = None,
 ) -> bytes:
     """Calculates the HMAC-SHA1 OAuth 1.0a signature for the given request.

@@ -22,13 +22,11 @@ import asyncio
 import re
 import typing
 from typing import (
-    Any,
     Awaitable,
     Callable,
     List,
     Optional,
     Tuple,
-    Type,
     Union,
 )
 
@@ -766,7 +764,7 @@ class HTTP1Connection(HTTPConnection):
         stream = self.stream
         assert stream is not None
         watchdog = self._watchdog
-        for attempt in range(2):
+        for _attempt in range(2):
             if future.done():
                 if self._yield_before_reading:
                     # Pipelined requests: let other connections run.

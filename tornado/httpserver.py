@@ -270,8 +270,8 @@ class _HTTPRequestContext:
         """Take ``remote_ip`` and ``protocol`` from a proxy's headers."""
         # The last address in X-Forwarded-For is the one the nearest proxy
         # saw; skip the proxies we were told to trust.
-        ip = headers.get("X-Forwarded-For", self.remote_ip)
-        for ip in (cand.strip() for cand in reversed(ip.split(","))):
+        forwarded = headers.get("X-Forwarded-For", self.remote_ip)
+        for ip in (cand.strip() for cand in reversed(forwarded.split(","))):
             if ip not in self.trusted_downstream:
                 break
         ip = headers.get("X-Real-Ip", ip)

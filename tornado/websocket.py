@@ -51,7 +51,7 @@ from typing import (
 
 from tornado import gen, httpclient, httputil, simple_httpclient
 from tornado.concurrent import Future, future_set_result_unless_cancelled
-from tornado.escape import json_encode, native_str, to_unicode, utf8
+from tornado.escape import json_encode, native_str, utf8
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, StreamClosedError
 from tornado.log import app_log, gen_log
@@ -1778,7 +1778,7 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         protocol = self.protocol
         if protocol is not None and protocol.stream is not None:
             if not protocol.stream.closed():
-                warnings.warn("Unclosed WebSocketClientConnection", ResourceWarning)
+                warnings.warn("Unclosed WebSocketClientConnection", ResourceWarning, stacklevel=2)
 
     def close(self, code: Optional[int] = None, reason: Optional[str] = None) -> None:
         """Start the closing handshake (see `WebSocketHandler.close`)."""
