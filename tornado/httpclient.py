@@ -484,6 +484,7 @@ class HTTPResponse:
     """
 
     _error_is_response_code = False
+    error: Optional[BaseException] = None
 
     def __init__(
         self,

@@ -17,6 +17,9 @@ request body can ask for.
 It builds only on `tornado.escape`, `tornado.log` and `tornado.util`.
 """
 
+
+from __future__ import annotations
+
 import calendar
 import collections.abc
 import dataclasses
@@ -30,12 +33,12 @@ import typing
 import unicodedata
 import urllib.parse
 import warnings
-from http.client import responses
+from http.client import responses  # noqa: F401 - re-exported: status code -> reason phrase
 from typing import (
     Any,
+    AnyStr,  # noqa: F401 - part of this module's historical namespace
     Awaitable,
     Dict,
-    Generator,
     Iterable,
     Iterator,
     List,
@@ -47,16 +50,11 @@ from typing import (
 )
 from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
-from tornado.escape import native_str, parse_qs_bytes, utf8
-from tornado.log import gen_log
+from tornado.escape import parse_qs_bytes, utf8
 from tornado.util import ObjectDict
 
 if typing.TYPE_CHECKING:
     import unittest  # noqa: F401
-
-# `responses` maps status codes to reason phrases; it is re-exported here
-# for the other modules and for applications.
-responses
 
 #: The whitespace that HTTP strips around field values: SP and HTAB
 #: (RFC 9110 section 5.6.3, OWS).  Other characters that Python

@@ -16,6 +16,9 @@ This module builds on `tornado.concurrent` and `tornado.util`; it imports
 `tornado.gen` and `tornado.platform.asyncio` only lazily, since both import it.
 """
 
+
+from __future__ import annotations
+
 import asyncio
 import concurrent.futures
 import datetime

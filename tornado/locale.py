@@ -24,6 +24,9 @@ Strings with plural forms take the plural form and a count::
 This module builds on `tornado.escape` and `tornado.log`.
 """
 
+
+from __future__ import annotations
+
 import codecs
 import csv
 import datetime

@@ -7,6 +7,9 @@ await instead of blocking, with optional timeouts (a deadline on
 Built on `tornado.concurrent`, `tornado.ioloop` and `tornado.locks`.
 """
 
+
+from __future__ import annotations
+
 import collections
 import datetime
 import heapq

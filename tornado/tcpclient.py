@@ -16,7 +16,7 @@ import numbers
 import socket
 import ssl
 from collections.abc import Callable, Iterator
-from typing import Any, Optional, Union
+from typing import Any, Optional, Tuple, Union  # noqa: F401 - Tuple: historical namespace
 
 from tornado.concurrent import Future
 from tornado.ioloop import IOLoop

@@ -83,6 +83,7 @@ from io import StringIO
 from typing import (
     Any,
     Callable,
+    ContextManager,  # noqa: F401 - part of this module's historical namespace
     Dict,
     Iterable,
     Iterator,
@@ -134,7 +135,7 @@ def filter_whitespace(mode: str, text: str) -> str:
         return _NEWLINE_RUN_RE.sub("\n", text)
     if mode == "oneline":
         return _WHITESPACE_RE.sub(" ", text)
-    raise Exception("invalid whitespace mode %s" % mode)
+    raise ValueError("invalid whitespace mode %r: expected all, single or oneline" % mode)
 
 
 def _to_bytes(value: Any) -> bytes:

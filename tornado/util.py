@@ -8,6 +8,9 @@ output bound, and a handful of helpers for importing, executing and
 re-raising.
 """
 
+
+from __future__ import annotations
+
 import builtins
 import datetime
 import doctest
