@@ -200,3 +200,21 @@ def percentile(values: Sequence[float], pct: float) -> Optional[float]:
     ordered = sorted(values)
     rank = max(0, min(len(ordered) - 1, int(round(pct / 100.0 * len(ordered) + 0.5)) - 1))
     return ordered[rank]
+
+
+def paired_ratio(ours: dict[int, float], peer: dict[int, float]) -> Optional[float]:
+    """Median over rounds of ``ours[r] / peer[r]``, for the rounds both ran.
+
+    On a machine shared with other work the load drifts; two runs of the
+    same round are minutes apart at most, so their ratio cancels most of
+    that drift, where the ratio of two medians would not.
+    """
+    return median(ratio(ours[r], peer[r]) for r in ours if r in peer)
+
+
+def cpu_seconds_from_stat(text: str, ticks_per_second: int) -> float:
+    """User + system CPU seconds of a process from ``/proc/PID/stat``."""
+    # the command name (field 2) is in parentheses and may contain spaces
+    fields = text[text.rindex(")") + 2:].split()
+    utime, stime = int(fields[11]), int(fields[12])
+    return (utime + stime) / ticks_per_second

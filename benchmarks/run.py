@@ -50,8 +50,8 @@ DRIVERS = os.path.join(HERE, "drivers")
 sys.path.insert(0, HERE)
 
 from benchlib import (  # noqa: E402
-    IMPLS, Metric, fmt, fmt_ratio, interleave, median, parse_key_values, parse_proc_status,
-    parse_wrk, ratio, render_rst_table, render_table, verdict,
+    IMPLS, Metric, cpu_seconds_from_stat, fmt, fmt_ratio, interleave, median, paired_ratio,
+    parse_key_values, parse_proc_status, parse_wrk, render_rst_table, render_table, verdict,
 )
 
 REF_REQUIREMENT = "tornado==6.6.1"
@@ -63,12 +63,20 @@ MiB = 1 << 20
 WORKLOADS = ("hello", "json", "template", "wsecho", "wsidle", "client", "upload", "download")
 
 #: Every row of the table, in order.  ``target`` bounds ours/ref; ``limit``
-#: bounds our own figure (see benchlib.verdict).
+#: bounds our own figure (see benchlib.verdict).  The "per server
+#: CPU-second" rows divide the work done by the CPU time the server process
+#: got (from /proc/PID/stat): on a machine where other processes compete for
+#: the CPUs they estimate what a full CPU would give, where requests/s
+#: varies with the neighbours' load; both carry the target.
 METRICS: list[Metric] = [
     Metric("hello", "requests/s", "req/s", target=2.5),
+    Metric("hello", "per server CPU-second", "req", target=2.5),
     Metric("json", "requests/s", "req/s", target=2.5),
+    Metric("json", "per server CPU-second", "req", target=2.5),
     Metric("template", "requests/s", "req/s", target=1.5),
+    Metric("template", "per server CPU-second", "req", target=1.5),
     Metric("wsecho", "messages/s", "msg/s", target=2.0),
+    Metric("wsecho", "per server CPU-second", "msg", target=2.0),
     Metric("wsidle", "memory per connection", "KiB", higher_is_better=False, target=0.7),
     Metric("wsidle", "broadcast to all", "ms", higher_is_better=False, target=1 / 1.5),
     Metric("client", "sequential GETs/s", "req/s", target=1.5),
@@ -277,6 +285,11 @@ def reset_peak(pid: int) -> None:
         f.write("5")
 
 
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        return cpu_seconds_from_stat(f.read(), os.sysconf("SC_CLK_TCK"))
+
+
 def proc_status(pid: int) -> dict[str, int]:
     with open(f"/proc/{pid}/status") as f:
         return parse_proc_status(f.read())
@@ -288,6 +301,8 @@ class Context:
         self.envs = envs
         self.logdir = logdir
         self.values: dict[tuple[str, str], dict[str, list[float]]] = {}
+        self.by_round: dict[tuple[str, str], dict[str, dict[int, float]]] = {}
+        self.round = 0
         self.notes: list[str] = []
         self._seq = 0
         self.source_counter = 0
@@ -296,6 +311,7 @@ class Context:
         if value is None:
             return
         self.values.setdefault((workload, metric), {}).setdefault(impl, []).append(value)
+        self.by_round.setdefault((workload, metric), {}).setdefault(impl, {})[self.round] = value
 
     def name(self, what: str) -> str:
         self._seq += 1
@@ -359,9 +375,10 @@ def _check_body(workload: str, body: bytes) -> None:
         raise RuntimeError(f"{workload}: wrong response {body[:300]!r}")
 
 
-def run_wrk(ctx: Context, impl: str, workload: str, path: str) -> float:
+def run_wrk(ctx: Context, impl: str, workload: str, path: str) -> tuple[float, float]:
+    """Requests/s, and requests per CPU-second the server used."""
     args = ctx.args
-    with ctx.server(impl, workload) as (_, port):
+    with ctx.server(impl, workload) as (server, port):
         status, body = http_get(port, path)
         if status != 200:
             raise RuntimeError(f"{impl} {workload}: status {status}")
@@ -369,29 +386,39 @@ def run_wrk(ctx: Context, impl: str, workload: str, path: str) -> float:
         url = f"http://127.0.0.1:{port}{path}"
         base = _pin(CLIENT_CPU) + ["wrk", "-t1", f"-c{args.http_connections}"]
         subprocess.run(base + ["-d1s", url], capture_output=True, check=True)  # warm-up
+        cpu0 = cpu_seconds(server.pid)
         out = subprocess.run(base + [f"-d{args.duration:g}s", url],
                              capture_output=True, text=True, check=True).stdout
+        cpu = cpu_seconds(server.pid) - cpu0
     result = parse_wrk(out)
     if result.non_2xx or result.socket_errors:
         ctx.notes.append(f"{workload}/{impl}: wrk saw {result.non_2xx} non-2xx responses and "
                          f"{result.socket_errors} socket errors")
-    return result.requests_per_sec
+    return result.requests_per_sec, (result.requests / cpu if cpu > 0 else None)
 
 
 def workload_http(workload: str, path: str) -> Callable[[Context, str], None]:
     def run(ctx: Context, impl: str) -> None:
-        ctx.record(workload, "requests/s", impl, run_wrk(ctx, impl, workload, path))
+        rate, per_cpu = run_wrk(ctx, impl, workload, path)
+        ctx.record(workload, "requests/s", impl, rate)
+        ctx.record(workload, "per server CPU-second", impl, per_cpu)
     return run
 
 
 def workload_wsecho(ctx: Context, impl: str) -> None:
     args = ctx.args
-    with ctx.server(impl, "wsecho") as (_, port):
+    with ctx.server(impl, "wsecho") as (server, port):
+        cpu0 = cpu_seconds(server.pid)
         result = ctx.run_driver("ws_echo.py", "--port", str(port),
                                 "--connections", str(args.ws_connections),
                                 "--duration", f"{args.duration:g}",
                                 timeout=args.duration + 120)
+        cpu = cpu_seconds(server.pid) - cpu0
     ctx.record("wsecho", "messages/s", impl, result["msgs_per_sec"])
+    # the driver's warm-up second is counted in cpu, so count its messages too
+    total = result["msgs_per_sec"] * args.duration + result.get("warmup_msgs", 0)
+    ctx.record("wsecho", "per server CPU-second", impl, total / cpu if cpu > 0 else None)
+    ctx.record("wsecho", "driver CPU share", impl, result.get("driver_cpu"))
 
 
 def wsecho_yardstick(ctx: Context) -> None:
@@ -409,6 +436,7 @@ def wsecho_yardstick(ctx: Context) -> None:
     finally:
         server.stop()
     ctx.record("wsecho", "yardstick", "trivial", result["msgs_per_sec"])
+    ctx.record("wsecho", "driver CPU share", "trivial", result.get("driver_cpu"))
 
 
 def workload_wsidle(ctx: Context, impl: str) -> None:
@@ -576,16 +604,19 @@ def table_rows(ctx: Context, impls: Sequence[str]) -> tuple[list[str], list[list
         if per_impl is None:
             continue
         medians = {i: median(per_impl.get(i, [])) for i in impls}
+        paired: dict[str, Optional[float]] = {}
         digits = 1 if m.unit in ("KiB", "ms", "MiB", "MB/s") else 0
         row = [m.workload, m.name, m.unit] + [fmt(medians[i], digits) for i in impls]
         if "ours" in impls:
             # absolute checks (flat memory, latency) have no meaningful ratio
-            row += [fmt_ratio(ratio(medians["ours"], medians[p])) if m.limit is None else ""
-                    for p in peers]
+            rounds = ctx.by_round.get((m.workload, m.name), {})
+            paired = {p: paired_ratio(rounds.get("ours", {}), rounds.get(p, {})) for p in peers}
+            row += [fmt_ratio(paired[p]) if m.limit is None else "" for p in peers]
         if m.target is not None:
             target = ("ours/ref " + (">=" if m.higher_is_better else "<=")
                       + f" {m.target:.2f}x")
-            result = verdict(m, medians.get("ours"), medians.get("ref")) if "ref" in impls else "-"
+            r = paired.get("ref") if "ours" in impls else None
+            result = verdict(m, r, 1.0) if r is not None else ("FAIL" if "ref" in impls else "-")
         elif m.limit is not None:
             target = f"ours <= {m.limit:g} {m.unit}"
             result = verdict(m, medians.get("ours"), None) if "ours" in impls else "-"
@@ -747,6 +778,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 log("wsecho: the driver against a trivial server")
                 wsecho_yardstick(ctx)
             for r in range(args.rounds):
+                ctx.round = r
                 for impl in interleave(args.impls, r):
                     log(f"{workload}: round {r + 1}/{args.rounds}, {impl}")
                     try:
@@ -761,6 +793,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if fast is not None:
             fast.stop()
 
+    shares = ctx.values.get(("wsecho", "driver CPU share"), {})
+    if shares:
+        ctx.notes.insert(0, "wsecho driver's own CPU use on its CPU (1.0 = saturated): " + ", ".join(
+            f"{i} {median(v):.2f}" for i, v in shares.items()))
+    load = os.getloadavg()
+    if load[1] > 1.5:
+        ctx.notes.append(f"machine load average at the end: {load[0]:.1f} / {load[1]:.1f} / "
+                         f"{load[2]:.1f} (1/5/15 min) on {os.cpu_count()} CPUs: other work "
+                         "competed for the CPUs, so single figures are noisy; ratios are "
+                         "medians of per-round ratios, which cancels most of that drift")
     yard = ctx.values.get(("wsecho", "yardstick"), {}).get("trivial")
     if yard:
         best = max((median(v) or 0) for v in ctx.values.get(("wsecho", "messages/s"), {}).values()) \

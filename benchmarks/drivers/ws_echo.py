@@ -3,7 +3,9 @@
 Each connection keeps ``--window`` messages in flight: it sends precomputed
 masked frames and, for every complete echo received (counted by bytes, as
 every message has the same size), sends one more.  Prints
-``RESULT msgs_per_sec=... connections=...``.
+``RESULT msgs_per_sec=... connections=... warmup_msgs=... driver_cpu=...``
+(driver_cpu: the share of one CPU the driver itself used while measuring;
+near 1.0 the driver would be the bottleneck).
 """
 
 import argparse
@@ -86,14 +88,17 @@ async def main() -> None:
     await asyncio.sleep(args.warmup)
     before = sum(c.count for c in clients)
     t0 = time.perf_counter()
+    cpu0 = time.process_time()
     await asyncio.sleep(args.duration)
     after = sum(c.count for c in clients)
     elapsed = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
     for c in clients:
         c.running = False
         c.transport.close()
     print(f"RESULT msgs_per_sec={(after - before) / elapsed:.1f} "
-          f"connections={len(clients)}", flush=True)
+          f"connections={len(clients)} warmup_msgs={before} driver_cpu={cpu / elapsed:.3f}",
+          flush=True)
 
 
 if __name__ == "__main__":
