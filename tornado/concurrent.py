@@ -19,7 +19,6 @@ event loop.
 
 import asyncio
 import functools
-import sys
 import types
 from concurrent import futures
 from typing import Any, Callable, Optional, Tuple, TypeVar, Union
@@ -47,145 +46,144 @@ def is_future(x: Any) -> bool:
 
 
 class DummyExecutor(futures.Executor):
-    """An executor that runs each submitted call at once, in the caller's thread.
+    """An executor without threads: each call runs inside ``submit`` itself.
 
-    ``submit`` returns an already-resolved `concurrent.futures.Future`
-    carrying the call's result or exception.
+    What ``submit`` hands back is a `concurrent.futures.Future` that is
+    already settled with whatever the call returned or raised.
     """
 
     def submit(  # type: ignore[override]
         self, fn: Callable[..., _T], *args: Any, **kwargs: Any
     ) -> "futures.Future[_T]":
-        future: "futures.Future[_T]" = futures.Future()
+        settled: "futures.Future[_T]" = futures.Future()
         try:
-            future_set_result_unless_cancelled(future, fn(*args, **kwargs))
-        except Exception:
-            future_set_exc_info(future, sys.exc_info())
-        return future
+            outcome = fn(*args, **kwargs)
+        except Exception as err:
+            future_set_exception_unless_cancelled(settled, err)
+        else:
+            settled.set_result(outcome)
+        return settled
 
     def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
-        """Nothing to release: no threads are ever started."""
+        """A no-op: there is no worker to stop."""
 
 
 dummy_executor = DummyExecutor()
 
 
 def run_on_executor(*args: Any, **kwargs: Any) -> Callable[..., Any]:
-    """Decorate a method so that it runs on an executor and returns a Future.
+    """Make a method run on an executor; calling it returns a `Future`.
 
-    By default the executor is ``self.executor``; pass
-    ``executor="attribute_name"`` to use another attribute of ``self``.
-    The decorator may be used bare (``@run_on_executor``) or called
-    (``@run_on_executor()``, ``@run_on_executor(executor="_pool")``).
+    The executor is looked up on the instance when the method is called:
+    ``self.executor`` unless the decorator was given
+    ``executor="other_attribute"``.  Both ``@run_on_executor`` and
+    ``@run_on_executor(...)`` spellings are accepted.
 
-    The returned future is an asyncio future, so the result may be awaited
-    or yielded from a coroutine.  The context (contextvars) of the caller is
-    *not* carried over to the executor thread.
+    The caller gets an asyncio future, usable with ``await`` or ``yield``.
+    Context variables of the caller do not follow the call into the
+    executor's thread.
     """
-
-    def decorate(fn: Callable[..., Any], executor_attr: str) -> Callable[..., Future[Any]]:
-        @functools.wraps(fn)
-        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Future[Any]:
-            result: Future[Any] = Future()
-            pending = getattr(self, executor_attr).submit(fn, self, *args, **kwargs)
-            chain_future(pending, result)
-            return result
-
-        return wrapper
-
     if args and kwargs:
         raise ValueError("cannot combine positional and keyword args")
-    if len(args) == 1:
-        return decorate(args[0], "executor")
-    if args:
+    if len(args) > 1:
         raise ValueError("expected 1 argument, got %d" % len(args))
-    executor_attr = kwargs.pop("executor", "executor")
+    attr_name = kwargs.pop("executor", "executor")
     if kwargs:
         raise ValueError("unexpected keyword arguments: %s" % ", ".join(sorted(kwargs)))
-    return functools.partial(decorate, executor_attr=executor_attr)
+
+    def wrap(method: Callable[..., Any]) -> Callable[..., Future[Any]]:
+        @functools.wraps(method)
+        def on_executor(self: Any, *a: Any, **kw: Any) -> Future[Any]:
+            pool = getattr(self, attr_name)
+            handle: Future[Any] = Future()
+            chain_future(pool.submit(method, self, *a, **kw), handle)
+            return handle
+
+        return on_executor
+
+    return wrap(args[0]) if args else wrap
 
 
-def chain_future(a: "Union[Future[_T], futures.Future[_T]]", b: "Union[Future[_T], futures.Future[_T]]") -> None:
-    """Copy the outcome of future ``a`` to future ``b`` once ``a`` is done.
+# Either flavour of future; the helpers below accept both.
+_AnyFuture = Union["futures.Future[_T]", "Future[_T]"]
 
-    Either may be an asyncio or a `concurrent.futures` future.  If ``a`` is
-    cancelled, ``b`` is cancelled.  Nothing happens if ``b`` was resolved
-    (or cancelled) in the meantime.  A `concurrent.futures` source is watched
-    through the current `.IOLoop`, so ``b`` is always resolved on the event
-    loop's thread.
+
+def chain_future(a: "_AnyFuture[_T]", b: "_AnyFuture[_T]") -> None:
+    """Once ``a`` settles, settle ``b`` the same way.
+
+    ``a`` and ``b`` may each be an asyncio or a `concurrent.futures` future.
+    Cancelling ``a`` cancels ``b``; if ``b`` has already settled by then
+    (say it was cancelled by its consumer) it is left alone.  When ``a`` is
+    a `concurrent.futures` future it is watched through `.IOLoop.current`,
+    so ``b`` is always settled on the event loop thread.
     """
 
-    def copy(a: Any) -> None:
+    def relay(source: Any) -> None:
         if b.done():
-            return
-        if a.cancelled():
+            pass
+        elif source.cancelled():
             b.cancel()
-            return
-        exc = a.exception()
-        if exc is not None:
-            future_set_exception_unless_cancelled(b, exc)
+        elif source.exception() is None:
+            future_set_result_unless_cancelled(b, source.result())
         else:
-            future_set_result_unless_cancelled(b, a.result())
+            future_set_exception_unless_cancelled(b, source.exception())
 
-    if isinstance(a, Future):
-        future_add_done_callback(a, copy)
-    else:
+    if not isinstance(a, Future):
         from tornado.ioloop import IOLoop
 
-        IOLoop.current().add_future(a, copy)
+        IOLoop.current().add_future(a, relay)
+    else:
+        future_add_done_callback(a, relay)
 
 
-def future_set_result_unless_cancelled(
-    future: "Union[futures.Future[_T], Future[_T]]", value: _T
-) -> None:
-    """Set ``future``'s result unless it was cancelled.
+def future_set_result_unless_cancelled(future: "_AnyFuture[_T]", value: _T) -> None:
+    """Give ``future`` the result ``value``, unless it was cancelled first.
 
-    Cancellation is the only way a future can be resolved from outside its
-    producer, so a producer that finishes late should use this instead of
-    calling ``set_result`` directly (which would raise).
+    A consumer may cancel a future at any time, and ``set_result`` on a
+    cancelled future raises; producers that may finish late call this.
     """
-    if not future.cancelled():
-        future.set_result(value)
+    if future.cancelled():
+        return
+    future.set_result(value)
 
 
 def future_set_exception_unless_cancelled(
-    future: "Union[futures.Future[_T], Future[_T]]", exc: BaseException
+    future: "_AnyFuture[_T]", exc: BaseException
 ) -> None:
-    """Set ``future``'s exception unless it was cancelled.
+    """Fail ``future`` with ``exc``, unless it was cancelled first.
 
-    An exception arriving after cancellation has nowhere to go, so it is
-    logged to ``tornado.application`` instead of being lost silently.
+    A cancelled future cannot carry the error any more, so it goes to the
+    ``tornado.application`` log rather than vanishing.
     """
-    if not future.cancelled():
-        future.set_exception(exc)
-    else:
+    if future.cancelled():
         app_log.error("Exception after Future was cancelled", exc_info=exc)
+        return
+    future.set_exception(exc)
 
 
-def future_set_exc_info(
-    future: "Union[futures.Future[_T], Future[_T]]",
-    exc_info: Tuple[
-        Optional[type], Optional[BaseException], Optional[types.TracebackType]
-    ],
-) -> None:
-    """Set ``future``'s exception from an ``exc_info`` triple.
+_ExcInfo = Tuple[Optional[type], Optional[BaseException], Optional[types.TracebackType]]
 
-    Behaves like `future_set_exception_unless_cancelled`.
+
+def future_set_exc_info(future: "_AnyFuture[_T]", exc_info: _ExcInfo) -> None:
+    """Fail ``future`` with the exception of a ``sys.exc_info()`` triple.
+
+    Cancellation is treated as in `future_set_exception_unless_cancelled`.
     """
-    if exc_info[1] is None:
+    error = exc_info[1]
+    if error is None:
         raise Exception("future_set_exc_info called with no exception")
-    future_set_exception_unless_cancelled(future, exc_info[1])
+    future_set_exception_unless_cancelled(future, error)
 
 
 def future_add_done_callback(
-    future: "Union[futures.Future[_T], Future[_T]]", callback: Callable[..., None]
+    future: "_AnyFuture[_T]", callback: Callable[..., None]
 ) -> None:
-    """Arrange for ``callback(future)`` to run when ``future`` is done.
+    """Call ``callback(future)`` when ``future`` settles.
 
-    Unlike ``add_done_callback``, the callback runs immediately (before this
-    function returns) if the future is already done.
+    If it has settled already the callback runs right away, before this
+    returns, instead of being scheduled as ``add_done_callback`` would.
     """
-    if future.done():
-        callback(future)
-    else:
+    if not future.done():
         future.add_done_callback(callback)
+    else:
+        callback(future)
