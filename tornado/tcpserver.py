@@ -1,11 +1,11 @@
-"""A non-blocking TCP server: accepts connections and hands each one, as an
-`.IOStream`, to `TCPServer.handle_stream`.
+"""Accepting TCP connections without blocking.
 
-Listening sockets come from `tornado.netutil.bind_sockets` and connections
-are accepted with `tornado.netutil.add_accept_handler`; with ``ssl_options``
-each connection is wrapped in TLS and handed over as an `.SSLIOStream`
-whose handshake runs in the background.  `tornado.httpserver.HTTPServer` is
-the main subclass.
+`TCPServer` owns a set of listening sockets (made by
+`tornado.netutil.bind_sockets`), watches them with
+`tornado.netutil.add_accept_handler`, and turns every accepted connection
+into an `.IOStream` (an `.SSLIOStream` when TLS is configured) that it
+passes to `TCPServer.handle_stream`.  Protocol servers such as
+`tornado.httpserver.HTTPServer` subclass it and implement that one method.
 """
 
 import errno
@@ -27,266 +27,248 @@ from tornado.netutil import (
 )
 from tornado.util import errno_from_exception
 
+_SSLOptions = Union[dict[str, Any], ssl.SSLContext]
+
+# Errors from wrapping an accepted socket in TLS that only mean the peer
+# went away before we got to it (a port scanner, a health check that
+# connects and hangs up); the connection is dropped quietly.
+_GONE_ERRNOS = frozenset((errno.ECONNABORTED, errno.EINVAL))
+
+
+def _check_tls_files(options: dict[str, Any]) -> None:
+    """Fails early (at construction, not on each connection) when the
+    certificate or key file named in a dict of TLS options is missing."""
+    try:
+        cert = options["certfile"]
+    except KeyError:
+        raise KeyError('missing key "certfile" in ssl_options') from None
+    for key, path in (("certfile", cert), ("keyfile", options.get("keyfile"))):
+        if path is not None and not os.path.exists(path):
+            raise ValueError(f'{key} "{path}" does not exist')
+
 
 class TCPServer:
-    r"""A non-blocking, single-threaded TCP server.
+    r"""A single-threaded server of TCP connections, driven by the `.IOLoop`.
 
-    Subclass it and override `handle_stream`, then start it one of three
-    ways:
+    A subclass implements `handle_stream`; the server calls it once per
+    accepted connection.  There are three ways to get it accepting:
 
-    1. `listen`, the simple single-process way::
+    * `listen` binds and starts in one step; the usual choice for a
+      single process::
 
-            async def main():
-                server = TCPServer()
-                server.listen(8888)
-                await asyncio.Event().wait()
+          async def main():
+              TCPServer().listen(8888)
+              await asyncio.Event().wait()
 
-            asyncio.run(main())
+          asyncio.run(main())
 
-    2. `add_sockets`, for several processes sharing listening sockets
-       bound before forking::
+    * `add_sockets` takes sockets that are already bound, which lets the
+      listening sockets be made once and then shared by forked workers::
 
-            sockets = bind_sockets(8888)
-            tornado.process.fork_processes(0)
+          socks = bind_sockets(8888)
+          tornado.process.fork_processes(0)
 
-            async def post_fork_main():
-                server = TCPServer()
-                server.add_sockets(sockets)
-                await asyncio.Event().wait()
+          async def worker():
+              TCPServer().add_sockets(socks)
+              await asyncio.Event().wait()
 
-            asyncio.run(post_fork_main())
+          asyncio.run(worker())
 
-    3. `bind` and `start`, the older multi-process way (deprecated)::
+    * `bind` followed by `start` (deprecated since 6.2), where `start`
+      can do the forking itself::
 
-            server = TCPServer()
-            server.bind(8888)
-            server.start(0)  # forks one process per CPU
-            IOLoop.current().start()
+          srv = TCPServer()
+          srv.bind(8888)
+          srv.start(0)
+          IOLoop.current().start()
 
-    Several processes may instead each `listen` on the same port with
-    ``reuse_port=True``.
+    Independent processes can also share a port by each calling `listen`
+    with ``reuse_port=True``.
 
-    To serve TLS, pass ``ssl_options``: an `ssl.SSLContext` or a dictionary
-    of `ssl.SSLContext.wrap_socket` arguments (``certfile``, ``keyfile``,
-    ...)::
-
-        ssl_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ssl_ctx.load_cert_chain("server.crt", "server.key")
-        TCPServer(ssl_options=ssl_ctx)
-
-    The handshake happens after `handle_stream` is called; see
+    ``ssl_options`` switches on TLS.  It is either a ready
+    `ssl.SSLContext` or a dict of keyword arguments in the style of
+    `ssl.SSLContext.wrap_socket` (``certfile``, ``keyfile``, ...), which
+    is turned into a context on the first connection.  The TLS handshake
+    is not finished when `handle_stream` runs; see
     `.SSLIOStream.wait_for_handshake`.
 
-    ``max_buffer_size`` and ``read_chunk_size`` are passed to each stream.
+    ``max_buffer_size`` and ``read_chunk_size`` go to every stream.
 
     .. versionadded:: 3.1
-       The ``max_buffer_size`` argument.
+       ``max_buffer_size``.
     .. versionchanged:: 5.0
-       The ``io_loop`` argument has been removed.
+       No more ``io_loop`` argument.
     """
 
     def __init__(
-        self,
-        ssl_options: Optional[Union[dict[str, Any], ssl.SSLContext]] = None,
-        max_buffer_size: Optional[int] = None,
-        read_chunk_size: Optional[int] = None,
+        self, ssl_options: Optional[_SSLOptions] = None,
+        max_buffer_size: Optional[int] = None, read_chunk_size: Optional[int] = None,
     ) -> None:
+        if isinstance(ssl_options, dict):
+            _check_tls_files(ssl_options)
         self.ssl_options = ssl_options
-        self._sockets: dict[int, socket.socket] = {}
-        self._handlers: dict[int, Any] = {}
-        self._pending_sockets: list[socket.socket] = []
-        self._started = False
-        self._stopped = False
         self.max_buffer_size = max_buffer_size
         self.read_chunk_size = read_chunk_size
-        # Built on the first TLS connection from a dictionary of options, so
-        # that each connection doesn't load the certificate again.
-        self._ssl_context: Optional[ssl.SSLContext] = None
-        self._ssl_context_for: Any = None
-        if isinstance(ssl_options, dict):
-            # Check the files now rather than failing on every connection
-            # later.  The certificate file may hold the key too.
-            if "certfile" not in ssl_options:
-                raise KeyError('missing key "certfile" in ssl_options')
-            if not os.path.exists(ssl_options["certfile"]):
-                raise ValueError(
-                    'certfile "%s" does not exist' % ssl_options["certfile"]
-                )
-            if "keyfile" in ssl_options and not os.path.exists(ssl_options["keyfile"]):
-                raise ValueError('keyfile "%s" does not exist' % ssl_options["keyfile"])
+        # fd -> listening socket, and fd -> the function that stops
+        # accepting on it.
+        self._listeners: dict[int, socket.socket] = {}
+        self._unwatch: dict[int, Any] = {}
+        # Sockets from bind() that wait for start().
+        self._deferred: list[socket.socket] = []
+        self._started = False
+        self._stopped = False
+        # The context made from a dict of options, and the dict it came
+        # from (ssl_options may be replaced after construction).
+        self._tls_ctx: Optional[ssl.SSLContext] = None
+        self._tls_ctx_source: Any = None
 
     def listen(
-        self,
-        port: int,
-        address: Optional[str] = None,
+        self, port: int, address: Optional[str] = None,
         family: socket.AddressFamily = socket.AF_UNSPEC,
-        backlog: int = _DEFAULT_BACKLOG,
-        flags: Optional[int] = None,
-        reuse_port: bool = False,
+        backlog: int = _DEFAULT_BACKLOG, flags: Optional[int] = None, reuse_port: bool = False,
     ) -> None:
-        """Starts accepting connections on ``port`` (and ``address``).
+        """Binds ``port`` on ``address`` and starts accepting right away.
 
-        Must be called on the `.IOLoop` thread; the arguments mean what they
-        do for `tornado.netutil.bind_sockets`.  May be called several times
-        to listen on more ports.
+        Call it on the thread running the `.IOLoop`.  The arguments are
+        those of `tornado.netutil.bind_sockets`.  Calling it again adds
+        more listening sockets.
 
         .. versionchanged:: 6.2
-           Added the ``family``, ``backlog``, ``flags`` and ``reuse_port``
-           arguments.
+           ``family``, ``backlog``, ``flags`` and ``reuse_port``.
         """
-        sockets = bind_sockets(
-            port,
-            address=address,
-            family=family,
-            backlog=backlog,
-            flags=flags,
-            reuse_port=reuse_port,
-        )
-        self.add_sockets(sockets)
+        self.add_sockets(bind_sockets(port, address, family, backlog, flags, reuse_port))
 
     def add_sockets(self, sockets: Iterable[socket.socket]) -> None:
-        """Starts accepting connections on these listening sockets
-        (from `tornado.netutil.bind_sockets`, for instance).
+        """Accepts connections on each of these bound, listening sockets.
 
-        The server owns them from now on and closes them in `stop`.
+        The server takes ownership: `stop` closes them.
         """
-        for sock in sockets:
-            fd = sock.fileno()
-            self._sockets[fd] = sock
-            self._handlers[fd] = add_accept_handler(sock, self._handle_connection)
+        on_accept = self._handle_connection
+        for listener in sockets:
+            fd = listener.fileno()
+            self._listeners[fd] = listener
+            self._unwatch[fd] = add_accept_handler(listener, on_accept)
 
     def add_socket(self, socket: socket.socket) -> None:
-        """Like `add_sockets`, for one socket."""
-        self.add_sockets([socket])
+        """`add_sockets` for a single socket."""
+        self.add_sockets((socket,))
 
     def bind(
-        self,
-        port: int,
-        address: Optional[str] = None,
+        self, port: int, address: Optional[str] = None,
         family: socket.AddressFamily = socket.AF_UNSPEC,
-        backlog: int = _DEFAULT_BACKLOG,
-        flags: Optional[int] = None,
-        reuse_port: bool = False,
+        backlog: int = _DEFAULT_BACKLOG, flags: Optional[int] = None, reuse_port: bool = False,
     ) -> None:
-        """Binds to ``port`` now and starts accepting in `start`.
+        """Binds ``port`` now; accepting begins with `start`.
 
-        Binding before `start` forks lets the worker processes share the
-        listening sockets.  May be called several times before `start`.
-        The arguments mean what they do for `tornado.netutil.bind_sockets`.
+        Binding first means processes forked by `start` inherit the same
+        listening sockets.  Can be called repeatedly before `start`; after
+        it, the new sockets are used at once.  Arguments as for
+        `tornado.netutil.bind_sockets`.
 
         .. deprecated:: 6.2
-           Use `listen` or `add_sockets` (see the class documentation).
+           Prefer `listen` or `add_sockets`.
         """
-        sockets = bind_sockets(
-            port,
-            address=address,
-            family=family,
-            backlog=backlog,
-            flags=flags,
-            reuse_port=reuse_port,
-        )
-        if self._started:
-            self.add_sockets(sockets)
-        else:
-            self._pending_sockets.extend(sockets)
+        bound = bind_sockets(port, address, family, backlog, flags, reuse_port)
+        if not self._started:
+            self._deferred += bound
+            return
+        self.add_sockets(bound)
 
     def start(
         self, num_processes: Optional[int] = 1, max_restarts: Optional[int] = None
     ) -> None:
-        """Starts accepting on the sockets given to `bind`, after forking
-        ``num_processes`` processes (see `tornado.process.fork_processes`)
-        if that is not 1.
+        """Begins accepting on the sockets from `bind`.
 
-        ``None`` or a value of 0 or less forks one process per CPU.  Forked
-        processes share no memory, and the `.IOLoop` must not have been
-        created before the fork (so call `start` before anything creates it).
+        Unless ``num_processes`` is 1, `tornado.process.fork_processes` is
+        called first (``None`` or a number <= 0 means one worker per CPU;
+        ``max_restarts`` is passed along).  Workers share no memory, and no
+        `.IOLoop` may exist yet when forking.
 
         .. deprecated:: 6.2
-           Use `listen` or `add_sockets` (see the class documentation).
+           Prefer `listen` or `add_sockets`.
         """
         assert not self._started, "TCPServer.start() called twice"
         self._started = True
         if num_processes != 1:
             process.fork_processes(num_processes, max_restarts)
-        sockets = self._pending_sockets
-        self._pending_sockets = []
-        self.add_sockets(sockets)
+        waiting, self._deferred = self._deferred, []
+        self.add_sockets(waiting)
 
     def stop(self) -> None:
-        """Stops accepting new connections and closes the listening sockets.
+        """Closes every listening socket, so no new connection comes in.
 
-        Connections in progress are not touched.  Calling it again does
-        nothing.
+        Established connections carry on.  A second call is a no-op.
         """
         if self._stopped:
             return
         self._stopped = True
-        for fd, sock in self._sockets.items():
-            self._handlers.pop(fd)()
-            sock.close()
-        for sock in self._pending_sockets:
-            sock.close()
-        self._pending_sockets = []
+        while self._listeners:
+            fd, listener = self._listeners.popitem()
+            self._unwatch.pop(fd)()
+            listener.close()
+        leftovers, self._deferred = self._deferred, []
+        for listener in leftovers:
+            listener.close()
 
     def handle_stream(
         self, stream: IOStream, address: tuple
     ) -> Optional[Awaitable[None]]:
-        """Called with the stream and peer address of each new connection.
+        """Serves one connection; subclasses must implement it.
 
-        Override it.  It may be a coroutine; an exception it raises is
-        logged.  For TLS the stream is an `.SSLIOStream` whose handshake
-        may still be in progress (reads and writes wait for it).
+        ``address`` is the peer's address.  The method may be a coroutine
+        (its exception, if any, is logged).  With TLS, ``stream`` is an
+        `.SSLIOStream` that may still be handshaking; its reads and writes
+        wait for the handshake.
 
         .. versionchanged:: 4.2
-           May be a coroutine.
+           Coroutines are allowed.
         """
         raise NotImplementedError()
 
-    def _tls_context(self) -> ssl.SSLContext:
-        options = self.ssl_options
-        assert options is not None
-        if self._ssl_context is None or self._ssl_context_for is not options:
-            self._ssl_context = ssl_options_to_context(options, server_side=True)
-            self._ssl_context_for = options
-        return self._ssl_context
+    def _server_tls_context(self) -> ssl.SSLContext:
+        source = self.ssl_options
+        assert source is not None
+        if self._tls_ctx is None or self._tls_ctx_source is not source:
+            self._tls_ctx = ssl_options_to_context(source, server_side=True)
+            self._tls_ctx_source = source
+        return self._tls_ctx
+
+    def _wrap_tls(self, conn: socket.socket) -> Optional[socket.socket]:
+        """Puts an accepted socket under TLS (handshake deferred); None
+        when the peer has already hung up."""
+        try:
+            return self._server_tls_context().wrap_socket(
+                conn, server_side=True, do_handshake_on_connect=False
+            )
+        except ssl.SSLError as exc:
+            if exc.args[0] != ssl.SSL_ERROR_EOF:
+                raise
+        except OSError as exc:
+            if errno_from_exception(exc) not in _GONE_ERRNOS:
+                raise
+        conn.close()
+        return None
 
     def _handle_connection(self, connection: socket.socket, address: Any) -> None:
-        if self.ssl_options is not None:
-            try:
-                connection = self._tls_context().wrap_socket(
-                    connection, server_side=True, do_handshake_on_connect=False
-                )
-            except ssl.SSLError as err:
-                if err.args[0] == ssl.SSL_ERROR_EOF:
-                    connection.close()
-                    return
-                raise
-            except OSError as err:
-                # A client that connects and leaves at once (a port scan,
-                # say) makes wrap_socket's getpeername fail.
-                if errno_from_exception(err) in (errno.ECONNABORTED, errno.EINVAL):
-                    connection.close()
-                    return
-                raise
+        if self.ssl_options is None:
+            kind: type[IOStream] = IOStream
+        else:
+            wrapped = self._wrap_tls(connection)
+            if wrapped is None:
+                return
+            connection, kind = wrapped, SSLIOStream
         try:
-            if self.ssl_options is not None:
-                stream: IOStream = SSLIOStream(
-                    connection,
-                    max_buffer_size=self.max_buffer_size,
-                    read_chunk_size=self.read_chunk_size,
-                )
-            else:
-                stream = IOStream(
-                    connection,
-                    max_buffer_size=self.max_buffer_size,
-                    read_chunk_size=self.read_chunk_size,
-                )
-            future = self.handle_stream(stream, address)
-            if future is not None:
-                # Log what the coroutine raises (through the loop's
-                # "Exception in callback" logging).
-                IOLoop.current().add_future(
-                    gen.convert_yielded(future), lambda f: f.result()
-                )
+            outcome = self.handle_stream(
+                kind(connection, max_buffer_size=self.max_buffer_size,
+                     read_chunk_size=self.read_chunk_size),
+                address,
+            )
+            if outcome is not None:
+                # Surfacing the result through add_future makes the loop
+                # log a failure ("Exception in callback ...").
+                IOLoop.current().add_future(gen.convert_yielded(outcome), _raise_failure)
         except Exception:
             app_log.error("Error in connection callback", exc_info=True)
+
+def _raise_failure(future: Any) -> None:
+    future.result()
