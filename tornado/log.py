@@ -1,318 +1,293 @@
-"""Logging support for Tornado.
+"""Where Tornado's log records go, and how they look on a console.
 
-Tornado logs to three loggers, which applications may configure separately
-with the standard `logging` module:
+Three named loggers carry everything Tornado reports, so that an application
+can route or silence each one with the standard `logging` machinery:
 
-* ``tornado.access``: one line per request served by Tornado's HTTP servers
-  (`access_log`);
-* ``tornado.application``: errors raised by application code, such as
-  uncaught exceptions in callbacks and handlers (`app_log`);
-* ``tornado.general``: everything else Tornado itself reports (`gen_log`).
+* `gen_log` (``tornado.general``) for Tornado's own housekeeping messages;
+* `app_log` (``tornado.application``) for exceptions escaping user code;
+* `access_log` (``tornado.access``) for the per-request summary lines.
 
-`LogFormatter` is a formatter with timestamps and, on terminals that support
-it, a colour per level; `enable_pretty_logging` installs it according to the
-``--logging`` family of options that `define_logging_options` defines.
-`tornado.options.parse_command_line` and `~tornado.options.parse_config_file`
-call it automatically.
+`LogFormatter` renders a record as ``[L yymmdd HH:MM:SS module:line] text``,
+coloured by level on a capable terminal.  `enable_pretty_logging` wires it to
+the handlers that the ``--logging`` options (added by
+`define_logging_options`) ask for; `tornado.options` calls it after parsing.
 
-This module builds on `tornado.escape` and `tornado.util` only; it imports
-`tornado.options` lazily, when it needs the global option set.
+Only `tornado.escape` is needed here; `tornado.options` is imported lazily
+when the global option set is wanted.
 """
 
+import importlib
 import logging
 import logging.handlers
 import sys
+from types import ModuleType
 from typing import Any, Dict, Optional, Tuple, cast
 
 from tornado.escape import to_unicode
 
-try:
-    import colorama  # type: ignore[import-not-found]
-except ImportError:
-    colorama = None
 
-try:
-    import curses
-except ImportError:
-    curses = None  # type: ignore[assignment]
-
-access_log = logging.getLogger("tornado.access")
-app_log = logging.getLogger("tornado.application")
-gen_log = logging.getLogger("tornado.general")
-
-
-def _stderr_supports_color() -> bool:
-    """True if standard error is a terminal that can show colours."""
+def _optional_module(name: str) -> Optional[ModuleType]:
+    """The module called ``name``, or None where it cannot be imported."""
     try:
-        if not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+# Both are optional: curses lacks a terminfo port on Windows, where the
+# third-party colorama package translates ANSI colour codes instead.
+curses: Any = _optional_module("curses")
+colorama: Any = _optional_module("colorama")
+
+gen_log = logging.getLogger("tornado.general")
+app_log = logging.getLogger("tornado.application")
+access_log = logging.getLogger("tornado.access")
+
+
+def _colour_terminal() -> bool:
+    """Whether text written to ``sys.stderr`` can carry colour codes."""
+    stream = sys.stderr
+    isatty = getattr(stream, "isatty", None)
+    if isatty is None:
+        return False
+    try:
+        if not isatty():
             return False
         if curses is not None:
             curses.setupterm()
-            return bool(curses.tigetnum("colors") > 0)
+            return curses.tigetnum("colors") > 0
         if colorama is not None:
-            # Colours work on Windows only once the application has called
-            # colorama.init(), which wraps sys.stderr.
-            return sys.stderr is getattr(
-                colorama.initialise, "wrapped_stderr", object()
-            )
+            # colorama only helps after colorama.init() has replaced stderr
+            # with its translating wrapper; compare against that wrapper.
+            wrapper = getattr(colorama.initialise, "wrapped_stderr", None)
+            return wrapper is not None and stream is wrapper
     except Exception:
-        # No terminfo database, an unknown TERM, and so on: no colours.
-        pass
+        # A missing terminfo entry or an odd $TERM means: stay monochrome.
+        return False
     return False
 
 
-def _safe_unicode(value: Any) -> str:
-    """Return ``value`` as str, falling back to its repr if it is not UTF-8."""
+def _printable(value: Any) -> str:
+    """Text for a log line: str as is, UTF-8 bytes decoded, else the repr."""
     try:
         return to_unicode(value)
     except UnicodeDecodeError:
         return repr(value)
 
 
+def _terminal_codes(colors: Dict[int, int]) -> Tuple[Dict[int, str], str]:
+    """Per-level "start colour" sequences and the "reset" sequence.
+
+    curses supplies them from terminfo when it is available; otherwise plain
+    ANSI sequences are used, which colorama converts on Windows.
+    """
+    if curses is None:
+        ansi = {level: "\033[2;3%dm" % number for level, number in colors.items()}
+        return ansi, "\033[0m"
+    # "setaf" is the ANSI capability; very old terminals only know "setf".
+    foreground = curses.tigetstr("setaf") or curses.tigetstr("setf") or b""
+    starts = {}
+    for level, number in colors.items():
+        starts[level] = curses.tparm(foreground, number).decode("ascii")
+    reset = curses.tigetstr("sgr0")
+    return starts, ("" if reset is None else reset.decode("ascii"))
+
+
+# Terminal colour numbers: blue, green, yellow, red, magenta.
+_LEVEL_COLOURS = {
+    level: number
+    for level, number in zip(
+        (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL),
+        (4, 2, 3, 1, 5),
+        strict=True,
+    )
+}
+
+
 class LogFormatter(logging.Formatter):
-    """The log formatter Tornado installs by default.
+    """Formatter for Tornado-style log lines.
 
-    Each line starts with the level's initial, a timestamp and the module and
-    line that logged it.  When logging to a terminal that supports colour,
-    that prefix (the part of ``fmt`` between ``%(color)s`` and
-    ``%(end_color)s``) is coloured by level.  Messages that are not valid
-    UTF-8 are shown by their repr instead of breaking the handler, and the
-    lines of a traceback are indented under the message.
+    The default layout puts the level's first letter, the time and the
+    ``module:line`` origin in brackets before the message.  Whatever part of
+    ``fmt`` lies between ``%(color)s`` and ``%(end_color)s`` is drawn in the
+    level's colour when ``color`` is true and standard error is a terminal
+    with colour support (terminfo through `curses`, or on Windows the
+    ``colorama`` package after ``colorama.init()``).
 
-    Colours come from the terminfo database through `curses`; on Windows,
-    where it is missing, they work through the ``colorama`` package once the
-    application has called ``colorama.init()``.
+    Formatting never fails on odd input: a message that is not valid UTF-8
+    appears as its repr, a message whose ``%`` arguments do not fit is
+    reported as a bad message, and traceback lines are indented beneath it.
 
-    :arg bool color: use colours when the terminal supports them.
-    :arg str fmt: the log line format, applied to the record's attribute
-        dict; ``%(color)s`` and ``%(end_color)s`` mark the coloured part.
-    :arg str datefmt: the `time.strftime` format of ``%(asctime)s``.
-    :arg str style: accepted for compatibility with
-        `logging.config.dictConfig`; only ``%`` formatting is supported.
-    :arg dict colors: maps log levels to terminal colour numbers.
+    :arg str fmt: ``%``-style layout applied to the record's attributes.
+    :arg str datefmt: `time.strftime` layout for ``%(asctime)s``.
+    :arg str style: only ``"%"`` is meaningful; the argument exists so that
+        `logging.config.dictConfig` can build this class.
+    :arg bool color: allow colours at all.
+    :arg dict colors: terminal colour number for each level number.
 
     .. versionchanged:: 4.5
-       colorama support; signature compatible with `logging.config.dictConfig`.
+       Works with ``colorama``; may be configured via ``dictConfig``.
     """
 
-    DEFAULT_FORMAT = "%(color)s[%(levelname)1.1s %(asctime)s %(module)s:%(lineno)d]%(end_color)s %(message)s"  # noqa: E501
+    DEFAULT_FORMAT = (
+        "%(color)s[%(levelname)1.1s %(asctime)s %(module)s:%(lineno)d]%(end_color)s"
+        " %(message)s"
+    )
     DEFAULT_DATE_FORMAT = "%y%m%d %H:%M:%S"
-    DEFAULT_COLORS = {
-        logging.DEBUG: 4,  # blue
-        logging.INFO: 2,  # green
-        logging.WARNING: 3,  # yellow
-        logging.ERROR: 1,  # red
-        logging.CRITICAL: 5,  # magenta
-    }
+    DEFAULT_COLORS = _LEVEL_COLOURS
 
     def __init__(
-        self,
-        fmt: str = DEFAULT_FORMAT,
-        datefmt: str = DEFAULT_DATE_FORMAT,
-        style: str = "%",
-        color: bool = True,
-        colors: Dict[int, int] = DEFAULT_COLORS,
+        self, fmt: str = DEFAULT_FORMAT, datefmt: str = DEFAULT_DATE_FORMAT,
+        style: str = "%", color: bool = True, colors: Dict[int, int] = DEFAULT_COLORS,
     ) -> None:
-        logging.Formatter.__init__(self, datefmt=datefmt)
+        super().__init__(datefmt=datefmt)
         self._fmt = fmt
-        # Level number -> the escape sequence that starts its colour.
         self._colors: Dict[int, str] = {}
         self._normal = ""
         self._asctime_cache: Optional[Tuple[Any, str]] = None
-        if color and _stderr_supports_color():
-            if curses is not None:
-                self._colors, self._normal = self._curses_colors(colors)
-            else:
-                # colorama translates ANSI sequences on Windows.
-                for levelno, code in colors.items():
-                    self._colors[levelno] = "\033[2;3%dm" % code
-                self._normal = "\033[0m"
-
-    @staticmethod
-    def _curses_colors(colors: Dict[int, int]) -> "tuple[Dict[int, str], str]":
-        # setaf is the ANSI way to set the foreground; setf is the older one.
-        set_fg = curses.tigetstr("setaf") or curses.tigetstr("setf") or b""
-        level_colors = {
-            levelno: str(curses.tparm(set_fg, code), "ascii")
-            for levelno, code in colors.items()
-        }
-        normal = curses.tigetstr("sgr0")
-        return level_colors, str(normal, "ascii") if normal is not None else ""
+        if color and _colour_terminal():
+            self._colors, self._normal = _terminal_codes(colors)
 
     def _asctime(self, record: Any) -> str:
-        # strftime is the costliest part of formatting a record; with the
-        # standard formatTime its result only changes once a second, so the
-        # last one is reused (keyed on everything it depends on).
+        # strftime dominates the cost of a record, yet the stock formatTime
+        # gives the same text for a whole second: remember the last answer,
+        # keyed on all of its inputs.  A subclass's formatTime is always used.
         datefmt = cast(str, self.datefmt)
         if type(self).formatTime is not logging.Formatter.formatTime:
             return self.formatTime(record, datefmt)
         key = (int(record.created), datefmt, self.converter)
-        cached = self._asctime_cache
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        text = self.formatTime(record, datefmt)
-        self._asctime_cache = (key, text)
-        return text
+        hit = self._asctime_cache
+        if hit is None or hit[0] != key:
+            hit = self._asctime_cache = (key, self.formatTime(record, datefmt))
+        return hit[1]
 
     def format(self, record: Any) -> str:
         try:
-            message = record.getMessage()
-            assert isinstance(message, str)  # getMessage calls str()
-            record.message = _safe_unicode(message)
-        except Exception as e:
-            record.message = "Bad message (%r): %r" % (e, record.__dict__)
-
+            record.message = _printable(record.getMessage())
+        except Exception as exc:
+            record.message = "Bad message (%r): %r" % (exc, record.__dict__)
         record.asctime = self._asctime(record)
-        color = self._colors.get(record.levelno)
-        if color is not None:
-            record.color = color
-            record.end_color = self._normal
-        else:
+        start = self._colors.get(record.levelno)
+        if start is None:
             record.color = record.end_color = ""
-
-        formatted = self._fmt % record.__dict__
+        else:
+            record.color, record.end_color = start, self._normal
+        text = self._fmt % record.__dict__
 
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
-            # The traceback may hold bytes reprs or undecodable text; each
-            # line is made safe separately so one bad line spoils nothing.
-            lines = [formatted.rstrip()]
-            lines.extend(_safe_unicode(line) for line in record.exc_text.split("\n"))
-            formatted = "\n".join(lines)
-        return formatted.replace("\n", "\n    ")
+            # Sanitise the traceback line by line: one undecodable line must
+            # not hide the rest.
+            tail = "\n".join(map(_printable, record.exc_text.split("\n")))
+            text = text.rstrip() + "\n" + tail
+        return text.replace("\n", "\n    ")
+
+
+_Options = Any
+
+
+def _rotating_handler(options: _Options) -> logging.Handler:
+    """The file handler for ``options.log_file_prefix``, per the rotate mode."""
+    mode = options.log_rotate_mode
+    common: Dict[str, Any] = dict(
+        filename=options.log_file_prefix,
+        backupCount=options.log_file_num_backups,
+        encoding="utf-8",
+    )
+    if mode == "time":
+        return logging.handlers.TimedRotatingFileHandler(
+            when=options.log_rotate_when, interval=options.log_rotate_interval, **common
+        )
+    if mode == "size":
+        return logging.handlers.RotatingFileHandler(
+            maxBytes=options.log_file_max_size, **common
+        )
+    raise ValueError(
+        'The value of log_rotate_mode option should be "size" or "time", not %r.'
+        % (mode,)
+    )
+
+
+def _global_options() -> _Options:
+    import tornado.options
+
+    return tornado.options.options
 
 
 def enable_pretty_logging(options: Any = None, logger: Optional[logging.Logger] = None) -> None:
-    """Configure logging as the logging options say.
+    """Set up ``logger`` (default: the root logger) from the logging options.
 
-    Sets the level of ``logger`` (the root logger by default) from
-    ``options.logging``, adds a rotating file handler when
-    ``options.log_file_prefix`` is set, and a coloured standard error
-    handler when ``options.log_to_stderr`` is true, or is None and the
-    logger has no handler yet.  Does nothing if ``options.logging`` is
-    ``"none"`` (in any case) or None.
+    ``options`` is an option set with the names `define_logging_options`
+    adds; the global `tornado.options.options` if omitted.  Nothing happens
+    when ``options.logging`` is None or ``"none"`` in any letter case.
+    Otherwise the logger's level becomes ``options.logging``; a rotating log
+    file (by size or by time, per ``options.log_rotate_mode``) is attached
+    when ``options.log_file_prefix`` is set; and a colour-capable handler on
+    standard error is attached when ``options.log_to_stderr`` is true, or
+    when it is None and the logger had no handler until then.
 
-    ``options`` defaults to the global `tornado.options.options`.  This is
-    called by `tornado.options.parse_command_line` and
-    `tornado.options.parse_config_file`.
-
-    Raises `ValueError` if ``options.log_rotate_mode`` is neither
-    ``"size"`` nor ``"time"``.
+    A rotate mode other than ``"size"`` or ``"time"`` raises `ValueError`.
+    `tornado.options.parse_command_line` and
+    `tornado.options.parse_config_file` call this for the global options.
     """
-    if options is None:
-        import tornado.options
-
-        options = tornado.options.options
-    if options.logging is None or options.logging.lower() == "none":
+    opts = _global_options() if options is None else options
+    level_name = opts.logging
+    if level_name is None or level_name.lower() == "none":
         return
-    if logger is None:
-        logger = logging.getLogger()
-    logger.setLevel(getattr(logging, options.logging.upper()))
-    if options.log_file_prefix:
-        rotate_mode = options.log_rotate_mode
-        channel: logging.Handler
-        if rotate_mode == "size":
-            channel = logging.handlers.RotatingFileHandler(
-                filename=options.log_file_prefix,
-                maxBytes=options.log_file_max_size,
-                backupCount=options.log_file_num_backups,
-                encoding="utf-8",
-            )
-        elif rotate_mode == "time":
-            channel = logging.handlers.TimedRotatingFileHandler(
-                filename=options.log_file_prefix,
-                when=options.log_rotate_when,
-                interval=options.log_rotate_interval,
-                backupCount=options.log_file_num_backups,
-                encoding="utf-8",
-            )
-        else:
-            raise ValueError(
-                'The value of log_rotate_mode option should be "size" or "time", '
-                "not %r." % (rotate_mode,)
-            )
-        channel.setFormatter(LogFormatter(color=False))
-        logger.addHandler(channel)
+    target = logging.getLogger() if logger is None else logger
+    target.setLevel(getattr(logging, level_name.upper()))
+    if opts.log_file_prefix:
+        file_handler = _rotating_handler(opts)
+        file_handler.setFormatter(LogFormatter(color=False))
+        target.addHandler(file_handler)
+    wants_stderr = opts.log_to_stderr
+    if wants_stderr is None:
+        wants_stderr = not target.handlers
+    if wants_stderr:
+        console = logging.StreamHandler()
+        console.setFormatter(LogFormatter())
+        target.addHandler(console)
 
-    if options.log_to_stderr or (options.log_to_stderr is None and not logger.handlers):
-        stderr_channel = logging.StreamHandler()
-        stderr_channel.setFormatter(LogFormatter())
-        logger.addHandler(stderr_channel)
+
+# The logging options: (name, type, default, metavar, help).  The help texts
+# are what ``--help`` prints, so they are kept as users know them.
+_LOGGING_OPTIONS: Tuple[Tuple[str, Optional[type], Any, Optional[str], str], ...] = (
+    ("logging", None, "info", "debug|info|warning|error|none",
+     "Set the Python log level. If 'none', tornado won't touch the logging configuration."),
+    ("log_to_stderr", bool, None, None,
+     "Send log output to stderr (colorized if possible). By default use stderr if "
+     "--log_file_prefix is not set and no other logging is configured."),
+    ("log_file_prefix", str, None, "PATH",
+     "Path prefix for log files. Note that if you are running multiple tornado "
+     "processes, log_file_prefix must be different for each of them (e.g. include "
+     "the port number)"),
+    ("log_file_max_size", int, 100 * 1000 * 1000, None,
+     "max size of log files before rollover"),
+    ("log_file_num_backups", int, 10, None, "number of log files to keep"),
+    ("log_rotate_when", str, "midnight", None,
+     "specify the type of TimedRotatingFileHandler interval other options:('S', "
+     "'M', 'H', 'D', 'W0'-'W6')"),
+    ("log_rotate_interval", int, 1, None, "The interval value of timed rotating"),
+    ("log_rotate_mode", str, "size", None, "The mode of rotating files(time or size)"),
+)
 
 
 def define_logging_options(options: Any = None) -> None:
-    """Define the options that `enable_pretty_logging` reads.
+    """Add the options read by `enable_pretty_logging` to an option set.
 
-    ``options`` is an `.OptionParser` (the global `tornado.options.options`
-    by default).  A parse callback is added so that logging is configured
-    each time the options are finally parsed.
+    ``options`` is an `.OptionParser`, by default the global
+    `tornado.options.options`.  A parse callback is registered too, so that
+    logging is (re)configured whenever that set finishes parsing.
 
     .. versionadded:: 4.2
-       Before, these options were always defined on the global parser.
+       Earlier versions defined them on the global set unconditionally.
     """
-    if options is None:
-        import tornado.options
+    opts = _global_options() if options is None else options
+    for name, kind, default, metavar, help_text in _LOGGING_OPTIONS:
+        opts.define(name, default=default, type=kind, help=help_text, metavar=metavar)
 
-        options = tornado.options.options
-    options.define(
-        "logging",
-        default="info",
-        help=(
-            "Set the Python log level. If 'none', tornado won't touch the "
-            "logging configuration."
-        ),
-        metavar="debug|info|warning|error|none",
-    )
-    options.define(
-        "log_to_stderr",
-        type=bool,
-        default=None,
-        help=(
-            "Send log output to stderr (colorized if possible). "
-            "By default use stderr if --log_file_prefix is not set and "
-            "no other logging is configured."
-        ),
-    )
-    options.define(
-        "log_file_prefix",
-        type=str,
-        default=None,
-        metavar="PATH",
-        help=(
-            "Path prefix for log files. Note that if you are running multiple "
-            "tornado processes, log_file_prefix must be different for each of "
-            "them (e.g. include the port number)"
-        ),
-    )
-    options.define(
-        "log_file_max_size",
-        type=int,
-        default=100 * 1000 * 1000,
-        help="max size of log files before rollover",
-    )
-    options.define(
-        "log_file_num_backups", type=int, default=10, help="number of log files to keep"
-    )
-    options.define(
-        "log_rotate_when",
-        type=str,
-        default="midnight",
-        help=(
-            "specify the type of TimedRotatingFileHandler interval "
-            "other options:('S', 'M', 'H', 'D', 'W0'-'W6')"
-        ),
-    )
-    options.define(
-        "log_rotate_interval",
-        type=int,
-        default=1,
-        help="The interval value of timed rotating",
-    )
-    options.define(
-        "log_rotate_mode",
-        type=str,
-        default="size",
-        help="The mode of rotating files(time or size)",
-    )
-    options.add_parse_callback(lambda: enable_pretty_logging(options))
+    def reconfigure() -> None:
+        enable_pretty_logging(opts)
+
+    opts.add_parse_callback(reconfigure)
