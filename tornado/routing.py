@@ -1,23 +1,25 @@
-"""Flexible request routing: matching requests to the code that answers them.
+"""Request routing: choosing, per request, the code that will answer it.
 
-A router is an `~.httputil.HTTPServerConnectionDelegate`: `.HTTPServer` asks
-it for a message delegate per request, and the router picks one by looking at
-the request's start line and headers.  `tornado.web.Application` is the best
-known router; this module supplies the parts it is built from, which can also
-be combined by hand:
+`.HTTPServer` talks to an `~.httputil.HTTPServerConnectionDelegate`, asking
+it for one `~.httputil.HTTPMessageDelegate` per request.  A *router* is such
+a connection delegate that waits for the start line and headers and then
+picks the message delegate by looking at them.  `tornado.web.Application` is
+the router most programs use; this module holds the pieces it is made of,
+which also work on their own:
 
-* `Router` and `ReversibleRouter` are the interfaces: ``find_handler`` turns a
-  request into an `~.httputil.HTTPMessageDelegate` (or ``None``), and
-  ``reverse_url`` turns a rule name and arguments back into a path.
-* `RuleRouter` and `ReversibleRuleRouter` try a list of `Rule` objects in
-  order.  A rule pairs a `Matcher` (`PathMatches`, `HostMatches`,
-  `DefaultHostMatches`, `AnyMatches`) with a target: another router, an
-  `~.httputil.HTTPServerConnectionDelegate` (such as an `.Application` or a
-  `.WSGIContainer`), a `.RequestHandler` subclass (when the router is an
-  `.Application`), or a plain callable taking the `.HTTPServerRequest`.
+* `Router` (``find_handler``: request -> delegate or ``None``) and
+  `ReversibleRouter` (``reverse_url``: rule name + arguments -> path) are the
+  interfaces.
+* `RuleRouter` and `ReversibleRuleRouter` walk an ordered list of `Rule`
+  objects.  Each rule couples a `Matcher` (`PathMatches`, `HostMatches`,
+  `DefaultHostMatches`, `AnyMatches`) with a target: a nested router, any
+  `~.httputil.HTTPServerConnectionDelegate` (an `.Application`, a
+  `.WSGIContainer`), a plain callable that receives the finished
+  `.HTTPServerRequest`, or, inside an `.Application`, a `.RequestHandler`
+  subclass.
 
-Rules may be given as `Rule` instances or as tuples; in a tuple whose first
-element is a string, that string is a path pattern::
+Rules may be spelled as tuples; a string where the matcher goes is a path
+pattern::
 
     router = RuleRouter([
         Rule(PathMatches("/app1/.*"), app1),
@@ -25,8 +27,8 @@ element is a string, that string is a path pattern::
         (HostMatches("example.com"), [(r"/.*", app3)]),
     ])
 
-This module builds only on `tornado.httputil` (requests, delegates), and on
-`tornado.escape`/`tornado.util` for the small text helpers.
+Built on `tornado.httputil` (requests and delegates) plus small text helpers
+from `tornado.escape` and `tornado.util`.
 """
 
 import re
@@ -36,191 +38,182 @@ from typing import Any, Dict, List, Optional, Pattern, Sequence, Tuple, Union
 from tornado import httputil
 from tornado.escape import url_escape, url_unescape, utf8
 from tornado.log import app_log
-from tornado.util import basestring_type, import_object, re_unescape, unicode_type
+from tornado.util import import_object, re_unescape
+
+_Request = httputil.HTTPServerRequest
+_MaybeDelegate = Optional[httputil.HTTPMessageDelegate]
+_StartLine = Union[httputil.RequestStartLine, httputil.ResponseStartLine]
+_Params = Optional[Dict[str, Any]]
+
+# What add_rules accepts for one rule: a Rule, or a 2- to 4-item tuple/list
+# (matcher or path pattern, target, target kwargs, name).
+_RuleSpec = Union["Rule", List[Any], Tuple[Any, ...]]
+_RuleList = Sequence[_RuleSpec]
 
 
 class Router(httputil.HTTPServerConnectionDelegate):
-    """Abstract router interface: turns a request into a message delegate."""
+    """What every router provides: a choice of delegate for a request."""
 
-    def find_handler(
-        self, request: httputil.HTTPServerRequest, **kwargs: Any
-    ) -> Optional[httputil.HTTPMessageDelegate]:
-        """Returns an `~.httputil.HTTPMessageDelegate` for ``request``, or
-        ``None`` when this router has nothing for it.
+    def find_handler(self, request: _Request, **kwargs: Any) -> _MaybeDelegate:
+        """Chooses the `~.httputil.HTTPMessageDelegate` for ``request``;
+        ``None`` means this router has no opinion about it.
 
-        ``kwargs`` carry extra routing state from an enclosing router (for
-        example the path arguments a `PathMatches` captured).
+        An enclosing router hands down what it learnt while matching (for
+        example the path arguments a `PathMatches` captured) as ``kwargs``.
         """
         raise NotImplementedError()
 
     def start_request(
         self, server_conn: object, request_conn: httputil.HTTPConnection
     ) -> httputil.HTTPMessageDelegate:
-        return _RoutingDelegate(self, server_conn, request_conn)
+        # Nothing can be decided before the start line and headers arrive.
+        return _PendingRoute(self, server_conn, request_conn)
 
 
 class ReversibleRouter(Router):
-    """A router that can also build URLs from rule names."""
+    """A router that can also turn a rule name back into a URL path."""
 
     def reverse_url(self, name: str, *args: Any) -> Optional[str]:
-        """Returns the path of the rule called ``name`` with ``args``
-        substituted for its groups, or ``None`` if there is no such rule."""
+        """Builds the path of the rule called ``name``, with ``args`` filled
+        into its groups; ``None`` when no rule has that name."""
         raise NotImplementedError()
 
 
-class _RoutingDelegate(httputil.HTTPMessageDelegate):
-    """Builds the request once its headers arrive, asks the router for the
-    real delegate and forwards the rest of the message to it."""
+class _PendingRoute(httputil.HTTPMessageDelegate):
+    """Placeholder delegate for one request: once the headers are in it
+    builds the request, lets the router choose the real delegate and from
+    then on passes every event straight to that one."""
 
-    __slots__ = ("server_conn", "request_conn", "delegate", "router")
+    __slots__ = ("_router", "_server_conn", "_conn", "_chosen")
 
     def __init__(
         self, router: Router, server_conn: object, request_conn: httputil.HTTPConnection
     ) -> None:
-        self.server_conn = server_conn
-        self.request_conn = request_conn
-        self.delegate: Optional[httputil.HTTPMessageDelegate] = None
-        self.router = router
+        self._router = router
+        self._server_conn = server_conn
+        self._conn = request_conn
+        self._chosen: _MaybeDelegate = None
 
     def headers_received(
-        self,
-        start_line: Union[httputil.RequestStartLine, httputil.ResponseStartLine],
-        headers: httputil.HTTPHeaders,
+        self, start_line: _StartLine, headers: httputil.HTTPHeaders
     ) -> Any:
         assert isinstance(start_line, httputil.RequestStartLine)
         request = httputil.HTTPServerRequest(
-            connection=self.request_conn,
-            server_connection=self.server_conn,
             start_line=start_line,
             headers=headers,
+            connection=self._conn,
+            server_connection=self._server_conn,
         )
-        delegate = self.router.find_handler(request)
-        if delegate is None:
+        chosen = self._router.find_handler(request)
+        if chosen is None:
             app_log.debug(
-                "Delegate for %s %s request not found",
-                start_line.method,
-                start_line.path,
+                "No route for %s %s; answering 404", start_line.method, start_line.path
             )
-            delegate = _DefaultMessageDelegate(self.request_conn)
-        self.delegate = delegate
-        return delegate.headers_received(start_line, headers)
+            chosen = _NotFoundDelegate(self._conn)
+        self._chosen = chosen
+        return chosen.headers_received(start_line, headers)
 
     def data_received(self, chunk: bytes) -> Any:
-        assert self.delegate is not None
-        return self.delegate.data_received(chunk)
+        assert self._chosen is not None
+        return self._chosen.data_received(chunk)
 
     def finish(self) -> None:
-        assert self.delegate is not None
-        self.delegate.finish()
+        assert self._chosen is not None
+        self._chosen.finish()
 
     def on_connection_close(self) -> None:
-        # The connection may close before the headers were routed (or
-        # while routing failed).
-        if self.delegate is not None:
-            self.delegate.on_connection_close()
+        # The peer may hang up before a delegate was ever chosen.
+        if self._chosen is not None:
+            self._chosen.on_connection_close()
 
 
-class _DefaultMessageDelegate(httputil.HTTPMessageDelegate):
-    """Answers 404 when no rule matched the request."""
+class _NotFoundDelegate(httputil.HTTPMessageDelegate):
+    """Sends an empty 404 once the unrouted request has been read."""
 
     def __init__(self, connection: httputil.HTTPConnection) -> None:
-        self.connection = connection
+        self._conn = connection
 
     def finish(self) -> None:
-        self.connection.write_headers(
-            httputil.ResponseStartLine("HTTP/1.1", 404, "Not Found"),
-            httputil.HTTPHeaders({"Content-Length": "0"}),
-        )
-        self.connection.finish()
+        status = httputil.ResponseStartLine("HTTP/1.1", 404, "Not Found")
+        self._conn.write_headers(status, httputil.HTTPHeaders({"Content-Length": "0"}))
+        self._conn.finish()
 
 
-# A rule given as a tuple: (matcher or path pattern, target[, kwargs[, name]]).
-_RuleList = Sequence[
-    Union[
-        "Rule",
-        List[Any],
-        Tuple[Union[str, "Matcher"], Any],
-        Tuple[Union[str, "Matcher"], Any, Dict[str, Any]],
-        Tuple[Union[str, "Matcher"], Any, Dict[str, Any], str],
-    ]
-]
+def _as_rule(spec: _RuleSpec) -> "Rule":
+    """Expands the tuple/list shorthand for a rule; a `Rule` is returned
+    unchanged.  A string in the matcher position is a `PathMatches`
+    pattern."""
+    if not isinstance(spec, (tuple, list)):
+        return spec
+    assert 2 <= len(spec) <= 4, f"a rule takes 2 to 4 items, got {spec!r}"
+    matcher, *rest = spec
+    if isinstance(matcher, str):
+        matcher = PathMatches(matcher)
+    return Rule(matcher, *rest)
 
 
 class RuleRouter(Router):
-    """A router that tries its rules in order and uses the first whose
-    matcher matches and whose target yields a delegate."""
+    """Walks its rules in order; the first rule that both matches the
+    request and yields a delegate from its target decides."""
 
     def __init__(self, rules: Optional[_RuleList] = None) -> None:
-        """Builds the router from ``rules``: `Rule` instances, or tuples of
-        ``(matcher, target[, target_kwargs[, name]])`` where a string in the
-        first position stands for ``PathMatches(string)``.
-
-        A list given as a target becomes a nested `RuleRouter` of the same
-        class (see `process_rule`).
+        """``rules`` holds `Rule` objects or their tuple shorthand
+        ``(matcher, target[, target_kwargs[, name]])``, where a string
+        matcher means ``PathMatches(string)``.  What a list target becomes
+        is up to `process_rule` (an `.Application` nests it as a router).
         """
         self.rules: List[Rule] = []
         if rules:
             self.add_rules(rules)
 
     def add_rules(self, rules: _RuleList) -> None:
-        """Appends ``rules`` (same forms as in the constructor)."""
-        for rule in rules:
-            if isinstance(rule, (tuple, list)):
-                assert len(rule) in (2, 3, 4), "a rule tuple has 2 to 4 items: %r" % (
-                    rule,
-                )
-                if isinstance(rule[0], basestring_type):
-                    rule = Rule(PathMatches(rule[0]), *rule[1:])
-                else:
-                    rule = Rule(*rule)
-            self.rules.append(self.process_rule(rule))
+        """Appends more rules, written as for the constructor."""
+        for spec in rules:
+            self.rules.append(self.process_rule(_as_rule(spec)))
 
     def process_rule(self, rule: "Rule") -> "Rule":
-        """Hook for subclasses to adjust a rule as it is added; must return
-        the rule to store.  The default returns it unchanged."""
+        """Subclass hook run on each rule as it is added; whatever it
+        returns is stored.  Here it stores the rule as it is."""
         return rule
 
-    def find_handler(
-        self, request: httputil.HTTPServerRequest, **kwargs: Any
-    ) -> Optional[httputil.HTTPMessageDelegate]:
+    def find_handler(self, request: _Request, **kwargs: Any) -> _MaybeDelegate:
         for rule in self.rules:
-            target_params = rule.matcher.match(request)
-            if target_params is not None:
-                if rule.target_kwargs:
-                    target_params["target_kwargs"] = rule.target_kwargs
-                delegate = self.get_target_delegate(
-                    rule.target, request, **target_params
-                )
-                if delegate is not None:
-                    return delegate
+            params = rule.matcher.match(request)
+            if params is None:
+                continue
+            if rule.target_kwargs:
+                params["target_kwargs"] = rule.target_kwargs
+            found = self.get_target_delegate(rule.target, request, **params)
+            if found is not None:
+                return found
         return None
 
     def get_target_delegate(
-        self, target: Any, request: httputil.HTTPServerRequest, **target_params: Any
-    ) -> Optional[httputil.HTTPMessageDelegate]:
-        """Returns the delegate for a matched rule's ``target``.
+        self, target: Any, request: _Request, **target_params: Any
+    ) -> _MaybeDelegate:
+        """Makes the delegate for the target of a rule that matched.
 
-        Routers are asked in turn (with ``target_params``), connection
-        delegates start a request on the request's connection, and other
-        callables get the whole request once its body has arrived.
-        Subclasses extend this to support more kinds of target.
+        A router is asked in turn (receiving ``target_params``); a
+        connection delegate gets a new request on the request's
+        connection; any other callable is called with the complete request
+        once the body is in.  Unknown targets give ``None``.  Subclasses
+        add their own kinds of target by extending this.
         """
         if isinstance(target, Router):
             return target.find_handler(request, **target_params)
-        elif isinstance(target, httputil.HTTPServerConnectionDelegate):
-            assert request.connection is not None
-            return target.start_request(request.server_connection, request.connection)
-        elif callable(target):
-            assert request.connection is not None
-            return _CallableAdapter(
-                partial(target, **target_params), request.connection
-            )
+        conn = request.connection
+        if isinstance(target, httputil.HTTPServerConnectionDelegate):
+            assert conn is not None
+            return target.start_request(request.server_connection, conn)
+        if callable(target):
+            assert conn is not None
+            return _CallableAdapter(partial(target, **target_params), conn)
         return None
 
 
 class ReversibleRuleRouter(ReversibleRouter, RuleRouter):
-    """A rule router that also remembers named rules for `reverse_url`,
-    and asks reversible nested routers for names it does not know."""
+    """A `RuleRouter` that indexes named rules for `reverse_url` and,
+    for names it lacks, asks the reversible routers among its targets."""
 
     def __init__(self, rules: Optional[_RuleList] = None) -> None:
         self.named_rules: Dict[str, Any] = {}
@@ -228,306 +221,283 @@ class ReversibleRuleRouter(ReversibleRouter, RuleRouter):
 
     def process_rule(self, rule: "Rule") -> "Rule":
         rule = super().process_rule(rule)
-        if rule.name:
-            if rule.name in self.named_rules:
+        name = rule.name
+        if name:
+            if name in self.named_rules:
                 app_log.warning(
-                    "Multiple handlers named %s; replacing previous value", rule.name
+                    "Multiple handlers named %s; replacing previous value", name
                 )
-            self.named_rules[rule.name] = rule
+            self.named_rules[name] = rule
         return rule
 
     def reverse_url(self, name: str, *args: Any) -> Optional[str]:
-        """Returns the path of the rule named ``name`` here, or else the
-        first answer of a reversible nested router; None if nobody knows
-        the name."""
-        if name in self.named_rules:
-            return self.named_rules[name].matcher.reverse(*args)
+        """Reverses the rule of that name registered here, or else takes
+        the first answer a nested reversible router gives."""
+        own = self.named_rules.get(name)
+        if own is not None:
+            return own.matcher.reverse(*args)
         for rule in self.rules:
-            if isinstance(rule.target, ReversibleRouter):
-                reversed_url = rule.target.reverse_url(name, *args)
-                if reversed_url is not None:
-                    return reversed_url
+            nested = rule.target
+            if not isinstance(nested, ReversibleRouter):
+                continue
+            path = nested.reverse_url(name, *args)
+            if path is not None:
+                return path
         return None
 
 
 class Rule:
-    """A routing rule: a `Matcher`, a target and the target's arguments."""
+    """One routing rule: a `Matcher`, the target it leads to and the
+    keyword arguments for that target."""
 
     def __init__(
-        self,
-        matcher: "Matcher",
-        target: Any,
-        target_kwargs: Optional[Dict[str, Any]] = None,
-        name: Optional[str] = None,
-    ) -> None:
-        """``target`` may be a `Router`, an
+        self, matcher: "Matcher", target: Any,
+        target_kwargs: _Params = None, name: Optional[str] = None,
+    ) -> None:  # fmt: skip
+        """``target`` is a `Router`, an
         `~.httputil.HTTPServerConnectionDelegate`, a callable taking the
-        request, a `.RequestHandler` subclass (in an `.Application`), a
-        list of rules, or the dotted name of any of these, which is
-        imported.  ``target_kwargs`` are passed on to the target (to a
-        handler's ``initialize``); ``name`` makes the rule reversible with
-        `ReversibleRouter.reverse_url`.
+        request, a list of rules, a `.RequestHandler` subclass (within an
+        `.Application`), or the dotted import path of one of those.
+        ``target_kwargs`` travel with the target (a handler gets them in
+        ``initialize``); a ``name`` lets `ReversibleRouter.reverse_url`
+        find the rule.
         """
-        if isinstance(target, str):
-            # Import the module and instantiate the class; must be a
-            # fully-qualified name.
-            target = import_object(target)
         self.matcher: Matcher = matcher
-        self.target = target
-        self.target_kwargs = target_kwargs if target_kwargs else {}
+        self.target = import_object(target) if isinstance(target, str) else target
+        self.target_kwargs = target_kwargs or {}
         self.name = name
 
     def reverse(self, *args: Any) -> Optional[str]:
         return self.matcher.reverse(*args)
 
     def __repr__(self) -> str:
-        return "%s(%r, %s, kwargs=%r, name=%r)" % (
-            self.__class__.__name__,
-            self.matcher,
-            self.target,
-            self.target_kwargs,
-            self.name,
+        return (
+            f"{type(self).__name__}({self.matcher!r}, {self.target}, "
+            f"kwargs={self.target_kwargs!r}, name={self.name!r})"
         )
 
 
 class Matcher:
-    """Decides whether a request matches a rule."""
+    """The test a `Rule` applies to a request."""
 
-    def match(self, request: httputil.HTTPServerRequest) -> Optional[Dict[str, Any]]:
-        """Returns ``None`` if the request does not match, else a dict of
-        parameters for the target (e.g. ``path_args`` and ``path_kwargs``,
-        which handlers receive); an empty dict for a plain match."""
+    def match(self, request: _Request) -> _Params:
+        """``None`` when the request does not match; otherwise the
+        parameters to hand to the target (such as the ``path_args`` and
+        ``path_kwargs`` a handler's method receives), an empty dict when
+        there are none."""
         raise NotImplementedError()
 
     def reverse(self, *args: Any) -> Optional[str]:
-        """Reconstructs a full url from matcher instance and additional
-        arguments; ``None`` for matchers that cannot."""
+        """Builds the URL this matcher would accept for ``args``, or gives
+        ``None`` when the matcher has no such notion."""
         return None
 
 
 class AnyMatches(Matcher):
-    """Matches every request."""
+    """Accepts every request."""
 
-    def match(self, request: httputil.HTTPServerRequest) -> Optional[Dict[str, Any]]:
+    def match(self, request: _Request) -> _Params:
         return {}
 
 
+def _compile_anchored(pattern: Union[str, Pattern]) -> Pattern:
+    """Compiles a textual pattern with an implied ``$`` at its end (the
+    start is anchored by ``re.match``); compiled patterns are kept."""
+    if not isinstance(pattern, str):
+        return pattern
+    return re.compile(pattern if pattern.endswith("$") else pattern + "$")
+
+
 class HostMatches(Matcher):
-    """Matches requests whose host name (``request.host_name``) matches a
-    regular expression (anchored at both ends)."""
+    """Accepts requests whose host name (without port, lower case) fits a
+    regular expression in full."""
 
     def __init__(self, host_pattern: Union[str, Pattern]) -> None:
-        if isinstance(host_pattern, basestring_type):
-            if not host_pattern.endswith("$"):
-                host_pattern += "$"
-            self.host_pattern = re.compile(host_pattern)
-        else:
-            self.host_pattern = host_pattern
+        self.host_pattern = _compile_anchored(host_pattern)
 
-    def match(self, request: httputil.HTTPServerRequest) -> Optional[Dict[str, Any]]:
-        if self.host_pattern.match(request.host_name):
-            return {}
-        return None
+    def match(self, request: _Request) -> _Params:
+        return {} if self.host_pattern.match(request.host_name) else None
 
 
 class DefaultHostMatches(Matcher):
-    """Matches requests from any host when the application's current
-    ``default_host`` matches ``host_pattern``.
+    """Accepts a request from whatever host while the application's
+    ``default_host`` (read at match time) fits ``host_pattern``.
 
-    Requests carrying ``X-Real-Ip`` (which come through a proxy and so have
-    a meaningful Host) never match.
+    Requests with an ``X-Real-Ip`` header came through a proxy, whose Host
+    header is trustworthy, so they are never accepted this way.
     """
 
     def __init__(self, application: Any, host_pattern: Pattern) -> None:
         self.application = application
         self.host_pattern = host_pattern
 
-    def match(self, request: httputil.HTTPServerRequest) -> Optional[Dict[str, Any]]:
-        # Look for default host if not behind load balancer (for debugging)
-        if "X-Real-Ip" not in request.headers:
-            if self.host_pattern.match(self.application.default_host):
-                return {}
-        return None
+    def match(self, request: _Request) -> _Params:
+        if "X-Real-Ip" in request.headers:
+            return None
+        return {} if self.host_pattern.match(self.application.default_host) else None
+
+
+# How PathMatches turns a regex match into target parameters.
+_NO_GROUPS, _POSITIONAL, _NAMED = range(3)
 
 
 class PathMatches(Matcher):
-    """Matches requests whose path matches a regular expression (anchored
-    at the end; ``re.match`` anchors the start).
+    """Accepts requests whose path fits a regular expression (anchored at
+    both ends; the query string is not part of the path).
 
-    Capturing groups become the handler's arguments: positional when the
-    groups are unnamed, keyword when they are all named (mixing the two is
-    an error).  Captured values are percent-decoded to bytes here and
-    decoded to text by `.RequestHandler.decode_argument`.
+    The capturing groups become the handler's arguments: positional ones
+    when the groups are unnamed, keyword ones when every group is named
+    (a mixture is refused).  Each captured value is percent-decoded to
+    bytes here; `.RequestHandler.decode_argument` makes text of it.
     """
 
     def __init__(self, path_pattern: Union[str, Pattern]) -> None:
-        if isinstance(path_pattern, basestring_type):
-            if not path_pattern.endswith("$"):
-                path_pattern += "$"
-            self.regex = re.compile(path_pattern)
+        self.regex = _compile_anchored(path_pattern)
+        total, named = self.regex.groups, len(self.regex.groupindex)
+        assert named in (0, total), (
+            "url regex groups must be either all named or all positional: %r"
+            % self.regex.pattern
+        )
+        if not total:
+            self._kind = _NO_GROUPS
         else:
-            self.regex = path_pattern
+            self._kind = _NAMED if named else _POSITIONAL
+        self._template, self._arity = _reverse_template(self.regex)
+        self._match_path = self.regex.match  # looked up once, used per request
 
-        assert len(self.regex.groupindex) in (0, self.regex.groups), (
-            "groups in url regexes must either be all named or all "
-            "positional: %r" % self.regex.pattern
-        )
-
-        self._path, self._group_count = self._find_groups()
-        # Precomputed so that a match does the least work per request.
-        self._regex_match = self.regex.match
-        self._named = bool(self.regex.groupindex)
-        self._has_groups = bool(self.regex.groups)
-
-    def match(self, request: httputil.HTTPServerRequest) -> Optional[Dict[str, Any]]:
-        match = self._regex_match(request.path)
-        if match is None:
+    def match(self, request: _Request) -> _Params:
+        found = self._match_path(request.path)
+        if found is None:
             return None
-        if not self._has_groups:
-            return {}
-        if self._named:
-            return dict(
-                path_args=[],
-                path_kwargs={
-                    str(k): _unquote_or_none(v) for k, v in match.groupdict().items()
-                },
-            )
-        return dict(
-            path_args=[_unquote_or_none(s) for s in match.groups()], path_kwargs={}
-        )
+        kind = self._kind
+        if kind == _POSITIONAL:
+            args = [_unquote_or_none(g) for g in found.groups()]
+            return {"path_args": args, "path_kwargs": {}}
+        if kind == _NAMED:
+            kwargs = {k: _unquote_or_none(v) for k, v in found.groupdict().items()}
+            return {"path_args": [], "path_kwargs": kwargs}
+        return {}
 
     def reverse(self, *args: Any) -> Optional[str]:
-        if self._path is None:
+        template = self._template
+        if template is None:
             raise ValueError("Cannot reverse url regex " + self.regex.pattern)
-        assert len(args) == self._group_count, (
-            "required number of arguments not found"
+        assert len(args) == self._arity, (
+            f"{self.regex.pattern!r} takes {self._arity} arguments, got {len(args)}"
         )
-        if not args:
-            return self._path
-        converted_args = []
-        for a in args:
-            if not isinstance(a, (unicode_type, bytes)):
-                a = str(a)
-            converted_args.append(url_escape(utf8(a), plus=False))
-        return self._path % tuple(converted_args)
+        return template % tuple(_quote_path_arg(a) for a in args)
 
-    def _find_groups(self) -> Tuple[Optional[str], Optional[int]]:
-        """Turns the pattern into a ``%s`` template for `reverse`.
 
-        ``/([0-9]{4})/([a-z-]+)/`` becomes ``/%s/%s/``.  Returns
-        ``(None, None)`` when the pattern is too complex to reverse: nested
-        or non-capturing groups, or regex syntax outside the groups.
-        """
-        pattern = self.regex.pattern
-        if pattern.startswith("^"):
-            pattern = pattern[1:]
-        if pattern.endswith("$"):
-            pattern = pattern[:-1]
+def _quote_path_arg(arg: Any) -> str:
+    """Percent-encodes one `PathMatches.reverse` argument (text as UTF-8,
+    anything else by its ``str``); ``+`` and ``/`` are escaped too."""
+    if not isinstance(arg, (str, bytes)):
+        arg = str(arg)
+    return url_escape(utf8(arg), plus=False)
 
-        if self.regex.groups != pattern.count("("):
-            # The pattern has nested or non-capturing groups, or an
-            # escaped parenthesis: too complex to reverse.
-            return None, None
 
-        pieces = []
-        for fragment in pattern.split("("):
-            if ")" in fragment:
-                # Everything up to the ")" is the group's own pattern.
-                fragment = fragment[fragment.index(")") + 1 :]
-                prefix = "%s"
-            else:
-                prefix = ""
-            try:
-                literal = re_unescape(fragment)
-            except ValueError:
-                # The fragment holds regex syntax (e.g. \d) that has no
-                # single literal value.
-                return None, None
-            # A literal "%" must survive the %-substitution in reverse().
-            pieces.append(prefix + literal.replace("%", "%%"))
+def _reverse_template(regex: Pattern) -> Tuple[Optional[str], Optional[int]]:
+    """Derives a ``%``-template for `PathMatches.reverse` from a pattern:
+    ``/([0-9]{4})/([a-z-]+)/`` gives ``("/%s/%s/", 2)``.
 
-        return "".join(pieces), self.regex.groups
+    Only simple patterns can be reversed: literal text (backslash escapes
+    allowed) around flat capturing groups.  For anything else, such as
+    nested or non-capturing groups or character classes outside groups,
+    the answer is ``(None, None)``.
+    """
+    text = regex.pattern
+    if text.startswith("^"):
+        text = text[1:]
+    if text.endswith("$"):
+        text = text[:-1]
+    segments = text.split("(")
+    if len(segments) - 1 != regex.groups:
+        # A "(" that opens no capturing group: (?:...), (?P=...) or \(.
+        return None, None
+    literals = [segments[0]]
+    for segment in segments[1:]:
+        _, closed, after = segment.partition(")")
+        if not closed:
+            return None, None  # a group nested in another one
+        literals.append(after)
+    try:
+        unescaped = [re_unescape(lit).replace("%", "%%") for lit in literals]
+    except ValueError:
+        # The literal part holds regex syntax such as \d.
+        return None, None
+    return "%s".join(unescaped), regex.groups
 
 
 class URLSpec(Rule):
-    """A `Rule` with a path pattern, as `tornado.web.Application` uses.
-
-    Also available as ``tornado.web.url``.
-    """
+    """A path-pattern `Rule`, the kind `tornado.web.Application` is given
+    (exported there as ``tornado.web.url``)."""
 
     def __init__(
-        self,
-        pattern: Union[str, Pattern],
-        handler: Any,
-        kwargs: Optional[Dict[str, Any]] = None,
-        name: Optional[str] = None,
-    ) -> None:
-        """``pattern``: a regular expression for the path (see
-        `PathMatches`); ``handler``: the `.RequestHandler` subclass (or its
-        dotted name); ``kwargs``: arguments for the handler's
-        ``initialize``; ``name``: for `.Application.reverse_url`.
+        self, pattern: Union[str, Pattern], handler: Any,
+        kwargs: _Params = None, name: Optional[str] = None,
+    ) -> None:  # fmt: skip
+        """``pattern`` is the path regular expression (see `PathMatches`),
+        ``handler`` the `.RequestHandler` subclass or its dotted name,
+        ``kwargs`` the arguments for its ``initialize`` and ``name`` the
+        key for `.Application.reverse_url`.
         """
-        matcher = PathMatches(pattern)
-        super().__init__(matcher, handler, kwargs, name)
-
-        self.regex = matcher.regex
-        self.handler_class = self.target
+        path_matcher = PathMatches(pattern)
+        super().__init__(path_matcher, handler, kwargs, name)
         self.kwargs = kwargs
+        self.regex = path_matcher.regex
+        self.handler_class = self.target
 
     def __repr__(self) -> str:
-        return "%s(%r, %s, kwargs=%r, name=%r)" % (
-            self.__class__.__name__,
-            self.regex.pattern,
-            self.handler_class,
-            self.kwargs,
-            self.name,
+        return (
+            f"{type(self).__name__}({self.regex.pattern!r}, {self.handler_class}, "
+            f"kwargs={self.kwargs!r}, name={self.name!r})"
         )
 
 
 def _unquote_or_none(s: Optional[str]) -> Optional[bytes]:
-    """Percent-decodes a captured group to bytes; ``None`` (an optional
-    group that did not participate) stays ``None``.
-
-    ``+`` is left alone: in a path it is a literal plus sign.
-    """
+    """Percent-decodes a captured path segment to bytes, leaving ``+``
+    alone (it is literal in a path).  A group that took no part in the
+    match (``None``) stays ``None``."""
     if s is None:
-        return s
+        return None
+    if "%" not in s:
+        return s.encode("utf-8")
     return url_unescape(s, encoding=None, plus=False)
 
 
 class _CallableAdapter(httputil.HTTPMessageDelegate):
-    """Collects a request's body and then hands the complete request to a
-    plain callable (the oldest HTTPServer callback interface)."""
+    """Gathers a request's body, then calls a plain function with the
+    finished request (the original `.HTTPServer` callback style)."""
 
     def __init__(
         self, request_callback: Any, request_conn: httputil.HTTPConnection
     ) -> None:
-        self.connection = request_conn
-        self.request_callback = request_callback
-        self.request: Optional[httputil.HTTPServerRequest] = None
-        self._chunks: Optional[List[bytes]] = []
+        self._callback = request_callback
+        self._conn = request_conn
+        self._request: Optional[_Request] = None
+        self._parts: Optional[List[bytes]] = []
 
     def headers_received(
-        self,
-        start_line: Union[httputil.RequestStartLine, httputil.ResponseStartLine],
-        headers: httputil.HTTPHeaders,
+        self, start_line: _StartLine, headers: httputil.HTTPHeaders
     ) -> Any:
         assert isinstance(start_line, httputil.RequestStartLine)
-        self.request = httputil.HTTPServerRequest(
-            connection=self.connection, start_line=start_line, headers=headers
+        self._request = httputil.HTTPServerRequest(
+            connection=self._conn, start_line=start_line, headers=headers
         )
         return None
 
     def data_received(self, chunk: bytes) -> Any:
-        assert self._chunks is not None
-        self._chunks.append(chunk)
+        if self._parts is not None:
+            self._parts.append(chunk)
         return None
 
     def finish(self) -> None:
-        assert self.request is not None and self._chunks is not None
-        self.request.body = b"".join(self._chunks)
-        self.request._parse_body()
-        self.request_callback(self.request)
+        request = self._request
+        assert request is not None and self._parts is not None
+        request.body = b"".join(self._parts)
+        request._parse_body()
+        self._callback(request)
 
     def on_connection_close(self) -> None:
-        self._chunks = None
+        # Drop what was buffered; the request will never be complete.
+        self._parts = None
