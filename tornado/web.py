@@ -89,48 +89,36 @@ from tornado import escape, httputil, iostream, locale, template
 from tornado.concurrent import Future, future_set_result_unless_cancelled
 from tornado.escape import to_unicode, utf8
 from tornado.log import access_log, app_log, gen_log
-from tornado.routing import (
-    AnyMatches,
-    DefaultHostMatches,
-    HostMatches,
-    ReversibleRouter,
-    ReversibleRuleRouter,
-    Rule,
-    URLSpec,
-    _RuleList,
-)
+from tornado.routing import AnyMatches, DefaultHostMatches, HostMatches, Rule, URLSpec
+from tornado.routing import ReversibleRouter, ReversibleRuleRouter, _RuleList
 from tornado.util import ObjectDict, _websocket_mask, unicode_type
 
 url = URLSpec
 
+# Signed values carry a format version.  Decoding accepts the versions
+# MIN..MAX below; new values are written as DEFAULT_SIGNED_VALUE_VERSION and
+# get_signed_cookie refuses anything older than DEFAULT_SIGNED_VALUE_MIN_VERSION
+# unless the caller passes another ``min_version``.
 MIN_SUPPORTED_SIGNED_VALUE_VERSION = 1
-"""The oldest signed value version supported by this version of Tornado.
-
-Signed values older than this version cannot be decoded.
-"""
+"""Lowest signed-value format this module can still decode."""
 
 MAX_SUPPORTED_SIGNED_VALUE_VERSION = 2
-"""The newest signed value version supported by this version of Tornado.
-
-Signed values newer than this version cannot be decoded.
-"""
+"""Highest signed-value format this module can decode."""
 
 DEFAULT_SIGNED_VALUE_VERSION = 2
-"""The signed value version produced by `.RequestHandler.create_signed_value`.
-
-May be overridden by passing a ``version`` keyword argument.
-"""
+"""Format written by `create_signed_value` unless a ``version`` is given."""
 
 DEFAULT_SIGNED_VALUE_MIN_VERSION = 1
-"""The oldest signed value accepted by `.RequestHandler.get_signed_cookie`.
-
-May be overridden by passing a ``min_version`` keyword argument.
-"""
+"""Oldest format `.RequestHandler.get_signed_cookie` accepts by default
+(a ``min_version`` argument overrides it)."""
 
 _HeaderTypes = Union[bytes, str, int, numbers.Integral, datetime.datetime]
 _CookieSecretTypes = Union[str, bytes, Dict[int, str], Dict[int, bytes]]
 
 _RequestHandlerType = TypeVar("_RequestHandlerType", bound="RequestHandler")
+
+# What a verb method (``get``, ``post`` ...) may return.
+_VerbMethod = Callable[..., Optional[Awaitable[None]]]
 
 
 class _ArgDefaultMarker:
@@ -161,6 +149,35 @@ _SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 _NO_BODY_STATUSES = frozenset([204, 304] + list(range(100, 200)))
 
 _SERVER_HEADER = "TornadoServer/%s" % tornado.version
+
+# A cookie value may not hold controls or spaces (RFC 6265 section 4.1.1:
+# cookie-octet); other special characters are quoted by SimpleCookie.
+_BAD_COOKIE_VALUE = re.compile(r"[\x00-\x20\x7f]")
+
+
+def _morsel_accepts(attribute: str) -> bool:
+    try:
+        http.cookies.Morsel()[attribute] = True
+    except http.cookies.CookieError:
+        return False
+    return True
+
+
+# Morsel learnt the Partitioned attribute (CHIPS) in Python 3.14.
+_MORSEL_KNOWS_PARTITIONED = _morsel_accepts("partitioned")
+
+
+def _max_age_attribute(max_age: Any) -> Optional[str]:
+    """The ``Max-Age`` cookie attribute for ``max_age``, or None for none.
+
+    Anything but an integer goes through `int` (so a string that smuggles
+    more attributes in raises `ValueError` instead of reaching the header).
+    """
+    if max_age is None or max_age is False:
+        return None
+    if isinstance(max_age, bool) or not isinstance(max_age, numbers.Integral):
+        max_age = int(max_age)
+    return str(max_age) if max_age else None
 
 # Every response starts with the same three headers, and Date changes once
 # a second: keep them in a template rebuilt at most that often and copy it.
@@ -207,46 +224,40 @@ class _LazyUINamespace:
 
 
 class RequestHandler:
-    """Base class for HTTP request handlers.
+    """One HTTP request's handler: subclass it and define verb methods.
 
-    Subclasses must define at least one of the verb methods (``get``,
-    ``post`` ...) listed in `SUPPORTED_METHODS`.  One instance handles one
-    request: `initialize` receives the routing rule's keyword arguments,
-    `prepare` runs before the verb method, `on_finish` after the response
-    has been sent.
-
-    If you want to support more methods than the standard GET/HEAD/POST,
-    you should override the class variable ``SUPPORTED_METHODS`` in your
-    `RequestHandler` subclass.
+    The application creates a fresh instance for every request it routes
+    here.  The life of an instance: `initialize` (with the routing rule's
+    keyword arguments), `prepare`, the method named after the request's
+    verb (``get``, ``post`` ...), then `on_finish` once the response is
+    out.  Verbs a subclass leaves undefined answer 405; verbs missing from
+    `SUPPORTED_METHODS` are refused with 405 before anything runs, so a
+    subclass that wants to serve, say, ``PROPFIND`` extends that tuple.
     """
 
-    SUPPORTED_METHODS: Tuple[str, ...] = (
-        "GET",
-        "HEAD",
-        "POST",
-        "DELETE",
-        "PATCH",
-        "PUT",
-        "OPTIONS",
-    )
+    SUPPORTED_METHODS: Tuple[str, ...] = ("GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS")
 
+    # Template loaders are shared by every handler class of the process,
+    # keyed by directory.
     _template_loaders: Dict[str, template.BaseLoader] = {}
     _template_loader_lock = threading.Lock()
     _stream_request_body = False
 
-    # Per-request state, with class-level defaults so that a request that
-    # never changes them costs no instance writes.
+    # Per-request state lives in instance attributes only once it departs
+    # from these class-level defaults: a plain request writes none of them.
     _headers_written = False
     _finished = False
     _auto_finish = True
+    _close_notified = False
+    _transforms: Sequence["OutputTransform"] = ()
     _prepared_future: Optional["Future[None]"] = None
     _body_future: Optional["Future[None]"] = None
     _new_cookie: Optional[http.cookies.SimpleCookie] = None
+    # Cookies to be sent with the Partitioned attribute on Pythons whose
+    # Morsel does not know it.
     _partitioned_cookies: Optional[Set[str]] = None
-    _transforms: Sequence["OutputTransform"] = ()
-    _close_notified = False
-    # Why the request body could not be parsed, reported as a 400 by
-    # _execute so that it is handled (and logged) like any handler error.
+    # A body the HTTP layer could not parse; _execute turns it into a 400
+    # so it goes through the usual error path (send_error, logging).
     _body_error: Optional[httputil.HTTPInputError] = None
 
     path_args: List[str] = None  # type: ignore
@@ -254,589 +265,459 @@ class RequestHandler:
 
     ui = _LazyUINamespace()
 
-    def __init__(
-        self,
-        application: "Application",
-        request: httputil.HTTPServerRequest,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, application: "Application", request: httputil.HTTPServerRequest, **kwargs: Any) -> None:
+        # Cooperative: mixins listed before RequestHandler may define __init__.
         super().__init__()
-
-        self.application = application
         self.request = request
+        self.application = application
         self.clear()
-        connection = request.connection
-        if connection is not None:
-            connection.set_close_callback(self._connection_closed)
+        conn = request.connection
+        if conn is not None:
+            conn.set_close_callback(self._connection_closed)
         self.initialize(**kwargs)
 
     def initialize(self) -> None:
-        """Hook for subclass initialization.  Called for each request.
+        """Receives the keyword arguments of the routing rule; does nothing
+        by default.
 
-        A dictionary passed as the third argument of a ``URLSpec`` will be
-        supplied as keyword arguments to ``initialize()``.
+        Runs at the end of the constructor, once per request, before
+        `prepare`.  Give the override the parameters your rule supplies::
 
-        Example::
+            class ItemHandler(RequestHandler):
+                def initialize(self, store):
+                    self.store = store
 
-            class ProfileHandler(RequestHandler):
-                def initialize(self, database):
-                    self.database = database
+                def get(self, item_id):
+                    self.write(self.store.load(item_id))
 
-                def get(self, username):
-                    ...
-
-            app = Application([
-                (r'/user/(.*)', ProfileHandler, dict(database=database)),
-                ])
+            Application([(r"/items/(\\d+)", ItemHandler, {"store": store})])
         """
-        pass
 
     @property
     def settings(self) -> Dict[str, Any]:
-        """An alias for `self.application.settings <Application.settings>`."""
+        """The application's settings dictionary (`Application.settings`)."""
         return self.application.settings
 
     def _unimplemented_method(self, *args: str, **kwargs: str) -> None:
         raise HTTPError(405)
 
-    head: Callable[..., Optional[Awaitable[None]]] = _unimplemented_method
-    get: Callable[..., Optional[Awaitable[None]]] = _unimplemented_method
-    post: Callable[..., Optional[Awaitable[None]]] = _unimplemented_method
-    delete: Callable[..., Optional[Awaitable[None]]] = _unimplemented_method
-    patch: Callable[..., Optional[Awaitable[None]]] = _unimplemented_method
-    put: Callable[..., Optional[Awaitable[None]]] = _unimplemented_method
-    options: Callable[..., Optional[Awaitable[None]]] = _unimplemented_method
+    # Every verb starts as "405 Method Not Allowed"; subclasses define the
+    # ones they serve.
+    get: _VerbMethod = _unimplemented_method
+    post: _VerbMethod = _unimplemented_method
+    put: _VerbMethod = _unimplemented_method
+    patch: _VerbMethod = _unimplemented_method
+    delete: _VerbMethod = _unimplemented_method
+    head: _VerbMethod = _unimplemented_method
+    options: _VerbMethod = _unimplemented_method
 
     def prepare(self) -> Optional[Awaitable[None]]:
-        """Called at the beginning of a request before  `get`/`post`/etc.
+        """Runs before the verb method, whatever the verb; does nothing by
+        default.
 
-        Override this method to perform common initialization regardless
-        of the request method.  It may be a coroutine; the verb method runs
-        once it has finished.  If this method calls `finish` or
-        `redirect`, processing stops there.
+        The place for work every verb needs (loading the user, checking
+        preconditions).  It may return an awaitable (be a coroutine): the
+        verb method then waits for it.  Calling `finish` (or `redirect`,
+        or raising `Finish`) here ends the request without the verb method.
         """
-        pass
 
     def on_finish(self) -> None:
-        """Called after the end of a request.
+        """Runs after the response has been handed to the connection; does
+        nothing by default.
 
-        Override this method to perform cleanup, logging, etc.  It is the
-        counterpart to `prepare`, and may not produce any output since it
-        is called after the response has been sent.
+        Use it to release what `prepare` acquired or to record the request.
+        The response is complete, so nothing written here is sent.
         """
-        pass
 
     def on_connection_close(self) -> None:
-        """Called in async handlers if the client closed the connection.
+        """Runs when the client's connection closes while this handler is
+        still working asynchronously (long polls, streamed responses).
 
-        Override this to clean up resources associated with long-lived
-        connections.  Only called if the connection closes during
-        asynchronous processing; use `on_finish` for cleanup after every
-        request.  The close may be noticed late, or not at all (e.g. behind
-        a proxy).
+        Override to stop such work.  A close is only noticed while the
+        server is waiting, and may never be noticed (e.g. behind a proxy),
+        so cleanup needed after every request belongs in `on_finish`.
+        The default fails a streamed body that is still arriving.
         """
-        if self._stream_request_body:
-            body_future = self._body_future
-            if body_future is not None and not body_future.done():
-                body_future.set_exception(iostream.StreamClosedError())
-                # Mark the exception as retrieved: nobody may be waiting.
-                body_future.exception()
+        if not self._stream_request_body:
+            return
+        waiting = self._body_future
+        if waiting is None or waiting.done():
+            return
+        waiting.set_exception(iostream.StreamClosedError())
+        # Nobody may ever await it: retrieve the exception so that asyncio
+        # does not complain about it when the future is collected.
+        waiting.exception()
 
     def _connection_closed(self) -> None:
-        # Both the connection's close callback and the message delegate
-        # report a close; the application hears about it once.
-        if not self._close_notified:
-            self._close_notified = True
-            self.on_connection_close()
+        # The connection's close callback and the HTTP delegate may both
+        # report the same close; pass it on once.
+        if self._close_notified:
+            return
+        self._close_notified = True
+        self.on_connection_close()
 
     def clear(self) -> None:
-        """Resets all headers and content for this response."""
+        """Throws away the response prepared so far: headers back to the
+        defaults (then `set_default_headers`), output buffer emptied,
+        status back to 200."""
         self._headers = _default_headers()
         self.set_default_headers()
-        self._write_buffer: List[bytes] = []
         self._status_code = 200
         self._reason = "OK"
+        self._write_buffer: List[bytes] = []
 
     def set_default_headers(self) -> None:
-        """Override this to set HTTP headers at the beginning of the request.
+        """Hook to adjust the headers every response of this handler starts
+        with (a custom ``Server``, say); does nothing by default.
 
-        For example, this is the place to set a custom ``Server`` header.
-        Note that setting such headers in the normal flow of request
-        processing may not do what you want, since headers may be reset
-        during error handling.
+        It runs whenever the response is reset, including before an error
+        page, which is why headers meant for every response belong here
+        rather than in the verb method.
         """
-        pass
 
     def set_status(self, status_code: int, reason: Optional[str] = None) -> None:
-        """Sets the status code for our response.
+        """Chooses the response's status code and reason phrase.
 
-        :arg int status_code: Response status code.
-        :arg str reason: Human-readable reason phrase describing the status
-            code (for example, the "Not Found" in ``HTTP/1.1 404 Not Found``).
-            Normally determined automatically from `http.HTTPStatus`; codes
-            without a standard phrase get "Unknown".  A phrase containing
-            characters unsafe in a status line or an HTML page (control
-            characters, ``<`` ...) is replaced by "Unknown".
+        Without ``reason`` the standard phrase of `http.HTTPStatus` is used,
+        or "Unknown" for a code it does not know.  A ``reason`` with
+        characters that could break the status line or the default error
+        page (control characters, ``<``, ``&`` ...) is replaced by
+        "Unknown" as well.
         """
-        self._status_code = status_code
-        if reason is not None:
-            reason = escape.native_str(reason)
-            if _VALID_REASON.fullmatch(reason) is None:
-                reason = "Unknown"
-            self._reason = reason
+        if reason is None:
+            phrase = httputil.responses.get(status_code, "Unknown")
         else:
-            self._reason = httputil.responses.get(status_code, "Unknown")
+            phrase = escape.native_str(reason)
+            if _VALID_REASON.fullmatch(phrase) is None:
+                phrase = "Unknown"
+        self._status_code = status_code
+        self._reason = phrase
 
     def get_status(self) -> int:
-        """Returns the status code for our response."""
+        """The status code the response will be sent with."""
         return self._status_code
 
     def set_header(self, name: str, value: _HeaderTypes) -> None:
-        """Sets the given response header name and value.
+        """Sets response header ``name``, replacing any earlier value.
 
-        All header values are converted to strings (`datetime` objects
-        are formatted according to the HTTP specification for the
-        ``Date`` header).  Raises `ValueError` for values that contain
-        characters unsafe in a header (such as CR or LF).
+        ``value`` may be a str, bytes (taken as latin-1), an integer or a
+        `datetime.datetime` (written as an HTTP date).  A value containing
+        CR, LF or another control character raises `ValueError`, which
+        keeps request data from injecting headers.
         """
         self._headers[name] = self._convert_header_value(value)
 
     def add_header(self, name: str, value: _HeaderTypes) -> None:
-        """Adds the given response header and value.
-
-        Unlike `set_header`, `add_header` may be called multiple times
-        to return multiple values for the same header.
-        """
+        """Adds one more value for response header ``name``, keeping the
+        ones already there (for fields that may repeat).  Values are
+        converted as by `set_header`."""
         self._headers.add(name, self._convert_header_value(value))
 
     def clear_header(self, name: str) -> None:
-        """Clears an outgoing header, undoing a previous `set_header` call.
-
-        Note that this method does not apply to multi-valued headers
-        set by `add_header`.
-        """
-        if name in self._headers:
-            del self._headers[name]
+        """Removes response header ``name`` (every value of it) if set."""
+        headers = self._headers
+        if name in headers:
+            del headers[name]
 
     def _convert_header_value(self, value: _HeaderTypes) -> str:
-        # Convert the input value to a str. This type check is a bit
-        # subtle: The bytes case only executes on python 3, and the
-        # unicode case only executes on python 2, because the other
-        # cases are covered by the first match for str.
+        # Exact str first: by far the most common argument.
         if type(value) is str:
-            retval = value
+            text = value
         elif isinstance(value, bytes):
-            # Non-ascii characters in headers are not well supported,
-            # but if you pass bytes, use latin1 so they pass through as-is.
-            retval = value.decode("latin1")
+            # latin-1 maps every octet to one character, so the bytes given
+            # are the bytes sent.
+            text = value.decode("latin1")
         elif isinstance(value, str):
-            retval = str(value)
+            text = str(value)
         elif isinstance(value, numbers.Integral):
-            # return immediately since we know the converted value will be safe
-            return str(value)
+            return str(value)  # only digits (and a sign): nothing to check
         elif isinstance(value, datetime.datetime):
             return httputil.format_timestamp(value)
         else:
-            raise TypeError("Unsupported header value %r" % value)
-        if _VALID_HEADER_CHARS.fullmatch(retval) is None:
-            raise ValueError("Unsafe header value %r" % retval)
-        return retval
+            raise TypeError("Unsupported header value %r" % (value,))
+        if _VALID_HEADER_CHARS.fullmatch(text) is None:
+            raise ValueError("Unsafe header value %r" % (text,))
+        return text
 
     # Argument getters --------------------------------------------------
+    #
+    # Arguments come from the query string, from a form body, or from both
+    # (`HTTPServerRequest.arguments` merges the two).  Each getter returns
+    # decoded text with control characters turned into spaces and, unless
+    # ``strip=False``, surrounding whitespace removed.  The singular getters
+    # return the last occurrence and, without a ``default``, raise
+    # `MissingArgumentError` (a 400) when there is none.
 
-    def get_argument(
-        self, name: str, default: Any = _ARG_DEFAULT, strip: bool = True
-    ) -> Any:
-        """Returns the value of the argument with the given name.
+    def get_argument(self, name: str, default: Any = _ARG_DEFAULT, strip: bool = True) -> Any:
+        """The last value of argument ``name`` in the query or the body.
 
-        If default is not provided, the argument is considered to be
-        required, and we raise a `MissingArgumentError` if it is missing.
-
-        If the argument appears in the request more than once, we return the
-        last value.
-
-        This method searches both the query and body arguments.
+        Missing: ``default`` if given, else `MissingArgumentError`.
         """
-        return self._get_argument(name, default, self.request.arguments, strip)
+        return self._last_argument(self.request.arguments, name, default, strip)
 
     def get_arguments(self, name: str, strip: bool = True) -> List[str]:
-        """Returns a list of the arguments with the given name.
-
-        If the argument is not present, returns an empty list.
-
-        This method searches both the query and body arguments.
-        """
-        # Make sure `get_arguments` isn't accidentally being called with a
-        # positional argument that's assumed to be a default (like in
-        # `get_argument`.)
+        """Every value of argument ``name`` in the query and the body, in
+        order; an empty list when there is none."""
+        # A second positional argument here is probably meant as a default
+        # (as for get_argument); refuse it instead of treating it as a flag.
         assert isinstance(strip, bool)
-        return self._get_arguments(name, self.request.arguments, strip)
+        return self._all_arguments(self.request.arguments, name, strip)
 
-    def get_body_argument(
-        self, name: str, default: Any = _ARG_DEFAULT, strip: bool = True
-    ) -> Any:
-        """Returns the value of the argument with the given name
-        from the request body.
-
-        If default is not provided, the argument is considered to be
-        required, and we raise a `MissingArgumentError` if it is missing.
-
-        If the argument appears in the body more than once, we return the
-        last value.
-        """
-        return self._get_argument(name, default, self.request.body_arguments, strip)
+    def get_body_argument(self, name: str, default: Any = _ARG_DEFAULT, strip: bool = True) -> Any:
+        """Like `get_argument`, but only looks at the form body."""
+        return self._last_argument(self.request.body_arguments, name, default, strip)
 
     def get_body_arguments(self, name: str, strip: bool = True) -> List[str]:
-        """Returns a list of the body arguments with the given name.
+        """Like `get_arguments`, but only looks at the form body."""
+        return self._all_arguments(self.request.body_arguments, name, strip)
 
-        If the argument is not present, returns an empty list.
-        """
-        return self._get_arguments(name, self.request.body_arguments, strip)
-
-    def get_query_argument(
-        self, name: str, default: Any = _ARG_DEFAULT, strip: bool = True
-    ) -> Any:
-        """Returns the value of the argument with the given name
-        from the request query string.
-
-        If default is not provided, the argument is considered to be
-        required, and we raise a `MissingArgumentError` if it is missing.
-
-        If the argument appears in the url more than once, we return the
-        last value.
-        """
-        return self._get_argument(name, default, self.request.query_arguments, strip)
+    def get_query_argument(self, name: str, default: Any = _ARG_DEFAULT, strip: bool = True) -> Any:
+        """Like `get_argument`, but only looks at the query string."""
+        return self._last_argument(self.request.query_arguments, name, default, strip)
 
     def get_query_arguments(self, name: str, strip: bool = True) -> List[str]:
-        """Returns a list of the query arguments with the given name.
+        """Like `get_arguments`, but only looks at the query string."""
+        return self._all_arguments(self.request.query_arguments, name, strip)
 
-        If the argument is not present, returns an empty list.
-        """
-        return self._get_arguments(name, self.request.query_arguments, strip)
+    def _last_argument(self, source: Dict[str, List[bytes]], name: str, default: Any, strip: bool) -> Any:
+        found = self._all_arguments(source, name, strip)
+        if found:
+            return found[-1]
+        if default is _ARG_DEFAULT:
+            raise MissingArgumentError(name)
+        return default
 
-    def _get_argument(
-        self,
-        name: str,
-        default: Any,
-        source: Dict[str, List[bytes]],
-        strip: bool = True,
-    ) -> Any:
-        args = self._get_arguments(name, source, strip=strip)
-        if not args:
-            if default is _ARG_DEFAULT:
-                raise MissingArgumentError(name)
-            return default
-        return args[-1]
-
-    def _get_arguments(
-        self, name: str, source: Dict[str, List[bytes]], strip: bool = True
-    ) -> List[str]:
-        values = []
-        for v in source.get(name, ()):
-            s = self.decode_argument(v, name=name)
-            if isinstance(s, unicode_type):
-                # Get rid of any weird control chars (unless decoding gave
-                # us bytes, in which case leave it alone)
-                s = _REMOVE_CONTROL_CHARS.sub(" ", s)
-            if strip:
-                s = s.strip()
-            values.append(s)
-        return values
+    def _all_arguments(self, source: Dict[str, List[bytes]], name: str, strip: bool) -> List[str]:
+        raw_values = source.get(name)
+        if not raw_values:
+            return []
+        decode = self.decode_argument
+        cleaned = []
+        for raw in raw_values:
+            text = decode(raw, name=name)
+            # An overridden decode_argument may keep bytes; only text has
+            # its control characters blanked.
+            if isinstance(text, str):
+                text = _REMOVE_CONTROL_CHARS.sub(" ", text)
+            cleaned.append(text.strip() if strip else text)
+        return cleaned
 
     def decode_argument(self, value: bytes, name: Optional[str] = None) -> str:
-        """Decodes an argument from the request.
+        """Turns one percent-decoded argument into the value handlers see.
 
-        The argument has been percent-decoded and is now a byte string.
-        By default, this method decodes the argument as utf-8 and returns
-        a unicode string, but this may be overridden in subclasses.
-
-        This method is used as a filter for both `get_argument()` and for
-        values extracted from the url and passed to `get()`/`post()`/etc.
-
-        The name of the argument is provided if known, but may be None
-        (e.g. for unnamed groups in the url regex).  Undecodable input
-        raises `HTTPError` 400.
+        Applies to the argument getters and to the path arguments passed
+        to the verb methods (``name`` is None for an unnamed group of the
+        route's pattern).  The default decodes UTF-8 and answers 400 for
+        anything else; override to keep bytes or use another charset.
         """
         try:
             return to_unicode(value)
         except UnicodeDecodeError:
-            raise HTTPError(
-                400, "Invalid unicode in %s: %r", name or "url", value[:40]
-            )
+            where = name or "url"
+            raise HTTPError(400, "Invalid unicode in %s: %r", where, value[:40])
 
     # Cookies -------------------------------------------------------------
+    #
+    # Incoming cookies are read from the request; outgoing ones collect in
+    # a SimpleCookie that flush() turns into Set-Cookie headers, so that a
+    # cookie set twice before the headers go out is sent once, as last set.
 
     @property
     def cookies(self) -> Dict[str, http.cookies.Morsel]:
-        """An alias for
-        `self.request.cookies <.httputil.HTTPServerRequest.cookies>`."""
+        """The request's cookies (`.httputil.HTTPServerRequest.cookies`)."""
         return self.request.cookies
 
     def get_cookie(self, name: str, default: Optional[str] = None) -> Optional[str]:
-        """Returns the value of the request cookie with the given name.
+        """The value of the cookie ``name`` the client sent, or ``default``.
 
-        If the named cookie is not present, returns ``default``.
-
-        This method only returns cookies that were present in the request.
-        It does not see the outgoing cookies set by `set_cookie` in this
-        handler.
+        Only the request's cookies are looked at: one set by `set_cookie`
+        during this request is not visible until the client sends it back.
         """
-        cookies = self.request.cookies
-        if cookies is not None and name in cookies:
-            return cookies[name].value
-        return default
+        jar = self.request.cookies
+        morsel = jar.get(name) if jar is not None else None
+        return default if morsel is None else morsel.value
 
-    def set_cookie(
-        self,
-        name: str,
-        value: Union[str, bytes],
-        domain: Optional[str] = None,
-        expires: Optional[Union[float, Tuple, datetime.datetime]] = None,
-        path: str = "/",
-        expires_days: Optional[float] = None,
-        # Keyword-only args start here for historical reasons.
-        *,
-        max_age: Optional[int] = None,
-        httponly: bool = False,
-        secure: bool = False,
-        samesite: Optional[str] = None,
-        **kwargs: Any,
-    ) -> None:
-        """Sets an outgoing cookie name/value with the given options.
+    def set_cookie(self, name: str, value: Union[str, bytes], domain: Optional[str] = None,
+                   expires: Optional[Union[float, Tuple, datetime.datetime]] = None,
+                   path: str = "/", expires_days: Optional[float] = None, *,
+                   max_age: Optional[int] = None, httponly: bool = False, secure: bool = False,
+                   samesite: Optional[str] = None, **kwargs: Any) -> None:
+        """Adds a ``Set-Cookie`` header for cookie ``name`` to the response.
 
-        Newly-set cookies are not immediately visible via `get_cookie`;
-        they are not present until the next request.
+        The attributes are those of RFC 6265 (see also MDN's Set-Cookie
+        page): ``domain``, ``path``, ``max_age`` (an integer number of
+        seconds), ``httponly``, ``secure``, ``samesite`` and, as a keyword,
+        ``partitioned`` (CHIPS).  ``expires`` accepts a POSIX timestamp, a
+        `time.gmtime`-style tuple or a `datetime.datetime`;
+        ``expires_days`` is a shortcut counting days from now, used only
+        when ``expires`` is not given.
 
-        Most arguments are passed directly to `http.cookies.Morsel`
-        directly.  See
-        https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Set-Cookie
-        for more information.
-
-        ``expires`` may be a numeric timestamp as returned by `time.time`,
-        a time tuple as returned by `time.gmtime`, or a
-        `datetime.datetime` object.  ``expires_days`` is provided as a
-        convenience to set an expiration time in days from today (if both
-        are set, ``expires`` is used).  ``max_age`` must be an integer.
-        ``partitioned=True`` adds the ``Partitioned`` attribute (CHIPS), on
-        every Python version.
-
-        Control characters and semicolons are not allowed in the name or
-        in attribute values (they raise `http.cookies.CookieError`);
-        values are quoted as needed.  Other keyword arguments (a legacy of
-        mixed-case attribute names) are deprecated.
+        Setting the same name again replaces the earlier call entirely.
+        The cookie reaches `get_cookie` only on the client's next request.
+        A name or attribute containing a control character or ``;``
+        raises `http.cookies.CookieError`; a value with control characters
+        or spaces raises `ValueError` (other special characters are
+        quoted).  Further keyword arguments are passed to the
+        `http.cookies.Morsel` under their own (mixed-case) names, which is
+        deprecated.
         """
-        # The cookie library only accepts type str, in both python 2 and 3
         name = escape.native_str(name)
         value = escape.native_str(value)
         _check_cookie_attribute("name", name)
-        if re.search(r"[\x00-\x20\x7f]", value):
-            # Don't let us accidentally inject bad stuff
+        if _BAD_COOKIE_VALUE.search(value):
             raise ValueError(f"Invalid cookie {name!r}: {value!r}")
-        for attr_name, attr_value in (
+        for label, given in (("domain", domain), ("path", path), ("samesite", samesite)):
+            if given:
+                _check_cookie_attribute(label, given)
+        for label, given in kwargs.items():
+            if isinstance(given, str):
+                _check_cookie_attribute(label, given)
+        max_age_text = _max_age_attribute(max_age)
+        if expires_days is not None and not expires:
+            expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=expires_days)
+        partitioned = kwargs.pop("partitioned", False)
+
+        jar = self._new_cookie
+        if jar is None:
+            jar = self._new_cookie = http.cookies.SimpleCookie()
+        # Drop an earlier cookie of this name with all its attributes.
+        jar.pop(name, None)
+        jar[name] = value
+        morsel = jar[name]
+        attributes = (
             ("domain", domain),
             ("path", path),
+            ("expires", httputil.format_timestamp(expires) if expires else None),
+            ("max-age", max_age_text),
             ("samesite", samesite),
-        ):
-            if attr_value:
-                _check_cookie_attribute(attr_name, attr_value)
-        for attr_name, attr_value in kwargs.items():
-            if isinstance(attr_value, str):
-                _check_cookie_attribute(attr_name, attr_value)
-        if max_age is not None and max_age is not False:
-            # Only an integer may go into the header: a string could smuggle
-            # further attributes in past the checks above.
-            if isinstance(max_age, bool) or not isinstance(max_age, numbers.Integral):
-                max_age = int(max_age)  # raises ValueError for non-numbers
-
-        if self._new_cookie is None:
-            self._new_cookie = http.cookies.SimpleCookie()
-        if name in self._new_cookie:
-            del self._new_cookie[name]
-        self._new_cookie[name] = value
-        morsel = self._new_cookie[name]
-        if domain:
-            morsel["domain"] = domain
-        if expires_days is not None and not expires:
-            expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(
-                days=expires_days
-            )
-        if expires:
-            morsel["expires"] = httputil.format_timestamp(expires)
-        if path:
-            morsel["path"] = path
-        if max_age:
-            # Note change from _ to -.
-            morsel["max-age"] = str(max_age)
-        if httponly:
-            # Note that SimpleCookie ignores the value here. The presense of an
-            # httponly (or secure) key is treated as true.
-            morsel["httponly"] = True
-        if secure:
-            morsel["secure"] = True
-        if samesite:
-            morsel["samesite"] = samesite
-        if self._partitioned_cookies is not None:
-            self._partitioned_cookies.discard(name)
-        if kwargs.pop("partitioned", False):
-            try:
-                morsel["partitioned"] = True
-            except http.cookies.CookieError:
-                # Python before 3.14 has no Partitioned attribute (CHIPS);
-                # it is appended when the header is written.
-                if self._partitioned_cookies is None:
-                    self._partitioned_cookies = set()
-                self._partitioned_cookies.add(name)
+            # Morsel writes these two as bare flags when present.
+            ("secure", True if secure else None),
+            ("httponly", True if httponly else None),
+        )
+        for key, setting in attributes:
+            if setting:
+                morsel[key] = setting
+        self._mark_partitioned(name, morsel, bool(partitioned))
         if kwargs:
-            # The setitem interface is case-insensitive, so continue to support
-            # kwargs for backwards compatibility until we can remove deprecated
-            # features.
-            for k, v in kwargs.items():
-                morsel[k] = v
+            # Morsel keys are case-insensitive, so old mixed-case spellings
+            # (``HttpOnly=True``) still work, with a warning.
+            for key, setting in kwargs.items():
+                morsel[key] = setting
             warnings.warn(
-                f"Deprecated arguments to set_cookie: {set(kwargs.keys())} "
-                "(should be lowercase)",
+                f"Deprecated arguments to set_cookie: {set(kwargs)} (should be lowercase)",
                 DeprecationWarning,
                 stacklevel=2,
             )
 
+    def _mark_partitioned(self, name: str, morsel: http.cookies.Morsel, partitioned: bool) -> None:
+        pending = self._partitioned_cookies
+        if pending is not None:
+            pending.discard(name)
+        if not partitioned:
+            return
+        if _MORSEL_KNOWS_PARTITIONED:
+            morsel["partitioned"] = True
+            return
+        # Older Pythons' Morsel refuses the attribute: flush() appends it.
+        if pending is None:
+            pending = self._partitioned_cookies = set()
+        pending.add(name)
+
     def clear_cookie(self, name: str, **kwargs: Any) -> None:
-        """Deletes the cookie with the given name.
+        """Tells the client to drop cookie ``name``, by setting it empty
+        with an expiry date a year in the past.
 
-        This method accepts the same arguments as `set_cookie`, except for
-        ``expires`` and ``max_age``.  Clearing a cookie requires the same
-        ``domain`` and ``path`` arguments as when it was set.  In some cases
-        the ``samesite`` and ``secure`` arguments are also required to
-        match.  Other arguments are ignored.
-
-        Similar to `set_cookie`, the effect of this method will not be seen
-        until the following request.
+        Browsers only match the deletion to the cookie if the attributes
+        that identify it agree, so pass the ``domain`` and ``path`` (and,
+        for some browsers, ``samesite`` and ``secure``) it was set with;
+        every `set_cookie` keyword except ``expires`` and ``max_age`` is
+        accepted.  Takes effect on the client's next request.
         """
-        for excluded_arg in ["expires", "max_age"]:
-            if excluded_arg in kwargs:
-                raise TypeError(
-                    f"clear_cookie() got an unexpected keyword argument '{excluded_arg}'"
-                )
-        expires = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(
-            days=365
-        )
-        self.set_cookie(name, value="", expires=expires, **kwargs)
+        for reserved in ("expires", "max_age"):
+            if reserved in kwargs:
+                raise TypeError(f"clear_cookie() got an unexpected keyword argument '{reserved}'")
+        a_year_ago = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=365)
+        self.set_cookie(name, value="", expires=a_year_ago, **kwargs)
 
     def clear_all_cookies(self, **kwargs: Any) -> None:
-        """Attempt to delete all the cookies the user sent with this request.
+        """Calls `clear_cookie` (with these keyword arguments) for every
+        cookie the request carried.
 
-        See `clear_cookie` for more information on keyword arguments. Due to
-        limitations of the cookie protocol, it is impossible to determine on the
-        server side which values are necessary for the ``domain``, ``path``,
-        ``samesite``, or ``secure`` arguments, this method can only be
-        successful if you consistently use the same values for these arguments
-        when setting cookies.
-
-        Similar to `set_cookie`, the effect of this method will not be seen
-        until the following request.
+        The request does not say which domain, path and flags each cookie
+        was set with, so this only works for an application that uses the
+        same ones for all its cookies.
         """
-        for name in self.request.cookies:
-            self.clear_cookie(name, **kwargs)
+        for cookie_name in self.request.cookies:
+            self.clear_cookie(cookie_name, **kwargs)
 
-    def set_signed_cookie(
-        self,
-        name: str,
-        value: Union[str, bytes],
-        expires_days: Optional[float] = 30,
-        version: Optional[int] = None,
-        **kwargs: Any,
-    ) -> None:
-        """Signs and timestamps a cookie so it cannot be forged.
+    def _cookie_secret(self) -> _CookieSecretTypes:
+        self.require_setting("cookie_secret", "secure cookies")
+        return self.application.settings["cookie_secret"]
 
-        You must specify the ``cookie_secret`` setting in your Application
-        to use this method. It should be a long, random sequence of bytes
-        to be used as the HMAC secret for the signature.
+    def set_signed_cookie(self, name: str, value: Union[str, bytes],
+                          expires_days: Optional[float] = 30,
+                          version: Optional[int] = None, **kwargs: Any) -> None:
+        """Sets a cookie whose value is signed and timestamped
+        (`create_signed_value`), so that a client cannot forge or alter it.
 
-        To read a cookie set with this method, use `get_signed_cookie()`.
-
-        Note that the ``expires_days`` parameter sets the lifetime of the
-        cookie in the browser, but is independent of the ``max_age_days``
-        parameter to `get_signed_cookie`.  A value of None limits the
-        lifetime to the current browser session.
-
-        Secure cookies may contain arbitrary byte values, not just unicode
-        strings (unlike regular cookies).
-
-        Also available as ``set_secure_cookie``.
+        Needs the ``cookie_secret`` application setting, a long random
+        secret.  The value may be any bytes.  ``expires_days`` is how long
+        the browser keeps the cookie (None: until it closes); how old a
+        signature `get_signed_cookie` accepts is its own ``max_age_days``.
+        Other keyword arguments go to `set_cookie`.  Also available under
+        its old name ``set_secure_cookie``.
         """
-        self.set_cookie(
-            name,
-            self.create_signed_value(name, value, version=version),
-            expires_days=expires_days,
-            **kwargs,
-        )
+        signed = self.create_signed_value(name, value, version=version)
+        self.set_cookie(name, signed, expires_days=expires_days, **kwargs)
 
     set_secure_cookie = set_signed_cookie
 
-    def create_signed_value(
-        self, name: str, value: Union[str, bytes], version: Optional[int] = None
-    ) -> bytes:
-        """Signs and timestamps a string so it cannot be forged.
+    def create_signed_value(self, name: str, value: Union[str, bytes], version: Optional[int] = None) -> bytes:
+        """Signs and timestamps ``value`` under ``name`` with the
+        application's ``cookie_secret``, as `set_signed_cookie` does, for
+        uses other than a cookie; read it back with `get_signed_cookie`
+        passing the ``value`` argument.
 
-        Normally used via set_signed_cookie, but provided as a separate
-        method for non-cookie uses.  To decode a value not stored
-        as a cookie use the optional value argument to get_signed_cookie.
+        When ``cookie_secret`` is a dict of keys by version, the
+        ``key_version`` setting picks the one to sign with.
         """
-        self.require_setting("cookie_secret", "secure cookies")
-        secret = self.application.settings["cookie_secret"]
+        secret = self._cookie_secret()
         key_version = None
         if isinstance(secret, dict):
-            if self.application.settings.get("key_version") is None:
+            key_version = self.application.settings.get("key_version")
+            if key_version is None:
                 raise Exception("key_version setting must be used for secret_key dicts")
-            key_version = self.application.settings["key_version"]
+        return create_signed_value(secret, name, value, version=version, key_version=key_version)
 
-        return create_signed_value(
-            secret, name, value, version=version, key_version=key_version
-        )
+    def get_signed_cookie(self, name: str, value: Optional[str] = None,
+                          max_age_days: float = 31, min_version: Optional[int] = None) -> Optional[bytes]:
+        """The verified content of signed cookie ``name``, as bytes, or None
+        when it is missing, forged, or signed more than ``max_age_days``
+        ago.
 
-    def get_signed_cookie(
-        self,
-        name: str,
-        value: Optional[str] = None,
-        max_age_days: float = 31,
-        min_version: Optional[int] = None,
-    ) -> Optional[bytes]:
-        """Returns the given signed cookie if it validates, or None.
-
-        The decoded cookie value is returned as a byte string (unlike
-        `get_cookie`).
-
-        Similar to `get_cookie`, this method only returns cookies that
-        were present in the request. It does not see outgoing cookies set by
-        `set_signed_cookie` in this handler.
-
-        Also available as ``get_secure_cookie``.
+        ``value`` checks that string instead of the request's cookie.  Like
+        `get_cookie`, only sees what the client sent.  Also available under
+        its old name ``get_secure_cookie``.
         """
-        self.require_setting("cookie_secret", "secure cookies")
+        secret = self._cookie_secret()
         if value is None:
             value = self.get_cookie(name)
         return decode_signed_value(
-            self.application.settings["cookie_secret"],
-            name,
-            value,
-            max_age_days=max_age_days,
-            min_version=min_version,
+            secret, name, value, max_age_days=max_age_days, min_version=min_version
         )
 
     get_secure_cookie = get_signed_cookie
 
-    def get_signed_cookie_key_version(
-        self, name: str, value: Optional[str] = None
-    ) -> Optional[int]:
-        """Returns the signing key version of the secure cookie.
-
-        The version is returned as int.  Also available as
-        ``get_secure_cookie_key_version``.
+    def get_signed_cookie_key_version(self, name: str, value: Optional[str] = None) -> Optional[int]:
+        """Which key version (an int) signed cookie ``name`` (or ``value``)
+        was signed with; None when there is no such cookie.  Also available
+        as ``get_secure_cookie_key_version``.
         """
-        self.require_setting("cookie_secret", "secure cookies")
+        self._cookie_secret()
         if value is None:
             value = self.get_cookie(name)
-        if value is None:
-            return None
+            if value is None:
+                return None
         return get_signature_key_version(value)
 
     get_secure_cookie_key_version = get_signed_cookie_key_version
