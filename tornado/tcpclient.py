@@ -1,12 +1,15 @@
-"""`TCPClient`: opens `.IOStream` connections to a host name.
+"""Outgoing TCP connections by host name: `TCPClient`.
 
-It resolves the name with a `.Resolver` and connects with the "Happy
-Eyeballs" algorithm (RFC 8305, after RFC 6555): the addresses of the family
-the resolver listed first are tried one after the other, and if no
-connection is made within a short delay (or the first attempt fails), the
-other family's addresses are tried alongside.  The first connection made
-wins and the other attempts are closed.  TLS, when asked for, is negotiated
-over the winning connection.
+A connection is made in three steps, each of which may be bounded by one
+overall ``timeout``: the host name goes through a `.Resolver`, the
+resulting addresses are raced against each other (the "Happy Eyeballs"
+scheme of RFC 6555 and RFC 8305), and, if TLS was requested, the winning
+`.IOStream` is upgraded with `.IOStream.start_tls`.
+
+In the race, the addresses of whichever family the resolver listed first
+are tried one at a time.  The other family gets a parallel chance as soon
+as the first one fails or has been stalled for a short delay.  The first
+attempt to connect wins; everything else that was opened is closed.
 """
 
 import asyncio
@@ -23,9 +26,13 @@ from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream
 from tornado.netutil import Resolver
 
-# How long the primary family has before the secondary one is tried too.
-# RFC 8305 section 5 recommends 250ms ("Connection Attempt Delay").
+# Seconds the first family has to itself before the second joins in
+# (RFC 8305 section 5 suggests a "Connection Attempt Delay" of 250ms).
 _INITIAL_CONNECT_TIMEOUT = 0.3
+
+_Address = tuple[socket.AddressFamily, Any]
+_Outcome = tuple[socket.AddressFamily, Any, IOStream]
+_Starter = Callable[[socket.AddressFamily, tuple], tuple[IOStream, Future]]
 
 
 def _format_addr(addr: Any) -> str:
@@ -39,327 +46,290 @@ def _format_addr(addr: Any) -> str:
 
 
 class _Connector:
-    """Races connection attempts over a list of addresses.
+    """One Happy Eyeballs race.
 
-    ``connect(af, addr)`` starts one attempt and returns ``(stream,
-    future)``; it may also raise, which counts as a failed attempt.
-    `start` returns a Future for ``(af, addr, stream)`` of the first
-    successful attempt.  Every other stream is closed once the race is
-    decided (won, lost, timed out or cancelled).
+    ``connect(af, addr)`` launches a single attempt and gives back the
+    stream together with a Future that resolves once it is connected;
+    raising instead is the same as an attempt that failed straight away.
+    `start` returns the race's Future, which ends as ``(af, addr, stream)``
+    for the winner or with the last error seen.  Whatever way the race
+    ends (won, lost, deadline, cancelled by the caller), all streams but
+    the winner's are closed.
     """
 
-    def __init__(
-        self,
-        addrinfo: list[tuple],
-        connect: Callable[[socket.AddressFamily, tuple], tuple[IOStream, Future]],
-    ) -> None:
+    def __init__(self, addrinfo: list[tuple], connect: _Starter) -> None:
         self.io_loop = IOLoop.current()
-        self.connect = connect
-        self.future: Future[tuple[socket.AddressFamily, Any, IOStream]] = Future()
-        self.timeout: Optional[object] = None
-        self.connect_timeout: Optional[object] = None
-        self.last_error: Optional[BaseException] = None
-        self.remaining = len(addrinfo)
-        self.primary_addrs, self.secondary_addrs = self.split(addrinfo)
-        # Every stream created, except the winner's.
+        self.future: Future[_Outcome] = Future()
+        self._launch = connect
+        first, second = self.split(addrinfo)
+        self._first: Iterator[_Address] = iter(first)
+        self._second: Iterator[_Address] = iter(second)
+        self._second_running = False
+        # Attempts started or skipped that have not yet failed; the race is
+        # lost when this reaches zero with nothing won.
+        self._unsettled = len(addrinfo)
+        self._error: Optional[BaseException] = None
+        # Streams opened and not handed to the caller.
         self.streams: set[Any] = set()
-        # Attempts in flight: (af, addr) pairs, for the timeout message.
-        self._pending: list[tuple[Any, Any]] = []
-        self._secondary_started = False
-        self._primary_iter = iter(self.primary_addrs)
-        self._secondary_iter = iter(self.secondary_addrs)
-        self.future.add_done_callback(self._on_future_done)
+        # (af, addr) of attempts still in flight, named by a timeout error.
+        self._in_flight: list[_Address] = []
+        self._delay_handle: Optional[object] = None
+        self._deadline_handle: Optional[object] = None
+        self.future.add_done_callback(self._on_race_cancelled)
 
     @staticmethod
-    def split(
-        addrinfo: list[tuple],
-    ) -> tuple[list[tuple], list[tuple]]:
-        """Splits ``addrinfo`` into the addresses of the first family listed
-        (the primary) and all the others (the secondary), keeping the order.
-        """
-        primary = []
-        secondary = []
-        primary_af = addrinfo[0][0]
-        for af, addr in addrinfo:
-            if af == primary_af:
-                primary.append((af, addr))
-            else:
-                secondary.append((af, addr))
-        return primary, secondary
+    def split(addrinfo: list[tuple]) -> tuple[list[tuple], list[tuple]]:
+        """Separates the addresses of the leading family (that of the
+        first entry) from the rest, each part in its original order."""
+        lead = addrinfo[0][0]
+        parts: tuple[list[tuple], list[tuple]] = ([], [])
+        for family, address in addrinfo:
+            parts[family != lead].append((family, address))
+        return parts
 
     def start(
-        self,
-        timeout: float = _INITIAL_CONNECT_TIMEOUT,
-        connect_timeout: Optional[float] = None,
-    ) -> "Future[tuple[socket.AddressFamily, Any, IOStream]]":
-        """Starts the race.
+        self, timeout: float = _INITIAL_CONNECT_TIMEOUT, connect_timeout: Optional[float] = None
+    ) -> "Future[_Outcome]":
+        """Launches the first attempt.
 
-        The secondary family joins after ``timeout`` seconds (sooner if a
-        primary attempt fails); ``connect_timeout`` is an absolute
-        `.IOLoop.time` deadline for the whole race.
+        ``timeout`` is the delay, in seconds, before the second family is
+        tried as well (it starts earlier if an attempt of the first family
+        fails).  ``connect_timeout``, an `.IOLoop.time` value, ends the
+        whole race with `TimeoutError`.
         """
-        self.try_connect(self._primary_iter)
-        if not self.future.done():
-            if not self._secondary_started:
-                self.set_timeout(timeout)
-            if connect_timeout is not None:
-                self.set_connect_timeout(connect_timeout)
+        self._next_attempt(self._first)
+        if self.future.done():
+            return self.future
+        loop = self.io_loop
+        if not self._second_running:
+            self._delay_handle = loop.add_timeout(loop.time() + timeout, self.on_timeout)
+        if connect_timeout is not None:
+            self._deadline_handle = loop.add_timeout(connect_timeout, self.on_connect_timeout)
         return self.future
 
-    def try_connect(self, addrs: Iterator[tuple]) -> None:
-        """Starts an attempt on the next address of ``addrs``; moves on
-        while attempts fail synchronously."""
-        while not self.future.done():
-            try:
-                af, addr = next(addrs)
-            except StopIteration:
-                # This queue is done; the race is lost only when the other
-                # one is too.
-                self._fail_if_exhausted()
-                return
-            try:
-                stream, future = self.connect(af, addr)
-            except Exception as e:
-                self.remaining -= 1
-                self.last_error = e
-                if addrs is self._primary_iter:
-                    self._start_secondary()
-                continue
-            self.streams.add(stream)
-            self._pending.append((af, addr))
-            future.add_done_callback(
-                functools.partial(self.on_connect_done, addrs, af, addr)
-            )
-            return
-
-    def on_connect_done(
-        self,
-        addrs: Iterator[tuple],
-        af: socket.AddressFamily,
-        addr: tuple,
-        future: "Future[IOStream]",
-    ) -> None:
-        self.remaining -= 1
-        try:
-            self._pending.remove((af, addr))
-        except ValueError:
-            pass
-        if future.cancelled():
-            error: Optional[BaseException] = IOError(
-                f"connection attempt to {_format_addr(addr)} was cancelled"
-            )
-        else:
-            error = future.exception()
-        if error is not None:
+    def _next_attempt(self, queue: Iterator[_Address]) -> None:
+        """Launches the next address of ``queue``; addresses whose attempt
+        cannot even start are counted as failures and skipped."""
+        for family, address in queue:
             if self.future.done():
                 return
-            # Remember it, to fail with it if nothing else works.
-            self.last_error = error
-            self.try_connect(addrs)
-            if addrs is self._primary_iter:
-                # Don't wait for the delay once the primary family failed.
-                self._start_secondary()
+            try:
+                stream, connected = self._launch(family, address)
+            except Exception as exc:
+                self._record_failure(exc, queue)
+                continue
+            self.streams.add(stream)
+            self._in_flight.append((family, address))
+            connected.add_done_callback(
+                functools.partial(self._attempt_finished, queue, family, address)
+            )
             return
-        stream = future.result()
+        # This queue has nothing left; the race may be lost now.
+        if self._unsettled == 0 and not self.future.done():
+            self.future.set_exception(self._error or IOError("connection failed"))
+            self._wind_down()
+
+    def _record_failure(self, exc: BaseException, queue: Iterator[_Address]) -> None:
+        self._unsettled -= 1
+        self._error = exc
+        if queue is self._first:
+            self._open_second()
+
+    def _attempt_finished(
+        self, queue: Iterator[_Address], family: socket.AddressFamily, address: Any,
+        connected: "Future[IOStream]",
+    ) -> None:
+        if (family, address) in self._in_flight:
+            self._in_flight.remove((family, address))
+        if connected.cancelled():
+            failure: Optional[BaseException] = IOError(
+                f"connection attempt to {_format_addr(address)} was cancelled"
+            )
+        else:
+            failure = connected.exception()
+        if failure is None:
+            self._won(family, address, connected.result())
+            return
+        self._unsettled -= 1
         if self.future.done():
-            # A late winner: the race is over.
+            return
+        self._error = failure
+        self._next_attempt(queue)
+        if queue is self._first:
+            self._open_second()
+
+    def _won(self, family: socket.AddressFamily, address: Any, stream: IOStream) -> None:
+        self._unsettled -= 1
+        if self.future.done():
+            # Connected after the race was already decided.
             stream.close()
             return
-        self.clear_timeouts()
         self.streams.discard(stream)
-        self.future.set_result((af, addr, stream))
-        self.close_streams()
+        self.future.set_result((family, address, stream))
+        self._wind_down()
 
-    def _start_secondary(self) -> None:
-        if self._secondary_started:
+    def _open_second(self) -> None:
+        if self._second_running:
             return
-        self._secondary_started = True
-        self.clear_timeout()
-        self.try_connect(self._secondary_iter)
-
-    def _fail_if_exhausted(self) -> None:
-        if self.remaining == 0 and not self.future.done():
-            self.future.set_exception(
-                self.last_error or IOError("connection failed")
-            )
-            self.clear_timeouts()
-            self.close_streams()
-
-    def set_timeout(self, timeout: float) -> None:
-        self.timeout = self.io_loop.add_timeout(
-            self.io_loop.time() + timeout, self.on_timeout
-        )
+        self._second_running = True
+        self._cancel_delay()
+        self._next_attempt(self._second)
 
     def on_timeout(self) -> None:
-        """The delay for the primary family is over: try the secondary."""
-        self.timeout = None
+        """The first family's head start is over."""
+        self._delay_handle = None
         if not self.future.done():
-            self._start_secondary()
-
-    def clear_timeout(self) -> None:
-        if self.timeout is not None:
-            self.io_loop.remove_timeout(self.timeout)
-            self.timeout = None
-
-    def set_connect_timeout(self, connect_timeout: float) -> None:
-        self.connect_timeout = self.io_loop.add_timeout(
-            connect_timeout, self.on_connect_timeout
-        )
+            self._open_second()
 
     def on_connect_timeout(self) -> None:
-        """The deadline has passed: give up on the attempts in flight."""
-        self.connect_timeout = None
+        """The deadline of the whole race has come."""
+        self._deadline_handle = None
         if not self.future.done():
-            pending = ", ".join(sorted(_format_addr(a) for _, a in self._pending))
+            waiting = sorted(_format_addr(address) for _, address in self._in_flight)
             self.future.set_exception(
-                TimeoutError(f"Timeout while connecting to {pending}")
+                TimeoutError("Timeout while connecting to " + ", ".join(waiting))
             )
-        self.close_streams()
+        self._close_losers()
 
-    def clear_timeouts(self) -> None:
-        self.clear_timeout()
-        if self.connect_timeout is not None:
-            self.io_loop.remove_timeout(self.connect_timeout)
-            self.connect_timeout = None
+    def _cancel_delay(self) -> None:
+        if self._delay_handle is not None:
+            self.io_loop.remove_timeout(self._delay_handle)
+            self._delay_handle = None
 
-    def close_streams(self) -> None:
+    def _wind_down(self) -> None:
+        self._cancel_delay()
+        if self._deadline_handle is not None:
+            self.io_loop.remove_timeout(self._deadline_handle)
+            self._deadline_handle = None
+        self._close_losers()
+
+    def _close_losers(self) -> None:
         for stream in self.streams:
             stream.close()
 
-    def _on_future_done(self, future: Future) -> None:
-        # Cancelled by the caller: nothing more will be tried, and nothing
-        # started may stay open.  (A lost race closes its streams at once.)
+    def _on_race_cancelled(self, future: Future) -> None:
+        # The caller gave up: stop the timers and close every attempt.
         if future.cancelled():
-            self.clear_timeouts()
-            self.close_streams()
+            self._wind_down()
+
+
+def _deadline_after(timeout: Union[float, datetime.timedelta, None]) -> Optional[float]:
+    """The `.IOLoop.time` at which ``timeout`` (seconds or a timedelta) runs out."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, datetime.timedelta):
+        seconds = timeout.total_seconds()
+    elif isinstance(timeout, numbers.Real):
+        seconds = float(timeout)
+    else:
+        raise TypeError(f"Unsupported timeout {timeout!r}")
+    return IOLoop.current().time() + seconds
+
+
+async def _until(deadline: Optional[float], awaitable: Any, message: str) -> Any:
+    """Awaits ``awaitable``, but no later than ``deadline`` (an
+    `.IOLoop.time`, or None for no limit).
+
+    When time runs out the awaitable is cancelled, which makes it close
+    whatever it had opened, and `TimeoutError` is raised with ``message``.
+    """
+    if deadline is None:
+        return await awaitable
+    left = max(0.0, deadline - IOLoop.current().time())
+    try:
+        return await asyncio.wait_for(awaitable, left)
+    except asyncio.TimeoutError:
+        raise TimeoutError(message) from None
+
+
+_SSLOptions = Union[dict[str, Any], ssl.SSLContext]
+_Timeout = Union[float, datetime.timedelta]
 
 
 class TCPClient:
-    """Opens TCP connections, returning `.IOStream` objects.
+    """Makes `.IOStream` connections to hosts given by name.
 
-    ``resolver`` defaults to a new `.Resolver` (closed with the client).
+    Names are looked up with ``resolver``; without one the client makes
+    its own `.Resolver` and closes it in `close`.
 
     .. versionchanged:: 5.0
-       The ``io_loop`` argument has been removed.
+       No more ``io_loop`` argument.
     """
 
     def __init__(self, resolver: Optional[Resolver] = None) -> None:
-        if resolver is not None:
-            self.resolver = resolver
-            self._own_resolver = False
-        else:
-            self.resolver = Resolver()
-            self._own_resolver = True
+        self._owns_resolver = resolver is None
+        self.resolver = Resolver() if resolver is None else resolver
 
     def close(self) -> None:
-        """Closes the resolver if the client created it."""
-        if self._own_resolver:
+        """Releases the resolver, if this client made it."""
+        if self._owns_resolver:
             self.resolver.close()
 
     async def connect(
-        self,
-        host: str,
-        port: int,
-        af: socket.AddressFamily = socket.AF_UNSPEC,
-        ssl_options: Optional[Union[dict[str, Any], ssl.SSLContext]] = None,
-        max_buffer_size: Optional[int] = None,
-        source_ip: Optional[str] = None,
-        source_port: Optional[int] = None,
-        timeout: Optional[Union[float, datetime.timedelta]] = None,
+        self, host: str, port: int, af: socket.AddressFamily = socket.AF_UNSPEC,
+        ssl_options: Optional[_SSLOptions] = None, max_buffer_size: Optional[int] = None,
+        source_ip: Optional[str] = None, source_port: Optional[int] = None,
+        timeout: Optional[_Timeout] = None,
     ) -> IOStream:
-        """Connects to ``host``:``port`` and returns the `.IOStream`
-        (an `.SSLIOStream` if ``ssl_options`` is given, which is then an
-        `ssl.SSLContext` or a dictionary for `ssl.SSLContext.wrap_socket`;
-        ``host`` is checked against the certificate).
+        """Opens a connection to ``port`` on ``host`` and returns its stream.
 
-        ``af`` restricts the address family.  ``source_ip`` and
-        ``source_port`` bind the local end; with only a port, the loopback
-        address of the family is used.  ``timeout`` (seconds or a
-        `datetime.timedelta`) bounds the whole operation: resolving,
-        connecting and the TLS handshake; on expiry it raises `TimeoutError`
-        saying which step ran out of time, and closes what it opened.
-        Cancelling the call also closes everything it opened.
+        ``af`` limits the address family looked up.  With ``ssl_options``
+        (an `ssl.SSLContext`, or a dict of `ssl.SSLContext.wrap_socket`
+        arguments) TLS is negotiated and an `.SSLIOStream` is returned;
+        the certificate is checked against ``host``.
+
+        ``source_ip`` and/or ``source_port`` choose the local address;
+        a port given alone is bound on the loopback address of the
+        family being tried.
+
+        ``timeout``, in seconds or as a `datetime.timedelta`, limits the
+        whole call.  Running out raises `TimeoutError` naming the step
+        (resolving, connecting or the TLS handshake), after closing what
+        had been opened; cancelling the call closes it likewise.
 
         .. versionchanged:: 5.0
-           Added the ``timeout`` argument.
+           ``timeout``.
         """
-        deadline: Optional[float] = None
-        if timeout is not None:
-            if isinstance(timeout, numbers.Real):
-                deadline = IOLoop.current().time() + float(timeout)
-            elif isinstance(timeout, datetime.timedelta):
-                deadline = IOLoop.current().time() + timeout.total_seconds()
-            else:
-                raise TypeError(f"Unsupported timeout {timeout!r}")
-        resolving = self.resolver.resolve(host, port, af)
-        if deadline is not None:
-            addrinfo = await _until(
-                deadline, resolving, f"Timeout while resolving {host}"
-            )
-        else:
-            addrinfo = await resolving
-        connector = _Connector(
-            addrinfo,
-            functools.partial(
-                self._create_stream,
-                max_buffer_size,
-                source_ip=source_ip,
-                source_port=source_port,
-            ),
+        deadline = _deadline_after(timeout)
+        addrinfo = await _until(
+            deadline, self.resolver.resolve(host, port, af), f"Timeout while resolving {host}"
         )
-        af, addr, stream = await connector.start(connect_timeout=deadline)
+
+        def attempt(family: socket.AddressFamily, address: tuple) -> tuple[IOStream, Future]:
+            # Keywords, as subclasses may override _create_stream with them.
+            return self._create_stream(
+                max_buffer_size, family, address, source_ip=source_ip, source_port=source_port
+            )
+
+        _, address, stream = await _Connector(addrinfo, attempt).start(connect_timeout=deadline)
         if ssl_options is None:
             return stream
-        handshake = stream.start_tls(
-            False, ssl_options=ssl_options, server_hostname=host
+        return await _until(
+            deadline,
+            stream.start_tls(False, ssl_options=ssl_options, server_hostname=host),
+            f"Timeout during TLS handshake with {_format_addr(address)}",
         )
-        if deadline is not None:
-            return await _until(
-                deadline,
-                handshake,
-                f"Timeout during TLS handshake with {_format_addr(addr)}",
-            )
-        return await handshake
 
     def _create_stream(
-        self,
-        max_buffer_size: Optional[int],
-        af: socket.AddressFamily,
-        addr: tuple,
-        source_ip: Optional[str] = None,
-        source_port: Optional[int] = None,
+        self, max_buffer_size: Optional[int], af: socket.AddressFamily, addr: tuple,
+        source_ip: Optional[str] = None, source_port: Optional[int] = None,
     ) -> tuple[IOStream, "Future[IOStream]"]:
-        """Starts a plain TCP connection to ``addr``; returns the stream and
-        its connect Future.  Raises if the local end can't be bound."""
-        source_port_bind = source_port if isinstance(source_port, int) else 0
-        source_ip_bind = source_ip
-        if source_port_bind and not source_ip:
-            # A port without an address: bind the loopback address of the
-            # connection's family.
-            source_ip_bind = "::1" if af == socket.AF_INET6 else "127.0.0.1"
+        """Opens a socket of family ``af``, binds it locally if asked, and
+        starts connecting it to ``addr``.
+
+        Returns the stream and the Future of its connection; raises (after
+        closing the socket) when the socket cannot be set up.
+        """
+        local_port = source_port if isinstance(source_port, int) else 0
+        local_ip = source_ip
+        if local_port and not local_ip:
+            local_ip = "::1" if af == socket.AF_INET6 else "127.0.0.1"
         sock = socket.socket(af)
-        if source_port_bind or source_ip_bind:
-            try:
-                sock.bind((source_ip_bind, source_port_bind))
-            except BaseException:
-                sock.close()
-                raise
         try:
+            if local_ip or local_port:
+                sock.bind((local_ip, local_port))
             stream = IOStream(sock, max_buffer_size=max_buffer_size)
         except BaseException:
             sock.close()
             raise
         return stream, stream.connect(addr)
-
-
-async def _until(deadline: float, awaitable: Any, message: str) -> Any:
-    """Awaits ``awaitable`` until the `.IOLoop.time` ``deadline``.
-
-    On expiry it is cancelled (so that what it opened gets closed) and
-    `TimeoutError` is raised with ``message``.
-    """
-    remaining = max(0.0, deadline - IOLoop.current().time())
-    try:
-        return await asyncio.wait_for(awaitable, remaining)
-    except asyncio.TimeoutError:
-        raise TimeoutError(message) from None
