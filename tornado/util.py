@@ -59,6 +59,13 @@ class ObjectDict(dict):  # type: ignore[type-arg]
         self[name] = value
 
 
+_GZIP_WBITS = 16 + zlib.MAX_WBITS  # zlib: expect a gzip header and trailer
+_UNBOUNDED_WARNING = (
+    "GzipDecompressor.decompress() needs a max_length; unbounded output is deprecated"
+)
+_ABSENT = object()
+
+
 class GzipDecompressor:
     """Streaming decoder for gzip data (RFC 1952) with bounded output.
 
@@ -82,48 +89,42 @@ class GzipDecompressor:
         self._tail = b""
 
     def decompress(self, value: bytes, max_length: int = 0) -> bytes:
-        """Decompress a chunk, returning at most ``max_length`` bytes.
+        """Feed ``value`` in; return the output it yields, up to ``max_length``.
 
-        Input not consumed because the output limit was reached is stored
-        in `unconsumed_tail`; the caller feeds it back in to continue.
+        When the bound stops decoding early, the input not yet looked at is
+        kept in `unconsumed_tail`; feed that back in to get the rest.
 
         .. deprecated:: 6.6
-           Calling without ``max_length`` (or with 0) decompresses without
-           any bound, which exposes the caller to decompression bombs.
+           ``max_length=0`` (the default) means "no bound": one small chunk
+           can then expand to any size.  Always pass a bound.
         """
-        if not max_length:
-            warnings.warn(
-                "GzipDecompressor.decompress without max_length is deprecated",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-        unlimited = not max_length
-        remaining = max_length
-        out: List[bytes] = []
-        data = value
-        while True:
+        bounded = max_length > 0
+        if not bounded:
+            warnings.warn(_UNBOUNDED_WARNING, DeprecationWarning, stacklevel=2)
+        budget = max_length
+        pieces: List[bytes] = []
+        pending = value
+        self._tail = b""
+        while pending or self._member is not None:
+            if self._member is None:
+                self._member = zlib.decompressobj(_GZIP_WBITS)
             member = self._member
-            if member is None:
-                if not data:
-                    self._tail = b""
-                    break
-                member = self._member = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            chunk = member.decompress(data, 0 if unlimited else remaining)
-            if chunk:
-                out.append(chunk)
-                remaining -= len(chunk)
+            piece = member.decompress(pending, budget if bounded else 0)
+            if piece:
+                pieces.append(piece)
+                budget -= len(piece)
             if not member.eof:
+                # Either all input is used up (mid-member) or the budget ran
+                # out; in the second case zlib kept the rest for us.
                 self._tail = member.unconsumed_tail
                 break
-            # The member is complete; whatever follows starts the next one.
+            # This member is finished; any bytes after it begin another.
             self._member = None
-            data = member.unused_data
-            if not unlimited and remaining <= 0:
-                self._tail = data
+            pending = member.unused_data
+            if bounded and budget <= 0:
+                self._tail = pending
                 break
-        if len(out) == 1:
-            return out[0]
-        return b"".join(out)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
     @property
     def unconsumed_tail(self) -> bytes:
@@ -160,31 +161,32 @@ class GzipDecompressor:
 
 
 def import_object(name: str) -> Any:
-    """Import a module, or an object inside a module, by its dotted name.
+    """Return the module or module member that a dotted path names.
 
-    ``import_object('x')`` is ``import x``; ``import_object('x.y.z')`` is
-    ``from x.y import z`` (falling back to importing the module ``x.y.z``).
+    A name without dots is imported as a top-level module.  Otherwise the
+    last component is looked up on the module named by the rest (which is
+    imported first); if it is a submodule not yet loaded, importing the
+    parent with it in ``fromlist`` loads it.  A missing member raises
+    `ImportError`.
 
-    >>> import tornado.escape
-    >>> import_object('tornado.escape') is tornado.escape
+    >>> import os.path
+    >>> import_object('os.path') is os.path
     True
-    >>> import_object('tornado.escape.utf8') is tornado.escape.utf8
+    >>> import_object('os.path.join') is os.path.join
     True
-    >>> import_object('tornado') is tornado
-    True
-    >>> import_object('tornado.missing_module')
+    >>> import_object('os.no_such_member')
     Traceback (most recent call last):
         ...
-    ImportError: No module named missing_module
+    ImportError: No module named no_such_member
     """
-    if "." not in name:
+    parent, dot, last = name.rpartition(".")
+    if not dot:
         return __import__(name)
-    module_name, _, attr = name.rpartition(".")
-    module = __import__(module_name, fromlist=[attr])
-    try:
-        return getattr(module, attr)
-    except AttributeError:
-        raise ImportError("No module named %s" % attr) from None
+    owner = __import__(parent, fromlist=[last])
+    found = getattr(owner, last, _ABSENT)
+    if found is _ABSENT:
+        raise ImportError("No module named %s" % last)
+    return found
 
 
 def exec_in(
@@ -250,163 +252,161 @@ def re_unescape(s: str) -> str:
     return _RE_UNESCAPE.sub(_re_unescape_char, s)
 
 
+# What Configurable.configure() recorded for an interface: the chosen
+# implementation (None: use the default) and the keyword arguments bound to
+# it.  Kept in the interface class's own __dict__ (see _setting_of), so an
+# interface nested below another never inherits its parent's choice.
+_Setting = Tuple[Optional[type], Optional[Dict[str, Any]]]
+_UNSET: _Setting = (None, None)
+
+
 class Configurable:
-    """Base class for interfaces whose implementation is chosen at run time.
+    """A class whose constructor builds an instance of a chosen subclass.
 
-    A configurable interface is a class whose constructor acts as a factory
-    for one of its subclasses.  The interface (the class returned by
-    `configurable_base`) remembers an implementation, chosen by `configure`
-    or defaulting to `configurable_default`; constructing the interface
-    constructs that implementation instead.  Constructing a subclass
-    directly always gives that subclass.
+    Some interfaces (`.IOLoop`, `.AsyncHTTPClient`, `.Resolver`) have
+    several implementations, and the application picks one for the whole
+    process.  The interface class, which `configurable_base` names, keeps
+    that choice: calling the interface constructs the implementation set
+    by `configure`, or `configurable_default` when nothing was set, while
+    calling a concrete subclass constructs that subclass.
 
-    Subclasses put their constructor logic in `initialize`, not
-    ``__init__``, and `configure` may bind keyword arguments that are
-    passed to it whenever the interface is constructed.
+    Because the interface's constructor stands in for the subclass's,
+    subclasses do their set-up in `initialize`, which receives the call's
+    arguments together with any keyword arguments bound by `configure`.
     """
 
-    # Stored only on the class returned by configurable_base(); read with
-    # cls.__dict__ so that a nested configurable base does not see the
-    # setting of its parent through inheritance.
-    __impl_class: Optional[Type["Configurable"]] = None
-    __impl_kwargs: Optional[Dict[str, Any]] = None
-
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        base = cls.configurable_base()
-        init_kwargs: Dict[str, Any] = {}
-        if cls is base:
-            impl = cls.configured_class()
-            saved_kwargs = base.__dict__.get("_Configurable__impl_kwargs")
-            if saved_kwargs:
-                init_kwargs.update(saved_kwargs)
-        else:
-            impl = cls
-        init_kwargs.update(kwargs)
-        if impl.configurable_base() is not base:
-            # The implementation is itself a configurable interface: let it
-            # choose its own implementation.
-            return impl(*args, **init_kwargs)
-        instance = super().__new__(impl)
-        # initialize() rather than __init__(): __init__ would be called
-        # again by type.__call__ with the original arguments only.
-        instance.initialize(*args, **init_kwargs)
+        interface = cls.configurable_base()
+        target = cls
+        if cls is interface:
+            target = cls.configured_class()
+            bound = _setting_of(interface)[1]
+            if bound:
+                kwargs = {**bound, **kwargs}
+        if target.configurable_base() is not interface:
+            # The chosen class is the interface of a further level of
+            # configuration; its own constructor makes the final choice.
+            return target(*args, **kwargs)
+        instance = super().__new__(target)
+        # type.__call__ would run __init__ with the caller's arguments only,
+        # without the bound ones; hence a separate initialize() hook.
+        instance.initialize(*args, **kwargs)
         return instance
 
     @classmethod
     def configurable_base(cls):  # type: ignore[no-untyped-def]
-        """Return the interface class whose constructor picks the implementation.
+        """The interface class: the one whose constructor does the choosing.
 
-        Usually the class that defines this method returns itself.
+        Subclasses that define an interface override this, typically to
+        return the class itself.
         """
         raise NotImplementedError()
 
     @classmethod
     def configurable_default(cls):  # type: ignore[no-untyped-def]
-        """Return the implementation used when none has been configured."""
+        """The implementation built when `configure` chose none."""
         raise NotImplementedError()
 
     def initialize(self) -> None:
-        """Initialize a `Configurable` subclass instance.
+        """Set up a new instance; the replacement for ``__init__``.
 
-        Configurable classes call this instead of ``__init__``; it receives
-        the constructor's arguments plus any keyword arguments given to
-        `configure`.
+        Gets the constructor's arguments plus the keyword arguments that
+        `configure` bound.
         """
 
     @classmethod
     def configure(cls, impl, **kwargs):  # type: ignore[no-untyped-def]
-        """Set the implementation class (or dotted name) for this interface.
+        """Choose the implementation that the interface constructs.
 
-        Keyword arguments are saved and passed to the implementation's
-        `initialize` whenever the interface is constructed.  ``impl`` may be
-        None to keep the default class while setting keyword arguments.
+        ``impl`` is a subclass, its dotted name, or None for the default
+        one.  ``kwargs`` are handed to `initialize` on every construction
+        through the interface.  `ValueError` if ``impl`` is not a subclass.
         """
-        base = cls.configurable_base()
-        if isinstance(impl, str):
-            impl = import_object(impl)
-        if impl is not None and not issubclass(impl, cls):
-            raise ValueError("Invalid subclass of %s: %r" % (cls.__name__, impl))
-        base.__impl_class = impl
-        base.__impl_kwargs = kwargs
+        chosen = import_object(impl) if isinstance(impl, str) else impl
+        if chosen is not None and not issubclass(chosen, cls):
+            raise ValueError("Invalid subclass of %s: %r" % (cls.__name__, chosen))
+        cls.configurable_base()._Configurable__setting = (chosen, kwargs)
 
     @classmethod
     def configured_class(cls):  # type: ignore[no-untyped-def]
-        """Return the implementation class currently configured."""
-        base = cls.configurable_base()
-        impl = base.__dict__.get("_Configurable__impl_class")
-        if impl is None:
-            impl = cls.configurable_default()
-            base.__impl_class = impl
-        if impl is None:
-            raise ValueError("configured class not found for %s" % cls.__name__)
-        return impl
+        """The implementation the interface would construct right now."""
+        interface = cls.configurable_base()
+        chosen, bound = _setting_of(interface)
+        if chosen is None:
+            chosen = cls.configurable_default()
+            if chosen is None:
+                raise ValueError("configured class not found for %s" % cls.__name__)
+            # Remember the default so it is looked up only once.
+            interface._Configurable__setting = (chosen, bound)
+        return chosen
 
     @classmethod
-    def _save_configuration(cls) -> Tuple[Any, Any]:
-        base = cls.configurable_base()
-        return (
-            base.__dict__.get("_Configurable__impl_class"),
-            base.__dict__.get("_Configurable__impl_kwargs"),
-        )
+    def _save_configuration(cls) -> _Setting:
+        return _setting_of(cls.configurable_base())
 
     @classmethod
-    def _restore_configuration(cls, saved: Tuple[Any, Any]) -> None:
-        base = cls.configurable_base()
-        base.__impl_class = saved[0]
-        base.__impl_kwargs = saved[1]
+    def _restore_configuration(cls, saved: _Setting) -> None:
+        cls.configurable_base()._Configurable__setting = saved
+
+
+def _setting_of(interface: type) -> _Setting:
+    """The configure() record of ``interface`` itself, never an ancestor's."""
+    return interface.__dict__.get("_Configurable__setting", _UNSET)  # type: ignore[no-any-return]
+
+
+def _positional_names(func: Callable) -> List[str]:
+    """Names of the parameters of ``func`` that may be passed by position."""
+    try:
+        return inspect.getfullargspec(func).args
+    except TypeError:
+        # Cython functions defeat inspect but keep a func_code attribute.
+        code = getattr(func, "func_code", None)
+        if code is None:
+            raise
+        return list(code.co_varnames[: code.co_argcount])
 
 
 class ArgReplacer:
-    """Find and replace one named argument of calls to a given function.
+    """Reads or swaps one argument, by name, in calls to a known function.
 
-    Works whether the argument is passed by position or by keyword, and
-    whether or not it is passed at all.
+    The argument may arrive by position, by keyword, or not at all; the
+    replacer looks in ``args`` first (when the parameter can be positional
+    and enough positional arguments were given), then in ``kwargs``.
     """
 
     def __init__(self, func: Callable, name: str) -> None:
         self.name = name
-        try:
-            self.arg_pos: Optional[int] = self._getargnames(func).index(name)
-        except ValueError:
-            # The argument can only be passed by keyword.
-            self.arg_pos = None
+        params = _positional_names(func)
+        # None: keyword-only (or absorbed by **kwargs).
+        self.arg_pos: Optional[int] = params.index(name) if name in params else None
 
-    def _getargnames(self, func: Callable) -> List[str]:
-        try:
-            return inspect.getfullargspec(func).args
-        except TypeError:
-            # Cython-compiled functions are not introspectable by inspect
-            # but still carry a code object.
-            if hasattr(func, "func_code"):
-                code = func.func_code
-                return list(code.co_varnames[: code.co_argcount])
-            raise
+    def _positional_in(self, args: Sequence[Any]) -> bool:
+        return self.arg_pos is not None and self.arg_pos < len(args)
 
-    def get_old_value(
-        self, args: Sequence[Any], kwargs: Dict[str, Any], default: Any = None
-    ) -> Any:
-        """Return the argument's value in a call, or ``default`` if absent."""
-        if self.arg_pos is not None and len(args) > self.arg_pos:
-            return args[self.arg_pos]
+    def get_old_value(self, args: Sequence[Any], kwargs: Dict[str, Any],
+                      default: Any = None) -> Any:
+        """The argument's value in this call; ``default`` if not passed."""
+        if self._positional_in(args):
+            return args[self.arg_pos]  # type: ignore[index]
         return kwargs.get(self.name, default)
 
-    def replace(
-        self, new_value: Any, args: Sequence[Any], kwargs: Dict[str, Any]
-    ) -> Tuple[Any, Sequence[Any], Dict[str, Any]]:
-        """Replace the argument's value in a call.
+    def replace(self, new_value: Any, args: Sequence[Any],
+                kwargs: Dict[str, Any]) -> Tuple[Any, Sequence[Any], Dict[str, Any]]:
+        """Put ``new_value`` in place of the argument.
 
-        Returns ``(old_value, args, kwargs)``; ``old_value`` is None if the
-        argument was not passed.  If it was not passed positionally it is
-        (re)set as a keyword argument.
+        Returns ``(previous, args, kwargs)``: ``previous`` is the replaced
+        value (None if the call lacked it).  A positional argument is
+        replaced in a new list; otherwise ``kwargs`` gets the value, in
+        place, under the argument's name.
         """
-        if self.arg_pos is not None and len(args) > self.arg_pos:
-            old_value = args[self.arg_pos]
-            args = list(args)
-            args[self.arg_pos] = new_value
-        else:
-            old_value = kwargs.get(self.name)
+        if not self._positional_in(args):
+            previous = kwargs.get(self.name)
             kwargs[self.name] = new_value
-        return old_value, args, kwargs
+            return previous, args, kwargs
+        updated = list(args)
+        position: int = self.arg_pos  # type: ignore[assignment]
+        previous, updated[position] = updated[position], new_value
+        return previous, updated, kwargs
 
 
 def timedelta_to_seconds(td: datetime.timedelta) -> float:
