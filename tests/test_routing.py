@@ -102,6 +102,15 @@ def test_path_matches_not_reversible(pattern):
         PathMatches(pattern).reverse("x")
 
 
+def test_path_matches_reverse_without_args_keeps_literal_percent():
+    assert PathMatches("/100%").reverse() == "/100%"
+
+
+def test_path_matches_nested_group_not_reversible():
+    with pytest.raises(ValueError):
+        PathMatches("/(a(b))").reverse("x", "y")
+
+
 def test_path_matches_reverse_wrong_arg_count():
     with pytest.raises(AssertionError):
         PathMatches("/a/(.*)").reverse()

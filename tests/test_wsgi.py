@@ -167,9 +167,14 @@ class ContainerTest(AsyncHTTPTestCase):
             start_response("304 Not Modified", [])
             return []
 
+        def bare_status(environ, start_response):
+            start_response("202", [("Content-Type", "text/plain")])
+            return [b"accepted"]
+
         self.pool = concurrent.futures.ThreadPoolExecutor(2)
         return RuleRouter(
             [
+                (PathMatches("/bare"), WSGIContainer(bare_status)),
                 (PathMatches("/simple.*"), WSGIContainer(validator(simple))),
                 (PathMatches("/serial"), WSGIContainer(validator(barrier))),
                 (PathMatches("/threaded"), WSGIContainer(validator(barrier), self.pool)),
@@ -197,6 +202,11 @@ class ContainerTest(AsyncHTTPTestCase):
             response = self.fetch("/fail")
         self.assertEqual(response.code, 500)
         self.assertIn(b"500: Internal Server Error", response.body)
+
+    def test_status_without_reason_gets_the_standard_one(self):
+        response = self.fetch("/bare")
+        self.assertEqual((response.code, response.reason), (202, "Accepted"))
+        self.assertEqual(response.body, b"accepted")
 
     def test_not_modified_has_no_added_entity_headers(self):
         response = self.fetch("/304")

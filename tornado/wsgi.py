@@ -1,32 +1,21 @@
-"""WSGI support for the Tornado web framework.
+"""Serving WSGI applications (PEP 3333) from Tornado's HTTP server.
 
-WSGI is the Python standard for web servers (PEP 3333), and allows for
-interoperability between Tornado and other Python web frameworks and
-servers.
+`WSGIContainer` wraps a WSGI callable (Flask, Django, a hand-written
+function) so that it can take requests from an `.HTTPServer`, from a
+`tornado.routing` router, or from behind a `tornado.web.FallbackHandler`.
+Only that direction exists: a Tornado `.Application` is not a WSGI
+application and cannot run inside a WSGI server.
 
-This module provides WSGI support via the `WSGIContainer` class, which
-makes it possible to run applications using other WSGI frameworks on
-the Tornado HTTP server.  The reverse is not supported; the Tornado
-`.Application` and `.RequestHandler` classes are designed for use with
-the Tornado `.HTTPServer` and cannot be used in a generic WSGI container.
-
-It builds on `tornado.httputil` (the request) and `tornado.ioloop` (to run
-the application on an executor).
+Built on `tornado.httputil` (requests, headers, start lines) and
+`tornado.ioloop` (running the application on an executor).
 """
 
 import concurrent.futures
+import logging
 import sys
 from io import BytesIO
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    Callable,
-    Dict,
-    List,
-    Optional,
-    Tuple,
-    Type,
-)
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import tornado
 from tornado import escape, httputil
@@ -35,83 +24,104 @@ from tornado.ioloop import IOLoop
 from tornado.log import access_log, app_log
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     from _typeshed.wsgi import WSGIApplication as WSGIAppType  # noqa: F401
 
+_HeaderList = List[Tuple[str, str]]
+_ExcInfo = Optional[
+    Tuple[Optional[type], Optional[BaseException], Optional[TracebackType]]
+]
 
-# PEP 3333 specifies that WSGI on python 3 generally deals with byte strings
-# that are smuggled inside objects of type unicode (via the latin1 encoding).
-# This function is like those in the tornado.escape module, but defined
-# here to minimize the temptation to use it in non-wsgi contexts.
+
 def to_wsgi_str(s: bytes) -> str:
-    """Returns a "native string" for WSGI: the bytes decoded as latin-1,
-    one character per byte (PEP 3333)."""
+    """Makes the "native string" PEP 3333 wants from raw bytes: each byte
+    becomes the character with the same code (latin-1).
+
+    Kept here rather than in `tornado.escape` because outside WSGI this
+    way of decoding is almost always a mistake.
+    """
     assert isinstance(s, bytes)
     return s.decode("latin1")
 
 
-# A response status line from start_response: "200 OK".
-_StartResponseHeaders = List[Tuple[str, str]]
+class _Response:
+    """The status, headers and body pieces one WSGI call produces;
+    `start_response` is the callable handed to the application."""
+
+    __slots__ = ("status", "headers", "pieces")
+
+    def __init__(self) -> None:
+        self.status: Optional[str] = None
+        self.headers: _HeaderList = []
+        self.pieces: List[bytes] = []
+
+    def start_response(
+        self, status: str, headers: _HeaderList, exc_info: _ExcInfo = None
+    ) -> Callable[[bytes], Any]:
+        # Nothing reaches the client before the application returns, so a
+        # later call (PEP 3333 allows one with exc_info) simply replaces
+        # what an earlier call set.
+        self.status = status
+        self.headers = headers
+        return self.pieces.append
+
+
+def _next_or_none(pieces: Iterator[bytes]) -> Optional[bytes]:
+    # StopIteration cannot cross an executor future into a coroutine, so
+    # the end of the iteration is turned into None.
+    return next(pieces, None)
+
+
+def _response_headers(
+    status_code: int, listed: _HeaderList, body: bytes
+) -> httputil.HTTPHeaders:
+    """The application's headers plus the ones it left out: the body's
+    ``Content-Length`` and a default ``Content-Type`` (neither for a 304,
+    RFC 9110 section 15.4.5), and ``Server``."""
+    headers = httputil.HTTPHeaders()
+    for name, value in listed:
+        headers.add(name, value)
+    missing: List[Tuple[str, str]] = []
+    if status_code != 304:
+        missing.append(("Content-Length", str(len(body))))
+        missing.append(("Content-Type", "text/html; charset=UTF-8"))
+    missing.append(("Server", "TornadoServer/" + tornado.version))
+    for name, value in missing:
+        if name not in headers:
+            headers[name] = value
+    return headers
+
+
+# The WSGI keys of an environ for a CGI-named header (PEP 3333 / RFC 3875);
+# every other header becomes HTTP_<NAME>.
+_CGI_HEADER_KEYS = {"Content-Type": "CONTENT_TYPE", "Content-Length": "CONTENT_LENGTH"}
 
 
 class WSGIContainer:
-    r"""Makes a WSGI-compatible application runnable on Tornado's HTTP server.
+    """Lets a WSGI application answer requests on Tornado's HTTP server.
 
-    .. warning::
+    An instance is a request callback: give it to an `.HTTPServer`, use it
+    as the target of a `tornado.routing` rule, or pass it as ``fallback``
+    to `tornado.web.FallbackHandler` to mix it with Tornado handlers in
+    one application::
 
-       WSGI is a *synchronous* interface, while Tornado's concurrency model
-       is based on single-threaded *asynchronous* execution.  Many of Tornado's
-       distinguishing features are not available in WSGI mode, including efficient
-       long-polling and websockets. The primary purpose of `WSGIContainer` is
-       to support both WSGI applications and native Tornado ``RequestHandlers`` in
-       a single process. WSGI-only applications are likely to be better off
-       with a dedicated WSGI server such as ``gunicorn`` or ``uwsgi``.
-
-    Wrap a WSGI application in a `WSGIContainer` to make it implement the Tornado
-    `.HTTPServer` ``request_callback`` interface.  The `WSGIContainer` object can
-    then be passed to classes from the `tornado.routing` module,
-    `tornado.web.FallbackHandler`, or to `.HTTPServer` directly.
-
-    This class is intended to let other frameworks (Django, Flask, etc)
-    run on the Tornado HTTP server and I/O loop.
-
-    Realistic usage will be more complicated, but the simplest possible example uses a
-    hand-written WSGI application with `.HTTPServer`::
-
-        def simple_app(environ, start_response):
-            status = "200 OK"
-            response_headers = [("Content-type", "text/plain")]
-            start_response(status, response_headers)
-            return [b"Hello world!\n"]
+        def hello(environ, start_response):
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"Hello world!\\n"]
 
         async def main():
-            container = tornado.wsgi.WSGIContainer(simple_app)
-            http_server = tornado.httpserver.HTTPServer(container)
-            http_server.listen(8888)
+            server = tornado.httpserver.HTTPServer(WSGIContainer(hello))
+            server.listen(8888)
             await asyncio.Event().wait()
 
-        asyncio.run(main())
+    WSGI is a blocking interface.  Without an ``executor`` the application
+    runs on the event loop's thread, so the process serves one WSGI
+    request at a time and nothing else while it runs.  Given a
+    `concurrent.futures.Executor` (normally a ``ThreadPoolExecutor``; a
+    process pool does not work) the application and its response iterator
+    run there instead; the application must then be thread-safe.
 
-    The recommended pattern is to use the `tornado.routing` module to set up routing
-    rules between your WSGI application and, typically, a `tornado.web.Application`.
-    Alternatively, `tornado.web.Application` can be used as the top-level router
-    and `tornado.web.FallbackHandler` can embed a `WSGIContainer` within it.
-
-    If the ``executor`` argument is provided, the WSGI application will be executed
-    on that executor. This must be an instance of `concurrent.futures.Executor`,
-    typically a ``ThreadPoolExecutor`` (``ProcessPoolExecutor`` is not supported).
-    If no ``executor`` is given, the application will run on the event loop thread in
-    Tornado 6.3; this will change to use an internal thread pool by default in
-    Tornado 7.0.
-
-    .. warning::
-       By default, the WSGI application is executed on the event loop's thread. This
-       limits the server to one request at a time (per process), making it less scalable
-       than most other WSGI servers. It is therefore highly recommended that you pass
-       a ``ThreadPoolExecutor`` when constructing the `WSGIContainer`, after verifying
-       that your application is thread-safe. The default will change to use a
-       ``ThreadPoolExecutor`` in Tornado 7.0.
+    The response is buffered and sent once the application is done, so
+    long-polling, streaming and websockets are not available through WSGI.
     """
 
     def __init__(
@@ -120,186 +130,133 @@ class WSGIContainer:
         executor: Optional[concurrent.futures.Executor] = None,
     ) -> None:
         self.wsgi_application = wsgi_application
-        self.executor = dummy_executor if executor is None else executor
+        self.executor = executor if executor is not None else dummy_executor
 
     def __call__(self, request: httputil.HTTPServerRequest) -> None:
-        IOLoop.current().spawn_callback(self._handle_request_safely, request)
+        IOLoop.current().spawn_callback(self._serve, request)
 
-    async def _handle_request_safely(self, request: httputil.HTTPServerRequest) -> None:
+    async def _serve(self, request: httputil.HTTPServerRequest) -> None:
         try:
             await self.handle_request(request)
         except Exception:
-            # The application failed before anything was sent (the
-            # response is only written once it is complete): answer 500
-            # rather than leave the client waiting.
+            # Nothing has been sent yet (the response goes out in one
+            # piece at the end), so the client can still get a 500.
             app_log.error("Uncaught exception in WSGI application", exc_info=True)
-            self._send_error(request)
+            self._send_500(request)
 
-    def _send_error(self, request: httputil.HTTPServerRequest) -> None:
+    async def handle_request(self, request: httputil.HTTPServerRequest) -> None:
+        """Calls the application for ``request`` and sends its response.
+
+        The application call and every step through the iterable it
+        returns happen on the executor.  The collected response is then
+        written to the request's connection in one go (without the body
+        for a HEAD request; ``Content-Length`` still describes it) and
+        the request is logged.
+        """
+        loop = IOLoop.current()
+        response = _Response()
+        result = await loop.run_in_executor(
+            self.executor, self.wsgi_application, self.environ(request),
+            response.start_response,
+        )  # fmt: skip
+        try:
+            pieces = iter(result)
+            while True:
+                piece = await loop.run_in_executor(self.executor, _next_or_none, pieces)
+                if piece is None:
+                    break
+                response.pieces.append(piece)
+        finally:
+            # PEP 3333: close() must be called whether or not the
+            # iteration completed.
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        if response.status is None:
+            raise Exception("WSGI app did not call start_response")
+        code_text, _, reason = response.status.partition(" ")
+        status_code = int(code_text)
+        reason = reason or httputil.responses.get(status_code, "Unknown")
+        body = b"".join(response.pieces)
+        headers = _response_headers(status_code, response.headers, body)
+        self._send(request, status_code, reason, headers, body)
+
+    def _send(
+        self, request: httputil.HTTPServerRequest, status_code: int, reason: str,
+        headers: httputil.HTTPHeaders, body: bytes,
+    ) -> None:  # fmt: skip
         connection = request.connection
         assert connection is not None
+        start_line = httputil.ResponseStartLine("HTTP/1.1", status_code, reason)
+        chunk = None if request.method == "HEAD" else body
+        connection.write_headers(start_line, headers, chunk=chunk)
+        connection.finish()
+        self._log(status_code, request)
+
+    def _send_500(self, request: httputil.HTTPServerRequest) -> None:
         body = (
             b"<html><title>500: Internal Server Error</title>"
             b"<body>500: Internal Server Error</body></html>"
         )
-        headers = httputil.HTTPHeaders()
-        headers["Content-Type"] = "text/html; charset=UTF-8"
-        headers["Content-Length"] = str(len(body))
+        headers = httputil.HTTPHeaders(
+            {"Content-Type": "text/html; charset=UTF-8", "Content-Length": str(len(body))}
+        )
         try:
-            connection.write_headers(
-                httputil.ResponseStartLine("HTTP/1.1", 500, "Internal Server Error"),
-                headers,
-                chunk=None if request.method == "HEAD" else body,
-            )
-            connection.finish()
+            self._send(request, 500, "Internal Server Error", headers, body)
         except Exception:
-            # Headers may already have gone out; there is nothing more to
-            # say on this connection.
+            # The connection is already unusable; there is no one to tell.
             app_log.debug("Could not send error response", exc_info=True)
-            return
-        self._log(500, request)
-
-    async def handle_request(self, request: httputil.HTTPServerRequest) -> None:
-        """Runs the WSGI application for ``request`` and writes its response.
-
-        The application and each step of its response iterator run on the
-        executor; the complete response is then sent on the request's
-        connection, and the request is logged.  The body of a response to
-        a HEAD request is dropped (its ``Content-Length`` is kept).
-        """
-        data: Dict[str, Any] = {}
-        response: List[bytes] = []
-
-        def start_response(
-            status: str,
-            headers: _StartResponseHeaders,
-            exc_info: Optional[
-                Tuple[
-                    "Optional[Type[BaseException]]",
-                    Optional[BaseException],
-                    "Optional[TracebackType]",
-                ]
-            ] = None,
-        ) -> Callable[[bytes], Any]:
-            # PEP 3333: a second call (with exc_info) replaces the status and
-            # headers as long as nothing has been sent, and nothing is sent
-            # before the application is done.
-            data["status"] = status
-            data["headers"] = headers
-            return response.append
-
-        loop = IOLoop.current()
-        app_response = await loop.run_in_executor(
-            self.executor,
-            self.wsgi_application,
-            self.environ(request),
-            start_response,
-        )
-        try:
-            app_response_iter = iter(app_response)
-
-            def next_chunk() -> Optional[bytes]:
-                try:
-                    return next(app_response_iter)
-                except StopIteration:
-                    # StopIteration is special and is not allowed to pass
-                    # through coroutines normally.
-                    return None
-
-            while True:
-                chunk = await loop.run_in_executor(self.executor, next_chunk)
-                if chunk is None:
-                    break
-                response.append(chunk)
-        finally:
-            if hasattr(app_response, "close"):
-                app_response.close()  # type: ignore
-        body = b"".join(response)
-        if not data:
-            raise Exception("WSGI app did not call start_response")
-
-        status_code_str, reason = data["status"].split(" ", 1)
-        status_code = int(status_code_str)
-        headers: _StartResponseHeaders = data["headers"]
-        header_set = {k.lower() for (k, v) in headers}
-        body = escape.utf8(body)
-        if status_code != 304:
-            if "content-length" not in header_set:
-                headers.append(("Content-Length", str(len(body))))
-            if "content-type" not in header_set:
-                headers.append(("Content-Type", "text/html; charset=UTF-8"))
-        if "server" not in header_set:
-            headers.append(("Server", "TornadoServer/%s" % tornado.version))
-
-        start_line = httputil.ResponseStartLine("HTTP/1.1", status_code, reason)
-        header_obj = httputil.HTTPHeaders()
-        for key, value in headers:
-            header_obj.add(key, value)
-        assert request.connection is not None
-        request.connection.write_headers(
-            start_line, header_obj, chunk=None if request.method == "HEAD" else body
-        )
-        request.connection.finish()
-        self._log(status_code, request)
 
     def environ(self, request: httputil.HTTPServerRequest) -> Dict[str, Any]:
-        """Converts a `tornado.httputil.HTTPServerRequest` to a WSGI environment.
+        """Builds the WSGI environ dict for ``request``.
 
-        The path is percent-decoded into ``PATH_INFO`` (as a latin-1 native
-        string, per PEP 3333), ``Content-Type`` and ``Content-Length`` go to
-        ``CONTENT_TYPE``/``CONTENT_LENGTH`` and every other header to an
-        ``HTTP_*`` key.
+        ``PATH_INFO`` is the percent-decoded path as a latin-1 native
+        string (PEP 3333); ``SCRIPT_NAME`` is empty.  The
+        ``Content-Type`` and ``Content-Length`` headers become
+        ``CONTENT_TYPE`` and ``CONTENT_LENGTH``, every other header an
+        ``HTTP_*`` key.  The body is offered as ``wsgi.input``.
         """
-        host, port = httputil.split_host_and_port(request.host)
+        server_name, port = httputil.split_host_and_port(request.host)
         if port is None:
             port = 443 if request.protocol == "https" else 80
-        environ = {
+        raw_path = escape.url_unescape(request.path, encoding=None, plus=False)
+        environ: Dict[str, Any] = {
+            "wsgi.errors": sys.stderr,
+            "wsgi.input": BytesIO(escape.utf8(request.body)),
+            "wsgi.multiprocess": True,
+            "wsgi.multithread": self.executor is not dummy_executor,
+            "wsgi.run_once": False,
+            "wsgi.url_scheme": request.protocol,
+            "wsgi.version": (1, 0),
+            "SERVER_PROTOCOL": request.version,
+            "SERVER_NAME": server_name,
+            "SERVER_PORT": str(port),
+            "REMOTE_ADDR": request.remote_ip,
             "REQUEST_METHOD": request.method,
             "SCRIPT_NAME": "",
-            "PATH_INFO": to_wsgi_str(
-                escape.url_unescape(request.path, encoding=None, plus=False)
-            ),
+            "PATH_INFO": to_wsgi_str(raw_path),
             "QUERY_STRING": request.query,
-            "REMOTE_ADDR": request.remote_ip,
-            "SERVER_NAME": host,
-            "SERVER_PORT": str(port),
-            "SERVER_PROTOCOL": request.version,
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": request.protocol,
-            "wsgi.input": BytesIO(escape.utf8(request.body)),
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": self.executor is not dummy_executor,
-            "wsgi.multiprocess": True,
-            "wsgi.run_once": False,
         }
-        for key, value in request.headers.items():
-            if key == "Content-Type":
-                environ["CONTENT_TYPE"] = value
-            elif key == "Content-Length":
-                environ["CONTENT_LENGTH"] = value
-            else:
-                environ["HTTP_" + key.replace("-", "_").upper()] = value
+        for name, value in request.headers.items():
+            key = _CGI_HEADER_KEYS.get(name)
+            if key is None:
+                key = "HTTP_" + name.upper().replace("-", "_")
+            environ[key] = value
         return environ
 
     def _log(self, status_code: int, request: httputil.HTTPServerRequest) -> None:
-        if status_code < 400:
-            log_method = access_log.info
-        elif status_code < 500:
-            log_method = access_log.warning
+        if status_code >= 500:
+            level = logging.ERROR
+        elif status_code >= 400:
+            level = logging.WARNING
         else:
-            log_method = access_log.error
-        request_time = 1000.0 * request.request_time()
-        assert request.method is not None
-        assert request.uri is not None
-        summary = (
-            request.method  # type: ignore[operator]
-            + " "
-            + request.uri
-            + " ("
-            + str(request.remote_ip)
-            + ")"
-        )
-        log_method("%d %s %.2fms", status_code, summary, request_time)
+            level = logging.INFO
+        if not access_log.isEnabledFor(level):
+            return
+        access_log.log(
+            level, "%d %s %s (%s) %.2fms", status_code, request.method, request.uri,
+            request.remote_ip, 1000.0 * request.request_time(),
+        )  # fmt: skip
 
 
 HTTPRequest = httputil.HTTPServerRequest
