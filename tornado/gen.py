@@ -24,7 +24,6 @@ import collections
 import contextvars
 import datetime
 import functools
-import sys
 import types
 from collections.abc import Generator
 from functools import singledispatch
@@ -47,14 +46,9 @@ from typing import (
     Union,
 )
 
-from tornado.concurrent import (
-    Future,
-    chain_future,
-    future_add_done_callback,
-    future_set_exc_info,
-    future_set_result_unless_cancelled,
-    is_future,
-)
+from tornado.concurrent import Future, chain_future, future_add_done_callback, is_future
+from tornado.concurrent import future_set_exception_unless_cancelled as _fail_unless_cancelled
+from tornado.concurrent import future_set_result_unless_cancelled as _resolve_unless_cancelled
 from tornado.ioloop import IOLoop
 from tornado.log import app_log
 from tornado.util import TimeoutError  # re-exported
@@ -107,16 +101,13 @@ class Return(Exception):
         self.args = (value,)
 
 
-def _value_from_stopiteration(e: Union[StopIteration, Return]) -> Any:
+def _result_of(stop: Union[StopIteration, Return]) -> Any:
+    """The value that a finished generator (or a raised `Return`) produced."""
     try:
-        # StopIteration and Return both carry .value.
-        return e.value
+        return stop.value
     except AttributeError:
-        pass
-    try:
-        return e.args[0]
-    except (AttributeError, IndexError):
-        return None
+        # A subclass that skipped our __init__: fall back to its args.
+        return stop.args[0] if stop.args else None
 
 
 _THIS_FILE = __file__
@@ -144,62 +135,48 @@ _background_tasks: Set["asyncio.Task[Any]"] = set()
 
 
 def coroutine(func: Callable[..., Any]) -> Callable[..., "Future[Any]"]:
-    """Decorator for generator-based coroutines.
+    """Make a generator function (or a plain one) return a `.Future`.
 
-    Calling the decorated function returns a `.Future`.  Exceptions (other
-    than `Return`) escaping the function are set on that Future rather than
-    raised to the caller; raising `asyncio.CancelledError` cancels it.  A
-    plain (non-generator) function is accepted too: its return value
-    becomes the Future's result.
+    Nothing the function raises reaches the caller directly: a `Return` or
+    a return value resolves the Future, `asyncio.CancelledError` cancels
+    it, any other exception is stored in it.  Generators are driven by a
+    `Runner`, which waits for every yielded object and sends the result
+    back in; the first step already runs inside the call.  A plain
+    function's return value simply becomes the result.
 
-    The generator runs in a copy of the caller's `contextvars` context.  Its
-    first step runs synchronously, before the call returns.
+    Each call runs in its own copy of the caller's `contextvars` context.
     """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> "Future[Any]":
-        future = _create_future()
+        outcome = _create_future()
         ctx_run = contextvars.copy_context().run
+        # The only strong reference to `outcome` when this returns is the
+        # one handed to the caller: if a traceback stored in it could reach
+        # this frame with `outcome` still set, it would be kept in a cycle.
+        holder = [outcome]
+        del outcome
         try:
-            result = ctx_run(func, *args, **kwargs)
-        except (Return, StopIteration) as e:
-            result = _value_from_stopiteration(e)
+            produced = ctx_run(func, *args, **kwargs)
+            if type(produced) is not _GeneratorType and not isinstance(produced, Generator):
+                _resolve_unless_cancelled(holder[0], produced)
+            else:
+                generator, produced = produced, None
+                first = ctx_run(next, generator)
+                # Only the future refers to its Runner (and whatever the
+                # Runner waits for refers back to it through a callback),
+                # so the Runner lives as long as the result is wanted.
+                holder[0]._tornado_runner = Runner(  # type: ignore[attr-defined]
+                    ctx_run, generator, holder[0], first
+                )
+                generator = first = None
+        except (StopIteration, Return) as stop:
+            _resolve_unless_cancelled(holder[0], _result_of(stop))
         except _CancelledError:
-            future.cancel()
-            return future
-        except Exception:
-            future_set_exc_info(future, sys.exc_info())
-            try:
-                return future
-            finally:
-                # Break the cycle future -> exception -> traceback -> frame.
-                future = None  # type: ignore[assignment]
-        else:
-            if type(result) is _GeneratorType or isinstance(result, Generator):
-                try:
-                    yielded = ctx_run(next, result)
-                except (StopIteration, Return) as e:
-                    future_set_result_unless_cancelled(
-                        future, _value_from_stopiteration(e)
-                    )
-                except _CancelledError:
-                    future.cancel()
-                except Exception:
-                    future_set_exc_info(future, sys.exc_info())
-                else:
-                    # The Runner is referenced only from the future (and the
-                    # callbacks of what it waits for): it lives exactly as
-                    # long as somebody can still want the result.
-                    future._tornado_runner = Runner(  # type: ignore[attr-defined]
-                        ctx_run, result, future, yielded
-                    )
-                    yielded = None
-                try:
-                    return future
-                finally:
-                    future = None  # type: ignore[assignment]
-        future_set_result_unless_cancelled(future, result)
-        return future
+            holder[0].cancel()
+        except Exception as err:
+            _fail_unless_cancelled(holder[0], err)
+        return holder.pop()
 
     wrapper.__wrapped__ = func
     wrapper.__tornado_coroutine__ = True  # type: ignore[attr-defined]
@@ -231,149 +208,148 @@ class _Moment:
 moment = _Moment()
 
 
-class Runner:
-    """Drives one decorated coroutine's generator (an internal class).
+def _cancel_future(future: "Future[Any]", _unused: Any) -> None:
+    future.cancel()
 
-    It waits for each yielded object (after `convert_yielded`) and resumes
-    the generator with the result or exception, in the context that
-    ``ctx_run`` enters.  ``result_future`` receives the final outcome.
+
+class Runner:
+    """Internal: the engine behind one `coroutine` call that returned a generator.
+
+    Each time the generator yields, the yielded object is turned into a
+    future (`convert_yielded`); once that is done, its result is sent (or
+    its exception thrown) into the generator, always through ``ctx_run`` so
+    the coroutine keeps its own `contextvars` context.  When the generator
+    returns or raises, ``result_future`` is settled accordingly.
     """
 
-    def __init__(
-        self,
-        ctx_run: Callable[..., Any],
-        gen: "Generator[_Yieldable, Any, _T]",
-        result_future: "Future[_T]",
-        first_yielded: _Yieldable,
-    ) -> None:
+    def __init__(self, ctx_run: Callable[..., Any], gen: "Generator[_Yieldable, Any, _T]",
+                 result_future: "Future[_T]", first_yielded: _Yieldable) -> None:
         self.ctx_run = ctx_run
         self.gen = gen
         self.result_future: Optional[Future[Any]] = result_future
+        # What the generator waits for: a future, `moment`, or None while
+        # it is being resumed.
         self.future: Any = None
         self.running = False
         self.finished = False
         self.io_loop = IOLoop.current()
-        if self.ctx_run(self.handle_yield, first_yielded):
-            gen = result_future = first_yielded = None  # type: ignore[assignment]
-            self.ctx_run(self.run)
+        context = getattr(ctx_run, "__self__", None)
+        self._context = context if isinstance(context, contextvars.Context) else None
+        ready = ctx_run(self.handle_yield, first_yielded)
+        # Frames that outlive their call keep their caller's frame, and so
+        # this one's locals: drop them so that a failure stored in the
+        # result future cannot keep itself alive through them.
+        del gen, result_future, first_yielded
+        if ready:
+            ctx_run(self.run)
 
     def run(self) -> None:
-        """Resume the generator for as long as what it waits for is ready."""
+        """Feed the generator outcomes until it waits on something pending."""
         if self.running or self.finished:
             return
+        self.running = True
         try:
-            self.running = True
             while True:
-                future = self.future
-                if future is None:
+                awaited = self.future
+                if awaited is moment:
+                    awaited = None
+                elif awaited is None:
                     raise Exception("No pending future")
-                if future is moment:
-                    future = None
-                elif not future.done():
+                elif not awaited.done():
                     return
                 self.future = None
+                sent: Any = None
+                thrown: Optional[BaseException] = None
+                if awaited is not None:
+                    try:
+                        sent = awaited.result()
+                    except (Exception, _CancelledError) as err:
+                        thrown = err
+                    awaited = None
+                # The generator is resumed outside any except block, so
+                # that what it raises has no misleading __context__.
                 try:
-                    exc: Optional[BaseException] = None
-                    value: Any = None
-                    if future is not None:
-                        try:
-                            value = future.result()
-                        except (Exception, _CancelledError) as e:
-                            exc = e
-                        future = None
-                    # Resume outside of the except clause above, so the
-                    # generator's exceptions get no spurious __context__.
-                    if exc is not None:
-                        try:
-                            yielded = self.gen.throw(exc)
-                        finally:
-                            exc = None
-                    else:
-                        yielded = self.gen.send(value)
-                        value = None
-                except (StopIteration, Return) as e:
-                    self._finish()
-                    future_set_result_unless_cancelled(
-                        self.result_future,  # type: ignore[arg-type]
-                        _value_from_stopiteration(e),
-                    )
-                    self.result_future = None
+                    step = self.gen.send(sent) if thrown is None else self.gen.throw(thrown)
+                except (StopIteration, Return) as stop:
+                    self._conclude(_resolve_unless_cancelled, _result_of(stop))
                     return
                 except _CancelledError:
-                    self._finish()
-                    self.result_future.cancel()  # type: ignore[union-attr]
-                    self.result_future = None
+                    self._conclude(_cancel_future, None)
                     return
-                except Exception:
-                    self._finish()
-                    future_set_exc_info(self.result_future, sys.exc_info())  # type: ignore[arg-type]
-                    self.result_future = None
+                except Exception as err:
+                    self._conclude(_fail_unless_cancelled, err)
                     return
-                if not self.handle_yield(yielded):
+                finally:
+                    # A thrown exception's traceback includes this frame:
+                    # keeping it in a local would make a reference cycle.
+                    sent = thrown = None
+                ready = self.handle_yield(step)
+                step = None
+                if not ready:
                     return
-                yielded = None
         finally:
             self.running = False
 
-    def _finish(self) -> None:
+    def _conclude(self, settle: Callable[[Any, Any], None], value: Any) -> None:
+        # Mark the runner done before settling, and drop the reference to the
+        # result future, which may hold an exception whose traceback leads
+        # back here.
         self.finished = True
         self.future = None
+        target, self.result_future = self.result_future, None
+        settle(target, value)
 
     def handle_yield(self, yielded: _Yieldable) -> bool:
-        """Start waiting for ``yielded``; return True if it is ready already."""
+        """Wait for ``yielded`` next; True means its outcome is available now."""
         if isinstance(yielded, Future):
-            # The common case, kept free of singledispatch's cost.
-            future: Any = yielded
+            # By far the usual case: no need for singledispatch.
+            awaited: Any = yielded
         elif yielded is None or yielded is moment:
-            self.future = moment
-            self.io_loop.add_callback(self.ctx_run, self.run)
-            return False
+            awaited = moment
         else:
             try:
-                future = convert_yielded(yielded)
-            except BadYieldError:
-                future = _create_future()
-                future_set_exc_info(future, sys.exc_info())
-            if future is moment:
-                self.future = moment
-                self.io_loop.add_callback(self.ctx_run, self.run)
-                return False
-        self.future = future
-        if future.done():
+                awaited = convert_yielded(yielded)
+            except BadYieldError as err:
+                awaited = _create_future()
+                awaited.set_exception(err)
+        self.future = awaited
+        if awaited is moment:
+            # Resume on the next loop iteration, letting others run first.
+            self.io_loop.add_callback(self.ctx_run, self.run)
+            return False
+        if awaited.done():
             return True
-        if isinstance(future, Future):
-            # Resume straight from the loop, in the coroutine's context.
-            future.add_done_callback(self._wake, context=self.ctx_run.__self__)  # type: ignore[attr-defined]
+        if self._context is not None and isinstance(awaited, Future):
+            # The loop calls us back directly, already inside our context.
+            awaited.add_done_callback(self._resume, context=self._context)
         else:
-            self.io_loop.add_future(future, self._wake_in_context)
+            self.io_loop.add_future(awaited, self._resume_in_context)
         return False
 
-    def _wake(self, future: Any) -> None:
-        # Drop the argument first: if the generator catches an exception,
-        # the traceback keeps this frame alive, and a reference from here
-        # to the future holding that exception would make a cycle.
-        del future
+    def _resume(self, done: Any) -> None:
+        # `done` is not kept: if the generator catches the exception it
+        # carries, the traceback holds this frame, and a reference from the
+        # frame back to the future would form a cycle.
+        del done
         self.run()
 
-    def _wake_in_context(self, future: Any) -> None:
-        del future
+    def _resume_in_context(self, done: Any) -> None:
+        del done
         self.ctx_run(self.run)
 
-    def handle_exception(
-        self,
-        typ: Type[Exception],
-        value: Exception,
-        tb: types.TracebackType,
-    ) -> bool:
-        """Throw an exception into the generator at its current yield.
+    def handle_exception(self, typ: Type[Exception], value: Exception,
+                         tb: types.TracebackType) -> bool:
+        """Raise ``value`` inside the generator, where it is suspended now.
 
-        Returns True if the coroutine handled it and goes on, False if it
-        finished (the result future then carries the outcome).
+        The result says whether the coroutine is still alive afterwards
+        (it caught the exception); when it is not, `result_future` has been
+        settled.  Nothing happens (False) while the runner is busy or done.
         """
         if self.running or self.finished:
             return False
-        self.future = _create_future()
-        future_set_exc_info(self.future, (typ, value, tb))
+        failed = _create_future()
+        failed.set_exception(value)
+        self.future = failed
         self.ctx_run(self.run)
         return not self.finished
 
@@ -457,48 +433,43 @@ def multi_future(
     .. deprecated:: 4.3
        Use `multi`.
     """
-    keys: Optional[List[Any]]
-    if isinstance(children, dict):
-        keys = list(children)
-        children_seq: Iterable[_Yieldable] = children.values()
-    else:
-        keys = None
-        children_seq = children
-    children_futs = [_child_future(child) for child in children_seq]
-    future = _create_future()
-    if not children_futs:
-        future.set_result({} if keys is not None else [])
-        return future
-    unfinished = set(children_futs)
+    names = list(children) if isinstance(children, dict) else None
+    members = children.values() if names is not None else children  # type: ignore[union-attr]
+    waited = [_child_future(member) for member in members]
+    combined = _create_future()
+    if not waited:
+        combined.set_result([] if names is None else {})
+        return combined
+    outstanding = set(waited)
 
-    def on_child_done(fut: Future[Any]) -> None:
-        unfinished.discard(fut)
-        if unfinished:
+    def report(failure: BaseException) -> None:
+        # The first failure (in input order) becomes the outcome; later
+        # ones can only be logged.  Cancellations are never logged.
+        if not combined.done():
+            combined.set_exception(failure)
+        elif not isinstance(failure, (_CancelledError, *_as_tuple(quiet_exceptions))):
+            app_log.error("Multiple exceptions in yield list", exc_info=failure)
+
+    def on_child_done(child: Future[Any]) -> None:
+        outstanding.discard(child)
+        if outstanding:
             return
-        results = []
-        for child in children_futs:
+        values = []
+        for fut in waited:
             try:
-                results.append(child.result())
-            except _CancelledError as e:
-                if not future.done():
-                    future.set_exception(e)
-            except Exception as e:
-                if future.done():
-                    if not isinstance(e, quiet_exceptions):
-                        app_log.error(
-                            "Multiple exceptions in yield list", exc_info=True
-                        )
-                else:
-                    future_set_exc_info(future, sys.exc_info())
-        if not future.done():
-            if keys is not None:
-                future_set_result_unless_cancelled(future, dict(zip(keys, results, strict=True)))
-            else:
-                future_set_result_unless_cancelled(future, results)
+                values.append(fut.result())
+            except (Exception, _CancelledError) as failure:
+                report(failure)
+        if not combined.done():
+            combined.set_result(values if names is None else dict(zip(names, values, strict=True)))
 
-    for child in set(children_futs):
+    for child in outstanding.copy():
         future_add_done_callback(child, on_child_done)
-    return future
+    return combined
+
+
+def _as_tuple(types_: "Union[Type[Exception], Tuple[Type[Exception], ...]]") -> Tuple[type, ...]:
+    return types_ if isinstance(types_, tuple) else (types_,)
 
 
 def _child_future(child: _Yieldable) -> "Future[Any]":
@@ -507,7 +478,7 @@ def _child_future(child: _Yieldable) -> "Future[Any]":
     fut = convert_yielded(child)
     if fut is moment:  # type: ignore[comparison-overlap]
         fut = _create_future()
-        IOLoop.current().add_callback(future_set_result_unless_cancelled, fut, None)
+        IOLoop.current().add_callback(_resolve_unless_cancelled, fut, None)
     return fut
 
 
@@ -569,7 +540,7 @@ def sleep(duration: float) -> "Future[None]":
     """
     future = _create_future()
     IOLoop.current().call_later(
-        duration, future_set_result_unless_cancelled, future, None
+        duration, _resolve_unless_cancelled, future, None
     )
     return future
 
