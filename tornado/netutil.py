@@ -1,12 +1,13 @@
-"""Socket helpers: listening sockets, accept loops, name resolution and TLS setup.
+"""Socket-level building blocks shared by Tornado's servers and clients.
 
-Servers use `bind_sockets` (or `bind_unix_socket`) to open listening
-sockets and `add_accept_handler` to accept connections on the `.IOLoop`;
-`.TCPServer` is built from exactly these two.  Clients resolve names through
-a `Resolver`, a `.Configurable` interface whose default implementation asks
-the asyncio event loop (and so the system's ``getaddrinfo`` in a thread).
-`ssl_options_to_context` turns the dictionary form of TLS settings that
-Tornado has accepted since its early days into an `ssl.SSLContext`.
+* Listening: `bind_sockets` and `bind_unix_socket` open non-blocking
+  listening sockets; `add_accept_handler` accepts on them from the
+  `.IOLoop`.  `.TCPServer` is assembled from these.
+* Name lookup: `Resolver` is a `.Configurable` interface with several
+  implementations; the default one uses the asyncio loop's
+  ``getaddrinfo`` and answers IP literals without any lookup.
+* TLS: `ssl_options_to_context` and `ssl_wrap_socket` accept either an
+  `ssl.SSLContext` or the older dict of ``ssl.wrap_socket``-style keywords.
 """
 
 import concurrent.futures
@@ -23,181 +24,196 @@ from tornado.concurrent import dummy_executor
 from tornado.ioloop import IOLoop
 from tornado.util import Configurable, errno_from_exception
 
-# Looking up a non-ASCII host name needs the "idna" codec.  Importing it
-# lazily from a resolver thread while another thread holds the import lock
-# (for instance a module that resolves a name at import time) deadlocks, so
-# load the codecs now, while we are being imported.
-"foo".encode("idna")
-"foo".encode("latin1")
+# Encoding a non-ASCII name needs the "idna" codec, which Python imports on
+# first use.  If that first use happens in a resolver thread while the main
+# thread is in the middle of an import (say, a module that does a lookup at
+# import time), the two wait on the import lock forever.  Using the codecs
+# once here, during our own import, rules that out.
+for _codec in ("idna", "latin1"):
+    "tornado".encode(_codec)
+del _codec
 
-# Same default as socket.listen(); also caps how many connections one
-# readiness event may accept, so a flood of clients can't starve the loop.
+# socket.listen()'s usual queue length; add_accept_handler also uses it as
+# the most connections taken per readiness event, so that a burst of
+# clients cannot monopolize the loop.
 _DEFAULT_BACKLOG = 128
 
-# Client and server TLS defaults, used when a caller asks for TLS without
-# saying how.  The client side verifies certificates and host names against
-# the system's trust store.
-_client_ssl_defaults = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
-_server_ssl_defaults = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-if hasattr(ssl, "OP_NO_COMPRESSION"):
-    # CRIME: compression leaks the length of secrets (CVE-2012-4929).
-    _client_ssl_defaults.options |= ssl.OP_NO_COMPRESSION
-    _server_ssl_defaults.options |= ssl.OP_NO_COMPRESSION
 
-# The keys of the dictionary form of ``ssl_options`` (they mirror the
-# arguments of the old ``ssl.wrap_socket`` function).
-_SSL_CONTEXT_KEYWORDS = frozenset(
-    ["ssl_version", "certfile", "keyfile", "cert_reqs", "ca_certs", "ciphers"]
-)
+def _tls_defaults(purpose: ssl.Purpose) -> ssl.SSLContext:
+    """The context used when TLS is asked for with no options: the system
+    trust store, and (against CRIME, CVE-2012-4929) no compression."""
+    ctx = ssl.create_default_context(purpose)
+    ctx.options |= getattr(ssl, "OP_NO_COMPRESSION", 0)
+    return ctx
+
+
+_client_ssl_defaults = _tls_defaults(ssl.Purpose.SERVER_AUTH)
+_server_ssl_defaults = _tls_defaults(ssl.Purpose.CLIENT_AUTH)
+
+# What the dict form of ssl_options may contain: the arguments of the
+# long-gone ssl.wrap_socket() function.
+_SSL_CONTEXT_KEYWORDS = frozenset("ssl_version certfile keyfile cert_reqs ca_certs ciphers".split())
+
+_AddrInfo = list[tuple[int, Any]]
+_SSLOptions = Union[dict[str, Any], ssl.SSLContext]
+
+
+def _listen_targets(
+    address: Optional[str], port: int, family: int, flags: int
+) -> list[tuple[int, int, int, Any]]:
+    """``(family, type, proto, sockaddr)`` for every distinct place to
+    listen on, IPv4 ahead of IPv6 (so that with port 0 the IPv4 socket
+    chooses the port the others then reuse)."""
+    found = socket.getaddrinfo(address, port, family, socket.SOCK_STREAM, 0, flags)
+    targets: list[tuple[int, int, int, Any]] = []
+    seen = set()
+    for af, kind, proto, _name, sockaddr in sorted(found, key=lambda entry: entry[0]):
+        if (af, sockaddr) in seen:
+            continue
+        seen.add((af, sockaddr))
+        # macOS answers "localhost" with the link-local fe80::1%lo0 as well
+        # (the scope id is sockaddr[3]); it cannot share a port with ::1.
+        macos_link_local = (
+            sys.platform == "darwin" and address == "localhost"
+            and af == socket.AF_INET6 and sockaddr[3] != 0
+        )
+        if not macos_link_local:
+            targets.append((af, kind, proto, sockaddr))
+    return targets
 
 
 def bind_sockets(
-    port: int,
-    address: Optional[str] = None,
-    family: socket.AddressFamily = socket.AF_UNSPEC,
-    backlog: int = _DEFAULT_BACKLOG,
-    flags: Optional[int] = None,
-    reuse_port: bool = False,
+    port: int, address: Optional[str] = None, family: socket.AddressFamily = socket.AF_UNSPEC,
+    backlog: int = _DEFAULT_BACKLOG, flags: Optional[int] = None, reuse_port: bool = False,
 ) -> list[socket.socket]:
-    """Creates non-blocking listening sockets bound to ``port`` on ``address``.
+    """Opens non-blocking sockets listening on ``port``.
 
-    One socket is returned for each address the name maps to (typically one
-    IPv4 and one IPv6 socket for ``localhost`` or for all interfaces).  An
-    ``address`` of ``None`` or ``""`` listens on every interface.  ``family``
-    may be ``AF_INET`` or ``AF_INET6`` to restrict to one protocol.
-    ``backlog`` is passed to `socket.socket.listen`; ``flags`` is a mask of
-    ``AI_*`` flags for ``getaddrinfo`` (default ``AI_PASSIVE``).
+    ``address`` may be a host name or IP literal; a name can stand for
+    several addresses (``localhost`` is often both 127.0.0.1 and ::1), and
+    there is one socket per address.  ``None`` or ``""`` means every
+    interface.  ``family`` (``AF_INET`` or ``AF_INET6``) narrows the lookup
+    to one protocol; ``flags`` are ``AI_*`` bits for ``getaddrinfo``
+    (``AI_PASSIVE`` when omitted); ``backlog`` goes to
+    `socket.socket.listen`.
 
-    With ``port=0`` the operating system picks a free port for the first
-    socket and every further socket is bound to that same port.
+    When ``port`` is 0 the kernel chooses a free port for the first socket
+    and the remaining sockets use that same number.
 
-    ``reuse_port`` sets ``SO_REUSEPORT`` on every socket, so that several
-    processes can listen on the same port; `ValueError` is raised where the
-    platform lacks that option.
+    ``reuse_port`` turns on ``SO_REUSEPORT`` so that several processes
+    can listen on one port; it raises `ValueError` on platforms without
+    that option.
     """
     if reuse_port and not hasattr(socket, "SO_REUSEPORT"):
         raise ValueError("the platform doesn't support SO_REUSEPORT")
-    if address == "":
-        address = None
-    if not socket.has_ipv6 and family == socket.AF_UNSPEC:
-        # Python built without IPv6 can't create AF_INET6 sockets even
-        # when getaddrinfo returns such addresses.
+    if family == socket.AF_UNSPEC and not socket.has_ipv6:
+        # An interpreter built without IPv6 cannot open the AF_INET6
+        # sockets getaddrinfo may still describe.
         family = socket.AF_INET
-    if flags is None:
-        flags = socket.AI_PASSIVE
-    infos = socket.getaddrinfo(address, port, family, socket.SOCK_STREAM, 0, flags)
-    sockets: list[socket.socket] = []
-    bound_port: Optional[int] = None
-    seen: set[tuple[Any, ...]] = set()
+    targets = _listen_targets(
+        address or None, port, family, socket.AI_PASSIVE if flags is None else flags
+    )
+    opened: list[socket.socket] = []
+    chosen_port = 0
     try:
-        # Sorting by family puts IPv4 first, so with port 0 the IPv4 socket
-        # picks the port and IPv6 follows.
-        for af, socktype, proto, _canonname, sockaddr in sorted(
-            infos, key=lambda info: info[0]
-        ):
-            if (af, sockaddr) in seen:
-                continue
-            seen.add((af, sockaddr))
-            if (
-                sys.platform == "darwin"
-                and address == "localhost"
-                and af == socket.AF_INET6
-                and sockaddr[3] != 0
-            ):
-                # macOS also lists the link-local fe80::1%lo0 for localhost;
-                # binding it fails once the port is shared with ::1.
-                continue
-            sock = _listening_socket(af, socktype, proto, reuse_port)
-            if sock is None:
-                continue
-            if sockaddr[1] == 0 and bound_port is not None:
-                sockaddr = (sockaddr[0], bound_port) + tuple(sockaddr[2:])
-            try:
-                sock.bind(sockaddr)
-            except OSError as e:
-                sock.close()
-                if (
-                    errno_from_exception(e) == errno.EADDRNOTAVAIL
-                    and address == "localhost"
-                    and sockaddr[0] == "::1"
-                ):
-                    # /etc/hosts maps localhost to ::1 on machines whose
-                    # loopback interface has no IPv6 address.
-                    continue
-                raise
-            bound_port = sock.getsockname()[1]
-            sock.listen(backlog)
-            sockets.append(sock)
+        for af, kind, proto, sockaddr in targets:
+            if chosen_port and sockaddr[1] == 0:
+                sockaddr = (sockaddr[0], chosen_port, *sockaddr[2:])
+            sock = _bound_listener(af, kind, proto, sockaddr, reuse_port, address)
+            if sock is not None:
+                sock.listen(backlog)
+                opened.append(sock)
+                chosen_port = sock.getsockname()[1]
     except BaseException:
-        for sock in sockets:
+        for sock in opened:
             sock.close()
         raise
-    return sockets
+    return opened
 
 
-def _listening_socket(
-    af: int, socktype: int, proto: int, reuse_port: bool
+def _bound_listener(
+    af: int, kind: int, proto: int, sockaddr: Any, reuse_port: bool, address: Optional[str]
 ) -> Optional[socket.socket]:
-    """A non-blocking socket with the options every listener wants, or
-    None if this kind of socket is not supported here."""
+    """A non-blocking socket bound to ``sockaddr``; None when that address
+    can be skipped (family unsupported here, or a ::1 that isn't there)."""
     try:
-        sock = socket.socket(af, socktype, proto)
-    except OSError as e:
-        if errno_from_exception(e) == errno.EAFNOSUPPORT:
+        sock = socket.socket(af, kind, proto)
+    except OSError as exc:
+        if errno_from_exception(exc) == errno.EAFNOSUPPORT:
             return None
         raise
     try:
-        if os.name != "nt":
-            # Lets a restarted server bind while old connections linger
-            # in TIME_WAIT.  (On Windows it would allow port hijacking.)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if reuse_port:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        if af == socket.AF_INET6:
-            # Each family gets its own socket; without V6ONLY an IPv6
-            # socket on :: would also claim the IPv4 port.
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        sock.setblocking(False)
+        _set_listener_options(sock, af, reuse_port)
+        sock.bind(sockaddr)
+    except OSError as exc:
+        sock.close()
+        # Hosts files often say localhost is ::1 even where the loopback
+        # interface has no IPv6 address configured.
+        missing_v6_loopback = (
+            errno_from_exception(exc) == errno.EADDRNOTAVAIL
+            and address == "localhost" and sockaddr[0] == "::1"
+        )
+        if missing_v6_loopback:
+            return None
+        raise
     except BaseException:
         sock.close()
         raise
     return sock
 
 
+def _set_listener_options(sock: socket.socket, af: int, reuse_port: bool) -> None:
+    if os.name != "nt":
+        # A restarted server can bind again while connections of the old
+        # one sit in TIME_WAIT.  Not on Windows, where the option would let
+        # another process steal the port.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    if af == socket.AF_INET6:
+        # IPv4 gets a socket of its own, so keep the IPv6 one from also
+        # taking the IPv4 side of the port.
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    sock.setblocking(False)
+
+
 if hasattr(socket, "AF_UNIX"):
+
+    def _remove_stale_socket_file(path: str) -> None:
+        """Deletes a socket file left over at ``path`` by an earlier
+        process; refuses to delete anything that is not a socket."""
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            return
+        if not stat.S_ISSOCK(mode):
+            raise ValueError(f"File {path} exists and is not a socket")
+        os.remove(path)
 
     def bind_unix_socket(
         file: str, mode: int = 0o600, backlog: int = _DEFAULT_BACKLOG
     ) -> socket.socket:
-        """Creates a non-blocking listening unix socket at path ``file``.
+        """Opens a non-blocking unix-domain socket listening at ``file``.
 
-        A stale socket file at that path is removed first; any other kind
-        of file there makes this raise `ValueError`.  The socket file gets
-        permissions ``mode``.  A name starting with a NUL byte is an
-        abstract socket (Linux): it has no file, so neither applies.
-        Returns one socket (not a list, unlike `bind_sockets`).
+        An old socket file at that path is replaced; a path holding any
+        other kind of file raises `ValueError`.  The new file's permissions
+        are set to ``mode``.  On Linux, a name beginning with a NUL byte is
+        in the abstract namespace and has no file at all.  Unlike
+        `bind_sockets`, a single socket is returned.
         """
-        abstract = file.startswith("\0")
+        on_disk = not file.startswith("\0")
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             try:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            except OSError as e:
-                if errno_from_exception(e) != errno.ENOPROTOOPT:
-                    # Some kernels refuse the option on unix sockets.
+            except OSError as exc:
+                # Tolerated: some kernels don't offer it for unix sockets.
+                if errno_from_exception(exc) != errno.ENOPROTOOPT:
                     raise
             sock.setblocking(False)
-            if not abstract:
-                try:
-                    st = os.stat(file)
-                except FileNotFoundError:
-                    pass
-                else:
-                    if not stat.S_ISSOCK(st.st_mode):
-                        raise ValueError(f"File {file} exists and is not a socket")
-                    os.remove(file)
+            if on_disk:
+                _remove_stale_socket_file(file)
             sock.bind(file)
-            if not abstract:
+            if on_disk:
                 os.chmod(file, mode)
             sock.listen(backlog)
         except BaseException:
@@ -209,338 +225,328 @@ if hasattr(socket, "AF_UNIX"):
 def add_accept_handler(
     sock: socket.socket, callback: Callable[[socket.socket, Any], None]
 ) -> Callable[[], None]:
-    """Accepts connections on the listening socket ``sock`` on the current
-    `.IOLoop`, calling ``callback(connection, address)`` for each one.
+    """Watches the listening socket ``sock`` on the current `.IOLoop` and
+    calls ``callback(connection, address)`` for each connection accepted.
 
-    Returns a function that stops accepting (it unregisters ``sock`` from
-    the loop; closing the socket is left to the caller).  It may be called
-    from within ``callback``: no further connection is accepted after that.
+    The returned function unregisters ``sock`` (closing it is up to the
+    caller).  It is safe to call from inside ``callback``; nothing more is
+    accepted afterwards, even from the same readiness event.
     """
-    io_loop = IOLoop.current()
-    removed = False
+    loop = IOLoop.current()
+    # A one-element list: the flag the two closures share.
+    active = [True]
+    accept = sock.accept
 
-    def accept_handler(fd: Any, events: int) -> None:
-        # Accept what is queued, but at most a backlog's worth per event so
-        # that a busy listener yields to other work.  Stop as soon as the
-        # handler is removed: the socket may be closed by then.
-        for _ in range(_DEFAULT_BACKLOG):
-            if removed:
-                return
+    def on_readable(fd: Any, events: int) -> None:
+        # At most a backlog's worth per event, so other work gets a turn.
+        budget = _DEFAULT_BACKLOG
+        while budget and active[0]:
+            budget -= 1
             try:
-                connection, address = sock.accept()
+                conn, peer = accept()
             except BlockingIOError:
                 return
             except ConnectionAbortedError:
-                # The client gave up before we got to it (ECONNABORTED).
+                # The peer hung up while still in the queue.
                 continue
-            callback(connection, address)
+            callback(conn, peer)
 
-    def remove_handler() -> None:
-        nonlocal removed
-        io_loop.remove_handler(sock)
-        removed = True
+    def stop_accepting() -> None:
+        loop.remove_handler(sock)
+        active[0] = False
 
-    io_loop.add_handler(sock, accept_handler, IOLoop.READ)
-    return remove_handler
+    loop.add_handler(sock, on_readable, IOLoop.READ)
+    return stop_accepting
 
 
 def is_valid_ip(ip: str) -> bool:
-    """Returns True if ``ip`` is an IPv4 or IPv6 address literal."""
+    """True when ``ip`` is an IPv4 or IPv6 address literal (not a name)."""
+    # A NUL would end the string early inside getaddrinfo, which would then
+    # accept "1.2.3.4\0anything".
     if not ip or "\x00" in ip:
-        # getaddrinfo truncates at a NUL, which would accept "1.2.3.4\0junk".
         return False
     try:
-        infos = socket.getaddrinfo(
+        return bool(socket.getaddrinfo(
             ip, 0, socket.AF_UNSPEC, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST
-        )
-    except socket.gaierror as e:
-        if e.args[0] == socket.EAI_NONAME:
-            return False
-        raise
+        ))
     except UnicodeError:
-        # The idna codec rejects things that are no IP address anyway,
-        # such as a label longer than 63 characters.
+        # Raised by the idna codec for strings no address could be, such
+        # as an over-long label.
         return False
-    return bool(infos)
+    except socket.gaierror as exc:
+        if exc.args[0] != socket.EAI_NONAME:
+            raise
+        return False
 
 
 class Resolver(Configurable):
-    """Configurable asynchronous name resolution.
+    """Looks up host names without blocking; a `.Configurable` interface.
 
-    ``Resolver()`` creates the configured implementation, by default
-    `DefaultLoopResolver`.  Choose another one with
-    ``Resolver.configure("tornado.netutil.ThreadedResolver")``.
-    The implementations that come with Tornado are `DefaultLoopResolver`,
-    `DefaultExecutorResolver`, `ThreadedResolver`, `BlockingResolver`,
-    `OverrideResolver` and `tornado.platform.caresresolver.CaresResolver`.
+    Instantiating ``Resolver()`` gives the configured implementation, which
+    is `DefaultLoopResolver` unless changed, e.g. with
+    ``Resolver.configure("tornado.netutil.ThreadedResolver")``.  Available:
+    `DefaultLoopResolver`, `DefaultExecutorResolver`, `ThreadedResolver`,
+    `BlockingResolver`, `OverrideResolver`, and
+    `tornado.platform.caresresolver.CaresResolver`.
     """
-
-    @classmethod
-    def configurable_base(cls) -> type["Resolver"]:
-        return Resolver
-
-    @classmethod
-    def configurable_default(cls) -> type["Resolver"]:
-        return DefaultLoopResolver
 
     def resolve(
         self, host: str, port: int, family: socket.AddressFamily = socket.AF_UNSPEC
-    ) -> Awaitable[list[tuple[int, Any]]]:
-        """Resolves ``host`` (a name or an IP literal) for a TCP connection.
+    ) -> Awaitable[_AddrInfo]:
+        """Looks up ``host`` (a name or an IP literal) for TCP on ``port``.
 
-        Returns an awaitable whose result is a list of ``(family, address)``
-        pairs, each address suitable for `socket.socket.connect` on a socket
-        of that family.  ``family`` restricts the answer to ``AF_INET`` or
-        ``AF_INET6``.  Resolution failures raise an `OSError`
-        (`socket.gaierror` for ``getaddrinfo``-based resolvers).
+        The awaitable's result is a list of ``(family, address)`` pairs;
+        each address can be passed to `socket.socket.connect` on a socket
+        of its family.  ``family`` (``AF_INET`` or ``AF_INET6``) limits the
+        answer.  Failure is an `OSError` (`socket.gaierror` from the
+        ``getaddrinfo``-based implementations).
         """
         raise NotImplementedError()
 
     def close(self) -> None:
-        """Releases what the resolver holds (threads, sockets)."""
-        pass
+        """Frees the resolver's threads or sockets, if it has any."""
+
+    @classmethod
+    def configurable_default(cls) -> "type[Resolver]":
+        return DefaultLoopResolver
+
+    @classmethod
+    def configurable_base(cls) -> "type[Resolver]":
+        return Resolver
 
 
-def _numeric_addrinfo(
-    host: str, port: int, family: int
-) -> Optional[list[tuple[int, Any]]]:
-    """The answer for an IP literal, without a trip to ``getaddrinfo`` (and
-    its thread); None for anything else."""
-    if family in (socket.AF_UNSPEC, socket.AF_INET):
+def _numeric_addrinfo(host: str, port: int, family: int) -> Optional[_AddrInfo]:
+    """The answer for an IP literal, computed without ``getaddrinfo`` (and
+    without its thread); None when ``host`` isn't one, or isn't of the
+    ``family`` asked for."""
+    for af, sockaddr in (
+        (socket.AF_INET, (host, port)),
+        (socket.AF_INET6, (host, port, 0, 0)),
+    ):
+        if family not in (socket.AF_UNSPEC, af):
+            continue
         try:
-            socket.inet_pton(socket.AF_INET, host)
+            socket.inet_pton(af, host)
         except (OSError, ValueError, TypeError):
-            pass
-        else:
-            return [(socket.AF_INET, (host, port))]
-    if family in (socket.AF_UNSPEC, socket.AF_INET6):
-        try:
-            socket.inet_pton(socket.AF_INET6, host)
-        except (OSError, ValueError, TypeError):
-            pass
-        else:
-            return [(socket.AF_INET6, (host, port, 0, 0))]
+            continue
+        return [(af, sockaddr)]
     return None
+
+
+def _from_getaddrinfo(entries: list) -> _AddrInfo:
+    return [(entry[0], entry[4]) for entry in entries]
 
 
 def _resolve_addr(
     host: str, port: int, family: socket.AddressFamily = socket.AF_UNSPEC
-) -> list[tuple[int, Any]]:
-    # SOCK_STREAM keeps getaddrinfo from listing each address once per
-    # socket type.
-    infos = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
-    return [(af, sockaddr) for af, _type, _proto, _name, sockaddr in infos]
+) -> _AddrInfo:
+    # Asking for SOCK_STREAM only: otherwise each address comes back once
+    # per socket type.
+    return _from_getaddrinfo(socket.getaddrinfo(host, port, family, socket.SOCK_STREAM))
 
 
 class DefaultExecutorResolver(Resolver):
-    """Runs the blocking ``getaddrinfo`` in the `.IOLoop`'s default executor.
+    """Calls the blocking ``getaddrinfo`` through the `.IOLoop`'s default
+    executor.
 
     .. deprecated:: 6.2
-       Use `DefaultLoopResolver`.
+       `DefaultLoopResolver` replaces it.
     """
 
     async def resolve(
         self, host: str, port: int, family: socket.AddressFamily = socket.AF_UNSPEC
-    ) -> list[tuple[int, Any]]:
-        numeric = _numeric_addrinfo(host, port, family)
-        if numeric is not None:
-            return numeric
-        return await IOLoop.current().run_in_executor(
-            None, _resolve_addr, host, port, family
-        )
+    ) -> _AddrInfo:
+        literal = _numeric_addrinfo(host, port, family)
+        if literal is not None:
+            return literal
+        return await IOLoop.current().run_in_executor(None, _resolve_addr, host, port, family)
 
 
 class DefaultLoopResolver(Resolver):
-    """Resolves through the asyncio event loop's ``getaddrinfo`` (the default)."""
+    """The default: the asyncio event loop's own ``getaddrinfo``."""
 
     async def resolve(
         self, host: str, port: int, family: socket.AddressFamily = socket.AF_UNSPEC
-    ) -> list[tuple[int, Any]]:
-        numeric = _numeric_addrinfo(host, port, family)
-        if numeric is not None:
-            return numeric
-        infos = await IOLoop.current().asyncio_loop.getaddrinfo(  # type: ignore[attr-defined]
-            host, port, family=family, type=socket.SOCK_STREAM
+    ) -> _AddrInfo:
+        literal = _numeric_addrinfo(host, port, family)
+        if literal is not None:
+            return literal
+        aio = IOLoop.current().asyncio_loop  # type: ignore[attr-defined]
+        return _from_getaddrinfo(
+            await aio.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
         )
-        return [(af, sockaddr) for af, _type, _proto, _name, sockaddr in infos]
 
 
 class ExecutorResolver(Resolver):
-    """Runs the blocking ``getaddrinfo`` on a `concurrent.futures.Executor`.
+    """Calls the blocking ``getaddrinfo`` on a `concurrent.futures.Executor`.
 
-    The executor is shut down when the resolver is closed, unless
-    ``close_executor=False`` (for an executor shared with other code).
-    Without an executor, lookups run synchronously on the calling thread.
+    `close` shuts that executor down unless ``close_executor`` is false
+    (pass that when the executor is shared).  With no executor at all the
+    lookup happens right away on the calling thread.
 
     .. deprecated:: 5.0
-       The default `Resolver` already uses a thread pool.
+       The default `Resolver` does not block; use it instead.
     """
 
     def initialize(
-        self,
-        executor: Optional[concurrent.futures.Executor] = None,
-        close_executor: bool = True,
+        self, executor: Optional[concurrent.futures.Executor] = None, close_executor: bool = True,
     ) -> None:
-        if executor is not None:
-            self.executor: Optional[concurrent.futures.Executor] = executor
-            self.close_executor = close_executor
-        else:
-            self.executor = dummy_executor
-            self.close_executor = False
+        # Our own stand-in executor must never be shut down.
+        owns = close_executor and executor is not None
+        self.executor: Optional[concurrent.futures.Executor] = executor or dummy_executor
+        self.close_executor = owns
 
     def close(self) -> None:
-        if self.close_executor and self.executor is not None:
-            self.executor.shutdown()
-        self.executor = None
+        pool, self.executor = self.executor, None
+        if pool is not None and self.close_executor:
+            pool.shutdown()
 
     def resolve(
         self, host: str, port: int, family: socket.AddressFamily = socket.AF_UNSPEC
-    ) -> Awaitable[list[tuple[int, Any]]]:
+    ) -> Awaitable[_AddrInfo]:
         if self.executor is None:
             raise RuntimeError("resolve() called on a closed resolver")
-        return IOLoop.current().run_in_executor(
-            self.executor, _resolve_addr, host, port, family
-        )
+        return IOLoop.current().run_in_executor(self.executor, _resolve_addr, host, port, family)
 
 
 class BlockingResolver(ExecutorResolver):
-    """Calls ``getaddrinfo`` synchronously, blocking the `.IOLoop`.
+    """Looks names up synchronously, holding up the `.IOLoop` meanwhile.
 
     .. deprecated:: 5.0
-       The default `Resolver` does not block.
+       The default `Resolver` does not block; use it instead.
     """
 
     def initialize(self) -> None:  # type: ignore[override]
-        super().initialize()
+        super().initialize(None, False)
 
 
 class ThreadedResolver(ExecutorResolver):
-    """Runs ``getaddrinfo`` on a thread pool shared by every instance.
+    """Looks names up on a thread pool that all instances share.
 
-    The pool has ``num_threads`` threads, fixed by the first instance
-    created in a process (a forked child gets a fresh pool).
+    The first instance made in a process decides the pool's size
+    (``num_threads``); after a fork the child builds its own pool.
 
     .. deprecated:: 5.0
-       The default `Resolver` already uses a thread pool.
+       The default `Resolver` does not block; use it instead.
     """
 
     _threadpool: Optional[concurrent.futures.ThreadPoolExecutor] = None
     _threadpool_pid: Optional[int] = None
 
     def initialize(self, num_threads: int = 10) -> None:  # type: ignore[override]
-        pool = ThreadedResolver._create_threadpool(num_threads)
-        super().initialize(executor=pool, close_executor=False)
+        super().initialize(executor=self._create_threadpool(num_threads), close_executor=False)
 
     @classmethod
-    def _create_threadpool(
-        cls, num_threads: int
-    ) -> concurrent.futures.ThreadPoolExecutor:
-        pid = os.getpid()
-        if cls._threadpool_pid != pid:
-            # The pool's threads did not survive a fork.
-            cls._threadpool = None
-        if cls._threadpool is None:
-            cls._threadpool = concurrent.futures.ThreadPoolExecutor(num_threads)
-            cls._threadpool_pid = pid
-        return cls._threadpool
+    def _create_threadpool(cls, num_threads: int) -> concurrent.futures.ThreadPoolExecutor:
+        me = os.getpid()
+        # Stored on ThreadedResolver itself so that subclasses share it too.
+        holder = ThreadedResolver
+        pool = holder._threadpool
+        # Threads don't survive fork(): a pool made by the parent is useless.
+        if pool is None or holder._threadpool_pid != me:
+            pool = concurrent.futures.ThreadPoolExecutor(num_threads)
+            holder._threadpool, holder._threadpool_pid = pool, me
+        return pool
 
 
 class OverrideResolver(Resolver):
-    """Answers some names from a fixed ``mapping``, the rest through ``resolver``.
+    """Rewrites some lookups according to ``mapping`` before handing them to
+    ``resolver``.
 
-    Keys of ``mapping`` are ``host``, ``(host, port)`` or
-    ``(host, port, family)``; values are a replacement host (for a bare host
-    key) or a ``(host, port)`` pair, which is then resolved by ``resolver``.
-    The most specific key wins.  Handy for tests, or to point a name at
-    another address without touching ``/etc/hosts``.
+    A key of ``mapping`` is ``host``, ``(host, port)`` or
+    ``(host, port, family)``; the most specific matching key applies.  A
+    bare host maps to another host, the tuple keys to a ``(host, port)``
+    pair.  Useful in tests, or to redirect a name without editing
+    ``/etc/hosts``.
     """
 
     def initialize(self, resolver: Resolver, mapping: dict) -> None:  # type: ignore[override]
-        self.resolver = resolver
         self.mapping = mapping
-
-    def close(self) -> None:
-        self.resolver.close()
+        self.resolver = resolver
 
     def resolve(
         self, host: str, port: int, family: socket.AddressFamily = socket.AF_UNSPEC
-    ) -> Awaitable[list[tuple[int, Any]]]:
-        if (host, port, family) in self.mapping:
-            host, port = self.mapping[(host, port, family)]
-        elif (host, port) in self.mapping:
-            host, port = self.mapping[(host, port)]
-        elif host in self.mapping:
-            host = self.mapping[host]
+    ) -> Awaitable[_AddrInfo]:
+        table = self.mapping
+        for key in ((host, port, family), (host, port)):
+            if key in table:
+                host, port = table[key]
+                break
+        else:
+            host = table.get(host, host)
         return self.resolver.resolve(host, port, family)
+
+    def close(self) -> None:
+        """Closes the wrapped resolver too."""
+        self.resolver.close()
+
+
+def _protocol_for(server_side: Optional[bool]) -> int:
+    if server_side is None:
+        # Deprecated by Python (DeprecationWarning since 3.10); kept for
+        # callers that don't say which side they are.
+        return ssl.PROTOCOL_TLS
+    return ssl.PROTOCOL_TLS_SERVER if server_side else ssl.PROTOCOL_TLS_CLIENT
 
 
 def ssl_options_to_context(
-    ssl_options: Union[dict[str, Any], ssl.SSLContext],
-    server_side: Optional[bool] = None,
+    ssl_options: _SSLOptions, server_side: Optional[bool] = None
 ) -> ssl.SSLContext:
-    """Returns an `ssl.SSLContext` for ``ssl_options``.
+    """Turns ``ssl_options`` into an `ssl.SSLContext`.
 
-    An `ssl.SSLContext` is returned as it is.  A dictionary may hold the
-    keys ``ssl_version``, ``certfile``, ``keyfile``, ``cert_reqs``,
-    ``ca_certs`` and ``ciphers`` (the arguments of the old
-    ``ssl.wrap_socket``); an unknown key raises `ValueError`.
+    A context is passed through untouched.  A dict may use the keys
+    ``ssl_version``, ``certfile``, ``keyfile``, ``cert_reqs``, ``ca_certs``
+    and ``ciphers``, as the old ``ssl.wrap_socket`` did; any other key is a
+    `ValueError`.
 
-    ``server_side`` picks the protocol for the dictionary form:
-    ``PROTOCOL_TLS_SERVER`` when true, ``PROTOCOL_TLS_CLIENT`` when false.
-    Leaving it out uses the generic ``PROTOCOL_TLS``, which Python deprecates
-    (a `DeprecationWarning` on Python 3.10+).  A client context checks
-    certificates and host names unless ``cert_reqs`` is ``CERT_NONE``.
+    For a dict, ``server_side`` chooses ``PROTOCOL_TLS_SERVER`` (true) or
+    ``PROTOCOL_TLS_CLIENT`` (false); if omitted the generic, deprecated
+    ``PROTOCOL_TLS`` is used, which warns on Python 3.10 and later.
+    Client contexts verify the peer's certificate and name unless
+    ``cert_reqs`` is ``CERT_NONE``.
     """
     if isinstance(ssl_options, ssl.SSLContext):
         return ssl_options
     if not isinstance(ssl_options, dict):
         raise TypeError(f"ssl_options must be a dict or an SSLContext, not {ssl_options!r}")
-    unknown = set(ssl_options) - _SSL_CONTEXT_KEYWORDS
-    if unknown:
-        raise ValueError(f"unknown ssl_options keys: {sorted(unknown)}")
-    if server_side:
-        default_protocol = ssl.PROTOCOL_TLS_SERVER
-    elif server_side is not None:
-        default_protocol = ssl.PROTOCOL_TLS_CLIENT
-    else:
-        default_protocol = ssl.PROTOCOL_TLS
-    context = ssl.SSLContext(ssl_options.get("ssl_version", default_protocol))
-    if "certfile" in ssl_options:
-        context.load_cert_chain(ssl_options["certfile"], ssl_options.get("keyfile"))
-    if "cert_reqs" in ssl_options:
-        if ssl_options["cert_reqs"] == ssl.CERT_NONE:
-            # A context can't skip verification while it checks host names.
-            context.check_hostname = False
-        context.verify_mode = ssl_options["cert_reqs"]
-    if "ca_certs" in ssl_options:
-        context.load_verify_locations(ssl_options["ca_certs"])
-    elif server_side is False and context.verify_mode != ssl.CERT_NONE:
-        # A client that verifies needs something to verify against.
-        context.load_default_certs(ssl.Purpose.SERVER_AUTH)
-    if "ciphers" in ssl_options:
-        context.set_ciphers(ssl_options["ciphers"])
-    if hasattr(ssl, "OP_NO_COMPRESSION"):
-        context.options |= ssl.OP_NO_COMPRESSION
-    return context
+    extra = ssl_options.keys() - _SSL_CONTEXT_KEYWORDS
+    if extra:
+        raise ValueError(f"unknown ssl_options keys: {sorted(extra)}")
+    opts = ssl_options
+    ctx = ssl.SSLContext(opts.get("ssl_version", _protocol_for(server_side)))
+    certfile = opts.get("certfile")
+    if certfile is not None:
+        ctx.load_cert_chain(certfile, opts.get("keyfile"))
+    reqs = opts.get("cert_reqs")
+    if reqs is not None:
+        # Host name checking has to go before verification can be off.
+        ctx.check_hostname = ctx.check_hostname and reqs != ssl.CERT_NONE
+        ctx.verify_mode = reqs
+    ca_certs = opts.get("ca_certs")
+    if ca_certs is not None:
+        ctx.load_verify_locations(ca_certs)
+    elif server_side is False and ctx.verify_mode != ssl.CERT_NONE:
+        # Verifying without any trusted roots would reject every server.
+        ctx.load_default_certs(ssl.Purpose.SERVER_AUTH)
+    ciphers = opts.get("ciphers")
+    if ciphers is not None:
+        ctx.set_ciphers(ciphers)
+    ctx.options |= getattr(ssl, "OP_NO_COMPRESSION", 0)
+    return ctx
 
 
 def ssl_wrap_socket(
-    socket: socket.socket,
-    ssl_options: Union[dict[str, Any], ssl.SSLContext],
-    server_hostname: Optional[str] = None,
-    server_side: Optional[bool] = None,
-    **kwargs: Any,
+    socket: socket.socket, ssl_options: _SSLOptions, server_hostname: Optional[str] = None,
+    server_side: Optional[bool] = None, **kwargs: Any,
 ) -> ssl.SSLSocket:
-    """Wraps ``socket`` in TLS according to ``ssl_options``.
+    """Returns ``socket`` wrapped in TLS as ``ssl_options`` describe (an
+    `ssl.SSLContext`, or a dict for `ssl_options_to_context`).
 
-    ``ssl_options`` is an `ssl.SSLContext` or a dictionary as accepted by
-    `ssl_options_to_context`.  ``server_hostname`` is sent for SNI and
-    checked against the peer's certificate (client side only).  Other
-    keyword arguments go to `ssl.SSLContext.wrap_socket`.
+    ``server_hostname`` is used for SNI and, on the client side, matched
+    against the certificate.  Any other keyword goes to
+    `ssl.SSLContext.wrap_socket`.
     """
-    context = ssl_options_to_context(ssl_options, server_side=server_side)
-    if server_side is None:
-        server_side = False
-    return context.wrap_socket(
-        socket, server_hostname=server_hostname, server_side=server_side, **kwargs
+    ctx = ssl_options_to_context(ssl_options, server_side=server_side)
+    return ctx.wrap_socket(
+        socket, server_hostname=server_hostname, server_side=bool(server_side), **kwargs
     )
