@@ -1,42 +1,39 @@
-"""A command line and config file parser whose options any module can define.
+"""Program settings that each module declares for itself.
 
-Each module defines the options it reads, next to the code that uses them::
+Instead of one central argument parser, every module declares the settings
+it reads, where it reads them::
 
     from tornado.options import define, options
 
-    define("mysql_host", default="127.0.0.1:3306", help="Main user DB")
-    define("memcache_hosts", default="127.0.0.1:11011", multiple=True,
-           help="Main user memcache servers")
+    define("db_host", default="localhost:5432", help="database address")
+    define("cache_servers", default="127.0.0.1:11211", multiple=True,
+           help="cache server addresses")
 
-    def connect():
-        db = database.Connection(options.mysql_host)
+    def open_database():
+        return connect(options.db_host)
 
-The program's entry point then parses the command line or a config file::
+and the program's ``main`` fills them in once, from the command line
+(`parse_command_line`) or from a Python config file (`parse_config_file`),
+or from both in turn by passing ``final=False`` to all but the last call.
 
-    tornado.options.parse_command_line()
-    # or
-    tornado.options.parse_config_file("/etc/server.conf")
+Facts worth knowing:
 
-Option names may be written with dashes or underscores: ``--foo-bar`` and
-``--foo_bar`` set the same option, read as ``options.foo_bar`` (or
-``options["foo-bar"]``).  Names defined by one module must be unique across
-the program.
+* ``-`` and ``_`` are the same in option names: ``--db-host`` and
+  ``--db_host`` both set ``options.db_host`` (also ``options["db-host"]``).
+  A name may only be defined once per option set.
+* Text values are converted by the option's type: `str`, `int`, `float`,
+  `bool`, `datetime.datetime`, `datetime.timedelta` (``"1h 30m"``), or any
+  class built from a string.  ``multiple=True`` options take
+  comma-separated lists; integer lists also take inclusive ``lo:hi`` ranges.
+* A config file is executed as Python; each global it leaves behind whose
+  name is an option sets that option.
+* The global `options` also carries the logging options of `tornado.log`;
+  a final parse configures logging from them (``--logging=none`` opts out).
 
-Command line values are parsed according to the option's type (``int``,
-``float``, ``bool``, ``str``, `datetime.datetime`, `datetime.timedelta`,
-or any class whose constructor takes a string); ``multiple=True`` options
-take comma-separated lists, and integer ones also accept ``lo:hi`` ranges.
-A config file is Python source: its top-level names set the options.
+A separate `OptionParser` gives an independent option set, for example
+for a subcommand or in a test.
 
-The global `options` object also defines the logging options of
-`tornado.log` (``--logging``, ``--log_file_prefix`` and so on), and
-parsing it with ``final=True`` configures logging; use ``--logging=none``
-to keep Tornado's hands off the logging configuration.
-
-`OptionParser` instances are independent option sets, for tests and for
-programs with subcommands.
-
-This module builds on `tornado.escape`, `tornado.log` and `tornado.util`.
+Depends on `tornado.escape`, `tornado.log` and `tornado.util`.
 """
 
 import datetime
@@ -45,583 +42,498 @@ import os
 import re
 import sys
 import textwrap
-from typing import (
-    Any,
-    Callable,
-    Dict,
-    Iterable,
-    Iterator,
-    List,
-    Optional,
-    Set,
-    TextIO,
-    Tuple,
-)
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, TextIO, Tuple
 
 from tornado.escape import to_unicode
 from tornado.log import define_logging_options
 from tornado.util import basestring_type, exec_in
 
+_Callback = Optional[Callable[[Any], None]]
+
 
 class Error(Exception):
-    """Raised for errors in option definitions and values."""
+    """A bad option definition, an unknown option, or an unusable value."""
+
+
+def _cli_name(name: str) -> str:
+    """The key an option is stored under: its name with dashes only."""
+    return name.replace("_", "-")
+
+
+def _definer_file() -> str:
+    """Path of the source file whose code is defining an option.
+
+    Skips the ``define`` frames of this module (the method and the global
+    function); options defined by this module itself (``--help``) get "".
+    """
+    frame = sys._getframe(1)
+    while frame.f_code.co_filename == __file__ and frame.f_code.co_name == "define":
+        frame = frame.f_back  # type: ignore[assignment]
+    source = frame.f_code.co_filename
+    return "" if source == __file__ else source
 
 
 class OptionParser:
-    """A collection of options, with a dict-like and attribute interface.
+    """An option set: definitions plus their current values.
 
-    Usually the global `tornado.options.options` is used through the
-    module-level functions; separate instances are useful in tests and for
-    subcommands.  Every parser defines ``--help``.
+    Values are read and written as attributes (``opts.port``) or items
+    (``opts["port"]``); assignment checks the type but does not parse text.
+    Most programs use the global instance, `tornado.options.options`, via the
+    module-level functions.  Each set starts with a ``--help`` option.
     """
 
     def __init__(self) -> None:
-        # __setattr__ is reserved for option values, so internal state goes
-        # straight into the instance dict.
-        self.__dict__["_options"] = {}
-        self.__dict__["_parse_callbacks"] = []
-        self.define(
-            "help",
-            type=bool,
-            help="show this help information",
-            callback=self._help_callback,
-        )
+        # Attribute assignment means "set an option" on this class, so the
+        # parser's own state bypasses __setattr__.
+        object.__setattr__(self, "_options", {})
+        object.__setattr__(self, "_parse_callbacks", [])
+        self.define("help", type=bool, help="show this help information",
+                    callback=self._help_callback)
 
-    @staticmethod
-    def _normalize_name(name: str) -> str:
-        return name.replace("_", "-")
+    def _lookup(self, name: str) -> "_OptionSpec":
+        spec = self._options.get(_cli_name(name))
+        if spec is None:
+            raise AttributeError("Unrecognized option %r" % name)
+        return spec  # type: ignore[no-any-return]
 
     def __getattr__(self, name: str) -> Any:
-        option = self._options.get(self._normalize_name(name))
-        if isinstance(option, _Option):
-            return option.value()
-        raise AttributeError("Unrecognized option %r" % name)
+        return self._lookup(name).value()
 
     def __setattr__(self, name: str, value: Any) -> None:
-        option = self._options.get(self._normalize_name(name))
-        if isinstance(option, _Option):
-            option.set(value)
-            return
-        raise AttributeError("Unrecognized option %r" % name)
-
-    def __iter__(self) -> Iterator[str]:
-        return (opt.name for opt in self._options.values())
-
-    def __contains__(self, name: str) -> bool:
-        return self._normalize_name(name) in self._options
+        self._lookup(name).set(value)
 
     def __getitem__(self, name: str) -> Any:
-        return self.__getattr__(name)
+        return self._lookup(name).value()
 
     def __setitem__(self, name: str, value: Any) -> None:
-        return self.__setattr__(name, value)
+        self._lookup(name).set(value)
+
+    def __contains__(self, name: str) -> bool:
+        return _cli_name(name) in self._options
+
+    def __iter__(self) -> Iterator[str]:
+        # Names as they were defined, not as stored.
+        return iter([spec.name for spec in self._options.values()])
 
     def items(self) -> Iterable[Tuple[str, Any]]:
-        """An iterable of (name, value) pairs.
+        """``(name, value)`` for every option, names as defined.
 
         .. versionadded:: 3.1
         """
-        return [(opt.name, opt.value()) for opt in self._options.values()]
+        return list(self.as_dict().items())
 
     def groups(self) -> Set[str]:
-        """The set of option groups: the explicit ``group`` of each option, or
-        the file it was defined in.
+        """Every group name in use.
+
+        An option's group is the ``group`` it was defined with, else the
+        path of the file that defined it.
 
         .. versionadded:: 3.1
         """
-        return {opt.group_name for opt in self._options.values()}
+        return set(spec.group_name for spec in self._options.values())
 
     def group_dict(self, group: str) -> Dict[str, Any]:
-        """The names and values of the options in a group (all options if
-        ``group`` is empty).
+        """``{name: value}`` for the options of one group (all if ``group``
+        is empty), e.g. to hand a group to an application as settings::
 
-        Useful to copy a group of options into application settings::
-
-            define("template_path", group="application")
-            define("static_path", group="application")
-            app = Application(handlers, **options.group_dict("application"))
+            define("cookie_secret", group="app")
+            define("debug", group="app")
+            app = Application(routes, **options.group_dict("app"))
 
         .. versionadded:: 3.1
         """
-        return {
-            opt.name: opt.value()
-            for opt in self._options.values()
-            if not group or group == opt.group_name
-        }
+        picked = {}
+        for spec in self._options.values():
+            if group and spec.group_name != group:
+                continue
+            picked[spec.name] = spec.value()
+        return picked
 
     def as_dict(self) -> Dict[str, Any]:
-        """The names and values of all options.
+        """``{name: value}`` for every option.
 
         .. versionadded:: 3.1
         """
-        return {opt.name: opt.value() for opt in self._options.values()}
+        return self.group_dict("")
 
     def define(
-        self,
-        name: str,
-        default: Any = None,
-        type: Optional[type] = None,
-        help: Optional[str] = None,
-        metavar: Optional[str] = None,
-        multiple: bool = False,
-        group: Optional[str] = None,
-        callback: Optional[Callable[[Any], None]] = None,
+        self, name: str, default: Any = None, type: Optional[type] = None,
+        help: Optional[str] = None, metavar: Optional[str] = None, multiple: bool = False,
+        group: Optional[str] = None, callback: _Callback = None,
     ) -> None:
-        """Define a new command line option.
+        """Declare an option.
 
-        ``type`` is any of `str`, `int`, `float`, `bool`,
-        `datetime.datetime` or `datetime.timedelta`, or a class whose
-        constructor parses a string; it defaults to the type of ``default``
-        (or `str` if there is no default).  With ``multiple=True`` the value
-        is a list, given on the command line as comma-separated items.
+        ``type`` says how text is converted (see the module docstring); when
+        omitted it is taken from ``default``, or is `str` if the default is
+        None or the option is ``multiple``.  A ``multiple`` option holds a
+        list (empty unless a default is given).
 
-        ``help`` and ``metavar`` appear in the `print_help` output; options
-        are listed by ``group``, which defaults to the name of the file that
-        defines them.
+        ``help`` and ``metavar`` (the placeholder shown after ``=``) are used
+        by `print_help`, which lists options under their ``group``: by
+        default the path of the file calling ``define``.
 
-        ``callback`` is called with the new value whenever the option is
-        set, whether by parsing or by assignment.
+        ``callback``, if given, receives every new value, whether it came
+        from parsing or from assignment.
 
-        Raises `Error` if the name (ignoring the difference between dashes
-        and underscores) is already defined.
+        `Error` if an option of that name exists already; ``-`` and ``_``
+        count as the same character.
         """
-        normalized = self._normalize_name(name)
-        if normalized in self._options:
-            raise Error(
-                "Option %r already defined in %s"
-                % (normalized, self._options[normalized].file_name)
-            )
-        file_name = self._caller_file()
+        key = _cli_name(name)
+        taken = self._options.get(key)
+        if taken is not None:
+            raise Error("Option %r already defined in %s" % (key, taken.file_name))
+        origin = _definer_file()
         if type is None:
-            if not multiple and default is not None:
-                type = default.__class__
-            else:
-                type = str
-        option = _Option(
-            name,
-            file_name=file_name,
-            default=default,
-            type=type,
-            help=help,
-            metavar=metavar,
-            multiple=multiple,
-            group_name=group or file_name,
-            callback=callback,
+            type = str if (multiple or default is None) else default.__class__
+        self._options[key] = _OptionSpec(
+            name, default, type, help, metavar, multiple, origin, group or origin, callback
         )
-        self._options[normalized] = option
 
-    @staticmethod
-    def _caller_file() -> str:
-        """The file that called `define`, or "" for this module itself."""
-        frame = sys._getframe(2)
-        # Calls through the module-level define() add one frame.
-        if frame.f_code.co_filename == __file__ and frame.f_code.co_name == "define":
-            frame = frame.f_back  # type: ignore[assignment]
-        file_name = frame.f_code.co_filename
-        return "" if file_name == __file__ else file_name
+    def parse_command_line(self, args: Optional[List[str]] = None,
+                           final: bool = True) -> List[str]:
+        """Set options from ``--name=value`` arguments; return the rest.
 
-    def parse_command_line(
-        self, args: Optional[List[str]] = None, final: bool = True
-    ) -> List[str]:
-        """Parse options from the command line (``sys.argv`` by default).
+        ``args`` defaults to ``sys.argv``; its first item (the program) is
+        ignored.  Reading stops at the first item not starting with ``-``,
+        or just after a ``--``; what follows is returned.  A `bool` option
+        may be given without ``=value`` to mean true.
 
-        ``args[0]`` is the program name and is skipped.  Parsing stops at
-        the first argument that does not start with ``-`` or after ``--``;
-        the unparsed arguments are returned.  A boolean option given
-        without a value is set to True.
+        An unknown option prints the help and raises `Error`; so does a
+        non-boolean option without a value (without the help).
 
-        Raises `Error` for an unknown option (after printing the help) or
-        a missing value.
-
-        With ``final=False`` the parse callbacks are not run, so that
-        several sources can be combined before the last parse.
+        The parse callbacks run at the end unless ``final`` is false, which
+        lets several sources be combined before the last one.
         """
-        if args is None:
-            args = sys.argv
-        remaining: List[str] = []
-        for i in range(1, len(args)):
-            arg = args[i]
-            if not arg.startswith("-"):
-                remaining = args[i:]
+        argv = sys.argv if args is None else args
+        index = 1
+        while index < len(argv):
+            token = argv[index]
+            if token == "--":
+                index += 1
                 break
-            if arg == "--":
-                remaining = args[i + 1 :]
+            if not token.startswith("-"):
                 break
-            name, equals, value = arg.lstrip("-").partition("=")
-            name = self._normalize_name(name)
-            option = self._options.get(name)
-            if option is None:
-                self.print_help()
-                raise Error("Unrecognized command line option: %r" % name)
-            if not equals:
-                if option.type is bool:
-                    value = "true"
-                else:
-                    raise Error("Option %r requires a value" % name)
-            option.parse(value)
+            self._apply_flag(token)
+            index += 1
         if final:
             self.run_parse_callbacks()
-        return remaining
+        return list(argv[index:])
+
+    def _apply_flag(self, token: str) -> None:
+        """Handle one ``--name[=value]`` command line item."""
+        raw_name, has_value, text = token.lstrip("-").partition("=")
+        key = _cli_name(raw_name)
+        spec = self._options.get(key)
+        if spec is None:
+            self.print_help()
+            raise Error("Unrecognized command line option: %r" % key)
+        if not has_value:
+            if spec.type is not bool:
+                raise Error("Option %r requires a value" % key)
+            text = "true"
+        spec.parse(text)
 
     def parse_config_file(self, path: str, final: bool = True) -> None:
-        """Set options from a config file, which is Python source.
+        """Set options from the Python file at ``path``.
 
-        The file is executed with ``__file__`` set to its absolute path;
-        each top-level name that matches an option (written with
-        underscores, or dashes in the name converted) sets it.  A string
-        value is parsed as on the command line when the option's type is
-        not `str` or the option is ``multiple``; any other value must
-        already be of the option's type.
+        The file (UTF-8) runs with ``__file__`` bound to its absolute path.
+        Afterwards every global it holds whose name matches an option sets
+        that option.  Strings are converted as command line text would be
+        when the option is ``multiple`` or not of type `str`; other values
+        must already have the option's type (a list, for ``multiple``).
+
+        ``final`` works as for `parse_command_line`.
 
         .. versionchanged:: 4.1
-           Values may be given as strings to be parsed.
+           String values are converted from text.
         .. versionchanged:: 4.4
-           The file is read as UTF-8.
+           The file is decoded as UTF-8 whatever the locale.
         """
-        config: Dict[str, Any] = {"__file__": os.path.abspath(path)}
-        with open(path, "rb") as f:
-            exec_in(f.read().decode("utf-8"), config, config)
-        for name, value in config.items():
-            option = self._options.get(self._normalize_name(name))
-            if option is None:
-                continue
-            if option.multiple and not isinstance(value, (list, str)):
-                raise Error(
-                    "Option %r is required to be a list of %s "
-                    "or a comma-separated string" % (option.name, option.type.__name__)
-                )
-            if type(value) is str and (option.type is not str or option.multiple):
-                option.parse(value)
-            else:
-                option.set(value)
+        namespace: Dict[str, Any] = {"__file__": os.path.abspath(path)}
+        with open(path, "rb") as source:
+            text = source.read().decode("utf-8")
+        exec_in(text, namespace, namespace)
+        for name, value in namespace.items():
+            spec = self._options.get(_cli_name(name))
+            if spec is not None:
+                spec.load(value)
         if final:
             self.run_parse_callbacks()
 
     def print_help(self, file: Optional[TextIO] = None) -> None:
-        """Print all the options, by group, to ``file`` (standard error by
-        default)."""
-        if file is None:
-            file = sys.stderr
-        print("Usage: %s [OPTIONS]" % sys.argv[0], file=file)
-        print("\nOptions:\n", file=file)
-        by_group: Dict[str, List[_Option]] = {}
-        for option in self._options.values():
-            by_group.setdefault(option.group_name, []).append(option)
-        for group_name, group_options in sorted(by_group.items()):
+        """Write a usage summary of every option, grouped, to ``file``
+        (standard error if omitted)."""
+        out = sys.stderr if file is None else file
+        chunks = ["Usage: %s [OPTIONS]\n" % sys.argv[0], "\nOptions:\n\n"]
+        by_group: Dict[str, List[_OptionSpec]] = {}
+        for spec in self._options.values():
+            by_group.setdefault(spec.group_name, []).append(spec)
+        for group_name in sorted(by_group):
             if group_name:
-                print("\n%s options:\n" % os.path.normpath(group_name), file=file)
-            for option in sorted(group_options, key=lambda o: o.name):
-                print(self._help_lines(option), file=file)
-        print(file=file)
-
-    def _help_lines(self, option: "_Option") -> str:
-        # Always the command line spelling, with dashes.
-        flag = self._normalize_name(option.name)
-        if option.metavar:
-            flag += "=" + option.metavar
-        description = option.help or ""
-        if option.default is not None and option.default != "":
-            description += " (default %s)" % (option.default,)
-        lines = textwrap.wrap(description, 44)
-        if len(flag) > 30 or not lines:
-            lines.insert(0, "")
-        out = ["  --%-30s %s" % (flag, lines[0])]
-        out.extend("%-34s %s" % ("", line) for line in lines[1:])
-        return "\n".join(line.rstrip() for line in out)
+                chunks.append("\n%s options:\n\n" % os.path.normpath(group_name))
+            for spec in sorted(by_group[group_name], key=lambda s: s.name):
+                chunks.append(_help_entry(spec) + "\n")
+        chunks.append("\n")
+        out.write("".join(chunks))
 
     def _help_callback(self, value: bool) -> None:
-        if value:
-            self.print_help()
-            sys.exit(0)
+        if not value:
+            return
+        self.print_help()
+        sys.exit(0)
 
     def add_parse_callback(self, callback: Callable[[], None]) -> None:
-        """Add a function to call after each final parse."""
+        """Register ``callback`` to run after every final parse."""
         self._parse_callbacks.append(callback)
 
     def run_parse_callbacks(self) -> None:
-        """Call the parse callbacks, as a final parse does."""
-        for callback in self._parse_callbacks:
+        """Run the registered parse callbacks, in registration order."""
+        for callback in list(self._parse_callbacks):
             callback()
 
     def mockable(self) -> "_Mockable":
-        """Return a wrapper that `unittest.mock.patch.object` can patch.
+        """A stand-in for this set that `unittest.mock.patch.object` can use.
 
-        ``mock.patch.object`` restores an attribute by deleting it, which an
-        `OptionParser` does not support; this wrapper restores the previous
-        value instead::
+        ``patch.object`` undoes a patch by deleting the attribute, which an
+        option set cannot do; the stand-in turns that deletion back into an
+        assignment of the earlier value::
 
-            with mock.patch.object(options.mockable(), "name", value):
-                assert options.name == value
+            with mock.patch.object(options.mockable(), "port", 8888):
+                ...  # options.port == 8888 in here
 
-        Use a new wrapper for each patch.
+        Take a fresh stand-in for every patch.
         """
         return _Mockable(self)
 
 
+# Layout of print_help: flag column, then wrapped description.
+_FLAG_COLUMN = 30
+_TEXT_WIDTH = 44
+
+
+def _help_entry(spec: "_OptionSpec") -> str:
+    """The print_help lines for one option, without the final newline."""
+    flag = _cli_name(spec.name)
+    if spec.metavar:
+        flag = "%s=%s" % (flag, spec.metavar)
+    text = spec.help or ""
+    if spec.default not in (None, ""):
+        text = "%s (default %s)" % (text, spec.default)
+    wrapped = textwrap.wrap(text, _TEXT_WIDTH)
+    # A flag too wide for its column gets a line of its own.
+    if not wrapped or len(flag) > _FLAG_COLUMN:
+        wrapped.insert(0, "")
+    indent = " " * (_FLAG_COLUMN + 4)
+    first = "  --" + flag.ljust(_FLAG_COLUMN) + " " + wrapped[0]
+    rows = [first] + [indent + " " + line for line in wrapped[1:]]
+    return "\n".join(row.rstrip() for row in rows)
+
+
 class _Mockable:
-    """`OptionParser.mockable` wrapper: deleting an attribute restores the
-    value it had before it was set through the wrapper."""
+    """What `OptionParser.mockable` returns: attribute writes go to the
+    option set, remembering the previous value so that deleting the
+    attribute puts it back."""
 
     def __init__(self, options: OptionParser) -> None:
-        self.__dict__["_options"] = options
-        self.__dict__["_originals"] = {}
+        object.__setattr__(self, "_target", options)
+        object.__setattr__(self, "_saved", {})
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._options, name)
+        return getattr(self._target, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        assert name not in self._originals, "don't reuse mockable objects"
-        self._originals[name] = getattr(self._options, name)
-        setattr(self._options, name, value)
+        if name in self._saved:
+            raise AssertionError("don't reuse mockable objects")
+        self._saved[name] = getattr(self._target, name)
+        setattr(self._target, name, value)
 
     def __delattr__(self, name: str) -> None:
-        setattr(self._options, name, self._originals.pop(name))
+        previous = self._saved.pop(name)
+        setattr(self._target, name, previous)
 
 
-class _Option:
-    """One defined option: its definition and current value."""
+_NOT_SET = object()  # an option never assigned (None is a legitimate value)
 
-    # The value of an option that was never set (None is a valid value).
-    UNSET = object()
 
-    def __init__(
-        self,
-        name: str,
-        default: Any = None,
-        type: Optional[type] = None,
-        help: Optional[str] = None,
-        metavar: Optional[str] = None,
-        multiple: bool = False,
-        file_name: Optional[str] = None,
-        group_name: Optional[str] = None,
-        callback: Optional[Callable[[Any], None]] = None,
-    ) -> None:
-        if default is None and multiple:
-            default = []
-        self.name = name
-        if type is None:
-            raise ValueError("type must not be None")
-        self.type = type
-        self.help = help
-        self.metavar = metavar
-        self.multiple = multiple
-        self.file_name = file_name
-        self.group_name = group_name
+class _OptionSpec:
+    """A defined option: what `OptionParser.define` was told, plus its value."""
+
+    __slots__ = ("name", "default", "type", "help", "metavar", "multiple",
+                 "file_name", "group_name", "callback", "_value")
+
+    def __init__(self, name: str, default: Any, type: type, help: Optional[str],
+                 metavar: Optional[str], multiple: bool, file_name: str,
+                 group_name: str, callback: _Callback) -> None:
+        self.name, self.type, self.multiple = name, type, multiple
+        # A list option with no default starts out as an empty list.
+        self.default = [] if (multiple and default is None) else default
+        self.help, self.metavar = help, metavar
+        self.file_name, self.group_name = file_name, group_name
         self.callback = callback
-        self.default = default
-        self._value: Any = _Option.UNSET
+        self._value: Any = _NOT_SET
 
     def value(self) -> Any:
-        return self.default if self._value is _Option.UNSET else self._value
+        current = self._value
+        return self.default if current is _NOT_SET else current
 
-    def parse(self, value: str) -> Any:
-        """Set the option from its command line text and return the value."""
-        parse_one = self._parser()
-        if self.multiple:
-            items: List[Any] = []
-            for part in value.split(","):
-                if issubclass(self.type, numbers.Integral):
-                    # Integer lists accept inclusive ranges: "1,3,5:7".
-                    lo, _, hi = part.partition(":")
-                    first = parse_one(lo)
-                    last = parse_one(hi) if hi else first
-                    items.extend(range(first, last + 1))
-                else:
-                    items.append(parse_one(part))
-            self._value = items
-        else:
-            self._value = parse_one(value)
-        if self.callback is not None:
-            self.callback(self._value)
-        return self.value()
-
-    def _parser(self) -> Callable[[str], Any]:
-        return {
-            datetime.datetime: _parse_datetime,
-            datetime.timedelta: _parse_timedelta,
-            bool: _parse_bool,
-            basestring_type: _parse_string,
-        }.get(self.type, self.type)
-
-    def set(self, value: Any) -> None:
-        """Set the option to an already typed value.
-
-        Raises `Error` if the value is not of the option's type (None is
-        always accepted).
-        """
-        if self.multiple:
-            if not isinstance(value, list) or any(
-                item is not None and not isinstance(item, self.type) for item in value
-            ):
-                raise Error(
-                    "Option %r is required to be a list of %s"
-                    % (self.name, self.type.__name__)
-                )
-        elif value is not None and not isinstance(value, self.type):
-            raise Error(
-                "Option %r is required to be a %s (%s given)"
-                % (self.name, self.type.__name__, type(value))
-            )
+    def _store(self, value: Any) -> None:
         self._value = value
         if self.callback is not None:
-            self.callback(self._value)
+            self.callback(value)
+
+    def parse(self, text: str) -> Any:
+        """Convert command line text, store the result and return it."""
+        convert = _CONVERTERS.get(self.type, self.type)
+        if not self.multiple:
+            self._store(convert(text))
+            return self.value()
+        ranged = issubclass(self.type, numbers.Integral)
+        items: List[Any] = []
+        for piece in text.split(","):
+            if not ranged:
+                items.append(convert(piece))
+                continue
+            # "5:7" in an integer list means 5, 6 and 7.
+            low, _, high = piece.partition(":")
+            first = convert(low)
+            items.extend(range(first, (convert(high) if high else first) + 1))
+        self._store(items)
+        return self.value()
+
+    def set(self, value: Any) -> None:
+        """Store a value that already has the option's type (None always
+        passes); `Error` otherwise."""
+        wanted = self.type
+        if self.multiple:
+            if not isinstance(value, list):
+                self._wrong_list()
+            for item in value:
+                if item is not None and not isinstance(item, wanted):
+                    self._wrong_list()
+        elif value is not None and not isinstance(value, wanted):
+            raise Error("Option %r is required to be a %s (%s given)"
+                        % (self.name, wanted.__name__, type(value)))
+        self._store(value)
+
+    def _wrong_list(self) -> None:
+        raise Error("Option %r is required to be a list of %s"
+                    % (self.name, self.type.__name__))
+
+    def load(self, value: Any) -> None:
+        """Take a value found in a config file (text or typed)."""
+        if self.multiple and not isinstance(value, (str, list)):
+            raise Error("Option %r is required to be a list of %s or a "
+                        "comma-separated string" % (self.name, self.type.__name__))
+        if type(value) is str and (self.multiple or self.type is not str):
+            self.parse(value)
+        else:
+            self.set(value)
 
 
-# Formats accepted for datetime options, tried in order.
-_DATETIME_FORMATS = [
-    "%a %b %d %H:%M:%S %Y",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%dT%H:%M",
-    "%Y%m%d %H:%M:%S",
-    "%Y%m%d %H:%M",
-    "%Y-%m-%d",
-    "%Y%m%d",
-    "%H:%M:%S",
-    "%H:%M",
-]
-
-
-def _parse_datetime(value: str) -> datetime.datetime:
-    for fmt in _DATETIME_FORMATS:
-        try:
-            return datetime.datetime.strptime(value, fmt)
-        except ValueError:
-            pass
-    raise Error("Unrecognized date/time format: %r" % value)
-
-
-# Unit spellings for timedelta options, mapped to timedelta keywords.
-_TIMEDELTA_UNITS = {
-    "": "seconds",
-    "s": "seconds",
-    "sec": "seconds",
-    "secs": "seconds",
-    "second": "seconds",
-    "seconds": "seconds",
-    "ms": "milliseconds",
-    "msec": "milliseconds",
-    "millisecond": "milliseconds",
-    "milliseconds": "milliseconds",
-    "us": "microseconds",
-    "usec": "microseconds",
-    "microsecond": "microseconds",
-    "microseconds": "microseconds",
-    "m": "minutes",
-    "min": "minutes",
-    "mins": "minutes",
-    "minute": "minutes",
-    "minutes": "minutes",
-    "h": "hours",
-    "hr": "hours",
-    "hrs": "hours",
-    "hour": "hours",
-    "hours": "hours",
-    "d": "days",
-    "day": "days",
-    "days": "days",
-    "w": "weeks",
-    "wk": "weeks",
-    "week": "weeks",
-    "weeks": "weeks",
-}
-
-# One "<number> <unit>" term of a duration such as "1h 30m" or "1.5days".
-_TIMEDELTA_TERM = re.compile(
-    r"\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([a-zA-Z]*)\s*"
+# strptime layouts accepted by datetime options, most specific first.
+_DATETIME_LAYOUTS = tuple(
+    "%a %b %d %H:%M:%S %Y|%Y-%m-%d %H:%M:%S|%Y-%m-%d %H:%M|%Y-%m-%dT%H:%M|"
+    "%Y%m%d %H:%M:%S|%Y%m%d %H:%M|%Y-%m-%d|%Y%m%d|%H:%M:%S|%H:%M".split("|")
 )
 
 
-def _parse_timedelta(value: str) -> datetime.timedelta:
+def _to_datetime(text: str) -> datetime.datetime:
+    for layout in _DATETIME_LAYOUTS:
+        try:
+            return datetime.datetime.strptime(text, layout)
+        except ValueError:
+            continue
+    raise Error("Unrecognized date/time format: %r" % text)
+
+
+# timedelta keyword -> the unit spellings that mean it ("" = bare number).
+_UNIT_SPELLINGS = {
+    "seconds": ", s, sec, secs, second, seconds",
+    "milliseconds": "ms, msec, millisecond, milliseconds",
+    "microseconds": "us, usec, microsecond, microseconds",
+    "minutes": "m, min, mins, minute, minutes",
+    "hours": "h, hr, hrs, hour, hours",
+    "days": "d, day, days",
+    "weeks": "w, wk, week, weeks",
+}
+_UNITS = {
+    spelling.strip(): keyword
+    for keyword, spellings in _UNIT_SPELLINGS.items()
+    for spelling in spellings.split(",")
+}
+
+# One "<number><unit>" term; a duration is a run of them ("1h 30m", "1.5d").
+_DURATION_TERM = re.compile(
+    r"\s*(?P<n>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(?P<unit>[a-zA-Z]*)\s*"
+)
+
+
+def _to_timedelta(text: str) -> datetime.timedelta:
     total = datetime.timedelta()
-    pos = 0
-    while pos < len(value):
-        m = _TIMEDELTA_TERM.match(value, pos)
-        if m is None or not m.group(0):
-            raise Error("Unrecognized timedelta format: %r" % value)
-        unit = _TIMEDELTA_UNITS.get(m.group(2).lower())
-        if unit is None:
-            raise Error("Unrecognized timedelta unit %r in %r" % (m.group(2), value))
-        total += datetime.timedelta(**{unit: float(m.group(1))})
-        pos = m.end()
-    if pos == 0:
-        raise Error("Unrecognized timedelta format: %r" % value)
+    offset, end = 0, len(text)
+    if not end:
+        raise Error("Unrecognized timedelta format: %r" % text)
+    while offset < end:
+        term = _DURATION_TERM.match(text, offset)
+        if term is None or term.end() == offset:
+            raise Error("Unrecognized timedelta format: %r" % text)
+        keyword = _UNITS.get(term["unit"].lower())
+        if keyword is None:
+            raise Error("Unrecognized timedelta unit %r in %r" % (term["unit"], text))
+        total += datetime.timedelta(**{keyword: float(term["n"])})
+        offset = term.end()
     return total
 
 
-def _parse_bool(value: str) -> bool:
-    return value.lower() not in ("false", "0", "f")
+def _to_bool(text: str) -> bool:
+    return text.lower() not in ("false", "0", "f")
 
 
-def _parse_string(value: str) -> str:
-    return to_unicode(value)
+# Types whose constructor does not parse command line text the way we want;
+# every other type is simply called with the text.
+_CONVERTERS: Dict[Any, Callable[[str], Any]] = {
+    bool: _to_bool,
+    basestring_type: to_unicode,
+    datetime.datetime: _to_datetime,
+    datetime.timedelta: _to_timedelta,
+}
 
 
 options = OptionParser()
-"""The global option set, used by the module-level functions.
+"""The process-wide option set that the module-level functions act on.
 
-Tornado's own modules read their options from it (for example, the logging
-options of `tornado.log`).
+Tornado's own modules define their options here too (the logging options
+of `tornado.log`, for instance).
 """
 
 
 def define(
-    name: str,
-    default: Any = None,
-    type: Optional[type] = None,
-    help: Optional[str] = None,
-    metavar: Optional[str] = None,
-    multiple: bool = False,
-    group: Optional[str] = None,
-    callback: Optional[Callable[[Any], None]] = None,
+    name: str, default: Any = None, type: Optional[type] = None, help: Optional[str] = None,
+    metavar: Optional[str] = None, multiple: bool = False, group: Optional[str] = None,
+    callback: _Callback = None,
 ) -> None:
-    """Define an option in the global namespace.
-
-    See `OptionParser.define`.
-    """
-    return options.define(
-        name,
-        default=default,
-        type=type,
-        help=help,
-        metavar=metavar,
-        multiple=multiple,
-        group=group,
-        callback=callback,
-    )
+    """`OptionParser.define` on the global `options`."""
+    return options.define(name, default, type, help, metavar, multiple, group, callback)
 
 
 def parse_command_line(args: Optional[List[str]] = None, final: bool = True) -> List[str]:
-    """Parse the global options from the command line.
-
-    See `OptionParser.parse_command_line`.
-    """
+    """`OptionParser.parse_command_line` on the global `options`."""
     return options.parse_command_line(args, final=final)
 
 
 def parse_config_file(path: str, final: bool = True) -> None:
-    """Parse the global options from a config file.
-
-    See `OptionParser.parse_config_file`.
-    """
+    """`OptionParser.parse_config_file` on the global `options`."""
     return options.parse_config_file(path, final=final)
 
 
 def print_help(file: Optional[TextIO] = None) -> None:
-    """Print the help for the global options.
-
-    See `OptionParser.print_help`.
-    """
+    """`OptionParser.print_help` on the global `options`."""
     return options.print_help(file)
 
 
 def add_parse_callback(callback: Callable[[], None]) -> None:
-    """Add a function to call after each final parse of the global options.
-
-    See `OptionParser.add_parse_callback`.
-    """
+    """`OptionParser.add_parse_callback` on the global `options`."""
     options.add_parse_callback(callback)
 
 
-# The global option set carries the logging options.
 define_logging_options(options)
