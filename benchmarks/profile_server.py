@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Optional
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -64,8 +65,19 @@ def report_pstats(path: str, units: float, unit_name: str, top: int) -> str:
     return "\n".join(lines)
 
 
-def report_pyspy(raw: str, units: float, unit_name: str, top: int, rate: int) -> str:
-    """Aggregate py-spy's collapsed stacks: own samples per leaf function."""
+#: Leaf frames that are the event loop waiting for the kernel (mostly idle):
+#: left out of the shares, which are then shares of the work.
+_IDLE_FRAMES = ("EpollSelector.select", "select (selectors.py")
+
+
+def report_pyspy(raw: str, units: float, unit_name: str, top: int, rate: int,
+                 cpu_us: Optional[float] = None) -> str:
+    """Aggregate py-spy's collapsed stacks: own samples per leaf function.
+
+    With ``cpu_us`` (the CPU microseconds the process used per unit, from
+    /proc) the shares are turned into microseconds of CPU per unit; that
+    holds even when other processes took the CPU away now and then.
+    """
     own: collections.Counter[str] = collections.Counter()
     inclusive: collections.Counter[str] = collections.Counter()
     total = 0
@@ -75,19 +87,23 @@ def report_pyspy(raw: str, units: float, unit_name: str, top: int, rate: int) ->
             if not stack:
                 continue
             n = int(count)
-            total += n
             frames = stack.split(";")
+            if frames[-1].startswith(_IDLE_FRAMES):
+                continue
+            total += n
             own[frames[-1]] += n
             for frame in set(frames):
                 inclusive[frame] += n
-    seconds = 1.0 / rate
-    lines = [f"py-spy: {total} samples at {rate}/s over {units:,.0f} {unit_name}s",
+    if cpu_us is None:
+        cpu_us = total / rate / units * 1e6
+    lines = [f"py-spy: {total} busy samples at {rate}/s over {units:,.0f} {unit_name}s; "
+             f"server CPU {cpu_us:.1f} us/{unit_name}",
              f"{'own %':>6} {'us/' + unit_name:>9}  function"]
     for frame, n in own.most_common(top):
-        lines.append(f"{100 * n / total:6.1f} {n * seconds / units * 1e6:9.2f}  {_clean(frame)}")
+        lines.append(f"{100 * n / total:6.1f} {n / total * cpu_us:9.2f}  {_clean(frame)}")
     lines += ["", "Inclusive (our tornado/ frames):"]
     for frame, n in [(f, n) for f, n in inclusive.most_common() if "tornado/" in f][:top]:
-        lines.append(f"{100 * n / total:6.1f} {n * seconds / units * 1e6:9.2f}  {_clean(frame)}")
+        lines.append(f"{100 * n / total:6.1f} {n / total * cpu_us:9.2f}  {_clean(frame)}")
     return "\n".join(lines)
 
 
@@ -123,7 +139,7 @@ def main() -> int:
             if args.sampler == "cprofile":
                 cmd = pin0 + [sys.executable, "-m", "cProfile", "-o", out] + driver
             else:
-                cmd = pin0 + ["py-spy", "record", "-r", str(args.rate), "-f", "raw", "-o", out,
+                cmd = pin0 + ["py-spy", "record", "--function", "-r", str(args.rate), "-f", "raw", "-o", out,
                               "--", sys.executable] + driver
             result = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd="/")
         finally:
@@ -131,6 +147,7 @@ def main() -> int:
         line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT"))
         units = harness.parse_key_values(line)["requests_per_sec"] * (args.duration + 1)
         unit_name = "request"
+        cpu_us = None
     else:
         port = harness.free_port()
         server_argv = [os.path.join(harness.SERVERS, "tornado_server.py"),
@@ -142,11 +159,12 @@ def main() -> int:
             cmd = pin0 + [sys.executable] + server_argv
         server = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True, cwd="/")
         assert server.stdout is not None and server.stdout.readline().startswith("READY")
+        cpu0 = harness.cpu_seconds(server.pid)
         spy = None
         if args.sampler == "py-spy":
             if shutil.which("py-spy") is None:
                 sys.exit("py-spy is not installed: pip install py-spy")
-            spy = subprocess.Popen(["py-spy", "record", "-r", str(args.rate), "-f", "raw",
+            spy = subprocess.Popen(["py-spy", "record", "--function", "-r", str(args.rate), "-f", "raw",
                                     "-o", out, "-p", str(server.pid), "-d",
                                     str(int(args.duration) + 3)], stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
@@ -156,14 +174,16 @@ def main() -> int:
                                           "--port", str(port), "--duration", f"{args.duration:g}",
                                           "--warmup", "0"],
                                   capture_output=True, text=True).stdout
-            rate = harness.parse_key_values(line.strip().splitlines()[-1])["msgs_per_sec"]
-            units, unit_name = rate * args.duration, "message"
+            result = harness.parse_key_values(line.strip().splitlines()[-1])
+            units = result["msgs_per_sec"] * args.duration + result["warmup_msgs"]
+            unit_name = "message"
         else:
             wrk = subprocess.run(pin1 + ["wrk", "-t1", "-c50", f"-d{args.duration:g}s",
                                          f"http://127.0.0.1:{port}{PATHS[args.workload]}"],
                                  capture_output=True, text=True).stdout
             result = harness.parse_wrk(wrk)
             units, unit_name = float(result.requests), "request"
+        cpu_us = (harness.cpu_seconds(server.pid) - cpu0) / units * 1e6
         if spy is not None:
             spy.wait()
         server.send_signal(signal.SIGTERM)
@@ -172,7 +192,7 @@ def main() -> int:
     if args.sampler == "cprofile":
         print(report_pstats(out, units, unit_name, args.top))
     else:
-        print(report_pyspy(out, units, unit_name, args.top, args.rate))
+        print(report_pyspy(out, units, unit_name, args.top, args.rate, cpu_us))
     if args.keep:
         shutil.copy(out, args.keep)
     shutil.rmtree(tmp, ignore_errors=True)

@@ -82,10 +82,12 @@ METRICS: list[Metric] = [
     Metric("client", "sequential GETs/s", "req/s", target=1.5),
     Metric("client", "concurrent GETs/s (50)", "req/s", target=1.5),
     Metric("upload", "throughput", "MB/s"),
+    Metric("upload", "server CPU per GB", "s", higher_is_better=False),
     Metric("upload", "peak memory growth, big file", "MiB", higher_is_better=False, limit=64),
     Metric("upload", "growth big - growth small", "MiB", higher_is_better=False, limit=16),
     Metric("upload", "other client's max latency", "ms", higher_is_better=False, limit=250),
     Metric("download", "throughput", "MB/s"),
+    Metric("download", "server CPU per GB", "s", higher_is_better=False),
     Metric("download", "peak memory growth, big file", "MiB", higher_is_better=False, limit=64),
     Metric("download", "growth big - growth small", "MiB", higher_is_better=False, limit=16),
     Metric("download", "other client's max latency", "ms", higher_is_better=False, limit=250),
@@ -539,15 +541,18 @@ def workload_bigfile(direction: str) -> Callable[[Context, str], None]:
             for size, path in zip(sizes, paths):
                 reset_peak(server.pid)
                 base = proc_status(server.pid)["VmRSS"]
+                cpu0 = cpu_seconds(server.pid)
                 result = ctx.run_driver(
                     "bigfile.py", "--port", str(port), "--mode", direction, "--size", str(size),
                     "--path", "/static/" + os.path.basename(path),
                     timeout=600)
                 hwm = proc_status(server.pid)["VmHWM"]
+                cpu_per_gb = (cpu_seconds(server.pid) - cpu0) / (size / 1e9)
                 growth.append(max(0, hwm - base) / MiB)
                 if result.get("probe_errors"):
                     ctx.notes.append(f"{direction}/{impl}: the small client's request failed")
         ctx.record(direction, "throughput", impl, result["mb_per_sec"])
+        ctx.record(direction, "server CPU per GB", impl, cpu_per_gb)
         ctx.record(direction, "peak memory growth, big file", impl, growth[1])
         ctx.record(direction, "growth big - growth small", impl, growth[1] - growth[0])
         ctx.record(direction, "other client's max latency", impl, result["probe_max_ms"])
@@ -605,7 +610,7 @@ def table_rows(ctx: Context, impls: Sequence[str]) -> tuple[list[str], list[list
             continue
         medians = {i: median(per_impl.get(i, [])) for i in impls}
         paired: dict[str, Optional[float]] = {}
-        digits = 1 if m.unit in ("KiB", "ms", "MiB", "MB/s") else 0
+        digits = {"KiB": 1, "ms": 1, "MiB": 1, "MB/s": 1, "s": 2}.get(m.unit, 0)
         row = [m.workload, m.name, m.unit] + [fmt(medians[i], digits) for i in impls]
         if "ours" in impls:
             # absolute checks (flat memory, latency) have no meaningful ratio
