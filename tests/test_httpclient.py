@@ -156,6 +156,19 @@ def test_request_use_gzip_is_old_name_of_decompress_response() -> None:
     assert request.decompress_response is False
 
 
+def test_check_body_presence_messages() -> None:
+    from tornado.httpclient import _check_body_presence
+
+    for method in ("POST", "PUT", "PATCH"):
+        _check_body_presence(method, True)
+        with pytest.raises(ValueError, match="Body must not be None for method " + method):
+            _check_body_presence(method, False)
+    for method in ("GET", "DELETE", "HEAD", "OPTIONS"):
+        _check_body_presence(method, False)
+        with pytest.raises(ValueError, match="Body must be None for method " + method):
+            _check_body_presence(method, True)
+
+
 # --- _RequestProxy ------------------------------------------------------------
 
 
@@ -529,9 +542,9 @@ class ClientBehaviour:  # mixin: self is also an AsyncHTTPTestCase
         self.assertEqual(response.headers["X-Method"], "HEAD")
 
     def test_body_sanity_checks(self) -> None:
-        with self.assertRaises(ValueError):
+        with self.assertRaisesRegex(ValueError, "must not be None for method POST"):
             self.fetch("/echo", method="POST", raise_error=True)
-        with self.assertRaises(ValueError):
+        with self.assertRaisesRegex(ValueError, "must be None for method DELETE"):
             self.fetch("/echo", method="DELETE", body="x", raise_error=True)
 
     def test_error_status(self) -> None:
