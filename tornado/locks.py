@@ -1,10 +1,11 @@
 """Synchronization primitives for coroutines: Condition, Event, Semaphore, Lock.
 
-These are like the `threading` ones, but for coroutines of one thread: the
-waiting methods return Futures to await (with an optional timeout) instead
-of blocking.  They are not thread-safe.  Since asyncio has its own
-primitives, these remain mostly for code that wants Tornado's timeouts (an
-absolute deadline or a `datetime.timedelta`) and semantics.
+They mirror the `threading` classes of the same names, except that nothing
+blocks: every waiting method hands back a Future to ``await``/``yield``,
+optionally bounded by a timeout (an `.IOLoop.time` deadline or a
+`datetime.timedelta`).  All of them belong to one thread and are not
+thread-safe.  asyncio has equivalents; these remain for Tornado's timeout
+style and for existing code.
 
 Built on `tornado.concurrent`, `tornado.gen` (for timeouts) and
 `tornado.ioloop`.
@@ -13,21 +14,30 @@ Built on `tornado.concurrent`, `tornado.gen` (for timeouts) and
 import collections
 import datetime
 import types
-from typing import Any, Awaitable, Deque, Optional, Set, Type, Union
+from typing import Any, Awaitable, Callable, Deque, Optional, Set, Type, Union
 
 from tornado import gen, ioloop
 from tornado.concurrent import Future, future_set_result_unless_cancelled
 
-__all__ = ["Condition", "Event", "Semaphore", "BoundedSemaphore", "Lock"]
+__all__ = "Condition Event Semaphore BoundedSemaphore Lock".split()
+
+_Timeout = Optional[Union[float, datetime.timedelta]]
+_ExcType = Optional[Type[BaseException]]
+_Exc = Optional[BaseException]
+_Tb = Optional[types.TracebackType]
 
 
 class _TimeoutGarbageCollector:
-    """Base of the primitives that keep a queue of waiters with timeouts.
+    """Shared base of the primitives that queue waiters, some with deadlines.
 
-    Waiters that time out are left in the queue (removing one from the
-    middle of a deque is slow); every 100 timeouts, the queue is rebuilt
-    without the finished ones, so it cannot grow without bound.
+    A waiter whose deadline passes stays in the deque (deleting from the
+    middle of a deque costs a scan); after every hundred or so expiries the
+    deque is rebuilt from the waiters still pending, so timed-out entries
+    cannot pile up forever.
     """
+
+    # Expiries tolerated before the queue is swept.
+    _SWEEP_AFTER = 100
 
     def __init__(self) -> None:
         self._waiters: Deque[Future[Any]] = collections.deque()
@@ -35,78 +45,90 @@ class _TimeoutGarbageCollector:
 
     def _garbage_collect(self) -> None:
         self._timeouts += 1
-        if self._timeouts > 100:
-            self._timeouts = 0
-            self._waiters = collections.deque(w for w in self._waiters if not w.done())
+        if self._timeouts <= self._SWEEP_AFTER:
+            return
+        self._timeouts = 0
+        self._waiters = collections.deque(w for w in self._waiters if not w.done())
+
+    def _queue_waiter(
+        self, waiter: "Future[Any]", timeout: _Timeout, expire: Callable[["Future[Any]"], None]
+    ) -> None:
+        """Append ``waiter``; at ``timeout``, call ``expire`` on it if still pending."""
+        self._waiters.append(waiter)
+        if timeout is None:
+            return
+        loop = ioloop.IOLoop.current()
+
+        def deadline_passed() -> None:
+            if not waiter.done():
+                expire(waiter)
+            self._garbage_collect()
+
+        timer = loop.add_timeout(timeout, deadline_passed)
+        # Whatever settles the waiter first, the timer is no longer needed.
+        waiter.add_done_callback(lambda _: loop.remove_timeout(timer))
+
+    def _pop_pending(self) -> "Optional[Future[Any]]":
+        """Remove and return the oldest waiter not yet settled, or None."""
+        queue = self._waiters
+        while queue:
+            candidate = queue.popleft()
+            if not candidate.done():
+                return candidate
+        return None
 
 
-def _call_on_timeout(
-    waiter: Future[Any],
-    timeout: Union[float, datetime.timedelta],
-    on_timeout: Any,
-) -> None:
-    # Run on_timeout at the deadline unless waiter is resolved first; the
-    # timer is removed as soon as the waiter is done either way.
-    io_loop = ioloop.IOLoop.current()
-    handle = io_loop.add_timeout(timeout, on_timeout)
-    waiter.add_done_callback(lambda _: io_loop.remove_timeout(handle))
+def _expire_false(waiter: "Future[bool]") -> None:
+    waiter.set_result(False)
+
+
+def _expire_error(waiter: "Future[Any]") -> None:
+    waiter.set_exception(gen.TimeoutError())
 
 
 class Condition(_TimeoutGarbageCollector):
-    """A condition that coroutines wait on until another notifies them.
+    """Lets coroutines sleep until some other code calls `notify`.
 
-    `wait` returns a Future that resolves to True when notified, or to
-    False if the timeout passes first.  There is no associated lock: all
-    code between yields is already atomic.  Waiters are woken in FIFO order.
+    The Future from `wait` becomes True when a notification arrives, or
+    False once the timeout passes.  No lock goes with it: code between two
+    yields runs without interruption anyway.  Notifications wake waiters
+    oldest first.
     """
 
     def __repr__(self) -> str:
-        result = "<%s" % (self.__class__.__name__,)
-        if self._waiters:
-            result += " waiters[%s]" % len(self._waiters)
-        return result + ">"
+        pending = len(self._waiters)
+        suffix = " waiters[%s]" % pending if pending else ""
+        return "<%s%s>" % (type(self).__name__, suffix)
 
-    def wait(
-        self, timeout: Optional[Union[float, datetime.timedelta]] = None
-    ) -> Awaitable[bool]:
-        """Wait for `notify`; the Future resolves to False on timeout.
-
-        ``timeout`` is a deadline on `.IOLoop.time` or a `datetime.timedelta`.
-        """
+    def wait(self, timeout: _Timeout = None) -> Awaitable[bool]:
+        """A Future for the next notification; it resolves to False on timeout."""
         waiter: Future[bool] = Future()
-        self._waiters.append(waiter)
-        if timeout is not None:
-
-            def on_timeout() -> None:
-                if not waiter.done():
-                    future_set_result_unless_cancelled(waiter, False)
-                self._garbage_collect()
-
-            _call_on_timeout(waiter, timeout, on_timeout)
+        self._queue_waiter(waiter, timeout, _expire_false)
         return waiter
 
     def notify(self, n: int = 1) -> None:
-        """Wake ``n`` waiters (those that timed out do not count)."""
-        woken = []
-        while n and self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                n -= 1
-                woken.append(waiter)
-        # Resolve after the loop: a waiter's callbacks may call notify again.
-        for waiter in woken:
+        """Wake up to ``n`` of the waiters that are still waiting."""
+        chosen = []
+        while len(chosen) < n:
+            waiter = self._pop_pending()
+            if waiter is None:
+                break
+            chosen.append(waiter)
+        # Resolved only once all are chosen, since resolving one can lead to
+        # a nested notify() that must not pick the same waiters.
+        for waiter in chosen:
             future_set_result_unless_cancelled(waiter, True)
 
     def notify_all(self) -> None:
-        """Wake every waiter."""
+        """Wake all current waiters."""
         self.notify(len(self._waiters))
 
 
 class Event:
-    """A flag that coroutines can wait for until it is set.
+    """A boolean flag that coroutines can wait on.
 
-    Starts clear; `set` wakes every waiter and makes later `wait` calls
-    return at once, until `clear`.
+    It starts cleared.  `set` releases everyone waiting and lets later calls
+    to `wait` finish immediately, until `clear` is called.
     """
 
     def __init__(self) -> None:
@@ -114,77 +136,71 @@ class Event:
         self._waiters: Set[Future[None]] = set()
 
     def __repr__(self) -> str:
-        return "<%s %s>" % (
-            self.__class__.__name__,
-            "set" if self.is_set() else "clear",
-        )
+        state = "set" if self._value else "clear"
+        return "<%s %s>" % (type(self).__name__, state)
 
     def is_set(self) -> bool:
-        """True if the flag is set."""
+        """Whether the flag is currently set."""
         return self._value
 
     def set(self) -> None:
-        """Set the flag and wake every waiter."""
-        if not self._value:
-            self._value = True
-            for fut in self._waiters:
-                if not fut.done():
-                    fut.set_result(None)
+        """Raise the flag, waking every waiter; a no-op if it is already set."""
+        if self._value:
+            return
+        self._value = True
+        for waiter in list(self._waiters):
+            if not waiter.done():
+                waiter.set_result(None)
 
     def clear(self) -> None:
-        """Clear the flag: `wait` blocks again."""
+        """Lower the flag, so that `wait` waits again."""
         self._value = False
 
-    def wait(
-        self, timeout: Optional[Union[float, datetime.timedelta]] = None
-    ) -> Awaitable[None]:
-        """Wait until the flag is set.
+    def wait(self, timeout: _Timeout = None) -> Awaitable[None]:
+        """A Future that resolves once the flag is set.
 
-        With ``timeout`` (a deadline or a `datetime.timedelta`), the Future
-        raises `tornado.util.TimeoutError` if the flag is still clear then.
+        If a ``timeout`` is given and passes first, the Future fails with
+        `tornado.util.TimeoutError`.
         """
-        fut: Future[None] = Future()
+        flag: Future[None] = Future()
         if self._value:
-            fut.set_result(None)
-            return fut
-        self._waiters.add(fut)
-        fut.add_done_callback(self._waiters.discard)
+            flag.set_result(None)
+            return flag
+        self._waiters.add(flag)
+        flag.add_done_callback(self._waiters.discard)
         if timeout is None:
-            return fut
-        timeout_fut = gen.with_timeout(timeout, fut)
-        # On timeout, stop waiting: cancelling fut removes it from _waiters.
-        timeout_fut.add_done_callback(lambda _: fut.cancel() if not fut.done() else None)
-        return timeout_fut
+            return flag
+        bounded = gen.with_timeout(timeout, flag)
+        # Once the bounded Future is over (timed out, or cancelled by its
+        # consumer), stop waiting on the flag; cancelling also drops it
+        # from the waiter set.
+        bounded.add_done_callback(lambda _: flag.cancel())
+        return bounded
 
 
 class _ReleasingContextManager:
-    """The result of a successful acquire: ``with`` it to release on exit.
+    """What a successful acquire resolves to: leaving its ``with`` block releases.
 
-    It lets ``with (yield semaphore.acquire()):`` release the semaphore
-    when the block ends.
+    This is what makes ``with (yield semaphore.acquire()):`` hand the slot
+    back at the end of the block.
     """
 
     def __init__(self, obj: Any) -> None:
         self._obj = obj
 
     def __enter__(self) -> None:
-        pass
+        return None
 
-    def __exit__(
-        self,
-        exc_type: "Optional[Type[BaseException]]",
-        exc_val: Optional[BaseException],
-        exc_tb: Optional[types.TracebackType],
-    ) -> None:
+    def __exit__(self, exc_type: _ExcType, exc_val: _Exc, exc_tb: _Tb) -> None:
         self._obj.release()
 
 
 class Semaphore(_TimeoutGarbageCollector):
-    """A counter of available slots: `acquire` takes one, `release` returns one.
+    """A counter of free slots, taken by `acquire` and given back by `release`.
 
-    ``acquire`` waits while the counter is zero; waiters get slots in FIFO
-    order.  Use ``async with semaphore:`` to hold a slot for a block (plain
-    ``with`` raises `RuntimeError`).
+    When no slot is free, `acquire` waits; slots are handed to waiters in
+    the order they asked.  ``async with semaphore:`` holds a slot for the
+    duration of a block; a plain ``with`` raises `RuntimeError`.
     """
 
     def __init__(self, value: int = 1) -> None:
@@ -194,75 +210,52 @@ class Semaphore(_TimeoutGarbageCollector):
         self._value = value
 
     def __repr__(self) -> str:
-        base = super().__repr__()
-        extra = "locked" if self._value == 0 else "unlocked,value:%s" % self._value
+        details = ["unlocked,value:%s" % self._value if self._value else "locked"]
         if self._waiters:
-            extra = "%s,waiters:%s" % (extra, len(self._waiters))
-        return "<%s [%s]>" % (base[1:-1], extra)
+            details.append("waiters:%s" % len(self._waiters))
+        return "<%s [%s]>" % (object.__repr__(self)[1:-1], ",".join(details))
 
     def release(self) -> None:
-        """Increment the counter and wake one waiter."""
-        self._value += 1
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                self._value -= 1
-                waiter.set_result(_ReleasingContextManager(self))
-                break
-
-    def acquire(
-        self, timeout: Optional[Union[float, datetime.timedelta]] = None
-    ) -> Awaitable[_ReleasingContextManager]:
-        """Decrement the counter, waiting while it is zero.
-
-        The Future resolves to an object usable in a ``with`` statement that
-        releases on exit.  With ``timeout`` it raises
-        `tornado.util.TimeoutError` if no slot came free in time.
-        """
-        waiter: Future[_ReleasingContextManager] = Future()
-        if self._value > 0:
-            self._value -= 1
-            waiter.set_result(_ReleasingContextManager(self))
+        """Give a slot back; the oldest pending waiter, if any, takes it over."""
+        heir = self._pop_pending()
+        if heir is None:
+            self._value += 1
         else:
-            self._waiters.append(waiter)
-            if timeout is not None:
+            heir.set_result(_ReleasingContextManager(self))
 
-                def on_timeout() -> None:
-                    if not waiter.done():
-                        waiter.set_exception(TimeoutError())
-                    self._garbage_collect()
+    def acquire(self, timeout: _Timeout = None) -> Awaitable[_ReleasingContextManager]:
+        """Take a slot, waiting for one if none is free.
 
-                _call_on_timeout(waiter, timeout, on_timeout)
-        return waiter
+        The Future's value works as a ``with`` context manager that releases
+        the slot on exit.  When ``timeout`` passes before a slot is obtained,
+        the Future fails with `tornado.util.TimeoutError`.
+        """
+        ticket: Future[_ReleasingContextManager] = Future()
+        if self._value <= 0:
+            self._queue_waiter(ticket, timeout, _expire_error)
+            return ticket
+        self._value -= 1
+        ticket.set_result(_ReleasingContextManager(self))
+        return ticket
 
     def __enter__(self) -> None:
         raise RuntimeError("Use 'async with' instead of 'with' for Semaphore")
 
-    def __exit__(
-        self,
-        typ: "Optional[Type[BaseException]]",
-        value: Optional[BaseException],
-        traceback: Optional[types.TracebackType],
-    ) -> None:
+    def __exit__(self, typ: _ExcType, value: _Exc, traceback: _Tb) -> None:
         self.__enter__()
 
     async def __aenter__(self) -> None:
         await self.acquire()
 
-    async def __aexit__(
-        self,
-        typ: "Optional[Type[BaseException]]",
-        value: Optional[BaseException],
-        tb: Optional[types.TracebackType],
-    ) -> None:
+    async def __aexit__(self, typ: _ExcType, value: _Exc, tb: _Tb) -> None:
         self.release()
 
 
 class BoundedSemaphore(Semaphore):
-    """A `Semaphore` that refuses to be released more often than acquired.
+    """A `Semaphore` whose count may never rise above where it started.
 
-    Releasing beyond the initial value raises `ValueError`: that is almost
-    always a bug.
+    A `release` that would do so raises `ValueError`, since it nearly always
+    means a slot was given back twice.
     """
 
     def __init__(self, value: int = 1) -> None:
@@ -270,38 +263,38 @@ class BoundedSemaphore(Semaphore):
         self._initial_value = value
 
     def release(self) -> None:
-        """Increment the counter and wake one waiter."""
-        if self._value >= self._initial_value:
-            raise ValueError("Semaphore released too many times")
-        super().release()
+        """Give a slot back, refusing if none is currently taken."""
+        if self._value < self._initial_value:
+            super().release()
+            return
+        raise ValueError("Semaphore released too many times")
 
 
 class Lock:
-    """A lock for coroutines: one holder at a time, waiters served in FIFO order.
+    """Mutual exclusion for coroutines; waiting coroutines get it in turn.
 
-    Hold it with ``async with lock:`` (plain ``with`` raises `RuntimeError`),
-    or with ``with (yield lock.acquire()):`` in decorated coroutines.
-    Releasing an unlocked lock raises `RuntimeError`.
+    Take it with ``async with lock:`` (a plain ``with`` raises
+    `RuntimeError`), or in decorated coroutines with
+    ``with (yield lock.acquire()):``.  Releasing it while unlocked raises
+    `RuntimeError`.
     """
 
     def __init__(self) -> None:
         self._block = BoundedSemaphore(value=1)
 
     def __repr__(self) -> str:
-        return "<%s _block=%s>" % (self.__class__.__name__, self._block)
+        return "<%s _block=%s>" % (type(self).__name__, self._block)
 
-    def acquire(
-        self, timeout: Optional[Union[float, datetime.timedelta]] = None
-    ) -> Awaitable[_ReleasingContextManager]:
-        """Wait for the lock and take it.
+    def acquire(self, timeout: _Timeout = None) -> Awaitable[_ReleasingContextManager]:
+        """A Future that resolves once the lock is ours.
 
-        With ``timeout`` the Future raises `tornado.util.TimeoutError` if the
-        lock did not come free in time.
+        With ``timeout``, it fails with `tornado.util.TimeoutError` if the
+        lock stayed taken until then.
         """
         return self._block.acquire(timeout)
 
     def release(self) -> None:
-        """Unlock; the first waiter in line gets the lock."""
+        """Unlock, passing the lock to the longest-waiting coroutine if any."""
         try:
             self._block.release()
         except ValueError:
@@ -310,21 +303,11 @@ class Lock:
     def __enter__(self) -> None:
         raise RuntimeError("Use `async with` instead of `with` for Lock")
 
-    def __exit__(
-        self,
-        typ: "Optional[Type[BaseException]]",
-        value: Optional[BaseException],
-        tb: Optional[types.TracebackType],
-    ) -> None:
+    def __exit__(self, typ: _ExcType, value: _Exc, tb: _Tb) -> None:
         self.__enter__()
 
     async def __aenter__(self) -> None:
         await self.acquire()
 
-    async def __aexit__(
-        self,
-        typ: "Optional[Type[BaseException]]",
-        value: Optional[BaseException],
-        tb: Optional[types.TracebackType],
-    ) -> None:
+    async def __aexit__(self, typ: _ExcType, value: _Exc, tb: _Tb) -> None:
         self.release()
