@@ -179,6 +179,47 @@ def _max_age_attribute(max_age: Any) -> Optional[str]:
         max_age = int(max_age)
     return str(max_age) if max_age else None
 
+
+# Requests whose successful responses get an automatic Etag.
+_ETAG_METHODS = frozenset(("GET", "HEAD"))
+
+# Application settings passed on to template.Loader, with the loader's
+# parameter names.
+_TEMPLATE_SETTINGS = (("autoescape", "autoescape"), ("template_whitespace", "whitespace"))
+
+
+def _write_refusal(chunk: Any) -> str:
+    """The TypeError message for a ``write`` argument of the wrong type."""
+    message = "write() only accepts bytes, unicode, and dict objects"
+    if isinstance(chunk, list):
+        # Lists are the one JSON value that must not be a response body.
+        message += (
+            ". Lists not accepted for security reasons; see "
+            "http://www.tornadoweb.org/en/stable/web.html#tornado.web.RequestHandler.write"
+        )
+    return message
+
+
+def _first_caller_outside() -> str:
+    """The file name of the innermost caller that is not code of this
+    module (the handler module that asked for a template)."""
+    frame = sys._getframe(0)
+    here = frame.f_code.co_filename
+    while frame.f_back is not None and frame.f_code.co_filename == here:
+        frame = frame.f_back
+    return frame.f_code.co_filename
+
+
+def _error_reason(kwargs: Dict[str, Any]) -> Optional[str]:
+    """The reason phrase `RequestHandler.send_error` should use: the one of
+    the HTTPError being reported if it has one, else a ``reason`` keyword."""
+    exc_info = kwargs.get("exc_info")
+    if exc_info is not None:
+        error = exc_info[1]
+        if isinstance(error, HTTPError) and error.reason:
+            return error.reason
+    return kwargs.get("reason")
+
 # Every response starts with the same three headers, and Date changes once
 # a second: keep them in a template rebuilt at most that often and copy it.
 _default_headers_cache: List[Any] = [None, None]
@@ -714,432 +755,345 @@ class RequestHandler:
         as ``get_secure_cookie_key_version``.
         """
         self._cookie_secret()
-        if value is None:
-            value = self.get_cookie(name)
-            if value is None:
-                return None
-        return get_signature_key_version(value)
+        signed = self.get_cookie(name) if value is None else value
+        return None if signed is None else get_signature_key_version(signed)
 
     get_secure_cookie_key_version = get_signed_cookie_key_version
 
     # Output ----------------------------------------------------------------
+    #
+    # Output collects in _write_buffer until flush() (or finish()) passes
+    # it to the connection; the first flush also sends the status line and
+    # the headers, after the output transforms have had their say.
 
-    def redirect(
-        self, url: str, permanent: bool = False, status: Optional[int] = None
-    ) -> None:
-        """Sends a redirect to the given (optionally relative) URL.
+    def redirect(self, url: str, permanent: bool = False, status: Optional[int] = None) -> None:
+        """Answers with a redirect to ``url`` (which may be relative) and
+        finishes the response.
 
-        If the ``status`` argument is specified, that value is used as the
-        HTTP status code; otherwise either 301 (permanent) or 302
-        (temporary) is chosen based on the ``permanent`` argument.
-        The default is 302 (temporary).
+        The status is ``status`` when given (it must be a 3xx code),
+        otherwise 301 for a ``permanent`` redirect and 302 for a temporary
+        one (the default).
         """
         if self._headers_written:
             raise Exception("Cannot redirect after headers have been written")
         if status is None:
-            status = 301 if permanent else 302
+            code = 301 if permanent else 302
         else:
             assert isinstance(status, int) and 300 <= status <= 399
-        self.set_status(status)
+            code = status
+        self.set_status(code)
         self.set_header("Location", utf8(url))
         self.finish()
 
     def write(self, chunk: Union[str, bytes, dict]) -> None:
-        """Writes the given chunk to the output buffer.
+        """Appends ``chunk`` to the output buffer (nothing is sent before
+        `flush` or `finish`).
 
-        To write the output to the network, use the `flush()` method below.
-
-        If the given chunk is a dictionary, we write it as JSON and set
-        the Content-Type of the response to be ``application/json``.
-        (if you want to send JSON as a different ``Content-Type``, call
-        ``set_header`` *after* calling ``write()``).
-
-        Note that lists are not converted to JSON because of a potential
-        cross-site security vulnerability.  All JSON output should be
-        wrapped in a dictionary.  More details at
-        http://haacked.com/archive/2009/06/25/json-hijacking.aspx/ and
-        https://github.com/facebook/tornado/issues/1009
+        Text is encoded as UTF-8.  A dict is serialized as JSON and sets
+        the ``Content-Type`` to ``application/json`` (call `set_header`
+        afterwards for another type).  Lists are refused: a top-level JSON
+        array could be read by another site's page (JSON hijacking), so
+        wrap JSON output in a dict.
         """
         if self._finished:
             raise RuntimeError("Cannot write() after finish()")
-        chunk_type = type(chunk)
-        if chunk_type is str:
-            self._write_buffer.append(chunk.encode("utf-8"))  # type: ignore
-            return
-        if chunk_type is bytes:
-            self._write_buffer.append(chunk)  # type: ignore
-            return
-        if not isinstance(chunk, (bytes, unicode_type, dict)):
-            message = "write() only accepts bytes, unicode, and dict objects"
-            if isinstance(chunk, list):
-                message += (
-                    ". Lists not accepted for security reasons; see "
-                    + "http://www.tornadoweb.org/en/stable/web.html#tornado.web.RequestHandler.write"  # noqa: E501
-                )
-            raise TypeError(message)
-        if isinstance(chunk, dict):
-            chunk = escape.json_encode(chunk)
+        kind = type(chunk)
+        if kind is bytes:
+            self._write_buffer.append(chunk)  # type: ignore[arg-type]
+        elif kind is str:
+            self._write_buffer.append(chunk.encode("utf-8"))  # type: ignore[union-attr]
+        elif isinstance(chunk, dict):
+            self._write_buffer.append(utf8(escape.json_encode(chunk)))
             self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self._write_buffer.append(utf8(chunk))
+        elif isinstance(chunk, (bytes, str)):
+            self._write_buffer.append(utf8(chunk))
+        else:
+            raise TypeError(_write_refusal(chunk))
 
     def render(self, template_name: str, **kwargs: Any) -> "Future[None]":
-        """Renders the template with the given arguments as the response.
+        """Renders template ``template_name`` with ``kwargs`` (see
+        `render_string`) and finishes the response with it.
 
-        ``render()`` calls ``finish()``, so no other output methods can be
-        called after it.  The JavaScript and CSS that the page's UI modules
-        ask for are inserted before ``</body>`` and ``</head>``.
-
-        Returns a `.Future` with the same semantics as the one returned by
-        `finish`.  Awaiting this `.Future` is optional.
+        The resources the page's UI modules ask for are added: stylesheets
+        and ``html_head`` before ``</head>``, scripts before the last
+        ``</body>`` and ``html_body`` before the first.  Returns the
+        future of `finish`, which need not be awaited.
         """
         if self._finished:
             raise RuntimeError("Cannot render() after finish()")
-        html = self.render_string(template_name, **kwargs)
+        page = self.render_string(template_name, **kwargs)
+        modules = getattr(self, "_active_modules", None)
+        if modules:
+            page = self._add_module_resources(page, list(modules.values()))
+        return self.finish(page)
 
-        # Insert the additional JS and CSS added by the modules on the page
-        js_embed: List[bytes] = []
-        js_files: List[str] = []
-        css_embed: List[bytes] = []
-        css_files: List[str] = []
-        html_heads: List[bytes] = []
-        html_bodies: List[bytes] = []
-        for module in getattr(self, "_active_modules", {}).values():
-            embed_part = module.embedded_javascript()
-            if embed_part:
-                js_embed.append(utf8(embed_part))
-            _extend_paths(js_files, module.javascript_files())
-            embed_part = module.embedded_css()
-            if embed_part:
-                css_embed.append(utf8(embed_part))
-            _extend_paths(css_files, module.css_files())
-            head_part = module.html_head()
-            if head_part:
-                html_heads.append(utf8(head_part))
-            body_part = module.html_body()
-            if body_part:
-                html_bodies.append(utf8(body_part))
-
-        if js_files:
-            # Maintain order of JavaScript files given by modules
-            html = _insert_before(
-                html, b"</body>", utf8(self.render_linked_js(js_files)), last=True
+    def _add_module_resources(self, page: bytes, modules: List["UIModule"]) -> bytes:
+        script_urls: List[str] = []
+        sheet_urls: List[str] = []
+        scripts: List[bytes] = []
+        styles: List[bytes] = []
+        heads: List[bytes] = []
+        bodies: List[bytes] = []
+        for module in modules:
+            _extend_paths(script_urls, module.javascript_files())
+            _extend_paths(sheet_urls, module.css_files())
+            produced = (
+                (scripts, module.embedded_javascript()),
+                (styles, module.embedded_css()),
+                (heads, module.html_head()),
+                (bodies, module.html_body()),
             )
-        if js_embed:
-            html = _insert_before(
-                html, b"</body>", self.render_embed_js(js_embed), last=True
-            )
-        if css_files:
-            html = _insert_before(html, b"</head>", utf8(self.render_linked_css(css_files)))
-        if css_embed:
-            html = _insert_before(html, b"</head>", self.render_embed_css(css_embed))
-        if html_heads:
-            html = _insert_before(html, b"</head>", b"".join(html_heads))
-        if html_bodies:
-            html = _insert_before(html, b"</body>", b"".join(html_bodies))
-        return self.finish(html)
+            for sink, text in produced:
+                if text:
+                    sink.append(utf8(text))
+        # Scripts go at the end of the body so that they run after the
+        # page's markup exists; files keep the order the modules gave.
+        if script_urls:
+            page = _insert_before(page, b"</body>", utf8(self.render_linked_js(script_urls)), last=True)
+        if scripts:
+            page = _insert_before(page, b"</body>", self.render_embed_js(scripts), last=True)
+        head_parts = [
+            utf8(self.render_linked_css(sheet_urls)) if sheet_urls else b"",
+            self.render_embed_css(styles) if styles else b"",
+            b"".join(heads),
+        ]
+        for part in head_parts:
+            if part:
+                page = _insert_before(page, b"</head>", part)
+        if bodies:
+            page = _insert_before(page, b"</body>", b"".join(bodies))
+        return page
 
     def _unique_static_paths(self, files: Iterable[str]) -> List[str]:
-        paths = []
-        seen: Set[str] = set()
-        for path in files:
-            if not is_absolute(path):
-                path = self.static_url(path)
-            if path not in seen:
-                paths.append(path)
-                seen.add(path)
-        return paths
+        # Relative names are static files; a URL listed twice is kept once.
+        urls = (p if is_absolute(p) else self.static_url(p) for p in files)
+        return list(dict.fromkeys(urls))
 
     def render_linked_js(self, js_files: Iterable[str]) -> str:
-        """Default method used to render the final js links for the
-        rendered webpage.
-
-        Override this method in a sub-classed controller to change the output.
-        """
-        return "".join(
-            '<script src="'
-            + escape.xhtml_escape(p)
-            + '" type="text/javascript"></script>'
-            for p in self._unique_static_paths(js_files)
-        )
+        """The ``<script src=...>`` elements `render` adds for the script
+        files UI modules name (static paths become `static_url` URLs;
+        duplicates are dropped).  Override to change the markup."""
+        tags = [
+            '<script src="%s" type="text/javascript"></script>' % escape.xhtml_escape(src)
+            for src in self._unique_static_paths(js_files)
+        ]
+        return "".join(tags)
 
     def render_embed_js(self, js_embed: Iterable[bytes]) -> bytes:
-        """Default method used to render the final embedded js for the
-        rendered webpage.
-
-        Override this method in a sub-classed controller to change the output.
-        """
-        return (
-            b'<script type="text/javascript">\n//<![CDATA[\n'
-            + b"\n".join(js_embed)
-            + b"\n//]]>\n</script>"
-        )
+        """The inline ``<script>`` element `render` adds for the script
+        code UI modules embed.  Override to change the markup."""
+        code = b"\n".join(js_embed)
+        return b'<script type="text/javascript">\n//<![CDATA[\n%s\n//]]>\n</script>' % code
 
     def render_linked_css(self, css_files: Iterable[str]) -> str:
-        """Default method used to render the final css links for the
-        rendered webpage.
-
-        Override this method in a sub-classed controller to change the output.
-        """
-        return "".join(
-            '<link href="' + escape.xhtml_escape(p) + '" '
-            'type="text/css" rel="stylesheet"/>'
-            for p in self._unique_static_paths(css_files)
-        )
+        """The ``<link rel="stylesheet">`` elements `render` adds for the
+        stylesheets UI modules name (static paths become `static_url`
+        URLs; duplicates are dropped).  Override to change the markup."""
+        tags = [
+            '<link href="%s" type="text/css" rel="stylesheet"/>' % escape.xhtml_escape(href)
+            for href in self._unique_static_paths(css_files)
+        ]
+        return "".join(tags)
 
     def render_embed_css(self, css_embed: Iterable[bytes]) -> bytes:
-        """Default method used to render the final embedded css for the
-        rendered webpage.
-
-        Override this method in a sub-classed controller to change the output.
-        """
-        return b'<style type="text/css">\n' + b"\n".join(css_embed) + b"\n</style>"
+        """The inline ``<style>`` element `render` adds for the CSS UI
+        modules embed.  Override to change the markup."""
+        return b'<style type="text/css">\n%s\n</style>' % b"\n".join(css_embed)
 
     def render_string(self, template_name: str, **kwargs: Any) -> bytes:
-        """Generate the given template with the given arguments.
+        """Renders template ``template_name`` and returns the UTF-8 bytes
+        (`render` sends them as the response).
 
-        We return the generated byte string (in utf8). To generate and
-        write a template as a response, use render() above.
-
-        Templates are looked up in the ``template_path`` setting, or, when
-        that is not set, in the directory of the file that called this
-        method.
+        The template sees `get_template_namespace` plus ``kwargs``.  It is
+        loaded from the directory of `get_template_path` or, when that is
+        None, from the directory of the module that called this method.
         """
-        # If no template_path is specified, use the path of the calling file
-        template_path = self.get_template_path()
-        if not template_path:
-            frame = sys._getframe(0)
-            web_file = frame.f_code.co_filename
-            while frame.f_code.co_filename == web_file and frame.f_back is not None:
-                frame = frame.f_back
-            assert frame.f_code.co_filename is not None
-            template_path = os.path.dirname(frame.f_code.co_filename)
-        with RequestHandler._template_loader_lock:
-            loader = RequestHandler._template_loaders.get(template_path)
-            if loader is None:
-                loader = self.create_template_loader(template_path)
-                RequestHandler._template_loaders[template_path] = loader
-        t = loader.load(template_name)
+        directory = self.get_template_path()
+        if not directory:
+            directory = os.path.dirname(_first_caller_outside())
+        page = self._template_loader(directory).load(template_name)
         namespace = self.get_template_namespace()
         namespace.update(kwargs)
-        return t.generate(**namespace)
+        return page.generate(**namespace)
+
+    def _template_loader(self, directory: str) -> template.BaseLoader:
+        # One loader per directory for the whole process, so that parsed
+        # templates are reused across requests (and handler classes).
+        loaders = RequestHandler._template_loaders
+        with RequestHandler._template_loader_lock:
+            found = loaders.get(directory)
+            if found is None:
+                found = loaders[directory] = self.create_template_loader(directory)
+        return found
 
     def get_template_namespace(self) -> Dict[str, Any]:
-        """Returns a dictionary to be used as the default template namespace.
+        """The names every template rendered by this handler can use.
 
-        May be overridden by subclasses to add or modify values.
-
-        The results of this method will be combined with additional
-        defaults in the `tornado.template` module and keyword arguments
-        to `render` or `render_string`.
+        They are the handler and request, ``current_user``, ``locale``
+        with its ``_`` and ``pgettext`` shortcuts, ``static_url``,
+        ``xsrf_form_html``, ``reverse_url``, and the application's UI
+        methods and ``modules``.  Override to add or change entries;
+        `tornado.template` adds its own defaults and `render`'s keyword
+        arguments come on top.
         """
-        namespace = dict(
-            handler=self,
-            request=self.request,
-            current_user=self.current_user,
-            locale=self.locale,
-            _=self.locale.translate,
-            pgettext=self.locale.pgettext,
-            static_url=self.static_url,
-            xsrf_form_html=self.xsrf_form_html,
-            reverse_url=self.reverse_url,
-        )
-        namespace.update(self.ui)
-        return namespace
+        user = self.current_user
+        loc = self.locale
+        names: Dict[str, Any] = {"handler": self, "request": self.request}
+        names.update(current_user=user, locale=loc, _=loc.translate, pgettext=loc.pgettext)
+        names.update(static_url=self.static_url, reverse_url=self.reverse_url)
+        names["xsrf_form_html"] = self.xsrf_form_html
+        names.update(self.ui)
+        return names
 
     def create_template_loader(self, template_path: str) -> template.BaseLoader:
-        """Returns a new template loader for the given path.
+        """Makes the loader for templates under ``template_path``.
 
-        May be overridden by subclasses.  By default returns a
-        directory-based loader on the given path, using the
-        ``autoescape`` and ``template_whitespace`` application
-        settings.  If a ``template_loader`` application setting is
-        supplied, uses that instead.
+        The ``template_loader`` application setting, when present, is used
+        as is.  Otherwise the result is a `tornado.template.Loader` for the
+        directory, given the ``autoescape`` and ``template_whitespace``
+        settings when they are set (an explicit ``autoescape=None`` turns
+        escaping off, so absence and None differ).  Override for another
+        kind of loader.
         """
         settings = self.application.settings
         if "template_loader" in settings:
             return settings["template_loader"]
-        kwargs = {}
-        if "autoescape" in settings:
-            # autoescape=None means "no escaping", so we have to be sure
-            # to only pass this kwarg if the user asked for it.
-            kwargs["autoescape"] = settings["autoescape"]
-        if "template_whitespace" in settings:
-            kwargs["whitespace"] = settings["template_whitespace"]
-        return template.Loader(template_path, **kwargs)
+        options = {
+            loader_option: settings[setting]
+            for setting, loader_option in _TEMPLATE_SETTINGS
+            if setting in settings
+        }
+        return template.Loader(template_path, **options)
 
     def flush(self, include_footers: bool = False) -> "Future[None]":
-        """Flushes the current output buffer to the network.
+        """Sends the buffered output to the connection.
 
-        Returns a `.Future` which resolves when the data has been written
-        to the connection (awaiting it is optional; it lets a handler
-        apply flow control).  The first flush sends the status line and
-        headers, after the output transforms have seen them.
+        The first flush also sends the status line and headers (with the
+        cookies set so far), once the output transforms have seen them.
+        Returns a `.Future` resolved when the data has been written, which
+        a handler streaming a large response may await for flow control.
+        A HEAD request's body is dropped here.
         """
-        connection = self.request.connection
-        assert connection is not None
-        buffer = self._write_buffer
-        if not buffer:
-            chunk = b""
-        elif len(buffer) == 1:
-            chunk = buffer[0]
-            self._write_buffer = []
+        conn = self.request.connection
+        assert conn is not None
+        pending = self._write_buffer
+        if not pending:
+            data = b""
         else:
-            chunk = b"".join(buffer)
+            data = pending[0] if len(pending) == 1 else b"".join(pending)
             self._write_buffer = []
+        is_head = self.request.method == "HEAD"
 
-        if not self._headers_written:
-            self._headers_written = True
+        if self._headers_written:
             for transform in self._transforms:
-                (
-                    self._status_code,
-                    self._headers,
-                    chunk,
-                ) = transform.transform_first_chunk(
-                    self._status_code, self._headers, chunk, include_footers
-                )
-            # Ignore the chunk and only write the headers for HEAD requests
-            if self.request.method == "HEAD":
-                chunk = b""
+                data = transform.transform_chunk(data, include_footers)
+            if not is_head:
+                return conn.write(data)
+            nothing: Future[None] = Future()
+            nothing.set_result(None)
+            return nothing
 
-            # Finalize the cookie headers (which have been stored in a side
-            # object so an outgoing cookie could be overwritten before it
-            # is sent).
-            if self._new_cookie is not None:
-                partitioned = self._partitioned_cookies or ()
-                for name, cookie in self._new_cookie.items():
-                    value = cookie.OutputString(None)
-                    if name in partitioned:
-                        value += "; Partitioned"
-                    self.add_header("Set-Cookie", value)
+        self._headers_written = True
+        code, headers = self._status_code, self._headers
+        for transform in self._transforms:
+            code, headers, data = transform.transform_first_chunk(code, headers, data, include_footers)
+        self._status_code, self._headers = code, headers
+        if self._new_cookie is not None:
+            self._add_set_cookie_headers(self._new_cookie)
+        start_line = httputil.ResponseStartLine("", code, self._reason)
+        return conn.write_headers(start_line, headers, b"" if is_head else data)
 
-            start_line = httputil.ResponseStartLine("", self._status_code, self._reason)
-            return connection.write_headers(start_line, self._headers, chunk)
-        else:
-            for transform in self._transforms:
-                chunk = transform.transform_chunk(chunk, include_footers)
-            # Ignore the chunk and only write the headers for HEAD requests
-            if self.request.method != "HEAD":
-                return connection.write(chunk)
-            else:
-                future: Future[None] = Future()
-                future.set_result(None)
-                return future
+    def _add_set_cookie_headers(self, jar: http.cookies.SimpleCookie) -> None:
+        partitioned = self._partitioned_cookies or ()
+        for cookie_name, morsel in jar.items():
+            line = morsel.OutputString(None)
+            if cookie_name in partitioned:
+                line += "; Partitioned"
+            self.add_header("Set-Cookie", line)
 
     def finish(self, chunk: Optional[Union[str, bytes, dict]] = None) -> "Future[None]":
-        """Finishes this response, ending the HTTP request.
+        """Completes the response: writes ``chunk`` if given, sends what is
+        left and ends the HTTP message; nothing may be written afterwards.
 
-        Passing a ``chunk`` to ``finish()`` is equivalent to passing that
-        chunk to ``write()`` and then calling ``finish()`` with no arguments.
+        When the headers have not been sent yet, the response is checked
+        first: a 200 answer to GET or HEAD gets an ``Etag`` (`compute_etag`)
+        and turns into a bodiless 304 if the request's ``If-None-Match``
+        matches it; a response that may have a body gets a
+        ``Content-Length`` unless it already has one.
 
-        Unless headers were already sent, a successful GET or HEAD response
-        gets an ``Etag`` (see `compute_etag`) and becomes a bodiless 304 when
-        the request's ``If-None-Match`` matches it; other responses get a
-        ``Content-Length``.
-
-        Returns a `.Future` which may optionally be awaited to track the sending
-        of the response to the client. This `.Future` resolves when all the response
-        data has been sent, and raises an error if the connection is closed before all
-        data can be sent.
+        Returns a `.Future` resolved once everything has been written (it
+        fails if the connection closes first); awaiting it is optional.
         """
         if self._finished:
             raise RuntimeError("finish() called twice")
-
         if chunk is not None:
             self.write(chunk)
-
-        # Automatically support ETags and add the Content-Length header if
-        # we have not flushed any content yet.
+        conn = self.request.connection
+        assert conn is not None
         if not self._headers_written:
-            headers = self._headers
-            status = self._status_code
-            if (
-                status == 200
-                and self.request.method in ("GET", "HEAD")
-                and "Etag" not in headers
-            ):
-                self.set_etag_header()
-                if self.check_etag_header():
-                    self._write_buffer = []
-                    self.set_status(304)
-                    status = 304
-            if status in _NO_BODY_STATUSES:
-                assert not self._write_buffer, (
-                    "Cannot send body with %s" % self._status_code
-                )
-                self._clear_representation_headers()
-            elif "Content-Length" not in headers:
-                buffer = self._write_buffer
-                length = len(buffer[0]) if len(buffer) == 1 else sum(map(len, buffer))
-                headers["Content-Length"] = str(length)
-
-        connection = self.request.connection
-        assert connection is not None
-        # Now that the request is finished, clear the callback we
-        # set on the HTTPConnection (which would otherwise prevent the
-        # garbage collection of the RequestHandler when there
-        # are keepalive connections)
-        connection.set_close_callback(None)  # type: ignore
-
-        future = self.flush(include_footers=True)
-        connection.finish()
-        self._log()
+            self._prepare_final_headers()
+        # The close callback points back at this handler; dropping it keeps
+        # a keep-alive connection from holding the finished handler alive.
+        conn.set_close_callback(None)  # type: ignore[arg-type]
+        sent = self.flush(include_footers=True)
+        conn.finish()
         self._finished = True
+        self._log()
         self.on_finish()
         self._break_cycles()
-        return future
+        return sent
+
+    def _prepare_final_headers(self) -> None:
+        # Runs when finish() sends a response whose headers are still ours
+        # to change: conditional GET (RFC 9110 section 13.1.2) and framing.
+        if (
+            self._status_code == 200
+            and self.request.method in _ETAG_METHODS
+            and "Etag" not in self._headers
+        ):
+            self.set_etag_header()
+            if self.check_etag_header():
+                self._write_buffer = []
+                self.set_status(304)
+        code = self._status_code
+        if code in _NO_BODY_STATUSES:
+            assert not self._write_buffer, "Cannot send body with %s" % code
+            self._clear_representation_headers()
+            return
+        headers = self._headers
+        if "Content-Length" not in headers:
+            pending = self._write_buffer
+            size = len(pending[0]) if len(pending) == 1 else sum(map(len, pending))
+            headers["Content-Length"] = str(size)
 
     def detach(self) -> iostream.IOStream:
-        """Take control of the underlying stream.
-
-        Returns the underlying `.IOStream` object and stops all
-        further HTTP processing. Intended for implementing protocols
-        like websockets that tunnel over an HTTP handshake.
-
-        This method is only supported when HTTP/1.1 is used.
-        """
+        """Hands over the connection's `.IOStream` and ends HTTP processing
+        of this request (for protocols that start with an HTTP handshake,
+        such as websockets).  HTTP/1.x only."""
         self._finished = True
-        # TODO: add detach to HTTPConnection?
         return self.request.connection.detach()  # type: ignore
 
     def _break_cycles(self) -> None:
-        # Break up a reference cycle between this handler and the
-        # _ui_module_classes dictionaries in the application.
+        # The ui namespace holds closures over this handler: dropping it
+        # lets the handler be freed by reference counting alone.
         if "ui" in self.__dict__:
             self.ui = None  # type: ignore
 
     def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
-        """Sends the given HTTP error code to the browser.
+        """Replaces the response by an error page with ``status_code``.
 
-        If `flush()` has already been called, it is not possible to send
-        an error, so this method will simply terminate the response.
-        If output has been written but not yet flushed, it will be discarded
-        and replaced with the error page.
-
-        Override `write_error()` to customize the error page that is returned.
-        Additional keyword arguments are passed through to `write_error`.
-        Statuses that cannot carry a body (1xx, 204, 304) are sent without
-        calling `write_error`.
+        Output buffered so far is discarded and `write_error` (which gets
+        ``kwargs``) produces the page; statuses that cannot have a body
+        (1xx, 204, 304) are sent bare.  A ``reason`` keyword, or the
+        reason of the `HTTPError` in ``exc_info``, sets the reason phrase.
+        Once headers have been flushed no error page is possible: the
+        response is just finished.
         """
         if self._headers_written:
-            gen_log.error("Cannot send error response after headers written")
-            if not self._finished:
-                # If we get an error between writing headers and finishing,
-                # we are unlikely to be able to finish due to a
-                # Content-Length mismatch. Try anyway to release the
-                # socket.
-                try:
-                    self.finish()
-                except Exception:
-                    gen_log.error("Failed to flush partial response", exc_info=True)
+            self._end_partial_response()
             return
         self.clear()
-
-        reason = kwargs.get("reason")
-        if "exc_info" in kwargs:
-            exception = kwargs["exc_info"][1]
-            if isinstance(exception, HTTPError) and exception.reason:
-                reason = exception.reason
-        self.set_status(status_code, reason=reason)
+        self.set_status(status_code, reason=_error_reason(kwargs))
         if status_code not in _NO_BODY_STATUSES:
             try:
                 self.write_error(status_code, **kwargs)
@@ -1148,34 +1102,34 @@ class RequestHandler:
         if not self._finished:
             self.finish()
 
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        """Override to implement custom error pages.
-
-        ``write_error`` may call `write`, `render`, `set_header`, etc
-        to produce output as usual.
-
-        If this error was caused by an uncaught exception (including
-        HTTPError), an ``exc_info`` triple will be available as
-        ``kwargs["exc_info"]``.  Note that this exception may not be
-        the "current" exception for purposes of methods like
-        ``sys.exc_info()`` or ``traceback.format_exc``.
-
-        The default page is a short HTML document naming the status, or
-        the traceback as plain text when the ``serve_traceback`` setting
-        is on.
-        """
-        if self.settings.get("serve_traceback") and "exc_info" in kwargs:
-            # in debug mode, try to send a traceback
-            self.set_header("Content-Type", "text/plain")
-            for line in traceback.format_exception(*kwargs["exc_info"]):
-                self.write(line)
+    def _end_partial_response(self) -> None:
+        gen_log.error("Cannot send error response after headers written")
+        if self._finished:
+            return
+        # The body is probably shorter than its Content-Length and finish()
+        # will complain, but trying releases the connection.
+        try:
             self.finish()
-        else:
-            self.finish(
-                "<html><title>%(code)d: %(message)s</title>"
-                "<body>%(code)d: %(message)s</body></html>"
-                % {"code": status_code, "message": self._reason}
-            )
+        except Exception:
+            gen_log.error("Failed to flush partial response", exc_info=True)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Writes the error page for `send_error`; override for custom pages.
+
+        It may use `write`, `render`, `set_header` and the rest as usual.
+        For an uncaught exception (`HTTPError` included) ``kwargs`` holds
+        ``exc_info``, a ``(type, value, traceback)`` triple, which is not
+        necessarily the exception `sys.exc_info` would report.  By default
+        the page is a line of HTML with the code and reason, or the
+        traceback as plain text when the ``serve_traceback`` setting is on.
+        """
+        exc_info = kwargs.get("exc_info")
+        if exc_info is not None and self.settings.get("serve_traceback"):
+            self.set_header("Content-Type", "text/plain")
+            self.finish("".join(traceback.format_exception(*exc_info)))
+            return
+        line = "%d: %s" % (status_code, self._reason)
+        self.finish("<html><title>%s</title><body>%s</body></html>" % (line, line))
 
     # Locale and user -----------------------------------------------------
 
@@ -1859,6 +1813,8 @@ class RequestHandler:
 
 
 def _spawn(coro: Any) -> "asyncio.Task[None]":
+    """Schedules ``coro`` as a task and holds a strong reference to it
+    until it ends (the event loop keeps only weak ones)."""
     task = asyncio.ensure_future(coro)
     _running_tasks.add(task)
     task.add_done_callback(_running_tasks.discard)
@@ -1873,30 +1829,37 @@ def _completed_future(result: Any) -> bool:
 
 
 def _strip_weak(etag: bytes) -> bytes:
+    # RFC 9110 section 8.8.3.2: the weak comparison ignores the W/ prefix.
     return etag[2:] if etag.startswith(b"W/") else etag
 
 
 def _insert_before(html: bytes, marker: bytes, text: bytes, last: bool = False) -> bytes:
-    loc = html.rindex(marker) if last else html.index(marker)
-    return html[:loc] + text + b"\n" + html[loc:]
+    """Puts ``text`` and a newline in front of the first (or, with
+    ``last``, the final) occurrence of ``marker`` in ``html``."""
+    at = html.rindex(marker) if last else html.index(marker)
+    return b"".join((html[:at], text, b"\n", html[at:]))
 
 
 def _extend_paths(paths: List[str], part: Any) -> None:
-    # UI modules may name one file or a list of them.
-    if part:
-        if isinstance(part, (unicode_type, bytes)):
-            paths.append(to_unicode(part))
-        else:
-            paths.extend(part)
+    # A UI module may name a single file, a list of files, or none.
+    if not part:
+        return
+    if isinstance(part, (unicode_type, bytes)):
+        paths.append(to_unicode(part))
+    else:
+        paths.extend(part)
 
 
 def _check_cookie_attribute(attr_name: str, value: str) -> None:
     """Refuses a cookie name or attribute value that could break out of
     its place in the ``Set-Cookie`` header (RFC 6265 section 4.1.1)."""
-    if re.search(r"[\x00-\x1f\x7f;]", value):
+    if _COOKIE_BREAKERS.search(value):
         raise http.cookies.CookieError(
             f"Invalid cookie attribute {attr_name}: {value!r}"
         )
+
+
+_COOKIE_BREAKERS = re.compile(r"[\x00-\x1f\x7f;]")
 
 
 def _origin_matches_host(origin: str, host: Optional[str]) -> bool:
@@ -1912,95 +1875,87 @@ def _origin_matches_host(origin: str, host: Optional[str]) -> bool:
 
 
 def stream_request_body(cls: Type[_RequestHandlerType]) -> Type[_RequestHandlerType]:
-    """Apply to `RequestHandler` subclasses to enable streaming body support.
+    """Class decorator: the handler receives the request body piece by
+    piece instead of all at once.
 
-    This decorator implies the following changes:
+    For a decorated `RequestHandler` subclass:
 
-    * `.HTTPServerRequest.body` is undefined, and body arguments will not
-      be included in `RequestHandler.get_argument`.
-    * `RequestHandler.prepare` is called when the request headers have been
-      read instead of after the entire body has been read.
-    * The subclass must define a method ``data_received(self, data):``, which
-      will be called zero or more times as data is available.  Note that
-      if the request has an empty body, ``data_received`` may not be called.
-    * ``prepare`` and ``data_received`` may return Futures (such as via
-      ``@gen.coroutine``, in which case the next method will not be called
-      until those futures have completed.
-    * The regular HTTP method (``post``, ``put``, etc) will be called after
-      the entire body has been read.
+    * `prepare` runs as soon as the headers have arrived, before any of
+      the body;
+    * the body goes to the handler's ``data_received(self, chunk)``,
+      called once per chunk as it arrives (maybe never, for an empty
+      body); the request's ``body`` attribute and the body arguments of
+      `RequestHandler.get_argument` are not available;
+    * `prepare` and ``data_received`` may return awaitables, and the next
+      call waits for them (this is how the handler applies flow control);
+    * the HTTP method (``put``, ``post``, ...) runs after the last chunk.
     """
-    if not issubclass(cls, RequestHandler):
-        raise TypeError("expected subclass of RequestHandler, got %r" % (cls,))
+    if not (isclass(cls) and issubclass(cls, RequestHandler)):
+        raise TypeError(
+            f"stream_request_body needs a RequestHandler subclass, not {cls!r}"
+        )
     cls._stream_request_body = True
     return cls
 
 
-def _has_stream_request_body(cls: Type[RequestHandler]) -> bool:
-    if not issubclass(cls, RequestHandler):
-        raise TypeError("expected subclass of RequestHandler, got %r" % (cls,))
-    return cls._stream_request_body
+def _slash_redirect(handler: RequestHandler, path: str) -> None:
+    """Permanently redirects a GET or HEAD to ``path`` (keeping the query
+    string); other methods get a 404, as there is no safe way to repeat
+    them elsewhere."""
+    request = handler.request
+    if request.method not in ("GET", "HEAD"):
+        raise HTTPError(404)
+    _refuse_protocol_relative(path)
+    if request.query:
+        path = f"{path}?{request.query}"
+    handler.redirect(path, permanent=True)
 
 
-def removeslash(
-    method: Callable[..., Optional[Awaitable[None]]],
-) -> Callable[..., Optional[Awaitable[None]]]:
-    """Use this decorator to remove trailing slashes from the request path.
+def removeslash(method: _VerbMethod) -> _VerbMethod:
+    """Decorates a handler method so that a path ending in ``/`` is
+    redirected to the same path without it (``/foo/`` -> ``/foo``).
 
-    For example, a request to ``/foo/`` would redirect to ``/foo`` with this
-    decorator. Your request handler mapping should use a regular expression
-    like ``r'/foo/*'`` in conjunction with using the decorator.  Requests
-    other than GET and HEAD get a 404.  A path that would redirect to
-    another host (starting with two slashes) is refused with a 403.
+    Route such a handler with a pattern like ``r'/foo/*'``.  Only GET
+    and HEAD are redirected; other methods get a 404.  The root path
+    ``/`` is left alone, and a result starting with two slashes (which a
+    browser would read as another host) gets a 403.
     """
 
     @functools.wraps(method)
-    def wrapper(  # type: ignore
-        self: RequestHandler, *args, **kwargs
+    def without_slash(
+        self: RequestHandler, *args: Any, **kwargs: Any
     ) -> Optional[Awaitable[None]]:
-        if self.request.path.endswith("/"):
-            if self.request.method in ("GET", "HEAD"):
-                uri = self.request.path.rstrip("/")
-                if uri:  # don't try to redirect '/' to ''
-                    _refuse_protocol_relative(uri)
-                    if self.request.query:
-                        uri += "?" + self.request.query
-                    self.redirect(uri, permanent=True)
-                    return None
-            else:
-                raise HTTPError(404)
-        return method(self, *args, **kwargs)
-
-    return wrapper
-
-
-def addslash(
-    method: Callable[..., Optional[Awaitable[None]]],
-) -> Callable[..., Optional[Awaitable[None]]]:
-    """Use this decorator to add a missing trailing slash to the request path.
-
-    For example, a request to ``/foo`` would redirect to ``/foo/`` with this
-    decorator. Your request handler mapping should use a regular expression
-    like ``r'/foo/?'`` in conjunction with using the decorator.  Requests
-    other than GET and HEAD get a 404.  A path that would redirect to
-    another host (starting with two slashes) is refused with a 403.
-    """
-
-    @functools.wraps(method)
-    def wrapper(  # type: ignore
-        self: RequestHandler, *args, **kwargs
-    ) -> Optional[Awaitable[None]]:
-        if not self.request.path.endswith("/"):
-            if self.request.method in ("GET", "HEAD"):
-                uri = self.request.path + "/"
-                _refuse_protocol_relative(uri)
-                if self.request.query:
-                    uri += "?" + self.request.query
-                self.redirect(uri, permanent=True)
+        path = self.request.path
+        if path.endswith("/"):
+            trimmed = path.rstrip("/")
+            if trimmed or self.request.method not in ("GET", "HEAD"):
+                _slash_redirect(self, trimmed)
                 return None
-            raise HTTPError(404)
         return method(self, *args, **kwargs)
 
-    return wrapper
+    return without_slash
+
+
+def addslash(method: _VerbMethod) -> _VerbMethod:
+    """Decorates a handler method so that a path without a trailing
+    ``/`` is redirected to the same path with one (``/foo`` -> ``/foo/``).
+
+    Route such a handler with a pattern like ``r'/foo/?'``.  Only GET and
+    HEAD are redirected; other methods get a 404.  A result starting with
+    two slashes (which a browser would read as another host) gets a 403.
+    """
+
+    @functools.wraps(method)
+    def with_slash(
+        self: RequestHandler, *args: Any, **kwargs: Any
+    ) -> Optional[Awaitable[None]]:
+        path = self.request.path
+        if not path.endswith("/"):
+            _slash_redirect(self, path + "/")
+            return None
+        return method(self, *args, **kwargs)
+
+    return with_slash
 
 
 def _refuse_protocol_relative(path: str) -> None:
