@@ -27,6 +27,19 @@ _Exc = Optional[BaseException]
 _Tb = Optional[types.TracebackType]
 
 
+def _arm_timeout(
+    waiter: "Future[Any]", timeout: Union[float, datetime.timedelta], fire: Callable[[], None]
+) -> None:
+    """Call ``fire()`` at ``timeout`` unless ``waiter`` is settled before.
+
+    (A waiter settled during the loop iteration in which the deadline falls
+    may still see ``fire`` run: it should check ``waiter.done()``.)
+    """
+    loop = ioloop.IOLoop.current()
+    timer = loop.add_timeout(timeout, fire)
+    waiter.add_done_callback(lambda _: loop.remove_timeout(timer))
+
+
 class _TimeoutGarbageCollector:
     """Shared base of the primitives that queue waiters, some with deadlines.
 
@@ -57,16 +70,13 @@ class _TimeoutGarbageCollector:
         self._waiters.append(waiter)
         if timeout is None:
             return
-        loop = ioloop.IOLoop.current()
 
         def deadline_passed() -> None:
             if not waiter.done():
                 expire(waiter)
             self._garbage_collect()
 
-        timer = loop.add_timeout(timeout, deadline_passed)
-        # Whatever settles the waiter first, the timer is no longer needed.
-        waiter.add_done_callback(lambda _: loop.remove_timeout(timer))
+        _arm_timeout(waiter, timeout, deadline_passed)
 
     def _pop_pending(self) -> "Optional[Future[Any]]":
         """Remove and return the oldest waiter not yet settled, or None."""

@@ -1,215 +1,216 @@
 """Queues for coroutines: FIFO `Queue`, `PriorityQueue` and `LifoQueue`.
 
-Like `queue.Queue` for threads, but ``put`` and ``get`` return Futures to
-await instead of blocking, with optional timeouts (a deadline on
-`.IOLoop.time` or a `datetime.timedelta`).  They are not thread-safe.
+They play the part of `queue.Queue` for coroutines of one thread: instead
+of blocking, ``put`` and ``get`` return Futures, which can be bounded by a
+timeout (an `.IOLoop.time` deadline or a `datetime.timedelta`).  Not
+thread-safe.
 
-Built on `tornado.concurrent`, `tornado.ioloop` and `tornado.locks`.
+Built on `tornado.concurrent`, `tornado.ioloop` (via the timeout helper of
+`tornado.locks`) and `tornado.locks`.
 """
-
 
 from __future__ import annotations
 
 import collections
 import datetime
+import functools
 import heapq
 from typing import Any, Awaitable, Deque, Generic, List, Optional, Tuple, TypeVar, Union
 
-from tornado import ioloop
-from tornado.concurrent import Future, future_set_result_unless_cancelled
-from tornado.locks import Event
+from tornado.concurrent import Future
+from tornado.locks import Event, _arm_timeout
 
-__all__ = ["Queue", "PriorityQueue", "LifoQueue", "QueueFull", "QueueEmpty"]
+__all__ = "Queue PriorityQueue LifoQueue QueueFull QueueEmpty".split()
 
 _T = TypeVar("_T")
+_Timeout = Optional[Union[float, datetime.timedelta]]
+
+
+def _valid_maxsize(maxsize: Any) -> int:
+    if maxsize is None:
+        raise TypeError("maxsize can't be None")
+    if maxsize >= 0:
+        return maxsize  # type: ignore[no-any-return]
+    raise ValueError("maxsize can't be negative, got %r" % (maxsize,))
 
 
 class QueueEmpty(Exception):
-    """Raised by `.Queue.get_nowait` when the queue has no items."""
+    """`.Queue.get_nowait` found nothing to return."""
 
 
 class QueueFull(Exception):
-    """Raised by `.Queue.put_nowait` when the queue is at its maxsize."""
+    """`.Queue.put_nowait` found the queue already holding ``maxsize`` items."""
 
 
-def _set_timeout(
-    future: Future[Any], timeout: Union[None, float, datetime.timedelta]
-) -> None:
-    # Fail future with TimeoutError at the deadline unless it is resolved
-    # first.  A zero timeout (or a past deadline) fails on the next iteration.
-    if timeout is None:
-        return
+def _expire(waiter: "Future[Any]") -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
 
-    def on_timeout() -> None:
-        if not future.done():
-            future.set_exception(TimeoutError())
 
-    io_loop = ioloop.IOLoop.current()
-    handle = io_loop.add_timeout(timeout, on_timeout)
-    future.add_done_callback(lambda _: io_loop.remove_timeout(handle))
+def _bound(waiter: "Future[Any]", timeout: _Timeout) -> None:
+    # A waiter given a timeout fails with TimeoutError when it passes; an
+    # already-past deadline fails it on the next loop iteration.
+    if timeout is not None:
+        _arm_timeout(waiter, timeout, functools.partial(_expire, waiter))
 
 
 class _QueueIterator(Generic[_T]):
+    """What ``async for`` uses: each step is one `Queue.get`; it never stops."""
+
+    __slots__ = ("_source",)
+
     def __init__(self, q: "Queue[_T]") -> None:
-        self.q = q
+        self._source = q
 
     def __anext__(self) -> Awaitable[_T]:
-        return self.q.get()
+        return self._source.get()
 
 
 class Queue(Generic[_T]):
-    """A queue for coordinating producer and consumer coroutines.
+    """Hands items from producer coroutines to consumer coroutines.
 
-    With ``maxsize`` 0 (the default) the queue is unbounded; otherwise `put`
-    waits while it holds ``maxsize`` items.  `join` waits until every item
-    put has been marked done with `task_done`.  ``async for item in queue``
-    gets items forever.
+    ``maxsize`` bounds the number of items held (0, the default, means no
+    bound); a `put` into a full queue waits for room.  Every item put counts
+    as a task until `task_done` is called for it, and `join` waits for the
+    count to drop to zero.  ``async for item in queue`` consumes forever.
 
-    Waiters are served in FIFO order.  Note that `put_nowait` hands an item
-    to a waiting getter at once, but the getter's coroutine only resumes on
-    a later loop iteration.
+    Waiting getters and putters are served first come, first served.  An
+    item given by `put_nowait` to a waiting getter is that getter's at once,
+    though its coroutine only runs again on a later loop iteration.
     """
 
-    # The container of items, created by _init() (overridden by subclasses).
+    # The item store; _init() creates it, and subclasses choose its kind.
     _queue: Any = None
 
     def __init__(self, maxsize: int = 0) -> None:
-        if maxsize is None:
-            raise TypeError("maxsize can't be None")
-        if maxsize < 0:
-            raise ValueError("maxsize can't be negative, got %r" % (maxsize,))
-        self._maxsize = maxsize
-        self._init()
-        self._getters: Deque[Future[_T]] = collections.deque([])
-        self._putters: Deque[Tuple[_T, Future[None]]] = collections.deque([])
+        self._maxsize = _valid_maxsize(maxsize)
+        self._getters: Deque[Future[_T]] = collections.deque()
+        self._putters: Deque[Tuple[_T, Future[None]]] = collections.deque()
         self._unfinished_tasks = 0
+        # Set exactly while no task is outstanding.
         self._finished = Event()
         self._finished.set()
+        self._init()
 
     @property
     def maxsize(self) -> int:
-        """The number of items allowed in the queue (0: unbounded)."""
+        """How many items the queue may hold; 0 for no limit."""
         return self._maxsize
 
     def qsize(self) -> int:
-        """The number of items in the queue."""
+        """How many items the queue holds now."""
         return len(self._queue)
 
     def empty(self) -> bool:
         return not self._queue
 
     def full(self) -> bool:
-        if self.maxsize == 0:
-            return False
-        return self.qsize() >= self.maxsize
+        return 0 < self.maxsize <= self.qsize()
 
-    def put(
-        self, item: _T, timeout: Optional[Union[float, datetime.timedelta]] = None
-    ) -> "Future[None]":
-        """Put ``item`` in the queue, waiting while it is full.
+    def put(self, item: _T, timeout: _Timeout = None) -> "Future[None]":
+        """Add ``item``, waiting for room if the queue is full.
 
-        Returns a Future that resolves once the item is in; with ``timeout``
-        it raises `tornado.util.TimeoutError` if that did not happen in time
-        (and the item is not put).
+        The Future resolves when the item has gone in.  If ``timeout``
+        passes first, it fails with `tornado.util.TimeoutError` and the item
+        is dropped.
         """
-        future: Future[None] = Future()
+        receipt: Future[None] = Future()
         try:
             self.put_nowait(item)
         except QueueFull:
-            self._putters.append((item, future))
-            _set_timeout(future, timeout)
-        else:
-            future.set_result(None)
-        return future
+            self._putters.append((item, receipt))
+            _bound(receipt, timeout)
+            return receipt
+        receipt.set_result(None)
+        return receipt
 
     def put_nowait(self, item: _T) -> None:
-        """Put ``item`` in the queue without waiting, or raise `QueueFull`."""
-        self._consume_expired()
-        if self._getters:
-            assert self.empty(), "queue non-empty, why are getters waiting?"
-            getter = self._getters.popleft()
-            self.__put_internal(item)
-            future_set_result_unless_cancelled(getter, self._get())
-        elif self.full():
-            raise QueueFull
-        else:
-            self.__put_internal(item)
+        """Add ``item`` right now, or raise `QueueFull`."""
+        self._drop_settled_waiters()
+        if not self._getters:
+            if self.full():
+                raise QueueFull
+            self._add_task(item)
+            return
+        # Getters only wait on an empty queue: the item goes through the
+        # store (keeping the subclass's ordering hooks in play) to the
+        # longest-waiting one.
+        self._add_task(item)
+        self._getters.popleft().set_result(self._get())
 
-    def get(
-        self, timeout: Optional[Union[float, datetime.timedelta]] = None
-    ) -> Awaitable[_T]:
-        """Remove and return an item, waiting while the queue is empty.
+    def get(self, timeout: _Timeout = None) -> Awaitable[_T]:
+        """A Future for the next item, waiting for one if the queue is empty.
 
-        With ``timeout`` the Future raises `tornado.util.TimeoutError` if no
-        item came in time.
+        If ``timeout`` passes first, it fails with `tornado.util.TimeoutError`.
         """
-        future: Future[_T] = Future()
+        slot: Future[_T] = Future()
         try:
-            future.set_result(self.get_nowait())
+            item = self.get_nowait()
         except QueueEmpty:
-            self._getters.append(future)
-            _set_timeout(future, timeout)
-        return future
+            self._getters.append(slot)
+            _bound(slot, timeout)
+        else:
+            slot.set_result(item)
+        return slot
 
     def get_nowait(self) -> _T:
-        """Remove and return an item without waiting, or raise `QueueEmpty`."""
-        self._consume_expired()
+        """Take the next item right now, or raise `QueueEmpty`."""
+        self._drop_settled_waiters()
         if self._putters:
-            assert self.full(), "queue not full, why are putters waiting?"
-            item, putter = self._putters.popleft()
-            self.__put_internal(item)
-            future_set_result_unless_cancelled(putter, None)
-            return self._get()
-        if self.qsize():
-            return self._get()
-        raise QueueEmpty
+            # Putters only wait on a full queue; taking an item makes room
+            # for the longest-waiting one, admitted before the take so that
+            # the store's ordering sees it.
+            pending_item, receipt = self._putters.popleft()
+            self._add_task(pending_item)
+            receipt.set_result(None)
+        elif not self.qsize():
+            raise QueueEmpty
+        return self._get()
 
     def task_done(self) -> None:
-        """Mark one item taken with `get` as processed (see `join`).
+        """Record that one item obtained from the queue has been dealt with.
 
-        Raises `ValueError` if called more times than items were put.
+        `join` returns once this has been called for every item put.  Calling
+        it more often than items were put raises `ValueError`.
         """
-        if self._unfinished_tasks <= 0:
+        if not self._unfinished_tasks:
             raise ValueError("task_done() called too many times")
         self._unfinished_tasks -= 1
-        if self._unfinished_tasks == 0:
+        if not self._unfinished_tasks:
             self._finished.set()
 
-    def join(
-        self, timeout: Optional[Union[float, datetime.timedelta]] = None
-    ) -> Awaitable[None]:
-        """Wait until every item put so far has been marked with `task_done`.
+    def join(self, timeout: _Timeout = None) -> Awaitable[None]:
+        """Wait for `task_done` to have been called for every item put.
 
-        With ``timeout`` it raises `tornado.util.TimeoutError` if that did
-        not happen in time.
+        If ``timeout`` passes first, the Future fails with
+        `tornado.util.TimeoutError`.
         """
         return self._finished.wait(timeout)
 
     def __aiter__(self) -> _QueueIterator[_T]:
         return _QueueIterator(self)
 
-    # These three may be overridden by subclasses for other orderings.
-    def _init(self) -> None:
-        self._queue = collections.deque()
+    # Storage hooks, replaced by the subclasses for other orders.
+    def _put(self, item: _T) -> None:
+        self._queue.append(item)
 
     def _get(self) -> _T:
         return self._queue.popleft()  # type: ignore[no-any-return]
 
-    def _put(self, item: _T) -> None:
-        self._queue.append(item)
+    def _init(self) -> None:
+        self._queue = collections.deque()
 
-    def __put_internal(self, item: _T) -> None:
+    def _add_task(self, item: _T) -> None:
         self._unfinished_tasks += 1
         self._finished.clear()
         self._put(item)
 
-    def _consume_expired(self) -> None:
-        # Drop the waiters at the front whose futures are already done
-        # (timed out or cancelled); the others wait their turn.
-        while self._putters and self._putters[0][1].done():
-            self._putters.popleft()
-        while self._getters and self._getters[0].done():
-            self._getters.popleft()
+    def _drop_settled_waiters(self) -> None:
+        # Waiters that timed out or were cancelled are left in place; those
+        # that reached the head of a line are discarded here.
+        for line in (self._putters, self._getters):
+            while line and _waiter_of(line[0]).done():
+                line.popleft()
 
     def __repr__(self) -> str:
         return "<%s at %s %s>" % (type(self).__name__, hex(id(self)), self._format())
@@ -218,42 +219,47 @@ class Queue(Generic[_T]):
         return "<%s %s>" % (type(self).__name__, self._format())
 
     def _format(self) -> str:
-        result = "maxsize=%r" % (self.maxsize,)
+        words = ["maxsize=%r" % (self.maxsize,)]
         if getattr(self, "_queue", None):
-            result += " queue=%r" % (self._queue,)
-        if self._getters:
-            result += " getters[%s]" % len(self._getters)
-        if self._putters:
-            result += " putters[%s]" % len(self._putters)
-        if self._unfinished_tasks:
-            result += " tasks=%s" % self._unfinished_tasks
-        return result
+            words.append("queue=%r" % (self._queue,))
+        counters = (
+            ("getters[%s]", len(self._getters)),
+            ("putters[%s]", len(self._putters)),
+            ("tasks=%s", self._unfinished_tasks),
+        )
+        words.extend(label % count for label, count in counters if count)
+        return " ".join(words)
+
+
+def _waiter_of(entry: Any) -> "Future[Any]":
+    # Getter lines hold futures, putter lines (item, future) pairs.
+    return entry[1] if type(entry) is tuple else entry
 
 
 class PriorityQueue(Queue[Any]):
-    """A `Queue` that returns its lowest item first.
+    """A `Queue` that hands out the smallest item first.
 
-    Items are usually ``(priority, data)`` tuples.
+    The usual items are ``(priority, payload)`` pairs.
     """
 
     def _init(self) -> None:
         self._queue: List[Any] = []
 
-    def _put(self, item: Any) -> None:
-        heapq.heappush(self._queue, item)
-
     def _get(self) -> Any:
         return heapq.heappop(self._queue)
 
+    def _put(self, item: Any) -> None:
+        heapq.heappush(self._queue, item)
+
 
 class LifoQueue(Queue[Any]):
-    """A `Queue` that returns the most recently put item first."""
+    """A `Queue` that hands out the newest item first (a stack)."""
 
     def _init(self) -> None:
         self._queue: List[Any] = []
 
-    def _put(self, item: Any) -> None:
-        self._queue.append(item)
-
     def _get(self) -> Any:
         return self._queue.pop()
+
+    def _put(self, item: Any) -> None:
+        self._queue.append(item)
