@@ -1,23 +1,26 @@
-"""A non-blocking, single-threaded HTTP server.
+"""The HTTP/1.x server: `HTTPServer`.
 
-`HTTPServer` is a `.TCPServer` that speaks HTTP/1.x on each accepted
-connection through `.HTTP1ServerConnection`, and hands every request to
-an application: an `.HTTPServerConnectionDelegate` such as
-`tornado.web.Application`, or a plain callable taking an
-`.HTTPServerRequest`.  It also applies what a reverse proxy says about the
-client (``xheaders``) and lets a server be closed with its connections.
+`HTTPServer` is the `.TCPServer` subclass that serves HTTP.  Each accepted
+connection is wrapped in an `.HTTP1ServerConnection`, which parses the
+requests; for each of them the server asks its application for an
+`.HTTPMessageDelegate`.  The application is either an
+`.HTTPServerConnectionDelegate` (`tornado.web.Application` is one) or a
+plain function called with the complete `.HTTPServerRequest`.
 
-Typical use::
+Besides that glue, this module decides what a request's
+``connection.context`` reports about the client (``remote_ip`` and
+``protocol``), trusting a reverse proxy's ``X-*`` headers when asked to.
+
+A minimal server::
 
     async def main():
-        server = HTTPServer(app)
-        server.listen(8888)
+        HTTPServer(app).listen(8888)
         await asyncio.Event().wait()
 
     asyncio.run(main())
 
-`HTTPServer` is `.Configurable`: ``HTTPServer.configure(SubClass)``
-selects another implementation for every server created afterwards.
+As a `.Configurable`, ``HTTPServer.configure(OtherClass)`` makes later
+``HTTPServer(...)`` calls build ``OtherClass`` instead.
 """
 
 import socket
@@ -43,286 +46,269 @@ from tornado.util import Configurable
 
 HTTPRequest = httputil.HTTPServerRequest
 
+_PlainApp = Callable[[httputil.HTTPServerRequest], None]
+_App = Union[httputil.HTTPServerConnectionDelegate, _PlainApp]
+_StartLine = Union[httputil.RequestStartLine, httputil.ResponseStartLine]
+_TLS = Union[Dict[str, Any], ssl.SSLContext]
+
+# Socket families whose peer address starts with an IP.
+_IP_FAMILIES = (socket.AF_INET, socket.AF_INET6)
+
+# Idle keep-alive connections are dropped after an hour unless told otherwise.
+_DEFAULT_IDLE_TIMEOUT = 3600.0
+
 
 class HTTPServer(TCPServer, Configurable, httputil.HTTPServerConnectionDelegate):
-    r"""A non-blocking, single-threaded HTTP server.
+    r"""Serves HTTP/1.x from the current `.IOLoop` in a single thread.
 
-    ``request_callback`` is the application: an
-    `.HTTPServerConnectionDelegate` (such as `tornado.web.Application`),
-    or a callable that receives each complete `.HTTPServerRequest` and
-    writes the response through ``request.connection``.
+    ``request_callback`` receives the requests.  It is either an
+    `.HTTPServerConnectionDelegate`, like `tornado.web.Application`, or a
+    function taking the finished `.HTTPServerRequest`, which then answers
+    through ``request.connection``.
 
-    Options:
+    The keyword options:
 
-    * ``xheaders``: trust ``X-Real-Ip``/``X-Forwarded-For`` and
-      ``X-Scheme``/``X-Forwarded-Proto`` for ``remote_ip`` and
-      ``protocol``, for a server behind a reverse proxy.
-      ``trusted_downstream`` lists proxy addresses to skip in
+    * ``xheaders``: believe a reverse proxy about the client, i.e. take
+      ``remote_ip`` from ``X-Real-Ip`` / ``X-Forwarded-For`` and
+      ``protocol`` from ``X-Scheme`` / ``X-Forwarded-Proto``.  Proxy
+      addresses in ``trusted_downstream`` are passed over when reading
       ``X-Forwarded-For``.
-    * ``protocol``: the ``protocol`` of every request, for a server behind
-      a TLS-terminating proxy that sends no ``X-Scheme``.
-    * ``ssl_options``: an `ssl.SSLContext` (or a dict of
-      `ssl.SSLContext.wrap_socket` arguments) to serve HTTPS.
-    * ``no_keep_alive``: one request per connection.
-    * ``decompress_request``: decode ``Content-Encoding: gzip`` request
-      bodies.
-    * ``chunk_size``: the most body data handed over at once (and the
-      read size); ``max_header_size`` and ``max_body_size``: the largest
-      request head and body accepted (larger ones get a 4xx response);
-      ``max_buffer_size``: the stream's read buffer.
-    * ``idle_connection_timeout``: seconds an idle keep-alive connection
-      (or one sending a request head) is kept (default one hour);
-      ``body_timeout``: seconds allowed to receive a request body.
+    * ``protocol``: a fixed ``protocol`` for every request (for TLS ended
+      by a proxy that sends no scheme header).
+    * ``ssl_options``: serve HTTPS; an `ssl.SSLContext`, or a dict of
+      `ssl.SSLContext.wrap_socket` keyword arguments.
+    * ``no_keep_alive``: close each connection after one request.
+    * ``decompress_request``: undo ``Content-Encoding: gzip`` on bodies.
+    * ``chunk_size``: how much body is delivered at a time (also the read
+      size).  ``max_header_size`` / ``max_body_size``: limits beyond which
+      a request is refused with a 4xx.  ``max_buffer_size``: the stream's
+      read buffer limit.
+    * ``idle_connection_timeout``: seconds a keep-alive connection may sit
+      idle, or take to send a request head (an hour by default).
+      ``body_timeout``: seconds allowed for receiving a body.
 
-    To start it, call `.TCPServer.listen`, or `.TCPServer.add_sockets` with
-    sockets from `tornado.netutil.bind_sockets`; `.TCPServer.start` forks
-    processes.
+    Start serving with `.TCPServer.listen`, or `.TCPServer.add_sockets`
+    given sockets from `tornado.netutil.bind_sockets`; `.TCPServer.start`
+    can fork first.
 
     .. versionchanged:: 4.0
-       ``request_callback`` may be an `.HTTPServerConnectionDelegate`; the
-       size, timeout and decompression options are new.
+       An `.HTTPServerConnectionDelegate` is accepted as
+       ``request_callback``; ``decompress_request``, ``chunk_size``,
+       ``max_header_size``, ``idle_connection_timeout``, ``body_timeout``
+       and ``max_body_size`` appeared.
 
     .. versionchanged:: 5.0
-       No ``io_loop`` argument: the server runs on the current `.IOLoop`.
+       No more ``io_loop`` argument.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # Configurable.__new__ has already called initialize() with these
-        # arguments; TCPServer.__init__ is called from there.
+        # Everything happens in initialize(), which Configurable.__new__
+        # has already run with these same arguments.
         pass
 
     def initialize(  # type: ignore[override]
-        self,
-        request_callback: Union[
-            httputil.HTTPServerConnectionDelegate,
-            Callable[[httputil.HTTPServerRequest], None],
-        ],
-        no_keep_alive: bool = False,
-        xheaders: bool = False,
-        ssl_options: Optional[Union[Dict[str, Any], ssl.SSLContext]] = None,
-        protocol: Optional[str] = None,
-        decompress_request: bool = False,
-        chunk_size: Optional[int] = None,
-        max_header_size: Optional[int] = None,
-        idle_connection_timeout: Optional[float] = None,
-        body_timeout: Optional[float] = None,
-        max_body_size: Optional[int] = None,
-        max_buffer_size: Optional[int] = None,
-        trusted_downstream: Optional[List[str]] = None,
+        self, request_callback: _App, no_keep_alive: bool = False, xheaders: bool = False,
+        ssl_options: Optional[_TLS] = None, protocol: Optional[str] = None,
+        decompress_request: bool = False, chunk_size: Optional[int] = None,
+        max_header_size: Optional[int] = None, idle_connection_timeout: Optional[float] = None,
+        body_timeout: Optional[float] = None, max_body_size: Optional[int] = None,
+        max_buffer_size: Optional[int] = None, trusted_downstream: Optional[List[str]] = None,
     ) -> None:
+        TCPServer.__init__(self, ssl_options, max_buffer_size, chunk_size)
         self.request_callback = request_callback
         self.xheaders = xheaders
         self.protocol = protocol
-        self.conn_params = HTTP1ConnectionParameters(
-            decompress=decompress_request,
-            chunk_size=chunk_size,
-            max_header_size=max_header_size,
-            header_timeout=idle_connection_timeout or 3600,
-            max_body_size=max_body_size,
-            body_timeout=body_timeout,
-            no_keep_alive=no_keep_alive,
-        )
-        TCPServer.__init__(
-            self,
-            ssl_options=ssl_options,
-            max_buffer_size=max_buffer_size,
-            read_chunk_size=chunk_size,
-        )
-        self._connections: Set[HTTP1ServerConnection] = set()
         self.trusted_downstream = trusted_downstream
+        self.conn_params = HTTP1ConnectionParameters(
+            no_keep_alive=no_keep_alive, chunk_size=chunk_size,
+            max_header_size=max_header_size, max_body_size=max_body_size,
+            header_timeout=idle_connection_timeout or _DEFAULT_IDLE_TIMEOUT,
+            body_timeout=body_timeout, decompress=decompress_request,
+        )
+        # Open connections, so close_all_connections can find them.
+        self._connections: Set[HTTP1ServerConnection] = set()
 
     @classmethod
-    def configurable_base(cls) -> Type[Configurable]:
+    def configurable_default(cls) -> "Type[Configurable]":
         return HTTPServer
 
     @classmethod
-    def configurable_default(cls) -> Type[Configurable]:
+    def configurable_base(cls) -> "Type[Configurable]":
         return HTTPServer
 
     async def close_all_connections(self) -> None:
-        """Close every open connection and wait for each to be done.
+        """Closes the open connections, waiting until each has finished.
 
-        For shutting down (and for tests, which check that nothing is left
-        behind): call `.TCPServer.stop` first so that no new connection arrives.
-        Connections taken over with `.HTTP1Connection.detach` (websockets)
-        are no longer the server's and stay open.
+        Meant for shutdown, and for tests that must leave nothing running;
+        call `.TCPServer.stop` beforehand so no new connection slips in.
+        A connection that was detached (`.HTTP1Connection.detach`, as a
+        websocket does) belongs to its new owner and stays open.
         """
-        while self._connections:
-            # Closing a connection removes it from the set (on_close).
-            conn = next(iter(self._connections))
-            await conn.close()
+        live = self._connections
+        while live:
+            # on_close() takes each one out of the set as it goes.
+            await next(iter(live)).close()
 
     def handle_stream(self, stream: iostream.IOStream, address: Any) -> None:
-        context = _HTTPRequestContext(
-            stream, address, self.protocol, self.trusted_downstream
-        )
-        conn = HTTP1ServerConnection(stream, self.conn_params, context)
-        self._connections.add(conn)
-        conn.start_serving(self)
+        trusted = self.trusted_downstream
+        ctx = _HTTPRequestContext(stream, address, self.protocol, trusted)
+        server_conn = HTTP1ServerConnection(stream, self.conn_params, ctx)
+        self._connections.add(server_conn)
+        server_conn.start_serving(self)
 
     def start_request(
         self, server_conn: object, request_conn: httputil.HTTPConnection
     ) -> httputil.HTTPMessageDelegate:
-        if isinstance(self.request_callback, httputil.HTTPServerConnectionDelegate):
-            delegate = self.request_callback.start_request(server_conn, request_conn)
-        else:
-            delegate = _CallableAdapter(self.request_callback, request_conn)
-
-        if self.xheaders:
-            delegate = _ProxyAdapter(delegate, request_conn)
-
-        return delegate
+        app = self.request_callback
+        handler: httputil.HTTPMessageDelegate = (
+            app.start_request(server_conn, request_conn)
+            if isinstance(app, httputil.HTTPServerConnectionDelegate)
+            else _RequestCollector(app, request_conn)
+        )
+        return _XHeaderApplier(handler, request_conn) if self.xheaders else handler
 
     def on_close(self, server_conn: object) -> None:
         self._connections.discard(cast(HTTP1ServerConnection, server_conn))
 
 
-class _CallableAdapter(httputil.HTTPMessageDelegate):
-    """Collects a whole request for an application that is a plain
-    callable, then calls it with the `.HTTPServerRequest`."""
+class _RequestCollector(httputil.HTTPMessageDelegate):
+    """Adapts a plain-function application: buffers the body, then calls
+    the function once with the whole `.HTTPServerRequest`."""
 
-    def __init__(
-        self,
-        request_callback: Callable[[httputil.HTTPServerRequest], None],
-        request_conn: httputil.HTTPConnection,
-    ) -> None:
-        self.connection = request_conn
-        self.request_callback = request_callback
-        self.request: Optional[httputil.HTTPServerRequest] = None
-        self._chunks: List[bytes] = []
+    def __init__(self, app: _PlainApp, conn: httputil.HTTPConnection) -> None:
+        self._app = app
+        self.connection = conn
+        self._request: Optional[httputil.HTTPServerRequest] = None
+        self._parts: List[bytes] = []
 
     def headers_received(
-        self,
-        start_line: Union[httputil.RequestStartLine, httputil.ResponseStartLine],
-        headers: httputil.HTTPHeaders,
+        self, start_line: _StartLine, headers: httputil.HTTPHeaders
     ) -> Optional[Awaitable[None]]:
-        self.request = httputil.HTTPServerRequest(
-            connection=self.connection,
-            start_line=start_line,  # type: ignore[arg-type]
-            headers=headers,
+        self._request = httputil.HTTPServerRequest(
+            connection=self.connection, headers=headers,
+            start_line=cast(httputil.RequestStartLine, start_line),
         )
         return None
 
     def data_received(self, chunk: bytes) -> Optional[Awaitable[None]]:
-        self._chunks.append(chunk)
+        self._parts.append(chunk)
         return None
 
     def finish(self) -> None:
-        assert self.request is not None
-        self.request.body = b"".join(self._chunks)
-        # A malformed form body is the client's fault: HTTPInputError goes
-        # to the connection, which answers 400.
-        self.request._parse_body()
-        self.request_callback(self.request)
+        request = self._request
+        assert request is not None
+        request.body = b"".join(self._parts)
+        # An unparseable form body raises HTTPInputError, which the
+        # connection turns into a 400 answer.
+        request._parse_body()
+        self._app(request)
 
     def on_connection_close(self) -> None:
-        self._chunks = []
+        self._parts = []
+
+
+def _client_from_forwarded_for(chain: str, trusted: Set[str]) -> str:
+    """Picks the client out of an ``X-Forwarded-For`` chain: the nearest
+    (right-most) hop that isn't one of our own trusted proxies, or the
+    left-most entry when they all are."""
+    hops = [hop.strip() for hop in chain.split(",")]
+    for hop in reversed(hops):
+        if hop not in trusted:
+            return hop
+    return hops[0]
 
 
 class _HTTPRequestContext:
-    """What a request's ``connection.context`` says about the client:
-    ``remote_ip``, ``protocol`` and the raw ``address``; `str` of it names
-    the client in log messages."""
+    """The ``connection.context`` of the server's connections.
+
+    Carries ``address`` (the peer's socket address), ``remote_ip`` and
+    ``protocol`` for `.HTTPServerRequest`; its `str` is the client's name
+    in log lines.
+    """
 
     def __init__(
-        self,
-        stream: iostream.IOStream,
-        address: Any,
-        protocol: Optional[str],
+        self, stream: iostream.IOStream, address: Any, protocol: Optional[str],
         trusted_downstream: Optional[List[str]] = None,
     ) -> None:
+        sock = stream.socket
+        # Captured up front: by the time a log line prints the context the
+        # socket may be closed.
+        family = None if sock is None else sock.family
         self.address = address
-        # The family is read now: the stream's socket may be gone when
-        # this is printed in a log message.
-        if stream.socket is not None:
-            self.address_family = stream.socket.family
-        else:
-            self.address_family = None
-        # HTTPServerRequest wants an IP, not a full socket address.
-        if (
-            self.address_family in (socket.AF_INET, socket.AF_INET6)
-            and address is not None
-        ):
+        self.address_family = family
+        if address is not None and family in _IP_FAMILIES:
             self.remote_ip = address[0]
         else:
-            # A Unix socket has no IP: use a placeholder address.
+            # Unix-domain peers have no IP; HTTPServerRequest wants one.
             self.remote_ip = "0.0.0.0"
-        if protocol:
-            self.protocol = protocol
-        elif isinstance(stream, iostream.SSLIOStream):
-            self.protocol = "https"
-        else:
-            self.protocol = "http"
-        self._orig_remote_ip = self.remote_ip
-        self._orig_protocol = self.protocol
-        self.trusted_downstream = set(trusted_downstream or [])
+        if not protocol:
+            protocol = "https" if isinstance(stream, iostream.SSLIOStream) else "http"
+        self.protocol = protocol
+        self.trusted_downstream = set(trusted_downstream) if trusted_downstream else set()
+        # What the socket itself says, to go back to after each request.
+        self._socket_view = (self.remote_ip, protocol)
 
     def __str__(self) -> str:
-        if self.address_family in (socket.AF_INET, socket.AF_INET6):
+        if self.address_family in _IP_FAMILIES:
             return str(self.remote_ip)
-        elif isinstance(self.address, bytes):
-            # Unix socket addresses are bytes on Linux.
-            return native_str(self.address)
-        else:
-            return str(self.address)
+        peer = self.address
+        # Linux reports unix-domain addresses as bytes.
+        return native_str(peer) if isinstance(peer, bytes) else str(peer)
 
     def _apply_xheaders(self, headers: httputil.HTTPHeaders) -> None:
-        """Take ``remote_ip`` and ``protocol`` from a proxy's headers."""
-        # The last address in X-Forwarded-For is the one the nearest proxy
-        # saw; skip the proxies we were told to trust.
-        forwarded = headers.get("X-Forwarded-For", self.remote_ip)
-        for ip in (cand.strip() for cand in reversed(forwarded.split(","))):
-            if ip not in self.trusted_downstream:
+        """Adopts the client address and scheme a reverse proxy reports."""
+        if "X-Real-Ip" in headers:
+            claimed = headers["X-Real-Ip"]
+        else:
+            claimed = _client_from_forwarded_for(
+                headers.get("X-Forwarded-For", self.remote_ip), self.trusted_downstream
+            )
+        # Anything but an IP literal (a host name, markup) is ignored.
+        if netutil.is_valid_ip(claimed):
+            self.remote_ip = claimed
+        for name in ("X-Scheme", "X-Forwarded-Proto"):
+            if name in headers:
+                # Several proxies append to the list; the last one is ours.
+                scheme = headers[name].rsplit(",", 1)[-1].strip()
+                if scheme in ("http", "https"):
+                    self.protocol = scheme
                 break
-        ip = headers.get("X-Real-Ip", ip)
-        if netutil.is_valid_ip(ip):
-            self.remote_ip = ip
-        proto_header = headers.get(
-            "X-Scheme", headers.get("X-Forwarded-Proto", self.protocol)
-        )
-        if proto_header:
-            # With several proxies, the last one's view counts.
-            proto_header = proto_header.split(",")[-1].strip()
-        if proto_header in ("http", "https"):
-            self.protocol = proto_header
 
     def _unapply_xheaders(self) -> None:
-        """Undo `_apply_xheaders`, for the next request on the connection."""
-        self.remote_ip = self._orig_remote_ip
-        self.protocol = self._orig_protocol
+        """Goes back to what the socket says, ready for the next request."""
+        self.remote_ip, self.protocol = self._socket_view
 
 
-class _ProxyAdapter(httputil.HTTPMessageDelegate):
-    """Applies the ``X-*`` headers of a reverse proxy to the connection's
-    context for the duration of one request."""
+class _XHeaderApplier(httputil.HTTPMessageDelegate):
+    """Wraps a request's delegate so that, while the request lasts, the
+    connection context reflects the proxy's ``X-*`` headers."""
 
     def __init__(
-        self,
-        delegate: httputil.HTTPMessageDelegate,
-        request_conn: httputil.HTTPConnection,
+        self, delegate: httputil.HTTPMessageDelegate, request_conn: httputil.HTTPConnection
     ) -> None:
-        self.connection = request_conn
         self.delegate = delegate
+        self.connection = request_conn
+
+    def _context(self) -> _HTTPRequestContext:
+        return self.connection.context  # type: ignore[attr-defined, no-any-return]
 
     def headers_received(
-        self,
-        start_line: Union[httputil.RequestStartLine, httputil.ResponseStartLine],
-        headers: httputil.HTTPHeaders,
+        self, start_line: _StartLine, headers: httputil.HTTPHeaders
     ) -> Optional[Awaitable[None]]:
-        # The context is HTTPServer's own _HTTPRequestContext.
-        self.connection.context._apply_xheaders(headers)  # type: ignore
+        self._context()._apply_xheaders(headers)
         return self.delegate.headers_received(start_line, headers)
 
     def data_received(self, chunk: bytes) -> Optional[Awaitable[None]]:
         return self.delegate.data_received(chunk)
 
-    def finish(self) -> None:
-        self.delegate.finish()
-        self._cleanup()
-
     def on_connection_close(self) -> None:
-        self.delegate.on_connection_close()
-        self._cleanup()
+        try:
+            self.delegate.on_connection_close()
+        finally:
+            self._context()._unapply_xheaders()
 
-    def _cleanup(self) -> None:
-        self.connection.context._unapply_xheaders()  # type: ignore
+    def finish(self) -> None:
+        try:
+            self.delegate.finish()
+        finally:
+            self._context()._unapply_xheaders()
