@@ -210,6 +210,29 @@ def _first_caller_outside() -> str:
     return frame.f_code.co_filename
 
 
+def _languages_by_preference(header: str) -> List[str]:
+    """The language tags of an ``Accept-Language`` value (RFC 9110 section
+    12.5.4), most preferred first; equal weights keep the header's order.
+
+    A missing weight counts as 1; a weight of zero, a negative one or one
+    that is not a number excludes the language.
+    """
+    weighted: List[Tuple[float, str]] = []
+    for entry in header.split(","):
+        tag, _, params = entry.strip().partition(";")
+        weight = 1.0
+        first = params.split(";", 1)[0].strip()
+        if first[:2].lower() == "q=":
+            try:
+                weight = float(first[2:])
+            except ValueError:
+                weight = 0.0
+        if weight > 0:
+            weighted.append((weight, tag.strip()))
+    weighted.sort(key=lambda pair: -pair[0])
+    return [tag for _, tag in weighted]
+
+
 def _error_reason(kwargs: Dict[str, Any]) -> Optional[str]:
     """The reason phrase `RequestHandler.send_error` should use: the one of
     the HTTPError being reported if it has one, else a ``reason`` keyword."""
@@ -300,6 +323,8 @@ class RequestHandler:
     # A body the HTTP layer could not parse; _execute turns it into a 400
     # so it goes through the usual error path (send_error, logging).
     _body_error: Optional[httputil.HTTPInputError] = None
+
+    _locale: Optional["locale.Locale"] = None
 
     path_args: List[str] = None  # type: ignore
     path_kwargs: Dict[str, str] = None  # type: ignore
@@ -1135,287 +1160,184 @@ class RequestHandler:
 
     @property
     def locale(self) -> locale.Locale:
-        """The locale for the current session.
+        """The `tornado.locale.Locale` to present this request in.
 
-        Determined by either `get_user_locale`, which you can override to
-        set the locale based on, e.g., a user preference stored in a
-        database, or `get_browser_locale`, which uses the ``Accept-Language``
-        header.  May be assigned to.
+        Worked out on first use: `get_user_locale` if it returns one,
+        otherwise `get_browser_locale` (the ``Accept-Language`` header).
+        May also be assigned.
         """
-        if not hasattr(self, "_locale"):
-            loc = self.get_user_locale()
-            if loc is not None:
-                self._locale = loc
-            else:
-                self._locale = self.get_browser_locale()
-                assert self._locale
-        return self._locale
+        chosen = self._locale
+        if chosen is None:
+            chosen = self.get_user_locale()
+            if chosen is None:
+                chosen = self.get_browser_locale()
+            assert chosen
+            self._locale = chosen
+        return chosen
 
     @locale.setter
     def locale(self, value: locale.Locale) -> None:
         self._locale = value
 
     def get_user_locale(self) -> Optional[locale.Locale]:
-        """Override to determine the locale from the authenticated user.
-
-        If None is returned, we fall back to `get_browser_locale()`.
-
-        This method should return a `tornado.locale.Locale` object,
-        most likely obtained via a call like ``tornado.locale.get("en")``
-        """
+        """Hook choosing the locale from the user (a stored preference,
+        say); return a `tornado.locale.Locale`, for example
+        ``tornado.locale.get("fr")``.  The default returns None, which
+        leaves the choice to `get_browser_locale`."""
         return None
 
     def get_browser_locale(self, default: str = "en_US") -> locale.Locale:
-        """Determines the user's locale from ``Accept-Language`` header.
-
-        Languages are tried in the order of their quality values; entries
-        with ``q=0`` or an invalid q value are ignored.
-
-        See http://www.w3.org/Protocols/rfc2616/rfc2616-sec14.html#sec14.4
-        """
+        """The best supported locale among the languages of the request's
+        ``Accept-Language`` header, tried by decreasing weight (weights of
+        zero, negative or unreadable rule a language out); ``default``
+        when the header names none we can use."""
         header = self.request.headers.get("Accept-Language")
-        if header:
-            locales = []
-            for language in header.split(","):
-                parts = language.strip().split(";")
-                if len(parts) > 1 and parts[1].strip().startswith("q="):
-                    try:
-                        score = float(parts[1].strip()[2:])
-                        if score < 0:
-                            raise ValueError()
-                    except (ValueError, TypeError):
-                        score = 0.0
-                else:
-                    score = 1.0
-                if score > 0:
-                    locales.append((parts[0], score))
-            if locales:
-                locales.sort(key=lambda pair: pair[1], reverse=True)
-                codes = [loc[0] for loc in locales]
-                return locale.get(*codes)
-        return locale.get(default)
+        codes = _languages_by_preference(header) if header else []
+        return locale.get(*codes) if codes else locale.get(default)
 
     @property
     def current_user(self) -> Any:
-        """The authenticated user for this request.
+        """The user this request is made by, of whatever type the
+        application uses (None for anonymous requests by default).
 
-        This is set in one of two ways:
+        The first read calls `get_current_user` and keeps its answer for
+        the rest of the request.  The property may also be assigned, which
+        is how a user found asynchronously gets in, since
+        `get_current_user` cannot be a coroutine::
 
-        * A subclass may override `get_current_user()`, which will be called
-          automatically the first time ``self.current_user`` is accessed.
-          `get_current_user()` will only be called once per request,
-          and is cached for future access::
+            async def prepare(self):
+                session = self.get_signed_cookie("session")
+                if session:
+                    self.current_user = await self.db.user_for(session)
 
-              def get_current_user(self):
-                  user_cookie = self.get_signed_cookie("user")
-                  if user_cookie:
-                      return json.loads(user_cookie)
-                  return None
-
-        * It may be set as a normal variable, typically from an overridden
-          `prepare()`::
-
-              @gen.coroutine
-              def prepare(self):
-                  user_id_cookie = self.get_signed_cookie("user_id")
-                  if user_id_cookie:
-                      self.current_user = yield load_user(user_id_cookie)
-
-        Note that `prepare()` may be a coroutine while `get_current_user()`
-        may not, so the latter form is necessary if loading the user requires
-        asynchronous operations.
-
-        The user object may be any type of the application's choosing.
+        `authenticated` and the templates' ``current_user`` read it.
         """
-        if not hasattr(self, "_current_user"):
-            self._current_user = self.get_current_user()
-        return self._current_user
+        state = self.__dict__
+        if "_current_user" not in state:
+            state["_current_user"] = self.get_current_user()
+        return state["_current_user"]
 
     @current_user.setter
     def current_user(self, value: Any) -> None:
         self._current_user = value
 
     def get_current_user(self) -> Any:
-        """Override to determine the current user from, e.g., a cookie.
-
-        This method may not be a coroutine.
-        """
+        """Hook finding the user of this request (typically from a signed
+        cookie); called at most once per request, by `current_user`.
+        Must return the user directly, not a coroutine.  The default
+        returns None."""
         return None
 
     def get_login_url(self) -> str:
-        """Override to customize the login URL based on the request.
-
-        By default, we use the ``login_url`` application setting.
-        """
+        """Where `authenticated` sends visitors who are not logged in:
+        the ``login_url`` application setting.  Override to depend on
+        the request."""
         self.require_setting("login_url", "@tornado.web.authenticated")
         return self.application.settings["login_url"]
 
     def get_template_path(self) -> Optional[str]:
-        """Override to customize template path for each handler.
-
-        By default, we use the ``template_path`` application setting.
-        Return None to load templates relative to the calling file.
-        """
+        """The directory `render_string` loads templates from: the
+        ``template_path`` setting by default.  None means the directory of
+        the module calling `render_string`."""
         return self.application.settings.get("template_path")
 
     # XSRF and cross-origin protection -------------------------------------
+    #
+    # Cross-site request forgery defence by double submission: a random
+    # token lives in a cookie (which other sites cannot read) and must come
+    # back with every state-changing request, in a form field or a header.
 
     @property
     def xsrf_token(self) -> bytes:
-        """The XSRF-prevention token for the current user/session.
+        """The anti-forgery token to embed in this request's forms (ASCII
+        bytes; decode them when a str is wanted).
 
-        To prevent cross-site request forgery, we set an '_xsrf' cookie
-        and include the same '_xsrf' value as an argument with all POST
-        requests. If the two do not match, we reject the form submission
-        as a potential forgery.
+        Reading it the first time gives the client an XSRF cookie if it
+        did not send one (named by the ``xsrf_cookie_name`` setting,
+        ``_xsrf`` by default, with the ``xsrf_cookie_kwargs`` setting as
+        `set_cookie` arguments; a logged-in user's cookie lasts 30 days
+        unless those say otherwise).  `check_xsrf_cookie` later compares
+        the token submitted with the cookie.
 
-        See http://en.wikipedia.org/wiki/Cross-site_request_forgery
-
-        This property is of type `bytes`, but it contains only ASCII
-        characters. If a character string is required, there is no
-        need to base64-encode it; just decode the byte string as
-        UTF-8.
-
-        Version 2 tokens (the default, ``xsrf_cookie_version`` setting)
-        are masked with a random value for each request, which protects
-        them against compression attacks such as BREACH; version 1 tokens
-        are the raw token in hex.  The cookie is named by the
-        ``xsrf_cookie_name`` setting (default ``_xsrf``) and gets the
-        ``xsrf_cookie_kwargs`` setting as `set_cookie` arguments.
+        With the default ``xsrf_cookie_version`` of 2 the token is masked
+        with fresh random bytes for each request, so it never appears twice
+        in the same form and cannot be recovered by compression attacks
+        (BREACH); version 1 is the bare token in hex.
         """
-        if not hasattr(self, "_xsrf_token"):
-            version, token, timestamp = self._get_raw_xsrf_token()
-            output_version = self.settings.get("xsrf_cookie_version", 2)
-            cookie_kwargs = dict(self.settings.get("xsrf_cookie_kwargs", {}))
-            if output_version == 1:
-                self._xsrf_token = binascii.b2a_hex(token)
-            elif output_version == 2:
-                mask = os.urandom(4)
-                self._xsrf_token = b"|".join(
-                    [
-                        b"2",
-                        binascii.b2a_hex(mask),
-                        binascii.b2a_hex(_websocket_mask(mask, token)),
-                        utf8(str(int(timestamp))),
-                    ]
-                )
-            else:
-                raise ValueError("unknown xsrf cookie version %d" % output_version)
-            if version is None:
-                if self.current_user and "expires_days" not in cookie_kwargs:
-                    cookie_kwargs["expires_days"] = 30
-                cookie_name = self.settings.get("xsrf_cookie_name", "_xsrf")
-                self.set_cookie(cookie_name, self._xsrf_token, **cookie_kwargs)
-        return self._xsrf_token
+        known = self.__dict__.get("_xsrf_token")
+        if known is None:
+            known = self._xsrf_token = self._issue_xsrf_token()
+        return known
+
+    def _issue_xsrf_token(self) -> bytes:
+        settings = self.settings
+        version, secret, issued = self._get_raw_xsrf_token()
+        token = _encode_xsrf_token(settings.get("xsrf_cookie_version", 2), secret, issued)
+        if version is None:
+            # The client has no token yet: this one must reach it.
+            options = dict(settings.get("xsrf_cookie_kwargs", {}))
+            if self.current_user and "expires_days" not in options:
+                options["expires_days"] = 30
+            self.set_cookie(settings.get("xsrf_cookie_name", "_xsrf"), token, **options)
+        return token
 
     def _get_raw_xsrf_token(self) -> Tuple[Optional[int], bytes, float]:
-        """Read or generate the xsrf token in its raw form.
+        """This request's XSRF secret as ``(version, token, timestamp)``.
 
-        The raw_xsrf_token is a tuple containing:
-
-        * version: the version of the cookie from which this token was read,
-          or None if we generated a new token in this request.
-        * token: the raw token data; random (non-ascii) bytes.
-        * timestamp: the time this token was generated (will not be accurate
-          for version 1 cookies)
+        It comes from the client's XSRF cookie when that holds a readable
+        token (``version`` is then the cookie's format, and the timestamp
+        of a version-1 cookie is just the current time); otherwise sixteen
+        new random bytes are made, with ``version`` None.
         """
-        if not hasattr(self, "_raw_xsrf_token"):
-            cookie_name = self.settings.get("xsrf_cookie_name", "_xsrf")
-            cookie = self.get_cookie(cookie_name)
-            if cookie:
-                version, token, timestamp = self._decode_xsrf_token(cookie)
-            else:
-                version, token, timestamp = None, None, None
-            if token is None:
-                version = None
-                token = os.urandom(16)
-                timestamp = time.time()
-            assert token is not None
-            assert timestamp is not None
-            self._raw_xsrf_token = (version, token, timestamp)
-        return self._raw_xsrf_token
+        known = self.__dict__.get("_raw_xsrf_token")
+        if known is None:
+            cookie = self.get_cookie(self.settings.get("xsrf_cookie_name", "_xsrf"))
+            version, secret, issued = self._decode_xsrf_token(cookie) if cookie else (None, None, None)
+            if secret is None or issued is None:
+                version, secret, issued = None, os.urandom(16), time.time()
+            known = self._raw_xsrf_token = (version, secret, issued)
+        return known
 
-    def _decode_xsrf_token(
-        self, cookie: str
-    ) -> Tuple[Optional[int], Optional[bytes], Optional[float]]:
-        """Convert a cookie string into a the tuple form returned by
-        _get_raw_xsrf_token.
-
-        Unparseable input yields ``(None, None, None)``.
-        """
+    def _decode_xsrf_token(self, cookie: str) -> Tuple[Optional[int], Optional[bytes], Optional[float]]:
+        """Reads a token of either format (from a cookie or a form) into
+        the triple of `_get_raw_xsrf_token`; ``(None, None, None)`` when it
+        cannot be read."""
         try:
-            version = _signed_value_version(utf8(cookie))
-            if version == 2:
-                _, mask_str, masked_token, timestamp_str = cookie.split("|")
-                mask = binascii.a2b_hex(utf8(mask_str))
-                token = _websocket_mask(mask, binascii.a2b_hex(utf8(masked_token)))
-                timestamp = int(timestamp_str)
-                return version, token, timestamp
-            elif version != 1:
-                # Treat unknown versions as not present instead of failing.
-                raise Exception("Unknown xsrf cookie version")
-            else:
-                try:
-                    token = binascii.a2b_hex(utf8(cookie))
-                except (binascii.Error, TypeError):
-                    token = utf8(cookie)
-                # We don't have a usable timestamp in older versions.
-                timestamp = int(time.time())
-                return (version, token, timestamp)
+            return _parse_xsrf_token(cookie)
         except Exception:
-            # Catch exceptions and return nothing instead of failing.
-            gen_log.debug("Uncaught exception in _decode_xsrf_token", exc_info=True)
+            gen_log.debug("Unreadable XSRF token %r", cookie, exc_info=True)
             return None, None, None
 
     def check_xsrf_cookie(self) -> None:
-        """Verifies that the ``_xsrf`` cookie matches the ``_xsrf`` argument.
+        """Raises `HTTPError` 403 unless the request carries the token of
+        its XSRF cookie.
 
-        To prevent cross-site request forgery, we set an ``_xsrf``
-        cookie and include the same value as a non-cookie
-        field with all ``POST`` requests. If the two do not match, we
-        reject the form submission as a potential forgery.
-
-        The ``_xsrf`` value may be set as either a form field named ``_xsrf``
-        or in a custom HTTP header named ``X-XSRFToken`` or ``X-CSRFToken``
-        (the latter is accepted for compatibility with Django).
-
-        See http://en.wikipedia.org/wiki/Cross-site_request_forgery
-
-        Runs before `prepare` for every request whose method is not GET,
-        HEAD or OPTIONS when the ``xsrf_cookies`` setting is on.
+        The token may come as the ``_xsrf`` argument or in an
+        ``X-XSRFToken`` or ``X-CSRFToken`` header (the latter is Django's
+        name); masked and unmasked forms are both accepted.  With the
+        ``xsrf_cookies`` setting on, this runs before `prepare` for every
+        request whose method is not GET, HEAD or OPTIONS; override it to
+        change or disable the check.
         """
-        token = (
-            self.get_argument("_xsrf", None)
-            or self.request.headers.get("X-Xsrftoken")
-            or self.request.headers.get("X-Csrftoken")
+        headers = self.request.headers
+        submitted = (
+            self.get_argument("_xsrf", None) or headers.get("X-Xsrftoken") or headers.get("X-Csrftoken")
         )
-        if not token:
+        if not submitted:
             raise HTTPError(403, "'_xsrf' argument missing from POST")
-        _, token, _ = self._decode_xsrf_token(token)
-        _, expected_token, _ = self._get_raw_xsrf_token()
-        if not token:
+        _, offered, _ = self._decode_xsrf_token(submitted)
+        if not offered:
             raise HTTPError(403, "'_xsrf' argument has invalid format")
-        if not hmac.compare_digest(utf8(token), utf8(expected_token)):
+        _, expected, _ = self._get_raw_xsrf_token()
+        if not hmac.compare_digest(utf8(offered), utf8(expected)):
             raise HTTPError(403, "XSRF cookie does not match POST argument")
 
     def xsrf_form_html(self) -> str:
-        """An HTML ``<input/>`` element to be included with all POST forms.
-
-        It defines the ``_xsrf`` input value, which we check on all POST
-        requests to prevent cross-site request forgery. If you have set
-        the ``xsrf_cookies`` application setting, you must include this
-        HTML within all of your HTML forms.
-
-        In a template, this method should be called with ``{% module
-        xsrf_form_html() %}``
-
-        See `check_xsrf_cookie()` above for more information.
-        """
-        return (
-            '<input type="hidden" name="_xsrf" value="'
-            + escape.xhtml_escape(self.xsrf_token)
-            + '"/>'
-        )
+        """A hidden ``<input>`` carrying `xsrf_token` as the ``_xsrf``
+        field, for every form that posts to an application using the
+        ``xsrf_cookies`` setting (``{% module xsrf_form_html() %}`` in a
+        template).  See `check_xsrf_cookie`."""
+        return '<input type="hidden" name="_xsrf" value="%s"/>' % escape.xhtml_escape(self.xsrf_token)
 
     def check_trusted_origin(self, origin: str) -> bool:
         """Returns whether a cross-origin request from ``origin`` may proceed.
@@ -1966,551 +1888,456 @@ def _refuse_protocol_relative(path: str) -> None:
         raise HTTPError(403, "cannot redirect path with two initial slashes: %r", path)
 
 
-class _ApplicationRouter(ReversibleRuleRouter):
-    """Routing implementation used internally by `Application`.
+def _is_handler_class(target: Any) -> bool:
+    return isinstance(target, type) and issubclass(target, RequestHandler)
 
-    Provides a binding between `Application` and `RequestHandler`.
-    This implementation extends `~.routing.ReversibleRuleRouter` in a couple of ways:
-        * it allows to use `RequestHandler` subclasses as `~.routing.Rule` target and
-        * it allows to use a list/tuple of rules as `~.routing.Rule` target.
-        ``process_rule`` implementation will substitute this list with an appropriate
-        `_ApplicationRouter` instance.
+
+class _ApplicationRouter(ReversibleRuleRouter):
+    """The rule router an `Application` is built from.
+
+    Beyond what `~.routing.ReversibleRuleRouter` accepts, a rule's target
+    may be a `RequestHandler` subclass (served through the application's
+    `~Application.get_handler_delegate`) or a list of rules (which becomes
+    a nested router of this same kind).
     """
 
     def __init__(
         self, application: "Application", rules: Optional[_RuleList] = None
     ) -> None:
         assert isinstance(application, Application)
-        self.application = application
+        self._app = application
         super().__init__(rules)
 
     def process_rule(self, rule: Rule) -> Rule:
         rule = super().process_rule(rule)
-
         if isinstance(rule.target, (list, tuple)):
-            rule.target = _ApplicationRouter(self.application, rule.target)
-
+            rule.target = _ApplicationRouter(self._app, rule.target)
         return rule
 
     def find_handler(
         self, request: httputil.HTTPServerRequest, **kwargs: Any
     ) -> Optional[httputil.HTTPMessageDelegate]:
-        # RuleRouter.find_handler with the common case (a handler class
-        # target in an application that does not customize delegates)
-        # handled inline: this runs for every request.
-        application = self.application
-        direct = application._plain_handler_delegates
+        # The generic loop of RuleRouter, except that a handler class is
+        # turned into its delegate right here when the application does
+        # not override get_handler_delegate: this runs for every request.
+        app = self._app
+        inline = app._plain_handler_delegates
         for rule in self.rules:
-            target_params = rule.matcher.match(request)
-            if target_params is None:
+            params = rule.matcher.match(request)
+            if params is None:
                 continue
             target = rule.target
-            if direct and isinstance(target, type) and issubclass(target, RequestHandler):
+            if inline and _is_handler_class(target):
+                path_args = params.get("path_args")
+                path_kwargs = params.get("path_kwargs")
                 return _HandlerDelegate(
-                    application,
-                    request,
-                    target,
-                    rule.target_kwargs,
-                    target_params.get("path_args"),
-                    target_params.get("path_kwargs"),
+                    app, request, target, rule.target_kwargs, path_args, path_kwargs
                 )
             if rule.target_kwargs:
-                target_params["target_kwargs"] = rule.target_kwargs
-            delegate = self.get_target_delegate(target, request, **target_params)
-            if delegate is not None:
-                return delegate
+                params["target_kwargs"] = rule.target_kwargs
+            found = self.get_target_delegate(target, request, **params)
+            if found is not None:
+                return found
         return None
 
     def get_target_delegate(
         self, target: Any, request: httputil.HTTPServerRequest, **target_params: Any
     ) -> Optional[httputil.HTTPMessageDelegate]:
-        if isclass(target) and issubclass(target, RequestHandler):
-            return self.application.get_handler_delegate(
-                request, target, **target_params
-            )
-
-        return super().get_target_delegate(target, request, **target_params)
+        if not _is_handler_class(target):
+            return super().get_target_delegate(target, request, **target_params)
+        return self._app.get_handler_delegate(request, target, **target_params)
 
 
 class Application(ReversibleRouter):
-    r"""A collection of request handlers that make up a web application.
+    r"""A web application: routing rules, the handlers they lead to, and
+    the settings those handlers share.
 
-    Instances of this class are callable and can be passed directly to
-    HTTPServer to serve the application::
+    An `Application` is what an `.HTTPServer` serves (`listen` builds the
+    server for you)::
 
-        application = web.Application([
-            (r"/", MainPageHandler),
-        ])
-        http_server = httpserver.HTTPServer(application)
-        http_server.listen(8080)
+        app = web.Application([(r"/", MainPageHandler)])
+        server = httpserver.HTTPServer(app)
+        server.listen(8080)
 
-    The constructor for this class takes in a list of `~.routing.Rule`
-    objects or tuples of values corresponding to the arguments of
-    `~.routing.Rule` constructor: ``(matcher, target, [target_kwargs], [name])``,
-    the values in square brackets being optional. The default matcher is
-    `~.routing.PathMatches`, so ``(regexp, target)`` tuples can also be used
-    instead of ``(PathMatches(regexp), target)``.
+    **Rules.** ``handlers`` is a list of `~.routing.Rule` objects or of
+    tuples with a rule's arguments, ``(matcher, target[, target_kwargs[,
+    name]])``; a string in the matcher position is a path regular
+    expression (`~.routing.PathMatches`).  Targets are usually
+    `RequestHandler` subclasses (or their dotted names); ``target_kwargs``
+    go to the handler's `~RequestHandler.initialize`, and named rules
+    (`URLSpec` / `url` with ``name``) can be turned back into paths with
+    `reverse_url`.  A list of rules as a target nests a group, and any
+    target that `tornado.routing` understands (routers, connection
+    delegates, callables) works too::
 
-    A common routing target is a `RequestHandler` subclass, but you can also
-    use lists of rules as a target, which create a nested routing configuration::
-
-        application = web.Application([
-            (HostMatches("example.com"), [
-                (r"/", MainPageHandler),
-                (r"/feed", FeedHandler),
-            ]),
-        ])
-
-    In addition to this you can use nested `~.routing.Router` instances,
-    `~.httputil.HTTPMessageDelegate` subclasses and callables as routing targets
-    (see `~.routing` module docs for more information).
-
-    When we receive requests, we iterate over the list in order and
-    instantiate an instance of the first request class whose regexp
-    matches the request path. The request class can be specified as
-    either a class object or a (fully-qualified) name.
-
-    A dictionary may be passed as the third element (``target_kwargs``)
-    of the tuple, which will be used as keyword arguments to the handler's
-    constructor and `~RequestHandler.initialize` method. This pattern
-    is used for the `StaticFileHandler` in this example (note that a
-    `StaticFileHandler` can be installed automatically with the
-    static_path setting described below)::
-
-        application = web.Application([
+        app = web.Application([
             (r"/static/(.*)", web.StaticFileHandler, {"path": "/var/www"}),
+            (HostMatches("example.com"), [(r"/feed", FeedHandler)]),
         ])
 
-    We support virtual hosts with the `add_handlers` method, which takes in
-    a host regular expression as the first argument::
+    Rules are tried in order; the first match wins.  Rules for particular
+    hosts can also be added later with `add_handlers`; when no host rule
+    applies to a request, ``default_host`` decides which host's rules are
+    used.  Requests nothing matches get ``default_handler_class`` (with
+    ``default_handler_args``) if set, otherwise a 404.
 
-        application.add_handlers(r"www\.myhost\.com", [
-            (r"/article/([0-9]+)", ArticleHandler),
-        ])
+    **Static files.** With the ``static_path`` setting, a
+    `StaticFileHandler` (or the ``static_handler_class`` setting, with
+    ``static_handler_args``) serves that directory under
+    ``static_url_prefix`` (``/static/`` by default), together with
+    ``/favicon.ico`` and ``/robots.txt``.
 
-    If there's no match for the current request's host, then ``default_host``
-    parameter value is matched against host regular expressions.
-
-    You can serve static files by sending the ``static_path`` setting
-    as a keyword argument. We will serve those files from the
-    ``/static/`` URI (this is configurable with the
-    ``static_url_prefix`` setting), and we will serve ``/favicon.ico``
-    and ``/robots.txt`` from the same directory.  A custom subclass of
-    `StaticFileHandler` can be specified with the
-    ``static_handler_class`` setting.
-
-    Other keyword arguments are kept in `settings` (see the
-    documentation of each feature for the settings it reads: ``debug``,
-    ``autoreload``, ``compiled_template_cache``, ``static_hash_cache``,
-    ``serve_traceback``, ``default_handler_class``/``default_handler_args``,
-    ``compress_response``, ``log_function``, ``ui_modules``, ``ui_methods``,
-    ``cookie_secret``, ``key_version``, ``login_url``, ``xsrf_cookies``,
-    ``xsrf_cookie_version``, ``xsrf_cookie_name``, ``xsrf_cookie_kwargs``,
-    ``cross_origin_protection``, ``trusted_origins``, ``autoescape``,
-    ``template_path``, ``template_loader``, ``template_whitespace``,
-    ``static_path``, ``static_url_prefix``, ``static_handler_class``,
-    ``static_handler_args``, and the ``websocket_*`` settings).
+    **Settings.** The keyword arguments are kept in `settings`, where
+    handlers and other components read them (``cookie_secret``,
+    ``login_url``, ``xsrf_cookies``, ``template_path``, ``ui_modules``,
+    ``ui_methods``, ``log_function``, ``compress_response``, ...).
+    ``debug=True`` switches on ``autoreload`` and ``serve_traceback`` and
+    switches off ``compiled_template_cache`` and ``static_hash_cache``,
+    unless those are given explicitly.  ``transforms`` replaces the
+    default output transforms (gzip, when ``compress_response`` is set).
     """
 
     def __init__(
-        self,
-        handlers: Optional[_RuleList] = None,
-        default_host: Optional[str] = None,
-        transforms: Optional[List[Type["OutputTransform"]]] = None,
-        **settings: Any,
-    ) -> None:
-        if transforms is None:
-            self.transforms: List[Type[OutputTransform]] = []
-            if settings.get("compress_response") or settings.get("gzip"):
-                self.transforms.append(GZipContentEncoding)
-        else:
-            self.transforms = transforms
-        self.default_host = default_host
+        self, handlers: Optional[_RuleList] = None, default_host: Optional[str] = None,
+        transforms: Optional[List[Type[OutputTransform]]] = None, **settings: Any,
+    ) -> None:  # fmt: skip
         self.settings = settings
-        self.ui_modules = {
-            "linkify": _linkify,
-            "xsrf_form_html": _xsrf_form_html,
-            "Template": TemplateModule,
-        }
+        self.default_host = default_host
+        if transforms is not None:
+            self.transforms = transforms
+        elif settings.get("compress_response") or settings.get("gzip"):
+            self.transforms = [GZipContentEncoding]
+        else:
+            self.transforms = []
         self.ui_methods: Dict[str, Callable[..., str]] = {}
-        self._load_ui_modules(settings.get("ui_modules", {}))
+        self.ui_modules: Dict[str, Type[UIModule]] = dict(_BUILTIN_UI_MODULES)
         self._load_ui_methods(settings.get("ui_methods", {}))
-        if self.settings.get("static_path"):
-            path = self.settings["static_path"]
-            handlers = list(handlers or [])
-            static_url_prefix = settings.get("static_url_prefix", "/static/")
-            static_handler_class = settings.get(
-                "static_handler_class", StaticFileHandler
-            )
-            static_handler_args = dict(settings.get("static_handler_args", {}))
-            static_handler_args["path"] = path
-            for pattern in [
-                re.escape(static_url_prefix) + r"(.*)",
-                r"/(favicon\.ico)",
-                r"/(robots\.txt)",
-            ]:
-                handlers.insert(0, (pattern, static_handler_class, static_handler_args))
+        self._load_ui_modules(settings.get("ui_modules", {}))
+        if settings.get("debug"):
+            for switch, value in _DEBUG_DEFAULTS:
+                settings.setdefault(switch, value)
 
-        if self.settings.get("debug"):
-            self.settings.setdefault("autoreload", True)
-            self.settings.setdefault("compiled_template_cache", False)
-            self.settings.setdefault("static_hash_cache", False)
-            self.settings.setdefault("serve_traceback", True)
-
-        # Whether get_handler_delegate is ours, so routing may build the
-        # delegates itself.
+        rules = list(handlers or [])
+        if settings.get("static_path"):
+            rules[:0] = self._static_file_rules()
+        # Routing may build delegates itself unless get_handler_delegate
+        # is overridden.
         self._plain_handler_delegates = (
             type(self).get_handler_delegate is Application.get_handler_delegate
         )
-        self.wildcard_router = _ApplicationRouter(self, handlers)
+        self.wildcard_router = _ApplicationRouter(self, rules)
         self._wildcard_rule = Rule(AnyMatches(), self.wildcard_router)
         self.default_router = _ApplicationRouter(self, [self._wildcard_rule])
 
-        # Automatically reload modified modules
-        if self.settings.get("autoreload"):
+        if settings.get("autoreload"):
             from tornado import autoreload
 
             autoreload.start()
 
+    def _static_file_rules(self) -> List[Tuple[str, Any, Dict[str, Any]]]:
+        settings = self.settings
+        handler_class = settings.get("static_handler_class", StaticFileHandler)
+        handler_args = dict(settings.get("static_handler_args", {}))
+        handler_args["path"] = settings["static_path"]
+        prefix = re.escape(settings.get("static_url_prefix", "/static/"))
+        patterns = (r"/(robots\.txt)", r"/(favicon\.ico)", prefix + "(.*)")
+        return [(pattern, handler_class, handler_args) for pattern in patterns]
+
     def listen(
-        self,
-        port: int,
-        address: Optional[str] = None,
-        *,
-        family: socket.AddressFamily = socket.AF_UNSPEC,
-        backlog: int = 128,
-        flags: Optional[int] = None,
-        reuse_port: bool = False,
-        **kwargs: Any,
-    ) -> "tornado.httpserver.HTTPServer":
-        """Starts an HTTP server for this application on the given port.
+        self, port: int, address: Optional[str] = None, *,
+        family: socket.AddressFamily = socket.AF_UNSPEC, backlog: int = 128,
+        flags: Optional[int] = None, reuse_port: bool = False, **kwargs: Any,
+    ) -> "tornado.httpserver.HTTPServer":  # fmt: skip
+        """Creates an `.HTTPServer` for this application and makes it
+        listen on ``port`` (see `.TCPServer.listen` for ``address``,
+        ``family``, ``backlog``, ``flags`` and ``reuse_port``); other
+        keyword arguments go to the `.HTTPServer` constructor.  Returns the
+        server.
 
-        This is a convenience alias for creating an `.HTTPServer` object and
-        calling its listen method.  Keyword arguments not supported by
-        `HTTPServer.listen <.TCPServer.listen>` are passed to the `.HTTPServer`
-        constructor.  For advanced uses (e.g. multi-process mode), do not use
-        this method; create an `.HTTPServer` and call its
-        `.TCPServer.bind`/`.TCPServer.start` methods directly.
-
-        Note that after calling this method you still need to call
-        ``IOLoop.current().start()`` (or run within ``asyncio.run``) to start
-        the server.
-
-        Returns the `.HTTPServer` object.
+        The server only serves once the event loop runs.  For more control
+        (several processes, say), create the `.HTTPServer` yourself and use
+        its `.TCPServer.bind` and `.TCPServer.start`.
         """
         from tornado.httpserver import HTTPServer
 
         server = HTTPServer(self, **kwargs)
         server.listen(
-            port,
-            address=address,
-            family=family,
-            backlog=backlog,
-            flags=flags,
+            port, address=address, family=family, backlog=backlog, flags=flags,
             reuse_port=reuse_port,
-        )
+        )  # fmt: skip
         return server
 
     def add_handlers(self, host_pattern: str, host_handlers: _RuleList) -> None:
-        """Appends the given handlers to our handler list.
+        """Adds rules that apply only to requests whose host name matches
+        ``host_pattern`` (a regular expression, implicitly anchored).
 
-        Host patterns are processed sequentially in the order they were
-        added. All matching patterns will be considered.
+        Host groups are tried in the order they were added, before the
+        rules given to the constructor.  When ``default_host`` is set, these
+        rules also serve requests from unmatched hosts while
+        ``default_host`` matches ``host_pattern``.
         """
-        host_matcher = HostMatches(host_pattern)
-        rule = Rule(host_matcher, _ApplicationRouter(self, host_handlers))
-
-        # The wildcard rule stays last.
-        self.default_router.rules.insert(-1, rule)
-
+        matcher = HostMatches(host_pattern)
+        group = Rule(matcher, _ApplicationRouter(self, host_handlers))
+        # Everything goes in front of the catch-all rule, which stays last.
+        self.default_router.rules.insert(-1, group)
         if self.default_host is not None:
-            self.wildcard_router.add_rules(
-                [(DefaultHostMatches(self, host_matcher.host_pattern), host_handlers)]
-            )
+            fallback = DefaultHostMatches(self, matcher.host_pattern)
+            self.wildcard_router.add_rules([(fallback, host_handlers)])
 
-    def add_transform(self, transform_class: Type["OutputTransform"]) -> None:
+    def add_transform(self, transform_class: Type[OutputTransform]) -> None:
         self.transforms.append(transform_class)
 
     def _load_ui_methods(self, methods: Any) -> None:
-        if isinstance(methods, types.ModuleType):
-            self._load_ui_methods({n: getattr(methods, n) for n in dir(methods)})
-        elif isinstance(methods, list):
-            for m in methods:
-                self._load_ui_methods(m)
-        else:
-            for name, fn in methods.items():
-                if (
-                    not name.startswith("_")
-                    and callable(fn)
-                    and name[0].lower() == name[0]
-                ):
-                    self.ui_methods[name] = fn
+        for name, function in _named_members(methods):
+            # Classes, constants and private helpers of a module are not
+            # UI methods.
+            if name.startswith("_") or name[0].isupper():
+                continue
+            if callable(function):
+                self.ui_methods[name] = function
 
     def _load_ui_modules(self, modules: Any) -> None:
-        if isinstance(modules, types.ModuleType):
-            self._load_ui_modules({n: getattr(modules, n) for n in dir(modules)})
-        elif isinstance(modules, list):
-            for m in modules:
-                self._load_ui_modules(m)
-        else:
-            assert isinstance(modules, dict)
-            for name, cls in modules.items():
-                try:
-                    if issubclass(cls, UIModule):
-                        self.ui_modules[name] = cls
-                except TypeError:
-                    pass
+        for name, module_class in _named_members(modules):
+            if isclass(module_class) and issubclass(module_class, UIModule):
+                self.ui_modules[name] = module_class
 
     def __call__(
         self, request: httputil.HTTPServerRequest
     ) -> Optional[Awaitable[None]]:
-        # Legacy HTTPServer interface
-        dispatcher = self.find_handler(request)
-        return dispatcher.execute()
+        # A plain callable taking the whole request: the HTTPServer
+        # interface from before routers.
+        return self.find_handler(request).execute()
 
     def find_handler(
         self, request: httputil.HTTPServerRequest, **kwargs: Any
     ) -> "_HandlerDelegate":
         rules = self.default_router.rules
         if len(rules) == 1 and rules[0] is self._wildcard_rule:
-            # No host-specific handlers: skip the match-anything level.
-            route = self.wildcard_router.find_handler(request)
+            # No host groups were added: the default router could only
+            # forward to the wildcard router.
+            found = self.wildcard_router.find_handler(request)
         else:
-            route = self.default_router.find_handler(request)
-        if route is not None:
-            return cast("_HandlerDelegate", route)
-
-        if self.settings.get("default_handler_class"):
-            return self.get_handler_delegate(
-                request,
-                self.settings["default_handler_class"],
-                self.settings.get("default_handler_args", {}),
-            )
-
+            found = self.default_router.find_handler(request)
+        if found is not None:
+            return cast("_HandlerDelegate", found)
+        fallback = self.settings.get("default_handler_class")
+        if fallback:
+            fallback_args = self.settings.get("default_handler_args", {})
+            return self.get_handler_delegate(request, fallback, fallback_args)
         return self.get_handler_delegate(request, ErrorHandler, {"status_code": 404})
 
     def get_handler_delegate(
-        self,
-        request: httputil.HTTPServerRequest,
-        target_class: Type[RequestHandler],
+        self, request: httputil.HTTPServerRequest, target_class: Type[RequestHandler],
         target_kwargs: Optional[Dict[str, Any]] = None,
         path_args: Optional[List[bytes]] = None,
         path_kwargs: Optional[Dict[str, bytes]] = None,
-    ) -> "_HandlerDelegate":
-        """Returns `~.httputil.HTTPMessageDelegate` that can serve a request
-        for application and `RequestHandler` subclass.
+    ) -> "_HandlerDelegate":  # fmt: skip
+        """Returns the `~.httputil.HTTPMessageDelegate` that runs
+        ``target_class`` for ``request`` within this application.
 
-        :arg httputil.HTTPServerRequest request: current HTTP request.
-        :arg RequestHandler target_class: a `RequestHandler` class.
-        :arg dict target_kwargs: keyword arguments for ``target_class`` constructor.
-        :arg list path_args: positional arguments for ``target_class`` HTTP method that
-            will be executed while handling a request (``get``, ``post`` or any other).
-        :arg dict path_kwargs: keyword arguments for ``target_class`` HTTP method.
+        ``target_kwargs`` are passed to the handler's constructor (and so to
+        `~RequestHandler.initialize`); ``path_args`` and ``path_kwargs``
+        become the arguments of its HTTP method (``get``, ``post`` ...).
+        Custom routers use this to hand requests to handlers.
         """
         return _HandlerDelegate(
             self, request, target_class, target_kwargs, path_args, path_kwargs
         )
 
     def reverse_url(self, name: str, *args: Any) -> str:
-        """Returns a URL path for handler named ``name``
+        """Returns the path of the rule named ``name`` (see `URLSpec`),
+        with ``args`` substituted for its capturing groups: converted to
+        text when needed, UTF-8 encoded and percent-escaped.
 
-        The handler must be added to the application as a named `URLSpec`.
-
-        Args will be substituted for capturing groups in the `URLSpec` regex.
-        They will be converted to strings if necessary, encoded as utf8,
-        and url-escaped.
+        Raises `KeyError` for an unknown name.
         """
-        reversed_url = self.default_router.reverse_url(name, *args)
-        if reversed_url is not None:
-            return reversed_url
-
-        raise KeyError("%s not found in named urls" % name)
+        path = self.default_router.reverse_url(name, *args)
+        if path is None:
+            raise KeyError(f"{name} not found in named urls")
+        return path
 
     def log_request(self, handler: RequestHandler) -> None:
-        """Writes a completed HTTP request to the logs.
+        """Records a finished request in the access log: INFO below 400,
+        WARNING for 4xx, ERROR for 5xx, with the status, the request
+        summary and the time taken.
 
-        By default writes to the python root logger.  To change
-        this behavior either subclass Application and override this method,
-        or pass a function in the application settings dictionary as
-        ``log_function``.
+        A ``log_function`` setting (called with the handler) replaces this;
+        so does overriding the method.
         """
-        if "log_function" in self.settings:
-            self.settings["log_function"](handler)
+        custom = self.settings.get("log_function")
+        if custom is not None:
+            custom(handler)
             return
         status = handler.get_status()
-        if status < 400:
-            level = logging.INFO
-        elif status < 500:
-            level = logging.WARNING
-        else:
+        if status >= 500:
             level = logging.ERROR
-        # Formatting the summary costs more than the check when access
-        # logging is off, as it usually is under load.
+        else:
+            level = logging.WARNING if status >= 400 else logging.INFO
+        # Skip building the summary when nobody listens (usual under load).
         if access_log.isEnabledFor(level):
-            request_time = 1000.0 * handler.request.request_time()
-            access_log.log(
-                level, "%d %s %.2fms", status, handler._request_summary(), request_time
-            )
+            millis = 1000.0 * handler.request.request_time()
+            summary = handler._request_summary()
+            access_log.log(level, "%d %s %.2fms", status, summary, millis)
+
+
+# Settings that debug=True implies unless they are given explicitly.
+_DEBUG_DEFAULTS = (
+    ("autoreload", True),
+    ("serve_traceback", True),
+    ("compiled_template_cache", False),
+    ("static_hash_cache", False),
+)
+
+
+def _named_members(source: Any) -> Iterable[Tuple[str, Any]]:
+    """(name, value) pairs from a module's namespace, a dict, or a list
+    of such sources (flattened, in order)."""
+    if isinstance(source, types.ModuleType):
+        return [(name, getattr(source, name)) for name in dir(source)]
+    if isinstance(source, list):
+        return [pair for item in source for pair in _named_members(item)]
+    return list(source.items())
 
 
 class _HandlerDelegate(httputil.HTTPMessageDelegate):
-    """Feeds one request to one new `RequestHandler` instance.
+    """Delivers one request to a new instance of a `RequestHandler`
+    subclass.
 
-    Without `stream_request_body`, the body is collected and the handler
-    runs once the request is complete; with it, the handler starts as soon
-    as the headers are in and receives the body through ``data_received``.
+    Normally the body is gathered first and the handler is created once
+    the request is complete.  For a `stream_request_body` handler it is
+    created as soon as the headers are in, and each body chunk goes to its
+    ``data_received``.
     """
 
     def __init__(
-        self,
-        application: Application,
-        request: httputil.HTTPServerRequest,
+        self, application: Application, request: httputil.HTTPServerRequest,
         handler_class: Type[RequestHandler],
         handler_kwargs: Optional[Dict[str, Any]],
-        path_args: Optional[List[bytes]],
-        path_kwargs: Optional[Dict[str, bytes]],
-    ) -> None:
-        self.application = application
-        self.connection = request.connection
-        self.request = request
-        self.handler_class = handler_class
-        self.handler_kwargs = handler_kwargs or {}
-        self.path_args = path_args or []
-        self.path_kwargs = path_kwargs or {}
-        self.chunks: Optional[List[bytes]] = []
-        self.stream_request_body = getattr(handler_class, "_stream_request_body", False)
-        self.handler: Optional[RequestHandler] = None
-        self._body_future: Optional[Future[None]] = None
-        self._unparsed_body = False
+        path_args: Optional[List[bytes]], path_kwargs: Optional[Dict[str, bytes]],
+    ) -> None:  # fmt: skip
+        self._app = application
+        self._request = request
+        self._handler_class = handler_class
+        self._init_kwargs = handler_kwargs or {}
+        self._args = path_args or []
+        self._kwargs = path_kwargs or {}
+        self._streaming: bool = getattr(handler_class, "_stream_request_body", False)
+        self._handler: Optional[RequestHandler] = None
+        self._chunks: Optional[List[bytes]] = []
+        # Streaming only: resolved once the whole body has been delivered.
+        self._body_done: Optional[Future[None]] = None
+        self._body_pending_parse = False
 
     def headers_received(
         self,
         start_line: Union[httputil.RequestStartLine, httputil.ResponseStartLine],
         headers: httputil.HTTPHeaders,
     ) -> Optional[Awaitable[None]]:
-        if self.stream_request_body:
-            self._body_future = Future()
-            return self.execute()
-        return None
+        if not self._streaming:
+            return None
+        self._body_done = Future()
+        return self.execute()
 
     def data_received(self, data: bytes) -> Optional[Awaitable[None]]:
-        if self.stream_request_body:
-            assert self.handler is not None
-            return self.handler.data_received(data)
-        else:
-            assert self.chunks is not None
-            self.chunks.append(data)
-            return None
+        if self._streaming:
+            assert self._handler is not None
+            return self._handler.data_received(data)
+        assert self._chunks is not None
+        self._chunks.append(data)
+        return None
 
     def finish(self) -> None:
-        if self.stream_request_body:
-            assert self._body_future is not None
-            future_set_result_unless_cancelled(self._body_future, None)
-        else:
-            chunks = self.chunks
-            if chunks:
-                self.request.body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-                self._unparsed_body = True
-            self.execute()
+        if self._streaming:
+            assert self._body_done is not None
+            future_set_result_unless_cancelled(self._body_done, None)
+            return
+        chunks = self._chunks
+        if chunks:
+            self._request.body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            self._body_pending_parse = True
+        self.execute()
 
     def on_connection_close(self) -> None:
-        if self.stream_request_body:
-            assert self.handler is not None
-            self.handler._connection_closed()
-        else:
-            self.chunks = None
+        if not self._streaming:
+            self._chunks = None
+            return
+        assert self._handler is not None
+        self._handler._connection_closed()
 
     def execute(self) -> Optional[Awaitable[None]]:
-        # If template cache is disabled (usually in the debug mode),
-        # re-compile templates and reload static files on every
-        # request so you don't need to restart to see changes
-        settings = self.application.settings
-        if settings and not settings.get("compiled_template_cache", True):
-            with RequestHandler._template_loader_lock:
-                for loader in RequestHandler._template_loaders.values():
-                    loader.reset()
-        if settings and not settings.get("static_hash_cache", True):
-            static_handler_class = settings.get(
-                "static_handler_class", StaticFileHandler
-            )
-            static_handler_class.reset()
-
-        body_error = None
-        if self._unparsed_body:
-            self._unparsed_body = False
-            try:
-                self.request._parse_body()
-            except httputil.HTTPInputError as e:
-                # Reported by the handler, so that a malformed body is an
-                # ordinary 400 error (logged like other handler errors).
-                body_error = e
-        handler = self.handler_class(
-            self.application, self.request, **self.handler_kwargs
-        )
-        self.handler = handler
-        transform_classes = self.application.transforms
-        transforms = (
-            [t(self.request) for t in transform_classes] if transform_classes else []
-        )
-
-        if self.stream_request_body:
-            handler._body_future = self._body_future
+        app = self._app
+        if app.settings:
+            _reload_if_uncached(app.settings)
+        body_error = self._parse_body() if self._body_pending_parse else None
+        handler = self._handler_class(app, self._request, **self._init_kwargs)
+        self._handler = handler
+        if self._streaming:
+            handler._body_future = self._body_done
             handler._prepared_future = Future()
         elif body_error is not None:
             handler._body_error = body_error
-        # Note that if an exception escapes handler._execute it will be
-        # trapped in the Future it returns (which we are ignoring here,
-        # leaving it to be logged when the Future is GC'd).
-        # However, that shouldn't happen because _execute has a blanket
-        # except handler, and we cannot easily access the IOLoop here to
-        # call add_future (because of the requirement to remain compatible
-        # with WSGI)
-        handler._execute(transforms, *self.path_args, **self.path_kwargs)
-        # If we are streaming the request body, then execute() is finished
-        # when the handler has prepared to receive the body.  If not,
-        # it doesn't matter when execute() finishes (so we return None)
+        classes = app.transforms
+        transforms = [t(self._request) for t in classes] if classes else []
+        # _execute catches everything itself, so the awaitable it returns
+        # is not watched here.
+        handler._execute(transforms, *self._args, **self._kwargs)
+        # While streaming, the connection must not deliver body chunks
+        # before prepare() is done: this future says when.  Otherwise it
+        # is None.
         return handler._prepared_future
+
+    def _parse_body(self) -> Optional[httputil.HTTPInputError]:
+        self._body_pending_parse = False
+        try:
+            self._request._parse_body()
+        except httputil.HTTPInputError as e:
+            # Given to the handler, which answers it with a 400 and logs it
+            # like any other handler error.
+            return e
+        return None
+
+
+def _reload_if_uncached(settings: Dict[str, Any]) -> None:
+    """With template or static-version caching switched off (usual in
+    debug mode), drops the caches before every request so that edited
+    files show up without a restart."""
+    if not settings.get("compiled_template_cache", True):
+        with RequestHandler._template_loader_lock:
+            for loader in RequestHandler._template_loaders.values():
+                loader.reset()
+    if not settings.get("static_hash_cache", True):
+        settings.get("static_handler_class", StaticFileHandler).reset()
 
 
 class HTTPError(Exception):
-    """An exception that will turn into an HTTP error response.
+    """Raised in a handler to answer with an HTTP error status.
 
-    Raising an `HTTPError` is a convenient alternative to calling
-    `RequestHandler.send_error` since it automatically ends the
-    current function.
+    It ends the handler at once (unlike `RequestHandler.send_error`) and
+    produces the error page of `RequestHandler.write_error`, which is
+    where to customize it.
 
-    To customize the response sent with an `HTTPError`, override
-    `RequestHandler.write_error`.
-
-    :arg int status_code: HTTP status code.  Must be listed in
-        `httplib.responses <http.client.responses>` unless the ``reason``
-        keyword argument is given.
-    :arg str log_message: Message to be written to the log for this error
-        (will not be shown to the user unless the `Application` is in debug
-        mode).  May contain ``%s``-style placeholders, which will be filled
-        in with remaining positional parameters (see `get_message`).
-    :arg str reason: Keyword-only argument.  The HTTP "reason" phrase
-        to pass in the status line along with ``status_code``.  Normally
-        determined automatically from ``status_code``, but can be used
-        to use a non-standard numeric code.
+    :arg int status_code: the response status; any code in
+        `http.client.responses`, or another one when ``reason`` is given.
+    :arg str log_message: logged with the error (and shown to the client
+        only in debug mode).  ``%s``-style placeholders in it are filled
+        from the remaining positional arguments; see `get_message`.
+    :arg str reason: keyword only: the reason phrase for the status line,
+        needed for codes without a standard one.
     """
 
     def __init__(
-        self,
-        status_code: int = 500,
-        log_message: Optional[str] = None,
-        *args: Any,
-        **kwargs: Any,
-    ) -> None:
+        self, status_code: int = 500, log_message: Optional[str] = None,
+        *args: Any, **kwargs: Any,
+    ) -> None:  # fmt: skip
+        self.reason: Optional[str] = kwargs.get("reason")
         self.status_code = status_code
-        self._log_message = log_message
         self.args = args
-        self.reason = kwargs.get("reason", None)
+        self._log_message = log_message
 
     @property
     def log_message(self) -> Optional[str]:
-        """The log message as given, before the positional arguments are
-        substituted (see `get_message`)."""
+        """The log message as given, placeholders not yet filled (see
+        `get_message`)."""
         return self._log_message
 
     @log_message.setter
@@ -2518,119 +2345,90 @@ class HTTPError(Exception):
         self._log_message = value
 
     def get_message(self) -> Optional[str]:
-        """Returns the log message with the positional arguments
-        substituted, or None when there is no message.
-
-        A message whose placeholders do not fit the arguments is returned
-        with the arguments appended instead of raising.
-        """
-        message = self._log_message
-        if message and self.args:
-            try:
-                return message % self.args
-            except (TypeError, ValueError):
-                return "%s %r" % (message, self.args)
-        return message
+        """The log message with the positional arguments filled in; None
+        without a message.  If the arguments do not fit the placeholders,
+        they are appended to the message instead of failing."""
+        template = self._log_message
+        if not (template and self.args):
+            return template
+        try:
+            return template % self.args
+        except (TypeError, ValueError):
+            return f"{template} {self.args!r}"
 
     def __str__(self) -> str:
-        message = "HTTP %d: %s" % (
-            self.status_code,
-            self.reason or httputil.responses.get(self.status_code, "Unknown"),
-        )
-        log_message = self.get_message()
-        if log_message:
-            return message + " (" + log_message + ")"
-        else:
-            return message
+        reason = self.reason or httputil.responses.get(self.status_code, "Unknown")
+        summary = f"HTTP {self.status_code:d}: {reason}"
+        detail = self.get_message()
+        return f"{summary} ({detail})" if detail else summary
 
 
 class Finish(Exception):
-    """An exception that ends the request without producing an error response.
+    """Raised in a handler to end the request without an error page.
 
-    When `Finish` is raised in a `RequestHandler`, the request will
-    end (calling `RequestHandler.finish` if it hasn't already been
-    called), but the error-handling methods (including
-    `RequestHandler.write_error`) will not be called.
-
-    If `Finish()` was created with no arguments, the pending response
-    will be sent as-is. If `Finish()` was given an argument, that
-    argument will be passed to `RequestHandler.finish()`.
-
-    This can be a more convenient way to implement custom error pages
-    than overriding ``write_error`` (especially in library code)::
+    The response is finished as it stands (`RequestHandler.finish` is
+    called if needed; an argument given to `Finish` is passed on to it),
+    and `RequestHandler.write_error` is not involved.  Handy for custom
+    error responses, e.g. from library code::
 
         if self.current_user is None:
             self.set_status(401)
-            self.set_header('WWW-Authenticate', 'Basic realm="something"')
+            self.set_header("WWW-Authenticate", 'Basic realm="something"')
             raise Finish()
     """
 
-    pass
-
 
 class MissingArgumentError(HTTPError):
-    """Exception raised by `RequestHandler.get_argument`.
-
-    This is a subclass of `HTTPError`, so if it is uncaught a 400 response
-    code will be used instead of 500 (and a stack trace will not be logged).
-    """
+    """What `RequestHandler.get_argument` raises for a required argument
+    that is absent: a 400 `HTTPError` (so no stack trace is logged)."""
 
     def __init__(self, arg_name: str) -> None:
-        super().__init__(400, "Missing argument %s" % arg_name)
         self.arg_name = arg_name
+        super().__init__(400, f"Missing argument {arg_name}")
 
 
 class ErrorHandler(RequestHandler):
-    """Generates an error response with ``status_code`` for all requests."""
+    """Answers every request with the error ``status_code`` it was set up
+    with (the application's 404 for unrouted requests is one)."""
 
     def initialize(self, status_code: int) -> None:
         self.set_status(status_code)
 
     def prepare(self) -> None:
-        raise HTTPError(self._status_code)
+        raise HTTPError(self.get_status())
 
     def check_xsrf_cookie(self) -> None:
-        # POSTs to an ErrorHandler don't actually have side effects,
-        # so we don't need to check the xsrf token.  This allows POSTs
-        # to the wrong url to return a 404 instead of 403.
-        pass
+        # An error page changes nothing: a POST to a wrong URL should get
+        # its 404 rather than a 403 about a missing XSRF token.
+        return None
 
     def check_trusted_origin(self, origin: str) -> bool:
-        # Likewise for cross-origin protection: the error is the answer,
-        # whoever asks.
+        # The same reasoning for cross-origin protection.
         return True
 
 
 class RedirectHandler(RequestHandler):
-    """Redirects the client to the given URL for all GET requests.
+    """Redirects every GET to the configured ``url``::
 
-    You should provide the keyword argument ``url`` to the handler, e.g.::
-
-        application = web.Application([
+        app = web.Application([
             (r"/oldpath", web.RedirectHandler, {"url": "/newpath"}),
         ])
 
-    `RedirectHandler` supports regular expression substitutions. E.g., to
-    swap the first and second parts of a path while preserving the remainder::
+    ``url`` is a `str.format` template receiving the rule's captured
+    groups (positional and named), so parts of the old path can move
+    around (see `format string syntax
+    <https://docs.python.org/3/library/string.html#formatstrings>`_)::
 
-        application = web.Application([
-            (r"/(.*?)/(.*?)/(.*)", web.RedirectHandler, {"url": "/{1}/{0}/{2}"}),
-        ])
+        (r"/(.*?)/(.*?)/(.*)", web.RedirectHandler, {"url": "/{1}/{0}/{2}"})
 
-    The final URL is formatted with `str.format` and the substrings that match
-    the capturing groups. In the above example, a request to "/a/b/c" would be
-    formatted like::
+    sends ``/a/b/c`` to ``/b/a/c``.  The request's query arguments are
+    added to the target.  The redirect is permanent (301) unless
+    ``permanent=False``.
 
-        str.format("/{1}/{0}/{2}", "a", "b", "c")  # -> "/b/a/c"
-
-    Use Python's `format string syntax
-    <https://docs.python.org/3/library/string.html#formatstrings>`_ to
-    customize how values are substituted.  The request's query arguments are appended.
-
-    Substitutions may not change the scheme or the host that the literal
-    beginning of ``url`` determines (as a browser would read the result):
-    such a redirect, which would let a client send others anywhere, is
-    refused with a 400, as are results containing control characters.
+    A substitution may not change the scheme or host that the literal
+    start of ``url`` sets (as a browser reads the result), and the result
+    may not contain control characters: otherwise clients could have the
+    server send visitors anywhere.  Such requests get a 400.
     """
 
     def initialize(self, url: str, permanent: bool = True) -> None:
@@ -2638,17 +2436,18 @@ class RedirectHandler(RequestHandler):
         self._permanent = permanent
 
     def get(self, *args: Any, **kwargs: Any) -> None:
-        to_url = self._url.format(*args, **kwargs)
-        _check_redirect_target(self._url, to_url)
-        if self.request.query_arguments:
+        template = self._url
+        target = template.format(*args, **kwargs)
+        _check_redirect_target(template, target)
+        query = self.request.query_arguments
+        if query:
+            pairs = list(httputil.qs_to_qsl(query))
             try:
-                to_url = httputil.url_concat(
-                    to_url, list(httputil.qs_to_qsl(self.request.query_arguments))
-                )
+                target = httputil.url_concat(target, pairs)
             except ValueError:
-                raise HTTPError(400, "Redirect URL cannot be parsed: %r", to_url)
-            _check_redirect_target(self._url, to_url)
-        self.redirect(to_url, permanent=self._permanent)
+                raise HTTPError(400, "Redirect URL cannot be parsed: %r", target)
+            _check_redirect_target(template, target)
+        self.redirect(target, permanent=self._permanent)
 
 
 # Schemes whose URLs a browser always reads as "scheme://host/..."; for
@@ -3689,6 +3488,13 @@ class TemplateModule(UIModule):
 
     def html_body(self) -> str:
         return "".join(self._get_resources("html_body"))
+
+
+_BUILTIN_UI_MODULES: Dict[str, Type[UIModule]] = {
+    "linkify": _linkify,
+    "xsrf_form_html": _xsrf_form_html,
+    "Template": TemplateModule,
+}
 
 
 class _UIModuleNamespace:
