@@ -27,6 +27,7 @@ from typing import (
     List,
     Optional,
     Tuple,
+    Type,  # noqa: F401 - part of this module's historical namespace
     Union,
 )
 
@@ -511,41 +512,38 @@ def _application_failed(e: BaseException) -> None:
     raise _QuietException from e
 
 
+# Default for both chunk_size and max_header_size.
+_64K = 64 * 1024
+
+
 class HTTP1ConnectionParameters:
-    """Parameters for `.HTTP1Connection` and `.HTTP1ServerConnection`."""
+    """Settings shared by the `.HTTP1Connection` objects of a client or
+    server (`.HTTP1ServerConnection` passes them to each request).
+
+    ``no_keep_alive``: one message exchange per connection.
+    ``chunk_size``: the largest piece of body handed to
+    ``data_received`` (64 KiB unless given).
+    ``max_header_size``: the largest message head, start line included,
+    that is accepted (64 KiB unless given).
+    ``header_timeout`` / ``body_timeout``: how many seconds the head /
+    the body may take to arrive before the connection is dropped (no limit
+    when None).
+    ``max_body_size``: the largest body accepted; None means the stream's
+    ``max_buffer_size``.
+    ``decompress``: hand ``Content-Encoding: gzip`` bodies over decoded.
+    """
 
     def __init__(
-        self,
-        no_keep_alive: bool = False,
-        chunk_size: Optional[int] = None,
-        max_header_size: Optional[int] = None,
-        header_timeout: Optional[float] = None,
-        max_body_size: Optional[int] = None,
-        body_timeout: Optional[float] = None,
+        self, no_keep_alive: bool = False, chunk_size: Optional[int] = None,
+        max_header_size: Optional[int] = None, header_timeout: Optional[float] = None,
+        max_body_size: Optional[int] = None, body_timeout: Optional[float] = None,
         decompress: bool = False,
     ) -> None:
-        """
-        :arg bool no_keep_alive: close the connection after one request
-            (or response).
-        :arg int chunk_size: the most body data passed to
-            ``data_received`` at once (default 64KB).
-        :arg int max_header_size: the longest head (start line and header
-            fields) accepted, in bytes (default 64KB).
-        :arg float header_timeout: seconds to wait for a complete head
-            before closing the connection.
-        :arg int max_body_size: the longest body accepted, in bytes
-            (default: the stream's ``max_buffer_size``).
-        :arg float body_timeout: seconds to wait for a complete body
-            before closing the connection.
-        :arg bool decompress: if true, decode ``Content-Encoding: gzip``
-            bodies before passing them on.
-        """
-        self.no_keep_alive = no_keep_alive
-        self.chunk_size = chunk_size or 65536
-        self.max_header_size = max_header_size or 65536
-        self.header_timeout = header_timeout
+        self.chunk_size = chunk_size or _64K
+        self.max_header_size = max_header_size or _64K
         self.max_body_size = max_body_size
-        self.body_timeout = body_timeout
+        self.header_timeout, self.body_timeout = header_timeout, body_timeout
+        self.no_keep_alive = no_keep_alive
         self.decompress = decompress
 
 
@@ -559,29 +557,24 @@ class HTTP1Connection(HTTPConnection):
     """
 
     def __init__(
-        self,
-        stream: iostream.IOStream,
-        is_client: bool,
-        params: Optional[HTTP1ConnectionParameters] = None,
-        context: Optional[object] = None,
+        self, stream: iostream.IOStream, is_client: bool,
+        params: Optional[HTTP1ConnectionParameters] = None, context: Optional[object] = None,
     ) -> None:
-        """``stream`` is the `.IOStream` to speak over, ``params`` an
-        `HTTP1ConnectionParameters` (defaults if None) and ``context`` any
-        object the application wants to find as ``connection.context``
-        (`.HTTPServer` puts the client's address there)."""
-        self.is_client = is_client
+        """Speaks HTTP/1 over ``stream``, as the client side if
+        ``is_client``.  ``params`` defaults to a plain
+        `HTTP1ConnectionParameters`; ``context`` is stored as
+        ``self.context`` for the application (`.HTTPServer` describes the
+        client with it)."""
+        settings = params or HTTP1ConnectionParameters()
+        self.params = settings
         self.stream: Optional[iostream.IOStream] = stream
-        if params is None:
-            params = HTTP1ConnectionParameters()
-        self.params = params
         self.context = context
-        self.no_keep_alive = params.no_keep_alive
-        self._max_body_size = (
-            params.max_body_size
-            if params.max_body_size is not None
-            else stream.max_buffer_size
-        )
-        self._body_timeout = params.body_timeout
+        self.is_client = is_client
+        self.no_keep_alive = settings.no_keep_alive
+        # Per-message limits; set_max_body_size / set_body_timeout change them.
+        limit = settings.max_body_size
+        self._max_body_size = stream.max_buffer_size if limit is None else limit
+        self._body_timeout = settings.body_timeout
         # Whether each direction of the exchange is complete.
         self._write_finished = False
         self._read_finished = False
@@ -901,19 +894,18 @@ class HTTP1Connection(HTTPConnection):
     # Callbacks and the end of the exchange.
 
     def set_close_callback(self, callback: Optional[Callable[[], None]]) -> None:
-        """Call ``callback`` if the connection closes after the incoming
-        message has been read, while the outgoing one is still being
-        produced (`.HTTPMessageDelegate.on_connection_close` covers the
-        time before)."""
+        """Arranges for ``callback`` to run if the peer goes away between
+        the end of the incoming message and the end of our reply.  (Before
+        the incoming message is complete, the delegate's
+        `.HTTPMessageDelegate.on_connection_close` is what gets told.)"""
         self._close_callback = callback
 
     def _on_connection_close(self) -> None:
-        # Registered on the stream only while a server waits for the
-        # application's response.
-        if self._close_callback is not None:
-            callback = self._close_callback
-            self._close_callback = None
-            callback()
+        # The stream's close callback, installed only for the time a
+        # server spends waiting on the application's reply.
+        pending, self._close_callback = self._close_callback, None
+        if pending is not None:
+            pending()
         self._set_exchange_over()
         self._clear_callbacks()
 
@@ -1256,94 +1248,100 @@ class _IdleWatchdog:
 
 
 class HTTP1ServerConnection:
-    """An HTTP/1.x server connection: reads requests one after another
-    (keep-alive, pipelining) and hands each to a delegate."""
+    """The server side of one HTTP/1.x connection.
+
+    It reads requests back to back (keep-alive and pipelining), each
+    through a new `HTTP1Connection`, and asks the
+    `.HTTPServerConnectionDelegate` given to `start_serving` for the
+    delegate of each request.
+    """
 
     def __init__(
-        self,
-        stream: iostream.IOStream,
-        params: Optional[HTTP1ConnectionParameters] = None,
+        self, stream: iostream.IOStream, params: Optional[HTTP1ConnectionParameters] = None,
         context: Optional[object] = None,
     ) -> None:
-        """``params`` (an `HTTP1ConnectionParameters`) applies to every
-        request; ``context`` is passed on as each request connection's
-        ``context``."""
-        self.stream = stream
-        if params is None:
-            params = HTTP1ConnectionParameters()
-        self.params = params
+        """``params`` (a default `HTTP1ConnectionParameters` if None) and
+        ``context`` are handed to every request's `HTTP1Connection`."""
+        self.params = params or HTTP1ConnectionParameters()
         self.context = context
+        self.stream = stream
         self._serving_future: Optional[Future[None]] = None
 
     async def close(self) -> None:
-        """Close the stream and wait for the request loop to end."""
+        """Closes the stream and returns when the request loop has ended."""
         self.stream.close()
-        # Errors of the loop were logged where start_serving watches it.
-        assert self._serving_future is not None
-        try:
-            await self._serving_future
-        except Exception:
-            pass
+        loop_done = self._serving_future
+        assert loop_done is not None
+        # A failure of the loop has already been reported (start_serving
+        # routes it to the IOLoop's logging); only the ending matters here.
+        await asyncio.wait((loop_done,))
 
     def start_serving(self, delegate: HTTPServerConnectionDelegate) -> None:
-        """Run the request loop in a task: each request gets a fresh
-        `HTTP1Connection` and the `.HTTPMessageDelegate` that
-        ``delegate.start_request`` returns for it."""
+        """Starts reading requests in the background, for ``delegate``."""
         assert isinstance(delegate, HTTPServerConnectionDelegate)
-        # Responses go out in as few writes as possible, so Nagle's
-        # algorithm would only delay them; set once per connection.
+        stream = self.stream
+        # Each response leaves in few writes, so Nagle's algorithm could
+        # only hold it back.  Once per connection is enough.
         try:
-            self.stream.set_nodelay(True)
+            stream.set_nodelay(True)
         except Exception:
             pass
-        fut = gen.convert_yielded(self._server_request_loop(delegate))
-        self._serving_future = fut
-        # An exception escaping the loop is a bug: have the IOLoop log it.
-        self.stream.io_loop.add_future(fut, lambda f: f.result())
+        loop_done = gen.convert_yielded(self._server_request_loop(delegate))
+        self._serving_future = loop_done
+        # An exception out of the request loop is a bug in it; the IOLoop
+        # logs what result() raises.
+        stream.io_loop.add_future(loop_done, _reraise)
 
     async def _server_request_loop(self, delegate: HTTPServerConnectionDelegate) -> None:
-        watchdog = None
-        if self.params.header_timeout is not None:
-            watchdog = _IdleWatchdog(self.stream, self.params.header_timeout)
+        timeout = self.params.header_timeout
+        watchdog = None if timeout is None else _IdleWatchdog(self.stream, timeout)
         try:
-            first = True
-            while True:
-                conn = HTTP1Connection(self.stream, False, self.params, self.context)
-                conn._yield_before_reading = not first
-                conn._watchdog = watchdog
-                first = False
-                try:
-                    request_delegate = delegate.start_request(self, conn)
-                except Exception:
-                    app_log.error("Uncaught exception", exc_info=True)
-                    conn.close()
-                    return
-                try:
-                    ret = await conn.read_response(request_delegate)
-                except iostream.UnsatisfiableReadError:
-                    if conn._request_start_line is None:
-                        # The head outgrew max_header_size (RFC 6585
-                        # section 5).
-                        await self._refuse(431)
-                    else:
-                        self.stream.close()
-                    return
-                except (iostream.StreamClosedError, asyncio.CancelledError):
-                    return
-                except _QuietException:
-                    # This exception was already logged.
-                    conn.close()
-                    return
-                except Exception:
-                    gen_log.error("Uncaught exception", exc_info=True)
-                    conn.close()
-                    return
-                if not ret:
-                    return
+            request_conn = self._next_request_connection(watchdog, first=True)
+            while await self._serve_one(delegate, request_conn):
+                request_conn = self._next_request_connection(watchdog, first=False)
         finally:
             if watchdog is not None:
                 watchdog.cancel()
             delegate.on_close(self)
+
+    def _next_request_connection(
+        self, watchdog: "Optional[_IdleWatchdog]", first: bool
+    ) -> HTTP1Connection:
+        conn = HTTP1Connection(self.stream, False, self.params, self.context)
+        conn._watchdog = watchdog
+        # Requests after the first may be pipelined: let other connections
+        # have a turn before each of them.
+        conn._yield_before_reading = not first
+        return conn
+
+    async def _serve_one(
+        self, delegate: HTTPServerConnectionDelegate, conn: HTTP1Connection
+    ) -> bool:
+        """Handles one request; True when the connection may carry another."""
+        try:
+            message_delegate = delegate.start_request(self, conn)
+        except Exception:
+            app_log.error("Uncaught exception", exc_info=True)
+            conn.close()
+            return False
+        try:
+            return await conn.read_response(message_delegate)
+        except iostream.UnsatisfiableReadError:
+            if conn._request_start_line is not None:
+                self.stream.close()
+            else:
+                # The head alone is over max_header_size: 431 (RFC 6585
+                # section 5).
+                await self._refuse(431)
+        except (iostream.StreamClosedError, asyncio.CancelledError):
+            pass
+        except _QuietException:
+            # Logged where it happened.
+            conn.close()
+        except Exception:
+            gen_log.error("Uncaught exception", exc_info=True)
+            conn.close()
+        return False
 
     async def _refuse(self, status: int) -> None:
         """Answer with a bare error response, if the stream is still open,
@@ -1355,3 +1353,7 @@ class HTTP1ServerConnection:
             except iostream.StreamClosedError:
                 pass
         stream.close()
+
+
+def _reraise(future: "Future[None]") -> None:
+    future.result()
