@@ -233,6 +233,41 @@ def _languages_by_preference(header: str) -> List[str]:
     return [tag for _, tag in weighted]
 
 
+def _encode_xsrf_token(version: int, secret: bytes, issued: float) -> bytes:
+    """The XSRF token for a form, in format ``version``.
+
+    Format 1 is the secret in hex.  Format 2 is
+    ``2|<mask>|<secret XOR mask>|<timestamp>`` with a new random mask each
+    time, so that the page never repeats the same bytes.
+    """
+    if version == 1:
+        return binascii.b2a_hex(secret)
+    if version != 2:
+        raise ValueError("unknown xsrf cookie version %d" % version)
+    mask = os.urandom(4)
+    masked = _websocket_mask(mask, secret)
+    return b"2|%s|%s|%d" % (binascii.b2a_hex(mask), binascii.b2a_hex(masked), int(issued))
+
+
+def _parse_xsrf_token(token: str) -> Tuple[int, bytes, float]:
+    """The ``(version, secret, timestamp)`` of an XSRF token made by
+    `_encode_xsrf_token` (or by older releases); raises for anything else."""
+    version = _signed_value_version(utf8(token))
+    if version == 2:
+        _, mask_hex, masked_hex, issued = token.split("|")
+        mask = binascii.a2b_hex(utf8(mask_hex))
+        return 2, _websocket_mask(mask, binascii.a2b_hex(utf8(masked_hex))), int(issued)
+    if version != 1:
+        raise ValueError("Unknown xsrf cookie version %d" % version)
+    try:
+        secret = binascii.a2b_hex(utf8(token))
+    except (binascii.Error, TypeError):
+        # Very old tokens were not hex; their text is the secret.
+        secret = utf8(token)
+    # Format 1 has no timestamp.
+    return 1, secret, int(time.time())
+
+
 def _error_reason(kwargs: Dict[str, Any]) -> Optional[str]:
     """The reason phrase `RequestHandler.send_error` should use: the one of
     the HTTPError being reported if it has one, else a ``reason`` keyword."""
