@@ -532,10 +532,7 @@ class HTTPHeaders(collections.abc.MutableMapping):  # type: ignore[type-arg]
         return self.copy()
 
     def __str__(self) -> str:
-        lines = []
-        for name, value in self.get_all():
-            lines.append("%s: %s\n" % (name, value))
-        return "".join(lines)
+        return "".join(f"{name}: {value}\n" for name, value in self.get_all())
 
     def __unicode__(self) -> str:
         return self.__str__()
@@ -637,80 +634,87 @@ class HTTPServerRequest:
 
     @property
     def cookies(self) -> "Dict[str, http.cookies.Morsel[Any]]":
-        """The request's cookies, as `http.cookies.Morsel` objects by name.
+        """The cookies the client sent, by name, as `http.cookies.Morsel`
+        values.
 
-        Parsed from the ``Cookie`` header on first use (see `parse_cookie`);
-        names that `http.cookies` refuses are left out.
+        Computed from the ``Cookie`` header (with `parse_cookie`) the first
+        time it is asked for.  A cookie whose name `http.cookies` will not
+        accept is dropped rather than failing the whole request.
         """
-        if not hasattr(self, "_cookies"):
-            self._cookies: http.cookies.SimpleCookie = http.cookies.SimpleCookie()
-            if "Cookie" in self.headers:
-                try:
-                    parsed = parse_cookie(self.headers["Cookie"])
-                except Exception:
-                    pass
-                else:
-                    for k, v in parsed.items():
-                        try:
-                            self._cookies[k] = v
-                        except http.cookies.CookieError:
-                            pass
-        return self._cookies
+        try:
+            return self._cookies
+        except AttributeError:
+            pass
+        jar: http.cookies.SimpleCookie = http.cookies.SimpleCookie()
+        raw = self.headers.get("Cookie")
+        try:
+            received = parse_cookie(raw) if raw else {}
+        except Exception:
+            received = {}
+        for name, value in received.items():
+            try:
+                jar[name] = value
+            except http.cookies.CookieError:
+                continue
+        self._cookies = jar
+        return jar
 
     def full_url(self) -> str:
-        """The URL of this request, with scheme and host."""
-        return self.protocol + "://" + self.host + (self.uri or "")
+        """The absolute URL that was requested: scheme, host and ``uri``."""
+        return f"{self.protocol}://{self.host}{self.uri or ''}"
 
     def request_time(self) -> float:
-        """Seconds from the creation of this request to its completion
-        (or to now, while it is still being handled)."""
-        end = self._finish_time
-        if end is None:
-            end = time.time()
-        return end - self._start_time
+        """How long, in seconds, the request took to handle; for a request
+        still in progress, how long it has been going."""
+        finished = self._finish_time
+        return (time.time() if finished is None else finished) - self._start_time
 
     def get_ssl_certificate(
         self, binary_form: bool = False
     ) -> Union[None, Dict[str, Any], bytes]:
-        """The client's TLS certificate, or None.
+        """The certificate the client presented over TLS, if any.
 
-        A dict as `ssl.SSLSocket.getpeercert` returns it, or the DER bytes
-        with ``binary_form=True``.  None for plain connections and when the
-        client sent no certificate; the server only asks for one when its
-        `ssl.SSLContext` has a ``verify_mode`` other than ``CERT_NONE``.
+        By default the decoded form of `ssl.SSLSocket.getpeercert` (a
+        dict); with ``binary_form=True``, the raw DER bytes.  None on a
+        plain-text connection or when there is no client certificate,
+        which is always the case unless the server's `ssl.SSLContext`
+        requests one through its ``verify_mode``.
         """
-        stream = getattr(self.connection, "stream", None)
-        sock = getattr(stream, "socket", None)
-        getpeercert = getattr(sock, "getpeercert", None)
-        if getpeercert is None:
+        sock = getattr(getattr(self.connection, "stream", None), "socket", None)
+        peer_cert = getattr(sock, "getpeercert", None)
+        if peer_cert is None:
             return None
         try:
-            return getpeercert(binary_form=binary_form)  # type: ignore[no-any-return]
+            return peer_cert(binary_form=binary_form)  # type: ignore[no-any-return]
         except (ssl.SSLError, ValueError):
             return None
 
     def _parse_body(self) -> None:
-        """Parse `body` into `body_arguments` and `files`, and merge the
-        arguments into `arguments`.
+        """Fills `body_arguments` and `files` from `body`, and adds the body
+        arguments to `arguments` (after the query's).
 
-        Raises `HTTPInputError` if the body is malformed, exceeds the
-        configured limits, or has a Content-Encoding that was not decoded.
+        A malformed body, one beyond the configured limits, or one still
+        under a Content-Encoding raises `HTTPInputError`.
         """
+        from_body = self.body_arguments
         parse_body_arguments(
-            self.headers.get("Content-Type", ""),
-            self.body,
-            self.body_arguments,
-            self.files,
+            self.headers.get("Content-Type", ""), self.body, from_body, self.files,
             self.headers,
         )
-
-        for k, v in self.body_arguments.items():
-            self.arguments.setdefault(k, []).extend(v)
+        merged = self.arguments
+        for name, values in from_body.items():
+            if name in merged:
+                merged[name].extend(values)
+            else:
+                merged[name] = list(values)
 
     def __repr__(self) -> str:
-        attrs = ("protocol", "host", "method", "uri", "version", "remote_ip")
-        args = ", ".join(["{}={!r}".format(n, getattr(self, n)) for n in attrs])
-        return f"{self.__class__.__name__}({args})"
+        # Headers are left out on purpose: they may hold credentials.
+        shown = ", ".join(f"{field}={getattr(self, field)!r}" for field in _REQUEST_REPR_FIELDS)
+        return f"{type(self).__name__}({shown})"
+
+
+_REQUEST_REPR_FIELDS = ("protocol", "host", "method", "uri", "version", "remote_ip")
 
 
 def _parse_query_arguments(query: str) -> Dict[str, List[bytes]]:
@@ -825,16 +829,16 @@ if typing.TYPE_CHECKING:
     from asyncio import Future  # noqa: F401
 
 
-def url_concat(
-    url: str,
-    args: Union[
-        None, Dict[str, str], List[Tuple[str, str]], Tuple[Tuple[str, str], ...]
-    ],
-) -> str:
-    """Add query arguments to ``url``, after any it already has.
+_QueryArgs = Union[None, Dict[str, str], List[Tuple[str, str]], Tuple[Tuple[str, str], ...]]
 
-    ``args`` is a dict or a sequence of (name, value) pairs (which may
-    repeat a name); None leaves the URL as it is.  A fragment stays last.
+
+def url_concat(url: str, args: _QueryArgs) -> str:
+    """Returns ``url`` with the query arguments ``args`` appended to those
+    it already carries.
+
+    ``args`` may be a dict or a list/tuple of ``(name, value)`` pairs, in
+    which a name can occur more than once; with None the URL is returned
+    untouched.  A ``#fragment`` stays at the end.
 
     >>> url_concat("/search?q=tornado", [("page", "2"), ("page", "3")])
     '/search?q=tornado&page=2&page=3'
@@ -843,42 +847,28 @@ def url_concat(
     """
     if args is None:
         return url
-    parsed_url = urlparse(url)
     if isinstance(args, dict):
-        parsed_query = parse_qsl(parsed_url.query, keep_blank_values=True)
-        parsed_query.extend(args.items())
+        added = list(args.items())
     elif isinstance(args, (list, tuple)):
-        parsed_query = parse_qsl(parsed_url.query, keep_blank_values=True)
-        parsed_query.extend(args)
+        added = list(args)
     else:
-        err = "'args' parameter should be dict, list or tuple. Not {0}".format(
-            type(args)
-        )
-        raise TypeError(err)
-    final_query = urlencode(parsed_query)
-    url = urlunparse(
-        (
-            parsed_url[0],
-            parsed_url[1],
-            parsed_url[2],
-            parsed_url[3],
-            final_query,
-            parsed_url[5],
-        )
-    )
-    return url
+        raise TypeError(f"'args' parameter should be dict, list or tuple. Not {type(args)}")
+    parts = urlparse(url)
+    # keep_blank_values: "?x" must survive as "x=".
+    pairs = parse_qsl(parts.query, keep_blank_values=True) + added
+    return urlunparse(parts._replace(query=urlencode(pairs)))
 
 
 class HTTPFile(ObjectDict):
-    """A file uploaded in a ``multipart/form-data`` body.
+    """One uploaded file from a ``multipart/form-data`` body.
 
-    Its ``filename``, ``body`` (bytes) and ``content_type`` are both
-    attributes and dict keys.
+    Readable as attributes or as keys: ``content_type``, ``filename`` and
+    ``body`` (the bytes of the file).
     """
 
+    content_type: str
     filename: str
     body: bytes
-    content_type: str
 
 
 @dataclasses.dataclass
@@ -928,9 +918,10 @@ _DEFAULT_PARSE_BODY_CONFIG = ParseBodyConfig()
 
 
 def set_parse_body_config(config: ParseBodyConfig) -> None:
-    r"""Sets the default `ParseBodyConfig`, used wherever a parser is not
-    given one explicitly (including the query string of every
-    `HTTPServerRequest`).
+    r"""Replaces the process-wide default `ParseBodyConfig`.
+
+    The default applies wherever no explicit ``config`` is passed, the
+    query string of each `HTTPServerRequest` included.
 
     .. versionadded:: 6.5
     """
@@ -938,56 +929,53 @@ def set_parse_body_config(config: ParseBodyConfig) -> None:
     _DEFAULT_PARSE_BODY_CONFIG = config
 
 
+def _multipart_boundary(content_type: str) -> bytes:
+    """The ``boundary`` parameter of a multipart Content-Type."""
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.strip().partition("=")
+        if value and name == "boundary":
+            return utf8(value)
+    raise HTTPInputError("multipart boundary not found")
+
+
 def parse_body_arguments(
-    content_type: str,
-    body: bytes,
-    arguments: Dict[str, List[bytes]],
-    files: Dict[str, List[HTTPFile]],
-    headers: Optional[HTTPHeaders] = None,
-    *,
-    config: Optional[ParseBodyConfig] = None,
+    content_type: str, body: bytes, arguments: Dict[str, List[bytes]],
+    files: Dict[str, List[HTTPFile]], headers: Optional[HTTPHeaders] = None,
+    *, config: Optional[ParseBodyConfig] = None,
 ) -> None:
-    """Parse a form body into ``arguments`` and ``files`` (updated in place).
+    """Decodes a form submission, adding what it holds to ``arguments``
+    and ``files`` (both modified in place).
 
-    ``content_type`` selects ``application/x-www-form-urlencoded`` or
-    ``multipart/form-data``; any other type is left alone.
+    Bodies of type ``application/x-www-form-urlencoded`` and
+    ``multipart/form-data`` are understood; other content types are
+    ignored.
 
-    Raises `HTTPInputError` for a malformed body, one over the limits
-    of ``config`` (default: see `set_parse_body_config`), or one with a
-    ``Content-Encoding`` (a compressed body must be decoded first, see the
-    ``decompress_request`` option of `.HTTPServer`).
+    `HTTPInputError` is raised when the body is malformed, goes past the
+    limits of ``config`` (by default those of `set_parse_body_config`),
+    or still has a ``Content-Encoding`` (compressed bodies have to be
+    decoded first; see `.HTTPServer`'s ``decompress_request``).
 
     .. versionchanged:: 6.5
-       Errors raise `HTTPInputError` instead of being logged; added ``config``.
+       Raises `HTTPInputError` rather than logging; ``config`` is new.
     """
-    if config is None:
-        config = _DEFAULT_PARSE_BODY_CONFIG
+    limits = _DEFAULT_PARSE_BODY_CONFIG if config is None else config
     if headers and "Content-Encoding" in headers:
-        raise HTTPInputError(
-            "Unsupported Content-Encoding: %s" % headers["Content-Encoding"]
+        raise HTTPInputError("Unsupported Content-Encoding: %s" % headers["Content-Encoding"])
+    if content_type.startswith("multipart/form-data"):
+        boundary = _multipart_boundary(content_type)
+        parse_multipart_form_data(boundary, body, arguments, files, config=limits.multipart)
+        return
+    if not content_type.startswith("application/x-www-form-urlencoded"):
+        return
+    try:
+        fields = parse_qs_bytes(
+            body, keep_blank_values=True, max_num_fields=limits.urlencoded.max_arguments
         )
-    if content_type.startswith("application/x-www-form-urlencoded"):
-        try:
-            uri_arguments = parse_qs_bytes(
-                body,
-                keep_blank_values=True,
-                max_num_fields=config.urlencoded.max_arguments,
-            )
-        except ValueError as e:
-            raise HTTPInputError("Invalid x-www-form-urlencoded body: %s" % e) from e
-        for name, values in uri_arguments.items():
-            if values:
-                arguments.setdefault(name, []).extend(values)
-    elif content_type.startswith("multipart/form-data"):
-        for field in content_type.split(";")[1:]:
-            k, sep, v = field.strip().partition("=")
-            if k == "boundary" and v:
-                parse_multipart_form_data(
-                    utf8(v), body, arguments, files, config=config.multipart
-                )
-                break
-        else:
-            raise HTTPInputError("multipart boundary not found")
+    except ValueError as exc:
+        raise HTTPInputError(f"Invalid x-www-form-urlencoded body: {exc}") from exc
+    for name, values in fields.items():
+        if values:
+            arguments.setdefault(name, []).extend(values)
 
 
 def parse_multipart_form_data(
@@ -1105,34 +1093,42 @@ def _parse_multipart_part(
         arguments.append((name, value))
 
 
-def format_timestamp(
-    ts: Union[int, float, Tuple[int, ...], time.struct_time, datetime.datetime],
-) -> str:
-    """Format a time as an HTTP-date (RFC 9110 section 5.6.7).
+_Timestamp = Union[int, float, Tuple[int, ...], time.struct_time, datetime.datetime]
 
-    ``ts`` is a POSIX timestamp, a UTC time tuple (`time.gmtime`) or a
-    `datetime.datetime`; a naive datetime is taken to be UTC and an aware
-    one is converted to UTC.
+
+def _posix_seconds(ts: _Timestamp) -> float:
+    if isinstance(ts, datetime.datetime):
+        # utctimetuple() converts an aware datetime and leaves a naive one
+        # (taken as UTC) alone.
+        return calendar.timegm(ts.utctimetuple())
+    if isinstance(ts, (tuple, time.struct_time)):
+        return calendar.timegm(ts)
+    if isinstance(ts, (int, float)):
+        return ts
+    raise TypeError("unknown timestamp type: %r" % (ts,))
+
+
+def format_timestamp(ts: _Timestamp) -> str:
+    """Formats a point in time as an HTTP-date (RFC 9110 section 5.6.7),
+    e.g. for ``Date`` or ``Last-Modified``.
+
+    Accepts a POSIX timestamp, a UTC time tuple such as `time.gmtime`
+    returns, or a `datetime.datetime` (naive ones are read as UTC, aware
+    ones converted to it).
 
     >>> format_timestamp(0)
     'Thu, 01 Jan 1970 00:00:00 GMT'
     """
-    if isinstance(ts, (int, float)):
-        time_num = ts
-    elif isinstance(ts, (tuple, time.struct_time)):
-        time_num = calendar.timegm(ts)
-    elif isinstance(ts, datetime.datetime):
-        time_num = calendar.timegm(ts.utctimetuple())
-    else:
-        raise TypeError("unknown timestamp type: %r" % ts)
-    # Servers format "now" for every response; remember the last second.
-    second = int(time_num)
-    if second == _last_timestamp[0] and time_num >= 0:
-        return str(_last_timestamp[1])
-    formatted = email.utils.formatdate(time_num, usegmt=True)
-    if time_num >= 0:
-        _last_timestamp[:] = [second, formatted]
-    return formatted
+    seconds = _posix_seconds(ts)
+    # Every response carries a Date for "now": cache the current second.
+    whole = int(seconds)
+    cached_second, cached_text = _last_timestamp
+    if whole == cached_second and seconds >= 0:
+        return str(cached_text)
+    text = email.utils.formatdate(seconds, usegmt=True)
+    if seconds >= 0:
+        _last_timestamp[:] = [whole, text]
+    return text
 
 
 _last_timestamp: List[Any] = [None, ""]
@@ -1376,9 +1372,7 @@ def qs_to_qsl(qs: Dict[str, List[Any]]) -> Iterable[Tuple[str, Any]]:
 
     .. versionadded:: 5.0
     """
-    for k, vs in qs.items():
-        for v in vs:
-            yield (k, v)
+    return ((name, value) for name, values in qs.items() for value in values)
 
 
 # RFC 6265 section 4.1.1 cookie values may be wrapped in double quotes;
@@ -1400,8 +1394,6 @@ def _unquote_cookie(s: str) -> str:
     one character) are decoded.  Anything else is returned unchanged."""
     if len(s) < 2 or s[0] != '"' or s[-1] != '"':
         return s
-    # We have to assume that we must decode this string.
-    # Remove the "s
     s = s[1:-1]
     if "\\" not in s:
         return s
