@@ -180,6 +180,9 @@ def _max_age_attribute(max_age: Any) -> Optional[str]:
     return str(max_age) if max_age else None
 
 
+# Headers describing a body, removed from responses that have none.
+_REPRESENTATION_HEADERS = ("Content-Encoding", "Content-Language", "Content-Type")
+
 # Requests whose successful responses get an automatic Etag.
 _ETAG_METHODS = frozenset(("GET", "HEAD"))
 
@@ -266,6 +269,22 @@ def _parse_xsrf_token(token: str) -> Tuple[int, bytes, float]:
         secret = utf8(token)
     # Format 1 has no timestamp.
     return 1, secret, int(time.time())
+
+
+# An entity-tag (RFC 9110 section 8.8.3), weak or strong, or a lone "*".
+_ENTITY_TAG = re.compile(rb'\*|(?:W/)?"[^"]*"')
+
+
+def _if_none_match_hits(header: bytes, etag: bytes) -> bool:
+    """Whether an ``If-None-Match`` value matches entity-tag ``etag``, by
+    the weak comparison RFC 9110 section 13.1.2 prescribes."""
+    listed = _ENTITY_TAG.findall(header)
+    if not listed:
+        return False
+    if listed[0] == b"*":
+        return True
+    target = _strip_weak(etag)
+    return any(_strip_weak(tag) == target for tag in listed)
 
 
 def _error_reason(kwargs: Dict[str, Any]) -> Optional[str]:
@@ -1417,221 +1436,179 @@ class RequestHandler:
 
     # URLs ------------------------------------------------------------------
 
-    def static_url(
-        self, path: str, include_host: Optional[bool] = None, **kwargs: Any
-    ) -> str:
-        """Returns a static URL for the given relative static file path.
+    def static_url(self, path: str, include_host: Optional[bool] = None, **kwargs: Any) -> str:
+        """The URL of static file ``path`` (relative to the ``static_path``
+        setting, which must be set).
 
-        This method requires you set the ``static_path`` setting in your
-        application (which specifies the root directory of your static
-        files).
-
-        This method returns a versioned url (by default appending
-        ``?v=<signature>``), which allows the static files to be
-        cached indefinitely.  This can be disabled by passing
-        ``include_version=False`` (in the default implementation;
-        other static file implementations are not required to support
-        this, but they may support other options).
-
-        By default this method returns URLs relative to the current
-        host, but if ``include_host`` is true the URL returned will be
-        absolute.  If this handler has an ``include_host`` attribute,
-        that value will be used as the default for all `static_url`
-        calls that do not pass ``include_host`` as a keyword argument.
+        The URL is made by the ``static_handler_class`` setting's
+        ``make_static_url`` (`StaticFileHandler` by default), which adds a
+        version argument (``?v=<hash of the content>``) so that browsers may
+        cache the file for ever; the default accepts
+        ``include_version=False`` among ``kwargs`` to leave it out.  The
+        URL is host-relative unless ``include_host`` is true; when
+        ``include_host`` is not passed, a handler attribute of that name is
+        the default.
         """
         self.require_setting("static_path", "static_url")
-        get_url = self.settings.get(
-            "static_handler_class", StaticFileHandler
-        ).make_static_url
-
+        settings = self.settings
+        maker = settings.get("static_handler_class", StaticFileHandler)
         if include_host is None:
             include_host = getattr(self, "include_host", False)
-
-        if include_host:
-            base = self.request.protocol + "://" + self.request.host
-        else:
-            base = ""
-
-        return base + get_url(self.settings, path, **kwargs)
+        relative = maker.make_static_url(settings, path, **kwargs)
+        if not include_host:
+            return relative
+        request = self.request
+        return f"{request.protocol}://{request.host}{relative}"
 
     def require_setting(self, name: str, feature: str = "this feature") -> None:
-        """Raises an exception if the given app setting is not defined."""
-        if not self.application.settings.get(name):
-            raise Exception(
-                "You must define the '%s' setting in your "
-                "application to use %s" % (name, feature)
-            )
+        """Raises `Exception` (naming ``feature``) unless the application
+        setting ``name`` is set to something true."""
+        if self.application.settings.get(name):
+            return
+        raise Exception(f"You must define the '{name}' setting in your application to use {feature}")
 
     def reverse_url(self, name: str, *args: Any) -> str:
-        """Alias for `Application.reverse_url`."""
+        """Shortcut for `Application.reverse_url`."""
         return self.application.reverse_url(name, *args)
 
     # ETags -------------------------------------------------------------------
 
     def compute_etag(self) -> Optional[str]:
-        """Computes the etag header to be used for this request.
-
-        By default uses a hash of the content written so far.
-
-        May be overridden to provide custom etag implementations,
-        or may return None to disable tornado's default etag support.
-        """
-        buffer = self._write_buffer
-        hasher = hashlib.sha1(buffer[0] if len(buffer) == 1 else b"".join(buffer))
-        return '"%s"' % hasher.hexdigest()
+        """The entity tag `finish` gives the response: by default a quoted
+        SHA-1 of the body written so far.  Override for a cheaper or more
+        meaningful tag, or return None to send none (and so never 304)."""
+        pending = self._write_buffer
+        body = pending[0] if len(pending) == 1 else b"".join(pending)
+        return '"' + hashlib.sha1(body).hexdigest() + '"'
 
     def set_etag_header(self) -> None:
-        """Sets the response's Etag header using ``self.compute_etag()``.
-
-        Note: no header will be set if ``compute_etag()`` returns ``None``.
-
-        This method is called automatically when the request is finished.
-        """
-        etag = self.compute_etag()
-        if etag is not None:
-            self.set_header("Etag", etag)
+        """Puts `compute_etag`'s tag in the ``Etag`` header (nothing when
+        it returns None).  `finish` calls it for GET and HEAD requests."""
+        tag = self.compute_etag()
+        if tag is not None:
+            self.set_header("Etag", tag)
 
     def check_etag_header(self) -> bool:
-        """Checks the ``Etag`` header against requests's ``If-None-Match``.
+        """Whether the request's ``If-None-Match`` matches the response's
+        ``Etag`` header, i.e. whether the client's copy is current and a
+        304 may be answered.
 
-        Returns ``True`` if the request's Etag matches and a 304 should be
-        returned. For example::
+        `finish` does this itself; call it earlier (after setting the
+        ``Etag``, e.g. with `set_etag_header`) to skip producing a body
+        the client already has::
 
             self.set_etag_header()
             if self.check_etag_header():
                 self.set_status(304)
                 return
 
-        This method is called automatically when the request is finished,
-        but may be called earlier for applications that override
-        `compute_etag` and want to do an early check for ``If-None-Match``
-        before completing the request.  The ``Etag`` header should be set
-        (perhaps with `set_etag_header`) before calling this method.
-
-        Entity tags are compared weakly (RFC 9110 section 13.1.2): ``W/``
-        prefixes are ignored, and ``*`` matches anything.
+        Tags compare weakly (RFC 9110 section 13.1.2: ``W/`` does not
+        matter) and ``*`` matches any tag.
         """
         request_headers = self.request.headers
-        # (A membership test first: a failed lookup raises KeyError inside.)
+        # Membership first: HTTPHeaders raises (and catches) a KeyError
+        # internally for a failed get(), which is slow.
         if "If-None-Match" not in request_headers:
             return False
-        if_none_match = request_headers["If-None-Match"]
-        if not if_none_match:
+        wanted = request_headers["If-None-Match"]
+        ours = self._headers.get("Etag", "")
+        if not wanted or not ours:
             return False
-        computed_etag = utf8(self._headers.get("Etag", ""))
-        # Find all weak and strong etag values from If-None-Match header
-        # because RFC 7232 allows multiple etag values in a single header.
-        etags = re.findall(rb'\*|(?:W/)?"[^"]*"', utf8(if_none_match))
-        if not computed_etag or not etags:
-            return False
-
-        if etags[0] == b"*":
-            return True
-        # Use a weak comparison when comparing entity-tags.
-        computed = _strip_weak(computed_etag)
-        return any(_strip_weak(etag) == computed for etag in etags)
+        return _if_none_match_hits(utf8(wanted), utf8(ours))
 
     # Request processing ------------------------------------------------------
+    #
+    # _execute runs the handler synchronously for as long as the handler's
+    # methods return plain values.  Only when prepare() or the verb method
+    # returns something still pending (or a streamed body has to arrive)
+    # does the rest move into a task, _proceed.
 
     def _execute(
         self, transforms: List["OutputTransform"], *args: bytes, **kwargs: bytes
     ) -> Optional["asyncio.Task[None]"]:
-        """Executes this request with the given output transforms.
+        """Runs this request through the handler, applying ``transforms``
+        to the output; ``args``/``kwargs`` are the raw path arguments.
 
-        Runs synchronously as far as the handler allows: the asynchronous
-        continuation (a task) is only started when `prepare` or the verb
-        method returns an awaitable, or a streamed body must be waited for.
-        Returns that task, or None when the request completed here.
+        Returns the task that carries on asynchronously, or None when the
+        request was handled completely within this call.
         """
         self._transforms = transforms
         try:
             self._check_request(args, kwargs)
-
-            result = self.prepare()
-            if result is not None:
-                return _spawn(self._execute_from_prepare(result))
+            prepared = self.prepare()
+            if prepared is not None:
+                return _spawn(self._proceed(prepared, None))
             if self._prepared_future is not None:
-                # Tell the Application we've finished with prepare()
-                # and are ready for the body to arrive.
+                # The application waits for prepare() before it lets a
+                # streamed body flow into data_received.
                 future_set_result_unless_cancelled(self._prepared_future, None)
             if self._finished:
                 return None
             if self._stream_request_body:
-                return _spawn(self._execute_from_prepare(None))
-
-            method = getattr(self, self.request.method.lower())  # type: ignore
-            result = method(*self.path_args, **self.path_kwargs)
-            if result is not None:
-                if not _completed_future(result):
-                    return _spawn(self._execute_from_method(result))
-                result.result()
+                return _spawn(self._proceed(None, None))
+            outcome = self._call_verb_method()
+            if outcome is not None:
+                if not _completed_future(outcome):
+                    return _spawn(self._proceed(None, outcome))
+                outcome.result()  # re-raises what the method raised
             if self._auto_finish and not self._finished:
                 self.finish()
         except (Exception, asyncio.CancelledError) as e:
-            # No task of ours can be cancelled here: a CancelledError is
-            # the handler's own (e.g. from a cancelled future).
+            # Nothing of ours is running as a task yet, so a CancelledError
+            # comes from the handler's own code: an error like the others.
             self._handle_execute_exception(e)
         return None
 
     def _check_request(self, args: Tuple[bytes, ...], kwargs: Dict[str, bytes]) -> None:
-        """The checks that come before `prepare`: method, path arguments,
-        cross-origin protection and XSRF."""
+        # Everything decided before prepare(): a body the server could not
+        # parse, the method, the path arguments, and forgery protection.
         if self._body_error is not None:
             raise HTTPError(400, "%s", self._body_error)
         method = self.request.method
         if method not in self.SUPPORTED_METHODS:
             raise HTTPError(405)
         decode = self.decode_argument
-        self.path_args = [decode(arg) for arg in args]  # type: ignore
-        self.path_kwargs = (
-            {k: decode(v, name=k) for (k, v) in kwargs.items()} if kwargs else {}
-        )
-        # If XSRF cookies are turned on, reject form submissions without
-        # the proper cookie
+        self.path_args = [decode(raw) for raw in args]  # type: ignore[misc]
+        self.path_kwargs = {key: decode(raw, name=key) for key, raw in kwargs.items()} if kwargs else {}
         if method not in _SAFE_METHODS:
-            settings = self.application.settings
-            if settings.get("cross_origin_protection"):
-                problem = self._cross_origin_problem(self.request.headers.get("Origin"))
-                if problem is not None:
-                    raise HTTPError(403, "%s", problem)
-            if settings.get("xsrf_cookies"):
-                self.check_xsrf_cookie()
+            self._check_forgery()
 
-    async def _execute_from_prepare(self, prepared: Optional[Awaitable[None]]) -> None:
-        # The asynchronous continuation of _execute, entered when prepare()
-        # returned an awaitable (or a streamed body must arrive first).
+    def _check_forgery(self) -> None:
+        settings = self.application.settings
+        if settings.get("cross_origin_protection"):
+            refusal = self._cross_origin_problem(self.request.headers.get("Origin"))
+            if refusal is not None:
+                raise HTTPError(403, "%s", refusal)
+        if settings.get("xsrf_cookies"):
+            self.check_xsrf_cookie()
+
+    def _call_verb_method(self) -> Optional[Awaitable[None]]:
+        verb_method = getattr(self, self.request.method.lower())  # type: ignore[union-attr]
+        return verb_method(*self.path_args, **self.path_kwargs)
+
+    async def _proceed(self, prepared: Optional[Awaitable[None]], pending: Optional[Awaitable[None]]) -> None:
+        # The asynchronous rest of _execute.  ``pending`` is what the verb
+        # method returned when that is what must be awaited; otherwise the
+        # request stopped before the verb method, at ``prepared`` (the
+        # awaitable of prepare()) or, when that is None, at a streamed body.
         try:
-            if prepared is not None:
-                await prepared
-                if self._prepared_future is not None:
-                    future_set_result_unless_cancelled(self._prepared_future, None)
-                if self._finished:
-                    return
-            if self._stream_request_body:
-                # In streaming mode the body future signals that the body
-                # has been completely received.
-                try:
-                    assert self._body_future is not None
-                    await self._body_future
-                except iostream.StreamClosedError:
-                    return
-
-            method = getattr(self, self.request.method.lower())  # type: ignore
-            result = method(*self.path_args, **self.path_kwargs)
-            if result is not None:
-                await result
-            if self._auto_finish and not self._finished:
-                self.finish()
-        except Exception as e:
-            self._handle_execute_exception(e)
-        except asyncio.CancelledError as e:
-            self._handle_cancellation(e)
-
-    async def _execute_from_method(self, pending: Awaitable[None]) -> None:
-        # The asynchronous continuation of _execute, entered when the verb
-        # method returned an awaitable.
-        try:
-            await pending
+            if pending is None:
+                if prepared is not None:
+                    await prepared
+                    if self._prepared_future is not None:
+                        future_set_result_unless_cancelled(self._prepared_future, None)
+                    if self._finished:
+                        return
+                if self._stream_request_body:
+                    body_received = self._body_future
+                    assert body_received is not None
+                    try:
+                        await body_received
+                    except iostream.StreamClosedError:
+                        return  # the client left before sending it all
+                pending = self._call_verb_method()
+            if pending is not None:
+                await pending
             if self._auto_finish and not self._finished:
                 self.finish()
         except Exception as e:
@@ -1641,19 +1618,20 @@ class RequestHandler:
 
     def _handle_cancellation(self, e: asyncio.CancelledError) -> None:
         task = asyncio.current_task()
-        if task is not None and task.cancelling():
-            # Our own task was cancelled: answer without logging an error,
-            # and let the task end as cancelled.
-            try:
-                if not self._finished:
-                    self.send_error(500)
-            except Exception:
-                app_log.error("Exception in exception handler", exc_info=True)
-            self._unblock_prepared()
-            raise e
-        # Something the handler awaited was cancelled: that is an uncaught
-        # exception like any other.
-        self._handle_execute_exception(e)
+        if task is None or not task.cancelling():
+            # The handler awaited something that got cancelled: that is an
+            # uncaught exception like any other.
+            self._handle_execute_exception(e)
+            return
+        # This request's own task is being cancelled (e.g. at shutdown):
+        # answer 500 without an error log and let the task end cancelled.
+        try:
+            if not self._finished:
+                self.send_error(500)
+        except Exception:
+            app_log.error("Exception in exception handler", exc_info=True)
+        self._unblock_prepared()
+        raise e
 
     def _handle_execute_exception(self, e: BaseException) -> None:
         try:
@@ -1663,110 +1641,88 @@ class RequestHandler:
         self._unblock_prepared()
 
     def _unblock_prepared(self) -> None:
-        # In case we failed before setting _prepared_future, do it now
-        # (to unblock the HTTP server).
-        prepared = self._prepared_future
-        if prepared is not None and not prepared.done():
-            prepared.set_result(None)
+        # A request that failed before prepare() completed must still
+        # release the application, which may be holding its body back.
+        waiting = self._prepared_future
+        if waiting is not None and not waiting.done():
+            waiting.set_result(None)
 
     def data_received(self, chunk: bytes) -> Optional[Awaitable[None]]:
-        """Implement this method to handle streamed request data.
+        """Receives the next piece of the request body, for handler classes
+        decorated with `stream_request_body`; must be overridden there.
 
-        Requires the `.stream_request_body` decorator.
-
-        May be a coroutine for flow control.
+        Returning an awaitable (a coroutine) holds back further pieces
+        until it completes, which gives flow control.
         """
         raise NotImplementedError()
 
     def _log(self) -> None:
-        """Logs the current request.
-
-        Sort of deprecated since this functionality was moved to the
-        Application, but left in place for the benefit of existing apps
-        that have overridden this method.
-        """
+        # Kept as a hook because applications override it; the logging
+        # itself is Application.log_request's job.
         self.application.log_request(self)
 
     def _request_summary(self) -> str:
-        return "%s %s (%s)" % (
-            self.request.method,
-            self.request.uri,
-            self.request.remote_ip,
-        )
+        request = self.request
+        return f"{request.method} {request.uri} ({request.remote_ip})"
 
     def _handle_request_exception(self, e: BaseException) -> None:
-        if isinstance(e, Finish):
-            # Not an error; just finish the request without logging.
-            if not self._finished:
-                self.finish(*e.args)
-            return
+        if not isinstance(e, Finish):
+            self._report_failure(e)
+        elif not self._finished:
+            # Finish is the way out of a handler, not a failure.
+            self.finish(*e.args)
+
+    def _report_failure(self, e: BaseException) -> None:
         exc_info = (type(e), e, e.__traceback__)
         try:
             self.log_exception(*exc_info)
         except Exception:
-            # An error here should still get a best-effort send_error()
-            # to avoid leaking the connection.
+            # Carry on: the client must get an answer and the connection
+            # must be released even when logging breaks.
             app_log.error("Error in exception logger", exc_info=True)
         if self._finished:
-            # Extra errors after the request has been finished should
-            # be logged, but there is no reason to continue to try and
-            # send a response.
-            return
-        if isinstance(e, HTTPError):
-            self.send_error(e.status_code, exc_info=exc_info)
-        else:
-            self.send_error(500, exc_info=exc_info)
+            return  # too late for an error page; the log is all we can do
+        code = e.status_code if isinstance(e, HTTPError) else 500
+        self.send_error(code, exc_info=exc_info)
 
-    def log_exception(
-        self,
-        typ: "Optional[Type[BaseException]]",
-        value: Optional[BaseException],
-        tb: Optional[types.TracebackType],
-    ) -> None:
-        """Override to customize logging of uncaught exceptions.
+    def log_exception(self, typ: Optional[Type[BaseException]], value: Optional[BaseException],
+                      tb: Optional[types.TracebackType]) -> None:
+        """Logs an exception that escaped the handler; override to log
+        differently.
 
-        By default logs instances of `HTTPError` as warnings without
-        stack traces (on the ``tornado.general`` logger), and all
-        other exceptions as errors with stack traces (on the
-        ``tornado.application`` logger).
+        `HTTPError` is an expected outcome: its message (if it has one)
+        becomes a single warning line on ``tornado.general``.  Anything
+        else is an error with its traceback on ``tornado.application``.
         """
-        if isinstance(value, HTTPError):
-            log_message = value.get_message()
-            if log_message:
-                gen_log.warning(
-                    "%d %s: %s", value.status_code, self._request_summary(), log_message
-                )
-        else:
-            app_log.error(
-                "Uncaught exception %s\n%r",
-                self._request_summary(),
-                self.request,
-                exc_info=(typ, value, tb),  # type: ignore
-            )
+        if not isinstance(value, HTTPError):
+            app_log.error("Uncaught exception %s\n%r", self._request_summary(), self.request,
+                          exc_info=(typ, value, tb))  # type: ignore[arg-type]
+            return
+        detail = value.get_message()
+        if detail:
+            gen_log.warning("%d %s: %s", value.status_code, self._request_summary(), detail)
 
     def _ui_module(self, name: str, module: Type["UIModule"]) -> Callable[..., str]:
+        # A template's ``{% module name(...) %}``: the module is instantiated
+        # once per request, and render() knows which modules were used.
         def render(*args: Any, **kwargs: Any) -> str:
-            if not hasattr(self, "_active_modules"):
-                self._active_modules: Dict[str, UIModule] = {}
-            if name not in self._active_modules:
-                self._active_modules[name] = module(self)
-            rendered = self._active_modules[name].render(*args, **kwargs)
-            return rendered
+            active = self.__dict__.setdefault("_active_modules", {})
+            instance = active.get(name)
+            if instance is None:
+                instance = active[name] = module(self)
+            return instance.render(*args, **kwargs)
 
         return render
 
     def _ui_method(self, method: Callable[..., str]) -> Callable[..., str]:
-        return lambda *args, **kwargs: method(self, *args, **kwargs)
+        # UI methods receive the handler as their first argument.
+        return functools.partial(method, self)
 
     def _clear_representation_headers(self) -> None:
-        # 304 responses should not contain representation metadata
-        # headers (defined in
-        # https://tools.ietf.org/html/rfc7231#section-3.1)
-        # not explicitly allowed by
-        # https://tools.ietf.org/html/rfc7232#section-4.1
-        headers = ["Content-Encoding", "Content-Language", "Content-Type"]
-        for h in headers:
-            self.clear_header(h)
+        # A response without content must not describe one (RFC 9110
+        # section 15.4.5 for 304): drop the representation metadata.
+        for name in _REPRESENTATION_HEADERS:
+            self.clear_header(name)
 
 
 def _spawn(coro: Any) -> "asyncio.Task[None]":
@@ -2551,124 +2507,92 @@ def _check_redirect_target(template: str, to_url: str) -> None:
 
 
 class StaticFileHandler(RequestHandler):
-    """A simple handler that can serve static content from a directory.
+    """Serves the files of a directory, with caching and range support.
 
-    A `StaticFileHandler` is configured automatically if you pass the
-    ``static_path`` keyword argument to `Application`.  This handler
-    can be customized with the ``static_url_prefix``, ``static_handler_class``,
-    and ``static_handler_args`` settings.
+    The ``static_path`` setting of `Application` installs one of these
+    (adjustable through the ``static_url_prefix``, ``static_handler_class``
+    and ``static_handler_args`` settings).  More can be routed by hand; the
+    rule's pattern needs one capturing group, the file path that `get`
+    receives, and ``path`` in the rule's arguments is the directory::
 
-    To map an additional path to this handler for a static data directory
-    you would add a line to your application like::
-
-        application = web.Application([
+        app = web.Application([
             (r"/content/(.*)", web.StaticFileHandler, {"path": "/var/www"}),
         ])
 
-    The handler constructor requires a ``path`` argument, which specifies the
-    local root directory of the content to be served.
+    With ``default_filename`` (say ``"index.html"``), a request for a
+    directory serves that file from it, after a redirect that adds the
+    trailing slash.
 
-    Note that a capture group in the regex is required to parse the value for
-    the ``path`` argument to the get() method (different than the constructor
-    argument above); see `URLSpec` for details.
+    Only files inside the root are served; a path leading out of it, a
+    symbolic link included, gets a 403.  ``allowed_symlink_directory`` (a
+    directory or a list of them) names where symbolic links may point
+    instead of the root.
 
-    To serve a file like ``index.html`` automatically when a directory is
-    requested, set ``static_handler_args=dict(default_filename="index.html")``
-    in your application settings, or add ``default_filename`` as an initializer
-    argument for your ``StaticFileHandler``.
+    Caching: responses carry ``Last-Modified`` and an ``Etag`` (a hash of
+    the content), so conditional requests get 304s.  URLs made with
+    `make_static_url` (`RequestHandler.static_url` in handlers and
+    templates) carry that hash as ``?v=...``, and responses to such
+    versioned requests may be cached by browsers for a very long time
+    (`CACHE_MAX_AGE`).  ``Range`` requests for a single range get
+    partial content, which media players need for seeking.
 
-    Files are only served from inside the root: paths that lead out of it,
-    including through symbolic links, get a 403.  Pass
-    ``allowed_symlink_directory`` (a directory or a list of them, which
-    then replaces the root for this check) to let symbolic links point
-    elsewhere.
+    This is meant for development and moderate traffic; a dedicated web
+    server does the job better under load.
 
-    To maximize the effectiveness of browser caching, this class supports
-    versioned urls (by default using the argument ``?v=``).  If a version
-    is given, we instruct the browser to cache this file indefinitely.
-    `make_static_url` (also available as `RequestHandler.static_url`) can
-    be used to construct a versioned url.
+    **Subclassing.**  URLs and versions are computed by class methods (a
+    template has no handler instance), so overrides of those must be
+    class methods too.  Instance methods may use ``self.path``,
+    ``self.absolute_path`` and ``self.modified``.  Override only the
+    methods named here, and not `get` itself, which depends on all of
+    them:
 
-    This handler is intended primarily for use in development and light-duty
-    file serving; for heavy traffic it will be more efficient to use
-    a dedicated static file server (such as nginx or Apache).  We support
-    the HTTP ``Accept-Ranges`` mechanism to return partial content (because
-    some browsers require this functionality to be present to seek in
-    HTML5 audio or video).
-
-    **Subclassing notes**
-
-    This class is designed to be extensible by subclassing, but because
-    of the way static urls are generated with class methods rather than
-    instance methods, the inheritance patterns are somewhat unusual.
-    Be sure to use the ``@classmethod`` decorator when overriding a
-    class method.  Instance methods may use the attributes ``self.path``
-    ``self.absolute_path``, and ``self.modified``.
-
-    Subclasses should only override methods discussed in this section;
-    overriding other methods is error-prone.  Overriding
-    ``StaticFileHandler.get`` is particularly problematic due to the
-    tight coupling with ``compute_etag`` and other methods.
-
-    To change the way static urls are generated (e.g. to match the behavior
-    of another server or CDN), override `make_static_url`, `parse_url_path`,
-    `get_cache_time`, and/or `get_version`.
-
-    To replace all interaction with the filesystem (e.g. to serve
-    static content from a database), override `get_content`,
-    `get_content_size`, `get_modified_time`, `get_absolute_path`, and
-    `validate_absolute_path`.
+    * URL scheme (to match another server or a CDN): `make_static_url`,
+      `parse_url_path`, `get_cache_time`, `get_version`;
+    * storage other than the file system (a database, say):
+      `get_content`, `get_content_size`, `get_modified_time`,
+      `get_absolute_path`, `validate_absolute_path`.
     """
 
-    CACHE_MAX_AGE = 86400 * 365 * 10  # 10 years
-    # The versions (content hashes) remembered for static URLs and ETags,
-    # least recently used first out.
+    CACHE_MAX_AGE = 10 * 365 * 24 * 60 * 60  # ten years, in seconds
+    # How many content hashes (for versioned URLs and Etags) are kept;
+    # the least recently used goes first.
     MAX_CACHED_VERSIONS = 10000
-    # Files larger than this get no version (hashing them would take too
-    # long and too much memory).
+    # Larger files get no version or Etag: hashing them would cost too
+    # much time and memory.
     MAX_VERSION_CONTENT_SIZE = 100 * 1024 * 1024
 
+    # abspath -> content hash (None: the file could not be hashed).
     _static_hashes: "collections.OrderedDict[str, Optional[str]]" = (
         collections.OrderedDict()
     )
-    _lock = threading.Lock()  # protects _static_hashes
+    _lock = threading.Lock()
 
-    # Subclasses that replace initialize() without calling it still get
-    # the default symlink policy (links may not leave their root).
+    # Class-level defaults, for subclasses whose initialize() does not call
+    # this one: symbolic links then may not leave the root.
     allowed_symlink_directory: Optional[Union[str, Sequence[str]]] = None
     default_filename: Optional[str] = None
     absolute_path: Optional[str] = None
 
     def initialize(
-        self,
-        path: str,
-        default_filename: Optional[str] = None,
+        self, path: str, default_filename: Optional[str] = None,
         allowed_symlink_directory: Optional[Union[str, Sequence[str]]] = None,
-    ) -> None:
-        self.root = path
-        self.default_filename = default_filename
+    ) -> None:  # fmt: skip
         self.allowed_symlink_directory = allowed_symlink_directory
-
-    @classmethod
-    def reset(cls) -> None:
-        with cls._lock:
-            cls._static_hashes = collections.OrderedDict()
+        self.default_filename = default_filename
+        self.root = path
 
     def head(self, path: str) -> Optional[Awaitable[None]]:
         return self.get(path, include_body=False)
 
     def get(self, path: str, include_body: bool = True) -> Optional[Awaitable[None]]:
-        # Set up our path instance variables.
         self.path = self.parse_url_path(path)
-        del path  # make sure we don't refer to path instead of self.path again
-        absolute_path = self.get_absolute_path(self.root, self.path)
-        self.absolute_path = self.validate_absolute_path(self.root, absolute_path)
+        located = self.get_absolute_path(self.root, self.path)
+        self.absolute_path = self.validate_absolute_path(self.root, located)
         if self.absolute_path is None:
+            # validate_absolute_path has answered already (a redirect).
             return None
-
         self.modified = self.get_modified_time()
         self.set_headers()
-
         if self.should_return_304():
             self.set_status(304)
             return None
@@ -2677,68 +2601,46 @@ class StaticFileHandler(RequestHandler):
         start: Optional[int] = None
         end: Optional[int] = None
         range_header = self.request.headers.get("Range")
-        # As per RFC 9110 section 14.2, an invalid Range header is
-        # ignored (the whole representation is sent).
-        request_range = _parse_request_range(range_header) if range_header else None
-        if request_range:
-            start, end = request_range
-            if start is not None and start < 0:
-                start += size
-                if start < 0:
-                    start = 0
-            if (
-                start is not None
-                and (start >= size or (end is not None and start >= end))
-            ) or end == 0:
-                # RFC 9110 section 14.1.2: a range is not satisfiable if its
-                # first byte is past the end, if its last byte comes before
-                # its first, or if it is a zero-length suffix.
+        wanted = _parse_request_range(range_header) if range_header else None
+        # RFC 9110 section 14.2: a Range header we cannot use is ignored
+        # and the whole file is sent.
+        if wanted is not None:
+            span = _satisfiable_span(wanted, size)
+            if span is None:
                 self.set_status(416)  # Range Not Satisfiable
                 self.set_header("Content-Type", "text/plain")
                 self.set_header("Content-Range", f"bytes */{size}")
                 return None
-            if end is not None and end > size:
-                # Clients sometimes blindly use a large range to limit their
-                # download size; cap the endpoint at the actual file size.
-                end = size
-            # Note: only return HTTP 206 if less than the entire range has been
-            # requested. Not only is this semantically correct, but Chrome
-            # refuses to play audio if it gets an HTTP 206 in response to
-            # ``Range: bytes=0-``.
-            if size != (end or size) - (start or 0):
+            start, end = span
+            # Answering a range that covers everything with a 206 upsets
+            # some clients (Chrome's audio player asks for "bytes=0-").
+            if end - start != size:
                 self.set_status(206)  # Partial Content
                 self.set_header("Content-Range", _content_range(start, end, size))
-
-        if start is not None and end is not None:
-            content_length = end - start
-        elif end is not None:
-            content_length = end
-        elif start is not None:
-            content_length = size - start
-        else:
-            content_length = size
-        self.set_header("Content-Length", content_length)
-
+        length = size if start is None or end is None else end - start
+        self.set_header("Content-Length", length)
         if not include_body:
             assert self.request.method == "HEAD"
             return None
-        content = self.get_content(self.absolute_path, start, end)
-        if isinstance(content, bytes):
-            chunks: Iterable[bytes] = iter((content,))
-        else:
-            chunks = iter(content)
-        # A file that fits in one chunk is sent without entering the
-        # asynchronous path; larger ones are streamed with flow control.
-        first = next(chunks, None)
-        second = next(chunks, None) if first is not None else None
-        if second is None:
+        return self._send_content(self.get_content(self.absolute_path, start, end))
+
+    def _send_content(
+        self, content: Union[bytes, Iterable[bytes]]
+    ) -> Optional[Awaitable[None]]:
+        pieces = iter((content,)) if isinstance(content, bytes) else iter(content)
+        first = next(pieces, None)
+        following = None if first is None else next(pieces, None)
+        if following is None:
+            # Everything in one piece: send it without a coroutine.
             if first:
                 self.write(first)
                 self.flush()
             return None
-        return self._stream_content(itertools.chain((first, second), chunks))
+        return self._stream_content(itertools.chain((first, following), pieces))
 
     async def _stream_content(self, chunks: Iterable[bytes]) -> None:
+        # Flushing after each chunk keeps memory bounded by the client's
+        # reading speed.
         for chunk in chunks:
             try:
                 self.write(chunk)
@@ -2747,160 +2649,118 @@ class StaticFileHandler(RequestHandler):
                 return
 
     def compute_etag(self) -> Optional[str]:
-        """Sets the ``Etag`` header based on static url version.
-
-        This allows efficient ``If-None-Match`` checks against cached
-        versions, and sends the correct ``Etag`` for a partial response
-        (i.e. the same ``Etag`` as the full file).  Files larger than
-        ``MAX_VERSION_CONTENT_SIZE`` get no ``Etag``.
-        """
+        """The Etag is the content hash also used for versioned URLs, so a
+        partial response carries the Etag of the whole file.  Files over
+        `MAX_VERSION_CONTENT_SIZE` get none."""
         assert self.absolute_path is not None
         if self.get_content_size() > self.MAX_VERSION_CONTENT_SIZE:
             return None
-        version_hash = self._get_cached_version(self.absolute_path)
-        if not version_hash:
-            return None
-        return f'"{version_hash}"'
+        digest = self._get_cached_version(self.absolute_path)
+        return f'"{digest}"' if digest else None
 
     def set_headers(self) -> None:
-        """Sets the content and caching headers on the response."""
+        """Sets the validator, type and caching headers of the response."""
         self.set_header("Accept-Ranges", "bytes")
         self.set_etag_header()
-
-        if self.modified is not None:
-            self.set_header("Last-Modified", self.modified)
-
+        modified = self.modified
+        if modified is not None:
+            self.set_header("Last-Modified", modified)
         content_type = self.get_content_type()
         if content_type:
             self.set_header("Content-Type", content_type)
-
-        cache_time = self.get_cache_time(self.path, self.modified, content_type)
-        if cache_time > 0:
-            self.set_header(
-                "Expires",
-                datetime.datetime.now(datetime.timezone.utc)
-                + datetime.timedelta(seconds=cache_time),
-            )
-            self.set_header("Cache-Control", "max-age=" + str(cache_time))
-
+        lifetime = self.get_cache_time(self.path, modified, content_type)
+        if lifetime > 0:
+            now = datetime.datetime.now(datetime.timezone.utc)
+            self.set_header("Expires", now + datetime.timedelta(seconds=lifetime))
+            self.set_header("Cache-Control", f"max-age={lifetime}")
         self.set_extra_headers(self.path)
 
     def should_return_304(self) -> bool:
-        """Returns True if the headers indicate that we should return 304."""
-        # If client sent If-None-Match, use it, ignore If-Modified-Since
-        if self.request.headers.get("If-None-Match"):
+        """Whether the client's cached copy is current, judged by
+        ``If-None-Match`` or, without that header, by
+        ``If-Modified-Since`` (RFC 9110 section 13.2.2)."""
+        headers = self.request.headers
+        if headers.get("If-None-Match"):
             return self.check_etag_header()
-
-        # Check the If-Modified-Since, and don't send the result if the
-        # content has not been modified
-        ims_value = self.request.headers.get("If-Modified-Since")
-        if ims_value is not None:
-            try:
-                if_since = email.utils.parsedate_to_datetime(ims_value)
-            except Exception:
-                return False
-            if if_since.tzinfo is None:
-                if_since = if_since.replace(tzinfo=datetime.timezone.utc)
-            assert self.modified is not None
-            if if_since >= self.modified:
-                return True
-
-        return False
+        since_text = headers.get("If-Modified-Since")
+        modified = self.modified
+        if since_text is None or modified is None:
+            return False
+        try:
+            since = email.utils.parsedate_to_datetime(since_text)
+        except (TypeError, ValueError, OverflowError):
+            return False
+        return _as_utc(since) >= _as_utc(modified)
 
     @classmethod
     def get_absolute_path(cls, root: str, path: str) -> str:
-        """Returns the absolute location of ``path`` relative to ``root``.
+        """Where ``path`` (from `parse_url_path`) lives under ``root`` (the
+        configured directory): by default an absolute file system path.
 
-        ``root`` is the path configured for this `StaticFileHandler`
-        (in most cases the ``static_path`` `Application` setting).
-
-        This class method may be overridden in subclasses.  By default
-        it returns a filesystem path, but other strings may be used
-        as long as they are unique and understood by the subclass's
-        overridden `get_content`.
+        A subclass may return any string that identifies the resource, as
+        long as its `get_content` and the other storage methods understand
+        it.
         """
-        abspath = os.path.abspath(os.path.join(root, path))
-        return abspath
+        return os.path.abspath(os.path.join(root, path))
 
     def validate_absolute_path(self, root: str, absolute_path: str) -> Optional[str]:
-        """Validate and return the absolute path.
+        """Checks the result of `get_absolute_path` and returns the path to
+        serve (available later as ``self.absolute_path``).
 
-        ``root`` is the configured path for the `StaticFileHandler`,
-        and ``path`` is the result of `get_absolute_path`
+        Raises `HTTPError`: 403 for anything outside ``root`` (after
+        resolving symbolic links; see ``allowed_symlink_directory``) or
+        that is not a regular file, 404 for what does not exist.  For a
+        directory with ``default_filename`` configured, it redirects a
+        path without trailing slash (returning None, which ends the
+        request) or returns the default file's path.
 
-        This is an instance method called during request processing,
-        so it may raise `HTTPError` or use methods like
-        `RequestHandler.redirect` (return None after redirecting to
-        halt further processing).  This is where 404 errors for missing files
-        are generated.
-
-        This method may modify the path before returning it, but note that
-        any such modifications will not be understood by `make_static_url`.
-
-        In instance methods, this method's result is available as
-        ``self.absolute_path``.
-
-        Paths outside ``root``, or that resolve (through symbolic links) to
-        somewhere outside it (or outside ``allowed_symlink_directory``), get
-        a 403, as do existing paths that are not regular files.  A directory
-        is served through ``default_filename`` (after redirecting to add a
-        trailing slash) when one is configured.
+        This runs per request, so it may use the handler (redirect, raise
+        errors).  A changed path is not known to `make_static_url`.
         """
-        # os.path.abspath strips a trailing /.
-        # We must add it back to `root` so that we only match files
-        # in a directory named `root` instead of files starting with
-        # that prefix.
-        root = os.path.abspath(root)
-        if not root.endswith(os.path.sep):
-            # abspath always removes a trailing slash, except when
-            # root is '/'. This is an unusual case, but several projects
-            # have independently discovered this technique to disable
-            # Tornado's path validation and (hopefully) do their own,
-            # so we need to support it.
-            root += os.path.sep
-        # The trailing slash also needs to be temporarily added back
-        # the requested path so a request to root/ will match.
+        # A separator at the end, so that /srv/static does not admit
+        # /srv/static-private.  A root of "/" already ends in one; some
+        # deployments use it on purpose to do their own checking.
+        root = os.path.join(os.path.abspath(root), "")
+        # absolute_path itself has no trailing separator: the root
+        # directory is requested as root minus its separator.
         if not (absolute_path + os.path.sep).startswith(root):
             raise HTTPError(403, "%s is not in root static directory", self.path)
-        # Resolve symbolic links before looking at what the path is, so that
-        # a link out of the root gets the same answer whether or not its
-        # target exists (no probing of the filesystem through it).
+        # Links are resolved before anything else is looked at, so that a
+        # link out of the root is refused whether or not its target
+        # exists: the answer tells nothing about the file system beyond.
         self._check_resolved_path(root, absolute_path)
-        if os.path.isdir(absolute_path) and self.default_filename is not None:
-            # need to look at the request.path here for when path is empty
-            # but there is some prefix to the path that was already
-            # trimmed by the routing
-            if not self.request.path.endswith("/"):
-                # A redirect with two initial slashes is a "protocol-relative"
-                # URL: the next path segment would be read as a host name,
-                # making this an open redirect.
-                _refuse_protocol_relative(self.request.path)
-                self.redirect(self.request.path + "/", permanent=True)
+        if self.default_filename is not None and os.path.isdir(absolute_path):
+            # The request's own path says whether the slash is there: the
+            # routing may have consumed a prefix of it.
+            request_path = self.request.path
+            if not request_path.endswith("/"):
+                # "//host" would be read as another host: an open redirect.
+                _refuse_protocol_relative(request_path)
+                self.redirect(request_path + "/", permanent=True)
                 return None
             absolute_path = os.path.join(absolute_path, self.default_filename)
             self._check_resolved_path(root, absolute_path)
         try:
-            stat_result = os.stat(absolute_path)
+            file_stat = os.stat(absolute_path)
         except (OSError, ValueError):
             raise HTTPError(404)
-        if not stat.S_ISREG(stat_result.st_mode):
+        if not stat.S_ISREG(file_stat.st_mode):
             raise HTTPError(403, "%s is not a file", self.path)
-        self._stat_result = stat_result
+        self._stat_result = file_stat
         return absolute_path
 
     def _check_resolved_path(self, root: str, absolute_path: str) -> None:
-        allowed = self.allowed_symlink_directory
-        if allowed is None:
-            allowed_dirs: Sequence[str] = (root,)
-        elif isinstance(allowed, (str, os.PathLike)):
-            allowed_dirs = (allowed,)
+        setting = self.allowed_symlink_directory
+        if setting is None:
+            permitted: Sequence[Any] = (root,)
+        elif isinstance(setting, (str, os.PathLike)):
+            permitted = (setting,)
         else:
-            allowed_dirs = allowed
+            permitted = setting
         try:
-            resolved = os.path.realpath(absolute_path)
-            for directory in allowed_dirs:
-                if _is_within(resolved, os.path.realpath(directory)):
-                    return
+            real = os.path.realpath(absolute_path)
+            if any(_is_within(real, os.path.realpath(d)) for d in permitted):
+                return
         except (OSError, ValueError):
             raise HTTPError(404)
         raise HTTPError(403, "%s is not in root static directory", self.path)
@@ -2909,54 +2769,39 @@ class StaticFileHandler(RequestHandler):
     def get_content(
         cls, abspath: str, start: Optional[int] = None, end: Optional[int] = None
     ) -> Generator[bytes, None, None]:
-        """Retrieve the content of the requested resource which is located
-        at the given absolute path.
+        """Produces the bytes of the resource at ``abspath``, from offset
+        ``start`` up to (not including) ``end``; None means the beginning
+        or the end of the file.
 
-        This class method may be overridden by subclasses.  Note that its
-        signature is different from other overridable class methods
-        (no ``settings`` argument); this is deliberate to ensure that
-        ``abspath`` is able to stand on its own as a cache key.
-
-        This method should either return a byte string or an iterator
-        of byte strings.  The latter is preferred for large files
-        as it helps reduce memory fragmentation.
+        May return one `bytes` object or an iterator of them; the default
+        reads the file in blocks, to keep memory use flat.  There is no
+        ``settings`` argument, unlike the other class methods: ``abspath``
+        alone must identify the content (it is a cache key).
         """
         with open(abspath, "rb") as file:
             if start is not None:
                 file.seek(start)
-            if end is not None:
-                remaining: Optional[int] = end - (start or 0)
-            else:
-                remaining = None
-            while True:
-                chunk_size = 64 * 1024
-                if remaining is not None and remaining < chunk_size:
-                    chunk_size = remaining
-                chunk = file.read(chunk_size)
-                if chunk:
-                    if remaining is not None:
-                        remaining -= len(chunk)
-                    yield chunk
-                else:
-                    if remaining is not None:
-                        assert remaining == 0
+            left = None if end is None else end - (start or 0)
+            block_size = _STATIC_BLOCK_SIZE
+            while left is None or left > 0:
+                if left is not None:
+                    block_size = min(left, block_size)
+                block = file.read(block_size)
+                if not block:
                     return
+                if left is not None:
+                    left -= len(block)
+                yield block
 
     @classmethod
     def get_content_version(cls, abspath: str) -> str:
-        """Returns a version string for the resource at the given path.
-
-        This class method may be overridden by subclasses.  The
-        default implementation is a SHA-512 hash of the file's contents.
-        """
-        data = cls.get_content(abspath)
-        hasher = hashlib.sha512()
-        if isinstance(data, bytes):
-            hasher.update(data)
-        else:
-            for chunk in data:
-                hasher.update(chunk)
-        return hasher.hexdigest()
+        """The version of the resource at ``abspath`` for URLs and Etags;
+        by default the hex SHA-512 of its content."""
+        digest = hashlib.sha512()
+        content = cls.get_content(abspath)
+        for block in (content,) if isinstance(content, bytes) else content:
+            digest.update(block)
+        return digest.hexdigest()
 
     def _stat(self) -> os.stat_result:
         assert self.absolute_path is not None
@@ -2965,154 +2810,106 @@ class StaticFileHandler(RequestHandler):
         return self._stat_result
 
     def get_content_size(self) -> int:
-        """Retrieve the total size of the resource at the given path.
-
-        This method may be overridden by subclasses.
-        """
-        stat_result = self._stat()
-        return stat_result.st_size
+        """Size in bytes of the resource being served (overridable)."""
+        return self._stat().st_size
 
     def get_modified_time(self) -> Optional[datetime.datetime]:
-        """Returns the time that ``self.absolute_path`` was last modified.
-
-        May be overridden in subclasses.  Should return a `~datetime.datetime`
-        object or None.
-        """
-        stat_result = self._stat()
-        # NOTE: Historically, this used stat_result[stat.ST_MTIME],
-        # which truncates the fractional portion of the timestamp. It
-        # was changed from that form to stat_result.st_mtime to
-        # satisfy mypy (which disallows the bracket operator), but the
-        # latter form returns a float instead of an int. For
-        # consistency with the past (and because we have a unit test
-        # that relies on this), we truncate the float here, although
-        # I'm not sure that's the right thing to do.
-        modified = datetime.datetime.fromtimestamp(
-            int(stat_result.st_mtime), datetime.timezone.utc
-        )
-        return modified
+        """Last modification time of ``self.absolute_path`` as an aware
+        `~datetime.datetime`, or None if unknown (overridable)."""
+        # Whole seconds, as HTTP dates have no fractions: otherwise the
+        # time sent in Last-Modified would never equal its echo in
+        # If-Modified-Since.
+        seconds = int(self._stat().st_mtime)
+        return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
 
     def get_content_type(self) -> str:
-        """Returns the ``Content-Type`` header to be used for this request."""
+        """The ``Content-Type`` for ``self.absolute_path``, guessed from its
+        name."""
         assert self.absolute_path is not None
         mime_type, encoding = mimetypes.guess_type(self.absolute_path)
-        # per RFC 6713, use the appropriate type for a gzip compressed file
         if encoding == "gzip":
-            return "application/gzip"
-        # As of 2015-07-21 there is no bzip2 encoding defined at
-        # http://www.iana.org/assignments/media-types/media-types.xhtml
-        # So for that (and any other encoding), use octet-stream.
-        elif encoding is not None:
-            return "application/octet-stream"
-        elif mime_type is not None:
+            return "application/gzip"  # RFC 6713
+        if encoding is None and mime_type is not None:
             return mime_type
-        # if mime_type not detected, use application/octet-stream
-        else:
-            return "application/octet-stream"
+        # Unknown types, and other compressions (bzip2 ...) that have no
+        # registered media type.
+        return "application/octet-stream"
 
     def set_extra_headers(self, path: str) -> None:
-        """For subclass to add extra headers to the response"""
-        pass
+        """Hook for subclasses: set more response headers here."""
 
     def get_cache_time(
         self, path: str, modified: Optional[datetime.datetime], mime_type: str
     ) -> int:
-        """Override to customize cache control behavior.
-
-        Return a positive number of seconds to make the result
-        cacheable for that amount of time or 0 to mark resource as
-        cacheable for an unspecified amount of time (subject to
-        browser heuristics).
-
-        By default returns cache expiry of 10 years for resources requested
-        with ``v`` argument.
-        """
+        """How long (seconds) browsers may cache the response; 0 leaves it
+        to their heuristics.  Versioned requests (with a ``v`` argument)
+        get `CACHE_MAX_AGE`, others 0."""
         return self.CACHE_MAX_AGE if "v" in self.request.arguments else 0
 
     @classmethod
     def make_static_url(
         cls, settings: Dict[str, Any], path: str, include_version: bool = True
     ) -> str:
-        """Constructs a versioned url for the given path.
+        """The URL (relative to the host) at which ``path`` is served,
+        with ``?v=<version>`` appended when ``include_version`` is true and
+        a version is known.
 
-        This method may be overridden in subclasses (but note that it
-        is a class method rather than an instance method).  Subclasses
-        are only required to implement the signature
-        ``make_static_url(cls, settings, path)``; other keyword
-        arguments may be passed through `~RequestHandler.static_url`
-        but are not standard.
-
-        ``settings`` is the `Application.settings` dictionary.  ``path``
-        is the static path being requested.  The url returned should be
-        relative to the current host.
-
-        ``include_version`` determines whether the generated URL should
-        include the query string containing the version hash of the
-        file corresponding to the given ``path``.
+        ``settings`` is `Application.settings`.  This is a class method;
+        overrides need only accept ``(cls, settings, path)``, as further
+        keyword arguments of `~RequestHandler.static_url` are passed
+        through unchecked.
         """
         url = settings.get("static_url_prefix", "/static/") + path
-        if not include_version:
-            return url
-
-        version_hash = cls.get_version(settings, path)
-        if not version_hash:
-            return url
-
-        return f"{url}?v={version_hash}"
+        version = cls.get_version(settings, path) if include_version else None
+        return f"{url}?v={version}" if version else url
 
     def parse_url_path(self, url_path: str) -> str:
-        """Converts a static URL path into a filesystem path.
-
-        ``url_path`` is the path component of the URL with
-        ``static_url_prefix`` removed.  The return value should be
-        filesystem path relative to ``static_path``.
-
-        This is the inverse of `make_static_url`.
-        """
-        if os.path.sep != "/":
-            url_path = url_path.replace("/", os.path.sep)
-        return url_path
+        """Turns the path captured from the URL (prefix already removed)
+        into a file path relative to the root: the inverse of
+        `make_static_url`."""
+        if os.path.sep == "/":
+            return url_path
+        return url_path.replace("/", os.path.sep)
 
     @classmethod
     def get_version(cls, settings: Dict[str, Any], path: str) -> Optional[str]:
-        """Generate the version string to be used in static URLs.
+        """The version string for static URLs of ``path`` (relative to the
+        ``static_path`` setting), or None when there is none.
 
-        ``settings`` is the `Application.settings` dictionary and ``path``
-        is the relative location of the requested asset on the filesystem.
-        The returned value should be a string, or ``None`` if no version
-        could be determined.
-
-        A path leading out of the static directory raises `HTTPError`
-        403; one that is not a regular file, or is larger than
-        ``MAX_VERSION_CONTENT_SIZE``, gets no version (and is never read).
+        Paths leading out of the static directory raise `HTTPError` 403.
+        Anything that is not a regular file, or is larger than
+        `MAX_VERSION_CONTENT_SIZE`, gets no version and is never read.
         """
-        root = settings["static_path"]
-        abs_path = cls.get_absolute_path(root, path)
-        root = os.path.abspath(root)
-        if not (abs_path + os.path.sep).startswith(root.rstrip(os.path.sep) + os.path.sep):
+        static_dir = settings["static_path"]
+        abs_path = cls.get_absolute_path(static_dir, path)
+        inside = os.path.join(os.path.abspath(static_dir), "")
+        if not (abs_path + os.path.sep).startswith(inside):
             raise HTTPError(403, "%s is not in root static directory", path)
         return cls._get_cached_version(abs_path, _check_file=True)
+
+    @classmethod
+    def reset(cls) -> None:
+        with cls._lock:
+            cls._static_hashes = collections.OrderedDict()
 
     @classmethod
     def _get_cached_version(
         cls, abs_path: str, _check_file: bool = False
     ) -> Optional[str]:
         with cls._lock:
-            hashes = cls._static_hashes
-            if abs_path in hashes:
-                hashes.move_to_end(abs_path)
-                return hashes[abs_path] or None
-            if _check_file and not cls._is_versionable_file(abs_path):
-                version = None
-            else:
+            known = cls._static_hashes
+            if abs_path in known:
+                known.move_to_end(abs_path)
+                return known[abs_path] or None
+            version: Optional[str] = None
+            if not _check_file or cls._is_versionable_file(abs_path):
                 try:
                     version = cls.get_content_version(abs_path)
                 except Exception:
                     gen_log.error("Could not open static file %r", abs_path)
-                    version = None
-            hashes[abs_path] = version
-            while len(hashes) > cls.MAX_CACHED_VERSIONS:
-                hashes.popitem(last=False)
+            known[abs_path] = version
+            while len(known) > cls.MAX_CACHED_VERSIONS:
+                known.popitem(last=False)
             return version or None
 
     @classmethod
@@ -3121,88 +2918,100 @@ class StaticFileHandler(RequestHandler):
         # file would take too long to hash: only modest regular files get
         # a version.
         try:
-            stat_result = os.stat(abs_path)
+            info = os.stat(abs_path)
         except (OSError, ValueError) as e:
-            gen_log.error("Could not open static file %r: %s", abs_path, e)
-            return False
-        if not stat.S_ISREG(stat_result.st_mode):
-            gen_log.error("Could not open static file %r: is not a file", abs_path)
-            return False
-        if stat_result.st_size > cls.MAX_VERSION_CONTENT_SIZE:
-            gen_log.error(
-                "Could not open static file %r: larger than %d bytes",
-                abs_path,
-                cls.MAX_VERSION_CONTENT_SIZE,
-            )
-            return False
-        return True
+            problem = str(e)
+        else:
+            if not stat.S_ISREG(info.st_mode):
+                problem = "is not a file"
+            elif info.st_size > cls.MAX_VERSION_CONTENT_SIZE:
+                problem = f"larger than {cls.MAX_VERSION_CONTENT_SIZE} bytes"
+            else:
+                return True
+        gen_log.error("Could not open static file %r: %s", abs_path, problem)
+        return False
+
+
+# Read size for StaticFileHandler.get_content.
+_STATIC_BLOCK_SIZE = 64 * 1024
+
+
+def _as_utc(moment: datetime.datetime) -> datetime.datetime:
+    # HTTP dates are in GMT; a naive time is taken to be one of them.
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=datetime.timezone.utc)
+    return moment
 
 
 def _is_within(path: str, directory: str) -> bool:
-    if path == directory:
-        return True
-    return path.startswith(directory.rstrip(os.path.sep) + os.path.sep)
+    """Whether ``path`` is ``directory`` or lies below it."""
+    return path == directory or path.startswith(os.path.join(directory, ""))
+
+
+# One range in the "bytes" unit: "first-last", "first-" or "-suffix_length"
+# (RFC 9110 section 14.1.2), spaces tolerated around the parts.  A lone
+# "first" is read as "first-".
+_BYTE_RANGE = re.compile(r"\s*bytes\s*=\s*(\d*)\s*(?:-\s*(\d*))?\s*\Z")
 
 
 def _parse_request_range(
     range_header: str,
 ) -> Optional[Tuple[Optional[int], Optional[int]]]:
-    """Parses a ``Range`` header (RFC 9110 section 14.1.1) holding one
-    byte range into ``(start, end)`` with Python slice semantics: ``end``
-    is exclusive, a negative ``start`` counts from the end, and None marks
-    an open side.  Returns None for anything else (multiple ranges, other
-    units, syntax errors), which means "ignore the header".
+    """Reads a ``Range`` header with a single byte range into ``(start,
+    end)`` with slice meaning: ``end`` is exclusive, a negative ``start``
+    counts from the end of the file, None leaves a side open.  Anything
+    else (several ranges, another unit, bad syntax) gives None: the header
+    is then ignored.
 
-    >>> _parse_request_range("bytes=1-2")
-    (1, 3)
-    >>> _parse_request_range("bytes=6-")
-    (6, None)
-    >>> _parse_request_range("bytes=-6")
-    (-6, None)
-    >>> _parse_request_range("bytes=-0")
-    (None, 0)
+    >>> _parse_request_range("bytes=10-19")
+    (10, 20)
+    >>> _parse_request_range("bytes=-100")
+    (-100, None)
+    >>> _parse_request_range("bytes=5-")
+    (5, None)
+    >>> _parse_request_range("bytes=0-1,5-6") is None
+    True
     """
-    unit, _, value = range_header.partition("=")
-    unit, value = unit.strip(), value.strip()
-    if unit != "bytes":
+    found = _BYTE_RANGE.match(range_header)
+    if found is None:
         return None
-    start_b, _, end_b = value.partition("-")
-    try:
-        start = _int_or_none(start_b)
-        end = _int_or_none(end_b)
-    except ValueError:
-        return None
-    if end is not None:
-        if start is None:
-            if end != 0:
-                start = -end
-                end = None
-        else:
-            end += 1
-    return (start, end)
+    first, last = found.groups()
+    if first:
+        return int(first), (int(last) + 1 if last else None)
+    if not last:
+        return None  # "bytes=-": no suffix length
+    suffix = int(last)
+    # "-0" asks for nothing at all (unsatisfiable); keep it recognizable.
+    return (-suffix, None) if suffix else (None, 0)
 
 
-def _int_or_none(val: str) -> Optional[int]:
-    val = val.strip()
-    if val == "":
+def _satisfiable_span(
+    wanted: Tuple[Optional[int], Optional[int]], size: int
+) -> Optional[Tuple[int, int]]:
+    """Concrete ``[start, end)`` offsets into a ``size``-byte file for a
+    parsed range, or None when it cannot be satisfied (RFC 9110 section
+    14.1.2): it begins past the end, ends before it begins, or is an empty
+    suffix.  An end past the file is cut to its size (clients use large
+    ranges to limit how much they fetch)."""
+    start, end = wanted
+    if end == 0:
         return None
-    if not val.isdigit():
-        raise ValueError("not a byte position: %r" % val)
-    return int(val)
+    if start is None:
+        start = 0
+    elif start < 0:
+        start = max(size + start, 0)
+    if start >= size or (end is not None and start >= end):
+        return None
+    return start, size if end is None else min(end, size)
 
 
 def _content_range(start: Optional[int], end: Optional[int], total: int) -> str:
-    """Returns a ``Content-Range`` value for a slice of a ``total``-byte
-    representation (RFC 9110 section 14.4).
-
-    >>> _content_range(None, 1, 4)
-    'bytes 0-0/4'
-    >>> _content_range(1, 3, 4)
-    'bytes 1-2/4'
-    """
-    start = start or 0
-    end = (end or total) - 1
-    return f"bytes {start}-{end}/{total}"
+    """The ``Content-Range`` value (RFC 9110 section 14.4) for the
+    ``[start, end)`` slice of a ``total``-byte representation; None stands
+    for the beginning or the end."""
+    first = 0 if start is None else start
+    last = (total if end is None else end) - 1
+    return f"bytes {first}-{last}/{total}"
 
 
 class FallbackHandler(RequestHandler):
