@@ -1,73 +1,82 @@
-"""A template language that compiles templates to Python code.
+"""Templates that compile to Python functions producing bytes.
 
-Basic use::
+A template is text with Python embedded in tags.  It is turned into the
+source of one Python function once, compiled, and then run as often as
+needed with different arguments::
 
-    t = template.Template("<html>{{ myvalue }}</html>")
-    print(t.generate(myvalue="XXX"))
+    page = template.Template("<p>Hi {{ user }}</p>")
+    page.generate(user="Ann")            # b"<p>Hi Ann</p>"
 
-`Loader` loads templates from a directory and caches the compiled result::
+A `Loader` reads templates from a directory (a `DictLoader` from a dict),
+keeps the compiled ones, and resolves the names used by ``{% include %}``
+and ``{% extends %}``::
 
-    loader = template.Loader("/home/btaylor")
-    print(loader.load("test.html").generate(myvalue="XXX"))
+    templates = template.Loader("/srv/app/templates")
+    templates.load("home.html").generate(user="Ann")
 
-Applications usually go through `tornado.web.RequestHandler.render` instead,
-which uses a loader for the ``template_path`` setting.
+Web applications rarely do this by hand:
+`tornado.web.RequestHandler.render` uses a loader for the application's
+``template_path``.
 
-Syntax
-------
+Tags
+----
 
-``{{ expression }}`` outputs the value of any Python expression, escaped by
-the current autoescape function (`.xhtml_escape` unless configured
-otherwise).  ``{% directive %}`` tags control the output; ``{# ... #}`` is a
-comment.  Write ``{{!``, ``{%!`` or ``{#!`` to output a literal ``{{``,
-``{%`` or ``{#``.
+``{{ expression }}``
+    The value of a Python expression, passed through the autoescape
+    function (`.xhtml_escape` by default).
+``{# text #}``
+    A comment; produces nothing.
+``{{!``, ``{%!``, ``{#!``
+    The literal two characters ``{{``, ``{%`` or ``{#``, for output that
+    must contain them (client-side templates, for instance).
+``{% directive ... %}``
+    One of the directives below.  Those that contain a body close it with
+    ``{% end %}``.
 
-Directives (blocks end with ``{% end %}``):
+Directives:
 
-``{% apply function %}...{% end %}``
-    Output ``function`` applied to the output of the body.  The body is
-    compiled into a nested function, so ``{% set %}``, ``{% break %}`` and
-    ``{% continue %}`` do not reach out of it.
-``{% autoescape function %}``
-    The escape function for this file (``None`` to turn escaping off).
-    Included and extended files keep their own setting.
+``{% apply f %}...{% end %}``
+    Outputs ``f`` applied to the output of the body.  The body runs as a
+    separate function: ``{% set %}`` inside it stays local and
+    ``{% break %}``/``{% continue %}`` cannot leave it.
+``{% autoescape f %}``
+    Sets the escape function for expressions of this file (``None`` for
+    none), wherever in the file it appears.  Other files keep theirs.
 ``{% block name %}...{% end %}``
-    A named block that a template which ``{% extends %}`` this one may
-    replace.
-``{% comment ... %}``
-    A comment (no ``{% end %}``).
-``{% extends filename %}``
-    Inherit from another template: its output is used, with the blocks this
-    template defines replacing the parent's.  Content outside blocks is
-    ignored.
-``{% for var in expr %}...{% end %}``, ``{% while condition %}...{% end %}``
-    Loops, as in Python, with ``{% break %}`` and ``{% continue %}``.
-``{% from x import y %}``, ``{% import module %}``
-    Python imports.
-``{% if cond %}...{% elif cond %}...{% else %}...{% end %}``
-    Conditionals, as in Python.
-``{% include filename %}``
-    The output of another template, compiled inline with the current
-    namespace.
+    A replaceable region: a template that ``{% extends %}`` this one may
+    give its own version of the block.
+``{% comment text %}``
+    A comment; produces nothing, needs no ``{% end %}``.
+``{% extends "file" %}``
+    Renders the named template instead, with this file's blocks in place
+    of that template's.  Text outside blocks is ignored.
+``{% for x in xs %}``, ``{% while cond %}``, ``{% if cond %}``,
+``{% elif cond %}``, ``{% else %}``, ``{% try %}``, ``{% except %}``,
+``{% finally %}``, ``{% break %}``, ``{% continue %}``
+    Python's control flow, each block closed with ``{% end %}``.
+``{% import m %}``, ``{% from m import n %}``
+    Python's imports.
+``{% include "file" %}``
+    Inlines another template, which sees this one's variables.
 ``{% module expr %}``
-    Output a `tornado.web.UIModule` (``_tt_modules.expr``), unescaped.
+    The output of a `tornado.web.UIModule`, looked up as
+    ``_tt_modules.expr``; not escaped.
 ``{% raw expr %}``
-    Output an expression without autoescaping.
-``{% set x = y %}``
-    Set a local variable.
-``{% try %}...{% except %}...{% else %}...{% finally %}...{% end %}``
-    Exception handling, as in Python.
+    Like ``{{ expr }}`` without escaping.
+``{% set x = expr %}``
+    Assigns a variable.
 ``{% whitespace mode %}``
-    The whitespace mode (see `filter_whitespace`) for the rest of the file.
+    Changes the whitespace handling (see `filter_whitespace`) from here to
+    the end of the file.
 
-Names starting with ``_tt_`` are reserved for the template system.
+Variable names starting with ``_tt_`` belong to the template machinery.
 
-Each template compiles to the Python source of a function named
-``_tt_execute``; every generated line ends with a comment naming the
-template file and line it came from (and the includes it came through), so
-tracebacks point at the template.
+The generated Python code (`Template.code`) carries, on every line, a
+comment with the template name and line it came from, followed by the
+chain of includes and blocks that led there; tracebacks thus point into
+the template.
 
-This module builds on `tornado.escape`, `tornado.log` and `tornado.util`.
+Builds on `tornado.escape`, `tornado.log` and `tornado.util`.
 """
 
 import builtins
@@ -79,20 +88,9 @@ import posixpath
 import re
 import threading
 import types
-from io import StringIO
-from typing import (
-    Any,
-    Callable,
-    ContextManager,  # noqa: F401 - part of this module's historical namespace
-    Dict,
-    Iterable,
-    Iterator,
-    List,
-    NoReturn,
-    Optional,
-    TextIO,
-    Tuple,
-    Union,
+from typing import (  # noqa: F401 - ContextManager: historical module namespace
+    Any, Callable, ContextManager, Dict, Iterable, Iterator, List, NoReturn, Optional,
+    Tuple, Union,
 )
 
 from tornado import escape
@@ -103,848 +101,888 @@ _DEFAULT_AUTOESCAPE = "xhtml_escape"
 
 
 class _UnsetMarker:
-    pass
+    """Type of `_UNSET`, the default that means "argument not given"."""
 
 
 _UNSET = _UnsetMarker()
 
-_SPACES_RE = re.compile(r"[\t ]+")
-_NEWLINE_RUN_RE = re.compile(r"\s*\n\s*")
-_WHITESPACE_RE = re.compile(r"\s+")
+
+# -- Whitespace ---------------------------------------------------------------
+
+_BLANKS = re.compile(r"[\t ]+")
+_BLANKS_AROUND_NEWLINE = re.compile(r"\s*\n\s*")
+_ANY_WHITESPACE = re.compile(r"\s+")
+
+
+def _squeeze_single(text: str) -> str:
+    return _BLANKS_AROUND_NEWLINE.sub("\n", _BLANKS.sub(" ", text))
+
+
+def _squeeze_oneline(text: str) -> str:
+    return _ANY_WHITESPACE.sub(" ", text)
+
+
+# mode -> the function applying it (None: leave the text alone)
+_WHITESPACE_MODES: Dict[str, Optional[Callable[[str], str]]] = {
+    "all": None,
+    "single": _squeeze_single,
+    "oneline": _squeeze_oneline,
+}
 
 
 def filter_whitespace(mode: str, text: str) -> str:
-    """Transform the whitespace in ``text`` according to ``mode``.
+    """Apply a whitespace handling ``mode`` to the text of a template.
 
-    Modes:
-
-    * ``all``: keep all whitespace unchanged.
-    * ``single``: collapse each run of whitespace to one character, keeping
-      a newline if the run has one.
-    * ``oneline``: collapse each run of whitespace, newlines included, to
-      one space.
-
-    Raises an `Exception` for any other mode.
+    ``"all"`` leaves ``text`` as it is; ``"single"`` shrinks every run of
+    whitespace to one character, a newline when the run contains one and a
+    space otherwise; ``"oneline"`` shrinks every run, newlines included, to
+    one space.  Any other mode is a `ValueError`.
 
     .. versionadded:: 4.3
     """
-    if mode == "all":
-        return text
-    if mode == "single":
-        text = _SPACES_RE.sub(" ", text)
-        return _NEWLINE_RUN_RE.sub("\n", text)
-    if mode == "oneline":
-        return _WHITESPACE_RE.sub(" ", text)
-    raise ValueError("invalid whitespace mode %r: expected all, single or oneline" % mode)
+    try:
+        squeeze = _WHITESPACE_MODES[mode]
+    except KeyError:
+        raise ValueError(
+            "invalid whitespace mode %r: expected all, single or oneline" % (mode,)
+        ) from None
+    return text if squeeze is None else squeeze(text)
 
 
-def _to_bytes(value: Any) -> bytes:
-    """Turn an expression's value into bytes: strings are UTF-8 encoded,
-    anything else is converted with ``str`` first."""
+# -- Turning expression values into output bytes -----------------------------
+
+
+def _as_utf8(value: Any) -> bytes:
+    """An expression's value as bytes: bytes pass, text is UTF-8 encoded,
+    anything else goes through ``str`` first."""
     if isinstance(value, bytes):
         return value
-    if not isinstance(value, str):
-        value = str(value)
-    return value.encode("utf-8")
+    text = value if isinstance(value, str) else str(value)
+    return text.encode("utf-8")
 
 
-def _xhtml_escape_to_bytes(value: Any) -> bytes:
-    """``utf8(xhtml_escape(_to_bytes(value)))`` without the round trip
-    through bytes."""
+def _html_bytes(value: Any) -> bytes:
+    """What ``utf8(xhtml_escape(_as_utf8(value)))`` gives, in one pass and
+    without encoding twice.  The hot path of every escaped expression."""
     if value.__class__ is not str:
         if isinstance(value, bytes):
             value = value.decode("utf-8")
         elif not isinstance(value, str):
             value = str(value)
+    # "&" goes first so that the entities added next are not re-escaped.
     return (
-        value.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace('"', "&quot;")
-        .replace("'", "&#x27;")
-        .encode("utf-8")
+        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        .replace('"', "&quot;").replace("'", "&#x27;").encode("utf-8")
     )
 
 
-def _custom_escape_to_bytes(function: Any) -> Callable[[Any], bytes]:
-    """Apply an escape function as autoescape does: UTF-8 bytes in, bytes
-    (or str, encoded) out."""
+def _escaper_for(function: Any) -> Callable[[Any], bytes]:
+    """How the generated code escapes for the name ``xhtml_escape``: the
+    fused `_html_bytes` when it is the standard function, else a wrapper
+    that feeds it UTF-8 bytes, as autoescape functions expect."""
+    if function is escape.xhtml_escape:
+        return _html_bytes
 
-    def escape_to_bytes(value: Any) -> bytes:
-        return escape.utf8(function(_to_bytes(value)))
+    def escape_bytes(value: Any) -> bytes:
+        return escape.utf8(function(_as_utf8(value)))
 
-    return escape_to_bytes
+    return escape_bytes
 
 
-# Names every template can use, before the loader's namespace and the
-# arguments of generate().
-_BASE_NAMESPACE: Dict[str, Any] = {
-    "escape": escape.xhtml_escape,
-    "xhtml_escape": escape.xhtml_escape,
-    "url_escape": escape.url_escape,
-    "json_encode": escape.json_encode,
-    "squeeze": escape.squeeze,
-    "linkify": escape.linkify,
-    "datetime": datetime,
-    "_tt_utf8": escape.utf8,
-    "_tt_string_types": (str, bytes),
-    "_tt_bytes": _to_bytes,
-    "__builtins__": builtins,
+# What every template sees before the loader's namespace and the arguments
+# of generate(); the _tt_ names serve the generated code.
+_TEMPLATE_GLOBALS: Dict[str, Any] = {
+    name: getattr(escape, name)
+    for name in ("xhtml_escape", "url_escape", "json_encode", "squeeze", "linkify")
 }
+_TEMPLATE_GLOBALS.update(
+    escape=escape.xhtml_escape, datetime=datetime, __builtins__=builtins,
+    _tt_utf8=escape.utf8, _tt_bytes=_as_utf8, _tt_string_types=(str, bytes),
+)
+
+# The function every template compiles to.
+_ENTRY_POINT = "_tt_execute"
 
 
 class Template:
-    """A compiled template.
+    """One compiled template.
 
-    Compiling happens in the constructor; `generate` runs the template with
-    the given arguments and returns the output as bytes.
+    The constructor parses and compiles; `generate` renders.  The Python
+    source produced is kept as `code` for inspection.
     """
 
-    # The Python source is kept in ``code`` (useful for debugging), the
-    # compiled module in ``compiled``.
-
     def __init__(
-        self,
-        template_string: Union[str, bytes],
-        name: str = "<string>",
+        self, template_string: Union[str, bytes], name: str = "<string>",
         loader: Optional["BaseLoader"] = None,
         compress_whitespace: Union[bool, _UnsetMarker] = _UNSET,
         autoescape: Optional[Union[str, _UnsetMarker]] = _UNSET,
         whitespace: Optional[str] = None,
     ) -> None:
-        """Compile a template.
+        """Parse and compile ``template_string`` (text or UTF-8 bytes).
 
-        :arg str template_string: the template source (str or UTF-8 bytes).
-        :arg str name: the template's name, used in error messages and for
-            relative includes; files ending in ``.html`` or ``.js`` default
-            to ``single`` whitespace mode, others to ``all``.
-        :arg loader: the `BaseLoader` that loads the templates this one
-            includes or extends; also supplies defaults for ``autoescape``,
-            ``whitespace`` and the namespace.
-        :arg str autoescape: the name of the escape function for
-            expressions, or None for no escaping.
-        :arg str whitespace: the whitespace mode (see `filter_whitespace`).
+        :arg str name: how errors, tracebacks and relative paths in
+            ``{% include %}``/``{% extends %}`` refer to this template.
+        :arg loader: the `BaseLoader` through which included and extended
+            templates are found; its settings are the defaults for
+            ``autoescape``, ``whitespace`` and the namespace.
+        :arg str autoescape: name of the function that escapes expression
+            output, or None to escape nothing.
+        :arg str whitespace: a `filter_whitespace` mode.  By default the
+            loader's, else ``"single"`` for names ending in ``.html`` or
+            ``.js`` and ``"all"`` for the rest.
+        :arg bool compress_whitespace: deprecated; True means
+            ``whitespace="single"``, False ``whitespace="all"``.
 
-        Raises `ParseError` for syntax errors in the template and
-        `SyntaxError` for invalid Python in it.
+        Template syntax errors raise `ParseError`; broken Python inside tags
+        raises `SyntaxError`, after logging the generated code.
 
         .. versionchanged:: 4.3
-           Added ``whitespace``; deprecated ``compress_whitespace``.
+           ``whitespace`` added, ``compress_whitespace`` deprecated.
         """
         self.name = escape.native_str(name)
-
-        if compress_whitespace is not _UNSET:
-            # Deprecated spelling: True meant "single", False "all".
-            if whitespace is not None:
-                raise Exception("cannot set both whitespace and compress_whitespace")
-            whitespace = "single" if compress_whitespace else "all"
-        if whitespace is None:
-            if loader and loader.whitespace:
-                whitespace = loader.whitespace
-            elif self.name.endswith((".html", ".js")):
-                whitespace = "single"
-            else:
-                whitespace = "all"
-        # Fail early on a bad mode rather than at the first text chunk.
-        filter_whitespace(whitespace, "")
-
-        if not isinstance(autoescape, _UnsetMarker):
-            self.autoescape: Optional[str] = autoescape
-        elif loader:
-            self.autoescape = loader.autoescape
+        mode = _choose_whitespace(self.name, loader, compress_whitespace, whitespace)
+        self.autoescape: Optional[str]
+        if isinstance(autoescape, _UnsetMarker):
+            self.autoescape = loader.autoescape if loader else _DEFAULT_AUTOESCAPE
         else:
-            self.autoescape = _DEFAULT_AUTOESCAPE
-
+            self.autoescape = autoescape
         self.namespace = loader.namespace if loader else {}
-        reader = _TemplateReader(self.name, escape.native_str(template_string), whitespace)
-        self.file = _File(self, _parse(reader, self))
-        self.code = self._generate_python(loader)
+        scanner = _Scanner(self.name, escape.native_str(template_string), mode)
+        self.file = _Root(self, _Parser(scanner, self).parse())
+        self.code = self._python_source(loader)
         self.loader = loader
-        self._filename = "%s.generated.py" % self.name.replace(".", "_")
-        try:
-            # dont_inherit: this module's __future__ flags must not leak
-            # into templates.
-            self.compiled = compile(
-                escape.to_unicode(self.code), self._filename, "exec", dont_inherit=True
-            )
-        except Exception:
-            app_log.error("%s code:\n%s", self.name, _format_code(self.code).rstrip())
-            raise
-        self._function_code = next(
-            c
-            for c in self.compiled.co_consts
-            if isinstance(c, types.CodeType) and c.co_name == "_tt_execute"
-        )
-        self._namespace = dict(_BASE_NAMESPACE)
-        self._namespace["__name__"] = self.name.replace(".", "_")
-        # linecache asks __loader__ for the generated source when a
-        # traceback goes through the template.
-        self._namespace["__loader__"] = ObjectDict(get_source=self._get_source)
-        self._namespace.update(self.namespace)
+        self._source_name = self.name.replace(".", "_") + ".generated.py"
+        self.compiled = self._compile()
+        self._entry_code = _function_code(self.compiled, _ENTRY_POINT)
+        scope = dict(_TEMPLATE_GLOBALS)
+        # __name__ and a __loader__ with get_source let linecache (and so
+        # tracebacks) show the generated lines with their origin comments.
+        scope["__name__"] = self.name.replace(".", "_")
+        scope["__loader__"] = ObjectDict(get_source=self._get_source)
+        scope.update(self.namespace)
+        scope["_tt_xhtml_escape"] = _escaper_for(scope.get("xhtml_escape"))
+        self._scope = scope
 
     def _get_source(self, name: str) -> str:
         return self.code
 
-    def generate(self, **kwargs: Any) -> bytes:
-        """Run the template with ``kwargs`` as its namespace; return bytes."""
-        namespace = self._namespace.copy()
-        namespace.update(kwargs)
-        escape_function = namespace.get("xhtml_escape")
-        if escape_function is escape.xhtml_escape:
-            namespace["_tt_xhtml_escape"] = _xhtml_escape_to_bytes
-        else:
-            namespace["_tt_xhtml_escape"] = _custom_escape_to_bytes(escape_function)
-        # Another template of the same name may have left its source in
-        # linecache; tracebacks from this run must show this one's.
-        linecache.cache.pop(self._filename, None)
-        execute = types.FunctionType(self._function_code, namespace, "_tt_execute")
-        return execute()
-
-    def _generate_python(self, loader: Optional["BaseLoader"]) -> str:
-        buffer = StringIO()
+    def _compile(self) -> types.CodeType:
         try:
-            # Blocks of the most derived template win: walk from the root
-            # ancestor down, letting each level override.
-            ancestors = self._get_ancestors(loader)
-            ancestors.reverse()
-            named_blocks: Dict[str, _NamedBlock] = {}
-            for ancestor in ancestors:
-                ancestor.find_named_blocks(loader, named_blocks)
-            writer = _CodeWriter(buffer, named_blocks, loader, ancestors[0].template)
-            ancestors[0].generate(writer)
-            return buffer.getvalue()
-        finally:
-            buffer.close()
+            # dont_inherit: __future__ imports of this module stay out of
+            # the template's code.
+            return compile(
+                escape.to_unicode(self.code), self._source_name, "exec", dont_inherit=True
+            )
+        except Exception:
+            app_log.error("%s code:\n%s", self.name, _numbered(self.code).rstrip())
+            raise
 
-    def _get_ancestors(self, loader: Optional["BaseLoader"]) -> List["_File"]:
-        ancestors = [self.file]
-        for chunk in self.file.body.chunks:
-            if isinstance(chunk, _ExtendsBlock):
-                if not loader:
-                    raise ParseError(
-                        "{% extends %} block found, but no template loader"
-                    )
-                template = loader.load(chunk.name, self.name)
-                ancestors.extend(template._get_ancestors(loader))
-        return ancestors
+    def generate(self, **kwargs: Any) -> bytes:
+        """Render with ``kwargs`` added to the template's names; returns bytes."""
+        scope = {**self._scope, **kwargs}
+        if "xhtml_escape" in kwargs:
+            scope["_tt_xhtml_escape"] = _escaper_for(kwargs["xhtml_escape"])
+        # linecache may still hold the source of an earlier template that
+        # had the same name; a traceback from this run must show ours.
+        linecache.cache.pop(self._source_name, None)
+        render = types.FunctionType(self._entry_code, scope, _ENTRY_POINT)
+        return render()  # type: ignore[no-any-return]
+
+    def _lineage(self, loader: Optional["BaseLoader"]) -> List["_Root"]:
+        """This template's tree, then those of the templates it extends,
+        nearest first."""
+        lineage = [self.file]
+        for node in self.file.body.nodes:
+            if not isinstance(node, _Inherit):
+                continue
+            if not loader:
+                raise ParseError("{% extends %} block found, but no template loader")
+            lineage += loader.load(node.name, self.name)._lineage(loader)
+        return lineage
+
+    def _python_source(self, loader: Optional["BaseLoader"]) -> str:
+        lineage = self._lineage(loader)
+        # Collect blocks from the most distant ancestor inwards, so that the
+        # nearest definition of each block is the one that stays.
+        blocks: Dict[str, _Slot] = {}
+        for tree in reversed(lineage):
+            tree.collect_blocks(loader, blocks)
+        base = lineage[-1]
+        emitter = _Emitter(blocks, loader, base.template)
+        base.emit(emitter)
+        return emitter.source()
+
+
+def _choose_whitespace(name: str, loader: Optional["BaseLoader"],
+                       compress: Union[bool, _UnsetMarker], mode: Optional[str]) -> str:
+    """The whitespace mode a new template uses (see `Template`)."""
+    if not isinstance(compress, _UnsetMarker):
+        if mode is not None:
+            raise Exception("cannot set both whitespace and compress_whitespace")
+        mode = "single" if compress else "all"
+    if mode is None:
+        if loader and loader.whitespace:
+            mode = loader.whitespace
+        else:
+            mode = "single" if name.endswith((".html", ".js")) else "all"
+    filter_whitespace(mode, "")  # an unknown mode fails here, not mid-render
+    return mode
+
+
+def _function_code(module_code: types.CodeType, name: str) -> types.CodeType:
+    for constant in module_code.co_consts:
+        if isinstance(constant, types.CodeType) and constant.co_name == name:
+            return constant
+    raise AssertionError("generated code lacks %s" % name)
+
+
+def _numbered(code: str) -> str:
+    """``code`` with right-aligned line numbers, for the error log."""
+    rows = code.splitlines()
+    width = len(str(len(rows)))
+    return "".join("%s  %s\n" % (str(n).rjust(width), row) for n, row in enumerate(rows, 1))
+
+
+# -- Loaders ------------------------------------------------------------------
 
 
 class BaseLoader:
-    """Base class for template loaders.
+    """Finds templates by name, compiles each once and keeps it.
 
-    A loader caches compiled templates by name and resolves relative names
-    in ``{% include %}`` and ``{% extends %}``.  Use a single loader for
-    all the templates of an application: that is what makes the cache
-    useful.  Subclasses implement `resolve_path` and ``_create_template``.
+    One loader should serve all of an application's templates, or the
+    cache does little.  Subclasses say how names map to sources by
+    implementing `resolve_path` and ``_create_template``.
     """
 
     def __init__(
-        self,
-        autoescape: Optional[str] = _DEFAULT_AUTOESCAPE,
-        namespace: Optional[Dict[str, Any]] = None,
-        whitespace: Optional[str] = None,
+        self, autoescape: Optional[str] = _DEFAULT_AUTOESCAPE,
+        namespace: Optional[Dict[str, Any]] = None, whitespace: Optional[str] = None,
     ) -> None:
-        """Construct a template loader.
+        """Set the defaults of the templates this loader creates.
 
-        :arg str autoescape: the name of the escape function templates use
-            by default (e.g. ``"xhtml_escape"``), or None for no escaping.
-        :arg dict namespace: names available to every template loaded.
-        :arg str whitespace: the default whitespace mode; if None it
-            depends on each template's file name (see `Template`).
+        :arg str autoescape: name of the escape function for expressions
+            (``"xhtml_escape"``), or None to escape nothing.
+        :arg dict namespace: extra names visible in every template.
+        :arg str whitespace: a `filter_whitespace` mode; None leaves it to
+            each template's file name (see `Template`).
 
         .. versionchanged:: 4.3
-           Added ``whitespace``.
+           ``whitespace`` added.
         """
-        self.autoescape = autoescape
+        self.autoescape, self.whitespace = autoescape, whitespace
         self.namespace = namespace or {}
-        self.whitespace = whitespace
         self.templates: Dict[str, Template] = {}
-        # Reentrant: compiling a template loads the ones it includes or
-        # extends through this same loader.
+        # Re-entrant: compiling one template loads those it includes or
+        # extends through the same loader, in the same thread.
         self.lock = threading.RLock()
 
     def reset(self) -> None:
-        """Forget all compiled templates."""
+        """Drop every compiled template, so that each is read again."""
         with self.lock:
             self.templates = {}
 
     def resolve_path(self, name: str, parent_path: Optional[str] = None) -> str:
-        """Turn a name relative to ``parent_path`` into a loader-level name."""
+        """The cache key of ``name`` as written in template ``parent_path``."""
         raise NotImplementedError()
 
     def load(self, name: str, parent_path: Optional[str] = None) -> Template:
-        """Return the compiled template ``name`` (relative to ``parent_path``)."""
-        name = self.resolve_path(name, parent_path=parent_path)
+        """The compiled template ``name`` (relative to ``parent_path``)."""
+        key = self.resolve_path(name, parent_path=parent_path)
+        # Rendering calls this every time: skip the lock when cached.
+        cached = self.templates.get(key)
+        if cached is not None:
+            return cached
         with self.lock:
-            template = self.templates.get(name)
-            if template is None:
-                template = self.templates[name] = self._create_template(name)
-            return template
+            cached = self.templates.get(key)
+            if cached is None:
+                cached = self._create_template(key)
+                self.templates[key] = cached
+            return cached
 
     def _create_template(self, name: str) -> Template:
         raise NotImplementedError()
 
 
-def _is_relative_to_parent(name: str, parent_path: Optional[str]) -> bool:
-    return bool(
-        parent_path
-        and not parent_path.startswith("<")
-        and not parent_path.startswith("/")
-        and not name.startswith("/")
-    )
+def _follows_parent(name: str, parent_path: Optional[str]) -> bool:
+    """Whether ``name`` is relative to the template ``parent_path``: neither
+    is absolute, and the parent is a real name (not like ``<string>``)."""
+    if not parent_path or name.startswith("/"):
+        return False
+    return parent_path[0] not in "</"
 
 
 class Loader(BaseLoader):
-    """A template loader that reads files under a root directory."""
+    """Loads templates from files below ``root_directory``."""
 
     def __init__(self, root_directory: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.root = os.path.abspath(root_directory)
 
     def resolve_path(self, name: str, parent_path: Optional[str] = None) -> str:
-        if _is_relative_to_parent(name, parent_path):
-            assert parent_path is not None
-            current_path = os.path.join(self.root, parent_path)
-            file_dir = os.path.dirname(os.path.abspath(current_path))
-            relative_path = os.path.abspath(os.path.join(file_dir, name))
-            # A relative name that leaves the root stays as it was.
-            if relative_path.startswith(self.root):
-                name = relative_path[len(self.root) + 1 :]
-        return name
+        if not _follows_parent(name, parent_path):
+            return name
+        parent_file = os.path.abspath(os.path.join(self.root, parent_path))  # type: ignore[arg-type]
+        target = os.path.abspath(os.path.join(os.path.dirname(parent_file), name))
+        # Inside the root the key is the path below it; a name that climbs
+        # out of the root is left as written.
+        if not target.startswith(self.root):
+            return name
+        return target[len(self.root) + 1 :]
 
     def _create_template(self, name: str) -> Template:
-        path = os.path.join(self.root, name)
-        with open(path, "rb") as f:
-            return Template(f.read(), name=name, loader=self)
+        with open(os.path.join(self.root, name), "rb") as source:
+            text = source.read()
+        return Template(text, name=name, loader=self)
 
 
 class DictLoader(BaseLoader):
-    """A template loader that takes templates from a dict of name -> source."""
+    """Loads templates from a dict that maps names to sources."""
 
     def __init__(self, dict: Dict[str, str], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.dict = dict
 
     def resolve_path(self, name: str, parent_path: Optional[str] = None) -> str:
-        if _is_relative_to_parent(name, parent_path):
-            assert parent_path is not None
-            file_dir = posixpath.dirname(parent_path)
-            name = posixpath.normpath(posixpath.join(file_dir, name))
+        if _follows_parent(name, parent_path):
+            folder = posixpath.dirname(parent_path)  # type: ignore[type-var]
+            name = posixpath.normpath(posixpath.join(folder, name))
         return name
 
     def _create_template(self, name: str) -> Template:
         return Template(self.dict[name], name=name, loader=self)
 
 
-# -- The parse tree -----------------------------------------------------------
-
-
-class _Node:
-    def each_child(self) -> Iterable["_Node"]:
-        return ()
-
-    def generate(self, writer: "_CodeWriter") -> None:
-        raise NotImplementedError()
-
-    def find_named_blocks(
-        self, loader: Optional[BaseLoader], named_blocks: Dict[str, "_NamedBlock"]
-    ) -> None:
-        for child in self.each_child():
-            child.find_named_blocks(loader, named_blocks)
-
-
-class _File(_Node):
-    """A whole template: the body becomes the _tt_execute function."""
-
-    def __init__(self, template: Template, body: "_ChunkList") -> None:
-        self.template = template
-        self.body = body
-        self.line = 0
-
-    def generate(self, writer: "_CodeWriter") -> None:
-        writer.write_line("def _tt_execute():", self.line)
-        with writer.indent():
-            writer.write_line("_tt_buffer = []", self.line)
-            writer.write_line("_tt_append = _tt_buffer.append", self.line)
-            self.body.generate(writer)
-            writer.write_line("return b''.join(_tt_buffer)", self.line)
-
-    def each_child(self) -> Iterable["_Node"]:
-        return (self.body,)
-
-
-class _ChunkList(_Node):
-    def __init__(self, chunks: List[_Node]) -> None:
-        self.chunks = chunks
-
-    def generate(self, writer: "_CodeWriter") -> None:
-        for chunk in self.chunks:
-            chunk.generate(writer)
-
-    def each_child(self) -> Iterable["_Node"]:
-        return self.chunks
-
-
-class _NamedBlock(_Node):
-    def __init__(self, name: str, body: _Node, template: Template, line: int) -> None:
-        self.name = name
-        self.body = body
-        self.template = template
-        self.line = line
-
-    def each_child(self) -> Iterable["_Node"]:
-        return (self.body,)
-
-    def generate(self, writer: "_CodeWriter") -> None:
-        # The most derived definition of the block, compiled in the context
-        # of the template that defined it (its autoescape, its file name).
-        block = writer.named_blocks[self.name]
-        with writer.include(block.template, self.line):
-            block.body.generate(writer)
-
-    def find_named_blocks(
-        self, loader: Optional[BaseLoader], named_blocks: Dict[str, "_NamedBlock"]
-    ) -> None:
-        named_blocks[self.name] = self
-        _Node.find_named_blocks(self, loader, named_blocks)
-
-
-class _ExtendsBlock(_Node):
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def generate(self, writer: "_CodeWriter") -> None:
-        # Handled by Template._get_ancestors.
-        pass
-
-
-class _IncludeBlock(_Node):
-    def __init__(self, name: str, reader: "_TemplateReader", line: int) -> None:
-        self.name = name
-        self.template_name = reader.name
-        self.line = line
-
-    def find_named_blocks(
-        self, loader: Optional[BaseLoader], named_blocks: Dict[str, _NamedBlock]
-    ) -> None:
-        assert loader is not None
-        included = loader.load(self.name, self.template_name)
-        included.file.find_named_blocks(loader, named_blocks)
-
-    def generate(self, writer: "_CodeWriter") -> None:
-        assert writer.loader is not None
-        included = writer.loader.load(self.name, self.template_name)
-        with writer.include(included, self.line):
-            included.file.body.generate(writer)
-
-
-class _ApplyBlock(_Node):
-    def __init__(self, method: str, line: int, body: _Node) -> None:
-        self.method = method
-        self.line = line
-        self.body = body
-
-    def each_child(self) -> Iterable["_Node"]:
-        return (self.body,)
-
-    def generate(self, writer: "_CodeWriter") -> None:
-        function_name = "_tt_apply%d" % writer.apply_counter
-        writer.apply_counter += 1
-        writer.write_line("def %s():" % function_name, self.line)
-        with writer.indent():
-            writer.write_line("_tt_buffer = []", self.line)
-            writer.write_line("_tt_append = _tt_buffer.append", self.line)
-            self.body.generate(writer)
-            writer.write_line("return b''.join(_tt_buffer)", self.line)
-        writer.write_line(
-            "_tt_append(_tt_utf8(%s(%s())))" % (self.method, function_name), self.line
-        )
-
-
-class _ControlBlock(_Node):
-    def __init__(self, statement: str, line: int, body: _Node) -> None:
-        self.statement = statement
-        self.line = line
-        self.body = body
-
-    def each_child(self) -> Iterable[_Node]:
-        return (self.body,)
-
-    def generate(self, writer: "_CodeWriter") -> None:
-        writer.write_line("%s:" % self.statement, self.line)
-        with writer.indent():
-            # Bodies may be empty ("{% if x %}{% end %}").
-            writer.write_line("pass", self.line)
-            self.body.generate(writer)
-
-
-class _IntermediateControlBlock(_Node):
-    def __init__(self, statement: str, line: int) -> None:
-        self.statement = statement
-        self.line = line
-
-    def generate(self, writer: "_CodeWriter") -> None:
-        # The clause header goes one level out, inside the enclosing
-        # block's indented body; "pass" keeps an empty clause valid.
-        writer.write_line("%s:" % self.statement, self.line, writer.indent_size() - 1)
-        writer.write_line("pass", self.line)
-
-
-class _Statement(_Node):
-    def __init__(self, statement: str, line: int) -> None:
-        self.statement = statement
-        self.line = line
-
-    def generate(self, writer: "_CodeWriter") -> None:
-        writer.write_line(self.statement, self.line)
-
-
-class _Expression(_Node):
-    def __init__(self, expression: str, line: int, raw: bool = False) -> None:
-        self.expression = expression
-        self.line = line
-        self.raw = raw
-
-    def generate(self, writer: "_CodeWriter") -> None:
-        writer.write_line("_tt_tmp = %s" % self.expression, self.line)
-        autoescape = writer.current_template.autoescape
-        if self.raw or autoescape is None:
-            writer.write_line("_tt_append(_tt_bytes(_tt_tmp))", self.line)
-        elif autoescape == "xhtml_escape":
-            # Bound per generate() call: a fused fast version when the
-            # namespace's xhtml_escape is the standard one.
-            writer.write_line("_tt_append(_tt_xhtml_escape(_tt_tmp))", self.line)
-        else:
-            # Escape functions receive UTF-8 bytes and may return str or
-            # bytes.
-            writer.write_line(
-                "_tt_append(_tt_utf8(%s(_tt_bytes(_tt_tmp))))" % autoescape,
-                self.line,
-            )
-
-
-class _Module(_Expression):
-    def __init__(self, expression: str, line: int) -> None:
-        super().__init__("_tt_modules." + expression, line, raw=True)
-
-
-class _Text(_Node):
-    def __init__(self, value: str, line: int, whitespace: str) -> None:
-        self.value = value
-        self.line = line
-        self.whitespace = whitespace
-
-    def generate(self, writer: "_CodeWriter") -> None:
-        value = self.value
-        # Whitespace inside <pre> is significant; a chunk containing one is
-        # left alone.
-        if "<pre>" not in value:
-            value = filter_whitespace(self.whitespace, value)
-        if value:
-            writer.write_line("_tt_append(%r)" % escape.utf8(value), self.line)
+# -- Errors -------------------------------------------------------------------
 
 
 class ParseError(Exception):
-    """Raised for syntax errors in a template.
+    """A template that is not valid template syntax.
 
-    ``filename`` and ``lineno`` say where the error is.
+    ``filename`` and ``lineno`` (named as in `SyntaxError`) locate the
+    problem.
 
     .. versionchanged:: 4.3
-       Added ``filename`` and ``lineno``.
+       ``filename`` and ``lineno`` added.
     """
 
-    def __init__(
-        self, message: str, filename: Optional[str] = None, lineno: int = 0
-    ) -> None:
-        self.message = message
-        # The names "filename" and "lineno" follow SyntaxError.
-        self.filename = filename
-        self.lineno = lineno
+    def __init__(self, message: str, filename: Optional[str] = None, lineno: int = 0) -> None:
+        super().__init__(message)
+        self.message, self.filename, self.lineno = message, filename, lineno
 
     def __str__(self) -> str:
         return "%s at %s:%d" % (self.message, self.filename, self.lineno)
 
 
-class _CodeWriter:
-    """Writes indented Python lines, each tagged with its template origin."""
+# -- Code generation ----------------------------------------------------------
 
-    def __init__(
-        self,
-        file: TextIO,
-        named_blocks: Dict[str, _NamedBlock],
-        loader: Optional[BaseLoader],
-        current_template: Template,
-    ) -> None:
-        self.file = file
-        self.named_blocks = named_blocks
+
+class _Emitter:
+    """Collects the lines of generated Python.
+
+    Each line is indented to the current depth and ends with a comment
+    naming its origin: the template being emitted and its line, then the
+    places (innermost first) where that template was included or its
+    block used.
+    """
+
+    def __init__(self, blocks: Dict[str, "_Slot"], loader: Optional[BaseLoader],
+                 template: Template) -> None:
+        self.blocks = blocks
         self.loader = loader
-        self.current_template = current_template
-        self.apply_counter = 0
-        # (template, line) of each include/block we are inside of.
-        self.include_stack: List[Tuple[Template, int]] = []
-        self._indent = 0
+        self.template = template  # whose name and autoescape apply now
+        self.depth = 0
+        self._lines: List[str] = []
+        self._outer: List[Tuple[Template, int]] = []
+        self._via = ""
+        self._helpers = 0
 
-    def indent_size(self) -> int:
-        return self._indent
+    def line(self, code: str, lineno: int, depth: Optional[int] = None) -> None:
+        level = self.depth if depth is None else depth
+        self._lines.append(
+            "%s%s  # %s:%d%s" % ("    " * level, code, self.template.name, lineno, self._via)
+        )
 
     @contextlib.contextmanager
-    def indent(self) -> Iterator[None]:
-        self._indent += 1
+    def nested(self) -> Iterator[None]:
+        self.depth += 1
         try:
             yield
         finally:
-            self._indent -= 1
+            self.depth -= 1
 
     @contextlib.contextmanager
-    def include(self, template: Template, line: int) -> Iterator[None]:
-        self.include_stack.append((self.current_template, line))
-        self.current_template = template
+    def within(self, template: Template, lineno: int) -> Iterator[None]:
+        """Emit another template's nodes, reached from line ``lineno``."""
+        self._outer.append((self.template, lineno))
+        self.template = template
+        self._update_via()
         try:
             yield
         finally:
-            self.current_template = self.include_stack.pop()[0]
+            self.template = self._outer.pop()[0]
+            self._update_via()
 
-    def write_line(self, line: str, line_number: int, indent: Optional[int] = None) -> None:
-        if indent is None:
-            indent = self._indent
-        origin = "%s:%d" % (self.current_template.name, line_number)
-        if self.include_stack:
-            via = ", ".join(
-                "%s:%d" % (tmpl.name, lineno) for tmpl, lineno in reversed(self.include_stack)
-            )
-            origin += " (via %s)" % via
-        self.file.write("    " * indent + line + "  # " + origin + "\n")
+    def _update_via(self) -> None:
+        trail = ", ".join("%s:%d" % (t.name, n) for t, n in reversed(self._outer))
+        self._via = " (via %s)" % trail if trail else ""
+
+    def helper_name(self) -> str:
+        """A fresh name for a nested function of the generated code."""
+        name = "_tt_apply%d" % self._helpers
+        self._helpers += 1
+        return name
+
+    def source(self) -> str:
+        return "\n".join(self._lines) + "\n"
 
 
-class _TemplateReader:
-    """The template source being parsed, with the current position and line."""
+def _emit_function(out: _Emitter, name: str, body: "_Node", lineno: int) -> None:
+    """A generated function that runs ``body`` and returns its output."""
+    out.line("def %s():" % name, lineno)
+    with out.nested():
+        out.line("_tt_buffer = []", lineno)
+        out.line("_tt_append = _tt_buffer.append", lineno)
+        body.emit(out)
+        out.line("return b''.join(_tt_buffer)", lineno)
+
+
+# -- The parse tree -----------------------------------------------------------
+
+
+class _Node:
+    """A piece of a parsed template."""
+
+    __slots__ = ()
+
+    def children(self) -> Iterable["_Node"]:
+        return ()
+
+    def emit(self, out: _Emitter) -> None:
+        raise NotImplementedError()
+
+    def collect_blocks(self, loader: Optional[BaseLoader], table: Dict[str, "_Slot"]) -> None:
+        """Record in ``table`` every ``{% block %}`` reachable from here."""
+        for child in self.children():
+            child.collect_blocks(loader, table)
+
+
+class _Body(_Node):
+    __slots__ = ("nodes",)
+
+    def __init__(self, nodes: List[_Node]) -> None:
+        self.nodes = nodes
+
+    def children(self) -> Iterable[_Node]:
+        return self.nodes
+
+    def emit(self, out: _Emitter) -> None:
+        for node in self.nodes:
+            node.emit(out)
+
+
+class _Root(_Node):
+    """A whole template file; emitted as the entry function."""
+
+    __slots__ = ("template", "body", "line")
+
+    def __init__(self, template: Template, body: _Body) -> None:
+        self.template, self.body, self.line = template, body, 0
+
+    def children(self) -> Iterable[_Node]:
+        return (self.body,)
+
+    def emit(self, out: _Emitter) -> None:
+        _emit_function(out, _ENTRY_POINT, self.body, self.line)
+
+
+class _Literal(_Node):
+    """Text between tags, written out after whitespace handling."""
+
+    __slots__ = ("text", "line", "whitespace")
+
+    def __init__(self, text: str, line: int, whitespace: str) -> None:
+        self.text, self.line, self.whitespace = text, line, whitespace
+
+    def emit(self, out: _Emitter) -> None:
+        text = self.text
+        # Spacing inside <pre> matters: such a chunk is kept verbatim.
+        if "<pre>" not in text:
+            text = filter_whitespace(self.whitespace, text)
+        if text:
+            out.line("_tt_append(%r)" % text.encode("utf-8"), self.line)
+
+
+class _Output(_Node):
+    """``{{ expr }}``, ``{% raw expr %}`` or ``{% module expr %}``."""
+
+    __slots__ = ("expression", "line", "raw")
+
+    def __init__(self, expression: str, line: int, raw: bool = False) -> None:
+        self.expression, self.line, self.raw = expression, line, raw
+
+    def emit(self, out: _Emitter) -> None:
+        # A statement of its own, so that the expression may span lines or
+        # end in a comment.
+        out.line("_tt_tmp = " + self.expression, self.line)
+        escaper = None if self.raw else out.template.autoescape
+        if escaper is None:
+            converted = "_tt_bytes(_tt_tmp)"
+        elif escaper == "xhtml_escape":
+            # Bound per render; see _escaper_for.
+            converted = "_tt_xhtml_escape(_tt_tmp)"
+        else:
+            # Escape functions take UTF-8 bytes and may return text or bytes.
+            converted = "_tt_utf8(%s(_tt_bytes(_tt_tmp)))" % escaper
+        out.line("_tt_append(%s)" % converted, self.line)
+
+
+class _Code(_Node):
+    """A Python statement copied into the output function."""
+
+    __slots__ = ("statement", "line")
+
+    def __init__(self, statement: str, line: int) -> None:
+        self.statement, self.line = statement, line
+
+    def emit(self, out: _Emitter) -> None:
+        out.line(self.statement, self.line)
+
+
+class _Compound(_Node):
+    """``if``/``for``/``while``/``try`` with its body (clauses included)."""
+
+    __slots__ = ("header", "line", "body")
+
+    def __init__(self, header: str, line: int, body: _Body) -> None:
+        self.header, self.line, self.body = header, line, body
+
+    def children(self) -> Iterable[_Node]:
+        return (self.body,)
+
+    def emit(self, out: _Emitter) -> None:
+        out.line(self.header + ":", self.line)
+        with out.nested():
+            # "pass" keeps an empty body valid Python.
+            out.line("pass", self.line)
+            self.body.emit(out)
+
+
+class _Clause(_Node):
+    """``else``/``elif``/``except``/``finally`` inside a `_Compound` body."""
+
+    __slots__ = ("header", "line")
+
+    def __init__(self, header: str, line: int) -> None:
+        self.header, self.line = header, line
+
+    def emit(self, out: _Emitter) -> None:
+        # Dedented to the level of the compound statement's own header.
+        out.line(self.header + ":", self.line, out.depth - 1)
+        out.line("pass", self.line)
+
+
+class _Wrap(_Node):
+    """``{% apply f %}``: the body becomes a helper function."""
+
+    __slots__ = ("function", "line", "body")
+
+    def __init__(self, function: str, line: int, body: _Body) -> None:
+        self.function, self.line, self.body = function, line, body
+
+    def children(self) -> Iterable[_Node]:
+        return (self.body,)
+
+    def emit(self, out: _Emitter) -> None:
+        helper = out.helper_name()
+        _emit_function(out, helper, self.body, self.line)
+        out.line("_tt_append(_tt_utf8(%s(%s())))" % (self.function, helper), self.line)
+
+
+class _Slot(_Node):
+    """``{% block name %}``; what is emitted is the nearest definition."""
+
+    __slots__ = ("name", "body", "template", "line")
+
+    def __init__(self, name: str, body: _Body, template: Template, line: int) -> None:
+        self.name, self.body, self.template, self.line = name, body, template, line
+
+    def children(self) -> Iterable[_Node]:
+        return (self.body,)
+
+    def collect_blocks(self, loader: Optional[BaseLoader], table: Dict[str, "_Slot"]) -> None:
+        table[self.name] = self
+        self.body.collect_blocks(loader, table)
+
+    def emit(self, out: _Emitter) -> None:
+        chosen = out.blocks[self.name]
+        # The block's code follows the rules (autoescape, name) of the
+        # template that defined it.
+        with out.within(chosen.template, self.line):
+            chosen.body.emit(out)
+
+
+class _Inherit(_Node):
+    """``{% extends %}``; acted upon by `Template._lineage`, emits nothing."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def emit(self, out: _Emitter) -> None:
+        return None
+
+
+class _Splice(_Node):
+    """``{% include %}``: another template's body emitted in place."""
+
+    __slots__ = ("name", "parent", "line")
+
+    def __init__(self, name: str, parent: str, line: int) -> None:
+        self.name, self.parent, self.line = name, parent, line
+
+    def _target(self, loader: Optional[BaseLoader]) -> Template:
+        assert loader is not None
+        return loader.load(self.name, self.parent)
+
+    def collect_blocks(self, loader: Optional[BaseLoader], table: Dict[str, "_Slot"]) -> None:
+        self._target(loader).file.collect_blocks(loader, table)
+
+    def emit(self, out: _Emitter) -> None:
+        included = self._target(out.loader)
+        with out.within(included, self.line):
+            included.file.body.emit(out)
+
+
+# -- Parsing ------------------------------------------------------------------
+
+
+class _Scanner:
+    """The template text, a cursor into it, and the cursor's line number."""
+
+    __slots__ = ("name", "text", "pos", "line", "whitespace")
 
     def __init__(self, name: str, text: str, whitespace: str) -> None:
-        self.name = name
-        self.text = text
-        self.whitespace = whitespace
-        self.line = 1
-        self.pos = 0
+        self.name, self.text, self.whitespace = name, text, whitespace
+        self.pos, self.line = 0, 1
 
-    def find(self, needle: str, start: int = 0) -> int:
-        """Index of ``needle`` relative to the current position, or -1."""
-        index = self.text.find(needle, self.pos + start)
-        if index != -1:
-            index -= self.pos
-        return index
+    def next_tag(self) -> int:
+        """Where the next ``{{``, ``{%`` or ``{#`` starts; -1 if none does."""
+        text = self.text
+        size = len(text)
+        brace = text.find("{", self.pos)
+        while brace != -1 and brace + 1 < size:
+            follower = text[brace + 1]
+            if follower in "{%#":
+                # In "{{{" the tag is opened by the last two braces, so that
+                # a brace may stand right before an expression (LaTeX).
+                if follower != "{" or brace + 2 >= size or text[brace + 2] != "{":
+                    return brace
+            brace = text.find("{", brace + 1)
+        return -1
 
-    def consume(self, count: Optional[int] = None) -> str:
-        """Return the next ``count`` characters (all by default) and move on."""
-        if count is None:
-            count = len(self.text) - self.pos
-        new_pos = self.pos + count
-        self.line += self.text.count("\n", self.pos, new_pos)
-        consumed = self.text[self.pos : new_pos]
-        self.pos = new_pos
-        return consumed
+    def find(self, needle: str) -> int:
+        return self.text.find(needle, self.pos)
 
-    def remaining(self) -> int:
-        return len(self.text) - self.pos
+    def take(self, end: int) -> str:
+        """The text from the cursor up to ``end``; the cursor moves there."""
+        start = self.pos
+        self.line += self.text.count("\n", start, end)
+        self.pos = end
+        return self.text[start:end]
 
-    def peek(self, offset: int = 0) -> str:
-        """The character ``offset`` positions ahead ("" past the end)."""
-        index = self.pos + offset
-        return self.text[index] if index < len(self.text) else ""
+    def skip(self, count: int) -> str:
+        return self.take(self.pos + count)
 
-    def raise_parse_error(self, msg: str) -> NoReturn:
-        raise ParseError(msg, self.name, self.line)
-
-
-def _format_code(code: str) -> str:
-    lines = code.splitlines()
-    width = len(str(len(lines)))
-    return "".join("%*d  %s\n" % (width, i + 1, line) for i, line in enumerate(lines))
+    def fail(self, message: str) -> NoReturn:
+        raise ParseError(message, self.name, self.line)
 
 
-# Clauses that continue a block, and the blocks each may continue.
-_INTERMEDIATE_BLOCKS = {
-    "else": {"if", "for", "while", "try"},
-    "elif": {"if"},
-    "except": {"try"},
-    "finally": {"try"},
+# Continuation clauses, each with the blocks it may belong to.
+_CLAUSE_OWNERS = {
+    "else": ("for", "if", "try", "while"),
+    "elif": ("if",),
+    "except": ("try",),
+    "finally": ("try",),
 }
+_LOOPS = ("for", "while")
+_END = object()  # returned by the {% end %} handler
 
-_LOOP_BLOCKS = {"for", "while"}
+
+class _Tag:
+    """A ``{% ... %}`` directive as written: operator, argument, position."""
+
+    __slots__ = ("operator", "argument", "source", "line")
+
+    def __init__(self, source: str, line: int) -> None:
+        operator, _, argument = source.partition(" ")
+        self.operator, self.argument = operator, argument.strip()
+        self.source, self.line = source, line
 
 
-def _parse(
-    reader: _TemplateReader,
-    template: Template,
-    in_block: Optional[str] = None,
-    in_loop: Optional[str] = None,
-) -> _ChunkList:
-    """Parse until the end of the text, or the ``{% end %}`` of ``in_block``.
+class _Parser:
+    """Builds the tree of one template from its `_Scanner`."""
 
-    ``in_loop`` names the innermost loop that ``{% break %}`` and
-    ``{% continue %}`` would leave (None inside ``{% apply %}``, whose body
-    is a separate function).
-    """
-    body = _ChunkList([])
-    while True:
-        # Find the next tag opener ("{{", "{%" or "{#"), skipping other
-        # curly braces.
-        curly = 0
+    def __init__(self, scanner: _Scanner, template: Template) -> None:
+        self.scanner = scanner
+        self.template = template
+
+    def parse(self) -> _Body:
+        return self._sequence(None, None)
+
+    def _sequence(self, opener: Optional[str], loop: Optional[str]) -> _Body:
+        """Nodes up to the end of the text (``opener`` None) or to the
+        ``{% end %}`` that closes ``opener``.  ``loop`` is the innermost
+        loop that ``{% break %}`` could leave, if any."""
+        scan = self.scanner
+        nodes: List[_Node] = []
         while True:
-            curly = reader.find("{", curly)
-            if curly == -1 or curly + 1 == reader.remaining():
-                # No more tags: the rest is text.
-                if in_block:
-                    reader.raise_parse_error("Missing {%% end %%} block for %s" % in_block)
-                body.chunks.append(_Text(reader.consume(), reader.line, reader.whitespace))
-                return body
-            if reader.peek(curly + 1) not in ("{", "%", "#"):
-                curly += 1
-                continue
-            # In a run of three or more braces ("{{{"), the innermost pair
-            # opens the tag: useful for languages such as LaTeX.
-            if (
-                curly + 2 < reader.remaining()
-                and reader.peek(curly + 1) == "{"
-                and reader.peek(curly + 2) == "{"
-            ):
-                curly += 1
-                continue
-            break
+            start = scan.next_tag()
+            if start == -1:
+                if opener:
+                    scan.fail("Missing {%% end %%} block for %s" % opener)
+                nodes.append(self._literal(len(scan.text)))
+                return _Body(nodes)
+            if start > scan.pos:
+                nodes.append(self._literal(start))
+            opening = scan.skip(2)
+            line = scan.line
+            if scan.text.startswith("!", scan.pos):
+                scan.skip(1)
+                nodes.append(_Literal(opening, line, scan.whitespace))
+            elif opening == "{#":
+                self._close(scan.find("#}"), "Missing end comment #}")
+            elif opening == "{{":
+                nodes.append(self._expression(line))
+            else:
+                node = self._directive(line, opener, loop)
+                if node is _END:
+                    return _Body(nodes)
+                if node is not None:
+                    nodes.append(node)
 
-        if curly > 0:
-            line = reader.line
-            body.chunks.append(_Text(reader.consume(curly), line, reader.whitespace))
+    def _literal(self, end: int) -> _Literal:
+        line = self.scanner.line
+        return _Literal(self.scanner.take(end), line, self.scanner.whitespace)
 
-        start_brace = reader.consume(2)
-        line = reader.line
-
-        # "{{!", "{%!" and "{#!" stand for the literal "{{", "{%" and "{#".
-        if reader.remaining() and reader.peek() == "!":
-            reader.consume(1)
-            body.chunks.append(_Text(start_brace, line, reader.whitespace))
-            continue
-
-        if start_brace == "{#":
-            end = reader.find("#}")
-            if end == -1:
-                reader.raise_parse_error("Missing end comment #}")
-            reader.consume(end)
-            reader.consume(2)
-            continue
-
-        if start_brace == "{{":
-            end = reader.find("}}")
-            if end == -1:
-                reader.raise_parse_error("Missing end expression }}")
-            contents = reader.consume(end).strip()
-            reader.consume(2)
-            if not contents:
-                reader.raise_parse_error("Empty expression")
-            body.chunks.append(_Expression(contents, line))
-            continue
-
-        # A "{% ... %}" directive.
-        assert start_brace == "{%", start_brace
-        end = reader.find("%}")
+    def _close(self, end: int, missing: str) -> str:
+        """The stripped tag contents up to ``end``; skips the closer too."""
         if end == -1:
-            reader.raise_parse_error("Missing end block %}")
-        contents = reader.consume(end).strip()
-        reader.consume(2)
+            self.scanner.fail(missing)
+        contents = self.scanner.take(end).strip()
+        self.scanner.skip(2)
+        return contents
+
+    def _expression(self, line: int) -> _Output:
+        contents = self._close(self.scanner.find("}}"), "Missing end expression }}")
         if not contents:
-            reader.raise_parse_error("Empty block tag ({% %})")
+            self.scanner.fail("Empty expression")
+        return _Output(contents, line)
 
-        operator, _, suffix = contents.partition(" ")
-        suffix = suffix.strip()
+    def _directive(self, line: int, opener: Optional[str], loop: Optional[str]) -> Any:
+        contents = self._close(self.scanner.find("%}"), "Missing end block %}")
+        if not contents:
+            self.scanner.fail("Empty block tag ({% %})")
+        tag = _Tag(contents, line)
+        handler = _DIRECTIVES.get(tag.operator)
+        if handler is None:
+            self.scanner.fail("unknown operator: %r" % tag.operator)
+        return handler(self, tag, opener, loop)
 
-        if operator in _INTERMEDIATE_BLOCKS:
-            allowed = _INTERMEDIATE_BLOCKS[operator]
-            if not in_block:
-                reader.raise_parse_error(
-                    "%s outside %s block" % (operator, " or ".join(sorted(allowed)))
-                )
-            if in_block not in allowed:
-                reader.raise_parse_error(
-                    "%s block cannot be attached to %s block" % (operator, in_block)
-                )
-            body.chunks.append(_IntermediateControlBlock(contents, line))
-            continue
+    def _require(self, tag: _Tag, problem: str) -> str:
+        if not tag.argument:
+            self.scanner.fail(problem)
+        return tag.argument
 
-        if operator == "end":
-            if not in_block:
-                reader.raise_parse_error("Extra {% end %} block")
-            return body
+    # Directive handlers: a node to add, None for nothing, or _END.
 
-        if operator == "comment":
-            continue
+    def _clause(self, tag: _Tag, opener: Optional[str], loop: Optional[str]) -> _Node:
+        owners = _CLAUSE_OWNERS[tag.operator]
+        if not opener:
+            self.scanner.fail("%s outside %s block" % (tag.operator, " or ".join(owners)))
+        if opener not in owners:
+            self.scanner.fail(
+                "%s block cannot be attached to %s block" % (tag.operator, opener)
+            )
+        return _Clause(tag.source, tag.line)
 
-        if operator in ("extends", "include"):
-            path = suffix.strip('"').strip("'")
-            if not path:
-                reader.raise_parse_error("%s missing file path" % operator)
-            if operator == "extends":
-                body.chunks.append(_ExtendsBlock(path))
-            else:
-                body.chunks.append(_IncludeBlock(path, reader, line))
-            continue
+    def _end(self, tag: _Tag, opener: Optional[str], loop: Optional[str]) -> object:
+        if not opener:
+            self.scanner.fail("Extra {% end %} block")
+        return _END
 
-        if operator in ("import", "from"):
-            if not suffix:
-                reader.raise_parse_error("import missing statement")
-            body.chunks.append(_Statement(contents, line))
-            continue
+    def _nothing(self, tag: _Tag, opener: Optional[str], loop: Optional[str]) -> None:
+        return None
 
-        if operator == "set":
-            if not suffix:
-                reader.raise_parse_error("set missing statement")
-            body.chunks.append(_Statement(suffix, line))
-            continue
+    def _file_path(self, tag: _Tag) -> str:
+        path = tag.argument.strip('"').strip("'")
+        if not path:
+            self.scanner.fail("%s missing file path" % tag.operator)
+        return path
 
-        if operator == "autoescape":
-            template.autoescape = None if suffix == "None" else suffix
-            continue
+    def _extends(self, tag: _Tag, opener: Optional[str], loop: Optional[str]) -> _Node:
+        return _Inherit(self._file_path(tag))
 
-        if operator == "whitespace":
-            filter_whitespace(suffix, "")  # reject unknown modes now
-            reader.whitespace = suffix
-            continue
+    def _include(self, tag: _Tag, opener: Optional[str], loop: Optional[str]) -> _Node:
+        return _Splice(self._file_path(tag), self.scanner.name, tag.line)
 
-        if operator == "raw":
-            body.chunks.append(_Expression(suffix, line, raw=True))
-            continue
+    def _import(self, tag: _Tag, opener: Optional[str], loop: Optional[str]) -> _Node:
+        self._require(tag, "import missing statement")
+        return _Code(tag.source, tag.line)
 
-        if operator == "module":
-            body.chunks.append(_Module(suffix, line))
-            continue
+    def _set(self, tag: _Tag, opener: Optional[str], loop: Optional[str]) -> _Node:
+        return _Code(self._require(tag, "set missing statement"), tag.line)
 
-        if operator in ("apply", "block", "try", "if", "for", "while"):
-            if operator in _LOOP_BLOCKS:
-                block_body = _parse(reader, template, operator, operator)
-            elif operator == "apply":
-                # The body is a nested function: break/continue can't
-                # reach a loop outside it.
-                block_body = _parse(reader, template, operator, None)
-            else:
-                block_body = _parse(reader, template, operator, in_loop)
+    def _autoescape(self, tag: _Tag, opener: Optional[str], loop: Optional[str]) -> None:
+        self.template.autoescape = None if tag.argument == "None" else tag.argument
 
-            if operator == "apply":
-                if not suffix:
-                    reader.raise_parse_error("apply missing method name")
-                body.chunks.append(_ApplyBlock(suffix, line, block_body))
-            elif operator == "block":
-                if not suffix:
-                    reader.raise_parse_error("block missing name")
-                body.chunks.append(_NamedBlock(suffix, block_body, template, line))
-            else:
-                body.chunks.append(_ControlBlock(contents, line, block_body))
-            continue
+    def _whitespace(self, tag: _Tag, opener: Optional[str], loop: Optional[str]) -> None:
+        filter_whitespace(tag.argument, "")  # rejects an unknown mode
+        self.scanner.whitespace = tag.argument
 
-        if operator in ("break", "continue"):
-            if not in_loop:
-                reader.raise_parse_error(
-                    "%s outside %s block" % (operator, " or ".join(sorted(_LOOP_BLOCKS)))
-                )
-            body.chunks.append(_Statement(contents, line))
-            continue
+    def _raw(self, tag: _Tag, opener: Optional[str], loop: Optional[str]) -> _Node:
+        return _Output(tag.argument, tag.line, raw=True)
 
-        reader.raise_parse_error("unknown operator: %r" % operator)
+    def _module(self, tag: _Tag, opener: Optional[str], loop: Optional[str]) -> _Node:
+        return _Output("_tt_modules." + tag.argument, tag.line, raw=True)
 
+    def _apply(self, tag: _Tag, opener: Optional[str], loop: Optional[str]) -> _Node:
+        # The body becomes a function of its own: no loop to break out of.
+        body = self._sequence("apply", None)
+        return _Wrap(self._require(tag, "apply missing method name"), tag.line, body)
+
+    def _block(self, tag: _Tag, opener: Optional[str], loop: Optional[str]) -> _Node:
+        body = self._sequence("block", loop)
+        name = self._require(tag, "block missing name")
+        return _Slot(name, body, self.template, tag.line)
+
+    def _compound(self, tag: _Tag, opener: Optional[str], loop: Optional[str]) -> _Node:
+        inner_loop = tag.operator if tag.operator in _LOOPS else loop
+        return _Compound(tag.source, tag.line, self._sequence(tag.operator, inner_loop))
+
+    def _loop_exit(self, tag: _Tag, opener: Optional[str], loop: Optional[str]) -> _Node:
+        if not loop:
+            self.scanner.fail("%s outside %s block" % (tag.operator, " or ".join(_LOOPS)))
+        return _Code(tag.source, tag.line)
+
+
+_Handler = Callable[[_Parser, _Tag, Optional[str], Optional[str]], Any]
+_DIRECTIVES: Dict[str, _Handler] = {
+    "end": _Parser._end,
+    "comment": _Parser._nothing,
+    "extends": _Parser._extends,
+    "include": _Parser._include,
+    "import": _Parser._import,
+    "from": _Parser._import,
+    "set": _Parser._set,
+    "autoescape": _Parser._autoescape,
+    "whitespace": _Parser._whitespace,
+    "raw": _Parser._raw,
+    "module": _Parser._module,
+    "apply": _Parser._apply,
+    "block": _Parser._block,
+    "break": _Parser._loop_exit,
+    "continue": _Parser._loop_exit,
+}
+_DIRECTIVES.update(dict.fromkeys(_CLAUSE_OWNERS, _Parser._clause))
+_DIRECTIVES.update(dict.fromkeys(("if", "for", "while", "try"), _Parser._compound))
