@@ -2804,10 +2804,12 @@ class StaticFileHandler(RequestHandler):
         return digest.hexdigest()
 
     def _stat(self) -> os.stat_result:
-        assert self.absolute_path is not None
-        if not hasattr(self, "_stat_result"):
-            self._stat_result = os.stat(self.absolute_path)
-        return self._stat_result
+        # validate_absolute_path usually stats the file already.
+        known = getattr(self, "_stat_result", None)
+        if known is None:
+            assert self.absolute_path is not None
+            known = self._stat_result = os.stat(self.absolute_path)
+        return known
 
     def get_content_size(self) -> int:
         """Size in bytes of the resource being served (overridable)."""
@@ -3014,344 +3016,341 @@ def _content_range(start: Optional[int], end: Optional[int], total: int) -> str:
     return f"bytes {first}-{last}/{total}"
 
 
+_RequestCallback = Callable[[httputil.HTTPServerRequest], None]
+
+
 class FallbackHandler(RequestHandler):
-    """A `RequestHandler` that wraps another HTTP server callback.
+    """Passes requests to another HTTP server callback: anything that
+    takes an `~.httputil.HTTPServerRequest`, such as another
+    `Application` or a `tornado.wsgi.WSGIContainer`.
 
-    The fallback is a callable object that accepts an
-    `~.httputil.HTTPServerRequest`, such as an `Application` or
-    `tornado.wsgi.WSGIContainer`.  This is most useful to use both
-    Tornado ``RequestHandlers`` and WSGI in the same server.  Typical
-    usage::
-
-        wsgi_app = tornado.wsgi.WSGIContainer(
-            django.core.handlers.wsgi.WSGIHandler())
-        application = tornado.web.Application([
-            (r"/foo", FooHandler),
-            (r".*", FallbackHandler, dict(fallback=wsgi_app)),
-        ])
+    The usual purpose is to serve a WSGI application next to Tornado
+    handlers in one server: route the Tornado handlers first and send
+    everything else to the container, as in
+    ``(r".*", FallbackHandler, {"fallback": WSGIContainer(flask_app)})``.
     """
 
-    def initialize(
-        self, fallback: Callable[[httputil.HTTPServerRequest], None]
-    ) -> None:
+    def initialize(self, fallback: _RequestCallback) -> None:
         self.fallback = fallback
 
     def prepare(self) -> None:
         self.fallback(self.request)
+        # The fallback has answered (or will); this handler must write
+        # nothing more, only run its cleanup.
         self._finished = True
         self.on_finish()
 
 
-class OutputTransform:
-    """A transform modifies the result of an HTTP request (e.g., GZip encoding)
+_Transformed = Tuple[int, httputil.HTTPHeaders, bytes]
 
-    Applications are not expected to create their own OutputTransforms
-    or interact with them directly; the framework chooses which transforms
-    (if any) to apply.
+
+class OutputTransform:
+    """Rewrites a response on its way out (gzip compression is the
+    example).  The framework picks and drives transforms; applications
+    configure them through `Application` rather than use them directly.
+
+    A transform is made per request.  It sees the status, headers and
+    first chunk together, then each further chunk; ``finishing`` is true
+    for the last one.
     """
 
     def __init__(self, request: httputil.HTTPServerRequest) -> None:
         pass
 
     def transform_first_chunk(
-        self,
-        status_code: int,
-        headers: httputil.HTTPHeaders,
-        chunk: bytes,
-        finishing: bool,
-    ) -> Tuple[int, httputil.HTTPHeaders, bytes]:
+        self, status_code: int, headers: httputil.HTTPHeaders,
+        chunk: bytes, finishing: bool,
+    ) -> _Transformed:  # fmt: skip
         return status_code, headers, chunk
 
     def transform_chunk(self, chunk: bytes, finishing: bool) -> bytes:
         return chunk
 
 
+class _GzipStream:
+    """Incremental gzip output (RFC 1952): each piece fed in comes back
+    compressed and flushed, ready to be sent."""
+
+    __slots__ = ("_sink", "_writer")
+
+    def __init__(self, level: int) -> None:
+        self._sink = BytesIO()
+        self._writer = gzip.GzipFile(mode="w", fileobj=self._sink, compresslevel=level)
+
+    def feed(self, data: bytes, last: bool) -> bytes:
+        writer = self._writer
+        writer.write(data)
+        if last:
+            writer.close()  # adds the checksum and length trailer
+        else:
+            writer.flush()  # a sync flush: all input so far can be decoded
+        sink = self._sink
+        packed = sink.getvalue()
+        sink.seek(0)
+        sink.truncate()
+        return packed
+
+
 class GZipContentEncoding(OutputTransform):
-    """Applies the gzip content encoding to the response.
+    """Compresses responses with gzip for clients that accept it (RFC
+    9110 section 8.4.1.3).
 
-    See http://www.w3.org/Protocols/rfc2616/rfc2616-sec14.html#sec14.11
-
-    Compresses textual responses (``text/*`` and the types in
-    `CONTENT_TYPES`) for clients that accept gzip, unless the whole
-    response is shorter than `MIN_LENGTH`.  Adds ``Vary: Accept-Encoding``
-    either way, since the answer depends on that header.
+    Compressed are responses of a textual type (``text/*`` or one of
+    `CONTENT_TYPES`) that have no ``Content-Encoding`` yet and are not too
+    short: a response sent in one piece needs `MIN_LENGTH` bytes (one
+    written in several pieces is compressed whatever its size).  Every
+    response gets ``Vary: Accept-Encoding``, since its form depends on
+    that header.
     """
 
-    # Whitelist of compressible mime types (in addition to any types
-    # beginning with "text/").
-    CONTENT_TYPES = {
-        "application/javascript",
-        "application/x-javascript",
-        "application/xml",
-        "application/atom+xml",
-        "application/json",
-        "application/xhtml+xml",
-        "image/svg+xml",
-    }
-    # Python's GzipFile defaults to level 9, while most other gzip
-    # tools (including gzip itself) default to 6, which is probably a
-    # better CPU/size tradeoff.
+    # Compressible besides text/*.
+    CONTENT_TYPES = set(
+        """
+        application/atom+xml application/javascript application/json
+        application/x-javascript application/xhtml+xml application/xml
+        image/svg+xml
+        """.split()
+    )
+    # Level 6 (gzip's own default) costs far less CPU than Python's
+    # default 9 for nearly the same size.
     GZIP_LEVEL = 6
-    # Responses that are too short are unlikely to benefit from gzipping
-    # after considering the "Content-Encoding: gzip" header and the header
-    # inside the gzip encoding.
-    # Note that responses written in multiple chunks will be compressed
-    # regardless of size.
+    # Below this the gzip framing and header eat most of the gain.
     MIN_LENGTH = 1024
 
     def __init__(self, request: httputil.HTTPServerRequest) -> None:
         self._gzipping = "gzip" in request.headers.get("Accept-Encoding", "")
+        self._stream: Optional[_GzipStream] = None
 
     def _compressible_type(self, ctype: str) -> bool:
         return ctype.startswith("text/") or ctype in self.CONTENT_TYPES
 
+    def _worth_compressing(
+        self, headers: httputil.HTTPHeaders, chunk: bytes, finishing: bool
+    ) -> bool:
+        if "Content-Encoding" in headers:
+            return False
+        if finishing and len(chunk) < self.MIN_LENGTH:
+            return False
+        content_type = headers.get("Content-Type", "")
+        return self._compressible_type(content_type.partition(";")[0])
+
     def transform_first_chunk(
-        self,
-        status_code: int,
-        headers: httputil.HTTPHeaders,
-        chunk: bytes,
-        finishing: bool,
-    ) -> Tuple[int, httputil.HTTPHeaders, bytes]:
-        # TODO: can/should this type be inherited from the superclass?
-        if "Vary" in headers:
-            headers["Vary"] += ", Accept-Encoding"
-        else:
-            headers["Vary"] = "Accept-Encoding"
+        self, status_code: int, headers: httputil.HTTPHeaders,
+        chunk: bytes, finishing: bool,
+    ) -> _Transformed:  # fmt: skip
+        vary = headers.get("Vary")
+        headers["Vary"] = f"{vary}, Accept-Encoding" if vary else "Accept-Encoding"
         if self._gzipping:
-            ctype = to_unicode(headers.get("Content-Type", "")).split(";")[0]
-            self._gzipping = (
-                self._compressible_type(ctype)
-                and (not finishing or len(chunk) >= self.MIN_LENGTH)
-                and ("Content-Encoding" not in headers)
-            )
-        if self._gzipping:
-            headers["Content-Encoding"] = "gzip"
-            self._gzip_value = BytesIO()
-            self._gzip_file = gzip.GzipFile(
-                mode="w", fileobj=self._gzip_value, compresslevel=self.GZIP_LEVEL
-            )
-            chunk = self.transform_chunk(chunk, finishing)
-            if "Content-Length" in headers:
-                # The original content length is no longer correct.
-                # If this is the last (and only) chunk, we can set the new
-                # content-length; otherwise we remove it and fall back to
-                # chunked encoding.
-                if finishing:
-                    headers["Content-Length"] = str(len(chunk))
-                else:
-                    del headers["Content-Length"]
-        return status_code, headers, chunk
+            self._gzipping = self._worth_compressing(headers, chunk, finishing)
+        if not self._gzipping:
+            return status_code, headers, chunk
+        headers["Content-Encoding"] = "gzip"
+        self._stream = _GzipStream(self.GZIP_LEVEL)
+        packed = self.transform_chunk(chunk, finishing)
+        if "Content-Length" in headers:
+            # The length given was that of the uncompressed body.  The new
+            # one is known only when this chunk is the whole body; if not,
+            # the response goes out with chunked encoding instead.
+            if finishing:
+                headers["Content-Length"] = str(len(packed))
+            else:
+                del headers["Content-Length"]
+        return status_code, headers, packed
 
     def transform_chunk(self, chunk: bytes, finishing: bool) -> bytes:
-        if self._gzipping:
-            self._gzip_file.write(chunk)
-            if finishing:
-                self._gzip_file.close()
-            else:
-                self._gzip_file.flush()
-            chunk = self._gzip_value.getvalue()
-            self._gzip_value.truncate(0)
-            self._gzip_value.seek(0)
-        return chunk
+        stream = self._stream
+        if stream is None or not self._gzipping:
+            return chunk
+        return stream.feed(chunk, finishing)
 
 
-def authenticated(
-    method: Callable[..., Optional[Awaitable[None]]],
-) -> Callable[..., Optional[Awaitable[None]]]:
-    """Decorate methods with this to require that the user be logged in.
+def authenticated(method: _VerbMethod) -> _VerbMethod:
+    """Decorates a handler method so that it runs only for a logged-in
+    user (a true `RequestHandler.current_user`).
 
-    If the user is not logged in, they will be redirected to the configured
-    `login url <RequestHandler.get_login_url>`.
-
-    If you configure a login url with a query parameter, Tornado will
-    assume you know what you're doing and use it as-is.  If not, it
-    will add a `next` parameter so the login page knows where to send
-    you once you're logged in.  Requests other than GET and HEAD get a 403.
+    Anyone else is redirected to the `login URL
+    <RequestHandler.get_login_url>` when the request is a GET or HEAD, or
+    gets a 403 otherwise.  The redirect adds a ``next`` argument with the
+    URL to return to (absolute when the login URL is), unless the login
+    URL has a query string of its own, in which case it is used as it is.
     """
 
     @functools.wraps(method)
-    def wrapper(  # type: ignore
-        self: RequestHandler, *args, **kwargs
+    def logged_in_only(
+        self: RequestHandler, *args: Any, **kwargs: Any
     ) -> Optional[Awaitable[None]]:
-        if not self.current_user:
-            if self.request.method in ("GET", "HEAD"):
-                url = self.get_login_url()
-                if "?" not in url:
-                    if urllib.parse.urlsplit(url).scheme:
-                        # if login url is absolute, make next absolute too
-                        next_url = self.request.full_url()
-                    else:
-                        assert self.request.uri is not None
-                        next_url = self.request.uri
-                    url += "?" + urlencode(dict(next=next_url))
-                self.redirect(url)
-                return None
+        if self.current_user:
+            return method(self, *args, **kwargs)
+        if self.request.method not in ("GET", "HEAD"):
             raise HTTPError(403)
-        return method(self, *args, **kwargs)
+        self.redirect(_login_redirect(self))
+        return None
 
-    return wrapper
+    return logged_in_only
+
+
+def _login_redirect(handler: RequestHandler) -> str:
+    login_url = handler.get_login_url()
+    if "?" in login_url:
+        return login_url
+    request = handler.request
+    if urllib.parse.urlsplit(login_url).scheme:
+        # The login page is on another site: it needs a full URL back.
+        back = request.full_url()
+    else:
+        assert request.uri is not None
+        back = request.uri
+    return login_url + "?" + urlencode({"next": back})
 
 
 class UIModule:
-    """A re-usable, modular UI unit on a page.
+    """A reusable piece of a page, used in templates as ``{% module
+    Name(...) %}``.
 
-    UI modules often execute additional queries, and they can include
-    additional CSS and JavaScript that will be included in the output
-    page, which is automatically inserted on page render.
-
-    Subclasses of UIModule must override the `render` method.
+    Subclasses implement `render`.  Besides its HTML a module may bring
+    JavaScript and CSS (files or inline code) and extra head/body markup;
+    the page's `RequestHandler.render` gathers those from all modules
+    used and puts them in place (each file once).
     """
 
     def __init__(self, handler: RequestHandler) -> None:
         self.handler = handler
         self.request = handler.request
-        self.ui = handler.ui
         self.locale = handler.locale
+        self.ui = handler.ui
 
     @property
     def current_user(self) -> Any:
         return self.handler.current_user
 
     def render(self, *args: Any, **kwargs: Any) -> Union[str, bytes]:
-        """Override in subclasses to return this module's output."""
+        """Returns the module's markup; subclasses must implement it."""
         raise NotImplementedError()
 
-    def embedded_javascript(self) -> Optional[str]:
-        """Override to return a JavaScript string
-        to be embedded in the page."""
-        return None
+    def render_string(self, path: str, **kwargs: Any) -> bytes:
+        """Renders the template at ``path`` with ``kwargs`` through the
+        handler (see `RequestHandler.render_string`)."""
+        return self.handler.render_string(path, **kwargs)
 
     def javascript_files(self) -> Optional[Iterable[str]]:
-        """Override to return a list of JavaScript files needed by this module.
-
-        If the return values are relative paths, they will be passed to
-        `RequestHandler.static_url`; otherwise they will be used as-is.
-        """
-        return None
-
-    def embedded_css(self) -> Optional[str]:
-        """Override to return a CSS string
-        that will be embedded in the page."""
+        """JavaScript files the module needs, linked from the page.
+        Relative paths go through `RequestHandler.static_url`; absolute
+        ones are used as they are."""
         return None
 
     def css_files(self) -> Optional[Iterable[str]]:
-        """Override to returns a list of CSS files required by this module.
+        """Style sheets the module needs, linked from the page.  Relative
+        paths go through `RequestHandler.static_url`; absolute ones are
+        used as they are."""
+        return None
 
-        If the return values are relative paths, they will be passed to
-        `RequestHandler.static_url`; otherwise they will be used as-is.
-        """
+    def embedded_javascript(self) -> Optional[str]:
+        """JavaScript code to put into the page in a script element."""
+        return None
+
+    def embedded_css(self) -> Optional[str]:
+        """CSS rules to put into the page's head in a style element."""
         return None
 
     def html_head(self) -> Optional[str]:
-        """Override to return an HTML string that will be put in the <head/>
-        element.
-        """
+        """Markup to add at the end of the page's ``<head>``."""
         return None
 
     def html_body(self) -> Optional[str]:
-        """Override to return an HTML string that will be put at the end of
-        the <body/> element.
-        """
+        """Markup to add at the end of the page's ``<body>``."""
         return None
 
-    def render_string(self, path: str, **kwargs: Any) -> bytes:
-        """Renders a template and returns it as a string."""
-        return self.handler.render_string(path, **kwargs)
 
-
-class _linkify(UIModule):
+class _LinkifyModule(UIModule):
     def render(self, text: str, **kwargs: Any) -> str:
         return escape.linkify(text, **kwargs)
 
 
-class _xsrf_form_html(UIModule):
+class _XSRFFormModule(UIModule):
     def render(self) -> str:
         return self.handler.xsrf_form_html()
 
 
 class TemplateModule(UIModule):
-    """UIModule that simply renders the given template.
+    """Renders a template as a module: ``{% module Template("foo.html",
+    arg=42) %}``.
 
-    {% module Template("foo.html") %} is similar to {% include "foo.html" %},
-    but the module version gets its own namespace (with kwargs passed to
-    Template()) instead of inheriting the outer template's namespace.
-
-    Templates rendered through this module also get access to UIModule's
-    automatic JavaScript/CSS features.  Simply call set_resources
-    inside the template and give it keyword arguments corresponding to
-    the methods on UIModule: {{ set_resources(js_files=static_url("my.js")) }}
-    Note that these resources are output once per template file, not once
-    per instantiation of the template, so they must not depend on
-    any arguments to the template.
+    Unlike ``{% include %}``, the template gets its own namespace (the
+    keyword arguments given) rather than the including template's.  It
+    can also declare resources, as a `UIModule` subclass would, by
+    calling ``set_resources`` with keyword arguments named after the
+    resource methods: ``{{ set_resources(javascript_files="my.js") }}``.
+    Resources are collected per template file, not per use, so they must
+    not depend on the arguments; declaring different ones for the same
+    file is an error.
     """
 
     def __init__(self, handler: RequestHandler) -> None:
         super().__init__(handler)
-        # keep resources in both a list and a dict to preserve order
-        self._resource_list: List[Dict[str, Any]] = []
-        self._resource_dict: Dict[str, Dict[str, Any]] = {}
+        # Template path -> the resources it declared, in the order the
+        # templates were first rendered.
+        self._declared: Dict[str, Dict[str, Any]] = {}
 
     def render(self, path: str, **kwargs: Any) -> bytes:
-        def set_resources(**kwargs) -> str:  # type: ignore
-            if path not in self._resource_dict:
-                self._resource_list.append(kwargs)
-                self._resource_dict[path] = kwargs
-            else:
-                if self._resource_dict[path] != kwargs:
-                    raise ValueError(
-                        "set_resources called with different "
-                        "resources for the same template"
-                    )
+        def set_resources(**resources: Any) -> str:
+            recorded = self._declared.setdefault(path, resources)
+            if recorded != resources:
+                raise ValueError(
+                    "set_resources called with different resources for the same "
+                    f"template {path!r}"
+                )
             return ""
 
         return self.render_string(path, set_resources=set_resources, **kwargs)
 
-    def _get_resources(self, key: str) -> Iterable[str]:
-        return (r[key] for r in self._resource_list if key in r)
+    def _values(self, kind: str) -> List[Any]:
+        return [found[kind] for found in self._declared.values() if kind in found]
 
-    def embedded_javascript(self) -> str:
-        return "\n".join(self._get_resources("embedded_javascript"))
+    def _paths(self, kind: str) -> List[str]:
+        paths: List[str] = []
+        for value in self._values(kind):
+            _extend_paths(paths, value)
+        return paths
 
     def javascript_files(self) -> Iterable[str]:
-        result: List[str] = []
-        for f in self._get_resources("javascript_files"):
-            _extend_paths(result, f)
-        return result
-
-    def embedded_css(self) -> str:
-        return "\n".join(self._get_resources("embedded_css"))
+        return self._paths("javascript_files")
 
     def css_files(self) -> Iterable[str]:
-        result: List[str] = []
-        for f in self._get_resources("css_files"):
-            _extend_paths(result, f)
-        return result
+        return self._paths("css_files")
+
+    def embedded_javascript(self) -> str:
+        return "\n".join(self._values("embedded_javascript"))
+
+    def embedded_css(self) -> str:
+        return "\n".join(self._values("embedded_css"))
 
     def html_head(self) -> str:
-        return "".join(self._get_resources("html_head"))
+        return "".join(self._values("html_head"))
 
     def html_body(self) -> str:
-        return "".join(self._get_resources("html_body"))
+        return "".join(self._values("html_body"))
 
 
+# The modules every application has, before its ``ui_modules`` setting.
 _BUILTIN_UI_MODULES: Dict[str, Type[UIModule]] = {
-    "linkify": _linkify,
-    "xsrf_form_html": _xsrf_form_html,
     "Template": TemplateModule,
+    "linkify": _LinkifyModule,
+    "xsrf_form_html": _XSRFFormModule,
 }
 
 
 class _UIModuleNamespace:
-    """Lazy namespace which creates UIModule proxies bound to a handler."""
+    """The ``_tt_modules`` object of templates: looking up a module name
+    gives a function rendering that module for the current handler."""
 
     def __init__(
         self, handler: RequestHandler, ui_modules: Dict[str, Type[UIModule]]
     ) -> None:
-        self.handler = handler
-        self.ui_modules = ui_modules
+        self._handler = handler
+        self._modules = ui_modules
 
     def __getitem__(self, key: str) -> Callable[..., str]:
-        return self.handler._ui_module(key, self.ui_modules[key])
+        return self._handler._ui_module(key, self._modules[key])
 
     def __getattr__(self, key: str) -> Callable[..., str]:
         try:
@@ -3360,261 +3359,197 @@ class _UIModuleNamespace:
             raise AttributeError(str(e))
 
 
-# Signed values ---------------------------------------------------------------
-#
-# Version 1: "<base64 value>|<timestamp>|<hex HMAC-SHA1 of name, value and
-# timestamp, concatenated>".  No delimiters go into the hash, so digits can
-# move between the value and the timestamp unnoticed; timestamps far in the
-# future are therefore refused.
-#
-# Version 2: "2|<key version>|<timestamp>|<name>|<base64 value>|<hex
-# HMAC-SHA256 of everything before it>", where each of the four fields is
-# written "<length>:<bytes>".  The key version picks the secret out of a
-# dict of secrets, so that keys can be rotated.
-
-
 def is_absolute(path: str) -> bool:
-    """Returns whether ``path`` is an absolute URL or an absolute path
-    (as opposed to a path relative to the static directory)."""
-    return any(path.startswith(x) for x in ["/", "http:", "https:"])
+    """Whether ``path`` is an absolute path or an http(s) URL, as opposed
+    to a path relative to the static directory."""
+    return path.startswith(("/", "http:", "https:"))
+
+
+# Signed values -------------------------------------------------------------
+#
+# Format 1: "<base64 value>|<timestamp>|<signature>", the signature being the
+# hex HMAC-SHA1 of name, base64 value and timestamp run together.  With no
+# separators hashed, digits can be shifted between value and timestamp
+# unnoticed, which is why far-future timestamps are refused.
+#
+# Format 2: "2|<key version>|<timestamp>|<name>|<base64 value>|<signature>",
+# each of the four middle fields written as "<length>:<bytes>" and the
+# signature being the hex HMAC-SHA256 of everything before it.  The key
+# version selects the secret from a dict of secrets, for key rotation.
 
 
 def create_signed_value(
-    secret: _CookieSecretTypes,
-    name: str,
-    value: Union[str, bytes],
-    version: Optional[int] = None,
-    clock: Optional[Callable[[], float]] = None,
+    secret: _CookieSecretTypes, name: str, value: Union[str, bytes],
+    version: Optional[int] = None, clock: Optional[Callable[[], float]] = None,
     key_version: Optional[int] = None,
-) -> bytes:
-    """Signs and timestamps ``value`` under ``name`` with ``secret``.
+) -> bytes:  # fmt: skip
+    """Returns ``value`` timestamped and signed with ``secret`` for use
+    under ``name``; `decode_signed_value` checks and unpacks it.
 
-    ``secret`` may be a dict of secrets keyed by version (version 2 only),
-    in which case ``key_version`` picks the one to sign with.  ``clock``
-    replaces `time.time` (for tests).
+    ``version`` picks the format (default `DEFAULT_SIGNED_VALUE_VERSION`).
+    ``secret`` may be a dict of secrets keyed by integer (format 2 only);
+    ``key_version`` then names the one to sign with.  ``clock`` stands in
+    for `time.time`.
     """
     if version is None:
         version = DEFAULT_SIGNED_VALUE_VERSION
-    if clock is None:
-        clock = time.time
-
-    timestamp = utf8(str(int(clock())))
-    value = base64.b64encode(utf8(value))
+    now = time.time() if clock is None else clock()
+    stamp = b"%d" % int(now)
+    encoded = base64.b64encode(utf8(value))
     if version == 1:
         assert not isinstance(secret, dict)
-        signature = _create_signature_v1(secret, name, value, timestamp)
-        value = b"|".join([value, timestamp, signature])
-        return value
-    elif version == 2:
-        # The fields are prefixed with their length, so that digits cannot
-        # be moved between them without changing the signature.
-        to_sign = b"|".join(
-            [
-                b"2",
-                _format_field_v2(utf8(str(key_version or 0))),
-                _format_field_v2(timestamp),
-                _format_field_v2(utf8(name)),
-                _format_field_v2(value),
-                b"",
-            ]
-        )
-
-        if isinstance(secret, dict):
-            assert (
-                key_version is not None
-            ), "Key version must be set when sign key dict is used"
-            assert version >= 2, "Version must be at least 2 for key version support"
-            secret = secret[key_version]
-
-        signature = _create_signature_v2(secret, to_sign)
-        return to_sign + signature
-    else:
+        signature = _create_signature_v1(secret, name, encoded, stamp)
+        return b"|".join((encoded, stamp, signature))
+    if version != 2:
         raise ValueError("Unsupported version %d" % version)
+    if isinstance(secret, dict):
+        assert key_version is not None, (
+            "Key version must be set when sign key dict is used"
+        )
+        secret = secret[key_version]
+    fields = (b"%d" % (key_version or 0), stamp, utf8(name), encoded)
+    signed = b"2|" + b"".join(b"%d:%s|" % (len(f), f) for f in fields)
+    return signed + _create_signature_v2(secret, signed)
 
 
-def _format_field_v2(field: bytes) -> bytes:
-    return utf8("%d:" % len(field)) + field
-
-
-# A signed value of version 2 or later starts with its version number and a
-# bar; version 1 values start with base64 data, which has no bars.
-_signed_value_version_re = re.compile(rb"([1-9][0-9]*)\|")
-
-
-def _version_prefix(value: bytes) -> Optional[int]:
-    m = _signed_value_version_re.match(value)
-    return int(m.group(1)) if m else None
+# Versions 2 and later start with "<version>|"; a version 1 value starts with
+# base64 text, which has no "|", although its first digits followed by the
+# "|" before the timestamp can look like a version.  Base64 text comes in
+# blocks of four characters, so a real version has at most three digits.
+_SIGNED_VALUE_VERSION = re.compile(rb"([1-9][0-9]{0,2})\|")
 
 
 def _signed_value_version(value: bytes) -> int:
-    version = _version_prefix(value)
-    if version is None or version > 999:
-        # Some version-1 payloads look like large version numbers; base64
-        # padding rules mean this only happens for multiples of 4 digits,
-        # so every number up to 999 is a real version.
-        return 1
-    return version
+    found = _SIGNED_VALUE_VERSION.match(value)
+    return 1 if found is None else int(found.group(1))
 
 
 def decode_signed_value(
-    secret: _CookieSecretTypes,
-    name: str,
-    value: Union[None, str, bytes],
-    max_age_days: float = 31,
-    clock: Optional[Callable[[], float]] = None,
+    secret: _CookieSecretTypes, name: str, value: Union[None, str, bytes],
+    max_age_days: float = 31, clock: Optional[Callable[[], float]] = None,
     min_version: Optional[int] = None,
-) -> Optional[bytes]:
-    """Returns the value signed by `create_signed_value`, or None if it is
-    missing, forged, for another ``name``, older than ``max_age_days`` or
-    of a version below ``min_version``."""
-    if clock is None:
-        clock = time.time
-    if min_version is None:
-        min_version = DEFAULT_SIGNED_VALUE_MIN_VERSION
-    if min_version > 2:
-        raise ValueError("Unsupported min_version %d" % min_version)
+) -> Optional[bytes]:  # fmt: skip
+    """Checks a value made by `create_signed_value` and returns what was
+    signed.  None means the value is missing, malformed, forged, signed
+    for another ``name``, older than ``max_age_days``, or of a format older
+    than ``min_version`` (default `DEFAULT_SIGNED_VALUE_MIN_VERSION`)."""
+    oldest = DEFAULT_SIGNED_VALUE_MIN_VERSION if min_version is None else min_version
+    if oldest > 2:
+        raise ValueError("Unsupported min_version %d" % oldest)
     if not value:
         return None
-
-    value = utf8(value)
-    version = _signed_value_version(value)
-
-    if version < min_version:
+    raw = utf8(value)
+    version = _signed_value_version(raw)
+    if not oldest <= version <= 2:
         return None
-    if version == 1:
-        assert not isinstance(secret, dict)
-        return _decode_signed_value_v1(secret, name, value, max_age_days, clock)
-    elif version == 2:
-        return _decode_signed_value_v2(secret, name, value, max_age_days, clock)
-    else:
+    decode = _decode_signed_value_v1 if version == 1 else _decode_signed_value_v2
+    return decode(secret, name, raw, max_age_days, clock or time.time)
+
+
+def _b64decode_or_none(data: bytes) -> Optional[bytes]:
+    try:
+        return base64.b64decode(data)
+    except ValueError:  # binascii.Error
         return None
 
 
 def _decode_signed_value_v1(
-    secret: Union[str, bytes],
-    name: str,
-    value: bytes,
-    max_age_days: float,
+    secret: _CookieSecretTypes, name: str, value: bytes, max_age_days: float,
     clock: Callable[[], float],
-) -> Optional[bytes]:
+) -> Optional[bytes]:  # fmt: skip
+    assert not isinstance(secret, dict)
     parts = value.split(b"|")
     if len(parts) != 3:
         return None
-    signature = _create_signature_v1(secret, name, parts[0], parts[1])
-    if not hmac.compare_digest(parts[2], signature):
+    encoded, stamp, signature = parts
+    expected = _create_signature_v1(secret, name, encoded, stamp)
+    if not hmac.compare_digest(signature, expected):
         gen_log.warning("Invalid cookie signature %r", value)
         return None
-    if not parts[1].isdigit():
+    if not stamp.isdigit():
         return None
-    timestamp = int(parts[1])
-    if timestamp < clock() - max_age_days * 86400:
+    issued = int(stamp)
+    now = clock()
+    if issued < now - max_age_days * 86400:
         gen_log.warning("Expired cookie %r", value)
         return None
-    if timestamp > clock() + 31 * 86400:
-        # _cookie_signature does not hash a delimiter between the
-        # parts of the cookie, so an attacker could transfer trailing
-        # parts of the payload to the timestamp.  The timestamp is in
-        # the future, so it is refused.
+    if issued > now + 31 * 86400:
+        # Digits moved from the value into the timestamp (see the format
+        # notes above) make it lie in the future.
         gen_log.warning("Cookie timestamp in future; possible tampering %r", value)
         return None
-    if parts[1].startswith(b"0"):
+    if stamp.startswith(b"0"):
         gen_log.warning("Tampered cookie %r", value)
         return None
-    try:
-        return base64.b64decode(parts[0])
-    except Exception:
-        return None
+    return _b64decode_or_none(encoded)
 
 
 def _decode_fields_v2(value: bytes) -> Tuple[int, bytes, bytes, bytes, int]:
-    """Splits a version 2 signed value into its key version, timestamp,
-    name and value fields, and the offset where the signature starts.
+    """Splits a format 2 value into key version, timestamp, name and base64
+    value, plus the offset at which the signature begins.
 
     Works with offsets so that a large value is not copied field by field.
     Raises ValueError for a malformed value.
     """
-    pos = 2  # after "2|"
-    fields = []
-    for _ in range(4):
+    fields: List[bytes] = []
+    pos = 2  # past "2|"
+    while len(fields) < 4:
         colon = value.find(b":", pos, pos + 12)
-        length = value[pos:colon]
-        if colon < 0 or not length.isdigit():
+        declared = value[pos:colon]
+        if colon < 0 or not declared.isdigit():
             raise ValueError("malformed v2 signed value field")
-        start = colon + 1
-        end = start + int(length)
-        if value[end : end + 1] != b"|":
+        pos = colon + 1 + int(declared)
+        if value[pos : pos + 1] != b"|":
             raise ValueError("malformed v2 signed value field")
-        fields.append(value[start:end])
-        pos = end + 1
-    if not fields[0].isdigit():
+        fields.append(value[colon + 1 : pos])
+        pos += 1
+    key_version, stamp, name_field, encoded = fields
+    if not key_version.isdigit():
         raise ValueError("malformed v2 key version")
-    return int(fields[0]), fields[1], fields[2], fields[3], pos
+    return int(key_version), stamp, name_field, encoded, pos
 
 
 def _decode_signed_value_v2(
-    secret: _CookieSecretTypes,
-    name: str,
-    value: bytes,
-    max_age_days: float,
+    secret: _CookieSecretTypes, name: str, value: bytes, max_age_days: float,
     clock: Callable[[], float],
-) -> Optional[bytes]:
+) -> Optional[bytes]:  # fmt: skip
     try:
-        (
-            key_version,
-            timestamp_bytes,
-            name_field,
-            value_field,
-            signature_start,
-        ) = _decode_fields_v2(value)
+        key_version, stamp, name_field, encoded, sig_start = _decode_fields_v2(value)
     except ValueError:
         return None
-
     if isinstance(secret, dict):
-        try:
-            secret = secret[key_version]
-        except KeyError:
+        if key_version not in secret:
             return None
-
-    expected_sig = _create_signature_v2(secret, memoryview(value)[:signature_start])
-    if not hmac.compare_digest(value[signature_start:], expected_sig):
+        secret = secret[key_version]
+    expected = _create_signature_v2(secret, memoryview(value)[:sig_start])
+    if not hmac.compare_digest(value[sig_start:], expected):
         return None
-    if name_field != utf8(name):
+    if name_field != utf8(name) or not stamp.isdigit():
         return None
-    if not timestamp_bytes.isdigit():
-        return None
-    timestamp = int(timestamp_bytes)
-    if timestamp < clock() - max_age_days * 86400:
-        # The signature has expired.
-        return None
-    try:
-        return base64.b64decode(value_field)
-    except Exception:
-        return None
+    if int(stamp) < clock() - max_age_days * 86400:
+        return None  # expired
+    return _b64decode_or_none(encoded)
 
 
 def get_signature_key_version(value: Union[str, bytes]) -> Optional[int]:
-    """Returns the key version a version-2 signed value was signed with,
-    or None for older or malformed values."""
-    value = utf8(value)
-    version = _signed_value_version(value)
-    if version < 2:
+    """The key version a format 2 signed value names; None for format 1
+    or malformed values."""
+    raw = utf8(value)
+    if _signed_value_version(raw) < 2:
         return None
     try:
-        key_version, _, _, _, _ = _decode_fields_v2(value)
+        return _decode_fields_v2(raw)[0]
     except ValueError:
         return None
 
-    return key_version
-
 
 def _create_signature_v1(secret: Union[str, bytes], *parts: Union[str, bytes]) -> bytes:
-    hash = hmac.new(utf8(secret), digestmod=hashlib.sha1)
+    mac = hmac.new(utf8(secret), digestmod=hashlib.sha1)
     for part in parts:
-        hash.update(utf8(part))
-    return utf8(hash.hexdigest())
+        mac.update(utf8(part))
+    return mac.hexdigest().encode("ascii")
 
 
 def _create_signature_v2(secret: Union[str, bytes], s: Any) -> bytes:
-    hash = hmac.new(utf8(secret), digestmod=hashlib.sha256)
-    hash.update(s if isinstance(s, memoryview) else utf8(s))
-    return utf8(hash.hexdigest())
+    data = s if isinstance(s, memoryview) else utf8(s)
+    return hmac.new(utf8(secret), data, hashlib.sha256).hexdigest().encode("ascii")
