@@ -186,6 +186,22 @@ def test_request_proxy() -> None:
     assert _RequestProxy(request, None).network_interface is None
 
 
+def test_request_proxy_keeps_falsy_values_and_shares_headers() -> None:
+    request = HTTPRequest("http://example.com/", follow_redirects=False, max_redirects=0,
+                          headers={"X-A": "1"}, body="payload")
+    proxy = _RequestProxy(request, dict(follow_redirects=True, max_redirects=5,
+                                        request_timeout=7.0, not_an_attribute=1))
+    # Only None is replaced by a default; False and 0 are the request's choice.
+    assert proxy.follow_redirects is False
+    assert proxy.max_redirects == 0
+    assert proxy.request_timeout == 7.0
+    # The properties read through to the request's own objects.
+    assert proxy.headers is request.headers
+    assert proxy.body == b"payload"
+    with pytest.raises(AttributeError):
+        proxy.not_an_attribute
+
+
 # --- HTTPResponse and errors --------------------------------------------------
 
 

@@ -563,18 +563,32 @@ class _RequestProxy:
     """
 
     def __init__(self, request: HTTPRequest, defaults: "Dict[str, Any] | None") -> None:
+        # The request's values are copied in once. Reading them through
+        # __getattr__ instead would cost a failed ordinary lookup (an
+        # AttributeError raised and caught) for every attribute read, and
+        # implementations read a couple of dozen per request.
+        view = self.__dict__
+        view.update(vars(request))
+        view["headers"] = request.headers
+        view["body"] = request.body
+        if defaults:
+            for name, value in defaults.items():
+                if view.get(name, _ABSENT) is None:
+                    view[name] = value
         self.request = request
         self.defaults = defaults
 
     def __getattr__(self, name: str) -> Any:
+        # Only reached for names not copied above: attributes computed by
+        # an HTTPRequest subclass, or names that do not exist at all.
         value = getattr(self.request, name)
-        if value is None:
-            fallback = self.defaults
-            value = None if fallback is None else fallback.get(name)
-        # Python only asks us for names missing from __dict__; implementations
-        # read the same few attributes repeatedly, so keep each answer there.
-        self.__dict__[name] = value
+        if value is None and self.defaults is not None:
+            value = self.defaults.get(name)
         return value
+
+
+# Marks a name a request does not have at all (None is a real value there).
+_ABSENT = object()
 
 
 # RFC 9110 section 9.3: the methods defined to carry content. Unless

@@ -1,18 +1,20 @@
-"""The default `.AsyncHTTPClient`: HTTP/1.1 over Tornado's own streams.
+"""The default `.AsyncHTTPClient` implementation, written on Tornado's own
+streams.
 
-`SimpleAsyncHTTPClient` needs nothing outside Tornado. Each request gets a
-fresh connection from `tornado.tcpclient.TCPClient` (resolving, connecting
-and the TLS handshake, all under the connect timeout) and speaks HTTP/1.1
-through the client side of `tornado.http1connection.HTTP1Connection`, which
-also parses the response, enforces the size limits and decompresses gzip.
-This module adds what a user agent does on top of one exchange: the
-``max_clients`` queue, timeouts, request headers (Host, credentials,
-User-Agent, Content-Length, ...), redirects and building the
+`SimpleAsyncHTTPClient` needs nothing outside Tornado. Every request opens
+a connection of its own through `tornado.tcpclient.TCPClient` (name
+resolution, TCP connect and TLS handshake all count against the connect
+timeout) and speaks HTTP/1.1 through the client mode of
+`tornado.http1connection.HTTP1Connection`, which parses the answer, applies
+the size limits and inflates gzip bodies. Around that single exchange this
+module does the user agent's share of the work: the ``max_clients`` queue,
+both timeouts, the request headers owed to the server (Host, credentials,
+User-Agent, Content-Length, ...), following redirects and building the
 `.HTTPResponse`.
 
-`_HTTPConnection`, one request on one connection, is private but is the base
-of `tornado.websocket.WebSocketClientConnection`: its hooks are described on
-the class.
+`_HTTPConnection` carries one request over one connection. It is private,
+yet `tornado.websocket.WebSocketClientConnection` extends it: its docstring
+spells out what such a subclass may count on.
 """
 
 import base64
@@ -33,10 +35,12 @@ from typing import (
     Callable,
     Deque,
     Dict,
+    List,
     Optional,
     Tuple,
     Type,
     Union,
+    cast,
 )
 
 from tornado import gen, httputil, version
@@ -58,96 +62,671 @@ from tornado.netutil import OverrideResolver, Resolver, is_valid_ip
 from tornado.tcpclient import TCPClient
 from tornado.util import TimeoutError
 
-
-# What fetch_impl calls with the outcome of a request.
+# What fetch_impl is given to report the outcome of a request.
 _ResponseCallback = Callable[[HTTPResponse], None]
+# A request waiting for a slot: (key, request, callback) in the queue, and
+# (request, callback, queue timer, time queued) in ``waiting``.
+_Queued = Tuple[object, HTTPRequest, _ResponseCallback]
+_Waiting = Tuple[HTTPRequest, _ResponseCallback, object, float]
+_TLSSettings = Union[None, Dict[str, Any], ssl.SSLContext]
+
+# Methods sent as they are; any other needs allow_nonstandard_methods.
+_KNOWN_METHODS = frozenset("GET HEAD POST PUT DELETE PATCH OPTIONS".split())
+
+# Request options only curl_httpclient implements.
+_PROXY_OPTIONS = tuple(
+    "proxy_" + suffix for suffix in ("host", "port", "username", "password", "auth_mode")
+)
+
+# RFC 9110 section 15.4: the 3xx statuses whose Location this client follows.
+_FOLLOWED_REDIRECTS = frozenset((301, 302, 303, 307, 308))
+
+# Never forwarded to another origin: the credentials were meant for the
+# first server alone.
+_PER_ORIGIN_HEADERS = ("Authorization", "Cookie")
+
+# Headers about the content; they leave with it when a redirect turns the
+# request into a bodiless GET.
+_CONTENT_HEADERS = ("Content-Type", "Content-Length", "Content-Encoding", "Transfer-Encoding")
+
+# RFC 9110 sections 4.2.1 and 4.2.2.
+_SCHEME_PORTS = {"http": 80, "https": 443}
+
+_DEFAULT_USER_AGENT = "Tornado/" + version
 
 
 class HTTPTimeoutError(HTTPClientError):
-    """A request that ran out of time, as a 599 error.
+    """A 599 error for a request that ran out of time.
 
-    The message says in which phase: ``"Timeout in request queue"``,
+    The message names the phase: ``"Timeout in request queue"``,
     ``"Timeout while resolving HOST"``, ``"Timeout while connecting to
     ..."``, ``"Timeout during TLS handshake with HOST:PORT"`` or
     ``"Timeout during request"``.
     """
 
     def __init__(self, message: str) -> None:
-        super().__init__(599, message=message)
+        """``message`` says what was being waited for."""
+        HTTPClientError.__init__(self, 599, message=message)
 
     def __str__(self) -> str:
+        """Just the message, without the ``HTTP 599:`` prefix."""
         return self.message or "Timeout"
 
 
 class HTTPStreamClosedError(HTTPClientError):
-    """The connection closed before the response was complete (599).
+    """A 599 error for a connection that ended before the whole answer
+    arrived.
 
-    Raised where the stream closed without an underlying error; when there
-    was one (a reset, a refused connection), that error is raised instead.
+    Only used when the stream closed cleanly; when the close had a cause
+    (a reset, a refused connection, ...) that exception is reported
+    instead.
     """
 
     def __init__(self, message: str) -> None:
-        super().__init__(599, message=message)
+        """``message`` describes how the connection went away."""
+        HTTPClientError.__init__(self, 599, message=message)
 
     def __str__(self) -> str:
+        """Just the message, without the ``HTTP 599:`` prefix."""
         return self.message or "Stream closed"
 
 
-class SimpleAsyncHTTPClient(AsyncHTTPClient):
-    """Non-blocking HTTP client with no dependencies outside Tornado.
+def _tightest(first: Optional[float], second: Optional[float]) -> Optional[float]:
+    """The smaller of two time limits, where 0 and None stand for "no
+    limit"; None when neither sets one."""
+    if not first:
+        return second or None
+    if not second:
+        return first
+    return min(first, second)
 
-    HTTP/1.1 only, a new connection per request, no proxies; see
-    ``curl_httpclient`` for those.
 
-    :arg max_clients: how many requests run at once; the rest wait in a
-        queue. The wait counts towards ``connect_timeout`` and
-        ``request_timeout`` of the queued request (whichever is shorter),
-        failing it with "Timeout in request queue".
-    :arg hostname_mapping: a dict of host names (or ``(host, port)`` pairs)
-        to the address (or ``(address, port)``) to use instead, for local
-        DNS overrides (see `.OverrideResolver`).
-    :arg max_buffer_size: the most bytes held in a stream's read buffer
-        at once (100MB).
-    :arg resolver: the `.Resolver` for host names (default: a new
-        `.Resolver` of the configured kind, closed with the client).
-    :arg defaults: request defaults, as for `.AsyncHTTPClient`.
-    :arg max_header_size: the most bytes of response headers (64KB).
-    :arg max_body_size: the largest response body accepted, after
-        decompression (default: ``max_buffer_size``), streamed or not.
+def _build_tls_context(
+    verify: bool, cafile: Optional[str], certfile: Optional[str], keyfile: Optional[str]
+) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=cafile)
+    if not verify:
+        # In this order: a context refuses CERT_NONE while it checks names.
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if certfile is not None:
+        context.load_cert_chain(certfile, keyfile)
+    return context
+
+
+@functools.lru_cache(maxsize=None)
+def _shared_tls_context(verify: bool) -> ssl.SSLContext:
+    """One context per ``validate_cert`` value for requests without their
+    own certificate files: building one reads the system's CA store, far
+    too slow to repeat for every request."""
+    return _build_tls_context(verify, None, None, None)
+
+
+@functools.lru_cache(maxsize=64)
+def _connection_params(
+    max_header_size: Optional[int], max_body_size: Optional[int], decompress: bool
+) -> HTTP1ConnectionParameters:
+    # HTTP1Connection only reads its parameters, so equal ones are shared
+    # rather than built for every request.
+    return HTTP1ConnectionParameters(
+        no_keep_alive=True, decompress=decompress,
+        max_header_size=max_header_size, max_body_size=max_body_size,
+    )
+
+
+def _origin(url: str) -> Optional[Tuple[str, Optional[str], Optional[int]]]:
+    """RFC 6454 origin of ``url``: (scheme, host, port), the port filled in
+    from the scheme; None for a URL that does not parse."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        scheme = parts.scheme.lower()
+        port = parts.port
+    except ValueError:
+        return None
+    return scheme, parts.hostname, port if port else _SCHEME_PORTS.get(scheme)
+
+
+def _basic_authorization(username: str, password: str) -> str:
+    """An ``Authorization`` value for the Basic scheme (RFC 7617: base64 of
+    ``user:password``, NFC-normalized UTF-8)."""
+    token = base64.b64encode(httputil.encode_username_password(username, password))
+    return "Basic " + token.decode("ascii")
+
+
+def _becomes_get(code: int, method: str) -> bool:
+    """Whether a redirect with status ``code`` is followed as a bodiless GET.
+
+    RFC 9110 section 15.4: 303 asks for a GET of the new location (a HEAD
+    stays a HEAD); 301 and 302 traditionally turn a POST into a GET; 307
+    and 308 keep the method and the content.
+    """
+    if code == 303:
+        return method != "HEAD"
+    return code in (301, 302) and method == "POST"
+
+
+def _defaults_without_credentials(defaults: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """``defaults`` minus the credentials they hold, for a hop to another
+    origin (the caller's dict is left as it is)."""
+    if not defaults or ("auth_username" not in defaults and "auth_password" not in defaults):
+        return defaults
+    trimmed = dict(defaults)
+    trimmed.pop("auth_username", None)
+    trimmed.pop("auth_password", None)
+    return trimmed
+
+
+def _surface_error(future: "Any") -> None:
+    # An exception that got out of run() is re-raised here, where the
+    # IOLoop's callback machinery logs it.
+    future.result()
+
+
+class _HTTPConnection(httputil.HTTPMessageDelegate):
+    """One request over one new connection: the `.HTTPMessageDelegate` that
+    the client side of `.HTTP1Connection` feeds with the answer.
+
+    `SimpleAsyncHTTPClient` makes one for each request it starts (and
+    `tornado.websocket.WebSocketClientConnection` extends the class). The
+    constructor sets up its attributes and then starts `run` on the
+    current IOLoop. ``final_callback`` gets the `.HTTPResponse` exactly
+    once; a subclass that takes the connection over sets it to None to
+    silence it. ``release_callback`` is called once the request stops
+    counting against the client's ``max_clients``.
+
+    What a subclass may rely on:
+
+    * `headers_received` is a coroutine that records ``code``, ``reason``
+      and ``headers``; delegate to it with ``super()`` for the answers you
+      do not handle.
+    * `data_received`, `finish` and `on_connection_close` make up the rest
+      of the delegate protocol; `finish` builds the response, or follows
+      the redirect.
+    * ``self.connection`` is the `.HTTP1Connection` once the request is
+      on its way (``detach()`` it to take the stream); ``self.stream`` is
+      the `.IOStream`.
+    * ``_remove_timeout()`` stops the running timer (the request timeout
+      once connected); ``_handle_exception(typ, value, tb)`` fails the
+      request with ``value`` unless it has been answered already.
+    * ``client`` may be None, when no `SimpleAsyncHTTPClient` stands
+      behind the connection; redirects are not followed then.
     """
 
-    def initialize(  # type: ignore
+    def __init__(
+        self, client: "Optional[SimpleAsyncHTTPClient]", request: HTTPRequest,
+        release_callback: Callable[[], None], final_callback: _ResponseCallback,
+        max_buffer_size: int, tcp_client: TCPClient, max_header_size: int, max_body_size: int,
+    ) -> None:
+        loop = IOLoop.current()
+        self.io_loop = loop
+        self.start_wall_time = time.time()
+        self.start_time = loop.time()
+        # The request and the two ways of reporting on it.
+        self.request = request
+        self.final_callback: Optional[_ResponseCallback] = final_callback
+        self.release_callback: Optional[Callable[[], None]] = release_callback
+        self.client = client
+        # The transport and its limits.
+        self.tcp_client = tcp_client
+        self.max_body_size = max_body_size
+        self.max_header_size = max_header_size
+        self.max_buffer_size = max_buffer_size
+        self.connection: Optional[HTTP1Connection] = None
+        self.stream: Optional[IOStream] = None
+        # The answer, as it comes in.
+        self.chunks: List[bytes] = []
+        self.headers: Optional[httputil.HTTPHeaders] = None
+        self.reason: Optional[str] = None
+        self.code: Optional[int] = None
+        self._follow_redirect = False
+        self._timeout: object = None
+        loop.add_future(gen.convert_yielded(self.run()), _surface_error)
+
+    # --- sending -----------------------------------------------------------
+
+    async def run(self) -> None:
+        """The whole exchange: checks the request, connects, sends it and
+        reads the answer. A failure at any step becomes the request's
+        response (see `_handle_exception`)."""
+        try:
+            scheme, host, port, authority = self._split_url()
+            source_ip = self._source_address()
+            self._check_request()
+            self._fill_in_headers(authority)
+            stream = await self._connect(scheme, host, port, source_ip)
+            if self.final_callback is None:
+                # Answered for already while the connection was being made.
+                stream.close()
+                return
+            await self._exchange(stream)
+        except Exception:
+            if not self._handle_exception(*sys.exc_info()):
+                raise
+
+    def _split_url(self) -> Tuple[str, str, int, str]:
+        """Parses the URL (into ``parsed`` and ``parsed_hostname``) and
+        returns scheme, host, port and the authority without userinfo."""
+        url = self.request.url
+        parts = urllib.parse.urlsplit(to_unicode(url))
+        self.parsed = parts
+        scheme = parts.scheme
+        default_port = _SCHEME_PORTS.get(scheme)
+        if default_port is None:
+            raise ValueError("Unsupported url scheme: %s" % url)
+        # RFC 9110 section 7.2: userinfo never goes into Host; it is used
+        # for the Authorization header instead.
+        authority = parts.netloc.rpartition("@")[2]
+        host, port = httputil.split_host_and_port(authority)
+        if host[:1] == "[" and host[-1:] == "]":
+            host = host[1:-1]  # an IPv6 literal, as the resolver wants it
+        self.parsed_hostname = host
+        return scheme, host, default_port if port is None else port, authority
+
+    def _source_address(self) -> Optional[str]:
+        """The local address to bind (``network_interface``), checked."""
+        address = self.request.network_interface
+        if not address:
+            return None
+        if not is_valid_ip(address):
+            raise ValueError(
+                "Unrecognized IPv4 or IPv6 address for network_interface, got %r" % address
+            )
+        return address
+
+    def _check_request(self) -> None:
+        """Refuses requests this client cannot or will not send."""
+        request = self.request
+        method = request.method
+        lenient = request.allow_nonstandard_methods
+        if not lenient and method not in _KNOWN_METHODS:
+            raise KeyError("unknown method %s" % method)
+        for option in _PROXY_OPTIONS:
+            if getattr(request, option, None):
+                raise NotImplementedError("%s not supported" % option)
+        if not lenient:
+            has_body = request.body is not None or request.body_producer is not None
+            _check_body_presence(method, has_body)
+
+    def _credentials(self) -> Optional[Tuple[str, str]]:
+        """(user, password) to send: those of the URL first, else the
+        request's ``auth_username``/``auth_password``; None if neither."""
+        request = self.request
+        parts = self.parsed
+        if parts.username is not None:
+            user, password = parts.username, parts.password
+        elif request.auth_username is not None:
+            user, password = request.auth_username, request.auth_password
+        else:
+            return None
+        if request.auth_mode not in (None, "basic"):
+            raise ValueError("unsupported auth_mode %s" % request.auth_mode)
+        return user, password or ""
+
+    def _fill_in_headers(self, authority: str) -> None:
+        """Adds the headers this client is responsible for to the request's
+        own (private) headers object."""
+        request = self.request
+        headers = request.headers
+        # One request per connection (RFC 9112 section 9.6).
+        if "Connection" not in headers:
+            headers["Connection"] = "close"
+        if "Host" not in headers:
+            headers["Host"] = authority
+        credentials = self._credentials()
+        if credentials is not None:
+            headers["Authorization"] = _basic_authorization(*credentials)
+        agent = request.user_agent
+        if agent:
+            headers["User-Agent"] = agent
+        elif "User-Agent" not in headers:
+            headers["User-Agent"] = _DEFAULT_USER_AGENT
+        if request.expect_100_continue:
+            headers["Expect"] = "100-continue"
+        content = request.body
+        if content is not None:
+            # Known content goes with its length; a body_producer's output
+            # is sent chunked unless the caller gave a Content-Length.
+            headers["Content-Length"] = str(len(content))
+        if request.method == "POST" and "Content-Type" not in headers:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if request.decompress_response:
+            headers["Accept-Encoding"] = "gzip"
+
+    def _tls_settings(self, scheme: str) -> _TLSSettings:
+        """What to give `.TCPClient` as ``ssl_options`` (None for plain
+        HTTP). ``ssl_options`` on the request wins over everything else."""
+        if scheme != "https":
+            return None
+        request = self.request
+        if request.ssl_options is not None:
+            return request.ssl_options
+        verify = bool(request.validate_cert)
+        cafile, certfile, keyfile = request.ca_certs, request.client_cert, request.client_key
+        if cafile is None and certfile is None and keyfile is None:
+            return _shared_tls_context(verify)
+        return _build_tls_context(verify, cafile, certfile, keyfile)
+
+    async def _connect(self, scheme: str, host: str, port: int, source_ip: Optional[str]) -> IOStream:
+        """Opens the stream (TLS included) within the connect budget."""
+        request = self.request
+        # The connect phase must respect both limits, counted from when
+        # this request got its slot.
+        budget = _tightest(request.connect_timeout, request.request_timeout)
+        remaining = None
+        if budget is not None:
+            remaining = max(0.0, self.start_time + budget - self.io_loop.time())
+        family = socket.AF_INET if request.allow_ipv6 is False else socket.AF_UNSPEC
+        try:
+            return await self.tcp_client.connect(
+                host, port, af=family, ssl_options=self._tls_settings(scheme),
+                max_buffer_size=self.max_buffer_size, source_ip=source_ip, timeout=remaining,
+            )
+        except TimeoutError as exc:
+            # TCPClient's message names the phase (resolving, connecting,
+            # TLS handshake).
+            raise HTTPTimeoutError(str(exc) or "Timeout while connecting") from None
+
+    async def _exchange(self, stream: IOStream) -> None:
+        """Sends the request on ``stream`` and reads the answer."""
+        # From now on HTTP1Connection tells us (on_connection_close) when
+        # the stream closes, once it has handed over what it read.
+        self.stream = stream
+        request = self.request
+        if request.request_timeout:
+            deadline = self.start_time + request.request_timeout
+            self._timeout = self.io_loop.call_at(deadline, self._on_request_timeout)
+        connection = self._open_connection(stream)
+        self.connection = connection
+        parts = self.parsed
+        target = parts.path or "/"
+        if parts.query:
+            target = f"{target}?{parts.query}"
+        start_line = httputil.RequestStartLine(request.method, target, "")
+        connection.write_headers(start_line, request.headers)
+        if not request.expect_100_continue:
+            pending = self._send_body()
+            if pending is not None:
+                await pending
+        # else the body waits for the server's "100 Continue" (see
+        # headers_received), and never goes if the server answers at once.
+        await self._read_response()
+
+    def _open_connection(self, stream: IOStream) -> HTTP1Connection:
+        request = self.request
+        if request.body_producer is not None or request.expect_100_continue:
+            # Parts of this message leave before finish() (which turns Nagle
+            # off by itself): without TCP_NODELAY they could wait for an ACK.
+            stream.set_nodelay(True)
+        params = _connection_params(
+            self.max_header_size, self.max_body_size, bool(request.decompress_response)
+        )
+        return HTTP1Connection(stream, True, params, None)
+
+    def _send_body(self) -> Optional[Awaitable[None]]:
+        """Sends the content, if any, and ends the request message; returns
+        something to await while a ``body_producer`` is still writing."""
+        request = self.request
+        connection = self.connection
+        assert connection is not None
+        content = request.body
+        producer = request.body_producer
+        if content is None and producer is not None:
+            return self._produce_body(connection, producer)
+        if content is not None:
+            connection.write(content)
+        connection.finish()
+        return None
+
+    async def _produce_body(self, connection: HTTP1Connection, producer: Callable[..., Any]) -> None:
+        progress = producer(connection.write)
+        if progress is not None:
+            await progress
+        connection.finish()
+
+    async def _read_response(self) -> None:
+        connection = self.connection
+        assert connection is not None
+        try:
+            await connection.read_response(self)
+        except StreamClosedError:
+            if not self._handle_exception(*sys.exc_info()):
+                raise
+            return
+        if self.final_callback is not None:
+            # read_response gave up (a malformed or cut-off answer) without
+            # calling finish(): nothing more will come.
+            self.on_connection_close()
+
+    # --- timers and outcomes -----------------------------------------------
+
+    def _on_request_timeout(self) -> None:
+        self._timeout = None
+        if self.final_callback is not None:
+            failure = HTTPTimeoutError("Timeout during request")
+            self._handle_exception(HTTPTimeoutError, failure, None)
+
+    def _remove_timeout(self) -> None:
+        timer = self._timeout
+        if timer is not None:
+            self._timeout = None
+            self.io_loop.remove_timeout(timer)
+
+    def _free_slot(self) -> None:
+        """Calls ``release_callback``, at most once."""
+        release, self.release_callback = self.release_callback, None
+        if release is not None:
+            release()
+
+    def _answer(self, response: HTTPResponse) -> None:
+        """Frees the slot and hands ``response`` to ``final_callback``,
+        unless the request was answered already."""
+        self._free_slot()
+        deliver, self.final_callback = self.final_callback, None
+        if deliver is not None:
+            deliver(response)
+
+    def _caller_request(self) -> HTTPRequest:
+        """The request as the caller made it, before any redirect."""
+        request = self.request
+        if isinstance(request, _RequestProxy):
+            request = request.request
+        first = request._original_request
+        return request if first is None else first
+
+    def _elapsed(self) -> float:
+        return self.io_loop.time() - self.start_time
+
+    def _close_stream(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+
+    def _handle_exception(
+        self, typ: "Optional[Type[BaseException]]", value: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> bool:
+        """Fails the request with ``value``; True when that dealt with it.
+
+        After the request has been answered only a closed stream counts as
+        dealt with: it is how a connection we gave up on ends.
+        """
+        if self.final_callback is None:
+            return isinstance(value, StreamClosedError)
+        self._remove_timeout()
+        if isinstance(value, StreamClosedError):
+            cause = value.real_error
+            value = HTTPStreamClosedError("Stream closed") if cause is None else cause
+        failed = HTTPResponse(
+            self._caller_request(), 599, error=value,
+            request_time=self._elapsed(), start_time=self.start_wall_time,
+        )
+        self._answer(failed)
+        self._close_stream()
+        return True
+
+    # --- HTTPMessageDelegate -----------------------------------------------
+
+    def on_connection_close(self) -> None:
+        if self.final_callback is None:
+            return
+        stream = self.stream
+        failure = None if stream is None else stream.error
+        if failure is None:
+            failure = HTTPStreamClosedError("Connection closed")
+        self._handle_exception(type(failure), failure, failure.__traceback__)
+
+    async def headers_received(
         self,
-        max_clients: int = 10,
-        hostname_mapping: Optional[Dict[str, str]] = None,
-        max_buffer_size: int = 104857600,
-        resolver: Optional[Resolver] = None,
-        defaults: Optional[Dict[str, Any]] = None,
-        max_header_size: Optional[int] = None,
+        start_line: Union[httputil.ResponseStartLine, httputil.RequestStartLine],
+        headers: httputil.HTTPHeaders,
+    ) -> None:
+        assert isinstance(start_line, httputil.ResponseStartLine)
+        request = self.request
+        if start_line.code == 100 and request.expect_100_continue:
+            # The go-ahead we asked for: now the body may follow.
+            pending = self._send_body()
+            if pending is not None:
+                await pending
+            return
+        self.code, self.reason, self.headers = start_line.code, start_line.reason, headers
+        self._follow_redirect = self._should_follow_redirect()
+        report = request.header_callback
+        # Callbacks only hear about the final answer, not the hops.
+        if report is None or self._follow_redirect:
+            return
+        report(f"{start_line.version} {start_line.code} {start_line.reason}\r\n")
+        for name, value in headers.get_all():
+            report(f"{name}: {value}\r\n")
+        report("\r\n")
+
+    def _should_follow_redirect(self) -> bool:
+        request = self.request
+        if self.client is None or not request.follow_redirects:
+            return False
+        if self.code not in _FOLLOWED_REDIRECTS:
+            return False
+        hops_left = request.max_redirects
+        if hops_left is None or hops_left <= 0:
+            return False
+        return self.headers is not None and "Location" in self.headers
+
+    def data_received(self, chunk: bytes) -> Optional[Awaitable[None]]:
+        if self._follow_redirect:
+            return None  # the body of a redirect we follow is dropped
+        consumer = self.request.streaming_callback
+        if consumer is None:
+            self.chunks.append(chunk)
+            return None
+        outcome = consumer(chunk)
+        # Handing a coroutine callback's awaitable to the connection makes
+        # it wait before reading on: backpressure.
+        if outcome is not None and inspect.isawaitable(outcome):
+            return outcome
+        return None
+
+    def finish(self) -> None:
+        code = self.code
+        assert code is not None
+        self._remove_timeout()
+        if self._follow_redirect:
+            self._redirect()
+            return
+        # With a streaming_callback nothing was collected: the body is empty.
+        response = HTTPResponse(
+            self._caller_request(), code, reason=self.reason, headers=self.headers,
+            buffer=BytesIO(b"".join(self.chunks)), effective_url=self.request.url,
+            request_time=self._elapsed(), start_time=self.start_wall_time,
+        )
+        self._answer(response)
+        self._close_stream()
+
+    def _redirect(self) -> None:
+        """Passes a copy of the request, aimed at the Location, back to the
+        client; the copy's response is delivered to our caller."""
+        client = self.client
+        assert client is not None and self.headers is not None and self.code is not None
+        view = self.request
+        if isinstance(view, _RequestProxy):
+            current, defaults = view.request, view.defaults
+        else:
+            current, defaults = view, None
+        hop = copy.copy(current)
+        hop.url = urllib.parse.urljoin(current.url, self.headers["Location"])
+        assert view.max_redirects is not None  # checked before following
+        hop.max_redirects = view.max_redirects - 1
+        headers = httputil.HTTPHeaders(current.headers)
+        # Host, and the framing the connection picked, describe the message
+        # just sent, not the next one.
+        for name in ("Host", "Transfer-Encoding"):
+            headers.pop(name, None)
+        if _origin(hop.url) != _origin(current.url):
+            # Credentials, whether explicit, from the URL or from the
+            # client's defaults, stay with the origin they were given for.
+            for name in _PER_ORIGIN_HEADERS:
+                headers.pop(name, None)
+            hop.auth_username = hop.auth_password = None
+            defaults = _defaults_without_credentials(defaults)
+        if _becomes_get(self.code, view.method):
+            hop.method = "GET"
+            hop.body = None  # type: ignore[assignment]
+            hop.body_producer = None
+            for name in _CONTENT_HEADERS:
+                headers.pop(name, None)
+        hop.headers = headers
+        hop._original_request = self._caller_request()
+        deliver, self.final_callback = self.final_callback, None
+        assert deliver is not None
+        # Our slot goes back first: with max_clients=1 the next hop needs it.
+        self._free_slot()
+        client.fetch_impl(cast(HTTPRequest, _RequestProxy(hop, defaults)), deliver)
+        self._close_stream()
+
+
+class SimpleAsyncHTTPClient(AsyncHTTPClient):
+    """Non-blocking HTTP client that needs nothing beyond Tornado.
+
+    HTTP/1.1 only, one new connection per request, and no proxy support
+    (``curl_httpclient`` has that).
+
+    :arg max_clients: how many requests may be in progress at once; the
+        others wait in a queue. Time spent waiting counts against the
+        shorter of the request's ``connect_timeout`` and
+        ``request_timeout``; running out fails it with "Timeout in request
+        queue".
+    :arg hostname_mapping: host names (or ``(host, port)`` pairs) mapped to
+        the address (or ``(address, port)``) to use in their place, a local
+        override of DNS (see `.OverrideResolver`).
+    :arg max_buffer_size: the most bytes a stream's read buffer may hold
+        (100MB).
+    :arg resolver: the `.Resolver` to look names up with; by default a new
+        `.Resolver` of the configured kind, closed along with the client.
+    :arg defaults: request defaults, as for `.AsyncHTTPClient`.
+    :arg max_header_size: the most bytes the response headers may take
+        (64KB).
+    :arg max_body_size: the largest response body accepted, measured after
+        decompression, streamed or not (``max_buffer_size`` by default).
+    """
+
+    def initialize(  # type: ignore[override]
+        self, max_clients: int = 10, hostname_mapping: Optional[Dict[str, str]] = None,
+        max_buffer_size: int = 104857600, resolver: Optional[Resolver] = None,
+        defaults: Optional[Dict[str, Any]] = None, max_header_size: Optional[int] = None,
         max_body_size: Optional[int] = None,
     ) -> None:
         super().initialize(defaults=defaults)
         self.max_clients = max_clients
-        # (key, request, callback) of requests waiting for a slot.
-        self.queue: Deque[Tuple[object, HTTPRequest, _ResponseCallback]] = collections.deque()
-        # key -> (request, callback) of requests that have a connection.
-        self.active: Dict[object, Tuple[HTTPRequest, _ResponseCallback]] = {}
-        # key -> (request, callback, queue timeout handle, time queued) of
-        # queued requests.
-        self.waiting: Dict[object, Tuple[HTTPRequest, _ResponseCallback, object, float]] = {}
         self.max_buffer_size = max_buffer_size
         self.max_header_size = max_header_size
         self.max_body_size = max_body_size
-        if resolver is not None:
-            self.resolver = resolver
-            self.own_resolver = False
-        else:
-            self.resolver = Resolver()
-            self.own_resolver = True
+        # Requests waiting for a slot, oldest first ...
+        self.queue: Deque[_Queued] = collections.deque()
+        # ... and by key, with their queue timer and when they were queued.
+        self.waiting: Dict[object, _Waiting] = {}
+        # The requests holding a slot, by key.
+        self.active: Dict[object, Tuple[HTTPRequest, _ResponseCallback]] = {}
+        self.own_resolver = resolver is None
+        self.resolver = Resolver() if resolver is None else resolver
         if hostname_mapping is not None:
-            self.resolver = OverrideResolver(
-                resolver=self.resolver, mapping=hostname_mapping
-            )
+            self.resolver = OverrideResolver(resolver=self.resolver, mapping=hostname_mapping)
         self.tcp_client = TCPClient(resolver=self.resolver)
 
     def close(self) -> None:
@@ -158,616 +737,69 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
             self.resolver.close()
         self.tcp_client.close()
 
-    def fetch_impl(
-        self, request: HTTPRequest, callback: _ResponseCallback
-    ) -> None:
+    def fetch_impl(self, request: HTTPRequest, callback: _ResponseCallback) -> None:
         key = object()
-        if not self.queue and len(self.active) < self.max_clients:
-            # The usual case: a free slot and nobody ahead of us.
-            self._start(key, request, callback)
-            return
-        self.queue.append((key, request, callback))
-        assert request.connect_timeout is not None
-        assert request.request_timeout is not None
-        timeout_handle = None
-        if len(self.active) >= self.max_clients:
-            # A zero timeout means "none"; otherwise the shorter one wins.
-            timeout = (
-                min(request.connect_timeout, request.request_timeout)
-                or request.connect_timeout
-                or request.request_timeout
-            )
-            if timeout:
-                timeout_handle = self.io_loop.call_later(
-                    timeout, self._on_timeout, key, "in request queue"
-                )
-        self.waiting[key] = (request, callback, timeout_handle, self.io_loop.time())
-        self._process_queue()
-        if self.queue:
-            gen_log.debug(
-                "max_clients limit reached, request queued. "
-                "%d active, %d queued requests." % (len(self.active), len(self.queue))
-            )
+        if len(self.active) < self.max_clients and not self.queue:
+            # The usual case: a slot is free and nobody is waiting for one.
+            self._launch(key, request, callback)
+        else:
+            self._enqueue(key, request, callback)
 
-    def _process_queue(self) -> None:
-        while self.queue and len(self.active) < self.max_clients:
-            key, request, callback = self.queue.popleft()
-            if key not in self.waiting:
-                # Timed out while queued; already answered.
-                continue
-            self._remove_timeout(key)
-            self._start(key, request, callback)
-
-    def _start(
-        self,
-        key: object,
-        request: HTTPRequest,
-        callback: _ResponseCallback,
-    ) -> None:
+    def _launch(self, key: object, request: HTTPRequest, callback: _ResponseCallback) -> None:
         self.active[key] = (request, callback)
-        release_callback = functools.partial(self._release_fetch, key)
-        self._handle_request(request, release_callback, callback)
+        release = functools.partial(self._slot_freed, key)
+        connection_type = self._connection_class()
+        connection_type(
+            self, request, release, callback, self.max_buffer_size, self.tcp_client,
+            self.max_header_size, self.max_body_size,
+        )
 
     def _connection_class(self) -> type:
+        """The `_HTTPConnection` subclass to run requests with; a hook that
+        subclasses of this client may override."""
         return _HTTPConnection
 
-    def _handle_request(
-        self,
-        request: HTTPRequest,
-        release_callback: Callable[[], None],
-        final_callback: _ResponseCallback,
-    ) -> None:
-        self._connection_class()(
-            self,
-            request,
-            release_callback,
-            final_callback,
-            self.max_buffer_size,
-            self.tcp_client,
-            self.max_header_size,
-            self.max_body_size,
-        )
+    def _enqueue(self, key: object, request: HTTPRequest, callback: _ResponseCallback) -> None:
+        self.queue.append((key, request, callback))
+        timer = None
+        if len(self.active) >= self.max_clients:
+            # Queueing time comes out of the request's own time budget.
+            budget = _tightest(request.connect_timeout, request.request_timeout)
+            if budget is not None:
+                timer = self.io_loop.call_later(budget, self._expire_queued, key)
+        self.waiting[key] = (request, callback, timer, self.io_loop.time())
+        self._drain_queue()
+        if self.queue:
+            gen_log.debug(
+                "request queued: %d in progress (max_clients), %d waiting",
+                len(self.active), len(self.queue),
+            )
 
-    def _release_fetch(self, key: object) -> None:
+    def _drain_queue(self) -> None:
+        """Starts queued requests while slots are free."""
+        while self.queue and len(self.active) < self.max_clients:
+            key, request, callback = self.queue.popleft()
+            entry = self.waiting.pop(key, None)
+            if entry is None:
+                continue  # it timed out in the queue and has its answer
+            timer = entry[2]
+            if timer is not None:
+                self.io_loop.remove_timeout(timer)
+            self._launch(key, request, callback)
+
+    def _slot_freed(self, key: object) -> None:
         del self.active[key]
         if self.queue:
-            self._process_queue()
+            self._drain_queue()
 
-    def _remove_timeout(self, key: object) -> None:
-        entry = self.waiting.pop(key, None)
-        if entry is not None and entry[2] is not None:
-            self.io_loop.remove_timeout(entry[2])
-
-    def _on_timeout(self, key: object, info: Optional[str] = None) -> None:
-        """Fails a request that waited too long in the queue."""
-        request, callback, timeout_handle, queued_at = self.waiting.pop(key)
+    def _expire_queued(self, key: object) -> None:
+        """Fails a request whose time ran out before it got a slot."""
+        request, callback, _timer, queued_at = self.waiting.pop(key)
         self.queue.remove((key, request, callback))
-        error_message = "Timeout {}".format(info) if info else "Timeout"
-        timeout_response = HTTPResponse(
-            request,
-            599,
-            error=HTTPTimeoutError(error_message),
-            request_time=self.io_loop.time() - queued_at,
-        )
-        self.io_loop.add_callback(callback, timeout_response)
-
-
-# Methods sent without allow_nonstandard_methods.
-_SUPPORTED_METHODS = frozenset(
-    ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
-)
-
-# RFC 9110 section 15.4: redirect statuses that name a new location.
-_REDIRECT_CODES = frozenset([301, 302, 303, 307, 308])
-
-# Request headers that must not follow a redirect to another origin:
-# credentials for the first server are not for the next one.
-_CREDENTIAL_HEADERS = ("Authorization", "Cookie")
-
-# Request headers describing a body, dropped when a redirect turns the
-# request into a GET without one.
-_BODY_HEADERS = ("Content-Length", "Content-Type", "Content-Encoding", "Transfer-Encoding")
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-# Shared TLS contexts for the common settings (building one loads the
-# system's CA certificates, far too slow to do per request).
-_ssl_contexts: Dict[bool, ssl.SSLContext] = {}
-
-
-def _shared_ssl_context(validate_cert: bool) -> ssl.SSLContext:
-    ctx = _ssl_contexts.get(validate_cert)
-    if ctx is None:
-        ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
-        if not validate_cert:
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-        _ssl_contexts[validate_cert] = ctx
-    return ctx
-
-
-def _origin(url: str) -> Optional[Tuple[str, Optional[str], Optional[int]]]:
-    """The (scheme, host, port) of ``url`` (RFC 6454), or None if unparsable."""
-    try:
-        parsed = urllib.parse.urlsplit(url)
-        scheme = parsed.scheme.lower()
-        return (scheme, parsed.hostname, parsed.port or _DEFAULT_PORTS.get(scheme))
-    except ValueError:
-        return None
-
-
-class _HTTPConnection(httputil.HTTPMessageDelegate):
-    """One request on one new connection, as an `.HTTPMessageDelegate` of
-    the client side of `.HTTP1Connection`.
-
-    Created by `SimpleAsyncHTTPClient` for each request (and by
-    `tornado.websocket.WebSocketClientConnection`, its subclass); the
-    constructor starts `run` on the current IOLoop. ``final_callback`` is
-    called exactly once with the `.HTTPResponse` (set it to None to take
-    over the connection and suppress it); ``release_callback`` once the
-    connection no longer counts against the client's ``max_clients``.
-
-    Hooks for subclasses:
-
-    * `headers_received` (a coroutine): sets ``code``, ``reason`` and
-      ``headers``; call it through ``super()`` for responses you don't
-      handle yourself.
-    * `data_received`, `finish`, `on_connection_close`: the rest of the
-      delegate protocol; `finish` builds the response and follows
-      redirects.
-    * ``self.connection`` is the `.HTTP1Connection` once the request has
-      been sent (``detach()`` it to take the stream), ``self.stream`` the
-      `.IOStream`.
-    * ``_remove_timeout()`` cancels the running timeout (the request
-      timeout once connected), ``_handle_exception(typ, value, tb)`` fails
-      the request with ``value`` unless it is already answered.
-    * ``client`` may be None when there is no `SimpleAsyncHTTPClient`
-      behind the connection; redirects are then not followed.
-    """
-
-    def __init__(
-        self,
-        client: Optional[SimpleAsyncHTTPClient],
-        request: HTTPRequest,
-        release_callback: Callable[[], None],
-        final_callback: _ResponseCallback,
-        max_buffer_size: int,
-        tcp_client: TCPClient,
-        max_header_size: int,
-        max_body_size: int,
-    ) -> None:
-        self.io_loop = IOLoop.current()
-        self.start_time = self.io_loop.time()
-        self.start_wall_time = time.time()
-        self.client = client
-        self.request = request
-        self.release_callback: Optional[Callable[[], None]] = release_callback
-        self.final_callback: Optional[_ResponseCallback] = final_callback
-        self.max_buffer_size = max_buffer_size
-        self.tcp_client = tcp_client
-        self.max_header_size = max_header_size
-        self.max_body_size = max_body_size
-        self.code: Optional[int] = None
-        self.reason: Optional[str] = None
-        self.headers: Optional[httputil.HTTPHeaders] = None
-        self.chunks: list[bytes] = []
-        self.stream: Optional[IOStream] = None
-        self.connection: Optional[HTTP1Connection] = None
-        self._timeout: object = None
-        self._follow_redirect = False
-        self.io_loop.add_future(gen.convert_yielded(self.run()), _raise_failure)
-
-    async def run(self) -> None:
-        """Connects, sends the request and reads the response."""
-        try:
-            request = self.request
-            self.parsed = urllib.parse.urlsplit(to_unicode(request.url))
-            scheme = self.parsed.scheme
-            if scheme not in _DEFAULT_PORTS:
-                raise ValueError("Unsupported url scheme: %s" % request.url)
-            # userinfo@ is for credentials (below), not for the Host header
-            # (RFC 9110 section 7.2).
-            netloc = self.parsed.netloc.rpartition("@")[2]
-            host, port = httputil.split_host_and_port(netloc)
-            if port is None:
-                port = _DEFAULT_PORTS[scheme]
-            if host[:1] == "[" and host[-1:] == "]":
-                host = host[1:-1]
-            self.parsed_hostname = host
-            af = socket.AF_INET if request.allow_ipv6 is False else socket.AF_UNSPEC
-            ssl_options = self._get_ssl_options(scheme)
-            source_ip = request.network_interface or None
-            if source_ip is not None and not is_valid_ip(source_ip):
-                raise ValueError(
-                    "Unrecognized IPv4 or IPv6 address for network_interface, got %r"
-                    % source_ip
-                )
-            # A request we would refuse to send needs no connection.
-            self._prepare_headers(netloc)
-            connect_timeout = request.connect_timeout
-            request_timeout = request.request_timeout
-            # Zero means no limit; the connect phase is bounded by both.
-            timeout: Optional[float]
-            if connect_timeout and request_timeout:
-                timeout = min(connect_timeout, request_timeout)
-            else:
-                timeout = connect_timeout or request_timeout
-            try:
-                stream = await self.tcp_client.connect(
-                    host,
-                    port,
-                    af=af,
-                    ssl_options=ssl_options,
-                    max_buffer_size=self.max_buffer_size,
-                    source_ip=source_ip,
-                    # Seconds from now: what is left of the budget that
-                    # started when this connection was created.
-                    timeout=(
-                        max(0.0, self.start_time + timeout - self.io_loop.time())
-                        if timeout
-                        else None
-                    ),
-                )
-            except TimeoutError as e:
-                raise HTTPTimeoutError(str(e) or "Timeout while connecting") from None
-            if self.final_callback is None:
-                # Answered while we were connecting.
-                stream.close()
-                return
-            # From here on the HTTP1Connection reports a closed stream to
-            # us (on_connection_close) once it is done with what it read.
-            self.stream = stream
-            if request_timeout:
-                self._timeout = self.io_loop.call_at(
-                    self.start_time + request_timeout,
-                    self._on_timeout,
-                    "during request",
-                )
-            target = self.parsed.path or "/"
-            if self.parsed.query:
-                target += "?" + self.parsed.query
-            self.connection = self._create_connection(stream)
-            self.connection.write_headers(
-                httputil.RequestStartLine(request.method, target, ""),
-                request.headers,
-            )
-            if request.expect_100_continue:
-                # The body goes out when the server says 100 Continue (see
-                # headers_received), or never if it answers straight away.
-                await self._read_response()
-            else:
-                await self._write_body(True)
-        except Exception:
-            if not self._handle_exception(*sys.exc_info()):
-                raise
-
-    def _prepare_headers(self, netloc: str) -> None:
-        """Checks the request and fills in the headers we are responsible for."""
-        request = self.request
-        method = request.method
-        if method not in _SUPPORTED_METHODS and not request.allow_nonstandard_methods:
-            raise KeyError("unknown method %s" % method)
-        for key in (
-            "proxy_host",
-            "proxy_port",
-            "proxy_username",
-            "proxy_password",
-            "proxy_auth_mode",
-        ):
-            if getattr(request, key, None):
-                raise NotImplementedError("%s not supported" % key)
-        headers = request.headers
-        if "Connection" not in headers:
-            headers["Connection"] = "close"
-        if "Host" not in headers:
-            headers["Host"] = netloc
-        parsed = self.parsed
-        if parsed.username is not None:
-            username, password = parsed.username, parsed.password or ""
-        elif request.auth_username is not None:
-            username, password = request.auth_username, request.auth_password or ""
-        else:
-            username = None
-        if username is not None:
-            if request.auth_mode not in (None, "basic"):
-                raise ValueError("unsupported auth_mode %s" % request.auth_mode)
-            # RFC 7617: base64 of the UTF-8 (NFC) "user:password".
-            headers["Authorization"] = "Basic " + base64.b64encode(
-                httputil.encode_username_password(username, password)
-            ).decode("ascii")
-        if request.user_agent:
-            headers["User-Agent"] = request.user_agent
-        elif headers.get("User-Agent") is None:
-            headers["User-Agent"] = "Tornado/%s" % version
-        body = request.body
-        if not request.allow_nonstandard_methods:
-            _check_body_presence(
-                method, body is not None or request.body_producer is not None
-            )
-        if request.expect_100_continue:
-            headers["Expect"] = "100-continue"
-        if body is not None:
-            # A body given in full goes with its length; a body_producer's
-            # is chunked unless the caller set Content-Length.
-            headers["Content-Length"] = str(len(body))
-        if method == "POST" and "Content-Type" not in headers:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        if request.decompress_response:
-            headers["Accept-Encoding"] = "gzip"
-
-    def _get_ssl_options(
-        self, scheme: str
-    ) -> Union[None, Dict[str, Any], ssl.SSLContext]:
-        if scheme != "https":
-            return None
-        request = self.request
-        if request.ssl_options is not None:
-            return request.ssl_options
-        if request.ca_certs is None and request.client_cert is None and request.client_key is None:
-            return _shared_ssl_context(bool(request.validate_cert))
-        ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=request.ca_certs)
-        if not request.validate_cert:
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-        if request.client_cert is not None:
-            ctx.load_cert_chain(request.client_cert, request.client_key)
-        return ctx
-
-    def _on_timeout(self, info: Optional[str] = None) -> None:
-        """Fails the request with an `HTTPTimeoutError` ("Timeout <info>")."""
-        self._timeout = None
-        error_message = "Timeout {}".format(info) if info else "Timeout"
-        if self.final_callback is not None:
-            self._handle_exception(
-                HTTPTimeoutError, HTTPTimeoutError(error_message), None
-            )
-
-    def _remove_timeout(self) -> None:
-        if self._timeout is not None:
-            self.io_loop.remove_timeout(self._timeout)
-            self._timeout = None
-
-    def _create_connection(self, stream: IOStream) -> HTTP1Connection:
-        request = self.request
-        if request.body_producer is not None or request.expect_100_continue:
-            # Parts of this request go out as they come, before finish()
-            # (where the connection turns Nagle off itself): don't let Nagle
-            # hold them back waiting for an ACK.
-            stream.set_nodelay(True)
-        return HTTP1Connection(
-            stream,
-            True,
-            HTTP1ConnectionParameters(
-                no_keep_alive=True,
-                max_header_size=self.max_header_size,
-                max_body_size=self.max_body_size,
-                decompress=bool(self.request.decompress_response),
-            ),
-            None,
-        )
-
-    async def _write_body(self, start_read: bool) -> None:
-        request = self.request
-        connection = self.connection
-        assert connection is not None
-        if request.body is not None:
-            connection.write(request.body)
-        elif request.body_producer is not None:
-            fut = request.body_producer(connection.write)
-            if fut is not None:
-                await fut
-        connection.finish()
-        if start_read:
-            await self._read_response()
-
-    async def _read_response(self) -> None:
-        assert self.connection is not None
-        try:
-            await self.connection.read_response(self)
-        except StreamClosedError:
-            if not self._handle_exception(*sys.exc_info()):
-                raise
-        else:
-            if self.final_callback is not None:
-                # The connection gave up on the response (malformed, or
-                # closed) without finishing it: we won't get another.
-                self.on_connection_close()
-
-    def _release(self) -> None:
-        if self.release_callback is not None:
-            release_callback = self.release_callback
-            self.release_callback = None
-            release_callback()
-
-    def _run_callback(self, response: HTTPResponse) -> None:
-        self._release()
-        final_callback = self.final_callback
-        if final_callback is not None:
-            self.final_callback = None
-            final_callback(response)
-
-    def _original_request(self) -> HTTPRequest:
-        """The request the caller made, before any redirect."""
-        request = self.request
-        if isinstance(request, _RequestProxy):
-            request = request.request
-        original = request._original_request
-        return request if original is None else original
-
-    def _handle_exception(
-        self,
-        typ: "Optional[Type[BaseException]]",
-        value: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> bool:
-        """Fails the request with ``value``; True if the error is dealt with.
-
-        Once the request has been answered, only a closed stream (the
-        expected end of a connection we gave up on) counts as dealt with.
-        """
-        if self.final_callback is not None:
-            self._remove_timeout()
-            if isinstance(value, StreamClosedError):
-                if value.real_error is None:
-                    value = HTTPStreamClosedError("Stream closed")
-                else:
-                    value = value.real_error
-            self._run_callback(
-                HTTPResponse(
-                    self._original_request(),
-                    599,
-                    error=value,
-                    request_time=self.io_loop.time() - self.start_time,
-                    start_time=self.start_wall_time,
-                )
-            )
-            if self.stream is not None:
-                self.stream.close()
-            return True
-        return isinstance(value, StreamClosedError)
-
-    def on_connection_close(self) -> None:
-        if self.final_callback is not None:
-            error = self.stream.error if self.stream is not None else None
-            if error is None:
-                error = HTTPStreamClosedError("Connection closed")
-            self._handle_exception(type(error), error, error.__traceback__)
-
-    async def headers_received(
-        self,
-        start_line: Union[httputil.ResponseStartLine, httputil.RequestStartLine],
-        headers: httputil.HTTPHeaders,
-    ) -> None:
-        assert isinstance(start_line, httputil.ResponseStartLine)
-        first_line = start_line
-        request = self.request
-        if request.expect_100_continue and first_line.code == 100:
-            await self._write_body(False)
-            return
-        self.code = first_line.code
-        self.reason = first_line.reason
-        self.headers = headers
-        self._follow_redirect = self._should_follow_redirect()
-        if self._follow_redirect:
-            # Callbacks only see the final response.
-            return
-        header_callback = request.header_callback
-        if header_callback is not None:
-            header_callback("%s %s %s\r\n" % first_line)
-            for k, v in headers.get_all():
-                header_callback("%s: %s\r\n" % (k, v))
-            header_callback("\r\n")
-
-    def _should_follow_redirect(self) -> bool:
-        if self.client is None or not self.request.follow_redirects:
-            return False
-        max_redirects = self.request.max_redirects
-        return (
-            self.code in _REDIRECT_CODES
-            and max_redirects is not None
-            and max_redirects > 0
-            and self.headers is not None
-            and self.headers.get("Location") is not None
-        )
-
-    def data_received(self, chunk: bytes) -> Optional[Awaitable[None]]:
-        if self._follow_redirect:
-            # The body of a redirect we follow is of no interest.
-            return None
-        streaming_callback = self.request.streaming_callback
-        if streaming_callback is None:
-            self.chunks.append(chunk)
-            return None
-        result = streaming_callback(chunk)
-        # Coroutine callbacks are awaited (and so apply backpressure).
-        if result is not None and inspect.isawaitable(result):
-            return result
-        return None
-
-    def finish(self) -> None:
-        assert self.code is not None
-        self._remove_timeout()
-        if self._follow_redirect:
-            self._redirect()
-            return
-        if self.request.streaming_callback is not None:
-            buffer = BytesIO()
-        else:
-            buffer = BytesIO(b"".join(self.chunks))
-        self._run_callback(
-            HTTPResponse(
-                self._original_request(),
-                self.code,
-                reason=self.reason,
-                headers=self.headers,
-                request_time=self.io_loop.time() - self.start_time,
-                start_time=self.start_wall_time,
-                buffer=buffer,
-                effective_url=self.request.url,
-            )
-        )
-        self._on_end_request()
-
-    def _redirect(self) -> None:
-        """Hands a copy of the request, aimed at the Location, back to the
-        client; its response becomes ours."""
-        assert self.client is not None and self.headers is not None
-        proxy = self.request
-        request = proxy.request if isinstance(proxy, _RequestProxy) else proxy
-        defaults = proxy.defaults if isinstance(proxy, _RequestProxy) else None
-        new_request = copy.copy(request)
-        new_request.url = urllib.parse.urljoin(request.url, self.headers["Location"])
-        assert proxy.max_redirects is not None  # _should_follow_redirect checked
-        new_request.max_redirects = proxy.max_redirects - 1
-        headers = httputil.HTTPHeaders(request.headers)
-        # Host and the framing the connection chose are per message.
-        headers.pop("Host", None)
-        headers.pop("Transfer-Encoding", None)
-        if _origin(new_request.url) != _origin(request.url):
-            # Credentials (explicit, from the URL, or from the client's
-            # defaults) are for the origin they were given for.
-            for name in _CREDENTIAL_HEADERS:
-                headers.pop(name, None)
-            new_request.auth_username = new_request.auth_password = None
-            if defaults is not None and (
-                "auth_username" in defaults or "auth_password" in defaults
-            ):
-                defaults = dict(defaults)
-                defaults.pop("auth_username", None)
-                defaults.pop("auth_password", None)
-        # RFC 9110 section 15.4: 303 means "GET it there" (HEAD stays HEAD);
-        # 301 and 302 historically turn a POST into a GET. 307 and 308 keep
-        # the method and body.
-        if (self.code == 303 and proxy.method != "HEAD") or (
-            self.code in (301, 302) and proxy.method == "POST"
-        ):
-            new_request.method = "GET"
-            new_request.body = None  # type: ignore
-            new_request.body_producer = None
-            for name in _BODY_HEADERS:
-                headers.pop(name, None)
-        new_request.headers = headers
-        new_request._original_request = self._original_request()
-        final_callback = self.final_callback
-        assert final_callback is not None
-        self.final_callback = None
-        # Free our slot first: the next hop may need it (max_clients=1).
-        self._release()
-        self.client.fetch_impl(
-            _RequestProxy(new_request, defaults),  # type: ignore
-            final_callback,
-        )
-        self._on_end_request()
-
-    def _on_end_request(self) -> None:
-        if self.stream is not None:
-            self.stream.close()
-
-
-def _raise_failure(future: "Any") -> None:
-    # Surfaces an exception that escaped run() through the IOLoop's
-    # callback error logging.
-    future.result()
+        waited = self.io_loop.time() - queued_at
+        failure = HTTPTimeoutError("Timeout in request queue")
+        response = HTTPResponse(request, 599, error=failure, request_time=waited)
+        self.io_loop.add_callback(callback, response)
 
 
 if __name__ == "__main__":
