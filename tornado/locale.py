@@ -117,9 +117,9 @@ def load_translations(directory: str, encoding: Optional[str] = None) -> None:
 
     Every ``<locale>.csv`` file there (``es_GT.csv``, ``fr.csv``) is read;
     other files are ignored, and files whose name is not a locale code are
-    reported on `gen_log` and skipped.  A row holds the English message,
-    its translation and, for messages with plural forms (see
-    `Locale.translate`), ``singular`` or ``plural``::
+    reported on the ``tornado.general`` logger and skipped.  A row holds the
+    English message, its translation and, for messages with plural forms
+    (see `Locale.translate`), ``singular`` or ``plural``::
 
         "Sign out","Salir"
         "%(count)d file","%(count)d archivo","singular"
@@ -159,7 +159,7 @@ def load_gettext_translations(directory: str, domain: str) -> None:
     ``msgfmt -o <directory>/<lang>/LC_MESSAGES/<domain>.mo``.
 
     A language whose catalogue is missing or unreadable is reported on
-    `gen_log` and skipped.
+    the ``tornado.general`` logger and skipped.
     """
     global _translations, _use_gettext
     _translations = {}
@@ -253,7 +253,7 @@ class Locale:
 
     def pgettext(self, context: str, message: str, plural_message: Optional[str] = None,
                  count: Optional[int] = None) -> str:
-        """`translate` for a message whose meaning depends on ``context``.
+        """`Locale.translate` for a message whose meaning depends on ``context``.
 
         Contexts need gettext catalogues; CSV tables ignore them.
         """
@@ -428,7 +428,7 @@ class GettextLocale(Locale):
 
     def pgettext(self, context: str, message: str, plural_message: Optional[str] = None,
                  count: Optional[int] = None) -> str:
-        """`translate` within ``context``, as GNU gettext's ``pgettext``.
+        """`Locale.translate` within ``context``, as GNU gettext's ``pgettext``.
 
         The same English word can need different translations::
 
