@@ -21,29 +21,13 @@ from tornado.locks import Event
 from tornado.template import DictLoader
 from tornado.testing import AsyncHTTPTestCase, ExpectLog, gen_test
 from tornado.log import app_log, gen_log
-from tornado.web import (
-    Application,
-    ErrorHandler,
-    Finish,
-    HTTPError,
-    MissingArgumentError,
-    RedirectHandler,
-    RequestHandler,
-    StaticFileHandler,
-    UIModule,
-    _browser_origin,
-    _check_redirect_target,
-    _content_range,
-    _parse_request_range,
-    addslash,
-    authenticated,
-    create_signed_value,
-    decode_signed_value,
-    get_signature_key_version,
-    removeslash,
-    stream_request_body,
-    url,
-)
+from tornado.web import Application, RequestHandler, StaticFileHandler, UIModule, url
+from tornado.web import ErrorHandler, Finish, HTTPError, MissingArgumentError, RedirectHandler
+from tornado.web import addslash, authenticated, removeslash, stream_request_body
+from tornado.web import create_signed_value, decode_signed_value, get_signature_key_version
+from tornado.web import _browser_origin, _check_redirect_target, _content_range, _parse_request_range
+from tornado.web import _encode_xsrf_token, _if_none_match_hits, _languages_by_preference
+from tornado.web import _max_age_attribute, _parse_xsrf_token
 
 # Pure helpers ----------------------------------------------------------------
 
@@ -160,6 +144,58 @@ def test_httperror_messages():
     assert str(HTTPError(682, reason="Foo")) == "HTTP 682: Foo"
     assert HTTPError(400, "100% literal").get_message() == "100% literal"
     assert MissingArgumentError("x").log_message == "Missing argument x"
+
+
+@pytest.mark.parametrize(
+    "header,expected",
+    [
+        ("fr-FR;q=0.9", ["fr-FR"]),
+        ("fr-FR; q=0.9", ["fr-FR"]),
+        ("fr-FR;q=0", []),
+        ("fr-FR;q=-1", []),
+        ("fr;Q=0.5, nonsense;q=abc", ["fr"]),
+        ("de;q=0.5, en , fr;q=0.7", ["en", "fr", "de"]),
+        ("pt, es, it;q=1", ["pt", "es", "it"]),  # equal weights keep their order
+    ],
+)
+def test_languages_by_preference(header, expected):
+    assert _languages_by_preference(header) == expected
+
+
+def test_if_none_match_hits():
+    assert _if_none_match_hits(b'"a", "b"', b'"b"')
+    assert _if_none_match_hits(b'W/"b"', b'"b"')  # weak comparison
+    assert _if_none_match_hits(b'"b"', b'W/"b"')
+    assert _if_none_match_hits(b"*", b'"anything"')
+    assert not _if_none_match_hits(b'"a"', b'"b"')
+    assert not _if_none_match_hits(b"garbage", b'"b"')
+
+
+def test_max_age_attribute():
+    assert _max_age_attribute(None) is None
+    assert _max_age_attribute(False) is None
+    assert _max_age_attribute(0) is None
+    assert _max_age_attribute(60) == "60"
+    assert _max_age_attribute(2.5) == "2"
+    with pytest.raises(ValueError):
+        _max_age_attribute("1; Path=/x")
+
+
+def test_xsrf_token_formats_round_trip():
+    secret = bytes(range(16))
+    masked = _encode_xsrf_token(2, secret, 1234.5)
+    assert masked.startswith(b"2|") and masked.endswith(b"|1234")
+    # A fresh mask each time: the same secret never looks the same twice.
+    assert masked != _encode_xsrf_token(2, secret, 1234.5)
+    assert _parse_xsrf_token(masked.decode()) == (2, secret, 1234)
+    plain = _encode_xsrf_token(1, secret, 0)
+    assert plain == secret.hex().encode()
+    version, parsed, _ = _parse_xsrf_token(plain.decode())
+    assert (version, parsed) == (1, secret)
+    with pytest.raises(ValueError):
+        _encode_xsrf_token(3, secret, 0)
+    with pytest.raises(ValueError):
+        _parse_xsrf_token("3|abc")
 
 
 def test_stream_request_body_requires_handler():
