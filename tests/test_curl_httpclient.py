@@ -123,6 +123,40 @@ class CurlReuseTest(AsyncHTTPTestCase):
                          "from-prepare")
         self.assertNotEqual(self.echo()["User-Agent"], "from-prepare")
 
+    def test_time_info_and_debug_log(self) -> None:
+        import logging
+
+        from tornado.curl_httpclient import curl_log
+
+        # With curl_log at DEBUG the transfer runs verbose and libcurl's
+        # trace (our request's head, marked ">") goes to that logger.
+        records: typing.List[logging.LogRecord] = []
+
+        class Collect(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                records.append(record)
+
+        handler = Collect()
+        old_level, old_propagate = curl_log.level, curl_log.propagate
+        curl_log.addHandler(handler)
+        curl_log.setLevel(logging.DEBUG)
+        curl_log.propagate = False
+        try:
+            response = self.fetch("/reason?code=200")
+        finally:
+            curl_log.removeHandler(handler)
+            curl_log.setLevel(old_level)
+            curl_log.propagate = old_propagate
+        messages = [record.getMessage() for record in records]
+        self.assertIn("> GET /reason?code=200 HTTP/1.1", messages)
+        self.assertTrue(any(m.startswith("< HTTP/1.1 200") for m in messages), messages)
+        self.assertEqual(
+            set(response.time_info),
+            {"queue", "namelookup", "connect", "appconnect", "pretransfer",
+             "starttransfer", "total", "redirect"},
+        )
+        self.assertGreater(response.time_info["total"], 0)
+
     def test_custom_reason(self) -> None:
         self.assertEqual(self.fetch("/reason?code=200").reason, "Very Custom")
         self.assertEqual(str(self.fetch("/reason?code=400").error), "HTTP 400: Very Custom")

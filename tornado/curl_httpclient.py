@@ -1,20 +1,25 @@
-"""An `.AsyncHTTPClient` on libcurl, through ``pycurl``.
+"""``pycurl`` (libcurl) transport for `.AsyncHTTPClient`.
 
-`CurlAsyncHTTPClient` drives one ``pycurl.CurlMulti`` from the `.IOLoop`:
-libcurl tells us which sockets to watch (``M_SOCKETFUNCTION``) and when to
-wake it (``M_TIMERFUNCTION``); the loop reports readiness back through
-``socket_action``. A fixed pool of ``max_clients`` easy handles carries the
-requests, and the rest wait in a queue. libcurl brings features
-``simple_httpclient`` lacks: HTTP proxies, digest authentication, binding
-to a network interface, connection reuse.
+Select it with::
 
-Handles are reused, so each is reset to libcurl's defaults before every
-request: nothing (credentials, proxy, TLS client certificates, headers) can
-carry over from one request to the next.
+    AsyncHTTPClient.configure("tornado.curl_httpclient.CurlAsyncHTTPClient")
 
-libcurl calls back from inside ``socket_action``; user callbacks
-(``header_callback``, ``streaming_callback``) and the final callback never
-run there, but from the IOLoop, in the order the data arrived.
+It brings what ``simple_httpclient`` lacks: HTTP proxies, digest
+authentication, sending from a named network interface, and connections
+reused between requests.
+
+How it fits with the `.IOLoop`: a single ``pycurl.CurlMulti`` runs every
+transfer. libcurl says which sockets it wants watched (``M_SOCKETFUNCTION``)
+and when it wants to run next (``M_TIMERFUNCTION``); the loop reports
+readiness back through ``socket_action``. A fixed set of ``max_clients``
+easy handles carries the requests, and requests wait in a queue for one to
+be free. A handle is reset to libcurl's defaults between requests, so no
+option (credentials, proxy, client certificate, headers) outlives the
+request that set it.
+
+libcurl calls back from inside ``socket_action``. User code
+(``header_callback``, ``streaming_callback``, the final callback) never runs
+there: it is scheduled on the IOLoop, in the order the data came in.
 """
 
 import collections
@@ -25,11 +30,11 @@ import re
 import threading
 import time
 from io import BytesIO
-from typing import Any, Callable, Deque, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Deque, Dict, List, Optional, Tuple, Union, cast
 
 import pycurl  # type: ignore[import-untyped]
 
-from tornado import gen, httputil, ioloop
+from tornado import gen, httputil
 from tornado.escape import native_str, utf8
 from tornado.httpclient import (
     AsyncHTTPClient,
@@ -40,660 +45,647 @@ from tornado.httpclient import (
     _check_body_presence,
     main,
 )
+from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.log import app_log
 
 curl_log = logging.getLogger("tornado.curl_httpclient")
 
-# RFC 9112 section 2.2: a bare CR or LF inside a header line would end it
-# early and let the rest be read as another header (header injection).
+# A CR or LF inside a header line would end it early and let the rest pass
+# for a header of its own (RFC 9112 section 2.2; header injection).
 CR_OR_LF_RE = re.compile(b"\r|\n")
 
-# libcurl names most methods by the option that selects them.
-_METHOD_OPTIONS = {
-    "GET": pycurl.HTTPGET,
-    "POST": pycurl.POST,
-    "PUT": pycurl.UPLOAD,
-    "HEAD": pycurl.NOBODY,
-}
-# Known methods that libcurl only sends as CUSTOMREQUEST.
-_CUSTOM_METHODS = frozenset(["DELETE", "OPTIONS", "PATCH"])
+_ResponseCallback = Callable[[HTTPResponse], None]
 
-_AUTH_MODES = {"basic": pycurl.HTTPAUTH_BASIC, "digest": pycurl.HTTPAUTH_DIGEST}
-
-_POLL_EVENTS = {
-    pycurl.POLL_NONE: ioloop.IOLoop.NONE,
-    pycurl.POLL_IN: ioloop.IOLoop.READ,
-    pycurl.POLL_OUT: ioloop.IOLoop.WRITE,
-    pycurl.POLL_INOUT: ioloop.IOLoop.READ | ioloop.IOLoop.WRITE,
+# libcurl selects most methods with an option of their own ...
+_METHOD_SWITCHES = {
+    "GET": pycurl.HTTPGET, "HEAD": pycurl.NOBODY,
+    "POST": pycurl.POST, "PUT": pycurl.UPLOAD,
 }
+# ... and sends the remaining standard ones as a CUSTOMREQUEST.
+_CUSTOM_REQUEST_METHODS = frozenset(("DELETE", "OPTIONS", "PATCH"))
+
+_AUTH_SCHEMES = {"digest": pycurl.HTTPAUTH_DIGEST, "basic": pycurl.HTTPAUTH_BASIC}
+
+# What libcurl asks us to watch a socket for, in IOLoop terms.
+_WANTED_EVENTS = {
+    pycurl.POLL_NONE: IOLoop.NONE, pycurl.POLL_IN: IOLoop.READ,
+    pycurl.POLL_OUT: IOLoop.WRITE, pycurl.POLL_INOUT: IOLoop.READ | IOLoop.WRITE,
+}
+
+# HTTPResponse.time_info keys, each read from the curl_easy_getinfo timer
+# of the same name.
+_TIMERS = tuple(
+    (name, getattr(pycurl, name.upper() + "_TIME"))
+    for name in (
+        "namelookup", "connect", "appconnect", "pretransfer", "starttransfer", "total", "redirect",
+    )
+)
+
+_DEFAULT_USER_AGENT = "Mozilla/5.0 (compatible; pycurl)"
 
 
 class CurlError(HTTPClientError):
-    """A request that libcurl failed (code 599); ``errno`` is libcurl's
-    ``CURLE_*`` error code and the message its description."""
+    """A transfer libcurl gave up on, reported with status 599.
+
+    ``errno`` is libcurl's ``CURLE_*`` code and the message its explanation
+    (or ours, when we made the transfer fail on purpose).
+    """
 
     def __init__(self, errno: int, message: str) -> None:
-        HTTPClientError.__init__(self, 599, message)
+        super().__init__(599, message)
         self.errno = errno
 
 
 class _CurlStreamingBuffer:
-    """Carries a response body from libcurl's write callback to a
-    ``streaming_callback`` on the IOLoop, with backpressure.
+    """Passes a response body from libcurl to a ``streaming_callback``,
+    which only ever runs on the IOLoop.
 
-    `write` (libcurl's ``WRITEFUNCTION``) queues chunks and schedules
-    `flush`. Once ``max_buffer_size`` bytes are waiting it pauses the
-    transfer instead (libcurl keeps the refused chunk and delivers it again
-    after unpausing), so that a fast server or a decompression bomb cannot
-    fill our memory. `flush` hands the chunks to the callback and unpauses.
-    A chunk that would take the body past the client's ``max_body_size``
-    fails the transfer (a short write), with ``body_too_large`` set.
+    `write` is libcurl's ``WRITEFUNCTION``: it keeps the chunk and has
+    `flush` scheduled. Once ``max_buffer_size`` bytes wait for the callback
+    it pauses the transfer instead (libcurl holds on to the refused chunk
+    and offers it again when unpaused), so neither a fast server nor a
+    decompression bomb can make the buffer grow without bound. `flush`
+    feeds the waiting chunks to the callback, then lets the transfer go on.
+    A chunk that would take the body beyond the client's ``max_body_size``
+    is refused with a short write, which fails the transfer, and
+    ``body_too_large`` records why.
     """
 
-    # Bytes held for the callback before the transfer is paused.
-    max_buffer_size = 1024 * 1024
+    # Bytes allowed to wait for the callback before the transfer pauses.
+    max_buffer_size = 1 << 20
 
-    def __init__(
-        self,
-        client: "CurlAsyncHTTPClient",
-        curl: pycurl.Curl,
-        callback: Callable[[bytes], Any],
-    ) -> None:
-        self._client = client
-        self._curl: Optional[pycurl.Curl] = curl
-        self._callback = callback
-        self._chunks: List[bytes] = []
-        self._buffered = 0
-        self._received = 0
-        self._flush_scheduled = False
+    def __init__(self, client: "CurlAsyncHTTPClient", curl: Any, callback: Callable[[bytes], Any]) -> None:
         self.paused = False
         self.body_too_large = False
+        self._owner = client
+        # None once the transfer is over and the handle went back to the pool.
+        self._handle: Optional[Any] = curl
+        self._consumer = callback
+        self._waiting: List[bytes] = []
+        self._waiting_bytes = 0
+        self._accepted_bytes = 0
+        self._flush_pending = False
 
     def write(self, chunk: bytes) -> int:
+        """Takes ``chunk`` from libcurl; returns how much was taken (all of
+        it, nothing, or ``WRITEFUNC_PAUSE``)."""
         size = len(chunk)
-        if self._received + size > self._client.max_body_size:
+        owner = self._owner
+        if self._accepted_bytes + size > owner.max_body_size:
             self.body_too_large = True
             return 0
-        if self._buffered and self._buffered + size > self.max_buffer_size:
+        if self._waiting_bytes and self._waiting_bytes + size > self.max_buffer_size:
             self.paused = True
-            pause: int = pycurl.WRITEFUNC_PAUSE
-            return pause
-        self._chunks.append(chunk)
-        self._buffered += size
-        self._received += size
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            self._client.io_loop.add_callback(self.flush)
+            return cast(int, pycurl.WRITEFUNC_PAUSE)
+        self._waiting.append(chunk)
+        self._waiting_bytes += size
+        self._accepted_bytes += size
+        if not self._flush_pending:
+            self._flush_pending = True
+            owner.io_loop.add_callback(self.flush)
         return size
 
     def flush(self) -> None:
-        """Delivers the waiting chunks, then resumes a paused transfer."""
-        self._flush_scheduled = False
-        chunks = self._chunks
-        if chunks:
-            self._chunks = []
-            self._buffered = 0
-            for chunk in chunks:
-                try:
-                    self._callback(chunk)
-                except Exception:
-                    app_log.error(
-                        "Exception in callback %r", self._callback, exc_info=True
-                    )
-        if self.paused and self._curl is not None:
-            self.paused = False
+        """Gives the waiting chunks to the callback, then resumes the
+        transfer if `write` paused it."""
+        self._flush_pending = False
+        ready, self._waiting = self._waiting, []
+        self._waiting_bytes = 0
+        for chunk in ready:
             try:
-                # May call write() again right away with the refused chunk.
-                self._curl.pause(pycurl.PAUSE_CONT)
-            except pycurl.error:
-                # The transfer failed while paused; the failure reaches
-                # _finish through the multi handle.
-                return
-            # Older libcurls don't schedule an unpaused transfer by
-            # themselves: ask for a socket_action.
-            self._client._set_timeout(0)
+                self._consumer(chunk)
+            except Exception:
+                # One failing call must not lose the rest of the body.
+                app_log.error("Exception in callback %r", self._consumer, exc_info=True)
+        handle = self._handle
+        if self.paused and handle is not None:
+            self.paused = False
+            self._resume(handle)
+
+    def _resume(self, handle: Any) -> None:
+        try:
+            # libcurl may call write() again from in here, with the chunk
+            # it kept.
+            handle.pause(pycurl.PAUSE_CONT)
+        except pycurl.error:
+            # The transfer failed while paused; the client learns of it from
+            # the multi handle, like of any other failure.
+            return
+        # libcurl releases before 8 do not schedule an unpaused transfer by
+        # themselves: ask for a socket_action right away.
+        self._owner._set_timeout(0)
 
     def _detach(self) -> None:
-        """Called when the transfer is over: the handle goes back to the
-        pool (and to other requests), so never touch it again."""
+        """The transfer is over and its handle may already serve another
+        request: never touch it again."""
+        self._handle = None
         self.paused = False
-        self._curl = None
 
 
-class _CurlBodyBuffer:
-    """The write callback of a buffered response: collects the body and
-    refuses it past ``max_body_size``."""
+class _BodyCollector:
+    """``WRITEFUNCTION`` of a response kept in memory: gathers the chunks,
+    and refuses (a short write) the one that would go past ``limit``."""
 
-    __slots__ = ("chunks", "size", "limit", "body_too_large")
+    __slots__ = ("chunks", "received", "limit", "body_too_large")
 
     def __init__(self, limit: int) -> None:
-        self.chunks: List[bytes] = []
-        self.size = 0
         self.limit = limit
+        self.received = 0
+        self.chunks: List[bytes] = []
         self.body_too_large = False
 
     def write(self, chunk: bytes) -> Optional[int]:
-        size = self.size + len(chunk)
-        if size > self.limit:
+        total = self.received + len(chunk)
+        if total > self.limit:
             self.body_too_large = True
             return 0
-        self.size = size
         self.chunks.append(chunk)
-        return None
+        self.received = total
+        return None  # libcurl reads None as "all of it"
 
 
-class _CurlRequest:
-    """What a busy easy handle is doing."""
+_BodySink = Union[_BodyCollector, _CurlStreamingBuffer]
+
+
+class _Transfer:
+    """What one busy easy handle is working on."""
 
     __slots__ = (
-        "request",
-        "callback",
-        "headers",
-        "reason",
-        "pending_line",
-        "header_error",
-        "body",
-        "queue_start_time",
-        "curl_start_time",
-        "curl_start_ioloop_time",
+        "request", "callback", "queued_at", "started_at", "started_wall",
+        "headers", "reason", "held_line", "header_error", "sink",
     )
 
-    def __init__(
-        self,
-        request: HTTPRequest,
-        callback: Callable[[HTTPResponse], None],
-        queue_start_time: float,
-        now: float,
-    ) -> None:
+    def __init__(self, request: HTTPRequest, callback: _ResponseCallback, queued_at: float, now: float) -> None:
         self.request = request
         self.callback = callback
+        self.queued_at = queued_at
+        self.started_at = now
+        self.started_wall = time.time()
         self.headers = httputil.HTTPHeaders()
         self.reason: Optional[str] = None
-        # The header line being read (it may continue on the next line).
-        self.pending_line: Optional[str] = None
+        # A header line that may still continue on the next line (obs-fold).
+        self.held_line: Optional[str] = None
         # Why a header line was refused, if one was.
         self.header_error: Optional[str] = None
-        self.body: Union[None, _CurlBodyBuffer, _CurlStreamingBuffer] = None
-        self.queue_start_time = queue_start_time
-        self.curl_start_time = time.time()
-        self.curl_start_ioloop_time = now
+        self.sink: Optional[_BodySink] = None
+
+
+def _header_lines(headers: httputil.HTTPHeaders) -> List[bytes]:
+    """The request headers as libcurl's ``HTTPHEADER`` list.
+
+    Adds empty ``Expect`` and ``Pragma`` headers unless the caller set
+    them: an empty value stops libcurl from sending its own
+    ``Expect: 100-continue`` (some servers never answer it) and
+    ``Pragma: no-cache``.
+    """
+    for name in ("Expect", "Pragma"):
+        if name not in headers:
+            headers[name] = ""
+    lines = []
+    for name, value in headers.get_all():
+        raw_value = value.encode("latin1") if isinstance(value, str) else value
+        line = utf8(name) + b": " + raw_value
+        if CR_OR_LF_RE.search(line):
+            raise ValueError("Illegal characters (CR or LF) in header: %r" % line)
+        lines.append(line)
+    return lines
+
+
+def _log_curl_debug(kind: int, message: bytes) -> None:
+    """libcurl's ``DEBUGFUNCTION`` (set while ``curl_log`` shows DEBUG)."""
+    if kind == pycurl.INFOTYPE_TEXT:
+        curl_log.debug("%s", native_str(message).strip())
+    elif kind in (pycurl.INFOTYPE_HEADER_IN, pycurl.INFOTYPE_HEADER_OUT):
+        arrow = "<" if kind == pycurl.INFOTYPE_HEADER_IN else ">"
+        for line in native_str(message).splitlines():
+            curl_log.debug("%s %s", arrow, line)
+    elif kind == pycurl.INFOTYPE_DATA_OUT:
+        curl_log.debug("> %r", message)
 
 
 class CurlAsyncHTTPClient(AsyncHTTPClient):
-    """``libcurl``-based HTTP client.
+    """`.AsyncHTTPClient` on ``libcurl``.
 
-    :arg max_clients: how many requests run at once (the size of the pool
-        of curl handles); the rest are queued.
+    :arg max_clients: how many transfers run at once (the number of curl
+        handles kept); further requests wait in a queue.
     :arg defaults: request defaults, as for `.AsyncHTTPClient`.
-    :arg max_body_size: the largest response body accepted, after
-        decompression, buffered or streamed (100MB). A larger one fails the
-        request with a `CurlError` that says so.
+    :arg max_body_size: the largest response body accepted, counted after
+        decompression, whether kept or streamed (100MB). A larger one
+        fails the request with a `CurlError` saying so.
 
-    Not supported: ``body_producer``, ``expect_100_continue``,
-    ``ssl_options``, coroutine ``streaming_callback`` functions, and a body
-    with ``GET``.
+    Not available here: ``body_producer``, ``expect_100_continue``,
+    ``ssl_options``, coroutine ``streaming_callback`` functions, and GET
+    requests with a body.
     """
 
-    def initialize(  # type: ignore
-        self,
-        max_clients: int = 10,
-        defaults: Optional[Dict[str, Any]] = None,
-        max_body_size: int = 104857600,
-    ) -> None:
+    def initialize(self, max_clients: int = 10, defaults: "Dict[str, Any] | None" = None, max_body_size: int = 104857600) -> None:  # type: ignore[override]
         super().initialize(defaults=defaults)
         self.max_body_size = max_body_size
-        self._multi = pycurl.CurlMulti()
-        self._multi.setopt(pycurl.M_TIMERFUNCTION, self._set_timeout)
-        self._multi.setopt(pycurl.M_SOCKETFUNCTION, self._handle_socket)
-        self._curls = [pycurl.Curl() for _ in range(max_clients)]
-        self._free_list = self._curls[:]
-        self._active: Dict[pycurl.Curl, _CurlRequest] = {}
+        multi = pycurl.CurlMulti()
+        multi.setopt(pycurl.M_SOCKETFUNCTION, self._on_curl_socket)
+        multi.setopt(pycurl.M_TIMERFUNCTION, self._set_timeout)
+        self._multi: Optional[Any] = multi
+        self._handles = [pycurl.Curl() for _ in range(max_clients)]
+        self._idle = list(self._handles)
+        self._busy: Dict[Any, _Transfer] = {}
         # (request, callback, time queued) of requests waiting for a handle.
-        self._requests: Deque[
-            Tuple[HTTPRequest, Callable[[HTTPResponse], None], float]
-        ] = collections.deque()
-        self._fds: Dict[int, int] = {}
-        self._timeout: Optional[object] = None
-        # libcurl has been known to forget to report a socket or a timer;
-        # a periodic sweep keeps a transfer from hanging if it does.
-        self._force_timeout_callback = ioloop.PeriodicCallback(
-            self._handle_force_timeout, 1000
-        )
-        self._force_timeout_callback.start()
-        # Some libcurls initialize the multi handle lazily and crash when
-        # it is destroyed unused: use it once.
-        dummy = pycurl.Curl()
-        self._multi.add_handle(dummy)
-        self._multi.remove_handle(dummy)
-        dummy.close()
+        self._backlog: Deque[Tuple[HTTPRequest, _ResponseCallback, float]] = collections.deque()
+        # The sockets libcurl asked us to watch, with the events watched.
+        self._watched: Dict[int, int] = {}
+        self._timer: Optional[object] = None
+        # libcurl has been known to forget to ask for a socket or a timer;
+        # a slow periodic sweep keeps a transfer from stalling if it does.
+        self._sweeper = PeriodicCallback(self._sweep, 1000)
+        self._sweeper.start()
+        # Some libcurl builds set the multi handle up lazily and crash when
+        # it is destroyed without ever having been used: use it once.
+        probe = pycurl.Curl()
+        multi.add_handle(probe)
+        multi.remove_handle(probe)
+        probe.close()
 
     def close(self) -> None:
         if self._closed:
             return
-        self._force_timeout_callback.stop()
-        for curl in self._curls:
-            curl.close()
+        self._sweeper.stop()
+        for handle in self._handles:
+            handle.close()
+        assert self._multi is not None
         self._multi.close()
-        # Unusable from now on; dropping them also drops their callbacks,
-        # which are bound to us. libcurl may have asked for sockets or a
-        # timer while closing: undo those last.
+        # Dropping these also drops the callbacks bound to us. Closing may
+        # have made libcurl ask for sockets or a timer: undo those last.
         self._multi = None
-        self._curls = []
-        self._free_list = []
-        self._active.clear()
-        if self._timeout is not None:
-            self.io_loop.remove_timeout(self._timeout)
-            self._timeout = None
-        for fd in self._fds:
+        self._handles, self._idle = [], []
+        self._busy.clear()
+        self._cancel_timer()
+        for fd in self._watched:
             self.io_loop.remove_handler(fd)
-        self._fds.clear()
+        self._watched.clear()
         super().close()
 
-    def fetch_impl(
-        self, request: HTTPRequest, callback: Callable[[HTTPResponse], None]
-    ) -> None:
-        self._requests.append((request, callback, self.io_loop.time()))
-        self._process_queue()
+    def fetch_impl(self, request: HTTPRequest, callback: _ResponseCallback) -> None:
+        self._backlog.append((request, callback, self.io_loop.time()))
+        self._start_queued()
+        # Let libcurl get going on the new transfer soon.
         self._set_timeout(0)
 
-    def _handle_socket(self, event: int, fd: int, multi: Any, data: bytes) -> None:
-        """libcurl's M_SOCKETFUNCTION: watch ``fd`` for ``event``."""
+    # --- driving libcurl from the IOLoop -------------------------------------
+
+    def _on_curl_socket(self, event: int, fd: int, multi: Any, data: Any) -> None:
+        """libcurl's ``M_SOCKETFUNCTION``: watch ``fd`` for ``event``."""
+        loop = self.io_loop
+        if fd in self._watched:
+            # Always drop the old registration rather than update it:
+            # libcurl may have closed the socket and opened another with the
+            # same number in between, which epoll would refuse to modify.
+            loop.remove_handler(fd)
+            del self._watched[fd]
         if event == pycurl.POLL_REMOVE:
-            if fd in self._fds:
-                self.io_loop.remove_handler(fd)
-                del self._fds[fd]
             return
-        events = _POLL_EVENTS[event]
-        # libcurl may close a socket and open another with the same number
-        # without telling us in between; epoll forgets closed fds, so an
-        # update could fail. Always remove and add again.
-        if fd in self._fds:
-            self.io_loop.remove_handler(fd)
-        self.io_loop.add_handler(fd, self._handle_events, events)
-        self._fds[fd] = events
+        events = _WANTED_EVENTS[event]
+        loop.add_handler(fd, self._on_socket_ready, events)
+        self._watched[fd] = events
 
     def _set_timeout(self, msecs: int) -> None:
-        """libcurl's M_TIMERFUNCTION: call socket_action in ``msecs``
-        (-1: never)."""
+        """libcurl's ``M_TIMERFUNCTION``: run it again in ``msecs``
+        milliseconds (-1: no timer)."""
         if self._multi is None:
-            return  # closed (e.g. a streaming buffer flushed late)
-        if self._timeout is not None:
-            self.io_loop.remove_timeout(self._timeout)
-            self._timeout = None
+            return  # closed (a streaming buffer may still flush late)
+        self._cancel_timer()
         if msecs >= 0:
-            self._timeout = self.io_loop.call_later(
-                msecs / 1000.0, self._handle_timeout
-            )
+            self._timer = self.io_loop.call_later(msecs / 1000.0, self._on_timer)
 
-    def _socket_action(self, fd: int, action: int) -> None:
-        if self._multi is None:
-            return
-        while True:
-            try:
-                ret, _ = self._multi.socket_action(fd, action)
-            except pycurl.error as e:
-                ret = e.args[0]
-            if ret != pycurl.E_CALL_MULTI_PERFORM:
-                break
-        self._finish_pending_requests()
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self.io_loop.remove_timeout(self._timer)
+            self._timer = None
 
-    def _handle_events(self, fd: int, events: int) -> None:
+    def _on_socket_ready(self, fd: int, events: int) -> None:
         action = 0
-        if events & ioloop.IOLoop.READ:
+        if events & IOLoop.READ:
             action |= pycurl.CSELECT_IN
-        if events & ioloop.IOLoop.WRITE:
+        if events & IOLoop.WRITE:
             action |= pycurl.CSELECT_OUT
         self._socket_action(fd, action)
 
-    def _handle_timeout(self) -> None:
-        self._timeout = None
+    def _on_timer(self) -> None:
+        self._timer = None
         self._socket_action(pycurl.SOCKET_TIMEOUT, 0)
-        if self._multi is None:
+        multi = self._multi
+        if multi is None:
             return
-        # libcurl measures its timers on its own clock, which can disagree
-        # with ours: ask it what it wants next instead of trusting the
-        # callback alone.
-        new_timeout = self._multi.timeout()
-        if new_timeout >= 0 and self._timeout is None:
-            self._set_timeout(new_timeout)
+        # libcurl keeps its timers on its own clock, which may disagree with
+        # ours: ask it when it wants to run next rather than rely on the
+        # timer callback alone.
+        wanted = multi.timeout()
+        if wanted >= 0 and self._timer is None:
+            self._set_timeout(wanted)
 
-    def _handle_force_timeout(self) -> None:
+    def _socket_action(self, fd: int, action: int) -> None:
+        multi = self._multi
+        if multi is not None:
+            self._keep_performing(functools.partial(multi.socket_action, fd, action))
+
+    def _sweep(self) -> None:
+        multi = self._multi
+        if multi is not None:
+            self._keep_performing(multi.socket_all)
+
+    def _keep_performing(self, step: Callable[[], Tuple[int, int]]) -> None:
+        """Calls ``step`` until libcurl stops asking to be called again,
+        then deals with the transfers it has finished."""
         while True:
             try:
-                ret, _ = self._multi.socket_all()
-            except pycurl.error as e:
-                ret = e.args[0]
-            if ret != pycurl.E_CALL_MULTI_PERFORM:
+                status = step()[0]
+            except pycurl.error as exc:
+                status = exc.args[0]
+            if status != pycurl.E_CALL_MULTI_PERFORM:
                 break
-        self._finish_pending_requests()
+        self._collect_finished()
 
-    def _finish_pending_requests(self) -> None:
-        """Completes the transfers libcurl reports done, then starts queued
-        requests on the handles they free."""
-        if self._multi is None:
+    def _collect_finished(self) -> None:
+        """Completes every transfer libcurl reports as done, then hands
+        the freed handles to queued requests."""
+        multi = self._multi
+        if multi is None:
             return
         while True:
-            num_q, ok_list, err_list = self._multi.info_read()
-            for curl in ok_list:
-                self._finish(curl)
-            for curl, errnum, errmsg in err_list:
-                self._finish(curl, errnum, errmsg)
-            if num_q == 0:
+            still_queued, succeeded, failed = multi.info_read()
+            for handle in succeeded:
+                self._complete(handle)
+            for handle, errno, message in failed:
+                self._complete(handle, errno, message)
+            if not still_queued:
                 break
-        self._process_queue()
+        self._start_queued()
 
-    def _process_queue(self) -> None:
-        while self._free_list and self._requests:
-            curl = self._free_list.pop()
-            request, callback, queue_start_time = self._requests.popleft()
-            state = _CurlRequest(request, callback, queue_start_time, self.io_loop.time())
+    # --- requests in and responses out --------------------------------------
+
+    def _start_queued(self) -> None:
+        multi = self._multi
+        while self._idle and self._backlog:
+            request, callback, queued_at = self._backlog.popleft()
+            handle = self._idle.pop()
+            transfer = _Transfer(request, callback, queued_at, self.io_loop.time())
             try:
-                self._curl_setup_request(curl, state)
-            except Exception as e:
-                # Fail this request alone. (Raising would reach whoever
-                # called us: the fetch() caller, or the IOLoop when a
-                # finishing transfer started this one.)
-                curl.reset()
-                self._free_list.append(curl)
-                callback(HTTPResponse(request=request, code=599, error=e))
-            else:
-                self._active[curl] = state
-                self._multi.add_handle(curl)
+                self._configure(handle, transfer)
+            except Exception as exc:
+                # This request alone fails. Raising would reach whoever
+                # called us: fetch()'s caller, or the IOLoop when a finished
+                # transfer made room for this one.
+                handle.reset()
+                self._idle.append(handle)
+                callback(HTTPResponse(request=request, code=599, error=exc))
+                continue
+            self._busy[handle] = transfer
+            assert multi is not None
+            multi.add_handle(handle)
 
-    def _finish(
-        self,
-        curl: pycurl.Curl,
-        curl_error: Optional[int] = None,
-        curl_message: Optional[str] = None,
-    ) -> None:
-        state = self._active.pop(curl)
-        self._multi.remove_handle(curl)
-        body = state.body
-        if isinstance(body, _CurlStreamingBuffer):
-            body._detach()
-        if curl_error:
-            assert curl_message is not None
-            if body is not None and body.body_too_large:
-                curl_message = "Response body larger than max_body_size (%d bytes)" % (
-                    self.max_body_size
-                )
-            elif state.header_error is not None:
-                curl_message = "Malformed HTTP response header: " + state.header_error
-            error: Optional[CurlError] = CurlError(curl_error, curl_message)
+    def _complete(self, handle: Any, errno: Optional[int] = None, message: Optional[str] = None) -> None:
+        transfer = self._busy.pop(handle)
+        assert self._multi is not None
+        self._multi.remove_handle(handle)
+        sink = transfer.sink
+        streaming = isinstance(sink, _CurlStreamingBuffer)
+        if streaming:
+            cast(_CurlStreamingBuffer, sink)._detach()
+        error: Optional[CurlError] = None
+        effective_url: Optional[str] = None
+        buffer: Optional[BytesIO] = None
+        if errno:
             code = 599
-            effective_url = None
-            buffer = None
+            error = CurlError(errno, self._failure_reason(transfer, message))
         else:
-            error = None
-            code = curl.getinfo(pycurl.HTTP_CODE)
-            effective_url = curl.getinfo(pycurl.EFFECTIVE_URL)
-            if isinstance(body, _CurlBodyBuffer):
-                buffer = BytesIO(b"".join(body.chunks))
-            else:
-                buffer = BytesIO()
-        # See curl_easy_getinfo for what each of these measures.
-        time_info = dict(
-            queue=state.curl_start_ioloop_time - state.queue_start_time,
-            namelookup=curl.getinfo(pycurl.NAMELOOKUP_TIME),
-            connect=curl.getinfo(pycurl.CONNECT_TIME),
-            appconnect=curl.getinfo(pycurl.APPCONNECT_TIME),
-            pretransfer=curl.getinfo(pycurl.PRETRANSFER_TIME),
-            starttransfer=curl.getinfo(pycurl.STARTTRANSFER_TIME),
-            total=curl.getinfo(pycurl.TOTAL_TIME),
-            redirect=curl.getinfo(pycurl.REDIRECT_TIME),
-        )
-        # Drop this request's callbacks and options now; the handle is
-        # set up from scratch for the next one anyway.
-        curl.reset()
-        self._free_list.append(curl)
+            code = handle.getinfo(pycurl.HTTP_CODE)
+            effective_url = handle.getinfo(pycurl.EFFECTIVE_URL)
+            kept = sink.chunks if isinstance(sink, _BodyCollector) else []
+            buffer = BytesIO(b"".join(kept))
+        timings = {"queue": transfer.started_at - transfer.queued_at}
+        for name, option in _TIMERS:
+            timings[name] = handle.getinfo(option)
+        # The options set for this request (callbacks included, which hold
+        # the request and us) go now; the next request sets everything anew.
+        handle.reset()
+        self._idle.append(handle)
         response = HTTPResponse(
-            request=state.request,
-            code=code,
-            headers=state.headers,
-            buffer=buffer,
-            effective_url=effective_url,
-            error=error,
-            reason=state.reason,
-            request_time=self.io_loop.time() - state.curl_start_ioloop_time,
-            start_time=state.curl_start_time,
-            time_info=time_info,
+            request=transfer.request, code=code, reason=transfer.reason,
+            headers=transfer.headers, buffer=buffer, effective_url=effective_url,
+            error=error, time_info=timings, start_time=transfer.started_wall,
+            request_time=self.io_loop.time() - transfer.started_at,
         )
-        if isinstance(body, _CurlStreamingBuffer):
-            # The last chunks (and header lines) are still on their way
-            # through the IOLoop: answer after them.
-            self.io_loop.add_callback(self._finish_streaming, body, state.callback, response)
+        if streaming:
+            # The last chunks (and header lines) are still queued on the
+            # IOLoop: answer after them.
+            self.io_loop.add_callback(self._finish_streaming, sink, transfer.callback, response)
         else:
-            self._run_callback(state.callback, response)
+            self._run_callback(transfer.callback, response)
 
-    def _finish_streaming(
-        self,
-        body: _CurlStreamingBuffer,
-        callback: Callable[[HTTPResponse], None],
-        response: HTTPResponse,
-    ) -> None:
-        body.flush()
+    def _failure_reason(self, transfer: _Transfer, message: Optional[str]) -> str:
+        """The message of a failed transfer; ours when we caused it."""
+        sink = transfer.sink
+        if sink is not None and sink.body_too_large:
+            return "Response body larger than max_body_size (%d bytes)" % self.max_body_size
+        if transfer.header_error is not None:
+            return "Malformed HTTP response header: " + transfer.header_error
+        return message or ""
+
+    def _finish_streaming(self, sink: _CurlStreamingBuffer, callback: _ResponseCallback, response: HTTPResponse) -> None:
+        sink.flush()
         self._run_callback(callback, response)
 
-    def _run_callback(
-        self, callback: Callable[[HTTPResponse], None], response: HTTPResponse
-    ) -> None:
+    def _run_callback(self, callback: _ResponseCallback, response: HTTPResponse) -> None:
         try:
             callback(response)
         except Exception:
             self.handle_callback_exception(callback)
 
     def handle_callback_exception(self, callback: Any) -> None:
-        """Logs an exception raised by a request's final callback."""
+        """Logs the exception a request's final ``callback`` just raised."""
         app_log.error("Exception in callback %r", callback, exc_info=True)
 
-    def _curl_setup_request(self, curl: pycurl.Curl, state: _CurlRequest) -> None:
-        """Configures ``curl`` (fresh from a reset) for ``state.request``."""
-        request = state.request
+    # --- setting up a handle ---------------------------------------------------
+
+    def _configure(self, curl: Any, transfer: _Transfer) -> None:
+        """Sets ``curl`` (as left by a reset) up for ``transfer.request``."""
+        request = transfer.request
         if curl_log.isEnabledFor(logging.DEBUG):
             curl.setopt(pycurl.VERBOSE, 1)
-            curl.setopt(pycurl.DEBUGFUNCTION, _curl_debug)
-        curl.setopt(pycurl.PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS)
-        curl.setopt(pycurl.REDIR_PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS)
+            curl.setopt(pycurl.DEBUGFUNCTION, _log_curl_debug)
+        # HTTP(S) only, for the request and for the redirects it follows.
+        web = pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS
+        for option in (pycurl.PROTOCOLS, pycurl.REDIR_PROTOCOLS):
+            curl.setopt(option, web)
         curl.setopt(pycurl.URL, native_str(request.url))
-
-        headers = request.headers
-        # libcurl's own "Expect: 100-continue" waits for servers that never
-        # answer it; an empty value is the documented way to turn it off.
-        # Likewise for the "Pragma: no-cache" it adds.
-        if "Expect" not in headers:
-            headers["Expect"] = ""
-        if "Pragma" not in headers:
-            headers["Pragma"] = ""
-        encoded_headers = []
-        for k, v in headers.get_all():
-            line = b"%s: %s" % (utf8(k), v.encode("latin1") if isinstance(v, str) else v)
-            if CR_OR_LF_RE.search(line):
-                raise ValueError("Illegal characters (CR or LF) in header: %r" % line)
-            encoded_headers.append(line)
-        curl.setopt(pycurl.HTTPHEADER, encoded_headers)
+        curl.setopt(pycurl.HTTPHEADER, _header_lines(request.headers))
         curl.setopt(
             pycurl.HEADERFUNCTION,
-            functools.partial(self._curl_header_callback, state, request.header_callback),
+            functools.partial(self._on_header_line, transfer, request.header_callback),
         )
-
-        streaming_callback = request.streaming_callback
-        if streaming_callback is not None:
-            if inspect.iscoroutinefunction(streaming_callback) or gen.is_coroutine_function(
-                streaming_callback
-            ):
-                raise TypeError(
-                    "curl_httpclient does not support coroutine streaming_callback"
-                )
-            body: Union[_CurlStreamingBuffer, _CurlBodyBuffer] = _CurlStreamingBuffer(
-                self, curl, streaming_callback
-            )
-        else:
-            body = _CurlBodyBuffer(self.max_body_size)
-        state.body = body
-        curl.setopt(pycurl.WRITEFUNCTION, body.write)
-
-        curl.setopt(pycurl.FOLLOWLOCATION, bool(request.follow_redirects))
-        curl.setopt(pycurl.MAXREDIRS, request.max_redirects)
-        assert request.connect_timeout is not None
-        curl.setopt(pycurl.CONNECTTIMEOUT_MS, int(1000 * request.connect_timeout))
-        assert request.request_timeout is not None
-        curl.setopt(pycurl.TIMEOUT_MS, int(1000 * request.request_timeout))
-        curl.setopt(
-            pycurl.USERAGENT,
-            native_str(request.user_agent or "Mozilla/5.0 (compatible; pycurl)"),
-        )
-        if request.network_interface:
-            curl.setopt(pycurl.INTERFACE, request.network_interface)
-        if request.decompress_response:
-            curl.setopt(pycurl.ACCEPT_ENCODING, "gzip,deflate")
+        sink = self._body_sink(curl, request)
+        transfer.sink = sink
+        curl.setopt(pycurl.WRITEFUNCTION, sink.write)
+        self._configure_connection(curl, request)
         self._setup_proxy(curl, request)
-        if request.validate_cert:
-            curl.setopt(pycurl.SSL_VERIFYPEER, 1)
-            curl.setopt(pycurl.SSL_VERIFYHOST, 2)
-        else:
-            curl.setopt(pycurl.SSL_VERIFYPEER, 0)
-            curl.setopt(pycurl.SSL_VERIFYHOST, 0)
-        if request.ca_certs is not None:
-            curl.setopt(pycurl.CAINFO, request.ca_certs)
-        # libcurl copes with unreachable IPv6 addresses by itself, so IPv6 is
-        # only turned off on request.
-        if request.allow_ipv6 is False:
-            curl.setopt(pycurl.IPRESOLVE, pycurl.IPRESOLVE_V4)
+        self._configure_tls(curl, request)
         self._setup_method(curl, request)
-        if request.auth_username is not None:
-            assert request.auth_password is not None
-            mode = _AUTH_MODES.get(request.auth_mode or "basic")
-            if mode is None:
-                raise ValueError("Unsupported auth_mode %s" % request.auth_mode)
-            curl.setopt(pycurl.HTTPAUTH, mode)
-            curl.setopt(
-                pycurl.USERPWD,
-                httputil.encode_username_password(
-                    request.auth_username, request.auth_password
-                ),
-            )
-            curl_log.debug(
-                "%s %s (username: %r)", request.method, request.url, request.auth_username
-            )
-        else:
-            curl_log.debug("%s %s", request.method, request.url)
-        if request.client_cert is not None:
-            curl.setopt(pycurl.SSLCERT, request.client_cert)
-        if request.client_key is not None:
-            curl.setopt(pycurl.SSLKEY, request.client_key)
-        if request.ssl_options is not None:
-            raise ValueError("ssl_options not supported in curl_httpclient")
+        self._configure_auth(curl, request)
         if threading.active_count() > 1:
-            # libcurl's signal-based DNS timeouts are not thread safe. (This
-            # disables DNS timeouts when libcurl has neither threaded nor
-            # c-ares resolution; prepare_curl_callback can set it anyway.)
+            # Without a threaded or c-ares resolver libcurl times DNS out
+            # with signals, which threads make unsafe: give up those
+            # timeouts (prepare_curl_callback may turn them back on).
             curl.setopt(pycurl.NOSIGNAL, 1)
         if request.prepare_curl_callback is not None:
             request.prepare_curl_callback(curl)
 
-    def _setup_proxy(self, curl: pycurl.Curl, request: HTTPRequest) -> None:
-        if not (request.proxy_host and request.proxy_port):
-            # libcurl's default (after the reset): the *_proxy environment
-            # variables, if any.
+    def _body_sink(self, curl: Any, request: HTTPRequest) -> _BodySink:
+        consumer = request.streaming_callback
+        if consumer is None:
+            return _BodyCollector(self.max_body_size)
+        if inspect.iscoroutinefunction(consumer) or gen.is_coroutine_function(consumer):
+            # libcurl could not be held back while the coroutine runs.
+            raise TypeError("curl_httpclient does not support coroutine streaming_callback")
+        return _CurlStreamingBuffer(self, curl, consumer)
+
+    def _configure_connection(self, curl: Any, request: HTTPRequest) -> None:
+        curl.setopt(pycurl.USERAGENT, native_str(request.user_agent or _DEFAULT_USER_AGENT))
+        if request.decompress_response:
+            curl.setopt(pycurl.ACCEPT_ENCODING, "gzip,deflate")
+        if request.network_interface:
+            curl.setopt(pycurl.INTERFACE, request.network_interface)
+        # libcurl copes with unreachable IPv6 addresses itself; IPv6 is only
+        # ruled out on request.
+        if request.allow_ipv6 is False:
+            curl.setopt(pycurl.IPRESOLVE, pycurl.IPRESOLVE_V4)
+        connect_timeout, request_timeout = request.connect_timeout, request.request_timeout
+        assert connect_timeout is not None and request_timeout is not None
+        curl.setopt(pycurl.TIMEOUT_MS, int(request_timeout * 1000))
+        curl.setopt(pycurl.CONNECTTIMEOUT_MS, int(connect_timeout * 1000))
+        curl.setopt(pycurl.MAXREDIRS, request.max_redirects)
+        curl.setopt(pycurl.FOLLOWLOCATION, bool(request.follow_redirects))
+
+    def _configure_tls(self, curl: Any, request: HTTPRequest) -> None:
+        if request.ssl_options is not None:
+            raise ValueError("ssl_options not supported in curl_httpclient")
+        verify = bool(request.validate_cert)
+        # VERIFYHOST 2 checks the name in the certificate; 0 does not.
+        curl.setopt(pycurl.SSL_VERIFYHOST, 2 if verify else 0)
+        curl.setopt(pycurl.SSL_VERIFYPEER, 1 if verify else 0)
+        files = (
+            (pycurl.CAINFO, request.ca_certs),
+            (pycurl.SSLCERT, request.client_cert),
+            (pycurl.SSLKEY, request.client_key),
+        )
+        for option, path in files:
+            if path is not None:
+                curl.setopt(option, path)
+
+    def _configure_auth(self, curl: Any, request: HTTPRequest) -> None:
+        user = request.auth_username
+        if user is None:
+            curl_log.debug("%s %s", request.method, request.url)
             return
-        curl.setopt(pycurl.PROXY, request.proxy_host)
-        curl.setopt(pycurl.PROXYPORT, request.proxy_port)
+        scheme = _AUTH_SCHEMES.get(request.auth_mode or "basic")
+        if scheme is None:
+            raise ValueError("Unsupported auth_mode %s" % request.auth_mode)
+        curl.setopt(pycurl.HTTPAUTH, scheme)
+        credentials = httputil.encode_username_password(user, request.auth_password or "")
+        curl.setopt(pycurl.USERPWD, credentials)
+        curl_log.debug("%s %s (username: %r)", request.method, request.url, user)
+
+    def _setup_proxy(self, curl: Any, request: HTTPRequest) -> None:
+        host, port = request.proxy_host, request.proxy_port
+        if not (host and port):
+            # As left by the reset: libcurl's default, which honours the
+            # *_proxy environment variables.
+            return
+        scheme = _AUTH_SCHEMES.get(request.proxy_auth_mode or "basic")
+        if scheme is None:
+            raise ValueError("Unsupported proxy_auth_mode %s" % request.proxy_auth_mode)
+        curl.setopt(pycurl.PROXY, host)
+        curl.setopt(pycurl.PROXYPORT, port)
+        curl.setopt(pycurl.PROXYAUTH, scheme)
         if request.proxy_username:
-            assert request.proxy_password is not None
+            secret = request.proxy_password or ""
             curl.setopt(
                 pycurl.PROXYUSERPWD,
-                httputil.encode_username_password(
-                    request.proxy_username, request.proxy_password
-                ),
+                httputil.encode_username_password(request.proxy_username, secret),
             )
-        mode = _AUTH_MODES.get(request.proxy_auth_mode or "basic")
-        if mode is None:
-            raise ValueError("Unsupported proxy_auth_mode %s" % request.proxy_auth_mode)
-        curl.setopt(pycurl.PROXYAUTH, mode)
 
-    def _setup_method(self, curl: pycurl.Curl, request: HTTPRequest) -> None:
+    def _setup_method(self, curl: Any, request: HTTPRequest) -> None:
         method = request.method
-        option = _METHOD_OPTIONS.get(method)
-        if option is not None:
-            curl.setopt(option, True)
-        elif request.allow_nonstandard_methods or method in _CUSTOM_METHODS:
+        lenient = request.allow_nonstandard_methods
+        switch = _METHOD_SWITCHES.get(method)
+        if switch is not None:
+            curl.setopt(switch, True)
+        elif lenient or method in _CUSTOM_REQUEST_METHODS:
             curl.setopt(pycurl.CUSTOMREQUEST, method)
         else:
             raise KeyError("unknown method " + method)
-        body = request.body
-        body_expected = method in _BODY_METHODS
-        body_present = body is not None
-        if not request.allow_nonstandard_methods:
-            _check_body_presence(method, body_present)
+        content = request.body
+        if not lenient:
+            _check_body_presence(method, content is not None)
         if request.body_producer is not None:
             raise ValueError("body_producer is not supported in curl_httpclient")
-        if not (body_expected or body_present):
+        if content is None and method not in _BODY_METHODS:
             return
         if method == "GET":
-            # libcurl only sends a body with GET as a CUSTOMREQUEST, and a
-            # server may not look at it anyway (RFC 9110 section 9.3.1).
+            # libcurl would only send it as a CUSTOMREQUEST, and servers
+            # may ignore it anyway (RFC 9110 section 9.3.1).
             raise ValueError("Body must be None for GET request")
-        data = body or b""
-        request_buffer = BytesIO(data)
+        _attach_body(curl, method, content or b"")
 
-        def seek(offset: int, origin: int) -> int:
-            # libcurl rewinds to send the body again (after a 307, or on
-            # an authentication round trip).
-            request_buffer.seek(offset, origin)
-            ok: int = pycurl.SEEKFUNC_OK
-            return ok
-
-        curl.setopt(pycurl.READFUNCTION, request_buffer.read)
-        curl.setopt(pycurl.SEEKFUNCTION, seek)
-        if method == "POST":
-            curl.setopt(pycurl.POSTFIELDSIZE, len(data))
-        else:
-            curl.setopt(pycurl.UPLOAD, True)
-            curl.setopt(pycurl.INFILESIZE, len(data))
-
-    def _curl_header_callback(
-        self,
-        state: _CurlRequest,
-        header_callback: Optional[Callable[[str], None]],
-        header_line_bytes: bytes,
+    def _on_header_line(
+        self, transfer: _Transfer, user_callback: Optional[Callable[[str], None]], raw: bytes
     ) -> Optional[int]:
-        header_line = header_line_bytes.decode("latin1")
-        if header_callback is not None:
-            self.io_loop.add_callback(header_callback, header_line)
-        line = header_line.rstrip("\r\n")
-        if line[:1] in (" ", "\t") and state.pending_line is not None:
-            # RFC 9112 section 5.2: a user agent replaces obs-fold with a
-            # space before interpreting the value.
-            state.pending_line += " " + line.strip(" \t")
-            return None
-        if state.pending_line is not None:
+        """libcurl's ``HEADERFUNCTION``: one line of the answer's head, line
+        ending included. Returning 0 (a short write) aborts the transfer."""
+        text = raw.decode("latin1")
+        if user_callback is not None:
+            self.io_loop.add_callback(user_callback, text)
+        line = text.rstrip("\r\n")
+        held = transfer.held_line
+        if held is not None:
+            if line[:1] in (" ", "\t"):
+                # RFC 9112 section 5.2: a recipient replaces obs-fold with a
+                # space before reading the value.
+                transfer.held_line = held + " " + line.strip(" \t")
+                return None
             try:
-                state.headers.parse_line(state.pending_line)
-            except httputil.HTTPInputError as e:
-                state.header_error = str(e)
-                return 0  # a short write: libcurl fails the transfer
-            state.pending_line = None
+                transfer.headers.parse_line(held)
+            except httputil.HTTPInputError as exc:
+                transfer.header_error = str(exc)
+                return 0
+            transfer.held_line = None
         if line.startswith("HTTP/"):
-            # A new response (after a redirect or a 1xx): start over.
-            state.headers.clear()
+            # A new head (after a 1xx, or for the next redirect hop): only
+            # the last one counts.
+            transfer.headers.clear()
             try:
-                state.reason = httputil.parse_response_start_line(line).reason
+                transfer.reason = httputil.parse_response_start_line(line).reason
             except httputil.HTTPInputError:
                 pass
         elif line:
-            state.pending_line = line
+            transfer.held_line = line
         return None
 
 
-def _curl_debug(debug_type: int, debug_msg: bytes) -> None:
-    debug_types = ("I", "<", ">", "<", ">")
-    if debug_type == 0:
-        curl_log.debug("%s", native_str(debug_msg).strip())
-    elif debug_type in (1, 2):
-        for line in native_str(debug_msg).splitlines():
-            curl_log.debug("%s %s", debug_types[debug_type], line)
-    elif debug_type == 4:
-        curl_log.debug("%s %r", debug_types[debug_type], debug_msg)
+def _attach_body(curl: Any, method: str, content: bytes) -> None:
+    """Makes ``curl`` send ``content`` as the request body."""
+    source = BytesIO(content)
+
+    def rewind(offset: int, origin: int) -> int:
+        # libcurl goes back to send the body again, e.g. after a 307 or for
+        # a second authentication round.
+        source.seek(offset, origin)
+        return cast(int, pycurl.SEEKFUNC_OK)
+
+    curl.setopt(pycurl.READFUNCTION, source.read)
+    curl.setopt(pycurl.SEEKFUNCTION, rewind)
+    if method == "POST":
+        curl.setopt(pycurl.POSTFIELDSIZE, len(content))
+    else:
+        curl.setopt(pycurl.UPLOAD, True)
+        curl.setopt(pycurl.INFILESIZE, len(content))
 
 
 if __name__ == "__main__":

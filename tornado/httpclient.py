@@ -329,9 +329,9 @@ class HTTPRequest:
         a local IP address (simple).
     :arg streaming_callback: receives the body chunk by chunk as it arrives;
         the response's own body is then empty.
-    :arg header_callback: receives every header line, the status line and
-        the closing ``\\r\\n`` included; with curl the response's
-        ``headers`` are then left empty.
+    :arg header_callback: receives every header line as it arrives, the
+        status line and the closing ``\\r\\n`` included (the response's
+        ``headers`` are filled in as well).
     :arg prepare_curl_callback: receives the ``pycurl.Curl`` object just
         before the request goes out (curl only).
     :arg proxy_host: host name of the HTTP proxy to use (curl only).
