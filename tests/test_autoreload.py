@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import types
 from pathlib import Path
 from typing import Dict, List
 
@@ -14,17 +15,18 @@ import tornado.autoreload as autoreload
 
 REPO = str(Path(__file__).resolve().parent.parent)
 
-# The program restarts once: the first run asks for a reload, the second
-# exits at once (with os._exit, so that a wrapper cannot run it again).
+# Shared tail of the test programs: on its first run (no marker in the
+# environment, which exec keeps) it sets the marker and restarts itself; on
+# the second it leaves with os._exit, which no wrapper can intercept.
 RUN_TWICE = """
-import os, sys
-import tornado.autoreload
-sys.stdout.flush()
-if "TESTAPP_STARTED" not in os.environ:
-    os.environ["TESTAPP_STARTED"] = "1"
-    tornado.autoreload._reload()
-else:
-    os._exit(0)
+import os as _os, sys as _sys
+import tornado.autoreload as _ar
+print(end="", flush=True)
+_first = _os.environ.setdefault("TESTAPP_STARTED", "first") == "first"
+if _first:
+    _os.environ["TESTAPP_STARTED"] = "again"
+    _ar._reload()
+_os._exit(0)
 """
 
 
@@ -167,3 +169,14 @@ def test_restart_argv_for_scripts_and_directories(monkeypatch: pytest.MonkeyPatc
     # Run with -m: python dropped "-m pkg.mod" from argv; put it back.
     monkeypatch.setattr(main, "__spec__", Spec("pkg.mod"), raising=False)
     assert autoreload._restart_argv() == ["-m", "pkg.mod", "a"]
+
+
+def test_source_of_points_at_python_files() -> None:
+    fake = types.ModuleType("fake")
+    fake.__file__ = "/srv/app/views.pyc"
+    assert autoreload._source_of(fake) == "/srv/app/views.py"
+    fake.__file__ = "/srv/app/native.so"
+    assert autoreload._source_of(fake) == "/srv/app/native.so"
+    # Built-in modules have no file; stand-ins in sys.modules are skipped.
+    assert autoreload._source_of(sys) is None
+    assert autoreload._source_of(object()) is None

@@ -1,50 +1,47 @@
 """Restart the process when its source files change.
 
-Handy during development.  Either call `start` from a program that runs an
-IOLoop (``Application(debug=True)`` or ``autoreload=True`` does this), or
-run the program under the wrapper::
+Meant for development.  A program that runs an IOLoop calls `start` (a
+`tornado.web.Application` with ``debug=True`` or ``autoreload=True`` does so
+itself); a program may instead be launched through the wrapper::
 
     python -m tornado.autoreload -m myapp.server --port=8888
     python -m tornado.autoreload path/to/script.py arg1 arg2
 
-Every ``check_time`` milliseconds the modification times of all imported
-modules and of the files given to `watch` are compared with the times first
-seen; on a change the reload hooks run and the process replaces itself
-(``os.execv``) with the same interpreter and command line, so a program
-started with ``-m`` is restarted with ``-m``.  The wrapper also restarts a
-program that exits or dies, after its files change (or, with
-``--until-success``, restarts it straight away until it exits cleanly).
+A `~tornado.ioloop.PeriodicCallback` compares, every ``check_time``
+milliseconds, the modification time of each imported module and of each file
+passed to `watch` with the time it had when first looked at.  When one moved,
+the reload hooks are called and the process replaces itself (``os.execv``)
+with the same interpreter and command line; ``-m`` programs come back as
+``-m`` programs.  Under the wrapper a program that exits or crashes is run
+again once its files change (with ``--until-success``: again and again until
+it ends with status 0).
 
-Restarting replaces the process in place, so file descriptors that are not
-close-on-exec stay open and the new process keeps the old pid; this does not
-work in multi-process mode (`tornado.process.fork_processes`), where the
-check is skipped.
+Because the process image is replaced in place, the pid stays the same and
+any descriptor not marked close-on-exec survives.  Children of
+`tornado.process.fork_processes` never restart themselves.
 
-Builds on `tornado.ioloop` (a `~tornado.ioloop.PeriodicCallback` per IOLoop)
-and logs to ``tornado.general``.
+Uses `tornado.ioloop` for the polling and ``tornado.general`` for its log.
 """
 
 import os
 import sys
 
-# Run as a script (python tornado/autoreload.py), the interpreter puts this
-# file's directory first on sys.path, where our "platform", "locale" ... would
-# shadow the standard library modules of the same names.  Take it out before
-# importing anything else.  (Nothing to do under -m.)
-if __name__ == "__main__" and sys.path and sys.path[0] == os.path.dirname(
-    os.path.abspath(__file__)
-):
+# "python tornado/autoreload.py" makes this file's directory sys.path[0], and
+# our subpackages there ("platform", ...) would then hide standard modules of
+# the same names: drop that entry before any further import.
+if __name__ == "__main__" and sys.path[:1] == [os.path.dirname(os.path.abspath(__file__))]:
     del sys.path[0]
 
+import contextlib
 import functools
-import optparse
 import importlib.util
+import optparse
 import runpy
 import subprocess
 import traceback
 import types
 import weakref
-from typing import Any, Callable, Dict, List, Optional, Set
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
 from tornado import ioloop
 from tornado.log import gen_log
@@ -54,156 +51,162 @@ try:
 except ImportError:
     signal = None  # type: ignore[assignment]
 
-# os.execv exists on Windows but behaves badly there (the parent exits
-# before the child is ready, confusing whatever started it).
+# On Windows os.execv returns control to whoever started us before the new
+# program is up, so there a child is started and this process leaves.
 _has_execv = sys.platform != "win32"
 
 _watched_files: Set[str] = set()
 _reload_hooks: List[Callable[[], None]] = []
+# Once a restart has been tried, polling stops: if it did not take, trying
+# again on every tick would only repeat the failure.
 _reload_attempted = False
 _io_loops: "weakref.WeakKeyDictionary[ioloop.IOLoop, bool]" = weakref.WeakKeyDictionary()
-# Set by main(): the wrapper's own command line, re-run on reload so that the
-# restarted program is wrapped again.
+
+# Filled in by main() when we are the ``python -m tornado.autoreload``
+# wrapper: its command line is what a restart runs, so the new process is
+# wrapped as well.
 _autoreload_is_main = False
 _original_argv: Optional[List[str]] = None
 _original_spec: Any = None
 
 
 def start(check_time: int = 500) -> None:
-    """Begins watching source files for changes on the current IOLoop.
+    """Polls for changed source files on the current IOLoop.
 
-    ``check_time`` is the polling period in milliseconds.  Calling it again
-    on the same IOLoop does nothing.
+    ``check_time`` is the period in milliseconds.  A second call for an
+    IOLoop that is already polling is ignored; polling on a second IOLoop of
+    the same process works but logs a warning.
 
     .. versionchanged:: 5.0
        The ``io_loop`` argument (deprecated since version 4.1) has been removed.
     """
-    io_loop = ioloop.IOLoop.current()
-    if io_loop in _io_loops:
+    current = ioloop.IOLoop.current()
+    if current in _io_loops:
         return
-    _io_loops[io_loop] = True
-    if len(_io_loops) > 1:
+    if _io_loops:
         gen_log.warning("tornado.autoreload started more than once in the same process")
-    modify_times: Dict[str, float] = {}
-    callback = functools.partial(_reload_on_update, modify_times)
-    scheduler = ioloop.PeriodicCallback(callback, check_time)
-    scheduler.start()
+    _io_loops[current] = True
+    first_seen: Dict[str, float] = {}
+    poll = functools.partial(_poll_files, first_seen)
+    ioloop.PeriodicCallback(poll, check_time).start()
 
 
 def wait() -> None:
-    """Run a new IOLoop until a watched file changes, then restart.
+    """Starts a fresh IOLoop that only polls, and restarts on a change.
 
-    For scripts that end (a test runner, say) but should run again after an
-    edit; the ``python -m tornado.autoreload`` wrapper does the same and also
-    survives errors at import time.
+    Useful at the end of a program that would otherwise exit (a test run,
+    for instance) so that editing a file runs it again.  The command line
+    wrapper does this too, and also copes with programs that fail to import.
     """
-    io_loop = ioloop.IOLoop()
-    io_loop.add_callback(start)
-    io_loop.start()
+    loop = ioloop.IOLoop()
+    loop.add_callback(start)
+    loop.start()
 
 
 def watch(filename: str) -> None:
-    """Also restart when ``filename`` changes (imported modules are always
-    watched).
+    """Restarts also when ``filename`` changes.
+
+    Imported modules need not be named: they are always checked.
     """
     _watched_files.add(filename)
 
 
 def add_reload_hook(fn: Callable[[], None]) -> None:
-    """Call ``fn()`` just before the process restarts.
+    """Registers ``fn`` to be called with no arguments right before a restart.
 
-    File descriptors are better closed by marking them close-on-exec
-    (`os.set_inheritable`) than with a hook.
+    To keep descriptors out of the new process, prefer marking them
+    non-inheritable (`os.set_inheritable`) over closing them in a hook.
     """
     _reload_hooks.append(fn)
 
 
-def _module_paths() -> List[str]:
-    """The source files of the imported modules."""
-    paths = []
-    for module in list(sys.modules.values()):
-        # sys.modules may hold stand-in objects that are not modules.
-        if not isinstance(module, types.ModuleType):
-            continue
-        path = getattr(module, "__file__", None)
-        if not path:
-            continue
-        if path.endswith((".pyc", ".pyo")):
-            path = path[:-1]
-        paths.append(path)
-    return paths
+def _source_of(module: object) -> Optional[str]:
+    """The file a loaded module came from, pointing at the ``.py`` rather than
+    its compiled ``.pyc``/``.pyo``; None for built-ins and non-modules (some
+    libraries put other objects into `sys.modules`)."""
+    if not isinstance(module, types.ModuleType):
+        return None
+    filename = getattr(module, "__file__", None)
+    if not filename:
+        return None
+    stem, ext = os.path.splitext(filename)
+    return stem + ".py" if ext in (".pyc", ".pyo") else filename
 
 
-def _reload_on_update(modify_times: Dict[str, float]) -> None:
+def _files_to_check() -> Iterator[str]:
+    # Snapshots: an import in another thread may grow either collection
+    # while we iterate.
+    for module in tuple(sys.modules.values()):
+        source = _source_of(module)
+        if source is not None:
+            yield source
+    yield from tuple(_watched_files)
+
+
+def _poll_files(first_seen: Dict[str, float]) -> None:
+    """One polling tick: restart if any file's mtime differs from the one
+    recorded the first time it was seen."""
     if _reload_attempted:
-        # A restart already failed; don't loop on it.
         return
     from tornado import process
 
+    # A fork_processes child that restarted would fork a whole new set of
+    # children; leave the decision to the parent.
     if process.task_id() is not None:
-        # A child of fork_processes: each child restarting would run
-        # fork_processes again and multiply the processes.
         return
-    for path in _module_paths():
-        _check_file(modify_times, path)
-    for path in list(_watched_files):
-        _check_file(modify_times, path)
-
-
-def _check_file(modify_times: Dict[str, float], path: str) -> None:
-    try:
-        modified = os.stat(path).st_mtime
-    except Exception:
-        return
-    if path not in modify_times:
-        modify_times[path] = modified
-        return
-    if modify_times[path] != modified:
-        gen_log.info("%s modified; restarting server", path)
-        _reload()
+    for path in _files_to_check():
+        try:
+            mtime = os.stat(path).st_mtime
+        except Exception:
+            continue
+        if first_seen.setdefault(path, mtime) != mtime:
+            gen_log.info("%s modified; restarting server", path)
+            _reload()
+            return
 
 
 def _restart_argv() -> List[str]:
-    """The interpreter arguments that start this program again.
+    """Arguments for the interpreter that run this program once more.
 
-    Python drops ``-m module`` from ``sys.argv``; ``__main__.__spec__``
-    tells that it was there.  A spec named exactly "__main__" comes from
-    running a directory or zip file, which restarts like a script.
+    Python removes ``-m name`` from `sys.argv` but leaves the module's spec
+    on ``__main__``, from which it is put back.  A spec called "__main__"
+    means a directory or zip archive was run: that restarts from the path,
+    like a script.  Under the wrapper, the wrapper's own command line is used.
     """
-    if _autoreload_is_main:
-        assert _original_argv is not None
+    wrapped = _autoreload_is_main and _original_argv is not None
+    if wrapped:
+        argv: List[str] = _original_argv  # type: ignore[assignment]
         spec = _original_spec
-        argv = _original_argv
     else:
-        spec = getattr(sys.modules["__main__"], "__spec__", None)
         argv = sys.argv
-    if spec is not None and spec.name != "__main__":
-        return ["-m", spec.name] + argv[1:]
-    return list(argv)
+        spec = getattr(sys.modules["__main__"], "__spec__", None)
+    module = getattr(spec, "name", "__main__")
+    if module == "__main__":
+        return list(argv)
+    return ["-m", module, *argv[1:]]
 
 
 def _reload() -> None:
     global _reload_attempted
     _reload_attempted = True
-    for fn in _reload_hooks:
-        fn()
+    for hook in _reload_hooks:
+        hook()
+    # A pending SIGALRM (IOLoop.set_blocking_log_threshold arms one) would
+    # survive exec and kill the program we are about to start.
     if signal is not None and hasattr(signal, "setitimer"):
-        # Clear any alarm left by IOLoop.set_blocking_log_threshold, which
-        # would otherwise kill the new process.
         signal.setitimer(signal.ITIMER_REAL, 0, 0)
-    argv = [sys.executable] + _restart_argv()
-    if not _has_execv:
-        subprocess.Popen(argv)
-        os._exit(0)
+    command = [sys.executable, *_restart_argv()]
+    if _has_execv:
+        # execv is refused in some multi-threaded processes; then a detached
+        # copy is spawned below like on Windows.
+        with contextlib.suppress(OSError):
+            os.execv(sys.executable, command)
+        os.spawnv(os.P_NOWAIT, sys.executable, command)  # type: ignore[attr-defined]
     else:
-        try:
-            os.execv(sys.executable, argv)
-        except OSError:
-            # Some systems refuse execv in a process with several threads.
-            # Start a detached copy instead and leave without unwinding (the
-            # IOLoop is in no state to run finally blocks).
-            os.spawnv(os.P_NOWAIT, sys.executable, argv)  # type: ignore[attr-defined]
-            os._exit(0)
+        subprocess.Popen(command)
+    # No unwinding: finally blocks would run against an IOLoop that is in
+    # the middle of a callback.
+    os._exit(0)
 
 
 _USAGE = """\
@@ -213,88 +216,93 @@ Usage:
 """
 
 
-def main() -> None:
-    """The ``python -m tornado.autoreload`` command line.
-
-    Runs a module (``-m name``) or a script (a path, or a directory with a
-    ``__main__.py``) with the remaining arguments as its ``sys.argv``, then
-    restarts it whenever a watched file changes, even after it failed at
-    import time (the files of the traceback are watched too).  With
-    ``--until-success`` the wrapper stops once the program exits with
-    status 0.
-    """
-    # The program imports "tornado.autoreload" (a different module object
-    # from the one running as __main__ under -m); the reload state must be
-    # set on that one.
-    import tornado.autoreload as this
-
-    this._autoreload_is_main = True
-    original_argv = sys.argv
-    this._original_argv = original_argv
-    this._original_spec = getattr(sys.modules["__main__"], "__spec__", None)
-    sys.argv = sys.argv[:]
-
+def _wrapper_options(args: List[str]) -> Tuple[Any, List[str]]:
+    """Splits the wrapper's command line into its own options and the
+    program's (everything from the first non-option on)."""
     parser = optparse.OptionParser(
-        prog="python -m tornado.autoreload",
-        usage=_USAGE,
+        usage=_USAGE, prog="python -m tornado.autoreload",
         epilog="Either -m or a path must be specified, but not both",
     )
-    # Everything from the program's name on belongs to the program.
     parser.disable_interspersed_args()
-    parser.add_option("-m", dest="module", metavar="module", help="module to run")
-    parser.add_option(
-        "--until-success",
-        action="store_true",
-        help="stop reloading after the program exits successfully",
-    )
-    opts, rest = parser.parse_args()
-    if opts.module is None:
-        if not rest:
-            print("Either -m or a path must be specified", file=sys.stderr)
-            sys.exit(1)
-        path = rest[0]
-        sys.argv = rest[:]
-    else:
-        path = None
-        sys.argv = [sys.argv[0]] + rest
+    parser.add_option("--until-success", action="store_true",
+                      help="do not run the program again once it exits with status 0")
+    parser.add_option("-m", dest="module", metavar="module",
+                      help="run this module as a program (like python -m)")
+    return parser.parse_args(args)
 
-    exit_status: Any = 1
+
+def _run_wrapped(run: Callable[[], Any]) -> Any:
+    """Runs the wrapped program to its end and returns its exit status
+    (0 or None meaning success), logging how it ended."""
     try:
-        if opts.module is not None:
-            runpy.run_module(opts.module, run_name="__main__", alter_sys=True)
-        else:
-            assert path is not None
-            runpy.run_path(path, run_name="__main__")
-    except SystemExit as e:
-        gen_log.info("Script exited with status %s", e.code)
-        exit_status = e.code
-    except Exception as e:
+        run()
+    except SystemExit as exc:
+        gen_log.info("Script exited with status %s", exc.code)
+        return exc.code
+    except Exception as exc:
         gen_log.warning("Script exited with uncaught exception", exc_info=True)
-        # A module that failed while being imported never reached
-        # sys.modules, so watch every file of the traceback instead.
-        for frame in traceback.extract_tb(sys.exc_info()[2]):
-            watch(frame.filename)
-        if isinstance(e, SyntaxError) and e.filename:
-            watch(e.filename)
-        exit_status = 1
-    else:
-        gen_log.info("Script exited normally")
-        exit_status = 0
-    # Restore sys.argv so subsequent executions will include autoreload.
-    sys.argv = original_argv
+        # A module that blew up while importing is not in sys.modules, so
+        # the polling would never see it; its traceback names the files.
+        for entry in traceback.extract_tb(exc.__traceback__):
+            watch(entry.filename)
+        if isinstance(exc, SyntaxError) and exc.filename:
+            watch(exc.filename)
+        return 1
+    gen_log.info("Script exited normally")
+    return 0
 
-    if opts.module is not None:
-        # runpy ran the module as __main__ and then removed it from
-        # sys.modules; find its file so that it is watched.
-        try:
-            spec = importlib.util.find_spec(opts.module)
-        except (ImportError, ValueError):
-            spec = None
-        if spec is not None and spec.origin:
-            watch(spec.origin)
-    elif path is not None:
-        watch(path)
-    if opts.until_success and not exit_status:
+
+def _watch_module_file(name: str) -> None:
+    # runpy takes the module back out of sys.modules after running it as
+    # __main__, so look its file up through the import system.
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return
+    if spec is not None and spec.origin:
+        watch(spec.origin)
+
+
+def main() -> None:
+    """Entry point of ``python -m tornado.autoreload``.
+
+    Runs ``-m module`` or a script path (a file, or a directory holding a
+    ``__main__.py``) with the rest of the command line as its arguments,
+    then waits for a change to any watched file and starts over, whether
+    the program succeeded, exited with an error or failed to import.
+    ``--until-success`` ends the wrapper after a run that exits with
+    status 0.
+    """
+    # Under -m this code runs as module "__main__", while the program will
+    # import "tornado.autoreload" as a second module object: the wrapper
+    # state has to live on that one, which _reload consults.
+    import tornado.autoreload as shared
+
+    own_argv = sys.argv
+    shared._autoreload_is_main = True
+    shared._original_argv = own_argv
+    shared._original_spec = getattr(sys.modules["__main__"], "__spec__", None)
+
+    opts, program_args = _wrapper_options(own_argv[1:])
+    module: Optional[str] = opts.module
+    if module is not None:
+        sys.argv = [own_argv[0], *program_args]
+        run = functools.partial(runpy.run_module, module, run_name="__main__", alter_sys=True)
+    elif program_args:
+        sys.argv = list(program_args)
+        run = functools.partial(runpy.run_path, program_args[0], run_name="__main__")
+    else:
+        print("Either -m or a path must be specified", file=sys.stderr)
+        sys.exit(1)
+
+    status = _run_wrapped(run)
+    # The restart command line must be the wrapper's again.
+    sys.argv = own_argv
+    if module is not None:
+        _watch_module_file(module)
+    else:
+        watch(program_args[0])
+    if opts.until_success and not status:
         return
     wait()
 
