@@ -57,18 +57,30 @@ from tornado.util import errno_from_exception
 _ExcInfo = tuple[
     Optional[type[BaseException]], Optional[BaseException], Optional[TracebackType]
 ]
+_CloseReason = Union[None, bool, BaseException, _ExcInfo]
 
-# Errors that mean the peer went away.  They close the stream like an
-# orderly shutdown would, without a warning in the log.
-_ERRNO_CONNRESET = (errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE, errno.ETIMEDOUT)
-if hasattr(errno, "WSAECONNRESET"):
-    _ERRNO_CONNRESET += (  # type: ignore[assignment]
-        errno.WSAECONNRESET,  # type: ignore[attr-defined]
-        errno.WSAECONNABORTED,  # type: ignore[attr-defined]
-        errno.WSAETIMEDOUT,  # type: ignore[attr-defined]
-    )
+# errno values by which the OS says the peer is gone.  A stream treats them
+# like an orderly end of file: it closes without logging a warning.  The
+# WSA* names exist on Windows only.
+_ERRNO_CONNRESET = frozenset(
+    getattr(errno, _name)
+    for _name in (
+        "ECONNRESET ECONNABORTED EPIPE ETIMEDOUT WSAECONNRESET WSAECONNABORTED WSAETIMEDOUT"
+    ).split()
+    if hasattr(errno, _name)
+)
+
+# OpenSSL's read and write calls take an int length: stay well under 2GB.
+_SSL_MAX_IO = 1 << 30
+
+# Socket families on which TCP options apply.
+_TCP_FAMILIES = (socket.AF_INET, socket.AF_INET6)
 
 _WINDOWS = sys.platform.startswith("win")
+
+# errno values of a TLS handshake interrupted because the socket is no
+# longer usable (0 is what some platforms report for a vanished peer).
+_HANDSHAKE_GONE = (0, errno.EBADF, errno.ENOTCONN)
 
 _READ = ioloop.IOLoop.READ
 _WRITE = ioloop.IOLoop.WRITE
@@ -529,54 +541,62 @@ class BaseIOStream:
         else:
             self._maybe_add_error_listener()
 
-    def close(
-        self,
-        exc_info: Union[
-            None, bool, BaseException, _ExcInfo
-        ] = False,
-    ) -> None:
+    def close(self, exc_info: _CloseReason = False) -> None:
         """Closes the stream.
 
-        ``exc_info`` records why: an exception, an ``exc_info`` tuple, or
-        True for the exception currently being handled.  It becomes
-        ``self.error`` and the ``real_error`` of the `StreamClosedError`
-        that pending Futures fail with.  A pending read that the buffered
-        data satisfies completes instead.
+        ``exc_info`` says why, if it was a failure: an exception, a
+        `sys.exc_info` tuple, or True for whatever exception is being
+        handled right now.  The exception is kept in ``self.error`` and
+        becomes the ``real_error`` of the `StreamClosedError` with which
+        pending Futures fail.  A read that the already buffered bytes can
+        satisfy completes normally instead of failing.
         """
-        if not self._closed:
-            if exc_info:
-                if isinstance(exc_info, tuple):
-                    self.error = exc_info[1]
-                elif isinstance(exc_info, BaseException):
-                    self.error = exc_info
-                else:
-                    current = sys.exc_info()[1]
-                    if current is not None:
-                        self.error = current
-            if self._read_until_close:
-                self._read_until_close = False
-                self._finish_read_until_close()
-            elif self._read_future is not None and self._into_view is None:
-                # Data that arrived with the close may complete the read.
-                try:
-                    pos = self._find_read_pos()
-                except UnsatisfiableReadError:
-                    pass
-                else:
-                    if pos is not None:
-                        self._read_from_buffer(pos)
-            if self._state is not None:
-                self.io_loop.remove_handler(self.fileno())
-                self._state = None
-            self._closed = True
-            try:
-                # May raise if the descriptor was closed behind our back
-                # (EBADF); the Futures and close callback are told anyway.
-                self.close_fd()
-            finally:
-                self._signal_closed()
+        if self._closed:
+            # Nothing left to tear down; a close callback set since the
+            # close is still owed its call.
+            self._signal_closed()
             return
-        self._signal_closed()
+        if exc_info:
+            self._record_close_reason(exc_info)
+        self._settle_read_at_close()
+        registered, self._state = self._state, None
+        if registered is not None:
+            self.io_loop.remove_handler(self.fileno())
+        self._closed = True
+        try:
+            # This can raise (EBADF when someone closed the descriptor
+            # under us), but Futures and the close callback must still
+            # hear about the close.
+            self.close_fd()
+        finally:
+            self._signal_closed()
+
+    def _record_close_reason(self, reason: Union[bool, BaseException, _ExcInfo]) -> None:
+        if isinstance(reason, BaseException):
+            self.error = reason
+        elif isinstance(reason, tuple):
+            self.error = reason[1]
+        else:
+            handling = sys.exc_info()[1]
+            if handling is not None:
+                self.error = handling
+
+    def _settle_read_at_close(self) -> None:
+        """Gives the pending read what it can have now that no more bytes
+        will come."""
+        if self._read_until_close:
+            self._read_until_close = False
+            self._finish_read_until_close()
+            return
+        if self._read_future is None or self._into_view is not None:
+            return
+        # The bytes that arrived together with the close may be enough.
+        try:
+            end = self._find_read_pos()
+        except UnsatisfiableReadError:
+            return
+        if end is not None:
+            self._read_from_buffer(end)
 
     def closed(self) -> bool:
         """Returns True once the stream has been closed."""
@@ -608,13 +628,17 @@ class BaseIOStream:
     def _inline_read_or_close(self, future: Future) -> None:
         try:
             self._try_inline_read()
-        except UnsatisfiableReadError as e:
-            # Reported through the Future, as when the data arrives later.
-            gen_log.info("Unsatisfiable read, closing connection: %s" % e)
-            self.close(exc_info=e)
+        except UnsatisfiableReadError as exc:
+            # The caller learns of it through the Future, exactly as if the
+            # data had arrived later.
+            self._close_unsatisfiable(exc)
         except BaseException:
             _consume_exception_later(future)
             raise
+
+    def _close_unsatisfiable(self, exc: UnsatisfiableReadError) -> None:
+        gen_log.info("Unsatisfiable read, closing connection: %s", exc)
+        self.close(exc_info=exc)
 
     def _try_inline_read(self) -> None:
         """Completes the pending read from the buffer, or from a synchronous
@@ -848,15 +872,19 @@ class BaseIOStream:
 
     def _handle_read(self) -> None:
         try:
-            pos = self._read_to_buffer_loop()
+            end = self._read_to_buffer_loop()
         except UnsatisfiableReadError:
+            # _handle_events logs it and closes.
             raise
-        except Exception as e:
-            gen_log.warning("error on read: %s" % e)
-            self.close(exc_info=e)
-            return
-        if pos is not None:
-            self._read_from_buffer(pos)
+        except Exception as exc:
+            self._fail_read(exc)
+        else:
+            if end is not None:
+                self._read_from_buffer(end)
+
+    def _fail_read(self, exc: Exception) -> None:
+        gen_log.warning("error on read: %s", exc)
+        self.close(exc_info=exc)
 
     def _handle_connect(self) -> None:
         raise NotImplementedError()
@@ -864,36 +892,34 @@ class BaseIOStream:
     def _handle_events(self, fd: Any, events: int) -> None:
         if self._closed:
             return
-        if events & _READ:
+        readable = events & _READ
+        if readable:
+            # Readiness reported: a read may find data again.
             self._fd_drained = False
         try:
             if self._connecting:
-                # A failed connect may be reported as readable as well as
-                # writable; check for it whatever the event.
+                # Whatever the event, it may be the verdict on a connect
+                # (a refused one can show up as readable).
                 self._handle_connect()
-                if self._closed:
-                    return
-            if events & _READ:
+            if readable and not self._closed:
                 self._handle_read()
-                if self._closed:
-                    return
-            if events & _WRITE:
+            if events & _WRITE and not self._closed:
                 self._handle_write()
-                if self._closed:
-                    return
-            if events & _ERROR:
-                self.error = self.get_fd_error()
-                # Let callbacks queued by the reads and writes above run
-                # before the close fails everything else.
-                self.io_loop.add_callback(self.close)
+            if self._closed:
                 return
-            self._update_io_state()
-        except UnsatisfiableReadError as e:
-            gen_log.info("Unsatisfiable read, closing connection: %s" % e)
-            self.close(exc_info=e)
-        except Exception as e:
+            if not events & _ERROR:
+                self._update_io_state()
+                return
+            self.error = self.get_fd_error()
+            # Closing from a callback lets whatever the reads and writes
+            # above scheduled run first.
+            self.io_loop.add_callback(self.close)
+        except Exception as exc:
+            if isinstance(exc, UnsatisfiableReadError):
+                self._close_unsatisfiable(exc)
+                return
             gen_log.error("Uncaught exception, closing connection.", exc_info=True)
-            self.close(exc_info=e)
+            self.close(exc_info=exc)
             raise
 
     def _update_io_state(self) -> None:
@@ -939,43 +965,30 @@ class BaseIOStream:
             raise StreamClosedError(real_error=self.error)
 
     def _signal_closed(self) -> None:
-        futures: list[Future] = []
-        if self._read_future is not None:
-            futures.append(self._read_future)
-            self._read_future = None
-        futures.extend(future for _, future in self._write_futures)
+        why = self.error
+        read_waiter, self._read_future = self._read_future, None
+        connect_waiter, self._connect_future = self._connect_future, None
+        waiters = [] if read_waiter is None else [read_waiter]
+        waiters += [waiter for _, waiter in self._write_futures]
         self._write_futures.clear()
-        if self._connect_future is not None:
-            futures.append(self._connect_future)
-            self._connect_future = None
-        for future in futures:
-            if not future.done():
-                future.set_exception(StreamClosedError(real_error=self.error))
-            # Mark the exception as retrieved: many writers never wait for
-            # their Futures, and asyncio would log each one.
-            if not future.cancelled():
-                future.exception()
-        ssl_future = self._ssl_connect_future
-        if ssl_future is not None:
-            self._ssl_connect_future = None
-            if not ssl_future.done():
-                # A failed TLS handshake is reported as itself, not as a
-                # mere close.
-                if isinstance(self.error, ssl.SSLError):
-                    ssl_future.set_exception(self.error)
-                else:
-                    ssl_future.set_exception(StreamClosedError(real_error=self.error))
-            if not ssl_future.cancelled():
-                ssl_future.exception()
-        if self._close_callback is not None:
-            callback = self._close_callback
-            self._close_callback = None
+        if connect_waiter is not None:
+            waiters.append(connect_waiter)
+        for waiter in waiters:
+            _fail_quietly(waiter, StreamClosedError(real_error=why))
+        handshake_waiter, self._ssl_connect_future = self._ssl_connect_future, None
+        if handshake_waiter is not None:
+            # A handshake that failed reports the TLS error itself rather
+            # than a plain close.
+            tls_failure = isinstance(why, ssl.SSLError)
+            _fail_quietly(handshake_waiter, why if tls_failure else StreamClosedError(real_error=why))  # type: ignore[arg-type]
+        callback, self._close_callback = self._close_callback, None
+        if callback is not None:
             self.io_loop.add_callback(callback)
-        # Let go of the caller's buffers now, even if the stream itself
-        # stays referenced for a while.
-        if self._into_view is not None:
-            self._into_view.release()
-            self._into_view = None
+        # Drop our hold on buffers that belong to callers right away, even
+        # if this stream object itself lingers.
+        view, self._into_view = self._into_view, None
+        if view is not None:
+            view.release()
         self._write_buffer.clear()
         self._read_bytes = self._read_delimiter = self._read_regex = None
 
@@ -985,6 +998,16 @@ class BaseIOStream:
             isinstance(exc, OSError)
             and errno_from_exception(exc) in _ERRNO_CONNRESET
         )
+
+
+def _fail_quietly(future: Future, exc: BaseException) -> None:
+    """Fails ``future`` (if still pending) with ``exc`` and marks the
+    exception as seen: many writers never look at their Futures, and
+    asyncio would log every unretrieved one."""
+    if not future.done():
+        future.set_exception(exc)
+    if not future.cancelled():
+        future.exception()
 
 
 def _consume_exception_later(future: Future) -> None:
@@ -1023,31 +1046,27 @@ class IOStream(BaseIOStream):
     def fileno(self) -> Any:
         return self.socket
 
-    def close_fd(self) -> None:
-        if self.socket is None:
-            return
-        sock = self.socket
-        self.socket = None  # type: ignore[assignment]
-        sock.close()
-
-    def get_fd_error(self) -> Optional[Exception]:
-        errno_value = self.socket.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-        return OSError(errno_value, os.strerror(errno_value))
-
     def read_from_fd(self, buf: Union[bytearray, memoryview]) -> Optional[int]:
         try:
             return self.socket.recv_into(buf, len(buf))
         except BlockingIOError:
             return None
-        finally:
-            del buf
 
     def write_to_fd(self, data: memoryview) -> int:
-        try:
-            return self.socket.send(data)  # type: ignore[arg-type]
-        finally:
-            # Don't keep the caller's buffer alive through a traceback.
-            del data
+        return self.socket.send(data)  # type: ignore[arg-type]
+
+    def close_fd(self) -> None:
+        # The attribute goes None first, so a second call is harmless.
+        sock, self.socket = self.socket, None  # type: ignore[assignment]
+        if sock is not None:
+            sock.close()
+
+    def _pending_socket_error(self) -> int:
+        return self.socket.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+
+    def get_fd_error(self) -> Optional[Exception]:
+        code = self._pending_socket_error()
+        return OSError(code, os.strerror(code))
 
     def connect(
         self, address: Any, server_hostname: Optional[str] = None
@@ -1152,38 +1171,35 @@ class IOStream(BaseIOStream):
 
     def _handle_connect(self) -> None:
         try:
-            err = self.socket.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-        except OSError as e:
-            # Some systems report errors of loopback connections only
-            # synchronously and refuse SO_ERROR for them.
-            if errno_from_exception(e) != errno.ENOPROTOOPT:
+            code = self._pending_socket_error()
+        except OSError as exc:
+            # Where a loopback connect fails synchronously, some systems
+            # then refuse SO_ERROR altogether; nothing is pending then.
+            if errno_from_exception(exc) != errno.ENOPROTOOPT:
                 raise
-            err = 0
-        if err != 0:
-            # OSError picks the subclass for the errno (ConnectionRefusedError...).
-            self.error = OSError(err, os.strerror(err))
+            code = 0
+        if code:
+            # OSError(errno, ...) builds the matching subclass, e.g.
+            # ConnectionRefusedError.
+            self.error = OSError(code, os.strerror(code))
             self.close()
             return
         self._connecting = False
-        future = self._connect_future
-        if future is not None:
-            self._connect_future = None
-            if not future.cancelled():
-                future.set_result(self)
+        waiter, self._connect_future = self._connect_future, None
+        if waiter is not None and not waiter.cancelled():
+            waiter.set_result(self)
 
     def set_nodelay(self, value: bool) -> None:
-        if self.socket is not None and self.socket.family in (
-            socket.AF_INET,
-            socket.AF_INET6,
-        ):
-            try:
-                self.socket.setsockopt(
-                    socket.IPPROTO_TCP, socket.TCP_NODELAY, 1 if value else 0
-                )
-            except OSError as e:
-                # EINVAL: the peer has already closed (seen on macOS).
-                if e.errno != errno.EINVAL and not self._is_connreset(e):
-                    raise
+        sock = self.socket
+        if sock is None or sock.family not in _TCP_FAMILIES:
+            return
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(bool(value)))
+        except OSError as exc:
+            # A peer that already hung up makes this fail (EINVAL on
+            # macOS); there is nothing left to tune then.
+            if exc.errno != errno.EINVAL and not self._is_connreset(exc):
+                raise
 
 
 class SSLIOStream(IOStream):
@@ -1260,35 +1276,25 @@ class SSLIOStream(IOStream):
         return future
 
     def read_from_fd(self, buf: Union[bytearray, memoryview]) -> Optional[int]:
+        if self._ssl_accepting:
+            # No application data can be read before the handshake ends.
+            return None
+        if len(buf) > _SSL_MAX_IO:
+            buf = memoryview(buf)[:_SSL_MAX_IO]
         try:
-            if self._ssl_accepting:
-                # Nothing to read before the handshake is done.
-                return None
-            # OpenSSL takes at most 2GB per call.
-            if len(buf) >> 30:
-                buf = memoryview(buf)[: 1 << 30]
-            try:
-                return self.socket.recv_into(buf, len(buf))
-            except ssl.SSLWantReadError:
-                return None
-            except BlockingIOError:
-                return None
-        finally:
-            del buf
+            return self.socket.recv_into(buf, len(buf))
+        except (ssl.SSLWantReadError, BlockingIOError):
+            return None
 
     def write_to_fd(self, data: memoryview) -> int:
+        if len(data) > _SSL_MAX_IO:
+            # A partial write is fine: the rest stays queued.
+            data = memoryview(data)[:_SSL_MAX_IO]
         try:
-            # OpenSSL takes at most 2GB per call; writing less is allowed.
-            if len(data) >> 30:
-                data = memoryview(data)[: 1 << 30]
-            try:
-                return self.socket.send(data)  # type: ignore[arg-type]
-            except (ssl.SSLWantWriteError, ssl.SSLWantReadError):
-                # The non-blocking socket is full; SSL says so in its own
-                # words instead of EAGAIN.
-                return 0
-        finally:
-            del data
+            return self.socket.send(data)  # type: ignore[arg-type]
+        except (ssl.SSLWantWriteError, ssl.SSLWantReadError):
+            # TLS's way of saying EAGAIN.
+            return 0
 
     def _can_write_now(self) -> bool:
         return not self._ssl_accepting
@@ -1299,127 +1305,122 @@ class SSLIOStream(IOStream):
         return super()._is_connreset(exc)
 
     def _do_ssl_handshake(self) -> None:
-        self._handshake_reading = False
-        self._handshake_writing = False
+        self._handshake_reading = self._handshake_writing = False
         try:
             self.socket.do_handshake()
         except ssl.SSLWantReadError:
             self._handshake_reading = True
-            return
         except ssl.SSLWantWriteError:
             self._handshake_writing = True
-            return
         except ssl.SSLError as err:
-            if err.args[0] not in (ssl.SSL_ERROR_EOF, ssl.SSL_ERROR_ZERO_RETURN):
-                try:
-                    peer = self.socket.getpeername()
-                except Exception:
-                    peer = "(not connected)"
-                # One line, no traceback: a failed handshake is the peer's
-                # problem (bad certificate, plain HTTP on a TLS port...).
-                gen_log.warning(
-                    "SSL Error on %s %s: %s", self.socket.fileno(), peer, err
-                )
-            self.close(exc_info=err)
-            return
+            self._handshake_failed(err)
         except OSError as err:
-            # Resets and sockets that went away mid-handshake: just close.
-            if self._is_connreset(err) or err.args[0] in (0, errno.EBADF, errno.ENOTCONN):
-                self.close(exc_info=err)
-                return
-            raise
-        except AttributeError as err:
-            # A connection reset before wrap_socket leaves an SSLSocket
-            # without its SSL object on some systems.
+            # The peer reset the connection or the socket went away while
+            # negotiating: close quietly.  Other errors are bugs.
+            if not (self._is_connreset(err) or err.args[0] in _HANDSHAKE_GONE):
+                raise
             self.close(exc_info=err)
-            return
-        self._ssl_accepting = False
-        self._finish_ssl_connect()
-        # Application data may have come in with the end of the handshake.
-        if self._read_future is not None and not self._closed:
-            self._handle_read()
+        except AttributeError as err:
+            # Seen on some systems when the connection was reset before
+            # wrapping: the SSLSocket then lacks its SSL object.
+            self.close(exc_info=err)
+        else:
+            self._ssl_accepting = False
+            self._finish_ssl_connect()
+            # The last handshake record may have carried application data.
+            if not self._closed and self._read_future is not None:
+                self._handle_read()
+
+    def _handshake_failed(self, err: ssl.SSLError) -> None:
+        # Reported in one line without a traceback: it is almost always
+        # the peer's doing (an untrusted certificate, plain HTTP sent to
+        # a TLS port, ...).  A mere end of stream is not even reported.
+        if err.args[0] not in (ssl.SSL_ERROR_EOF, ssl.SSL_ERROR_ZERO_RETURN):
+            gen_log.warning(
+                "SSL Error on %s %s: %s", self.socket.fileno(), self._peer_for_log(), err
+            )
+        self.close(exc_info=err)
+
+    def _peer_for_log(self) -> Any:
+        try:
+            return self.socket.getpeername()
+        except Exception:
+            return "(not connected)"
 
     def _finish_ssl_connect(self) -> None:
-        future = self._ssl_connect_future
-        if future is not None:
-            self._ssl_connect_future = None
-            if not future.cancelled():
-                future.set_result(self)
+        waiter, self._ssl_connect_future = self._ssl_connect_future, None
+        if waiter is not None and not waiter.cancelled():
+            waiter.set_result(self)
 
-    def _handle_read(self) -> None:
-        if self._ssl_accepting:
-            self._do_ssl_handshake()
-            return
-        super()._handle_read()
+    # Until the handshake is over, every readiness event goes to it.
 
     def _handle_write(self) -> None:
-        if self._ssl_accepting:
+        if not self._ssl_accepting:
+            super()._handle_write()
+        else:
             self._do_ssl_handshake()
-            return
-        super()._handle_write()
+
+    def _handle_read(self) -> None:
+        if not self._ssl_accepting:
+            super()._handle_read()
+        else:
+            self._do_ssl_handshake()
 
     def _handle_connect(self) -> None:
         super()._handle_connect()
         if self._closed:
             return
-        # Wrap the now connected socket.  The loop knows the plain socket
-        # object, which wrapping detaches from the descriptor, so
-        # unregister first and register the TLS socket after.
-        old_state = self._state
-        if old_state is not None:
+        # Now that TCP is up, put TLS on top.  Wrapping detaches the plain
+        # socket object the IOLoop knows from the descriptor, so that
+        # registration goes first and the TLS socket is registered anew.
+        events, self._state = self._state, None
+        if events is not None:
             self.io_loop.remove_handler(self.socket)
-            self._state = None
         self.socket = ssl_wrap_socket(
-            self.socket,
-            self._ssl_options,
-            server_hostname=self._server_hostname,
-            do_handshake_on_connect=False,
-            server_side=False,
+            self.socket, self._ssl_options, server_hostname=self._server_hostname,
+            server_side=False, do_handshake_on_connect=False,
         )
-        self._add_io_state(old_state or _WRITE)
+        self._add_io_state(events or _WRITE)
 
 
 class PipeIOStream(BaseIOStream):
-    """A stream over a pipe (or another non-socket file descriptor).
+    """A stream over a pipe, or any file descriptor that is not a socket.
 
-    Takes ownership of ``fd``: it is made non-blocking and closed with the
-    stream.  Not available on Windows.
+    The stream owns ``fd`` from then on: it switches it to non-blocking
+    mode and closes it when the stream closes.  Unavailable on Windows.
     """
 
     _short_read_drains = True
 
     def __init__(self, fd: int, *args: Any, **kwargs: Any) -> None:
-        self.fd = fd
-        self._fio = io.FileIO(self.fd, "r+")
         if sys.platform == "win32":
             raise AssertionError("PipeIOStream is not supported on Windows")
+        self.fd = fd
+        # FileIO.readinto answers None rather than raising when the pipe
+        # is empty, which is just what read_from_fd must return.
+        self._fio = io.FileIO(fd, "r+")
         os.set_blocking(fd, False)
         super().__init__(*args, **kwargs)
 
     def fileno(self) -> int:
         return self.fd
 
-    def close_fd(self) -> None:
-        self._fio.close()
-
-    def write_to_fd(self, data: memoryview) -> int:
-        try:
-            return os.write(self.fd, data)  # type: ignore[arg-type]
-        finally:
-            del data
-
     def read_from_fd(self, buf: Union[bytearray, memoryview]) -> Optional[int]:
         try:
             return self._fio.readinto(buf)  # type: ignore[arg-type]
-        except OSError as e:
-            if errno_from_exception(e) == errno.EBADF:
-                # The other end of the pipe is gone: a reader can see EBADF
-                # where a socket would see an end of file.
-                self.close(exc_info=e)
-                return None
-            raise
-        finally:
-            del buf
+        except OSError as exc:
+            if errno_from_exception(exc) != errno.EBADF:
+                raise
+            # When the writing end has gone away, a read may fail with
+            # EBADF where a socket would just report end of file.
+            self.close(exc_info=exc)
+            return None
+
+    def write_to_fd(self, data: memoryview) -> int:
+        return os.write(self.fd, data)
+
+    def close_fd(self) -> None:
+        self._fio.close()
 
 
 def doctests() -> Any:
