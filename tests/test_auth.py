@@ -11,17 +11,10 @@ from typing import Any, Dict
 from tornado.escape import json_decode, utf8
 from tornado.testing import AsyncHTTPTestCase
 from tornado.web import Application, RequestHandler
-from tornado.auth import (
-    AuthError,
-    FacebookGraphMixin,
-    GoogleOAuth2Mixin,
-    OAuth2Mixin,
-    OAuthMixin,
-    OpenIdMixin,
-    _oauth10a_signature,
-    _oauth_signature,
-    _oauth_signature_base_string,
-)
+from tornado.auth import AuthError, FacebookGraphMixin, GoogleOAuth2Mixin, OAuth2Mixin
+from tornado.auth import OAuthMixin, OpenIdMixin, TwitterMixin
+from tornado.auth import _oauth10a_signature, _oauth_signature, _oauth_signature_base_string
+from tornado.auth import _oauth_parse_response, _openid_user, _unpack_request_token
 
 # ---------------------------------------------------------------------------
 # Signing
@@ -93,6 +86,39 @@ def test_signature_key_escaping_10_vs_10a() -> None:
     assert _oauth_signature(consumer, "GET", "http://x.test/", {"a": "1"}, token) == sign(
         b"s&cr t&t/s"
     )
+
+
+def test_token_response_parsing() -> None:
+    token = _oauth_parse_response(b"oauth_token=t%20k&oauth_token_secret=s&user_id=9")
+    assert token == {"key": "t k", "secret": "s", "user_id": "9"}
+    try:
+        _oauth_parse_response(b"oauth_token_secret=s")
+    except AuthError as e:
+        assert "oauth_token" in str(e)
+    else:
+        raise AssertionError("no AuthError")
+
+
+def test_request_token_cookie_must_have_two_base64_halves() -> None:
+    assert _unpack_request_token('"YQ==|Yg=="') == (b"a", b"b")
+    for bad in ("YQ==", "YQ==|Yg==|Yw==", "Y|Yg=="):
+        try:
+            _unpack_request_token(bad)
+        except AuthError as e:
+            assert "Malformed" in str(e)
+        else:
+            raise AssertionError("accepted %r" % bad)
+
+
+def test_openid_user_name_fallbacks() -> None:
+    ax = {"openid.ns.a1": "http://openid.net/srv/ax/1.0"}
+    first = {"openid.a1.type.f": "http://axschema.org/namePerson/first", "openid.a1.value.f": "Ann"}
+    last = {"openid.a1.type.l": "http://axschema.org/namePerson/last", "openid.a1.value.l": "Lee"}
+    lang = {"openid.a1.type.x": "http://axschema.org/pref/language", "openid.a1.value.x": "EN-us"}
+    user = _openid_user({**ax, **first, **last, **lang})
+    assert user == {"first_name": "Ann", "last_name": "Lee", "name": "Ann Lee", "locale": "en-us"}
+    # Without the AX namespace declaration the values are not trusted.
+    assert _openid_user({**first, **last}) == {}
 
 
 # ---------------------------------------------------------------------------
@@ -347,3 +373,40 @@ class AuthFlowTest(AsyncHTTPTestCase):
         # substring of the body.
         for answer in ("is_valid:false\nx:is_valid:true\n", "not_is_valid:true\n"):
             assert self.openid_callback(answer).code == 403
+
+
+class TwitterStatusHandler(RequestHandler):
+    def post(self, name: str) -> None:
+        # The body arguments are part of the signed parameters.
+        check_signature(self, "tsecret")
+        assert self.get_argument("oauth_token") == "tkey"
+        self.finish({"posted_by": name, "status": self.get_argument("status")})
+
+
+class TwitterPost(RequestHandler, TwitterMixin):
+    def initialize(self, test: Any) -> None:
+        self._TWITTER_BASE_URL = test.get_url("/twitter")
+
+    async def get(self) -> None:
+        answer = await self.twitter_request(
+            "/statuses/update/bob", {"key": "tkey", "secret": "tsecret"},
+            post_args={"status": "hi there~"}, lang="en",
+        )
+        self.finish(answer)
+
+
+class TwitterRequestTest(AsyncHTTPTestCase):
+    def get_app(self) -> Application:
+        return Application(
+            [
+                ("/post", TwitterPost, dict(test=self)),
+                (r"/twitter/statuses/update/(\w+)\.json", TwitterStatusHandler),
+            ],
+            twitter_consumer_key=CONSUMER["key"],
+            twitter_consumer_secret=CONSUMER["secret"],
+        )
+
+    def test_signed_post(self) -> None:
+        response = self.fetch("/post")
+        assert response.code == 200, response.body
+        assert json_decode(response.body) == {"posted_by": "bob", "status": "hi there~"}

@@ -1,41 +1,41 @@
-"""Third-party login with OpenID 2.0, OAuth 1.0/1.0a and OAuth 2.0.
+"""Logging users in through a third party: OpenID 2.0, OAuth 1.0/1.0a and
+OAuth 2.0, with ready-made mixins for Google, Facebook and Twitter.
 
-Each class is a mixin for `tornado.web.RequestHandler`.  A login handler
-sends the browser to the provider (``authenticate_redirect`` or
-``authorize_redirect``) and, when the provider sends it back, turns the
-answer into a user dict (``get_authenticated_user``) that the application
-usually stores in a signed cookie.  Other handlers then call the provider's
-API on the user's behalf with the tokens obtained (``oauth2_request``,
-``facebook_request``, ``twitter_request``).  Providers are configured
-through class attributes whose names start with an underscore
-(``_OAUTH_AUTHORIZE_URL`` and so on); subclasses override them.
+Every class here is mixed into a `tornado.web.RequestHandler`.  A login
+handler usually serves two requests: the first sends the browser away to the
+provider (``authorize_redirect`` or ``authenticate_redirect``); the provider
+then sends the browser back to the same URL with a code or token in the
+query, and ``get_authenticated_user`` turns that into a dict describing the
+user (typically kept in a signed cookie afterwards).  With the tokens in that
+dict other handlers call the provider's API for the user (``oauth2_request``,
+``facebook_request``, ``twitter_request``).  Provider endpoints are class
+attributes with underscore names (``_OAUTH_AUTHORIZE_URL``, ...), which a
+subclass or even a handler's ``initialize`` may replace.
 
-A Google login handler, for example::
+For example, signing in with Google::
 
     class GoogleLogin(tornado.web.RequestHandler,
                       tornado.auth.GoogleOAuth2Mixin):
         async def get(self):
-            redirect_uri = "https://app.example/auth/google"
+            back_here = "https://app.example/auth/google"
             code = self.get_argument("code", None)
             if code is None:
                 self.authorize_redirect(
-                    redirect_uri=redirect_uri,
+                    redirect_uri=back_here,
                     client_id=self.get_google_oauth_settings()["key"],
                     scope=["profile", "email"],
                     response_type="code")
                 return
-            tokens = await self.get_authenticated_user(redirect_uri, code)
-            user = await self.oauth2_request(
+            tokens = await self.get_authenticated_user(back_here, code)
+            profile = await self.oauth2_request(
                 "https://www.googleapis.com/oauth2/v1/userinfo",
                 access_token=tokens["access_token"])
-            self.set_signed_cookie("user", tornado.escape.json_encode(user))
+            self.set_signed_cookie("user", tornado.escape.json_encode(profile))
             self.redirect("/")
 
-OAuth 1 requests are signed with HMAC-SHA1 over the signature base string
-of RFC 5849 section 3.4, by the module-level helpers ``_oauth10a_signature``
-(RFC 5849) and ``_oauth_signature`` (the earlier 1.0 draft, whose key does
-not escape the secrets).  Requests to providers go through
-`tornado.httpclient.AsyncHTTPClient`.
+OAuth 1 signing (HMAC-SHA1 over the signature base string of RFC 5849
+section 3.4) is done by pure functions at the top of this module; all
+traffic with providers goes through `tornado.httpclient.AsyncHTTPClient`.
 """
 
 import base64
@@ -53,50 +53,240 @@ from tornado.httpclient import AsyncHTTPClient, HTTPResponse
 from tornado.httputil import url_concat
 from tornado.web import RequestHandler
 
+_Token = Dict[str, Any]
+_OptArgs = Optional[Dict[str, Any]]
+
 
 class AuthError(Exception):
-    """A provider answered in a way that does not authenticate the user."""
+    """The provider's answer does not let us authenticate the user."""
 
 
-# ---------------------------------------------------------------------------
-# OpenID 2.0 with Attribute Exchange
-# ---------------------------------------------------------------------------
+def _not_none(pairs: Iterable[Tuple[str, Any]]) -> Dict[str, Any]:
+    """A dict of the pairs whose value is not None, in their order."""
+    return {name: value for name, value in pairs if value is not None}
+
+
+def _query_url(url: str, query: Mapping[str, Any]) -> str:
+    """``url`` with ``query`` appended after a "?" (nothing when empty)."""
+    if not query:
+        return url
+    return url + "?" + urllib.parse.urlencode(query)
+
+
+async def _fetch_json(client: AsyncHTTPClient, url: str, post_args: _OptArgs) -> Any:
+    """GET ``url`` (or POST ``post_args`` form-encoded to it) and decode the
+    JSON answer."""
+    if post_args is None:
+        response = await client.fetch(url)
+    else:
+        body = urllib.parse.urlencode(post_args)
+        response = await client.fetch(url, method="POST", body=body)
+    return escape.json_decode(response.body)
+
+
+# OAuth 1 signatures (RFC 5849 section 3.4), free of I/O ---------------------
+
+
+def _oauth_escape(val: Union[str, bytes]) -> str:
+    """RFC 5849 3.6 percent-encoding: the UTF-8 bytes of everything except
+    ALPHA / DIGIT / "-" / "." / "_" / "~"."""
+    raw = val if isinstance(val, bytes) else val.encode("utf-8")
+    # quote() already leaves letters, digits and "_.-" alone.
+    return urllib.parse.quote(raw, safe="~")
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _oauth_base_string_uri(url: str) -> str:
+    """RFC 5849 3.4.1.2: scheme and host in lower case, a port only when it
+    differs from the scheme's default, the path ("/" when empty), and neither
+    query nor fragment."""
+    split = urllib.parse.urlsplit(url)
+    scheme = split.scheme.lower()
+    authority = (split.hostname or "").lower()
+    if ":" in authority:  # an IPv6 literal gets its brackets back
+        authority = "[" + authority + "]"
+    if split.port is not None and _DEFAULT_PORTS.get(scheme) != split.port:
+        authority += ":" + str(split.port)
+    return f"{scheme}://{authority}{split.path or '/'}"
+
+
+def _oauth_normalized_parameters(url: str, parameters: Mapping[str, Any]) -> str:
+    """RFC 5849 3.4.1.3.2: every parameter of the request (the URL's own
+    query plus ``parameters``, except a previous ``oauth_signature``), name
+    and value percent-encoded, sorted, written ``name=value`` and joined by
+    "&"."""
+    from_query = urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query, keep_blank_values=True)
+    given = [
+        (name, value if isinstance(value, (str, bytes)) else str(value))
+        for name, value in parameters.items()
+        if name != "oauth_signature"
+    ]
+    encoded = sorted((_oauth_escape(n), _oauth_escape(v)) for n, v in [*from_query, *given])
+    return "&".join(n + "=" + v for n, v in encoded)
+
+
+def _oauth_signature_base_string(method: str, url: str, parameters: Mapping[str, Any]) -> str:
+    """RFC 5849 3.4.1.1: the upper-case method, the base string URI and the
+    normalized parameters, each percent-encoded, joined by "&"."""
+    pieces = [method.upper(), _oauth_base_string_uri(url), _oauth_normalized_parameters(url, parameters)]
+    return "&".join(map(_oauth_escape, pieces))
+
+
+def _hmac_sha1_base64(key: bytes, text: str) -> bytes:
+    mac = hmac.new(key, escape.utf8(text), hashlib.sha1)
+    return base64.b64encode(mac.digest())
+
+
+def _oauth_signature(
+    consumer_token: _Token, method: str, url: str,
+    parameters: Mapping[str, Any] = {},  # noqa: B006 - only read
+    token: Optional[_Token] = None,
+) -> bytes:
+    """The base64 HMAC-SHA1 signature of a request, OAuth 1.0 style.
+
+    The draft that preceded RFC 5849 joined the two secrets with "&" as
+    they are, without percent-encoding them.
+    """
+    key = escape.utf8(consumer_token["secret"]) + b"&"
+    if token:
+        key += escape.utf8(token["secret"])
+    return _hmac_sha1_base64(key, _oauth_signature_base_string(method, url, parameters))
+
+
+def _oauth10a_signature(
+    consumer_token: _Token, method: str, url: str,
+    parameters: Mapping[str, Any] = {},  # noqa: B006 - only read
+    token: Optional[_Token] = None,
+) -> bytes:
+    """The base64 HMAC-SHA1 signature of a request, OAuth 1.0a style.
+
+    RFC 5849 3.4.2: the key is the encoded client secret, "&", and the
+    encoded token secret (nothing after the "&" without a token).
+    """
+    token_secret = _oauth_escape(token["secret"]) if token else ""
+    key = _oauth_escape(consumer_token["secret"]) + "&" + token_secret
+    return _hmac_sha1_base64(key.encode("ascii"), _oauth_signature_base_string(method, url, parameters))
+
+
+def _oauth_base_args(consumer_token: _Token) -> Dict[str, Any]:
+    """The protocol parameters of every signed request (RFC 5849 3.1), a
+    fresh nonce and the current time included."""
+    return {
+        "oauth_version": "1.0",
+        "oauth_signature_method": "HMAC-SHA1",
+        "oauth_consumer_key": escape.to_basestring(consumer_token["key"]),
+        "oauth_nonce": uuid.uuid4().hex,
+        "oauth_timestamp": str(int(time.time())),
+    }
+
+
+def _oauth_parse_response(body: bytes) -> Dict[str, Any]:
+    """The credentials of a token answer (RFC 5849 2.1 and 2.3): a form with
+    ``oauth_token`` and ``oauth_token_secret`` (returned as ``key`` and
+    ``secret``) and whatever else the provider added, kept under its own
+    name."""
+    fields = urllib.parse.parse_qs(escape.native_str(body))
+    if "oauth_token" not in fields or "oauth_token_secret" not in fields:
+        raise AuthError("Token response lacks oauth_token: %r" % body)
+    token = {"key": fields.pop("oauth_token")[0], "secret": fields.pop("oauth_token_secret")[0]}
+    token.update((name, values[0]) for name, values in fields.items())
+    return token
+
+
+# The request token travels between the two legs of an OAuth 1 login in a
+# cookie: base64(key) "|" base64(secret).
+_REQUEST_TOKEN_COOKIE = "_oauth_request_token"
+
+
+def _pack_request_token(token: Mapping[str, Any]) -> bytes:
+    key, secret = (base64.b64encode(escape.utf8(token[part])) for part in ("key", "secret"))
+    return key + b"|" + secret
+
+
+def _unpack_request_token(cookie: str) -> Tuple[bytes, bytes]:
+    halves = cookie.strip('"').split("|")
+    if len(halves) == 2:
+        try:
+            return base64.b64decode(halves[0]), base64.b64decode(halves[1])
+        except binascii.Error:
+            pass
+    raise AuthError("Malformed OAuth request token cookie")
+
+
+# OpenID 2.0 with Attribute Exchange -----------------------------------------
 
 _OPENID_NS = "http://specs.openid.net/auth/2.0"
-_OPENID_SELECT = "http://specs.openid.net/auth/2.0/identifier_select"
+_OPENID_ANYONE = _OPENID_NS + "/identifier_select"
 _AX_NS = "http://openid.net/srv/ax/1.0"
-_AX_NAME_ATTRS = {
-    "firstname": "http://axschema.org/namePerson/first",
-    "fullname": "http://axschema.org/namePerson",
-    "lastname": "http://axschema.org/namePerson/last",
+# Attribute Exchange type URIs, by the short names used in ax_attrs.
+_AX_TYPES = {
+    short: "http://axschema.org/" + path
+    for short, path in (
+        ("fullname", "namePerson"), ("firstname", "namePerson/first"),
+        ("lastname", "namePerson/last"), ("username", "namePerson/friendly"),
+        ("email", "contact/email"), ("language", "pref/language"),
+    )
 }
-_AX_KNOWN_ATTRS = {
-    "email": "http://axschema.org/contact/email",
-    "language": "http://axschema.org/pref/language",
-    "username": "http://axschema.org/namePerson/friendly",
-}
+# "name" asks for all three name attributes.
+_AX_EXPANSIONS = {"name": ("firstname", "fullname", "lastname")}
 
 
 def _parse_key_value_form(body: bytes) -> Dict[str, str]:
-    """Parse OpenID "Key-Value Form Encoding" (OpenID 2.0 section 4.1.1):
-    one ``key:value`` per line, each line ending in a newline."""
-    result = {}
-    for line in escape.to_unicode(body).split("\n"):
-        key, sep, value = line.partition(":")
-        if sep:
-            result[key.strip()] = value.strip()
-    return result
+    """Decode OpenID "Key-Value Form Encoding" (OpenID 2.0 section 4.1.1):
+    lines of ``key:value``, each ended by a newline."""
+    pairs = (line.partition(":") for line in escape.to_unicode(body).splitlines())
+    return {key.strip(): value.strip() for key, colon, value in pairs if colon}
+
+
+def _openid_ax_values(args: Mapping[str, str]) -> Dict[str, str]:
+    """The Attribute Exchange values of a positive assertion, by type URI.
+
+    The provider picks the namespace alias (usually "ax"); find it from the
+    ``openid.ns.<alias>`` argument whose value is the AX namespace.
+    """
+    aliases = [k[len("openid.ns."):] for k, v in args.items() if k.startswith("openid.ns.") and v == _AX_NS]
+    if not aliases:
+        return {}
+    type_prefix = "openid.%s.type." % aliases[0]
+    value_prefix = "openid.%s.value." % aliases[0]
+    return {
+        type_uri: args.get(value_prefix + name[len(type_prefix):], "")
+        for name, type_uri in args.items()
+        if name.startswith(type_prefix)
+    }
+
+
+def _openid_user(args: Mapping[str, str]) -> Dict[str, Any]:
+    """The user dict of a verified assertion whose arguments are ``args``."""
+    by_uri = _openid_ax_values(args)
+    got = {short: by_uri.get(uri, "") for short, uri in _AX_TYPES.items()}
+    user: Dict[str, Any] = {}
+    for short, key in (("firstname", "first_name"), ("lastname", "last_name"),
+                       ("email", "email"), ("username", "username")):
+        if got[short]:
+            user[key] = got[short]
+    if got["language"]:
+        user["locale"] = got["language"].lower()
+    # Without a full name, make one from the parts, or else from the
+    # mailbox name of the address.
+    given_names = " ".join(part for part in (got["firstname"], got["lastname"]) if part)
+    display = got["fullname"] or given_names or got["email"].split("@")[0]
+    if display:
+        user["name"] = display
+    if args.get("openid.claimed_id"):
+        user["claimed_id"] = args["openid.claimed_id"]
+    return user
 
 
 class OpenIdMixin:
-    """Abstract implementation of OpenID and Attribute Exchange.
+    """OpenID 2.0 sign-in, with Attribute Exchange for the user's details.
 
-    Class attributes:
-
-    * ``_OPENID_ENDPOINT``: the identity provider's URI.
+    Set ``_OPENID_ENDPOINT`` to the provider's endpoint URL.
 
     .. deprecated:: 6.6
-       OpenID 2.0 has been shut down by the major providers; use OAuth 2.0
+       The big providers have shut OpenID 2.0 down; use an OAuth 2.0 mixin
        (`OAuth2Mixin`) instead.
     """
 
@@ -104,871 +294,512 @@ class OpenIdMixin:
 
     def __init__(self) -> None:
         warnings.warn(
-            "OpenIdMixin is deprecated; use an OAuth 2.0 mixin instead",
-            DeprecationWarning,
-            stacklevel=2,
+            "OpenIdMixin is deprecated; use an OAuth 2.0 mixin instead", DeprecationWarning, stacklevel=2
         )
         super().__init__()
 
     def authenticate_redirect(
-        self,
-        callback_uri: Optional[str] = None,
+        self, callback_uri: Optional[str] = None,
         ax_attrs: Iterable[str] = ("name", "email", "language", "username"),
     ) -> None:
-        """Redirect the browser to the provider to sign in.
+        """Sends the browser to the provider's sign-in page.
 
-        The provider sends the user back to ``callback_uri`` (by default the
-        current URL) with ``openid.mode`` and the assertion in the query; hand
-        that request to `get_authenticated_user`.  ``ax_attrs`` names the
-        Attribute Exchange fields to ask for ("name", "email", "language",
-        "username").  This is a plain synchronous call since Tornado 6.0.
+        The provider comes back to ``callback_uri`` (default: this request's
+        URL) with its assertion in the query, for `get_authenticated_user`.
+        ``ax_attrs`` lists the details asked for, among "name", "email",
+        "language" and "username".  Returns nothing (not awaitable since
+        Tornado 6.0).
         """
         handler = cast(RequestHandler, self)
-        callback_uri = callback_uri or handler.request.uri
-        assert callback_uri is not None
-        args = self._openid_args(callback_uri, ax_attrs=ax_attrs)
-        endpoint = self._OPENID_ENDPOINT
-        handler.redirect(endpoint + "?" + urllib.parse.urlencode(args))
+        target = callback_uri or handler.request.uri
+        assert target is not None
+        query = self._openid_args(target, ax_attrs=ax_attrs)
+        handler.redirect(_query_url(self._OPENID_ENDPOINT, query))
 
-    async def get_authenticated_user(
-        self, http_client: Optional[AsyncHTTPClient] = None
-    ) -> Dict[str, Any]:
-        """Check the provider's assertion and return the user it describes.
+    async def get_authenticated_user(self, http_client: Optional[AsyncHTTPClient] = None) -> Dict[str, Any]:
+        """Verifies the provider's assertion and returns the user.
 
-        Call it from the handler that receives the redirect of
-        `authenticate_redirect` (the request carries ``openid.mode``).  The
-        assertion is verified with a direct ``check_authentication`` request to
-        the provider (OpenID 2.0 11.4.2.1); the result has the Attribute
-        Exchange fields found (``name``, ``first_name``, ``last_name``,
-        ``email``, ``locale``, ``username``) and ``claimed_id``.  Raises
-        `AuthError` if the provider does not confirm the assertion.
+        Runs on the request the provider redirected back to.  The assertion
+        is checked by posting it back to the provider with
+        ``openid.mode=check_authentication`` (OpenID 2.0 section 11.4.2);
+        on success the dict holds ``name``, ``first_name``, ``last_name``,
+        ``email``, ``locale`` and ``username`` where the provider sent them,
+        and ``claimed_id``.  `AuthError` when the provider denies it.
         """
         handler = cast(RequestHandler, self)
-        # Verify the OpenID response via direct request to the OP
-        # (OpenID 2.0 section 11.4.2).
-        args = {
-            k: v[-1] for k, v in handler.request.arguments.items()
-        }  # type: Dict[str, Union[str, bytes]]
-        args["openid.mode"] = "check_authentication"
-        url = self._OPENID_ENDPOINT
-        if http_client is None:
-            http_client = self.get_auth_http_client()
-        resp = await http_client.fetch(
-            url, method="POST", body=urllib.parse.urlencode(args)
+        echoed: Dict[str, Union[str, bytes]] = {
+            name: values[-1] for name, values in handler.request.arguments.items()
+        }
+        echoed["openid.mode"] = "check_authentication"
+        client = self.get_auth_http_client() if http_client is None else http_client
+        answer = await client.fetch(
+            self._OPENID_ENDPOINT, method="POST", body=urllib.parse.urlencode(echoed)
         )
-        return self._on_authentication_verified(resp)
+        return self._on_authentication_verified(answer)
 
     def _openid_args(
-        self,
-        callback_uri: str,
-        ax_attrs: Iterable[str] = (),
-        oauth_scope: Optional[str] = None,
+        self, callback_uri: str, ax_attrs: Iterable[str] = (), oauth_scope: Optional[str] = None
     ) -> Dict[str, str]:
+        """The query of a ``checkid_setup`` request (OpenID 2.0 section 9.1)
+        that asks the provider to pick the identity."""
         handler = cast(RequestHandler, self)
-        url = urllib.parse.urljoin(handler.request.full_url(), callback_uri)
-        args = {
-            "openid.ns": _OPENID_NS,
-            "openid.claimed_id": _OPENID_SELECT,
-            "openid.identity": _OPENID_SELECT,
-            "openid.return_to": url,
-            "openid.realm": urllib.parse.urljoin(url, "/"),
+        return_to = urllib.parse.urljoin(handler.request.full_url(), callback_uri)
+        query = {
             "openid.mode": "checkid_setup",
+            "openid.ns": _OPENID_NS,
+            "openid.identity": _OPENID_ANYONE,
+            "openid.claimed_id": _OPENID_ANYONE,
+            "openid.return_to": return_to,
+            "openid.realm": urllib.parse.urljoin(return_to, "/"),
         }
-        if ax_attrs:
-            args.update({"openid.ns.ax": _AX_NS, "openid.ax.mode": "fetch_request"})
-            wanted = set(ax_attrs)
-            required: List[str] = []
-            if "name" in wanted:
-                wanted -= {"name", "firstname", "fullname", "lastname"}
-                for name, uri in _AX_NAME_ATTRS.items():
-                    args["openid.ax.type." + name] = uri
-                    required.append(name)
-            for name in sorted(wanted):
-                args["openid.ax.type." + name] = _AX_KNOWN_ATTRS[name]
-                required.append(name)
-            args["openid.ax.required"] = ",".join(required)
+        wanted: List[str] = []
+        for attr in ax_attrs:
+            wanted.extend(_AX_EXPANSIONS.get(attr, (attr,)))
+        if wanted:
+            query["openid.ns.ax"] = _AX_NS
+            query["openid.ax.mode"] = "fetch_request"
+            wanted = list(dict.fromkeys(wanted))
+            query.update(("openid.ax.type." + short, _AX_TYPES[short]) for short in wanted)
+            query["openid.ax.required"] = ",".join(wanted)
         if oauth_scope:
-            args.update(
-                {
-                    "openid.ns.oauth": "http://specs.openid.net/extensions/oauth/1.0",
-                    "openid.oauth.consumer": handler.request.host.split(":")[0],
-                    "openid.oauth.scope": oauth_scope,
-                }
-            )
-        return args
+            # The OpenID+OAuth hybrid extension.
+            query["openid.ns.oauth"] = "http://specs.openid.net/extensions/oauth/1.0"
+            query["openid.oauth.consumer"] = handler.request.host.split(":")[0]
+            query["openid.oauth.scope"] = oauth_scope
+        return query
 
     def _on_authentication_verified(self, response: HTTPResponse) -> Dict[str, Any]:
-        handler = cast(RequestHandler, self)
-        # Parse the whole response rather than searching it, so that the
-        # answer is "is_valid:true" on a line of its own wherever it comes.
+        # The whole answer is decoded, so "is_valid:true" counts wherever
+        # its line stands, and only as a line of its own.
         if _parse_key_value_form(response.body).get("is_valid") != "true":
             raise AuthError("Invalid OpenID response: %r" % response.body)
-
-        # Find the namespace alias the provider used for Attribute Exchange.
-        ax_ns = None
-        for key in handler.request.arguments:
-            if key.startswith("openid.ns.") and handler.get_argument(key) == _AX_NS:
-                ax_ns = key[len("openid.ns.") :]
-                break
-
-        def get_ax_arg(uri: str) -> str:
-            if not ax_ns:
-                return ""
-            prefix = "openid." + ax_ns + ".type."
-            for name in handler.request.arguments:
-                if name.startswith(prefix) and handler.get_argument(name) == uri:
-                    part = name[len(prefix) :]
-                    return handler.get_argument(
-                        "openid." + ax_ns + ".value." + part, ""
-                    )
-            return ""
-
-        email = get_ax_arg(_AX_KNOWN_ATTRS["email"])
-        name = get_ax_arg(_AX_NAME_ATTRS["fullname"])
-        first_name = get_ax_arg(_AX_NAME_ATTRS["firstname"])
-        last_name = get_ax_arg(_AX_NAME_ATTRS["lastname"])
-        username = get_ax_arg(_AX_KNOWN_ATTRS["username"])
-        locale = get_ax_arg(_AX_KNOWN_ATTRS["language"]).lower()
-        user: Dict[str, Any] = {}
-        name_parts = []
-        if first_name:
-            user["first_name"] = first_name
-            name_parts.append(first_name)
-        if last_name:
-            user["last_name"] = last_name
-            name_parts.append(last_name)
-        if name:
-            user["name"] = name
-        elif name_parts:
-            user["name"] = " ".join(name_parts)
-        elif email:
-            user["name"] = email.split("@")[0]
-        if email:
-            user["email"] = email
-        if locale:
-            user["locale"] = locale
-        if username:
-            user["username"] = username
-        claimed_id = handler.get_argument("openid.claimed_id", None)
-        if claimed_id:
-            user["claimed_id"] = claimed_id
-        return user
+        handler = cast(RequestHandler, self)
+        args = {name: handler.get_argument(name) for name in handler.request.arguments}
+        return _openid_user(args)
 
     def get_auth_http_client(self) -> AsyncHTTPClient:
-        """The HTTP client used to talk to the provider; override to use
-        another one.
-        """
+        """The client for requests to the provider (override to change it)."""
         return AsyncHTTPClient()
 
 
-# ---------------------------------------------------------------------------
-# OAuth 1.0 / 1.0a
-# ---------------------------------------------------------------------------
+# OAuth 1.0 / 1.0a -------------------------------------------------------------
 
 
 class OAuthMixin:
-    """OAuth 1.0 and 1.0a (RFC 5849) for a `tornado.web.RequestHandler`.
+    """OAuth 1.0 and 1.0a (RFC 5849) sign-in for a `tornado.web.RequestHandler`.
 
-    Configure with the class attributes ``_OAUTH_REQUEST_TOKEN_URL``,
-    ``_OAUTH_AUTHORIZE_URL``, ``_OAUTH_ACCESS_TOKEN_URL``, ``_OAUTH_VERSION``
-    ("1.0a", the default, or "1.0") and ``_OAUTH_NO_CALLBACKS`` (True when
-    the provider only accepts callbacks registered in advance), and override
-    `_oauth_consumer_token` and `_oauth_get_user_future`.  `TwitterMixin` is
-    an example.
+    A provider is described by the class attributes
+    ``_OAUTH_REQUEST_TOKEN_URL``, ``_OAUTH_AUTHORIZE_URL``,
+    ``_OAUTH_ACCESS_TOKEN_URL``, ``_OAUTH_VERSION`` ("1.0a" by default, or
+    "1.0") and ``_OAUTH_NO_CALLBACKS`` (true for providers that only accept
+    callback URLs registered beforehand).  Subclasses also implement
+    `_oauth_consumer_token` and `_oauth_get_user_future`; `TwitterMixin`
+    shows how.
     """
 
-    _OAUTH_REQUEST_TOKEN_URL = ""
-    _OAUTH_AUTHORIZE_URL = ""
-    _OAUTH_ACCESS_TOKEN_URL = ""
     _OAUTH_VERSION = "1.0a"
     _OAUTH_NO_CALLBACKS = False
+    _OAUTH_REQUEST_TOKEN_URL = ""
+    _OAUTH_ACCESS_TOKEN_URL = ""
+    _OAUTH_AUTHORIZE_URL = ""
 
     async def authorize_redirect(
-        self,
-        callback_uri: Optional[str] = None,
-        extra_params: Optional[Dict[str, Any]] = None,
+        self, callback_uri: Optional[str] = None, extra_params: _OptArgs = None,
         http_client: Optional[AsyncHTTPClient] = None,
     ) -> None:
-        """Get a request token and redirect the browser to authorize it.
+        """Obtains a request token and sends the browser to authorize it.
 
-        The token is fetched from ``_OAUTH_REQUEST_TOKEN_URL`` and remembered in
-        the ``_oauth_request_token`` cookie for `get_authenticated_user`.  The
-        provider redirects back to ``callback_uri`` (unless callbacks are
-        registered in advance; "oob" shows the authorization URL instead of
-        redirecting).  Unlike the other ``*_redirect`` methods this one is a
-        coroutine and must be awaited; it finishes the response.
+        The token comes from ``_OAUTH_REQUEST_TOKEN_URL`` and is kept in the
+        ``_oauth_request_token`` cookie until `get_authenticated_user`.
+        After the user agreed, the provider returns to ``callback_uri``
+        (when the provider takes callbacks; with "oob" the authorization
+        URL is written out as the response instead of redirecting to it).
+        ``extra_params`` go with the token request (1.0a only).  This one,
+        unlike the other redirect methods, is a coroutine to await, and it
+        finishes the response.
         """
         if callback_uri and self._OAUTH_NO_CALLBACKS:
             raise Exception("This service does not support oauth_callback")
-        if http_client is None:
-            http_client = self.get_auth_http_client()
-        assert http_client is not None
-        if self._OAUTH_VERSION == "1.0a":
-            response = await http_client.fetch(
-                self._oauth_request_token_url(
-                    callback_uri=callback_uri, extra_params=extra_params
-                )
-            )
-        else:
-            response = await http_client.fetch(self._oauth_request_token_url())
-        url = self._OAUTH_AUTHORIZE_URL
-        self._on_request_token(url, callback_uri, response)
+        client = self.get_auth_http_client() if http_client is None else http_client
+        token_url = self._oauth_request_token_url(callback_uri=callback_uri, extra_params=extra_params)
+        answer = await client.fetch(token_url)
+        self._on_request_token(self._OAUTH_AUTHORIZE_URL, callback_uri, answer)
 
-    async def get_authenticated_user(
-        self, http_client: Optional[AsyncHTTPClient] = None
-    ) -> Dict[str, Any]:
-        """Exchange the authorized request token for an access token and return
-        the user.
+    async def get_authenticated_user(self, http_client: Optional[AsyncHTTPClient] = None) -> Dict[str, Any]:
+        """Trades the authorized request token for an access token and
+        returns the user.
 
-        Call it from the handler of the callback URL.  The ``oauth_token``
-        argument must match the cookie set by `authorize_redirect`.  The result
-        is what `_oauth_get_user_future` returns, with the access token (a dict
-        with ``key``, ``secret`` and any other fields the provider sent) under
-        ``access_token``.  Raises `AuthError` when the cookie is missing or does
-        not match, or when no user is found.
+        Runs on the callback request.  Its ``oauth_token`` argument must be
+        the token saved in the cookie by `authorize_redirect`; the user dict
+        is whatever `_oauth_get_user_future` gives, plus ``access_token``
+        (``key``, ``secret`` and any other field of the provider's answer).
+        `AuthError` when the cookie is missing, malformed or for another
+        token, or when no user comes back.
         """
         handler = cast(RequestHandler, self)
-        request_key = escape.utf8(handler.get_argument("oauth_token"))
-        oauth_verifier = handler.get_argument("oauth_verifier", None)
-        request_cookie = handler.get_cookie("_oauth_request_token")
-        if not request_cookie:
+        presented = escape.utf8(handler.get_argument("oauth_token"))
+        verifier = handler.get_argument("oauth_verifier", None)
+        saved = handler.get_cookie(_REQUEST_TOKEN_COOKIE)
+        if not saved:
             raise AuthError("Missing OAuth request token cookie")
-        handler.clear_cookie("_oauth_request_token")
-        parts = request_cookie.strip('"').split("|")
-        if len(parts) != 2:
-            raise AuthError("Malformed OAuth request token cookie")
-        try:
-            cookie_key, cookie_secret = [base64.b64decode(escape.utf8(p)) for p in parts]
-        except binascii.Error:
-            raise AuthError("Malformed OAuth request token cookie") from None
-        if cookie_key != request_key:
+        handler.clear_cookie(_REQUEST_TOKEN_COOKIE)
+        key, secret = _unpack_request_token(saved)
+        if key != presented:
             raise AuthError("Request token does not match cookie")
-        token: Dict[str, Union[str, bytes]] = dict(key=cookie_key, secret=cookie_secret)
-        if oauth_verifier:
-            token["verifier"] = oauth_verifier
-        if http_client is None:
-            http_client = self.get_auth_http_client()
-        assert http_client is not None
-        response = await http_client.fetch(self._oauth_access_token_url(token))
-        access_token = _oauth_parse_response(response.body)
+        request_token: Dict[str, Any] = {"key": key, "secret": secret}
+        if verifier:
+            request_token["verifier"] = verifier
+        client = self.get_auth_http_client() if http_client is None else http_client
+        answer = await client.fetch(self._oauth_access_token_url(request_token))
+        access_token = _oauth_parse_response(answer.body)
         user = await self._oauth_get_user_future(access_token)
         if not user:
             raise AuthError("Error getting user")
         user["access_token"] = access_token
         return user
 
+    def _oauth_protocol_args(
+        self, method: str, url: str, token: Optional[_Token], covered: Mapping[str, Any]
+    ) -> Dict[str, Any]:
+        """The ``oauth_*`` parameters of a request, signature included.
+
+        ``oauth_token`` is there when ``token`` is given (whose secret then
+        enters the key); the signature covers these parameters and the
+        request's other ones, ``covered``.
+        """
+        consumer = self._oauth_consumer_token()
+        protocol = _oauth_base_args(consumer)
+        if token is not None:
+            protocol["oauth_token"] = escape.to_basestring(token["key"])
+        sign = _oauth10a_signature if self._OAUTH_VERSION == "1.0a" else _oauth_signature
+        signature = sign(consumer, method, url, {**protocol, **covered}, token)
+        protocol["oauth_signature"] = escape.to_basestring(signature)
+        return protocol
+
     def _oauth_request_token_url(
-        self,
-        callback_uri: Optional[str] = None,
-        extra_params: Optional[Dict[str, Any]] = None,
+        self, callback_uri: Optional[str] = None, extra_params: _OptArgs = None
     ) -> str:
-        handler = cast(RequestHandler, self)
-        consumer_token = self._oauth_consumer_token()
-        url = self._OAUTH_REQUEST_TOKEN_URL
-        args = _oauth_base_args(consumer_token)
+        extra: Dict[str, Any] = {}
         if self._OAUTH_VERSION == "1.0a":
-            # OAuth 1.0a (RFC 5849 2.1) sends the callback with the
-            # temporary credentials request.
-            if callback_uri == "oob":
-                args["oauth_callback"] = "oob"
-            elif callback_uri:
-                args["oauth_callback"] = urllib.parse.urljoin(
-                    handler.request.full_url(), callback_uri
-                )
-            if extra_params:
-                args.update(extra_params)
-            signature = _oauth10a_signature(consumer_token, "GET", url, args)
-        else:
-            signature = _oauth_signature(consumer_token, "GET", url, args)
-        args["oauth_signature"] = signature
-        return url + "?" + urllib.parse.urlencode(args)
+            # 1.0a names the callback when asking for the temporary
+            # credentials (RFC 5849 2.1); 1.0 named it at authorization.
+            if callback_uri:
+                extra["oauth_callback"] = self._oauth_absolute_callback(callback_uri)
+            extra.update(extra_params or {})
+        endpoint = self._OAUTH_REQUEST_TOKEN_URL
+        protocol = self._oauth_protocol_args("GET", endpoint, None, extra)
+        return _query_url(endpoint, {**protocol, **extra})
+
+    def _oauth_absolute_callback(self, callback_uri: str) -> str:
+        # "oob" (out of band) is a keyword, not a relative URL.
+        if callback_uri == "oob":
+            return callback_uri
+        handler = cast(RequestHandler, self)
+        return urllib.parse.urljoin(handler.request.full_url(), callback_uri)
 
     def _on_request_token(
-        self,
-        authorize_url: str,
-        callback_uri: Optional[str],
-        response: HTTPResponse,
+        self, authorize_url: str, callback_uri: Optional[str], response: HTTPResponse
     ) -> None:
+        """Keeps the request token of ``response`` in a cookie and sends the
+        user to ``authorize_url`` to approve it."""
         handler = cast(RequestHandler, self)
         request_token = _oauth_parse_response(response.body)
-        data = (
-            base64.b64encode(escape.utf8(request_token["key"]))
-            + b"|"
-            + base64.b64encode(escape.utf8(request_token["secret"]))
-        )
-        handler.set_cookie("_oauth_request_token", data)
-        args = dict(oauth_token=request_token["key"])
+        handler.set_cookie(_REQUEST_TOKEN_COOKIE, _pack_request_token(request_token))
+        query = {"oauth_token": request_token["key"]}
         if callback_uri == "oob":
-            handler.finish(authorize_url + "?" + urllib.parse.urlencode(args))
+            # No way back to us: show the user where to go.
+            handler.finish(_query_url(authorize_url, query))
             return
-        elif callback_uri:
-            args["oauth_callback"] = urllib.parse.urljoin(
-                handler.request.full_url(), callback_uri
-            )
-        handler.redirect(authorize_url + "?" + urllib.parse.urlencode(args))
+        if callback_uri:
+            query["oauth_callback"] = self._oauth_absolute_callback(callback_uri)
+        handler.redirect(_query_url(authorize_url, query))
 
     def _oauth_access_token_url(self, request_token: Dict[str, Any]) -> str:
-        consumer_token = self._oauth_consumer_token()
-        url = self._OAUTH_ACCESS_TOKEN_URL
-        args = _oauth_base_args(consumer_token)
-        args["oauth_token"] = escape.to_basestring(request_token["key"])
-        if "verifier" in request_token:
-            args["oauth_verifier"] = request_token["verifier"]
-        if self._OAUTH_VERSION == "1.0a":
-            signature = _oauth10a_signature(
-                consumer_token, "GET", url, args, request_token
-            )
-        else:
-            signature = _oauth_signature(consumer_token, "GET", url, args, request_token)
-        args["oauth_signature"] = signature
-        return url + "?" + urllib.parse.urlencode(args)
+        endpoint = self._OAUTH_ACCESS_TOKEN_URL
+        extra = _not_none([("oauth_verifier", request_token.get("verifier"))])
+        protocol = self._oauth_protocol_args("GET", endpoint, request_token, extra)
+        return _query_url(endpoint, {**protocol, **extra})
 
     def _oauth_consumer_token(self) -> Dict[str, Any]:
-        """Return this application's consumer credentials as a dict with ``key``
-        and ``secret``.  Subclasses must override it.
+        """The application's own credentials: ``{"key": ..., "secret": ...}``.
+
+        Every subclass provides it.
         """
         raise NotImplementedError()
 
-    async def _oauth_get_user_future(
-        self, access_token: Dict[str, Any]
-    ) -> Dict[str, Any]:
-        """Return a dict describing the user the ``access_token`` belongs to
-        (typically fetched from the provider with it).  Subclasses must override
-        this coroutine; `get_authenticated_user` adds the token to the result.
+    async def _oauth_get_user_future(self, access_token: Dict[str, Any]) -> Dict[str, Any]:
+        """Looks up the user whom ``access_token`` represents (usually with
+        a request to the provider) and returns a dict about them.
+
+        Every subclass provides it; `get_authenticated_user` adds the token
+        to the dict.
         """
         raise NotImplementedError()
 
     def _oauth_request_parameters(
-        self,
-        url: str,
-        access_token: Dict[str, Any],
-        parameters: Mapping[str, Any] = {},  # noqa: B006 - read, never mutated
+        self, url: str, access_token: Dict[str, Any],
+        parameters: Mapping[str, Any] = {},  # noqa: B006 - only read
         method: str = "GET",
     ) -> Dict[str, Any]:
-        """The signed OAuth protocol parameters for a request to ``url``.
+        """The signed ``oauth_*`` parameters to add to a request for ``url``
+        made with ``access_token``.
 
-        ``parameters`` must hold every query and body argument the request will
-        carry, since they are covered by the signature.
+        ``parameters`` are all the other query and body arguments of that
+        request: the signature covers them.
         """
-        consumer_token = self._oauth_consumer_token()
-        base_args = _oauth_base_args(consumer_token)
-        base_args["oauth_token"] = escape.to_basestring(access_token["key"])
-        args = {}
-        args.update(base_args)
-        args.update(parameters)
-        if self._OAUTH_VERSION == "1.0a":
-            signature = _oauth10a_signature(
-                consumer_token, method, url, args, access_token
-            )
-        else:
-            signature = _oauth_signature(consumer_token, method, url, args, access_token)
-        base_args["oauth_signature"] = escape.to_basestring(signature)
-        return base_args
+        return self._oauth_protocol_args(method, url, access_token, parameters)
 
     def get_auth_http_client(self) -> AsyncHTTPClient:
-        """The HTTP client used to talk to the provider; override to use
-        another one.
-        """
+        """The client for requests to the provider (override to change it)."""
         return AsyncHTTPClient()
 
 
-# ---------------------------------------------------------------------------
-# OAuth 2.0
-# ---------------------------------------------------------------------------
+# OAuth 2.0 ----------------------------------------------------------------------
 
 
 class OAuth2Mixin:
-    """OAuth 2.0 (RFC 6749) authorization code flow for a `tornado.web.RequestHandler`.
+    """The OAuth 2.0 (RFC 6749) authorization code flow for a
+    `tornado.web.RequestHandler`.
 
-    Configure with ``_OAUTH_AUTHORIZE_URL`` and ``_OAUTH_ACCESS_TOKEN_URL``.
-    `GoogleOAuth2Mixin` and `FacebookGraphMixin` are examples.
+    A provider is described by ``_OAUTH_AUTHORIZE_URL`` and
+    ``_OAUTH_ACCESS_TOKEN_URL``; `GoogleOAuth2Mixin` and
+    `FacebookGraphMixin` are built this way.
     """
 
-    _OAUTH_AUTHORIZE_URL = ""
     _OAUTH_ACCESS_TOKEN_URL = ""
+    _OAUTH_AUTHORIZE_URL = ""
 
     def authorize_redirect(
-        self,
-        redirect_uri: Optional[str] = None,
-        client_id: Optional[str] = None,
-        client_secret: Optional[str] = None,
-        extra_params: Optional[Dict[str, Any]] = None,
-        scope: Optional[List[str]] = None,
-        response_type: str = "code",
+        self, redirect_uri: Optional[str] = None, client_id: Optional[str] = None,
+        client_secret: Optional[str] = None, extra_params: _OptArgs = None,
+        scope: Optional[List[str]] = None, response_type: str = "code",
     ) -> None:
-        """Redirect the browser to the provider's authorization page.
+        """Sends the browser to the provider's authorization page.
 
-        The query carries ``response_type``, ``redirect_uri``, ``client_id``,
-        ``scope`` (the list joined with spaces) and ``extra_params``.  The
-        provider later redirects to ``redirect_uri`` with a ``code`` for the
-        mixin's ``get_authenticated_user``.  This is a plain synchronous call.
+        Its query has ``response_type``, ``redirect_uri``, ``client_id``,
+        ``extra_params`` and ``scope`` (the list, space separated; RFC 6749
+        section 3.3).  The provider sends the user back to ``redirect_uri``
+        with a ``code`` for ``get_authenticated_user``.  Returns nothing.
 
         .. deprecated:: 6.4
-           ``client_secret`` has never been used and warns; it goes away in 7.0.
+           ``client_secret`` was never used here; passing it warns, and it
+           will be removed in 7.0.
         """
         if client_secret is not None:
-            warnings.warn(
-                "client_secret argument is deprecated", DeprecationWarning, stacklevel=2
-            )
-        handler = cast(RequestHandler, self)
-        args = {"response_type": response_type}
-        if redirect_uri is not None:
-            args["redirect_uri"] = redirect_uri
-        if client_id is not None:
-            args["client_id"] = client_id
-        if extra_params:
-            args.update(extra_params)
+            warnings.warn("client_secret argument is deprecated", DeprecationWarning, stacklevel=2)
+        query = {"response_type": response_type}
+        query.update(_not_none([("redirect_uri", redirect_uri), ("client_id", client_id)]))
+        query.update(extra_params or {})
         if scope:
-            args["scope"] = " ".join(scope)
-        url = self._OAUTH_AUTHORIZE_URL
-        handler.redirect(url_concat(url, args))
+            query["scope"] = " ".join(scope)
+        cast(RequestHandler, self).redirect(url_concat(self._OAUTH_AUTHORIZE_URL, query))
 
     def _oauth_request_token_url(
-        self,
-        redirect_uri: Optional[str] = None,
-        client_id: Optional[str] = None,
-        client_secret: Optional[str] = None,
-        code: Optional[str] = None,
-        extra_params: Optional[Dict[str, Any]] = None,
+        self, redirect_uri: Optional[str] = None, client_id: Optional[str] = None,
+        client_secret: Optional[str] = None, code: Optional[str] = None,
+        extra_params: _OptArgs = None,
     ) -> str:
-        url = self._OAUTH_ACCESS_TOKEN_URL
-        args: Dict[str, str] = {}
-        for key, value in (
-            ("redirect_uri", redirect_uri),
-            ("code", code),
-            ("client_id", client_id),
-            ("client_secret", client_secret),
-        ):
-            if value is not None:
-                args[key] = value
-        if extra_params:
-            args.update(extra_params)
-        return url_concat(url, args)
+        """The token endpoint's URL with the given values in its query."""
+        query = _not_none([
+            ("redirect_uri", redirect_uri), ("code", code),
+            ("client_id", client_id), ("client_secret", client_secret),
+        ])
+        query.update(extra_params or {})
+        return url_concat(self._OAUTH_ACCESS_TOKEN_URL, query)
 
     async def oauth2_request(
-        self,
-        url: str,
-        access_token: Optional[str] = None,
-        post_args: Optional[Dict[str, Any]] = None,
-        **args: Any,
+        self, url: str, access_token: Optional[str] = None, post_args: _OptArgs = None, **args: Any
     ) -> Any:
-        """Fetch ``url`` with an OAuth 2 ``access_token`` and return the decoded
-        JSON answer.
+        """Calls a provider API at ``url`` with ``access_token`` and returns
+        its decoded JSON answer.
 
-        Keyword arguments become query arguments; with ``post_args`` the request
-        is a form-encoded POST.
+        Keyword arguments go into the query; with ``post_args`` the request
+        is a POST of those as a form.
         """
-        all_args = {}
-        if access_token:
-            all_args["access_token"] = access_token
-        all_args.update(args)
-
-        if all_args:
-            url += "?" + urllib.parse.urlencode(all_args)
-        http = self.get_auth_http_client()
-        if post_args is not None:
-            response = await http.fetch(
-                url, method="POST", body=urllib.parse.urlencode(post_args)
-            )
-        else:
-            response = await http.fetch(url)
-        return escape.json_decode(response.body)
+        query = {"access_token": access_token} if access_token else {}
+        query.update(args)
+        return await _fetch_json(self.get_auth_http_client(), _query_url(url, query), post_args)
 
     def get_auth_http_client(self) -> AsyncHTTPClient:
-        """The HTTP client used to talk to the provider; override to use
-        another one.
-        """
+        """The client for requests to the provider (override to change it)."""
         return AsyncHTTPClient()
 
 
-class TwitterMixin(OAuthMixin):
-    """Sign in with Twitter (OAuth 1.0a, API version 1.1).
+# Providers ----------------------------------------------------------------------
 
-    Put the application's consumer key and secret in the
-    ``twitter_consumer_key`` and ``twitter_consumer_secret`` settings and use
-    the mixin on the callback URL's handler: without an ``oauth_token``
-    argument, await `~OAuthMixin.authorize_redirect` (or
-    `authenticate_redirect`); with one, await
-    `~OAuthMixin.get_authenticated_user`, whose result has the Twitter user
-    fields plus ``username`` and ``access_token``.
+_TWITTER = "https://api.twitter.com"
+
+
+class TwitterMixin(OAuthMixin):
+    """Signing in with Twitter (OAuth 1.0a, API 1.1).
+
+    The application's consumer credentials go in the
+    ``twitter_consumer_key`` and ``twitter_consumer_secret`` settings.
+    The handler of the callback URL awaits `~OAuthMixin.authorize_redirect`
+    (or `authenticate_redirect`) when the request has no ``oauth_token``,
+    and `~OAuthMixin.get_authenticated_user` when it has one; the user dict
+    has Twitter's fields with ``username`` and ``access_token`` added.
 
     .. deprecated:: 6.3
-       Twitter has withdrawn API version 1.1; this class is no longer
-       maintained and will be removed.
+       Twitter retired API 1.1; this class is unmaintained and will go away.
     """
 
-    _OAUTH_REQUEST_TOKEN_URL = "https://api.twitter.com/oauth/request_token"
-    _OAUTH_ACCESS_TOKEN_URL = "https://api.twitter.com/oauth/access_token"
-    _OAUTH_AUTHORIZE_URL = "https://api.twitter.com/oauth/authorize"
-    _OAUTH_AUTHENTICATE_URL = "https://api.twitter.com/oauth/authenticate"
+    _TWITTER_BASE_URL = _TWITTER + "/1.1"
     _OAUTH_NO_CALLBACKS = False
-    _TWITTER_BASE_URL = "https://api.twitter.com/1.1"
+    _OAUTH_AUTHORIZE_URL = _TWITTER + "/oauth/authorize"
+    _OAUTH_AUTHENTICATE_URL = _TWITTER + "/oauth/authenticate"
+    _OAUTH_REQUEST_TOKEN_URL = _TWITTER + "/oauth/request_token"
+    _OAUTH_ACCESS_TOKEN_URL = _TWITTER + "/oauth/access_token"
 
     async def authenticate_redirect(self, callback_uri: Optional[str] = None) -> None:
-        """Like `~OAuthMixin.authorize_redirect`, but through Twitter's
-        "authenticate" page, which skips the prompt for users who have already
-        authorized the application (single sign-on).
+        """`~OAuthMixin.authorize_redirect` through Twitter's "authenticate"
+        page instead: a user who already allowed the application is not
+        asked again.
         """
-        http = self.get_auth_http_client()
-        response = await http.fetch(
-            self._oauth_request_token_url(callback_uri=callback_uri)
-        )
-        self._on_request_token(self._OAUTH_AUTHENTICATE_URL, None, response)
+        token_url = self._oauth_request_token_url(callback_uri=callback_uri)
+        answer = await self.get_auth_http_client().fetch(token_url)
+        self._on_request_token(self._OAUTH_AUTHENTICATE_URL, None, answer)
 
     async def twitter_request(
-        self,
-        path: str,
-        access_token: Dict[str, Any],
-        post_args: Optional[Dict[str, Any]] = None,
-        **args: Any,
+        self, path: str, access_token: Dict[str, Any], post_args: _OptArgs = None, **args: Any
     ) -> Any:
-        """Call the Twitter API at ``path`` (e.g. "/statuses/user_timeline/btaylor",
-        without the ".json" suffix; a full URL is used as it is), signed with
-        ``access_token``, and return the decoded JSON answer.
+        """Calls the Twitter API and returns the decoded JSON answer.
 
-        Keyword arguments become query arguments; with ``post_args`` the request
-        is a POST.
+        ``path`` is relative to the API root and lacks the ".json" suffix
+        (e.g. "/statuses/user_timeline/btaylor"); a full http(s) URL is used
+        unchanged.  The request is signed with ``access_token``.  Keyword
+        arguments go into the query; ``post_args`` make it a POST.
         """
-        if path.startswith("http:") or path.startswith("https:"):
-            # A full URL, for endpoints outside the versioned API.
+        if path.startswith(("http:", "https:")):
             url = path
         else:
             url = self._TWITTER_BASE_URL + path + ".json"
-        # The signature covers the query and body arguments too.
         if access_token:
-            all_args = {}
-            all_args.update(args)
-            all_args.update(post_args or {})
-            method = "POST" if post_args is not None else "GET"
-            oauth = self._oauth_request_parameters(
-                url, access_token, all_args, method=method
-            )
-            args.update(oauth)
-        if args:
-            url += "?" + urllib.parse.urlencode(args)
-        http = self.get_auth_http_client()
-        if post_args is not None:
-            response = await http.fetch(
-                url, method="POST", body=urllib.parse.urlencode(post_args)
-            )
-        else:
-            response = await http.fetch(url)
-        return escape.json_decode(response.body)
+            method = "GET" if post_args is None else "POST"
+            signed = {**args, **(post_args or {})}
+            args.update(self._oauth_request_parameters(url, access_token, signed, method=method))
+        return await _fetch_json(self.get_auth_http_client(), _query_url(url, args), post_args)
 
     def _oauth_consumer_token(self) -> Dict[str, Any]:
         handler = cast(RequestHandler, self)
-        handler.require_setting("twitter_consumer_key", "Twitter OAuth")
-        handler.require_setting("twitter_consumer_secret", "Twitter OAuth")
-        return dict(
-            key=handler.settings["twitter_consumer_key"],
-            secret=handler.settings["twitter_consumer_secret"],
-        )
+        names = {"key": "twitter_consumer_key", "secret": "twitter_consumer_secret"}
+        for setting in names.values():
+            handler.require_setting(setting, "Twitter OAuth")
+        return {part: handler.settings[setting] for part, setting in names.items()}
 
-    async def _oauth_get_user_future(
-        self, access_token: Dict[str, Any]
-    ) -> Dict[str, Any]:
-        user = await self.twitter_request(
-            "/account/verify_credentials", access_token=access_token
-        )
-        if user:
-            user["username"] = user["screen_name"]
-        return user
+    async def _oauth_get_user_future(self, access_token: Dict[str, Any]) -> Dict[str, Any]:
+        me = await self.twitter_request("/account/verify_credentials", access_token=access_token)
+        if me:
+            me["username"] = me["screen_name"]
+        return me
+
+
+_GOOGLE_APIS = "https://www.googleapis.com/oauth2/"
 
 
 class GoogleOAuth2Mixin(OAuth2Mixin):
-    """Sign in with Google (OAuth 2.0).
+    """Signing in with Google (OAuth 2.0).
 
-    Create an OAuth client ID of type "Web application" in the Google Cloud
-    console, register your ``redirect_uri`` with it, and put the credentials
-    in the ``google_oauth`` setting as ``{"key": CLIENT_ID, "secret":
-    CLIENT_SECRET}`` (or override `get_google_oauth_settings`).
+    Create a "Web application" OAuth client in the Google Cloud console,
+    register the ``redirect_uri`` there, and store the client's id and
+    secret in the ``google_oauth`` setting as ``{"key": ..., "secret":
+    ...}`` (or override `get_google_oauth_settings`).
     """
 
-    _OAUTH_AUTHORIZE_URL = "https://accounts.google.com/o/oauth2/v2/auth"
-    _OAUTH_ACCESS_TOKEN_URL = "https://www.googleapis.com/oauth2/v4/token"
-    _OAUTH_USERINFO_URL = "https://www.googleapis.com/oauth2/v1/userinfo"
-    _OAUTH_NO_CALLBACKS = False
     _OAUTH_SETTINGS_KEY = "google_oauth"
+    _OAUTH_NO_CALLBACKS = False
+    _OAUTH_AUTHORIZE_URL = "https://accounts.google.com/o/oauth2/v2/auth"
+    _OAUTH_ACCESS_TOKEN_URL = _GOOGLE_APIS + "v4/token"
+    _OAUTH_USERINFO_URL = _GOOGLE_APIS + "v1/userinfo"
 
     def get_google_oauth_settings(self) -> Dict[str, str]:
-        """Return the client credentials as ``{"key": ..., "secret": ...}``.
-
-        Reads the ``google_oauth`` application setting; override to get them
-        elsewhere.
-        """
-        handler = cast(RequestHandler, self)
-        return handler.settings[self._OAUTH_SETTINGS_KEY]
+        """The client credentials, ``{"key": ..., "secret": ...}``, taken
+        from the ``google_oauth`` setting; override to look elsewhere."""
+        return cast(RequestHandler, self).settings[self._OAUTH_SETTINGS_KEY]
 
     async def get_authenticated_user(
-        self,
-        redirect_uri: str,
-        code: str,
-        client_id: Optional[str] = None,
+        self, redirect_uri: str, code: str, client_id: Optional[str] = None,
         client_secret: Optional[str] = None,
     ) -> Dict[str, Any]:
-        """Exchange the authorization ``code`` for tokens and return Google's
-        answer (a dict with ``access_token`` among others).
+        """Redeems the authorization ``code`` and returns Google's token
+        answer (``access_token`` and the rest).
 
-        This does not fetch the user's profile: pass the access token to
-        `OAuth2Mixin.oauth2_request` for that.  ``client_id`` and
-        ``client_secret`` default to `get_google_oauth_settings`.
+        The profile is not fetched: call `OAuth2Mixin.oauth2_request` with
+        the access token for it.  Missing ``client_id``/``client_secret``
+        come from `get_google_oauth_settings`.
         """
         if client_id is None or client_secret is None:
-            settings = self.get_google_oauth_settings()
-            if client_id is None:
-                client_id = settings["key"]
-            if client_secret is None:
-                client_secret = settings["secret"]
-        http = self.get_auth_http_client()
-        body = urllib.parse.urlencode(
-            {
-                "redirect_uri": redirect_uri,
-                "code": code,
-                "client_id": client_id,
-                "client_secret": client_secret,
-                "grant_type": "authorization_code",
-            }
-        )
-        response = await http.fetch(
-            self._OAUTH_ACCESS_TOKEN_URL,
-            method="POST",
+            stored = self.get_google_oauth_settings()
+            client_id = stored["key"] if client_id is None else client_id
+            client_secret = stored["secret"] if client_secret is None else client_secret
+        # RFC 6749 4.1.3: the access token request is a form POST.
+        form = urllib.parse.urlencode([
+            ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirect_uri),
+            ("client_id", client_id), ("client_secret", client_secret),
+        ])
+        answer = await self.get_auth_http_client().fetch(
+            self._OAUTH_ACCESS_TOKEN_URL, method="POST", body=form,
             headers={"Content-Type": "application/x-www-form-urlencoded"},
-            body=body,
         )
-        return escape.json_decode(response.body)
+        return escape.json_decode(answer.body)
+
+
+_FACEBOOK_USER_FIELDS = frozenset("id name first_name last_name locale picture link".split())
 
 
 class FacebookGraphMixin(OAuth2Mixin):
-    """Sign in with Facebook (OAuth 2.0 and the Graph API)."""
+    """Signing in with Facebook (OAuth 2.0), and calls to its Graph API."""
 
-    _OAUTH_ACCESS_TOKEN_URL = "https://graph.facebook.com/oauth/access_token?"
-    _OAUTH_AUTHORIZE_URL = "https://www.facebook.com/dialog/oauth?"
-    _OAUTH_NO_CALLBACKS = False
     _FACEBOOK_BASE_URL = "https://graph.facebook.com"
+    _OAUTH_NO_CALLBACKS = False
+    _OAUTH_AUTHORIZE_URL = "https://www.facebook.com/dialog/oauth?"
+    _OAUTH_ACCESS_TOKEN_URL = _FACEBOOK_BASE_URL + "/oauth/access_token?"
 
     async def get_authenticated_user(
-        self,
-        redirect_uri: str,
-        client_id: str,
-        client_secret: str,
-        code: str,
-        extra_fields: Optional[Dict[str, Any]] = None,
+        self, redirect_uri: str, client_id: str, client_secret: str, code: str,
+        extra_fields: _OptArgs = None,
     ) -> Optional[Dict[str, Any]]:
-        """Exchange the authorization ``code`` for an access token and return the
-        user.
+        """Redeems the authorization ``code`` and returns the user.
 
-        The user dict has the Graph API fields ``id``, ``name``, ``first_name``,
-        ``last_name``, ``locale``, ``picture`` and ``link`` plus any
-        ``extra_fields`` (None where Facebook sent nothing), ``access_token``,
-        and ``session_expires`` (the token's lifetime in seconds, as a string).
+        The dict has the Graph API fields ``id``, ``name``, ``first_name``,
+        ``last_name``, ``locale``, ``picture``, ``link`` and those named in
+        ``extra_fields`` (None for any Facebook left out), with
+        ``access_token`` and ``session_expires`` (the token's lifetime in
+        seconds, as a string).  None when the Graph API answers null.
         """
-        http = self.get_auth_http_client()
-        args = {
-            "redirect_uri": redirect_uri,
-            "code": code,
-            "client_id": client_id,
-            "client_secret": client_secret,
-        }
-
-        fields = {"id", "name", "first_name", "last_name", "locale", "picture", "link"}
-        if extra_fields:
-            fields.update(extra_fields)
-
-        response = await http.fetch(self._oauth_request_token_url(**args))
-        token = escape.json_decode(response.body)
-        session = {
-            "access_token": token.get("access_token"),
-            "expires_in": token.get("expires_in"),
-        }
-        if session["access_token"] is None:
+        fields = _FACEBOOK_USER_FIELDS.union(extra_fields or ())
+        token_url = self._oauth_request_token_url(
+            redirect_uri=redirect_uri, code=code, client_id=client_id, client_secret=client_secret
+        )
+        answer = await self.get_auth_http_client().fetch(token_url)
+        grant = escape.json_decode(answer.body)
+        access_token = grant.get("access_token")
+        if access_token is None:
             raise AuthError("Facebook did not return an access token")
-        # appsecret_proof proves that the call comes from the server that
-        # knows the app secret (Graph API "securing requests").
-        proof = hmac.new(
-            key=client_secret.encode("utf8"),
-            msg=session["access_token"].encode("utf8"),
-            digestmod=hashlib.sha256,
-        ).hexdigest()
-        user = await self.facebook_request(
-            path="/me",
-            access_token=session["access_token"],
-            appsecret_proof=proof,
+        # Graph API calls from a server may carry appsecret_proof, an HMAC of
+        # the token under the app secret, showing they know that secret.
+        proof = hmac.new(escape.utf8(client_secret), escape.utf8(access_token), hashlib.sha256)
+        me = await self.facebook_request(
+            "/me", access_token=access_token, appsecret_proof=proof.hexdigest(),
             fields=",".join(sorted(fields)),
         )
-
-        if user is None:
+        if me is None:
             return None
-
-        fieldmap = {}
-        for field in fields:
-            fieldmap[field] = user.get(field)
-
-        # session_expires has always been a string (Facebook used to answer
-        # in form encoding).
-        fieldmap.update(
-            {
-                "access_token": session["access_token"],
-                "session_expires": str(session.get("expires_in")),
-            }
-        )
-        return fieldmap
+        user = {name: me.get(name) for name in fields}
+        user["access_token"] = access_token
+        # A string, as in the days when the token endpoint answered a form.
+        user["session_expires"] = str(grant.get("expires_in"))
+        return user
 
     async def facebook_request(
-        self,
-        path: str,
-        access_token: Optional[str] = None,
-        post_args: Optional[Dict[str, Any]] = None,
-        **args: Any,
+        self, path: str, access_token: Optional[str] = None, post_args: _OptArgs = None, **args: Any
     ) -> Any:
-        """Call the Graph API at ``path`` (relative to ``_FACEBOOK_BASE_URL``,
-        e.g. "/btaylor/picture") and return the decoded JSON answer.
+        """Calls the Graph API at ``path`` (under ``_FACEBOOK_BASE_URL``,
+        e.g. "/btaylor/picture") and returns the decoded JSON answer.
 
-        Like `OAuth2Mixin.oauth2_request`, which it wraps: keyword arguments are
-        query arguments and ``post_args`` makes a POST.
+        A thin layer over `OAuth2Mixin.oauth2_request`: keyword arguments go
+        into the query, ``post_args`` make a POST.
         """
-        url = self._FACEBOOK_BASE_URL + path
         return await self.oauth2_request(
-            url, access_token=access_token, post_args=post_args, **args
+            self._FACEBOOK_BASE_URL + path, access_token=access_token, post_args=post_args, **args
         )
-
-
-# ---------------------------------------------------------------------------
-# OAuth 1 signing (RFC 5849 section 3.4), free of I/O.
-# ---------------------------------------------------------------------------
-
-
-def _oauth_base_args(consumer_token: Dict[str, Any]) -> Dict[str, Any]:
-    """The protocol parameters every signed request carries (RFC 5849 3.1)."""
-    return dict(
-        oauth_consumer_key=escape.to_basestring(consumer_token["key"]),
-        oauth_signature_method="HMAC-SHA1",
-        oauth_timestamp=str(int(time.time())),
-        oauth_nonce=escape.to_basestring(binascii.b2a_hex(uuid.uuid4().bytes)),
-        oauth_version="1.0",
-    )
-
-
-def _oauth_escape(val: Union[str, bytes]) -> str:
-    """Percent-encode as RFC 5849 3.6 asks: everything but the unreserved
-    characters ALPHA, DIGIT, "-", ".", "_" and "~", as UTF-8."""
-    if isinstance(val, str):
-        val = val.encode("utf-8")
-    return urllib.parse.quote(val, safe="~")
-
-
-def _oauth_base_string_uri(url: str) -> str:
-    """RFC 5849 3.4.1.2: lowercase scheme and host, the port only when it is
-    not the scheme's default, the path (at least "/"), and no query or
-    fragment."""
-    parts = urllib.parse.urlsplit(url)
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if ":" in host:
-        host = "[%s]" % host
-    port = parts.port
-    if port is not None and (scheme, port) not in (("http", 80), ("https", 443)):
-        host = "%s:%d" % (host, port)
-    return "%s://%s%s" % (scheme, host, parts.path or "/")
-
-
-def _oauth_normalized_parameters(
-    url: str, parameters: Dict[str, Any]
-) -> str:
-    """RFC 5849 3.4.1.3: the request's parameters (those given, plus any in
-    the URL's query), each name and value percent-encoded, sorted by name
-    then value, joined as ``name=value`` pairs with "&"."""
-    pairs: List[Tuple[str, str]] = [
-        (_oauth_escape(k), _oauth_escape(v))
-        for k, v in urllib.parse.parse_qsl(
-            urllib.parse.urlsplit(url).query, keep_blank_values=True
-        )
-    ]
-    for key, value in parameters.items():
-        if key == "oauth_signature":
-            continue
-        pairs.append((_oauth_escape(key), _oauth_escape(_oauth_str(value))))
-    pairs.sort()
-    return "&".join("%s=%s" % pair for pair in pairs)
-
-
-def _oauth_str(value: Any) -> Union[str, bytes]:
-    if isinstance(value, (str, bytes)):
-        return value
-    return str(value)
-
-
-def _oauth_signature_base_string(
-    method: str, url: str, parameters: Mapping[str, Any]
-) -> str:
-    """RFC 5849 3.4.1.1: method, base string URI and normalized parameters,
-    each percent-encoded, joined with "&"."""
-    return "&".join(
-        _oauth_escape(part)
-        for part in (
-            method.upper(),
-            _oauth_base_string_uri(url),
-            _oauth_normalized_parameters(url, parameters),
-        )
-    )
-
-
-def _oauth_hmac_sha1(key: bytes, base_string: str) -> bytes:
-    digest = hmac.new(key, escape.utf8(base_string), hashlib.sha1).digest()
-    return binascii.b2a_base64(digest)[:-1]
-
-
-def _oauth_signature(
-    consumer_token: Dict[str, Any],
-    method: str,
-    url: str,
-    parameters: Mapping[str, Any] = {},  # noqa: B006 - read, never mutated
-    token: Optional[Dict[str, Any]] = None,
-) -> bytes:
-    """Calculates the HMAC-SHA1 OAuth signature for the given request.
-
-    This is the OAuth 1.0 (pre-RFC) variant, whose key joins the consumer
-    and token secrets with "&" without percent-encoding them.
-    """
-    base_string = _oauth_signature_base_string(method, url, parameters)
-    key = (
-        escape.utf8(consumer_token["secret"])
-        + b"&"
-        + escape.utf8(token["secret"] if token else "")
-    )
-    return _oauth_hmac_sha1(key, base_string)
-
-
-def _oauth10a_signature(
-    consumer_token: Dict[str, Any],
-    method: str,
-    url: str,
-    parameters: Mapping[str, Any] = {},  # noqa: B006 - read, never mutated
-    token: Optional[Dict[str, Any]] = None,
-) -> bytes:
-    """Calculates the HMAC-SHA1 OAuth 1.0a signature for the given request.
-
-    RFC 5849 3.4.2: the key is the percent-encoded client secret, "&", and
-    the percent-encoded token secret (empty without a token).
-    """
-    base_string = _oauth_signature_base_string(method, url, parameters)
-    key = (
-        _oauth_escape(consumer_token["secret"])
-        + "&"
-        + (_oauth_escape(token["secret"]) if token else "")
-    )
-    return _oauth_hmac_sha1(escape.utf8(key), base_string)
-
-
-def _oauth_parse_response(body: bytes) -> Dict[str, Any]:
-    """Parse a token response (RFC 5849 2.1/2.3): a form-encoded body with
-    ``oauth_token`` and ``oauth_token_secret`` plus any extra fields."""
-    body_str = escape.native_str(body)
-    p = urllib.parse.parse_qs(body_str, keep_blank_values=False)
-    try:
-        token = dict(key=p["oauth_token"][0], secret=p["oauth_token_secret"][0])
-    except KeyError:
-        raise AuthError("Token response lacks oauth_token: %r" % body) from None
-    # Add the extra parameters the Provider included to the token
-    special = ("oauth_token", "oauth_token_secret")
-    token.update((k, p[k][0]) for k in p if k not in special)
-    return token
