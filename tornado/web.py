@@ -3138,8 +3138,10 @@ class GZipContentEncoding(OutputTransform):
         self, status_code: int, headers: httputil.HTTPHeaders,
         chunk: bytes, finishing: bool,
     ) -> _Transformed:  # fmt: skip
-        vary = headers.get("Vary")
-        headers["Vary"] = f"{vary}, Accept-Encoding" if vary else "Accept-Encoding"
+        # The response depends on Accept-Encoding either way (RFC 9110
+        # section 12.5.5).
+        listed = headers["Vary"] + ", " if "Vary" in headers else ""
+        headers["Vary"] = listed + "Accept-Encoding"
         if self._gzipping:
             self._gzipping = self._worth_compressing(headers, chunk, finishing)
         if not self._gzipping:
@@ -3407,8 +3409,12 @@ def create_signed_value(
             "Key version must be set when sign key dict is used"
         )
         secret = secret[key_version]
-    fields = (b"%d" % (key_version or 0), stamp, utf8(name), encoded)
-    signed = b"2|" + b"".join(b"%d:%s|" % (len(f), f) for f in fields)
+    key_field = b"%d" % (key_version or 0)
+    name_field = utf8(name)
+    signed = b"2|%d:%s|%d:%s|%d:%s|%d:%s|" % (
+        len(key_field), key_field, len(stamp), stamp,
+        len(name_field), name_field, len(encoded), encoded,
+    )  # fmt: skip
     return signed + _create_signature_v2(secret, signed)
 
 
