@@ -1793,13 +1793,13 @@ def stream_request_body(cls: Type[_RequestHandlerType]) -> Type[_RequestHandlerT
 
     For a decorated `RequestHandler` subclass:
 
-    * `prepare` runs as soon as the headers have arrived, before any of
-      the body;
+    * `~RequestHandler.prepare` runs as soon as the headers have arrived,
+      before any of the body;
     * the body goes to the handler's ``data_received(self, chunk)``,
       called once per chunk as it arrives (maybe never, for an empty
       body); the request's ``body`` attribute and the body arguments of
       `RequestHandler.get_argument` are not available;
-    * `prepare` and ``data_received`` may return awaitables, and the next
+    * ``prepare`` and ``data_received`` may return awaitables, and the next
       call waits for them (this is how the handler applies flow control);
     * the HTTP method (``put``, ``post``, ...) runs after the last chunk.
     """
