@@ -465,13 +465,13 @@ class ConversationTest(AsyncHTTPTestCase):
             if status == 426:
                 assert response.headers["Sec-WebSocket-Version"] == "7, 8, 13"
 
-    async def raw_connection(self) -> Tuple[IOStream, bytes]:
+    async def raw_connection(self, path: bytes = b"/echo", extra: bytes = b"") -> Tuple[IOStream, bytes]:
         stream = IOStream(socket.socket())
         await stream.connect(("127.0.0.1", self.get_http_port()))
         key = base64.b64encode(os.urandom(16))
         stream.write(
-            b"GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-            b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            b"GET " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" + extra +
             b"Sec-WebSocket-Key: " + key + b"\r\n\r\n"
         )
         head = await stream.read_until(b"\r\n\r\n")
@@ -481,6 +481,18 @@ class ConversationTest(AsyncHTTPTestCase):
         )
         assert b"Sec-Websocket-Accept: " + accept in head
         return stream, head
+
+    @gen_test
+    async def test_malformed_deflate_offer_is_declined(self) -> None:
+        # RFC 7692 5: an offer with a parameter twice is declined; the
+        # connection opens without compression (it used to be dropped).
+        offer = b"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits; client_max_window_bits=10\r\n"
+        stream, head = await self.raw_connection(b"/deflate", offer)
+        assert b"sec-websocket-extensions" not in head.lower()
+        stream.write(masked(0x81, b"plain"))
+        assert await self.read_frame(stream) == (0x81, b"plain")
+        stream.close()
+        await self.closed
 
     async def read_frame(self, stream: IOStream) -> Tuple[int, bytes]:
         first, second = await stream.read_bytes(2)

@@ -36,7 +36,6 @@ import warnings
 import zlib
 from types import TracebackType
 from typing import (
-    TYPE_CHECKING,
     Any,
     Awaitable,
     Callable,
@@ -51,7 +50,7 @@ from typing import (
 
 from tornado import gen, httpclient, httputil, simple_httpclient
 from tornado.concurrent import Future, future_set_result_unless_cancelled
-from tornado.escape import json_encode, native_str, utf8
+from tornado.escape import json_encode, utf8
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, StreamClosedError
 from tornado.log import app_log, gen_log
@@ -60,9 +59,6 @@ from tornado.queues import Queue
 from tornado.tcpclient import TCPClient
 from tornado.util import _websocket_mask
 import tornado.web
-
-if TYPE_CHECKING:
-    from typing import Set  # noqa: F401
 
 _default_max_message_size = 10 * 1024 * 1024
 
@@ -601,58 +597,56 @@ class _WebSocketParams:
 # Server side: the request handler.
 # ---------------------------------------------------------------------------
 
+# Sec-WebSocket-Version values we speak: 13 is RFC 6455; 7 and 8 were drafts
+# whose framing is the same.
+_SUPPORTED_VERSIONS = ("7", "8", "13")
 
-def _raise_not_supported_for_websockets(*args: Any, **kwargs: Any) -> None:
-    raise RuntimeError("Method not supported for Web Sockets")
+
+def _refuser(name: str) -> Callable[..., None]:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("%s() is not available once the connection speaks WebSocket" % name)
+
+    refuse.__name__ = name
+    return refuse
 
 
-# RequestHandler methods that make no sense once the connection speaks
-# WebSocket; they raise RuntimeError after the handshake.
-_HTTP_ONLY_METHODS = (
-    "write",
-    "redirect",
-    "set_header",
-    "set_cookie",
-    "set_status",
-    "flush",
-    "finish",
-)
+# After the 101 response the socket belongs to the WebSocket protocol; these
+# HTTP response methods are replaced on the handler instance by functions
+# that raise RuntimeError.  Built once here, so an upgrade allocates nothing
+# for them.
+_AFTER_UPGRADE = {name: _refuser(name) for name in "finish flush redirect set_cookie set_header set_status write".split()}
 
 
 class WebSocketHandler(tornado.web.RequestHandler):
-    """Base class for WebSocket endpoints.
+    """A request handler that upgrades its GET request to a WebSocket.
 
-    Subclasses override `on_message` (and usually `open` and `on_close`) and
-    talk back with `write_message`, `ping` and `close`.  The opening
-    handshake is an ordinary GET: `.RequestHandler.prepare` runs first and
-    may refuse it with a `tornado.web.HTTPError`, and headers set in
-    `.RequestHandler.prepare` or `.RequestHandler.set_default_headers` go
-    out with the 101 response.  After the handshake the connection no longer
-    speaks HTTP, so ``write``, ``finish``, ``set_header`` and the other
-    response methods raise `RuntimeError`.
+    Write the endpoint by overriding `on_message`, and usually `open` and
+    `on_close`; send with `write_message`, `ping` and `close`.  Until the
+    upgrade this is an ordinary handler: `.RequestHandler.prepare` runs and
+    may turn the request down with a `tornado.web.HTTPError`, and headers
+    set there or in `.RequestHandler.set_default_headers` are part of the
+    101 answer.  From then on the socket carries WebSocket frames, and the
+    HTTP response methods (``write``, ``finish``, ``set_header`` ...)
+    raise `RuntimeError`.
 
-    Application settings: ``websocket_ping_interval``,
-    ``websocket_ping_timeout`` and ``websocket_max_message_size``.
+    The ``websocket_ping_interval``, ``websocket_ping_timeout`` and
+    ``websocket_max_message_size`` application settings configure every
+    connection (see the properties of the same names).
     """
 
-    def __init__(
-        self,
-        application: tornado.web.Application,
-        request: httputil.HTTPServerRequest,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, application: tornado.web.Application, request: httputil.HTTPServerRequest, **kwargs: Any) -> None:
         super().__init__(application, request, **kwargs)
-        self.ws_connection: Optional[WebSocketProtocol] = None
-        self.close_code: Optional[int] = None
-        self.close_reason: Optional[str] = None
         self._on_close_called = False
+        self.close_reason: Optional[str] = None
+        self.close_code: Optional[int] = None
+        self.ws_connection: Optional[WebSocketProtocol] = None
 
     def get(self, *args: Any, **kwargs: Any) -> Optional[Awaitable[None]]:
-        """Answer the opening handshake (RFC 6455 4.2).
+        """Answers the opening handshake (RFC 6455 4.2).
 
-        Responds 400 to a request that is not a valid WebSocket upgrade,
-        403 when `check_origin` refuses the ``Origin``, and 426 (with the
-        versions we speak) to an unsupported ``Sec-WebSocket-Version``.
+        A request that is no proper upgrade gets 400, one whose ``Origin``
+        `check_origin` rejects 403, and an unknown ``Sec-WebSocket-Version``
+        426 with the list of versions we do speak.
         """
         self.open_args = args
         self.open_kwargs = kwargs
@@ -662,8 +656,7 @@ class WebSocketHandler(tornado.web.RequestHandler):
         # Connection header with the "Upgrade" token, both case-insensitive.
         if headers.get("Upgrade", "").strip().lower() != "websocket":
             return self._refuse(400, 'Can "Upgrade" only to "WebSocket".')
-        connection = [t.strip().lower() for t in headers.get("Connection", "").split(",")]
-        if "upgrade" not in connection:
+        if not _has_token(headers.get("Connection", ""), "upgrade"):
             return self._refuse(400, '"Connection" must be "Upgrade".')
 
         # Browsers always send Origin with a WebSocket handshake; clients
@@ -679,7 +672,7 @@ class WebSocketHandler(tornado.web.RequestHandler):
         if self.ws_connection is None:
             # RFC 6455 4.4: answer with the versions we support.
             self.set_status(426)
-            self.set_header("Sec-WebSocket-Version", "7, 8, 13")
+            self.set_header("Sec-WebSocket-Version", ", ".join(_SUPPORTED_VERSIONS))
             self.finish()
             return None
 
@@ -724,6 +717,14 @@ class WebSocketHandler(tornado.web.RequestHandler):
         """
         return self.settings.get("websocket_max_message_size", _default_max_message_size)
 
+    def _live_connection(self) -> "WebSocketProtocol":
+        """The protocol object, unless the connection is closed or closing
+        (then `WebSocketClosedError`)."""
+        conn = self.ws_connection
+        if conn is None or conn.is_closing():
+            raise WebSocketClosedError()
+        return conn
+
     def write_message(
         self, message: Union[bytes, str, Dict[str, Any]], binary: bool = False
     ) -> "Future[None]":
@@ -735,9 +736,7 @@ class WebSocketHandler(tornado.web.RequestHandler):
         The returned `.Future` resolves once the data is handed to the
         socket; awaiting it gives flow control.
         """
-        if self.ws_connection is None or self.ws_connection.is_closing():
-            raise WebSocketClosedError()
-        return self.ws_connection.write_message(message, binary=binary)
+        return self._live_connection().write_message(message, binary=binary)
 
     def select_subprotocol(self, subprotocols: List[str]) -> Optional[str]:
         """Choose one of the client's ``Sec-WebSocket-Protocol`` offers.
@@ -782,27 +781,23 @@ class WebSocketHandler(tornado.web.RequestHandler):
         raise NotImplementedError
 
     def ping(self, data: Union[str, bytes] = b"") -> None:
-        """Send a ping with up to 125 bytes of ``data`` (text is UTF-8 encoded).
+        """Sends a ping frame; ``data`` (text is encoded as UTF-8) may have
+        up to 125 bytes.
 
-        The client answers with a pong, reported to `on_pong`.  Raises
-        `ValueError` for longer data and `WebSocketClosedError` on a closed
-        connection.  The ``websocket_ping_interval`` setting sends pings
-        periodically instead.
+        The client's pong arrives at `on_pong`.  Longer data raises
+        `ValueError`, a closed connection `WebSocketClosedError`.  For
+        periodic keepalive pings use the ``websocket_ping_interval``
+        setting instead.
         """
-        data = utf8(data)
-        if self.ws_connection is None or self.ws_connection.is_closing():
-            raise WebSocketClosedError()
-        self.ws_connection.write_ping(data)
-
-    def on_pong(self, data: bytes) -> None:
-        """Called with the payload of each pong received."""
-        pass
+        self._live_connection().write_ping(utf8(data))
 
     def on_ping(self, data: bytes) -> None:
-        """Called with the payload of each ping received (after the pong has been
-        queued).
-        """
-        pass
+        """Hook for received pings, called with their payload once the
+        answering pong is on its way.  Does nothing by default."""
+
+    def on_pong(self, data: bytes) -> None:
+        """Hook for received pongs, called with their payload.  Does nothing
+        by default."""
 
     def on_close(self) -> None:
         """Called once when the connection has closed, whichever side closed it.
@@ -820,9 +815,9 @@ class WebSocketHandler(tornado.web.RequestHandler):
         the client.  The TCP connection is closed when the client answers, or
         after a few seconds if it does not.
         """
-        if self.ws_connection:
-            self.ws_connection.close(code, reason)
-            self.ws_connection = None
+        conn, self.ws_connection = self.ws_connection, None
+        if conn is not None:
+            conn.close(code, reason)
 
     def check_origin(self, origin: str) -> bool:
         """Return whether a handshake from a page at ``origin`` may proceed.
@@ -848,53 +843,54 @@ class WebSocketHandler(tornado.web.RequestHandler):
         return self._cross_origin_problem(origin) is None
 
     def set_nodelay(self, value: bool) -> None:
-        """Turn Nagle's algorithm off (True) or on for this connection.
-
-        With it off, small messages go out at once instead of possibly
-        waiting (up to some hundreds of milliseconds) to be combined.
-        """
-        assert self.ws_connection is not None
-        self.ws_connection.set_nodelay(value)
+        """Sends small messages at once (True) instead of letting the kernel
+        hold them back a little to coalesce them (Nagle's algorithm; the
+        default)."""
+        self._live_connection().set_nodelay(value)
 
     def on_connection_close(self) -> None:
-        if self.ws_connection:
-            self.ws_connection.on_connection_close()
-            self.ws_connection = None
-        if not self._on_close_called:
-            self._on_close_called = True
-            self.on_close()
-            self._break_cycles()
+        """Runs when the connection is gone (before or after the upgrade):
+        tells the protocol, then `on_close`, exactly once."""
+        conn, self.ws_connection = self.ws_connection, None
+        if conn is not None:
+            # This comes back here through on_ws_connection_close.
+            conn.on_connection_close()
+        if self._on_close_called:
+            return
+        self._on_close_called = True
+        self.on_close()
+        self._break_cycles()
 
-    def on_ws_connection_close(
-        self, close_code: Optional[int] = None, close_reason: Optional[str] = None
-    ) -> None:
-        self.close_code = close_code
-        self.close_reason = close_reason
+    def on_ws_connection_close(self, close_code: Optional[int] = None, close_reason: Optional[str] = None) -> None:
+        """Called by the protocol when the connection has ended, with the
+        status from the peer's Close frame if there was one."""
+        self.close_code, self.close_reason = close_code, close_reason
         self.on_connection_close()
 
     def _break_cycles(self) -> None:
-        # RequestHandler breaks its reference cycles when the response is
-        # finished; a WebSocket lives on after its 101 response, so wait
-        # until the connection is closed.
-        if self.get_status() != 101 or self._on_close_called:
+        # RequestHandler drops its references once the response is done, but
+        # a 101 response is "done" while the WebSocket has only begun: wait
+        # for on_close in that case.
+        if self._on_close_called or self.get_status() != 101:
             super()._break_cycles()
 
     def get_websocket_protocol(self) -> Optional["WebSocketProtocol"]:
-        websocket_version = self.request.headers.get("Sec-WebSocket-Version")
-        if websocket_version in ("7", "8", "13"):
-            params = _WebSocketParams(
-                ping_interval=self.ping_interval,
-                ping_timeout=self.ping_timeout,
-                max_message_size=self.max_message_size,
-                compression_options=self.get_compression_options(),
-            )
-            return WebSocketProtocol13(self, False, params)
-        return None
+        """The protocol object for the version the client asked for, or
+        None when we don't speak it."""
+        if self.request.headers.get("Sec-WebSocket-Version") not in _SUPPORTED_VERSIONS:
+            return None
+        params = _WebSocketParams(self.ping_interval, self.ping_timeout, self.max_message_size, self.get_compression_options())
+        return WebSocketProtocol13(self, mask_outgoing=False, params=params)
 
     def _detach_stream(self) -> IOStream:
-        for method in _HTTP_ONLY_METHODS:
-            setattr(self, method, _raise_not_supported_for_websockets)
+        self.__dict__.update(_AFTER_UPGRADE)
         return self.detach()
+
+
+def _has_token(header: str, token: str) -> bool:
+    """Whether a comma-separated header lists ``token`` (lower case), in
+    any case."""
+    return token in (item.strip().lower() for item in header.split(","))
 
 
 def _valid_key(key: Optional[str]) -> bool:
@@ -913,70 +909,74 @@ def _valid_key(key: Optional[str]) -> bool:
 
 
 class WebSocketProtocol(abc.ABC):
-    """One side of a WebSocket connection, whatever the protocol version."""
+    """The protocol side of one WebSocket connection, independent of the
+    protocol version; `WebSocketProtocol13` is the one implementation.
+
+    ``handler`` is the `WebSocketHandler` or `WebSocketClientConnection`
+    whose hooks it calls; ``stream`` is set once the handshake is over.
+    ``client_terminated``/``server_terminated`` record whether the peer /
+    we have started closing.
+    """
 
     def __init__(self, handler: "_WebSocketDelegate") -> None:
-        self.handler = handler
-        self.stream: Optional[IOStream] = None
         self.client_terminated = False
         self.server_terminated = False
+        self.stream: Optional[IOStream] = None
+        self.handler = handler
 
     def on_connection_close(self) -> None:
+        """The stream has closed under us."""
         self._abort()
 
     def _abort(self) -> None:
-        """Drop the connection without a closing handshake."""
-        self.client_terminated = True
-        self.server_terminated = True
+        """Closes the stream at once, skipping the closing handshake."""
+        self.client_terminated = self.server_terminated = True
         if self.stream is not None:
             self.stream.close()
         self.close()
 
     @abc.abstractmethod
+    def accept_connection(self, handler: WebSocketHandler) -> Optional[Awaitable[None]]:
+        """Server side: completes the handshake for ``handler`` and starts
+        the conversation."""
+
+    @abc.abstractmethod
+    def write_message(self, message: Union[str, bytes, Dict[str, Any]], binary: bool = False) -> "Future[None]":
+        """Sends one data message."""
+
+    @abc.abstractmethod
+    def write_ping(self, data: bytes) -> None:
+        """Sends a ping carrying ``data``."""
+
+    @abc.abstractmethod
     def close(self, code: Optional[int] = None, reason: Optional[str] = None) -> None:
-        raise NotImplementedError()
+        """Starts (or completes) the closing handshake."""
 
     @abc.abstractmethod
     def is_closing(self) -> bool:
-        raise NotImplementedError()
-
-    @abc.abstractmethod
-    def accept_connection(self, handler: WebSocketHandler) -> Optional[Awaitable[None]]:
-        raise NotImplementedError()
-
-    @abc.abstractmethod
-    def write_message(
-        self, message: Union[str, bytes, Dict[str, Any]], binary: bool = False
-    ) -> "Future[None]":
-        raise NotImplementedError()
+        """Whether the connection is closed or being closed."""
 
     @property
     @abc.abstractmethod
     def selected_subprotocol(self) -> Optional[str]:
-        raise NotImplementedError()
-
-    @abc.abstractmethod
-    def write_ping(self, data: bytes) -> None:
-        raise NotImplementedError()
-
-    # Used by WebSocketClientConnection.
-    @abc.abstractmethod
-    def _process_server_headers(
-        self, key: Union[str, bytes], headers: httputil.HTTPHeaders
-    ) -> None:
-        raise NotImplementedError()
+        """The subprotocol agreed in the handshake, if any."""
 
     @abc.abstractmethod
     def start_pinging(self) -> None:
-        raise NotImplementedError()
-
-    @abc.abstractmethod
-    def _start_reading(self) -> None:
-        raise NotImplementedError()
+        """Starts the keepalive pings, if configured."""
 
     @abc.abstractmethod
     def set_nodelay(self, x: bool) -> None:
-        raise NotImplementedError()
+        """Switches Nagle's algorithm off (True) or on for the stream."""
+
+    # The client connection drives these two.
+    @abc.abstractmethod
+    def _process_server_headers(self, key: Union[str, bytes], headers: httputil.HTTPHeaders) -> None:
+        """Client side: checks the server's 101 answer."""
+
+    @abc.abstractmethod
+    def _start_reading(self) -> None:
+        """Begins receiving frames."""
 
 
 class _WebSocketDelegate:
@@ -1019,6 +1019,9 @@ _MESSAGES_PER_TURN = 64
 # connection) after sending ours.
 _CLOSE_TIMEOUT = 5.0
 
+# RFC 6455 1.3: the GUID appended to Sec-WebSocket-Key before hashing.
+_ACCEPT_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
 # Broadcasting the same message object to many server connections encodes
 # its frame once: (message, binary, frame bytes, payload length).
 _last_broadcast: Optional[Tuple[object, bool, bytes, int]] = None
@@ -1032,56 +1035,50 @@ class WebSocketProtocol13(WebSocketProtocol):
     whose frames RFC 6455 5.1 requires to be masked.
     """
 
-    # Bit masks for the first byte of a frame.
-    FIN = _FIN
-    RSV1 = _RSV1
-    RSV2 = _RSV2
-    RSV3 = _RSV3
-    RSV_MASK = _RSV_MASK
-    OPCODE_MASK = _OPCODE_MASK
+    # The bits of a frame's first byte, for code that used to pick them
+    # from here.
+    FIN, RSV1, RSV2, RSV3 = _FIN, _RSV1, _RSV2, _RSV3
+    RSV_MASK, OPCODE_MASK = _RSV_MASK, _OPCODE_MASK
 
     stream: IOStream
 
-    def __init__(
-        self,
-        handler: "_WebSocketDelegate",
-        mask_outgoing: bool,
-        params: _WebSocketParams,
-    ) -> None:
-        WebSocketProtocol.__init__(self, handler)
-        self.mask_outgoing = mask_outgoing
+    def __init__(self, handler: "_WebSocketDelegate", mask_outgoing: bool, params: _WebSocketParams) -> None:
+        super().__init__(handler)
         self.params = params
-        self.close_code: Optional[int] = None
+        self.mask_outgoing = mask_outgoing
         self.close_reason: Optional[str] = None
-        self._reader: Optional[_FrameReader] = None
-        self._compressor: Optional[_PerMessageDeflateCompressor] = None
-        self._decompressor: Optional[_PerMessageDeflateDecompressor] = None
+        self.close_code: Optional[int] = None
         self._selected_subprotocol: Optional[str] = None
-        self._paused = False
-        self._closed_notified = False
-        # Frames waiting to be written together (see write_message), and
-        # the future promised for them; None when nothing is held back.
+        # The codec and RFC 7692 state, set up by the handshake.
+        self._reader: Optional[_FrameReader] = None
+        self._decompressor: Optional[_PerMessageDeflateDecompressor] = None
+        self._compressor: Optional[_PerMessageDeflateCompressor] = None
+        # Frames held back to go out in one write (see write_message), and
+        # the one future handed out for all of them.
         self._corked: Optional[List[bytes]] = None
         self._corked_future: Optional[Future[None]] = None
-        self._close_timer: Optional[object] = None
-        # Ping state: the timer for the next ping, the one that declares the
-        # peer dead, when the last ping went out, and the pong backlog.
+        # Timers: next keepalive ping, pong deadline, end of the closing
+        # handshake.
         self._ping_timer: Optional[object] = None
         self._pong_timer: Optional[object] = None
+        self._close_timer: Optional[object] = None
         self._last_ping = 0.0
+        # A pong being written, and the payload of the latest ping that came
+        # in meanwhile (only that one gets answered).
         self._pong_in_flight = False
         self._pending_pong: Optional[bytes] = None
-        # Counters, for tests and monitoring.
-        self._message_bytes_in = 0
-        self._message_bytes_out = 0
-        self._wire_bytes_in = 0
-        self._wire_bytes_out = 0
+        self._closed_notified = False
+        # Traffic counters (payload bytes and bytes on the wire).
+        self._message_bytes_in = self._message_bytes_out = 0
+        self._wire_bytes_in = self._wire_bytes_out = 0
 
     # -- server handshake ------------------------------------------------
 
     def accept_connection(self, handler: WebSocketHandler) -> Optional[Awaitable[None]]:
+        """Answers the handshake that `WebSocketHandler.get` has validated,
+        then runs the handler's ``open``."""
         try:
-            self._accept_connection(handler)
+            self._send_switching_protocols(handler)
         except ValueError:
             gen_log.debug("Malformed WebSocket request received", exc_info=True)
             self._abort()
@@ -1090,56 +1087,57 @@ class WebSocketProtocol13(WebSocketProtocol):
 
     @staticmethod
     def compute_accept_value(key: Union[str, bytes]) -> str:
-        """The ``Sec-WebSocket-Accept`` answer to a ``Sec-WebSocket-Key``:
-        base64 of the SHA-1 of the key and a fixed GUID (RFC 6455 4.2.2)."""
-        sha1 = hashlib.sha1()
-        sha1.update(utf8(key))
-        sha1.update(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
-        return native_str(base64.b64encode(sha1.digest()))
+        """The ``Sec-WebSocket-Accept`` value that answers the
+        ``Sec-WebSocket-Key`` ``key``: base64 of SHA-1 over the key followed
+        by the protocol's GUID (RFC 6455 4.2.2 item 5.4)."""
+        digest = hashlib.sha1(utf8(key) + _ACCEPT_GUID).digest()
+        return base64.b64encode(digest).decode("ascii")
 
-    def _challenge_response(self, handler: WebSocketHandler) -> str:
-        return WebSocketProtocol13.compute_accept_value(
-            cast(str, handler.request.headers.get("Sec-Websocket-Key")).strip()
-        )
-
-    def _accept_connection(self, handler: WebSocketHandler) -> None:
-        headers = handler.request.headers
-        subprotocol_header = headers.get("Sec-WebSocket-Protocol")
-        if subprotocol_header:
-            subprotocols = [s.strip() for s in subprotocol_header.split(",") if s.strip()]
-        else:
-            subprotocols = []
-        selected = handler.select_subprotocol(subprotocols)
-        if selected:
-            # RFC 6455 4.2.2: the server picks one of the client's offers.
-            assert selected in subprotocols
-            self._selected_subprotocol = selected
-            handler.set_header("Sec-WebSocket-Protocol", selected)
-
-        compression_options = self.params.compression_options
-        extensions = headers.get("Sec-WebSocket-Extensions")
-        if extensions and compression_options is not None:
-            agreed = _negotiate_deflate(_parse_extensions(extensions))
-            if agreed is not None:
-                self._create_compressors("server", agreed, compression_options)
-                handler.set_header(
-                    "Sec-WebSocket-Extensions",
-                    _format_extension("permessage-deflate", agreed),
-                )
-
-        handler.clear_header("Content-Type")
+    def _send_switching_protocols(self, handler: WebSocketHandler) -> None:
+        """Finishes the HTTP exchange with 101 (RFC 6455 4.2.2) and takes the
+        stream over."""
+        asked = handler.request.headers
+        self._settle_subprotocol(handler, asked.get("Sec-WebSocket-Protocol", ""))
+        self._settle_deflate(handler, asked.get("Sec-WebSocket-Extensions", ""))
+        # get() has checked the key.
+        accept = self.compute_accept_value(cast(str, asked.get("Sec-WebSocket-Key")).strip())
         handler.set_status(101)
-        handler.set_header("Upgrade", "websocket")
-        handler.set_header("Connection", "Upgrade")
-        handler.set_header("Sec-WebSocket-Accept", self._challenge_response(handler))
+        for name, value in (("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", accept)):
+            handler.set_header(name, value)
+        handler.clear_header("Content-Type")
         handler.finish()
 
-        self.stream = handler._detach_stream()
-        self._reader = _FrameReader(
-            True, self.params.max_message_size, self._compressor is not None
-        )
-        self.stream.set_close_callback(self.on_connection_close)
+        stream = self.stream = handler._detach_stream()
+        stream.set_close_callback(self.on_connection_close)
+        self._reader = _FrameReader(True, self.params.max_message_size, self._compressor is not None)
         self.start_pinging()
+
+    def _settle_subprotocol(self, handler: WebSocketHandler, offer: str) -> None:
+        """Lets the handler pick one of the offered subprotocols and names it
+        in the answer."""
+        offered = [name for name in (item.strip() for item in offer.split(",")) if name]
+        picked = handler.select_subprotocol(offered)
+        if not picked:
+            return
+        # RFC 6455 4.2.2: the answer names one of the client's offers.
+        assert picked in offered, "select_subprotocol returned %r, which was not offered" % picked
+        self._selected_subprotocol = picked
+        handler.set_header("Sec-WebSocket-Protocol", picked)
+
+    def _settle_deflate(self, handler: WebSocketHandler, offer: str) -> None:
+        """Accepts a permessage-deflate offer when the handler enables
+        compression and the offer is one we can honour."""
+        options = self.params.compression_options
+        if options is None or not offer:
+            return
+        try:
+            agreed = _negotiate_deflate(_parse_extensions(offer))
+        except ValueError:
+            # RFC 7692 5: a malformed offer (a parameter twice) is declined.
+            return
+        if agreed is not None:
+            self._create_compressors("server", agreed, options)
+            handler.set_header("Sec-WebSocket-Extensions", _format_extension("permessage-deflate", agreed))
 
     def _run_open(self, handler: WebSocketHandler) -> Optional[Awaitable[None]]:
         try:
@@ -1425,7 +1423,6 @@ class WebSocketProtocol13(WebSocketProtocol):
             if result is not None:
                 future = gen.convert_yielded(result)
                 if not future.done():
-                    self._paused = True
                     future.add_done_callback(self._on_message_done)
                     return
                 if self._log_callback_error(future):
@@ -1434,7 +1431,6 @@ class WebSocketProtocol13(WebSocketProtocol):
         IOLoop.current().add_callback(self._process_frames)
 
     def _on_message_done(self, future: "Future[Any]") -> None:
-        self._paused = False
         if self._log_callback_error(future):
             self._abort()
             return
@@ -1584,25 +1580,24 @@ class WebSocketProtocol13(WebSocketProtocol):
 
     @property
     def ping_interval(self) -> float:
-        interval = self.params.ping_interval
-        if interval is not None:
-            return interval
-        return 0
+        """Seconds between keepalive pings; 0 when they are off."""
+        return self.params.ping_interval or 0
 
     @property
     def ping_timeout(self) -> float:
-        timeout = self.params.ping_timeout
-        if timeout is not None:
-            return timeout
-        return max(3 * self.ping_interval, 30)
+        """Seconds a pong may take before the connection is given up: the
+        configured value, else three intervals but at least 30 seconds."""
+        configured = self.params.ping_timeout
+        return max(30, 3 * self.ping_interval) if configured is None else configured
 
     def start_pinging(self) -> None:
-        """Schedule the periodic pings, if `ping_interval` is set."""
-        if self.ping_interval > 0:
-            self._last_ping = IOLoop.current().time()
-            self._ping_timer = IOLoop.current().call_later(
-                self.ping_interval, self.periodic_ping
-            )
+        """Arms the first keepalive ping, when an interval is configured."""
+        interval = self.ping_interval
+        if interval <= 0:
+            return
+        loop = IOLoop.current()
+        self._last_ping = loop.time()
+        self._ping_timer = loop.call_later(interval, self.periodic_ping)
 
     def _stop_pinging(self) -> None:
         io_loop = IOLoop.current()
@@ -1704,208 +1699,204 @@ def _chain_write_future(future: "Future[None]", result: "Future[None]") -> None:
 # Client side.
 # ---------------------------------------------------------------------------
 
+_Message = Union[None, str, bytes]
+_MessageCallback = Optional[Callable[[_Message], None]]
+_CompressionOptions = Optional[Dict[str, Any]]
+# The handshake answer is small; these only bound what a confused server
+# could make us buffer before the 101.
+_HANDSHAKE_BODY_LIMIT = 100 * 1024 * 1024
+_HANDSHAKE_HEADER_LIMIT = 64 * 1024
+
+
+def _add_handshake_headers(
+    request: httpclient.HTTPRequest, key: bytes, subprotocols: Optional[List[str]], deflate: bool
+) -> None:
+    """Turns ``request`` into an opening handshake (RFC 6455 4.1)."""
+    scheme, colon, rest = request.url.partition(":")
+    # The HTTP client speaks http(s); ws(s) URLs name the same endpoints.
+    request.url = {"ws": "http", "wss": "https"}.get(scheme.lower(), scheme) + colon + rest
+    headers = request.headers
+    headers["Upgrade"] = "websocket"
+    headers["Connection"] = "Upgrade"
+    headers["Sec-WebSocket-Key"] = key.decode("ascii")
+    headers["Sec-WebSocket-Version"] = "13"
+    if subprotocols is not None:
+        headers["Sec-WebSocket-Protocol"] = ",".join(subprotocols)
+    if deflate:
+        # Let the server choose the window we inflate with (RFC 7692 7.1.2.2).
+        headers["Sec-WebSocket-Extensions"] = "permessage-deflate; client_max_window_bits"
+    # Any answer but 101 ends the attempt; a redirect is no exception.
+    request.follow_redirects = False
+
+
+def _ignore() -> None:
+    pass
+
 
 class WebSocketClientConnection(simple_httpclient._HTTPConnection):
     """The client end of a WebSocket connection.
 
-    Made by `websocket_connect`, not directly.  The handshake is an HTTP
-    request sent by `tornado.simple_httpclient`; after the 101 answer this
-    object sends with `write_message` and receives with `read_message` (or
-    the ``on_message_callback``).
+    `websocket_connect` makes these.  The opening handshake is an HTTP
+    request run by the `tornado.simple_httpclient` machinery this class
+    extends; once the server has answered 101, `write_message` sends and
+    `read_message` (or the ``on_message_callback``) receives.
     """
 
     protocol: Optional[WebSocketProtocol] = None
 
     def __init__(
-        self,
-        request: httpclient.HTTPRequest,
-        on_message_callback: Optional[Callable[[Union[None, str, bytes]], None]] = None,
-        compression_options: Optional[Dict[str, Any]] = None,
-        ping_interval: Optional[float] = None,
-        ping_timeout: Optional[float] = None,
-        max_message_size: int = _default_max_message_size,
-        subprotocols: Optional[List[str]] = None,
-        resolver: Optional[Resolver] = None,
+        self, request: httpclient.HTTPRequest, on_message_callback: _MessageCallback = None,
+        compression_options: _CompressionOptions = None, ping_interval: Optional[float] = None,
+        ping_timeout: Optional[float] = None, max_message_size: int = _default_max_message_size,
+        subprotocols: Optional[List[str]] = None, resolver: Optional[Resolver] = None,
     ) -> None:
-        self.connect_future: Future[WebSocketClientConnection] = Future()
-        self.read_queue: Queue[Union[None, str, bytes]] = Queue(1)
+        # The base class starts the request from its __init__, so all of our
+        # state has to exist before calling it.
+        self.params = _WebSocketParams(ping_interval, ping_timeout, max_message_size, compression_options)
         self.key = base64.b64encode(os.urandom(16))
-        self._on_message_callback = on_message_callback
-        self.close_code: Optional[int] = None
         self.close_reason: Optional[str] = None
-        self.params = _WebSocketParams(
-            ping_interval=ping_interval,
-            ping_timeout=ping_timeout,
-            max_message_size=max_message_size,
-            compression_options=compression_options,
-        )
-
-        scheme, sep, rest = request.url.partition(":")
-        scheme = {"ws": "http", "wss": "https"}.get(scheme.lower(), scheme)
-        request.url = scheme + sep + rest
-        request.headers.update(
-            {
-                "Upgrade": "websocket",
-                "Connection": "Upgrade",
-                "Sec-WebSocket-Key": native_str(self.key),
-                "Sec-WebSocket-Version": "13",
-            }
-        )
-        if subprotocols is not None:
-            request.headers["Sec-WebSocket-Protocol"] = ",".join(subprotocols)
-        if compression_options is not None:
-            # Offer permessage-deflate, telling the server it may pick our
-            # window size (RFC 7692 7.1.2.2).
-            request.headers["Sec-WebSocket-Extensions"] = (
-                "permessage-deflate; client_max_window_bits"
-            )
-        # A redirect answer to the handshake is a failure, not a hop.
-        request.follow_redirects = False
-
+        self.close_code: Optional[int] = None
+        self._on_message_callback = on_message_callback
+        self.read_queue: Queue[_Message] = Queue(1)
+        self.connect_future: Future[WebSocketClientConnection] = Future()
+        _add_handshake_headers(request, self.key, subprotocols, compression_options is not None)
         self.tcp_client = TCPClient(resolver=resolver)
         super().__init__(
-            None,
-            request,
-            lambda: None,
-            self._on_http_response,
-            104857600,
-            self.tcp_client,
-            65536,
-            104857600,
+            client=None, request=request, release_callback=_ignore,
+            final_callback=self._on_http_response, tcp_client=self.tcp_client,
+            max_buffer_size=_HANDSHAKE_BODY_LIMIT, max_body_size=_HANDSHAKE_BODY_LIMIT,
+            max_header_size=_HANDSHAKE_HEADER_LIMIT,
         )
 
     def __del__(self) -> None:
+        stream = getattr(self.protocol, "stream", None)
+        if stream is not None and not stream.closed():
+            warnings.warn("Unclosed WebSocketClientConnection", ResourceWarning, stacklevel=2)
+
+    def _open_protocol(self) -> WebSocketProtocol:
         protocol = self.protocol
-        if protocol is not None and protocol.stream is not None:
-            if not protocol.stream.closed():
-                warnings.warn("Unclosed WebSocketClientConnection", ResourceWarning, stacklevel=2)
+        if protocol is None:
+            raise WebSocketClosedError("Client connection has been closed")
+        return protocol
 
     def close(self, code: Optional[int] = None, reason: Optional[str] = None) -> None:
-        """Start the closing handshake (see `WebSocketHandler.close`)."""
-        if self.protocol is not None:
-            self.protocol.close(code, reason)
-            self.protocol = None  # type: ignore[assignment]
+        """Begins the closing handshake, like `WebSocketHandler.close`.
+
+        Calling it again, or on a connection that never opened, does
+        nothing.
+        """
+        protocol, self.protocol = self.protocol, None
+        if protocol is not None:
+            protocol.close(code, reason)
 
     def on_connection_close(self) -> None:
-        if not self.connect_future.done():
-            self.connect_future.set_exception(StreamClosedError())
+        """The TCP connection is gone: a pending `websocket_connect` fails,
+        and readers get None as the last message."""
+        waiting = self.connect_future
+        if not waiting.done():
+            waiting.set_exception(StreamClosedError())
         self._on_message(None)
         self.tcp_client.close()
         super().on_connection_close()
 
-    def on_ws_connection_close(
-        self, close_code: Optional[int] = None, close_reason: Optional[str] = None
-    ) -> None:
-        self.close_code = close_code
-        self.close_reason = close_reason
+    def on_ws_connection_close(self, close_code: Optional[int] = None, close_reason: Optional[str] = None) -> None:
+        """Called by the protocol at the end, with the status of the
+        server's Close frame if it sent one."""
+        self.close_code, self.close_reason = close_code, close_reason
         self.on_connection_close()
 
     def _on_http_response(self, response: httpclient.HTTPResponse) -> None:
-        if not self.connect_future.done():
-            if response.error:
-                self.connect_future.set_exception(response.error)
-            else:
-                self.connect_future.set_exception(
-                    WebSocketError("Non-websocket response")
-                )
+        # The base class only answers here when the handshake did not end
+        # in a 101: an HTTP error, or a plain response.
+        if self.connect_future.done():
+            return
+        self.connect_future.set_exception(response.error or WebSocketError("Non-websocket response"))
 
     async def headers_received(
-        self,
-        start_line: Union[httputil.RequestStartLine, httputil.ResponseStartLine],
+        self, start_line: Union[httputil.RequestStartLine, httputil.ResponseStartLine],
         headers: httputil.HTTPHeaders,
     ) -> None:
+        """Takes over the connection when the server answers 101; any other
+        answer is left to the HTTP client (and ends in an error)."""
         assert isinstance(start_line, httputil.ResponseStartLine)
         if start_line.code != 101:
             await super().headers_received(start_line, headers)
             return
-
         self._remove_timeout()
+        # Whatever follows, the HTTP request is over: the base class must
+        # not report it.
+        self.final_callback = None  # type: ignore[assignment]
         self.headers = headers
-        self.protocol = self.get_websocket_protocol()
+        assert self.connection is not None
+        stream = self.connection.detach()
+        protocol = self.get_websocket_protocol()
         try:
-            self.protocol._process_server_headers(self.key, self.headers)
+            protocol._process_server_headers(self.key, headers)
         except WebSocketError as e:
-            self.protocol = None  # type: ignore[assignment]
-            assert self.connection is not None
-            self.connection.detach().close()
-            self.final_callback = None  # type: ignore[assignment]
             if not self.connect_future.done():
                 self.connect_future.set_exception(e)
+            stream.close()
             return
-        assert self.connection is not None
-        self.protocol.stream = self.connection.detach()
-        self.protocol.stream.set_close_callback(self.protocol.on_connection_close)
-        IOLoop.current().add_callback(self.protocol._start_reading)
-        self.protocol.start_pinging()
-
-        # The HTTP exchange is over: keep the base class from reporting a
-        # response or an error for it later.
-        self.final_callback = None  # type: ignore[assignment]
-
+        self.protocol = protocol
+        protocol.stream = stream
+        stream.set_close_callback(protocol.on_connection_close)
+        IOLoop.current().add_callback(protocol._start_reading)
+        protocol.start_pinging()
         future_set_result_unless_cancelled(self.connect_future, self)
 
-    def write_message(
-        self, message: Union[str, bytes, Dict[str, Any]], binary: bool = False
-    ) -> "Future[None]":
-        """Send a message to the server (see `WebSocketHandler.write_message`).
+    def write_message(self, message: Union[str, bytes, Dict[str, Any]], binary: bool = False) -> "Future[None]":
+        """Sends a message to the server; the arguments and the returned
+        future are those of `WebSocketHandler.write_message`.
 
-        Raises `WebSocketClosedError` once the connection is closed.
+        `WebSocketClosedError` once the connection has closed.
         """
-        if self.protocol is None:
-            raise WebSocketClosedError("Client connection has been closed")
-        return self.protocol.write_message(message, binary=binary)
+        return self._open_protocol().write_message(message, binary=binary)
 
     def read_message(
-        self,
-        callback: Optional[Callable[["Future[Union[None, str, bytes]]"], None]] = None,
-    ) -> Awaitable[Union[None, str, bytes]]:
-        """Return a future for the next message; its result is None once the
-        connection has closed.
+        self, callback: Optional[Callable[["Future[_Message]"], None]] = None
+    ) -> Awaitable[_Message]:
+        """The next message, as an awaitable; None means the connection has
+        closed.
 
-        ``callback``, if given, is called with that future when it is done.
-        Messages go to ``on_message_callback`` instead when one was given to
-        `websocket_connect`, and this method then never returns any.
+        A ``callback`` is also called with the future once it resolves.
+        With an ``on_message_callback`` (see `websocket_connect`) messages
+        go there instead and this never resolves.
         """
-        awaitable = self.read_queue.get()
+        upcoming = self.read_queue.get()
         if callback is not None:
-            IOLoop.current().add_future(asyncio.ensure_future(awaitable), callback)
-        return awaitable
+            IOLoop.current().add_future(asyncio.ensure_future(upcoming), callback)
+        return upcoming
 
     def on_message(self, message: Union[str, bytes]) -> Optional[Awaitable[None]]:
-        """Queue ``message`` for `read_message` (or pass it to the
-        ``on_message_callback``); the returned future pauses reading until
-        there is room."""
+        """Hands a received message to `read_message` or to the
+        ``on_message_callback``.  While the queue is full, the returned
+        future holds further reading back."""
         return self._on_message(message)
 
-    def _on_message(
-        self, message: Union[None, str, bytes]
-    ) -> Optional[Awaitable[None]]:
-        if self._on_message_callback:
-            self._on_message_callback(message)
-            return None
-        return self.read_queue.put(message)
+    def _on_message(self, message: _Message) -> Optional[Awaitable[None]]:
+        deliver = self._on_message_callback
+        if deliver is None:
+            return self.read_queue.put(message)
+        deliver(message)
+        return None
 
     def ping(self, data: bytes = b"") -> None:
-        """Send a ping with up to 125 bytes of ``data``; the server's pong goes to
-        `on_pong`.  The ``ping_interval`` argument of `websocket_connect` sends
-        them periodically instead.
+        """Sends a ping with ``data`` (at most 125 bytes); the answer goes to
+        `on_pong`.  `websocket_connect`'s ``ping_interval`` sends them on a
+        schedule instead.
         """
-        data = utf8(data)
-        if self.protocol is None:
-            raise WebSocketClosedError()
-        self.protocol.write_ping(data)
-
-    def on_pong(self, data: bytes) -> None:
-        """Called with the payload of each pong received; does nothing
-        unless overridden."""
-        pass
+        self._open_protocol().write_ping(utf8(data))
 
     def on_ping(self, data: bytes) -> None:
-        """Called with the payload of each ping received (the pong is sent
-        automatically); does nothing unless overridden."""
-        pass
+        """Hook for the server's pings (already answered); does nothing
+        unless overridden."""
+
+    def on_pong(self, data: bytes) -> None:
+        """Hook for the server's pongs; does nothing unless overridden."""
 
     def get_websocket_protocol(self) -> WebSocketProtocol:
+        """The protocol object for this connection (masking its frames, as
+        a client must)."""
         return WebSocketProtocol13(self, mask_outgoing=True, params=self.params)
 
     @property
@@ -1915,75 +1906,66 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         return self.protocol.selected_subprotocol
 
     def log_exception(
-        self,
-        typ: "Optional[Type[BaseException]]",
-        value: Optional[BaseException],
-        tb: Optional[TracebackType],
+        self, typ: "Optional[Type[BaseException]]", value: Optional[BaseException], tb: Optional[TracebackType]
     ) -> None:
-        assert typ is not None
-        assert value is not None
+        """Logs what an ``on_message_callback`` or hook raised, as
+        ``Uncaught exception``."""
+        assert typ is not None and value is not None
         app_log.error("Uncaught exception %s", value, exc_info=(typ, value, tb))
+
+
+def _handshake_request(
+    url: Union[str, httpclient.HTTPRequest], connect_timeout: Optional[float]
+) -> httpclient.HTTPRequest:
+    if isinstance(url, httpclient.HTTPRequest):
+        assert connect_timeout is None, "give connect_timeout in the HTTPRequest"
+        # The handshake headers go into a copy, not the caller's object.
+        url.headers = httputil.HTTPHeaders(url.headers)
+        request = url
+    else:
+        request = httpclient.HTTPRequest(url, connect_timeout=connect_timeout)
+    proxy = httpclient._RequestProxy(request, httpclient.HTTPRequest._DEFAULTS)
+    return cast(httpclient.HTTPRequest, proxy)
 
 
 def websocket_connect(
     url: Union[str, httpclient.HTTPRequest],
     callback: Optional[Callable[["Future[WebSocketClientConnection]"], None]] = None,
-    connect_timeout: Optional[float] = None,
-    on_message_callback: Optional[Callable[[Union[None, str, bytes]], None]] = None,
-    compression_options: Optional[Dict[str, Any]] = None,
-    ping_interval: Optional[float] = None,
-    ping_timeout: Optional[float] = None,
-    max_message_size: int = _default_max_message_size,
-    subprotocols: Optional[List[str]] = None,
-    resolver: Optional[Resolver] = None,
+    connect_timeout: Optional[float] = None, on_message_callback: _MessageCallback = None,
+    compression_options: _CompressionOptions = None, ping_interval: Optional[float] = None,
+    ping_timeout: Optional[float] = None, max_message_size: int = _default_max_message_size,
+    subprotocols: Optional[List[str]] = None, resolver: Optional[Resolver] = None,
 ) -> "Awaitable[WebSocketClientConnection]":
-    """Open a WebSocket connection to ``url`` (a ``ws:`` or ``wss:`` URL or an
-    `.HTTPRequest`, whose headers are sent with the handshake).
+    """Opens a client WebSocket connection.
 
-    Returns a future whose result is a `WebSocketClientConnection`; it fails
-    with `.HTTPError` when the server answers with an HTTP error (redirects
-    are not followed), `WebSocketError` when it answers without upgrading,
-    and the network error when the server cannot be reached.
+    ``url`` is a ``ws:``/``wss:`` URL, or an `.HTTPRequest` whose headers
+    (and options) the handshake request takes over.  The result is a future
+    for a `WebSocketClientConnection`.  It fails with `.HTTPError` when the
+    server answers with an HTTP error status (redirects are not followed),
+    with `WebSocketError` when it answers without switching protocols, and
+    with the network error when it cannot be reached.
 
-    ``compression_options`` offers permessage-deflate (see
+    ``compression_options`` offers permessage-deflate (the keys of
     `WebSocketHandler.get_compression_options`); ``ping_interval`` and
-    ``ping_timeout`` keep the connection alive like the server settings of
-    the same names; ``max_message_size`` bounds received messages;
-    ``subprotocols`` lists the subprotocols to offer.  Messages are read
-    with `~WebSocketClientConnection.read_message`, or pushed to
-    ``on_message_callback``; in both a None message means the connection
-    has closed.
+    ``ping_timeout`` work like the server settings of those names;
+    ``max_message_size`` limits incoming messages; ``subprotocols`` are
+    offered in order.  Received messages come from
+    `~WebSocketClientConnection.read_message` or go to
+    ``on_message_callback``; a None message means the connection closed.
 
     .. deprecated:: 5.1
        ``callback``; use the returned future.
     """
-    if isinstance(url, httpclient.HTTPRequest):
-        assert connect_timeout is None
-        request = url
-        # Our own copy: the handshake headers are added to it.
-        request.headers = httputil.HTTPHeaders(request.headers)
-    else:
-        request = httpclient.HTTPRequest(url, connect_timeout=connect_timeout)
-    request = cast(
-        httpclient.HTTPRequest,
-        httpclient._RequestProxy(request, httpclient.HTTPRequest._DEFAULTS),
-    )
     conn = WebSocketClientConnection(
-        request,
-        on_message_callback=on_message_callback,
-        compression_options=compression_options,
-        ping_interval=ping_interval,
-        ping_timeout=ping_timeout,
-        max_message_size=max_message_size,
-        subprotocols=subprotocols,
-        resolver=resolver,
+        _handshake_request(url, connect_timeout), on_message_callback=on_message_callback,
+        compression_options=compression_options, ping_interval=ping_interval,
+        ping_timeout=ping_timeout, max_message_size=max_message_size,
+        subprotocols=subprotocols, resolver=resolver,
     )
     if callback is not None:
         warnings.warn(
-            "The callback argument to websocket_connect is deprecated; "
-            "use the returned Future instead",
-            DeprecationWarning,
-            stacklevel=2,
+            "The callback argument to websocket_connect is deprecated; use the returned Future instead",
+            DeprecationWarning, stacklevel=2,
         )
         IOLoop.current().add_future(conn.connect_future, callback)
     return conn.connect_future
