@@ -215,6 +215,42 @@ class CoroutineTest(AsyncTestCase):
         finally:
             gc.enable()
 
+    def test_failure_before_first_yield_leaves_no_cycle(self):
+        # The exception stored in the future has a traceback through the
+        # decorator's frame; that frame must not keep the future alive.
+        class Marker:
+            pass
+
+        refs = []
+
+        @gen.coroutine
+        def plain():
+            marker = Marker()
+            refs.append(weakref.ref(marker))
+            raise ValueError("plain")
+
+        @gen.coroutine
+        def generator():
+            marker = Marker()
+            refs.append(weakref.ref(marker))
+            raise ValueError("generator")
+            yield  # unreachable: makes this a generator function
+
+        async def call_both():
+            for fn in (plain, generator):
+                future = fn()
+                assert isinstance(future.exception(), ValueError)
+                future_ref = weakref.ref(future)
+                del future
+                assert future_ref() is None
+
+        gc.disable()
+        try:
+            self.io_loop.run_sync(call_both)
+            assert [ref() for ref in refs] == [None, None]
+        finally:
+            gc.enable()
+
     def test_suspended_coroutines_are_collected_with_their_loop(self):
         loop = IOLoop(make_current=False)
         finalized = []

@@ -151,32 +151,35 @@ def coroutine(func: Callable[..., Any]) -> Callable[..., "Future[Any]"]:
     def wrapper(*args: Any, **kwargs: Any) -> "Future[Any]":
         outcome = _create_future()
         ctx_run = contextvars.copy_context().run
-        # The only strong reference to `outcome` when this returns is the
-        # one handed to the caller: if a traceback stored in it could reach
-        # this frame with `outcome` still set, it would be kept in a cycle.
-        holder = [outcome]
-        del outcome
         try:
-            produced = ctx_run(func, *args, **kwargs)
-            if type(produced) is not _GeneratorType and not isinstance(produced, Generator):
-                _resolve_unless_cancelled(holder[0], produced)
-            else:
-                generator, produced = produced, None
-                first = ctx_run(next, generator)
-                # Only the future refers to its Runner (and whatever the
-                # Runner waits for refers back to it through a callback),
-                # so the Runner lives as long as the result is wanted.
-                holder[0]._tornado_runner = Runner(  # type: ignore[attr-defined]
-                    ctx_run, generator, holder[0], first
-                )
-                generator = first = None
-        except (StopIteration, Return) as stop:
-            _resolve_unless_cancelled(holder[0], _result_of(stop))
-        except _CancelledError:
-            holder[0].cancel()
-        except Exception as err:
-            _fail_unless_cancelled(holder[0], err)
-        return holder.pop()
+            try:
+                produced = ctx_run(func, *args, **kwargs)
+                if type(produced) is not _GeneratorType and not isinstance(produced, Generator):
+                    _resolve_unless_cancelled(outcome, produced)
+                else:
+                    generator, produced = produced, None
+                    first = ctx_run(next, generator)
+                    # The future is the Runner's only owner (besides the
+                    # done-callback of what it waits for), so the Runner
+                    # lives exactly as long as the result may be wanted.
+                    outcome._tornado_runner = Runner(  # type: ignore[attr-defined]
+                        ctx_run, generator, outcome, first
+                    )
+                    generator = first = None
+            except (StopIteration, Return) as stop:
+                _resolve_unless_cancelled(outcome, _result_of(stop))
+            except _CancelledError:
+                outcome.cancel()
+            except Exception as err:
+                _fail_unless_cancelled(outcome, err)
+            return outcome
+        finally:
+            # Once an exception has passed through, this frame may be kept
+            # alive by its traceback (directly, or as the f_back of a frame
+            # further down).  If the frame still held the future that the
+            # exception is stored in, the two would form a cycle that only
+            # the GC could free.
+            del outcome
 
     wrapper.__wrapped__ = func
     wrapper.__tornado_coroutine__ = True  # type: ignore[attr-defined]
@@ -302,28 +305,39 @@ class Runner:
     def handle_yield(self, yielded: _Yieldable) -> bool:
         """Wait for ``yielded`` next; True means its outcome is available now."""
         if isinstance(yielded, Future):
-            # By far the usual case: no need for singledispatch.
-            awaited: Any = yielded
-        elif yielded is None or yielded is moment:
-            awaited = moment
+            # By far the usual case, kept short: no singledispatch.
+            self.future = yielded
+            if yielded.done():
+                return True
+            if self._context is None:
+                self.io_loop.add_future(yielded, self._resume_in_context)
+            else:
+                # The loop calls us back directly, already inside our context.
+                yielded.add_done_callback(self._resume, context=self._context)
+            return False
+        return self._wait_for_other(yielded)
+
+    def _wait_for_other(self, yielded: _Yieldable) -> bool:
+        # handle_yield for anything but an asyncio Future.
+        if yielded is None or yielded is moment:
+            awaited: Any = moment
         else:
             try:
                 awaited = convert_yielded(yielded)
             except BadYieldError as err:
                 awaited = _create_future()
                 awaited.set_exception(err)
-        self.future = awaited
         if awaited is moment:
             # Resume on the next loop iteration, letting others run first.
+            self.future = moment
             self.io_loop.add_callback(self.ctx_run, self.run)
             return False
+        if isinstance(awaited, Future):
+            return self.handle_yield(awaited)
+        self.future = awaited
         if awaited.done():
             return True
-        if self._context is not None and isinstance(awaited, Future):
-            # The loop calls us back directly, already inside our context.
-            awaited.add_done_callback(self._resume, context=self._context)
-        else:
-            self.io_loop.add_future(awaited, self._resume_in_context)
+        self.io_loop.add_future(awaited, self._resume_in_context)
         return False
 
     def _resume(self, done: Any) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import datetime
 import functools
 import math
@@ -31,30 +32,12 @@ import sys
 import time
 import warnings
 from inspect import isawaitable
-from typing import (
-    Any,
-    Awaitable,
-    Callable,
-    Dict,
-    Literal,
-    Optional,
-    Protocol,
-    Tuple,
-    TypeVar,
-    Union,
-    overload,
-)
+from typing import Any, Awaitable, Callable, Dict, List, Literal, Optional, Protocol, Tuple
+from typing import TypeVar, Union, overload
 
-from tornado.concurrent import (
-    Future,
-    chain_future,
-    future_add_done_callback,
-    future_set_exc_info,
-    is_future,
-)
+from tornado.concurrent import Future, chain_future, future_add_done_callback, is_future
 from tornado.log import app_log
 from tornado.util import Configurable, TimeoutError, import_object  # re-exported
-
 
 
 class _Selectable(Protocol):
@@ -69,6 +52,7 @@ class _Selectable(Protocol):
 
 _T = TypeVar("_T")
 _S = TypeVar("_S", bound="_Selectable")
+_FdLike = Union[int, "_Selectable"]
 
 # The C accelerated accessor: the loop running in this thread, or None.
 _get_running_loop = asyncio._get_running_loop
@@ -87,176 +71,150 @@ def _event_loop_of_thread() -> Optional[asyncio.AbstractEventLoop]:
     demand in the main thread, before Python 3.14).
     """
     try:
-        if _WARN_ON_IMPLICIT_LOOP:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
-                return asyncio.get_event_loop()
-        return asyncio.get_event_loop()
+        if not _WARN_ON_IMPLICIT_LOOP:
+            return asyncio.get_event_loop()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return asyncio.get_event_loop()
     except RuntimeError:
         return None
 
 
+def _warn_deprecated(message: str) -> None:
+    # stacklevel 3: blame the caller of the deprecated IOLoop method.
+    warnings.warn(message, DeprecationWarning, stacklevel=3)
+
+
 class IOLoop(Configurable):
-    """An I/O event loop: an `asyncio` event loop with Tornado's interface.
+    """Tornado's event loop interface, implemented on top of an `asyncio` loop.
 
-    Most applications never construct one: `IOLoop.current` returns the
-    `IOLoop` of the running asyncio loop (creating the wrapper on first use),
-    so ``asyncio.run(main())`` and ``IOLoop.current().start()`` both work.
-    ``IOLoop()`` creates a new, separate event loop; with the default
-    ``make_current=True`` it also becomes the thread's current asyncio loop
-    until it is closed.
+    An asyncio loop has at most one `IOLoop`.  Code running on a loop finds
+    it with `IOLoop.current`, which wraps the running asyncio loop on first
+    use; so ``asyncio.run(main())`` works as well as
+    ``IOLoop.current().start()``.  Calling ``IOLoop()`` makes a fresh event
+    loop; unless ``make_current=False`` is passed it is also made the
+    thread's current asyncio loop until it is closed.
 
-    Only `add_callback` may be called from other threads; every other
-    method must be called from the thread that runs the loop.
+    `add_callback` is the only method that other threads may call; all the
+    rest belong to the thread that runs the loop.
 
     .. versionchanged:: 6.3
        ``make_current=True`` is the default and no longer deprecated.
     """
 
-    # Event masks for add_handler/update_handler; the values are the
-    # traditional epoll ones.
-    NONE = 0
-    READ = 0x001
-    WRITE = 0x004
-    ERROR = 0x018
+    # Interest masks for add_handler/update_handler (epoll's bit values).
+    NONE, READ, WRITE, ERROR = 0, 0x001, 0x004, 0x018
 
-    # Each asyncio loop maps to at most one IOLoop.  A plain dict, pruned of
-    # closed loops whenever a new IOLoop is created: a weak mapping would not
-    # help since each IOLoop holds its asyncio loop strongly.
+    # asyncio loop -> its IOLoop.  A plain dict: each IOLoop refers to its
+    # asyncio loop anyway, so weak keys would never be dropped.  Entries of
+    # closed loops are pruned whenever an IOLoop is created.
     _ioloop_for_asyncio: Dict[asyncio.AbstractEventLoop, "IOLoop"] = dict()
 
-    # The default executor of run_in_executor, created on first use by
-    # implementations that lack one of their own.
+    # Created on first need by run_in_executor(None, ...) in implementations
+    # that have no default executor of their own.
     _executor: Optional[concurrent.futures.Executor] = None
 
     @classmethod
-    def configure(
-        cls, impl: "Union[None, str, type[Configurable]]", **kwargs: Any
-    ) -> None:
-        """Choose the class that ``IOLoop()`` constructs.
+    def configure(cls, impl: "Union[None, str, type[Configurable]]", **kwargs: Any) -> None:
+        """Select the class that ``IOLoop()`` instantiates.
 
-        ``impl`` is a class or its dotted name; it must be an asyncio-based
-        loop (a subclass of `tornado.platform.asyncio.BaseAsyncIOLoop`), such
-        as ``"tornado.platform.epoll.EPollIOLoop"``.
+        ``impl`` (a class, or its dotted import path) has to be built on
+        asyncio, i.e. derive from `tornado.platform.asyncio.BaseAsyncIOLoop`;
+        ``"tornado.platform.epoll.EPollIOLoop"`` is one such class.
         """
         from tornado.platform.asyncio import BaseAsyncIOLoop
 
-        if isinstance(impl, str):
-            impl = import_object(impl)
-        if isinstance(impl, type) and not issubclass(impl, BaseAsyncIOLoop):
-            raise RuntimeError(
-                "only asyncio-based IOLoops are supported, not %r" % (impl,)
-            )
-        super(IOLoop, cls).configure(impl, **kwargs)  # type: ignore[no-untyped-call]
+        chosen = import_object(impl) if isinstance(impl, str) else impl
+        if isinstance(chosen, type) and not issubclass(chosen, BaseAsyncIOLoop):
+            raise RuntimeError("only asyncio-based IOLoops are supported, not %r" % (chosen,))
+        super(IOLoop, cls).configure(chosen, **kwargs)  # type: ignore[no-untyped-call]
 
     @staticmethod
     def instance() -> "IOLoop":
-        """Deprecated alias for `IOLoop.current()`.
-
-        .. deprecated:: 5.0
-        """
+        """Old name of `IOLoop.current()` (deprecated since 5.0)."""
         return IOLoop.current()
 
     def install(self) -> None:
-        """Deprecated alias for `make_current()`.
-
-        .. deprecated:: 5.0
-        """
+        """Old name of `make_current()` (deprecated since 5.0)."""
         self.make_current()
 
     @staticmethod
     def clear_instance() -> None:
-        """Deprecated alias for `clear_current()`.
-
-        .. deprecated:: 5.0
-        """
+        """Old name of `clear_current()` (deprecated since 5.0)."""
         IOLoop.clear_current()
 
     @overload
     @staticmethod
-    def current() -> "IOLoop":
-        pass
+    def current() -> "IOLoop": ...
 
     @overload
     @staticmethod
-    def current(instance: Literal[True] = True) -> "IOLoop":
-        pass
+    def current(instance: Literal[True] = True) -> "IOLoop": ...
 
     @overload
     @staticmethod
-    def current(instance: bool = True) -> Optional["IOLoop"]:
-        pass
+    def current(instance: bool = True) -> Optional["IOLoop"]: ...
 
     @staticmethod
     def current(instance: bool = True) -> Optional["IOLoop"]:
-        """Return the `IOLoop` of the current thread's asyncio event loop.
+        """The `IOLoop` of this thread's asyncio event loop.
 
-        That is the running loop if there is one, else the loop made current
-        with `asyncio.set_event_loop` (or `make_current`).  If that loop has
-        no `IOLoop` yet, an `.AsyncIOMainLoop` wrapping it is created, unless
-        ``instance`` is false, in which case None is returned.  If the thread
-        has no asyncio loop at all and ``instance`` is true, a new one is
-        created and set as the thread's current loop.
+        The loop in question is the running one, or failing that the one
+        set with `asyncio.set_event_loop` (or `make_current`).  An asyncio
+        loop that has no `IOLoop` yet gets an `.AsyncIOMainLoop` wrapper.
+        A thread without any asyncio loop gets a new one, set as its current
+        loop.  With ``instance=False`` nothing is ever created: None is
+        returned instead.
         """
-        loop = _get_running_loop()
-        if loop is None:
-            loop = _event_loop_of_thread()
-            if loop is None:
-                if not instance:
-                    return None
-                from tornado.platform.asyncio import _new_asyncio_loop
+        loop = _get_running_loop() or _event_loop_of_thread()
+        if loop is not None:
+            known = IOLoop._ioloop_for_asyncio.get(loop)
+            if known is not None or not instance:
+                return known
+        elif not instance:
+            return None
+        else:
+            from tornado.platform.asyncio import _new_asyncio_loop
 
-                loop = _new_asyncio_loop()
-                asyncio.set_event_loop(loop)
-        try:
-            return IOLoop._ioloop_for_asyncio[loop]
-        except KeyError:
-            if not instance:
-                return None
+            loop = _new_asyncio_loop()
+            asyncio.set_event_loop(loop)
         from tornado.platform.asyncio import AsyncIOMainLoop
 
-        main_loop: IOLoop = AsyncIOMainLoop(asyncio_loop=loop, make_current=False)
-        return main_loop
+        wrapper: IOLoop = AsyncIOMainLoop(asyncio_loop=loop, make_current=False)
+        return wrapper
 
     def make_current(self) -> None:
-        """Make this the current loop of this thread (for `IOLoop.current`).
+        """Make this loop what `IOLoop.current` returns in this thread.
 
         .. deprecated:: 6.2
-           Start the loop (``asyncio.run``, `start`) and use `IOLoop.current`
-           from within it instead.
+           Run the loop (`start`, ``asyncio.run``) and call `IOLoop.current`
+           from code running on it.
         """
-        warnings.warn(
-            "make_current is deprecated; start the event loop first",
-            DeprecationWarning,
-            stacklevel=2,
-        )
+        _warn_deprecated("make_current is deprecated; start the event loop first")
         self._make_current()
 
     def _make_current(self) -> None:
-        # The asyncio implementations decide what being current means.
+        # Subclasses know what "current" means for their asyncio loop.
         raise NotImplementedError()
 
     @staticmethod
     def clear_current() -> None:
-        """Make no `IOLoop` current for this thread.
+        """Leave this thread without a current `IOLoop`.
 
         .. deprecated:: 6.2
         """
-        warnings.warn(
-            "clear_current is deprecated",
-            DeprecationWarning,
-            stacklevel=2,
-        )
+        _warn_deprecated("clear_current is deprecated")
         IOLoop._clear_current()
 
     @staticmethod
     def _clear_current() -> None:
-        old = IOLoop.current(instance=False)
-        if old is not None:
-            old._clear_current_hook()
+        existing = IOLoop.current(instance=False)
+        if existing is None:
+            return
+        existing._clear_current_hook()
 
     def _clear_current_hook(self) -> None:
-        """Undo `_make_current`; a no-op unless the subclass made itself current."""
+        """Reverse `_make_current`; subclasses that switch loops override it."""
 
     @classmethod
     def configurable_base(cls) -> "type[Configurable]":
@@ -273,376 +231,352 @@ class IOLoop(Configurable):
             self._make_current()
 
     def close(self, all_fds: bool = False) -> None:
-        """Close the loop and release its resources.
+        """Shut the loop down for good.
 
-        With ``all_fds=True`` every file descriptor (or file object) still
-        registered with `add_handler` is closed too.  The loop must not be
-        running; pending callbacks are dropped.
+        Callbacks still pending are discarded; the loop must not be running.
+        ``all_fds=True`` additionally closes whatever is still registered
+        with `add_handler` (descriptors and file-like objects alike).
         """
         raise NotImplementedError()
 
-    def add_handler(
-        self, fd: Union[int, "_Selectable"], handler: Callable[..., None], events: int
-    ) -> None:
-        """Call ``handler(fd, events)`` whenever ``fd`` is ready for ``events``.
+    def add_handler(self, fd: _FdLike, handler: Callable[..., None], events: int) -> None:
+        """Arrange for ``handler(fd, events)`` to run when ``fd`` becomes ready.
 
-        ``fd`` is an integer file descriptor or an object with a ``fileno()``
-        method (which then also gets a ``close()`` call from
-        ``close(all_fds=True)``); the handler receives it exactly as passed.
-        ``events`` is a mask of `READ` and `WRITE`.  Registering the same
-        descriptor twice raises.
+        ``fd`` may be an int or any object with ``fileno()`` (such objects
+        are also closed by ``close(all_fds=True)``); the handler gets
+        back exactly what was registered.  ``events`` combines `READ` and
+        `WRITE`.  A descriptor can have one handler only: registering it
+        again raises.
         """
         raise NotImplementedError()
 
-    def update_handler(self, fd: Union[int, "_Selectable"], events: int) -> None:
-        """Change the events that ``fd``'s handler listens for."""
+    def update_handler(self, fd: _FdLike, events: int) -> None:
+        """Replace the event mask ``fd``'s handler waits for."""
         raise NotImplementedError()
 
-    def remove_handler(self, fd: Union[int, "_Selectable"]) -> None:
-        """Stop listening for events on ``fd``; unknown descriptors are ignored."""
+    def remove_handler(self, fd: _FdLike) -> None:
+        """Forget ``fd``'s handler; a descriptor without one is ignored."""
         raise NotImplementedError()
 
     def start(self) -> None:
-        """Run the loop until `stop` is called.
-
-        Raises `RuntimeError` if the loop is already running.
-        """
+        """Run until `stop` is called (`RuntimeError` if already running)."""
         raise NotImplementedError()
 
     def stop(self) -> None:
-        """Stop the loop after the callbacks of the current iteration have run.
+        """Make `start` return once the current loop iteration is over.
 
-        `start` then returns.  Callbacks scheduled meanwhile are kept and run
-        when the loop is started again.
+        Anything scheduled in the meantime stays queued for the next
+        `start`.
         """
         raise NotImplementedError()
 
     def run_sync(self, func: Callable[..., Any], timeout: Optional[float] = None) -> Any:
-        """Start the loop, run ``func`` on it, and stop when its result is ready.
+        """Run the loop just long enough to get ``func``'s result, and return it.
 
-        ``func`` may return an awaitable (a coroutine, a Future, anything
-        `tornado.gen` can yield) or None; its final result is returned and its
-        exception raised.  Returning any other plain value raises
-        `tornado.gen.BadYieldError`.  The loop must not be running already.
+        ``func`` is called on the loop; it may return None or anything
+        `tornado.gen` can wait for (coroutine, Future, ...), whose outcome
+        becomes this method's (a plain non-awaitable value is an error:
+        `tornado.gen.BadYieldError`).  The loop must not already be running.
 
-        With ``timeout`` (seconds), the operation is cancelled and
-        `TimeoutError` is raised once the time is up.  If the loop is stopped
-        by something else before the result is ready, `RuntimeError` is
-        raised.
+        Given a ``timeout`` in seconds, the operation is cancelled when it
+        runs out and `TimeoutError` is raised.  `RuntimeError` is raised if
+        something else stops the loop before the result exists.
         """
-        outcome: Dict[str, Any] = {}
+        pending: List["Future[Any]"] = []
+        timed_out = returned = False
 
-        def run() -> None:
+        def begin() -> None:
+            target: Future[Any] = Future()
             try:
-                result = func()
-                if result is not None:
+                produced = func()
+                if produced is not None:
                     from tornado.gen import convert_yielded
 
-                    result = convert_yielded(result)
-            except Exception:
-                fut: Future[Any] = Future()
-                outcome["future"] = fut
-                future_set_exc_info(fut, sys.exc_info())
+                    produced = convert_yielded(produced)
+            except Exception as err:
+                target.set_exception(err)
             else:
-                if is_future(result):
-                    outcome["future"] = result
+                if is_future(produced):
+                    target = produced
                 else:
-                    fut = Future()
-                    outcome["future"] = fut
-                    fut.set_result(result)
-            self.add_future(outcome["future"], stop_unless_returned)
+                    target.set_result(produced)
+            pending.append(target)
+            self.add_future(target, settled)
 
-        def stop_unless_returned(future: Future[Any]) -> None:
-            # After a timeout the future may finish during a later run of
-            # the loop, which it must not stop.
-            if "returned" not in outcome:
+        def settled(_: "Future[Any]") -> None:
+            # A result arriving after a timeout may come during some later
+            # run of this loop, which it must leave alone.
+            if not returned:
                 self.stop()
 
-        self.add_callback(run)
-        timeout_handle = None
-        if timeout is not None:
+        def expire() -> None:
+            nonlocal timed_out
+            # Cancelling fails only if the result is already there, which
+            # then counts as success.
+            timed_out = not pending or pending[0].cancel()
+            self.stop()
 
-            def on_timeout() -> None:
-                outcome["timed_out"] = True
-                future = outcome.get("future")
-                if future is not None and not future.cancel():
-                    # Too late to cancel: the result is already there.
-                    outcome.pop("timed_out")
-                self.stop()
-
-            timeout_handle = self.add_timeout(self.time() + timeout, on_timeout)
+        self.add_callback(begin)
+        timer = None if timeout is None else self.add_timeout(self.time() + timeout, expire)
         try:
             self.start()
         finally:
-            outcome["returned"] = True
-            if timeout_handle is not None:
-                self.remove_timeout(timeout_handle)
-        future = outcome.get("future")
-        if future is None or future.cancelled() or not future.done():
-            if outcome.get("timed_out"):
-                raise TimeoutError("Operation timed out after %s seconds" % timeout)
-            raise RuntimeError("Event loop stopped before Future completed.")
-        return future.result()
+            returned = True
+            if timer is not None:
+                self.remove_timeout(timer)
+        outcome = pending[0] if pending else None
+        if outcome is not None and outcome.done() and not outcome.cancelled():
+            return outcome.result()
+        if timed_out:
+            raise TimeoutError("Operation timed out after %s seconds" % timeout)
+        raise RuntimeError("Event loop stopped before Future completed.")
 
     def time(self) -> float:
-        """The loop's current time: seconds since the epoch, as `time.time`.
+        """Now, in seconds since the epoch (like `time.time`).
 
-        Deadlines given to `add_timeout` and `call_at` are on this clock.
+        `add_timeout` and `call_at` take deadlines on this clock.
         """
         return time.time()
 
     def add_timeout(
-        self,
-        deadline: Union[float, datetime.timedelta],
-        callback: Callable[..., Any],
-        *args: Any,
-        **kwargs: Any,
+        self, deadline: Union[float, datetime.timedelta], callback: Callable[..., Any],
+        *args: Any, **kwargs: Any,
     ) -> object:
-        """Run ``callback(*args, **kwargs)`` at ``deadline``.
+        """Schedule ``callback(*args, **kwargs)`` for ``deadline``.
 
-        ``deadline`` is a time on the `time` clock, or a `datetime.timedelta`
-        counted from now.  Returns a handle for `remove_timeout`.
+        ``deadline`` is either a point on the `time` clock or a
+        `datetime.timedelta` from now.  The return value can be passed to
+        `remove_timeout`.
         """
-        if type(deadline) is float or type(deadline) is int:
-            return self.call_at(deadline, callback, *args, **kwargs)
-        if isinstance(deadline, datetime.timedelta):
-            return self.call_at(
-                self.time() + deadline.total_seconds(), callback, *args, **kwargs
-            )
-        if isinstance(deadline, numbers.Real):
-            return self.call_at(float(deadline), callback, *args, **kwargs)
-        raise TypeError("Unsupported deadline %r" % (deadline,))
+        kind = type(deadline)
+        if kind is float or kind is int:
+            when = deadline
+        elif isinstance(deadline, datetime.timedelta):
+            when = self.time() + deadline.total_seconds()
+        elif isinstance(deadline, numbers.Real):
+            when = float(deadline)
+        else:
+            raise TypeError("Unsupported deadline %r" % (deadline,))
+        return self.call_at(when, callback, *args, **kwargs)  # type: ignore[arg-type]
 
     def call_later(
         self, delay: float, callback: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> object:
-        """Run ``callback(*args, **kwargs)`` after ``delay`` seconds.
+        """Schedule ``callback(*args, **kwargs)`` ``delay`` seconds from now.
 
-        Returns a handle for `remove_timeout`.
+        The return value can be passed to `remove_timeout`.
         """
         return self.call_at(self.time() + delay, callback, *args, **kwargs)
 
     def call_at(
         self, when: float, callback: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> object:
-        """Run ``callback(*args, **kwargs)`` at time ``when`` of the `time` clock.
+        """Schedule ``callback(*args, **kwargs)`` for ``when`` on the `time` clock.
 
-        Returns a handle for `remove_timeout`.
+        The return value can be passed to `remove_timeout`.
         """
         return self.add_timeout(when, callback, *args, **kwargs)
 
     def remove_timeout(self, timeout: object) -> None:
-        """Cancel a pending timeout; harmless if it already ran."""
+        """Unschedule a timeout; one that already ran is ignored."""
         raise NotImplementedError()
 
     def add_callback(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        """Run ``callback(*args, **kwargs)`` on the loop's next iteration.
+        """Schedule ``callback(*args, **kwargs)`` for the next loop iteration.
 
-        This is the one method that is safe to call from any thread (it wakes
-        the loop up).  If the loop is closed, or closing concurrently, the
-        callback is dropped silently.  An exception from the callback, or from
-        the awaitable it returns, is logged to ``tornado.application``.
+        Callable from any thread: a loop blocked waiting for I/O is woken.
+        Once the loop is closed (or while another thread closes it) the
+        callback is silently dropped.  Whatever the callback raises, or the
+        awaitable it returns fails with, is logged to ``tornado.application``.
         """
         raise NotImplementedError()
 
     def add_callback_from_signal(
         self, callback: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> None:
-        """Like `add_callback`, for use in a signal handler.
+        """`add_callback` for signal handlers.
 
         .. deprecated:: 6.4
-           Use ``asyncio.get_running_loop().add_signal_handler`` instead.
+           Use ``asyncio.get_running_loop().add_signal_handler``.
         """
         raise NotImplementedError()
 
     def spawn_callback(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        """Run ``callback`` on the next iteration, detached from the caller.
+        """Start ``callback`` on the next iteration, independent of the caller.
 
-        Equivalent to `add_callback`.
+        The same as `add_callback`.
         """
         self.add_callback(callback, *args, **kwargs)
 
     def add_future(
-        self,
-        future: "Union[Future[_T], concurrent.futures.Future[_T]]",
+        self, future: "Union[Future[_T], concurrent.futures.Future[_T]]",
         callback: Callable[..., None],
     ) -> None:
-        """Run ``callback(future)`` on the loop once ``future`` is done.
+        """Call ``callback(future)`` on this loop when ``future`` finishes.
 
-        ``future`` may be an asyncio or a `concurrent.futures` future (the
-        latter may be resolved from any thread).
+        Both asyncio futures and `concurrent.futures` ones (which may be
+        finished by any thread) are accepted.
         """
         if isinstance(future, Future):
             future.add_done_callback(functools.partial(self._run_callback, callback))
-        else:
-            if not is_future(future):
-                raise TypeError("expected a Future, got %r" % (future,))
-            future_add_done_callback(
-                future, lambda f: self.add_callback(callback, f)
-            )
+            return
+        if not is_future(future):
+            raise TypeError("expected a Future, got %r" % (future,))
+        # The other thread's completion is marshalled onto this loop.
+        future_add_done_callback(future, functools.partial(self.add_callback, callback))
 
     def run_in_executor(
-        self,
-        executor: Optional[concurrent.futures.Executor],
-        func: Callable[..., _T],
-        *args: Any,
+        self, executor: Optional[concurrent.futures.Executor], func: Callable[..., _T], *args: Any
     ) -> "Future[_T]":
-        """Run ``func(*args)`` on ``executor`` and return an awaitable Future.
+        """Call ``func(*args)`` on ``executor``; the result comes as a Future.
 
-        With ``executor=None`` the loop's default executor (a thread pool) is
-        used.  Context variables are not copied to the worker thread.
+        ``executor=None`` means the loop's default thread pool.  The
+        caller's context variables do not travel to the worker thread.
         """
-        if executor is None:
-            if self._executor is None:
-                self._executor = concurrent.futures.ThreadPoolExecutor(
-                    max_workers=(os.cpu_count() or 1) * 5
-                )
-            executor = self._executor
-        pending = executor.submit(func, *args)
+        pool = executor if executor is not None else self._default_executor()
         result: Future[_T] = Future()
-        self.add_future(pending, lambda f: chain_future(f, result))
+        self.add_future(pool.submit(func, *args), lambda done: chain_future(done, result))
         return result
 
+    def _default_executor(self) -> concurrent.futures.Executor:
+        if self._executor is None:
+            workers = 5 * (os.cpu_count() or 1)
+            self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=workers)
+        return self._executor
+
     def set_default_executor(self, executor: concurrent.futures.Executor) -> None:
-        """Use ``executor`` for ``run_in_executor(None, ...)``."""
+        """Make ``executor`` the one ``run_in_executor(None, ...)`` uses."""
         self._executor = executor
 
     def _run_callback(self, callback: Callable[..., Any], *args: Any) -> None:
-        # Every callback scheduled through this class runs here, so that its
-        # exception, or the failure of the awaitable it returns, is logged
-        # instead of being lost (or handed to asyncio's default handler).
+        # The single place where scheduled callbacks run, so that what they
+        # raise, or what their returned awaitable fails with, ends up in our
+        # log rather than in asyncio's exception handler or nowhere.
         try:
-            ret = callback(*args)
-            if ret is not None:
-                from tornado import gen
-
-                try:
-                    ret = gen.convert_yielded(ret)
-                except gen.BadYieldError:
-                    # A plain value: ignore it (see issue #1803 in Tornado:
-                    # callbacks returning {} or [] must not spin the loop).
-                    pass
-                else:
-                    self.add_future(ret, self._discard_future_result)
+            returned = callback(*args)
+            if returned is not None:
+                self._watch_returned(returned)
         except asyncio.CancelledError:
             pass
         except Exception:
             app_log.error("Exception in callback %r", callback, exc_info=True)
 
-    def _discard_future_result(self, future: Future[Any]) -> None:
-        # Raise the future's exception, if any, so _run_callback logs it.
+    def _watch_returned(self, returned: Any) -> None:
+        from tornado import gen
+
+        try:
+            awaitable = gen.convert_yielded(returned)
+        except gen.BadYieldError:
+            # Not awaitable: the value is ignored.  (Tornado issue #1803:
+            # a callback returning e.g. [] or {} must not spin the loop.)
+            return
+        self.add_future(awaitable, self._discard_future_result)
+
+    def _discard_future_result(self, future: "Future[Any]") -> None:
+        # result() re-raises a failure, for _run_callback to log it.
         future.result()
 
     def split_fd(self, fd: Union[int, _S]) -> Tuple[int, Union[int, _S]]:
-        """Return ``(file descriptor, original object)`` for an fd or file object."""
-        if isinstance(fd, int):
-            return fd, fd
-        return fd.fileno(), fd
+        """The pair (numeric descriptor, what was passed) for ``fd``."""
+        return (fd, fd) if isinstance(fd, int) else (fd.fileno(), fd)
 
-    def close_fd(self, fd: Union[int, "_Selectable"]) -> None:
-        """Close an fd or file object, ignoring `OSError` (e.g. already closed)."""
-        try:
-            if isinstance(fd, int):
-                os.close(fd)
-            else:
-                fd.close()
-        except OSError:
-            pass
+    def close_fd(self, fd: _FdLike) -> None:
+        """Close a descriptor or file-like object; `OSError` is swallowed."""
+        with contextlib.suppress(OSError):
+            os.close(fd) if isinstance(fd, int) else fd.close()
+
+
+def _period_in_ms(callback_time: Union[datetime.timedelta, float]) -> float:
+    if isinstance(callback_time, datetime.timedelta):
+        return callback_time / datetime.timedelta(milliseconds=1)
+    if callback_time > 0:
+        return callback_time
+    raise ValueError(
+        "Periodic callback must have a positive callback_time, got %r" % (callback_time,)
+    )
 
 
 class PeriodicCallback:
-    """Call ``callback`` every ``callback_time`` milliseconds.
+    """Runs ``callback`` again and again, ``callback_time`` milliseconds apart.
 
-    ``callback_time`` may also be a `datetime.timedelta`.  If the callback
-    returns an awaitable, the next call waits for it to finish; calls that
-    would fall inside a run that overran are skipped, so the schedule stays
-    on multiples of the period.  ``jitter`` (e.g. 0.1 for ±5%) randomizes each
-    period to spread out callbacks that would otherwise fire together.
+    ``callback_time`` can be a `datetime.timedelta` too.  Runs are spaced
+    start to start; a run that returns an awaitable is over only when that
+    finishes, and the starts that a long run overlaps are skipped, keeping
+    later runs on the original grid.  With ``jitter`` each period is varied
+    at random by up to half that fraction either way (0.1 means ±5%), so
+    that many timers do not all fire at the same moment.
 
-    `start` must be called (on the loop's thread) to begin the calls.
+    Nothing happens until `start` is called from the loop's thread.
     """
 
-    def __init__(
-        self,
-        callback: Callable[[], Optional[Awaitable[Any]]],
-        callback_time: Union[datetime.timedelta, float],
-        jitter: float = 0,
-    ) -> None:
+    def __init__(self, callback: Callable[[], Optional[Awaitable[Any]]],
+                 callback_time: Union[datetime.timedelta, float], jitter: float = 0) -> None:
         self.callback = callback
-        if isinstance(callback_time, datetime.timedelta):
-            self.callback_time = callback_time / datetime.timedelta(milliseconds=1)
-        else:
-            if callback_time <= 0:
-                raise ValueError(
-                    "Periodic callback must have a positive callback_time, got %r"
-                    % (callback_time,)
-                )
-            self.callback_time = callback_time
+        self.callback_time = _period_in_ms(callback_time)
         self.jitter = jitter
         self._running = False
         self._timeout: object = None
         self._next_timeout = 0.0
 
     def start(self) -> None:
-        """Start calling the callback, on the current `IOLoop`."""
+        """Begin the runs, on the current `IOLoop`."""
         self.io_loop = IOLoop.current()
         self._running = True
         self._next_timeout = self.io_loop.time()
         self._schedule_next()
 
     def stop(self) -> None:
-        """Stop calling the callback (a run in progress is not interrupted)."""
+        """Cancel future runs (one already under way goes on)."""
         self._running = False
-        if self._timeout is not None:
-            self.io_loop.remove_timeout(self._timeout)
-            self._timeout = None
+        timer, self._timeout = self._timeout, None
+        if timer is not None:
+            self.io_loop.remove_timeout(timer)
 
     def is_running(self) -> bool:
-        """True between `start` and `stop`."""
+        """Whether the callback is scheduled, i.e. `start` came after `stop`."""
         return self._running
 
     def _run(self) -> None:
         if not self._running:
             return
         try:
-            result = self.callback()
+            outcome = self.callback()
         except Exception:
             app_log.error("Exception in callback %r", self.callback, exc_info=True)
+            outcome = None
+        if outcome is None or not isawaitable(outcome):
             self._schedule_next()
             return
-        if result is not None and isawaitable(result):
-            from tornado.gen import convert_yielded
+        from tornado.gen import convert_yielded
 
-            future = convert_yielded(result)
-            self.io_loop.add_future(future, self._on_awaitable_done)
-        else:
-            self._schedule_next()
+        self.io_loop.add_future(convert_yielded(outcome), self._after_awaitable)
 
-    def _on_awaitable_done(self, future: Future[Any]) -> None:
-        try:
-            future.result()
-        except Exception:
-            app_log.error("Exception in callback %r", self.callback, exc_info=True)
-        finally:
-            self._schedule_next()
+    def _after_awaitable(self, finished: "Future[Any]") -> None:
+        self._schedule_next()
+        if finished.cancelled():
+            return
+        failure = finished.exception()
+        if failure is not None:
+            app_log.error("Exception in callback %r", self.callback, exc_info=failure)
 
     def _schedule_next(self) -> None:
-        if self._running:
-            self._update_next(self.io_loop.time())
-            self._timeout = self.io_loop.add_timeout(self._next_timeout, self._run)
+        if not self._running:
+            return
+        loop = self.io_loop
+        self._update_next(loop.time())
+        self._timeout = loop.add_timeout(self._next_timeout, self._run)
 
     def _update_next(self, current_time: float) -> None:
         period = self.callback_time / 1000.0
         if self.jitter:
-            # A factor in [1 - jitter/2, 1 + jitter/2).
+            # Scale by a random factor in [1 - jitter/2, 1 + jitter/2).
             period *= 1 + self.jitter * (random.random() - 0.5)
-        if self._next_timeout <= current_time:
-            # Periods are measured start to start; after an overrun, skip
-            # whole periods to return to the original schedule.
-            missed = math.floor((current_time - self._next_timeout) / period)
-            self._next_timeout += (missed + 1) * period
-        else:
-            # The clock went backwards (the loop's clock and the wall clock
-            # disagree, or NTP adjusted it): still move forward by one period
-            # rather than scheduling the same time twice.
+        lag = current_time - self._next_timeout
+        if lag < 0:
+            # The clock stepped back: advance one period anyway, so that the
+            # same deadline is never scheduled twice.
             self._next_timeout += period
+        else:
+            # Skip the starts that fell inside the last run, staying on the
+            # grid of multiples of the period.
+            self._next_timeout += period * (1 + math.floor(lag / period))
