@@ -682,19 +682,20 @@ class HTTP1Connection(HTTPConnection):
                 if not self.is_client:
                     self._maybe_send_continue(start_line, headers)  # type: ignore[arg-type]
                 body_future = self._read_body(framing, delegate)
-                if self._body_timeout is None:
+                allowed = self._body_timeout
+                if allowed is not None:
+                    body_future = gen.with_timeout(
+                        stream.io_loop.time() + allowed, body_future,
+                        quiet_exceptions=iostream.StreamClosedError,
+                    )
+                try:
                     await body_future
-                else:
-                    try:
-                        await gen.with_timeout(
-                            stream.io_loop.time() + self._body_timeout,
-                            body_future,
-                            quiet_exceptions=iostream.StreamClosedError,
-                        )
-                    except TimeoutError:
-                        gen_log.info("Timeout reading body from %s", self.context)
-                        stream.close()
-                        return False
+                except TimeoutError:
+                    if allowed is None:
+                        raise
+                    gen_log.info("Timeout reading body from %s", self.context)
+                    stream.close()
+                    return False
             self._read_finished = True
             if not self._write_finished or self.is_client:
                 try:
@@ -1178,25 +1179,29 @@ class _GzipMessageDelegate(HTTPMessageDelegate):
                 raise HTTPInputError("invalid gzip data: no progress")
             chunk = tail
 
-    async def _pass_on(self, data: bytes) -> None:
-        self._decompressed_size += len(data)
+    def _count_decoded(self, size: int) -> None:
+        """Enforces max_body_size on the decoded bytes (a zip bomb is small
+        on the wire)."""
+        self._decompressed_size += size
         if self._decompressed_size > self._connection._max_body_size:
             raise HTTPInputError("decompressed body too large")
-        ret = self._delegate.data_received(data)
-        if ret is not None:
-            await ret
+
+    async def _pass_on(self, data: bytes) -> None:
+        self._count_decoded(len(data))
+        pending = self._delegate.data_received(data)
+        if pending is not None:
+            await pending
 
     def finish(self) -> None:
-        if self._decompressor is not None:
+        decompressor = self._decompressor
+        if decompressor is not None:
             try:
-                tail = self._decompressor.flush()
+                tail = decompressor.flush()
             except Exception as e:
-                # A truncated stream.
+                # The gzip stream was cut short.
                 raise HTTPInputError("invalid gzip data: %s" % e) from e
             if tail:
-                self._decompressed_size += len(tail)
-                if self._decompressed_size > self._connection._max_body_size:
-                    raise HTTPInputError("decompressed body too large")
+                self._count_decoded(len(tail))
                 # Data passed here cannot be flow-controlled.
                 self._delegate.data_received(tail)
         return self._delegate.finish()

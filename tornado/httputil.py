@@ -343,21 +343,16 @@ class HTTPHeaders(collections.abc.MutableMapping):  # type: ignore[type-arg]
     line breaks when it writes them).
     """
 
+    # The accepted forms: a mapping of name to value or to a list of
+    # values, (name, value) pairs, or keyword arguments.
     @typing.overload
-    def __init__(self, __arg: Mapping[str, List[str]]) -> None:
-        pass
-
+    def __init__(self, __arg: Mapping[str, List[str]]) -> None: ...
     @typing.overload  # noqa: F811
-    def __init__(self, __arg: Mapping[str, str]) -> None:
-        pass
-
+    def __init__(self, __arg: Mapping[str, str]) -> None: ...
     @typing.overload  # noqa: F811
-    def __init__(self, *args: Tuple[str, str]) -> None:
-        pass
-
+    def __init__(self, *args: Tuple[str, str]) -> None: ...
     @typing.overload  # noqa: F811
-    def __init__(self, **kwargs: str) -> None:
-        pass
+    def __init__(self, **kwargs: str) -> None: ...
 
     def __init__(self, *args: typing.Any, **kwargs: str) -> None:  # noqa: F811
         # Normalised name -> every value, in order.  The combined value of
@@ -906,12 +901,8 @@ class ParseBodyConfig:
     .. versionadded:: 6.5
     """
 
-    multipart: ParseMultipartConfig = dataclasses.field(
-        default_factory=ParseMultipartConfig
-    )
-    urlencoded: ParseUrlEncodedConfig = dataclasses.field(
-        default_factory=ParseUrlEncodedConfig
-    )
+    multipart: ParseMultipartConfig = dataclasses.field(default_factory=ParseMultipartConfig)
+    urlencoded: ParseUrlEncodedConfig = dataclasses.field(default_factory=ParseUrlEncodedConfig)
 
 
 _DEFAULT_PARSE_BODY_CONFIG = ParseBodyConfig()
@@ -1001,8 +992,7 @@ def parse_multipart_form_data(
     .. versionchanged:: 6.5
        Malformed parts raise `HTTPInputError`; added ``config``.
     """
-    if config is None:
-        config = _DEFAULT_PARSE_BODY_CONFIG.multipart
+    config = config or _DEFAULT_PARSE_BODY_CONFIG.multipart
     if not config.enabled:
         raise HTTPInputError("multipart/form-data parsing is disabled")
     # RFC 2046 section 5.1.1 lets the boundary be quoted in the

@@ -78,6 +78,9 @@ _TCP_FAMILIES = (socket.AF_INET, socket.AF_INET6)
 
 _WINDOWS = sys.platform.startswith("win")
 
+_DEFAULT_MAX_BUFFER = 100 * 1024 * 1024
+_DEFAULT_CHUNK = 64 * 1024
+
 # errno values of a TLS handshake interrupted because the socket is no
 # longer usable (0 is what some platforms report for a vanished peer).
 _HANDSHAKE_GONE = (0, errno.EBADF, errno.ENOTCONN)
@@ -255,12 +258,12 @@ class BaseIOStream:
         .. versionchanged:: 5.0
            The ``io_loop`` argument has been removed.
         """
-        self.io_loop = ioloop.IOLoop.current()
-        self.max_buffer_size = max_buffer_size or 104857600
-        # A read must be able to complete below the buffer limit, so a
-        # chunk never takes more than half of it.
-        self.read_chunk_size = min(read_chunk_size or 65536, self.max_buffer_size // 2)
         self.max_write_buffer_size = max_write_buffer_size
+        self.max_buffer_size = limit = max_buffer_size or _DEFAULT_MAX_BUFFER
+        # Capped at half the buffer limit, so that one chunk can always be
+        # taken in without overflowing the buffer.
+        self.read_chunk_size = min(read_chunk_size or _DEFAULT_CHUNK, limit // 2)
+        self.io_loop = ioloop.IOLoop.current()
         self.error: Optional[BaseException] = None
         self._read_buffer = bytearray()
         self._write_buffer = _StreamBuffer()
@@ -643,15 +646,15 @@ class BaseIOStream:
     def _try_inline_read(self) -> None:
         """Completes the pending read from the buffer, or from a synchronous
         read of the descriptor, or else starts listening for data."""
-        pos = self._find_read_pos()
-        if pos is not None:
-            self._read_from_buffer(pos)
+        end = self._find_read_pos()
+        if end is not None:
+            self._read_from_buffer(end)
             return
         self._check_closed()
         if not self._fd_drained:
-            pos = self._read_to_buffer_loop()
-            if pos is not None:
-                self._read_from_buffer(pos)
+            end = self._read_to_buffer_loop()
+            if end is not None:
+                self._read_from_buffer(end)
                 return
         if not self._closed:
             self._add_io_state(_READ)
@@ -1000,6 +1003,14 @@ class BaseIOStream:
         )
 
 
+def _is_connected(sock: socket.socket) -> bool:
+    try:
+        sock.getpeername()
+    except OSError:
+        return False
+    return True
+
+
 def _fail_quietly(future: Future, exc: BaseException) -> None:
     """Fails ``future`` (if still pending) with ``exc`` and marks the
     exception as seen: many writers never look at their Futures, and
@@ -1086,19 +1097,19 @@ class IOStream(BaseIOStream):
         .. versionchanged:: 6.0
            The ``callback`` argument was removed.
         """
-        self._connecting = True
         future: Future[IOStream] = Future()
         self._connect_future = future
+        self._connecting = True
         try:
             self.socket.connect(address)
-        except BlockingIOError:
-            # EINPROGRESS: the usual answer of a non-blocking connect.
-            pass
-        except OSError as e:
-            # Some systems refuse a local connection at once; report it like
-            # a failure that arrives later.
-            self.close(exc_info=e)
-            return future
+        except OSError as exc:
+            # BlockingIOError (EINPROGRESS) is what a non-blocking connect
+            # normally raises.  Anything else is an immediate refusal (some
+            # systems do that for local addresses), reported through the
+            # Future just like a refusal that arrives later.
+            if not isinstance(exc, BlockingIOError):
+                self.close(exc_info=exc)
+                return future
         self._add_io_state(_WRITE)
         return future
 
@@ -1123,14 +1134,12 @@ class IOStream(BaseIOStream):
         .. versionchanged:: 4.2
            SSL certificates are validated by default.
         """
-        if (
-            self._read_future is not None
-            or self._write_futures
-            or self._connect_future is not None
-            or self._closed
-            or self._read_buffer
-            or self._write_buffer
-        ):
+        busy = (
+            self._closed or self._connect_future is not None
+            or self._read_future is not None or bool(self._read_buffer)
+            or bool(self._write_futures) or bool(self._write_buffer)
+        )
+        if busy:
             raise ValueError("IOStream is not idle; cannot convert to SSL")
         if ssl_options is None:
             ssl_options = _server_ssl_defaults if server_side else _client_ssl_defaults
@@ -1220,16 +1229,11 @@ class SSLIOStream(IOStream):
         it defaults to verifying certificates and host names."""
         self._ssl_options = kwargs.pop("ssl_options", _client_ssl_defaults)
         super().__init__(*args, **kwargs)
-        self._ssl_accepting = True
-        self._handshake_reading = False
-        self._handshake_writing = False
         self._server_hostname: Optional[str] = None
-        try:
-            self.socket.getpeername()
-        except OSError:
-            pass
-        else:
-            # Already connected: the first event will drive the handshake.
+        self._ssl_accepting = True
+        self._handshake_reading = self._handshake_writing = False
+        if _is_connected(self.socket):
+            # A server-side socket: start the handshake on the first event.
             self._add_io_state(_WRITE)
 
     def reading(self) -> bool:
