@@ -28,6 +28,11 @@ TEST_REQUIRES = [
     "pycares>=4.4",
     "twisted>=24.7",
     "flask>=3.0",
+    # The demos' tests: a real browser (Debian's chromium, driven by
+    # Playwright's Python package; its own browser download is never used)
+    # and a real S3 client against the s3server demo.
+    "playwright>=1.40",
+    "botocore>=1.31",
 ]
 
 setup(
