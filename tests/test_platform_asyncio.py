@@ -233,3 +233,41 @@ def test_failed_construction_leaves_nothing_behind(monkeypatch):
         AsyncIOLoop(make_current=False, no_such_argument=True)
     assert created and created[0].is_closed()
     assert created[0] not in IOLoop._ioloop_for_asyncio
+
+
+def test_selector_thread_survives_a_failing_callback():
+    loop = asyncio.new_event_loop()
+    errors = []
+    loop.set_exception_handler(lambda _loop, context: errors.append(context["exception"]))
+    selector = SelectorThread(loop)
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    received = []
+    second = asyncio.Event()
+
+    def on_readable():
+        received.append(a.recv(10))
+        if len(received) == 1:
+            raise ValueError("first callback fails")
+        selector.remove_reader(a)
+        second.set()
+
+    async def main():
+        selector.add_reader(a, on_readable)
+        b.send(b"one")
+        while not received:
+            await asyncio.sleep(0.01)
+        # The next round of select() must still happen after the failure.
+        b.send(b"two")
+        await asyncio.wait_for(second.wait(), 5)
+
+    try:
+        loop.run_until_complete(main())
+    finally:
+        selector.close()
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+        a.close()
+        b.close()
+    assert received == [b"one", b"two"]
+    assert [type(e) for e in errors] == [ValueError]

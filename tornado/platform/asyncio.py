@@ -25,9 +25,11 @@ This module builds on `tornado.ioloop`, `tornado.concurrent` and `tornado.gen`.
 import asyncio
 import atexit
 import concurrent.futures
+import contextlib
 import contextvars
 import errno
 import functools
+import queue
 import select
 import selectors
 import socket
@@ -35,21 +37,10 @@ import sys
 import threading
 import typing
 import warnings
-from typing import (
-    Any,
-    Callable,
-    Dict,
-    List,
-    Optional,
-    Protocol,
-    Set,
-    Tuple,
-    TypeVar,
-    Union,
-)
+from typing import Any, Callable, Dict, List, Optional, Protocol, Set, Tuple, TypeVar, Union
 
 from tornado.gen import convert_yielded
-from tornado.ioloop import IOLoop, _Selectable
+from tornado.ioloop import IOLoop, _event_loop_of_thread, _Selectable
 
 _T = TypeVar("_T")
 
@@ -111,11 +102,11 @@ def _new_asyncio_loop(
 
 
 class BaseAsyncIOLoop(IOLoop):
-    """The `.IOLoop` interface over an asyncio event loop.
+    """Implements the `.IOLoop` methods in terms of an asyncio event loop.
 
-    ``asyncio_loop`` is the wrapped loop.  ``selector_loop`` is the object
-    that takes ``add_reader``/``add_writer`` calls: the loop itself, or on
-    Windows' proactor loop an `AddThreadSelectorEventLoop` around it.
+    ``asyncio_loop`` is that loop.  ``selector_loop`` is whatever accepts
+    ``add_reader``/``add_writer`` for it: normally the same loop, but for
+    Windows' proactor loop an `AddThreadSelectorEventLoop` wrapped around it.
     """
 
     def initialize(  # type: ignore[override]
@@ -123,43 +114,37 @@ class BaseAsyncIOLoop(IOLoop):
     ) -> None:
         self.asyncio_loop = asyncio_loop
         self.selector_loop = asyncio_loop
-        if sys.platform == "win32" and isinstance(
-            asyncio_loop, getattr(asyncio, "ProactorEventLoop", ())
-        ):
-            # The proactor loop cannot watch sockets for readiness.
+        proactor = getattr(asyncio, "ProactorEventLoop", None)
+        if sys.platform == "win32" and proactor is not None and isinstance(asyncio_loop, proactor):
+            # No readiness notifications on a proactor: borrow a thread.
             self.selector_loop = AddThreadSelectorEventLoop(asyncio_loop)  # type: ignore[assignment]
-        # fd -> (the object given to add_handler, its handler)
+        # fd -> (what add_handler was given, the handler)
         self.handlers: Dict[int, Tuple[Union[int, _Selectable], Callable[..., Any]]] = {}
-        # The fds registered with the selector for reading and for writing.
+        # fds currently registered with the selector loop, per direction.
         self.readers: Set[int] = set()
         self.writers: Set[int] = set()
         self.closing = False
-        # Forget the IOLoops of asyncio loops that were closed behind our
-        # back (asyncio tells nobody), so the map does not grow forever.
-        # Iterate over a copy: other threads may create loops concurrently.
-        for loop in list(IOLoop._ioloop_for_asyncio):
-            if loop.is_closed():
-                IOLoop._ioloop_for_asyncio.pop(loop, None)
-        existing = IOLoop._ioloop_for_asyncio.setdefault(asyncio_loop, self)
-        if existing is not self:
-            raise RuntimeError("IOLoop %r already exists for this asyncio loop" % existing)
+        _forget_closed_loops()
+        claimed = IOLoop._ioloop_for_asyncio.setdefault(asyncio_loop, self)
+        if claimed is not self:
+            raise RuntimeError("IOLoop %r already exists for this asyncio loop" % claimed)
         try:
             super().initialize(**kwargs)
         except Exception:
-            IOLoop._ioloop_for_asyncio.pop(asyncio_loop, None)
+            # Undo the registration, and stop a selector thread we started.
+            del IOLoop._ioloop_for_asyncio[asyncio_loop]
             if self.selector_loop is not asyncio_loop:
                 self.selector_loop._selector.close()  # type: ignore[attr-defined]
             raise
 
     def close(self, all_fds: bool = False) -> None:
         self.closing = True
-        for fd in list(self.handlers):
-            fileobj = self.handlers[fd][0]
+        for fd, (fileobj, _) in list(self.handlers.items()):
             self.remove_handler(fd)
             if all_fds:
                 self.close_fd(fileobj)
-        # Unmap before closing: a concurrent initialize() that saw the closed
-        # loop first would prune this entry itself.
+        # Leave the map before the loop is closed, so that a concurrent
+        # _forget_closed_loops() finds nothing of ours to remove.
         IOLoop._ioloop_for_asyncio.pop(self.asyncio_loop, None)
         if self.selector_loop is not self.asyncio_loop:
             self.selector_loop.close()
@@ -172,8 +157,8 @@ class BaseAsyncIOLoop(IOLoop):
         if fileno in self.handlers:
             raise ValueError("fd %s added twice" % fileno)
         self.handlers[fileno] = (fileobj, handler)
-        # The handler is bound directly into the asyncio registration: no
-        # dispatch step of ours runs on each event.
+        # asyncio calls the handler itself, with its final arguments: no
+        # dispatch code of ours runs per event.
         if events & IOLoop.READ:
             self.selector_loop.add_reader(fileno, handler, fileobj, IOLoop.READ)
             self.readers.add(fileno)
@@ -182,34 +167,35 @@ class BaseAsyncIOLoop(IOLoop):
             self.writers.add(fileno)
 
     def update_handler(self, fd: Union[int, _Selectable], events: int) -> None:
-        fileno, _ = self.split_fd(fd)
+        fileno = fd if isinstance(fd, int) else fd.fileno()
         fileobj, handler = self.handlers[fileno]
-        if events & IOLoop.READ:
-            if fileno not in self.readers:
+        want_read = bool(events & IOLoop.READ)
+        if want_read != (fileno in self.readers):
+            if want_read:
                 self.selector_loop.add_reader(fileno, handler, fileobj, IOLoop.READ)
                 self.readers.add(fileno)
-        elif fileno in self.readers:
-            self.selector_loop.remove_reader(fileno)
-            self.readers.remove(fileno)
-        if events & IOLoop.WRITE:
-            if fileno not in self.writers:
+            else:
+                self.selector_loop.remove_reader(fileno)
+                self.readers.discard(fileno)
+        want_write = bool(events & IOLoop.WRITE)
+        if want_write != (fileno in self.writers):
+            if want_write:
                 self.selector_loop.add_writer(fileno, handler, fileobj, IOLoop.WRITE)
                 self.writers.add(fileno)
-        elif fileno in self.writers:
-            self.selector_loop.remove_writer(fileno)
-            self.writers.remove(fileno)
+            else:
+                self.selector_loop.remove_writer(fileno)
+                self.writers.discard(fileno)
 
     def remove_handler(self, fd: Union[int, _Selectable]) -> None:
-        fileno, _ = self.split_fd(fd)
-        if fileno not in self.handlers:
+        fileno = fd if isinstance(fd, int) else fd.fileno()
+        if self.handlers.pop(fileno, None) is None:
             return
         if fileno in self.readers:
+            self.readers.discard(fileno)
             self.selector_loop.remove_reader(fileno)
-            self.readers.remove(fileno)
         if fileno in self.writers:
+            self.writers.discard(fileno)
             self.selector_loop.remove_writer(fileno)
-            self.writers.remove(fileno)
-        del self.handlers[fileno]
 
     def start(self) -> None:
         self.asyncio_loop.run_forever()
@@ -221,12 +207,12 @@ class BaseAsyncIOLoop(IOLoop):
         self, when: float, callback: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> object:
         if kwargs:
-            callback = functools.partial(callback, *args, **kwargs)
-            args = ()
-        # `time` is the wall clock but asyncio schedules on its monotonic
-        # one, so the deadline is passed as a delay from now.
+            callback, args = functools.partial(callback, *args, **kwargs), ()
+        # Our deadlines are wall-clock times, asyncio's timers run on its
+        # monotonic clock: hand over the remaining delay instead.
+        delay = when - self.time()
         return self.asyncio_loop.call_later(
-            max(0, when - self.time()), self._run_callback, callback, *args
+            delay if delay > 0 else 0, self._run_callback, callback, *args
         )
 
     def remove_timeout(self, timeout: object) -> None:
@@ -234,41 +220,27 @@ class BaseAsyncIOLoop(IOLoop):
 
     def add_callback(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         if kwargs:
-            callback = functools.partial(callback, *args, **kwargs)
-            args = ()
+            callback, args = functools.partial(callback, *args, **kwargs), ()
         loop = self.asyncio_loop
+        # On the loop's own thread the plain call_soon is enough; from any
+        # other thread the thread-safe variant also wakes the selector.
+        schedule = loop.call_soon if _get_running_loop() is loop else loop.call_soon_threadsafe
         try:
-            if _get_running_loop() is loop:
-                loop.call_soon(self._run_callback, callback, *args)
-            else:
-                # From another thread (or before the loop runs): the
-                # thread-safe variant also wakes the selector up.
-                loop.call_soon_threadsafe(self._run_callback, callback, *args)
+            schedule(self._run_callback, callback, *args)
         except RuntimeError:
-            # The loop is closed (possibly by another thread, just now): the
-            # callback is dropped, as documented.
+            # The loop is (being) closed: documented as a silent drop.
             pass
 
     def add_callback_from_signal(
         self, callback: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> None:
-        warnings.warn(
-            "add_callback_from_signal is deprecated",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        try:
-            self.asyncio_loop.call_soon_threadsafe(
-                self._run_callback, functools.partial(callback, *args, **kwargs)
-            )
-        except RuntimeError:
-            pass
+        warnings.warn("add_callback_from_signal is deprecated", DeprecationWarning, stacklevel=2)
+        bound = functools.partial(callback, *args, **kwargs)
+        with contextlib.suppress(RuntimeError):
+            self.asyncio_loop.call_soon_threadsafe(self._run_callback, bound)
 
     def run_in_executor(
-        self,
-        executor: Optional[concurrent.futures.Executor],
-        func: Callable[..., _T],
-        *args: Any,
+        self, executor: Optional[concurrent.futures.Executor], func: Callable[..., _T], *args: Any
     ) -> "asyncio.Future[_T]":
         return self.asyncio_loop.run_in_executor(executor, func, *args)
 
@@ -276,60 +248,64 @@ class BaseAsyncIOLoop(IOLoop):
         return self.asyncio_loop.set_default_executor(executor)
 
 
-class AsyncIOMainLoop(BaseAsyncIOLoop):
-    """The `.IOLoop` of an asyncio loop that is not owned by Tornado.
+def _forget_closed_loops() -> None:
+    # asyncio announces closing to nobody, so IOLoops of loops closed
+    # directly stay in the map until someone looks.  Iterate over a copy:
+    # other threads may be adding loops at the same time.
+    registry = IOLoop._ioloop_for_asyncio
+    for loop in [loop for loop in list(registry) if loop.is_closed()]:
+        registry.pop(loop, None)
 
-    `.IOLoop.current` creates one for the running (or the thread's current)
-    asyncio loop the first time it is asked for.  Creating one explicitly
-    (``AsyncIOMainLoop()``) wraps the thread's current asyncio loop.
+
+class AsyncIOMainLoop(BaseAsyncIOLoop):
+    """The `.IOLoop` face of an asyncio loop that Tornado did not create.
+
+    `.IOLoop.current` builds one automatically the first time it is asked
+    about a (running, or the thread's current) asyncio loop.  Instantiating
+    it directly wraps the thread's current asyncio loop.
 
     .. versionchanged:: 5.0
        Installed automatically when needed; constructing it is rarely useful.
     """
 
     def initialize(self, **kwargs: Any) -> None:  # type: ignore[override]
-        loop = kwargs.pop("asyncio_loop", None)
+        loop = kwargs.pop("asyncio_loop", None) or _get_running_loop()
         if loop is None:
-            loop = _get_running_loop()
-            if loop is None:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", DeprecationWarning)
-                    loop = asyncio.get_event_loop()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                loop = asyncio.get_event_loop()
         super().initialize(loop, **kwargs)
 
     def _make_current(self) -> None:
-        # The wrapped loop is already the thread's asyncio loop (or running):
-        # there is nothing to switch.
+        # The loop we wrap already is the thread's asyncio loop.
         pass
 
 
 class AsyncIOLoop(BaseAsyncIOLoop):
-    """An `.IOLoop` that creates and owns a new asyncio event loop.
+    """An `.IOLoop` on a new asyncio event loop that it owns (and closes).
 
-    ``IOLoop()`` constructs this class unless another one was configured.
-    Pass ``asyncio_loop=`` to wrap a loop of your own instead (at most one
-    IOLoop may wrap a given asyncio loop; a second raises `RuntimeError`).
-    The created loop uses the platform's best poller (epoll, kqueue or
-    select), or the loop of a custom event loop policy if the application
-    installed one (e.g. ``uvloop.install()``).
-
-    Closing the IOLoop closes the asyncio loop.
+    This is the class ``IOLoop()`` instantiates unless configured otherwise.
+    ``asyncio_loop=`` supplies an existing loop to wrap instead; an asyncio
+    loop can have only one IOLoop, so wrapping it twice raises
+    `RuntimeError`.  New loops use the platform's best poller (epoll,
+    kqueue, else select), unless the application installed an event loop
+    policy of its own (``uvloop.install()`` for example), which is then used.
     """
 
-    # A subclass may pin the poller (see tornado.platform.epoll and friends).
+    # Subclasses fix the poller here (see tornado.platform.epoll and others).
     _selector_class: Optional[typing.Type[selectors.BaseSelector]] = None
 
     def initialize(self, **kwargs: Any) -> None:  # type: ignore[override]
         self.is_current = False
-        created = None
+        made_here = None
         if "asyncio_loop" not in kwargs:
-            kwargs["asyncio_loop"] = created = self._new_asyncio_loop()
+            made_here = kwargs["asyncio_loop"] = self._new_asyncio_loop()
         try:
             super().initialize(**kwargs)
         except Exception:
-            # Don't leak the loop we made (one passed in is the caller's).
-            if created is not None:
-                created.close()
+            # A loop we created must not leak; a loop passed in is not ours.
+            if made_here is not None:
+                made_here.close()
             raise
 
     def _new_asyncio_loop(self) -> asyncio.AbstractEventLoop:
@@ -342,125 +318,130 @@ class AsyncIOLoop(BaseAsyncIOLoop):
 
     def _make_current(self) -> None:
         if not self.is_current:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", DeprecationWarning)
-                    self.old_asyncio = asyncio.get_event_loop()
-            except RuntimeError:
-                self.old_asyncio = None  # type: ignore[assignment]
+            # Remember what to restore when we stop being current.
+            self.old_asyncio = _event_loop_of_thread()  # type: ignore[assignment]
             self.is_current = True
         asyncio.set_event_loop(self.asyncio_loop)
 
     def _clear_current_hook(self) -> None:
-        if self.is_current:
-            asyncio.set_event_loop(self.old_asyncio)
-            self.is_current = False
+        if not self.is_current:
+            return
+        self.is_current = False
+        asyncio.set_event_loop(self.old_asyncio)
 
 
 def to_tornado_future(asyncio_future: "asyncio.Future[_T]") -> "asyncio.Future[_T]":
-    """Convert an `asyncio.Future` to a `tornado.concurrent.Future`.
+    """Formerly turned an `asyncio.Future` into a Tornado one.
 
     .. deprecated:: 5.0
-       They are the same class now; this returns its argument.
+       The two are one class now, so the argument comes back unchanged.
     """
     return asyncio_future
 
 
 def to_asyncio_future(tornado_future: Any) -> "asyncio.Future[Any]":
-    """Convert anything Tornado can yield into an `asyncio.Future`.
+    """Turn anything that `tornado.gen` can wait for into an `asyncio.Future`.
 
     .. deprecated:: 5.0
-       Tornado Futures are asyncio Futures; for coroutines and other
-       awaitables use `asyncio.ensure_future`.
+       Tornado's Futures already are asyncio's; wrap other awaitables with
+       `asyncio.ensure_future`.
     """
     return convert_yielded(tornado_future)
 
 
-# The AnyThreadEventLoopPolicy class, made on first access (see __getattr__).
+# Built on first access, by __getattr__ below.
 _any_thread_policy_class: Optional[type] = None
 
 
-def _make_any_thread_policy_class() -> type:
-    base = asyncio.DefaultEventLoopPolicy
+def _build_any_thread_policy() -> type:
+    class AnyThreadEventLoopPolicy(asyncio.DefaultEventLoopPolicy):  # type: ignore[misc,name-defined]
+        """An event loop policy that gives every thread a loop when asked.
 
-    class AnyThreadEventLoopPolicy(base):  # type: ignore[misc,valid-type]
-        """An event loop policy that creates a loop on demand in any thread.
-
-        asyncio's default policy only does so in the main thread.  Install it
-        with ``asyncio.set_event_loop_policy(AnyThreadEventLoopPolicy())``.
+        asyncio's default policy creates loops on demand in the main thread
+        only.  Install it with
+        ``asyncio.set_event_loop_policy(AnyThreadEventLoopPolicy())``.
 
         .. deprecated:: 6.2
-           Create and run loops explicitly (``asyncio.run``); `.IOLoop.current`
-           creates a loop for any thread by itself.
+           Start loops explicitly (``asyncio.run``); `.IOLoop.current`
+           creates one for any thread by itself anyway.
         """
 
         def get_event_loop(self) -> asyncio.AbstractEventLoop:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", DeprecationWarning)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                try:
                     return super().get_event_loop()  # type: ignore[no-any-return]
-            except RuntimeError:
-                loop: asyncio.AbstractEventLoop = self.new_event_loop()
-                self.set_event_loop(loop)
-                return loop
+                except RuntimeError:
+                    pass
+            fresh: asyncio.AbstractEventLoop = self.new_event_loop()
+            self.set_event_loop(fresh)
+            return fresh
 
     AnyThreadEventLoopPolicy.__module__ = __name__
     return AnyThreadEventLoopPolicy
 
 
 def __getattr__(name: str) -> Any:
-    # AnyThreadEventLoopPolicy is built lazily: merely importing this module
-    # must not touch asyncio's (deprecated, from Python 3.14) policy classes.
+    # The policy class is created lazily so that importing this module does
+    # not touch asyncio's policy machinery, deprecated from Python 3.14.
     global _any_thread_policy_class
-    if name == "AnyThreadEventLoopPolicy":
-        warnings.warn(
-            "AnyThreadEventLoopPolicy is deprecated; use asyncio.run or create "
-            "and run event loops explicitly",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        if _any_thread_policy_class is None:
-            _any_thread_policy_class = _make_any_thread_policy_class()
-        return _any_thread_policy_class
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name != "AnyThreadEventLoopPolicy":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        "AnyThreadEventLoopPolicy is deprecated; use asyncio.run or create "
+        "and run event loops explicitly", DeprecationWarning, stacklevel=2,
+    )
+    if _any_thread_policy_class is None:
+        _any_thread_policy_class = _build_any_thread_policy()
+    return _any_thread_policy_class
 
 
 # ---------------------------------------------------------------------------
-# add_reader for loops that lack it (Windows' ProactorEventLoop).
+# Readiness callbacks for loops without add_reader (Windows' proactor loop).
 #
-# A SelectorThread runs select() on a daemon thread.  The event loop thread
-# hands it the current sets of fds (_start_select); the thread blocks in
-# select() and passes the ready fds back with call_soon_threadsafe
-# (_handle_select), whose handler runs the callbacks and starts the next
-# round.  A socketpair (the waker) interrupts a select() in progress when the
-# fd sets change or the selector closes.
+# A SelectorThread keeps the fd -> callback tables on the loop's thread and
+# runs select() on a helper thread, one round at a time:
+#   1. the loop thread posts the current fd lists to the helper (a queue);
+#   2. the helper blocks in select() and posts the ready fds back with
+#      call_soon_threadsafe;
+#   3. the loop thread runs the callbacks of those fds and goes back to 1.
+# A socketpair, always in the read set, cuts a select() short whenever the
+# tables change or the selector is closed.
 #
-# The thread is started from an async generator (_thread_manager) driven by a
-# task, so that the loop's shutdown_asyncgens() (which asyncio.run calls)
-# closes the generator and with it the thread.  An atexit hook stops the
-# threads of selectors that nobody closed.
+# The helper thread is started by an async generator (stepped once by a
+# task), so that the loop's shutdown_asyncgens(), which asyncio.run calls,
+# closes the generator and with it the thread.  Selectors nobody closed are
+# closed by an atexit hook.
 # ---------------------------------------------------------------------------
 
-# Every SelectorThread that is not closed yet, for the atexit hook.
+# Every SelectorThread not closed yet, for the atexit hook.
 _selector_loops: Set["SelectorThread"] = set()
 
 
 def _atexit_callback() -> None:
-    for selector in list(_selector_loops):
-        selector.close()
+    for leftover in list(_selector_loops):
+        leftover.close()
     _selector_loops.clear()
 
 
 atexit.register(_atexit_callback)
 
+# Errors select() gives for an fd closed while it waited (Windows' WSAENOTSOCK
+# is 10038).
+_CLOSED_FD_ERRORS = frozenset((errno.EBADF, getattr(errno, "WSAENOTSOCK", 10038)))
+
+
+async def _first_step(agen: typing.AsyncGenerator[None, None]) -> None:
+    await agen.__anext__()
+
 
 class SelectorThread:
-    """Readiness callbacks (``add_reader``/``add_writer``) for any event loop.
+    """``add_reader``/``add_writer`` for any event loop, using a helper thread.
 
-    ``select()`` runs on a background thread; the callbacks run on
-    ``real_loop``'s thread, in the context that was current when the
-    SelectorThread was created.  Call `close` to stop the thread (it is also
-    stopped when the loop shuts down its async generators, and at exit).
+    The helper thread waits in ``select()``; the callbacks themselves run on
+    ``real_loop``'s thread, in the `contextvars` context in which this
+    object was created.  The thread stops on `close`, when the loop shuts
+    down its async generators, or at interpreter exit.
 
     .. versionadded:: 6.3
     """
@@ -469,179 +450,158 @@ class SelectorThread:
 
     def __init__(self, real_loop: asyncio.AbstractEventLoop) -> None:
         self._real_loop = real_loop
-        # Condition variable guarding _select_args and _closing_selector,
-        # shared by the loop thread and the select thread.
-        self._select_cond = threading.Condition()
-        self._select_args: Optional[Tuple[List[int], List[int]]] = None
-        self._closing_selector = False
-        self._thread: Optional[threading.Thread] = None
-        self._thread_manager_task: "Optional[asyncio.Task[None]]" = None
         self._readers: Dict[int, Callable[[], None]] = {}
         self._writers: Dict[int, Callable[[], None]] = {}
-        # Handles scheduled from the select thread would otherwise run in
-        # a copy of that thread's (empty) context.
-        self._main_thread_ctx = contextvars.copy_context()
+        # Loop thread -> helper: (read fds, write fds) per round; None stops it.
+        self._requests: "queue.SimpleQueue[Optional[Tuple[List[int], List[int]]]]" = (
+            queue.SimpleQueue()
+        )
+        self._thread: Optional[threading.Thread] = None
+        self._thread_manager_task: "Optional[asyncio.Task[None]]" = None
+        # Callbacks posted from the helper thread would otherwise run in a
+        # copy of that thread's empty context.
+        self._loop_context = contextvars.copy_context()
         self._waker_r, self._waker_w = socket.socketpair()
-        self._waker_r.setblocking(False)
-        self._waker_w.setblocking(False)
+        for end in (self._waker_r, self._waker_w):
+            end.setblocking(False)
         _selector_loops.add(self)
-        self.add_reader(self._waker_r, self._consume_waker)
+        self.add_reader(self._waker_r, self._drain_waker)
         self._thread_manager_handle = self._thread_manager()
-        self._real_loop.call_soon(self._start_thread_manager)
+        # Deferred by one iteration: the generator must be first stepped
+        # inside the running loop, which then knows to close it.
+        real_loop.call_soon(self._launch_thread_manager)
 
-    def _start_thread_manager(self) -> None:
-        if self._closed:
-            return
-
-        async def step() -> None:
-            await self._thread_manager_handle.__anext__()
-
-        self._thread_manager_task = self._real_loop.create_task(step())
+    def _launch_thread_manager(self) -> None:
+        if not self._closed:
+            self._thread_manager_task = self._real_loop.create_task(
+                _first_step(self._thread_manager_handle)
+            )
 
     async def _thread_manager(self) -> typing.AsyncGenerator[None, None]:
-        self._thread = threading.Thread(
-            name="Tornado selector", daemon=True, target=self._run_select
-        )
-        self._thread.start()
+        helper = threading.Thread(target=self._run_select, name="Tornado selector", daemon=True)
+        self._thread = helper
+        helper.start()
         self._start_select()
         try:
-            # Park here until the loop closes its async generators.
+            # Suspended here for the life of the loop; being closed (by
+            # shutdown_asyncgens or by the GC) stops the helper thread.
             yield
-        except GeneratorExit:
+        finally:
             self.close()
-            raise
 
     def close(self) -> None:
-        """Stop the select thread and release the waker sockets (idempotent)."""
+        """Stop the helper thread and close the waker sockets; repeatable."""
         if self._closed:
             return
-        with self._select_cond:
-            self._closing_selector = True
-            self._select_cond.notify()
-        self._wake_selector()
+        self._closed = True
+        self._requests.put(None)
+        self._poke_waker()
         if self._thread is not None:
             self._thread.join()
-        self._closed = True
         _selector_loops.discard(self)
         self._readers.pop(self._waker_r.fileno(), None)
         self._waker_r.close()
         self._waker_w.close()
+        self._forget_unstarted_task()
+
+    def _forget_unstarted_task(self) -> None:
+        # If the loop stopped before the task launching the helper ran, the
+        # task will never run now: close its coroutine and tell asyncio not
+        # to complain about destroying a pending task.
         task = self._thread_manager_task
-        if task is not None and not task.done():
-            # The task never got to run (the loop stopped first).  Nothing
-            # will run it now: close its coroutine and keep asyncio from
-            # reporting it as destroyed while pending.
-            task.cancel()
-            task.get_coro().close()
-            task._log_destroy_pending = False  # type: ignore[attr-defined]
+        if task is None or task.done():
+            return
+        task.cancel()
+        task.get_coro().close()
+        task._log_destroy_pending = False  # type: ignore[attr-defined]
+
+    def _poke_waker(self) -> None:
+        with contextlib.suppress(OSError):
+            # A full buffer (BlockingIOError) means a wake-up is pending
+            # anyway; a closed socket means nobody is waiting any more.
+            self._waker_w.send(b"!")
 
     def _wake_selector(self) -> None:
-        if self._closed:
-            return
-        try:
-            self._waker_w.send(b"a")
-        except BlockingIOError:
-            # The buffer is full, so a wakeup is already pending.
-            pass
+        if not self._closed:
+            self._poke_waker()
 
-    def _consume_waker(self) -> None:
-        try:
-            self._waker_r.recv(1024)
-        except BlockingIOError:
-            pass
+    def _drain_waker(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            self._waker_r.recv(4096)
 
     def _start_select(self) -> None:
-        # Hand the current fd sets to the select thread.
-        with self._select_cond:
-            assert self._select_args is None
-            self._select_args = (list(self._readers), list(self._writers))
-            self._select_cond.notify()
+        self._requests.put((list(self._readers), list(self._writers)))
 
     def _run_select(self) -> None:
+        # The helper thread's main loop.
         while True:
-            with self._select_cond:
-                while self._select_args is None and not self._closing_selector:
-                    self._select_cond.wait()
-                if self._closing_selector:
-                    return
-                assert self._select_args is not None
-                to_read, to_write = self._select_args
-                self._select_args = None
-            try:
-                # Windows reports a failed connect() in the "exceptional"
-                # set, which callers treat as writable.
-                rs, ws, xs = select.select(to_read, to_write, to_write)
-                ws = ws + xs
-            except OSError as e:
-                # An fd was closed under us.  Windows raises WSAENOTSOCK
-                # (10038) for that.  If the waker is readable, the closing
-                # side has already told us to rebuild the sets: just go on.
-                if e.errno in (getattr(errno, "WSAENOTSOCK", 10038), errno.EBADF):
-                    rs, _, _ = select.select([self._waker_r.fileno()], [], [], 0)
-                    if rs:
-                        ws = []
-                    else:
-                        raise
-                else:
-                    raise
+            request = self._requests.get()
+            if request is None:
+                return
+            readable, writable = self._select(*request)
             try:
                 self._real_loop.call_soon_threadsafe(
-                    self._handle_select, rs, ws, context=self._main_thread_ctx
+                    self._handle_select, readable, writable, context=self._loop_context
                 )
-            except RuntimeError:
-                # The loop was closed under us: nobody wants the events.
+            except (RuntimeError, AttributeError):
+                # The loop is closed (RuntimeError; some Python versions give
+                # AttributeError for a closing proactor): nobody is listening.
                 pass
-            except AttributeError:
-                # Closing proactor loops can get here on some Pythons.
-                pass
+
+    def _select(self, to_read: List[int], to_write: List[int]) -> Tuple[List[int], List[int]]:
+        try:
+            # Windows reports a failed connect() as "exceptional": callers
+            # expect it as writability.
+            readable, writable, failed = select.select(to_read, to_write, to_write)
+        except OSError as err:
+            if err.errno not in _CLOSED_FD_ERRORS:
+                raise
+            # An fd was closed under select(); if that was through our API,
+            # the waker is readable and the next round gets fresh lists.
+            readable, _, _ = select.select([self._waker_r.fileno()], [], [], 0)
+            if not readable:
+                raise
+            return readable, []
+        return readable, writable + failed
 
     def _handle_select(self, rs: List[int], ws: List[int]) -> None:
         if self._closed:
-            # Events that arrived while closing: nobody listens any more.
             return
-        for fd in rs:
-            self._handle_event(fd, self._readers)
-        for fd in ws:
-            self._handle_event(fd, self._writers)
-        if not self._closed:
-            # A callback may have closed the selector.
-            self._start_select()
-
-    def _handle_event(self, fd: int, cb_map: Dict[int, Callable[[], None]]) -> None:
         try:
-            callback = cb_map[fd]
-        except KeyError:
-            # Removed while select() ran.
-            return
-        callback()
+            for table, ready in ((self._readers, rs), (self._writers, ws)):
+                for fd in ready:
+                    # An fd unregistered meanwhile has no entry any more.
+                    callback = table.get(fd)
+                    if callback is not None:
+                        callback()
+        finally:
+            # Even after a failing callback, the next round must be asked for
+            # (unless a callback closed us).
+            if not self._closed:
+                self._start_select()
 
-    def add_reader(
-        self, fd: _FileDescriptorLike, callback: Callable[..., None], *args: Any
-    ) -> None:
-        self._readers[_fileno(fd)] = functools.partial(callback, *args)
+    def _watch(self, table: Dict[int, Callable[[], None]], fd: "_FileDescriptorLike",
+               callback: Callable[..., None], args: Tuple[Any, ...]) -> None:
+        table[_fileno(fd)] = functools.partial(callback, *args)
         self._wake_selector()
 
-    def add_writer(
-        self, fd: _FileDescriptorLike, callback: Callable[..., None], *args: Any
-    ) -> None:
-        self._writers[_fileno(fd)] = functools.partial(callback, *args)
+    def _unwatch(self, table: Dict[int, Callable[[], None]], fd: "_FileDescriptorLike") -> bool:
+        if table.pop(_fileno(fd), None) is None:
+            return False
         self._wake_selector()
+        return True
+
+    def add_reader(self, fd: _FileDescriptorLike, callback: Callable[..., None], *args: Any) -> None:
+        self._watch(self._readers, fd, callback, args)
+
+    def add_writer(self, fd: _FileDescriptorLike, callback: Callable[..., None], *args: Any) -> None:
+        self._watch(self._writers, fd, callback, args)
 
     def remove_reader(self, fd: _FileDescriptorLike) -> bool:
-        try:
-            del self._readers[_fileno(fd)]
-        except KeyError:
-            return False
-        self._wake_selector()
-        return True
+        return self._unwatch(self._readers, fd)
 
     def remove_writer(self, fd: _FileDescriptorLike) -> bool:
-        try:
-            del self._writers[_fileno(fd)]
-        except KeyError:
-            return False
-        self._wake_selector()
-        return True
+        return self._unwatch(self._writers, fd)
 
 
 def _fileno(fd: _FileDescriptorLike) -> int:
@@ -649,50 +609,40 @@ def _fileno(fd: _FileDescriptorLike) -> int:
 
 
 class AddThreadSelectorEventLoop(asyncio.AbstractEventLoop):
-    """Wrap an event loop to add ``add_reader`` and friends via a `SelectorThread`.
+    """An event loop wrapper that adds ``add_reader`` and company to any loop.
 
-    Every other attribute is the wrapped loop's.  Closing the wrapper closes
-    the selector thread and the wrapped loop.
+    Those four methods go to a `SelectorThread`; everything else is looked
+    up on the wrapped loop.  `close` closes both.
 
     .. versionadded:: 6.3
     """
 
-    # Names answered by the wrapper itself; everything else is delegated.
-    MY_ATTRIBUTES = {
-        "_real_loop",
-        "_selector",
-        "add_reader",
-        "add_writer",
-        "close",
-        "remove_reader",
-        "remove_writer",
-    }
-
-    def __getattribute__(self, name: str) -> Any:
-        if name in AddThreadSelectorEventLoop.MY_ATTRIBUTES:
-            return super().__getattribute__(name)
-        return getattr(self._real_loop, name)
+    # Attributes of the wrapper itself; every other one is the wrapped loop's.
+    MY_ATTRIBUTES = set(
+        "_real_loop _selector add_reader add_writer remove_reader remove_writer close".split()
+    )
 
     def __init__(self, real_loop: asyncio.AbstractEventLoop) -> None:
         self._real_loop = real_loop
         self._selector = SelectorThread(real_loop)
 
-    def close(self) -> None:
-        self._selector.close()
-        self._real_loop.close()
+    def __getattribute__(self, name: str) -> Any:
+        if name not in AddThreadSelectorEventLoop.MY_ATTRIBUTES:
+            return getattr(object.__getattribute__(self, "_real_loop"), name)
+        return object.__getattribute__(self, name)
 
-    def add_reader(  # type: ignore[override]
-        self, fd: _FileDescriptorLike, callback: Callable[..., None], *args: Any
-    ) -> None:
-        return self._selector.add_reader(fd, callback, *args)
-
-    def add_writer(  # type: ignore[override]
-        self, fd: _FileDescriptorLike, callback: Callable[..., None], *args: Any
-    ) -> None:
-        return self._selector.add_writer(fd, callback, *args)
+    def add_reader(self, fd: _FileDescriptorLike, callback: Callable[..., None], *args: Any) -> None:  # type: ignore[override]
+        self._selector.add_reader(fd, callback, *args)
 
     def remove_reader(self, fd: _FileDescriptorLike) -> bool:
         return self._selector.remove_reader(fd)
 
+    def add_writer(self, fd: _FileDescriptorLike, callback: Callable[..., None], *args: Any) -> None:  # type: ignore[override]
+        self._selector.add_writer(fd, callback, *args)
+
     def remove_writer(self, fd: _FileDescriptorLike) -> bool:
         return self._selector.remove_writer(fd)
+
+    def close(self) -> None:
+        self._selector.close()
+        self._real_loop.close()
