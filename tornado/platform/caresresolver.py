@@ -52,23 +52,31 @@ class CaresResolver(Resolver):
         self._timer: Optional[object] = None
 
     def _sock_state_cb(self, fd: int, readable: bool, writable: bool) -> None:
-        state = (IOLoop.READ if readable else 0) | (IOLoop.WRITE if writable else 0)
-        if not state:
-            if fd in self.fds:
-                self.io_loop.remove_handler(fd)
-                del self.fds[fd]
-        elif fd in self.fds:
-            self.io_loop.update_handler(fd, state)
-            self.fds[fd] = state
-        else:
-            self.io_loop.add_handler(fd, self._handle_events, state)
-            self.fds[fd] = state
+        # c-ares says which of its sockets it wants watched, and for what;
+        # mirror that in the IOLoop's registrations.
+        wanted = IOLoop.NONE
+        if readable:
+            wanted |= IOLoop.READ
+        if writable:
+            wanted |= IOLoop.WRITE
+        registered = self.fds.get(fd)
+        if registered is None:
+            if wanted:
+                self.io_loop.add_handler(fd, self._handle_events, wanted)
+                self.fds[fd] = wanted
+        elif not wanted:
+            del self.fds[fd]
+            self.io_loop.remove_handler(fd)
+        elif wanted != registered:
+            self.fds[fd] = wanted
+            self.io_loop.update_handler(fd, wanted)
 
     def _handle_events(self, fd: int, events: int) -> None:
-        bad = _pycares.ARES_SOCKET_BAD
-        read_fd = fd if events & IOLoop.READ else bad
-        write_fd = fd if events & IOLoop.WRITE else bad
-        self.channel.process_fd(read_fd, write_fd)
+        # process_fd takes a read fd and a write fd, ARES_SOCKET_BAD for none.
+        unused = _pycares.ARES_SOCKET_BAD
+        self.channel.process_fd(
+            fd if events & IOLoop.READ else unused, fd if events & IOLoop.WRITE else unused
+        )
         self._schedule_timer()
 
     def _schedule_timer(self) -> None:
