@@ -30,104 +30,94 @@ _task_id: Optional[int] = None
 
 
 def cpu_count() -> int:
-    """Returns the number of processors on this machine (1 if unknown)."""
-    try:
-        return multiprocessing.cpu_count()
-    except NotImplementedError:
-        pass
-    try:
-        return os.sysconf("SC_NPROCESSORS_CONF")
-    except (AttributeError, ValueError):
-        pass
+    """The number of processors of this machine, or 1 if it cannot be told."""
+    probes: "tuple[Callable[[], int], ...]" = (
+        multiprocessing.cpu_count,
+        lambda: os.sysconf("SC_NPROCESSORS_CONF"),
+    )
+    for probe in probes:
+        try:
+            return probe()
+        except (NotImplementedError, AttributeError, ValueError):
+            continue
     gen_log.error("Could not detect number of processors; assuming 1")
     return 1
 
 
 def _reseed_random() -> None:
-    # Forked children inherit the parent's random state; give each its own
-    # so that they don't all produce the same "random" numbers.
-    if "random" not in sys.modules:
-        return
-    import random
-
-    random.seed(int.from_bytes(os.urandom(16), "big"))
+    # A forked child starts with a copy of its parent's random state; without
+    # a fresh seed, every worker would draw the very same "random" numbers.
+    rng = sys.modules.get("random")
+    if rng is not None:
+        rng.seed(int.from_bytes(os.urandom(16), "big"))
 
 
-def fork_processes(
-    num_processes: Optional[int], max_restarts: Optional[int] = None
-) -> int:
-    """Forks ``num_processes`` worker processes (one per CPU for ``None``
-    or a value of 0 or less).
+def _why_restart(status: int) -> Optional[str]:
+    """Describe an abnormal ``os.wait`` status; None for a clean exit."""
+    if os.WIFSIGNALED(status):
+        return "killed by signal %d" % os.WTERMSIG(status)
+    code = os.WEXITSTATUS(status)
+    return "exited with status %d" % code if code else None
 
-    In each child this returns the child's number, from 0 to
-    ``num_processes - 1`` (also given by `task_id`).  The parent does not
-    return: it waits, restarting a child that exits with an error or is
-    killed by a signal (at most ``max_restarts`` times in all, default
-    100, then `RuntimeError`), and calls ``sys.exit(0)`` once every child
-    has exited cleanly.
 
-    Nothing that owns threads or file descriptors shared with the children
-    (an `.IOLoop` in particular) may exist when this is called.
+def fork_processes(num_processes: Optional[int], max_restarts: Optional[int] = None) -> int:
+    """Fork into ``num_processes`` worker processes; ``None`` (or a number
+    below 1) means one per CPU.
+
+    Each child gets back its worker number, from 0 up to
+    ``num_processes - 1`` (which `task_id` also reports).  The parent never
+    returns: it waits for the children, replaces any that dies from a signal
+    or with a non-zero status (up to ``max_restarts`` replacements in total,
+    100 by default, after which it raises `RuntimeError`), and leaves with
+    ``sys.exit(0)`` when all of them have ended cleanly.
+
+    Call it before creating anything that owns threads or descriptors the
+    children would share, an `.IOLoop` above all.
 
     Not available on Windows.
     """
     if sys.platform == "win32":
-        # os.fork exists on Cygwin only.
+        # Only Cygwin's Python has os.fork there.
         raise Exception("fork not available on windows")
-    if max_restarts is None:
-        max_restarts = 100
     global _task_id
     assert _task_id is None, "fork_processes called twice"
-    if num_processes is None or num_processes <= 0:
+    restart_budget = 100 if max_restarts is None else max_restarts
+    if num_processes is None or num_processes < 1:
         num_processes = cpu_count()
     gen_log.info("Starting %d processes", num_processes)
-    children: dict[int, int] = {}
+    worker_of_pid: dict[int, int] = {}
 
-    def start_child(i: int) -> Optional[int]:
+    def spawn(worker: int) -> bool:
+        # True in the new child, False in the parent.
+        global _task_id
         pid = os.fork()
-        if pid == 0:
-            _reseed_random()
-            global _task_id
-            _task_id = i
-            return i
-        children[pid] = i
-        return None
+        if pid:
+            worker_of_pid[pid] = worker
+            return False
+        _reseed_random()
+        _task_id = worker
+        return True
 
-    for i in range(num_processes):
-        task = start_child(i)
-        if task is not None:
-            return task
-    num_restarts = 0
-    while children:
+    for worker in range(num_processes):
+        if spawn(worker):
+            return worker
+    while worker_of_pid:
         pid, status = os.wait()
-        if pid not in children:
+        worker = worker_of_pid.pop(pid, -1)
+        if worker < 0:
+            continue  # Some other child of ours: not our business.
+        reason = _why_restart(status)
+        if reason is None:
+            gen_log.info("child %d (pid %d) exited normally", worker, pid)
             continue
-        task = children.pop(pid)
-        if os.WIFSIGNALED(status):
-            gen_log.warning(
-                "child %d (pid %d) killed by signal %d, restarting",
-                task,
-                pid,
-                os.WTERMSIG(status),
-            )
-        elif os.WEXITSTATUS(status) != 0:
-            gen_log.warning(
-                "child %d (pid %d) exited with status %d, restarting",
-                task,
-                pid,
-                os.WEXITSTATUS(status),
-            )
-        else:
-            gen_log.info("child %d (pid %d) exited normally", task, pid)
-            continue
-        num_restarts += 1
-        if num_restarts > max_restarts:
+        gen_log.warning("child %d (pid %d) %s, restarting", worker, pid, reason)
+        restart_budget -= 1
+        if restart_budget < 0:
             raise RuntimeError("Too many child restarts, giving up")
-        new_task = start_child(task)
-        if new_task is not None:
-            return new_task
-    # Every child is done.  Exit rather than return, so the parent doesn't
-    # go on to run the server code meant for the children.
+        if spawn(worker):
+            return worker
+    # All children finished cleanly.  Returning would send the parent into
+    # the code meant for workers, so exit instead.
     sys.exit(0)
 
 
@@ -185,133 +175,116 @@ class Subprocess:
         for fd in child_ends:
             os.close(fd)
         self.pid = self.proc.pid
-        self.stdin = (
-            PipeIOStream(our_ends["stdin"]) if "stdin" in our_ends else self.proc.stdin
-        )
-        self.stdout = (
-            PipeIOStream(our_ends["stdout"])
-            if "stdout" in our_ends
-            else self.proc.stdout
-        )
-        self.stderr = (
-            PipeIOStream(our_ends["stderr"])
-            if "stderr" in our_ends
-            else self.proc.stderr
-        )
+        streams = {name: PipeIOStream(fd) for name, fd in our_ends.items()}
+        self.stdin = streams.get("stdin", self.proc.stdin)
+        self.stdout = streams.get("stdout", self.proc.stdout)
+        self.stderr = streams.get("stderr", self.proc.stderr)
         self._exit_callback: Optional[Callable[[int], None]] = None
         self.returncode: Optional[int] = None
 
     def set_exit_callback(self, callback: Callable[[int], None]) -> None:
-        """Calls ``callback(returncode)`` on the event loop when the process
-        exits (at once, on the next iteration, if it already has).
+        """Have ``callback(returncode)`` called on the event loop once the
+        process has exited (on the next iteration if it already has).
 
-        ``returncode`` is negative for a process killed by a signal, as in
-        `subprocess.Popen.returncode`.  Installs the ``SIGCHLD`` handler
-        (see `initialize`).  The process is reaped here, so the ``Popen``
-        object's own ``wait`` and ``poll`` no longer can; the exit status is
-        copied into ``proc.returncode``.
+        As with `subprocess.Popen.returncode`, a process killed by a signal
+        has a negative code.  This installs the ``SIGCHLD`` handler (see
+        `initialize`) and reaps the process itself, so the ``Popen``
+        object's ``wait`` and ``poll`` cannot; ``proc.returncode`` is filled
+        in instead.
         """
         self._exit_callback = callback
-        Subprocess.initialize()
         Subprocess._waiting[self.pid] = self
+        Subprocess.initialize()
+        # It may be gone already, before any SIGCHLD could reach us.
         Subprocess._try_cleanup_process(self.pid)
 
     def wait_for_exit(self, raise_error: bool = True) -> "Future[int]":
-        """Returns a Future resolving to the exit status when the process
-        exits.
+        """A Future for the exit status of the process.
 
-        With ``raise_error`` (the default), a non-zero status fails the
-        Future with `subprocess.CalledProcessError` instead.  Like
-        `set_exit_callback`, which it uses, this replaces an exit callback
-        set before.
+        Unless ``raise_error`` is false, a non-zero status makes it fail with
+        `subprocess.CalledProcessError` instead.  It works through
+        `set_exit_callback`, so it replaces any exit callback set earlier.
 
         .. versionadded:: 4.2
         """
-        future: Future[int] = Future()
+        exited: Future[int] = Future()
 
-        def callback(ret: int) -> None:
-            if future.cancelled():
+        def on_exit(code: int) -> None:
+            if exited.cancelled():
                 return
-            if ret != 0 and raise_error:
-                # The command line isn't known any more at this point.
-                future.set_exception(CalledProcessError(ret, "unknown"))
+            if code == 0 or not raise_error:
+                exited.set_result(code)
             else:
-                future.set_result(ret)
+                # By now the command line is no longer at hand.
+                exited.set_exception(CalledProcessError(code, "unknown"))
 
-        self.set_exit_callback(callback)
-        return future
+        self.set_exit_callback(on_exit)
+        return exited
 
     @classmethod
     def initialize(cls) -> None:
-        """Installs the ``SIGCHLD`` handler that reaps child processes.
+        """Install the ``SIGCHLD`` handler through which exits are noticed.
 
-        Done automatically by `set_exit_callback`; call it earlier (from the
-        main thread, on the event loop in use) to be sure the handler is
-        there before a child can exit.  Other code handling ``SIGCHLD``
-        in the same process may interfere.
+        `set_exit_callback` does it when needed; calling it beforehand (from
+        the main thread, with the event loop that will be used current)
+        makes sure no exit can slip by first.  Other ``SIGCHLD`` handling in
+        the process may conflict with it.
 
         .. versionchanged:: 5.0
            The ``io_loop`` argument has been removed.
         """
-        if cls._initialized:
-            if not cls._initialized_loop.is_closed():
-                return
-            # The loop that had the handler is gone; install it again.
-            cls._initialized = False
-        loop = ioloop.IOLoop.current().asyncio_loop  # type: ignore[attr-defined]
-        loop.add_signal_handler(signal.SIGCHLD, cls._cleanup)
-        cls._initialized_loop = loop
-        cls._initialized = True
+        if cls._initialized and not cls._initialized_loop.is_closed():
+            return
+        # Never installed, or installed on a loop that has since closed.
+        asyncio_loop = ioloop.IOLoop.current().asyncio_loop  # type: ignore[attr-defined]
+        asyncio_loop.add_signal_handler(signal.SIGCHLD, cls._cleanup)
+        cls._initialized_loop, cls._initialized = asyncio_loop, True
 
     @classmethod
     def uninitialize(cls) -> None:
-        """Removes the ``SIGCHLD`` handler."""
+        """Take the ``SIGCHLD`` handler away again."""
         if not cls._initialized:
             return
-        loop = cls._initialized_loop
-        cls._initialized_loop = None
+        previous, cls._initialized_loop = cls._initialized_loop, None
         cls._initialized = False
-        if loop is not None and not loop.is_closed():
-            loop.remove_signal_handler(signal.SIGCHLD)
+        if previous is None or previous.is_closed():
+            return
+        previous.remove_signal_handler(signal.SIGCHLD)
 
     @classmethod
     def _cleanup(cls) -> None:
-        for pid in list(cls._waiting.keys()):
+        # Runs on SIGCHLD: any number of our children may have exited.
+        for pid in tuple(cls._waiting):
             cls._try_cleanup_process(pid)
 
     @classmethod
     def _try_cleanup_process(cls, pid: int) -> None:
+        watched = cls._waiting.get(pid)
+        if watched is None:
+            return
         try:
-            ret_pid, status = os.waitpid(pid, os.WNOHANG)
+            reaped, status = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
-            # Reaped already, e.g. by Popen.poll(); report what Popen
-            # learned, if anything.
-            subproc = cls._waiting[pid]
-            if subproc.proc.returncode is not None:
+            # Someone else reaped it (Popen.poll(), say): all we can report
+            # is what Popen found out, if anything.
+            known = watched.proc.returncode
+            if known is not None:
                 del cls._waiting[pid]
-                subproc.io_loop.add_callback(
-                    subproc._report_exit, subproc.proc.returncode
-                )
+                watched.io_loop.add_callback(watched._report_exit, known)
             return
-        if ret_pid == 0:
-            return
-        assert ret_pid == pid
-        subproc = cls._waiting.pop(pid)
-        subproc.io_loop.add_callback(subproc._set_returncode, status)
+        if reaped != pid:
+            return  # Still running.
+        del cls._waiting[pid]
+        watched.io_loop.add_callback(watched._set_returncode, status)
 
     def _set_returncode(self, status: int) -> None:
-        if sys.platform == "win32":
-            returncode = -1
-        else:
-            returncode = os.waitstatus_to_exitcode(status)
-        self._report_exit(returncode)
+        code = -1 if sys.platform == "win32" else os.waitstatus_to_exitcode(status)
+        self._report_exit(code)
 
     def _report_exit(self, returncode: int) -> None:
-        self.returncode = returncode
-        # Popen would otherwise try to reap the process again and never
-        # learn its status.
-        self.proc.returncode = returncode
-        if self._exit_callback:
-            callback = self._exit_callback
-            self._exit_callback = None
-            callback(self.returncode)
+        # Popen gets the code too: it could not reap the process any more,
+        # and would otherwise never know how it ended.
+        self.returncode = self.proc.returncode = returncode
+        callback, self._exit_callback = self._exit_callback, None
+        if callback is not None:
+            callback(returncode)
