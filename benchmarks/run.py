@@ -679,8 +679,9 @@ WORKLOAD_NOTES = {
               "simple_httpclient, max_clients 50; aiohttp: ``ClientSession``) GETs from "
               "the same trivial server (``servers/fast_server.py``); sequential: one "
               "request at a time; concurrent: 50 in flight.",
-    "upload": "POST of the big file to a ``@stream_request_body`` handler that counts bytes "
-              "(aiohttp: ``request.content.readany()``); memory is the server's VmHWM after "
+    "upload": "POST of the big file to a ``@stream_request_body`` handler that counts and "
+              "SHA-256-hashes each chunk, so the server is slower than the sender as real "
+              "handlers are (aiohttp: ``request.content.readany()``, same work); memory is the server's VmHWM after "
               "the transfer minus VmRSS before it; one small GET every 20 ms on another "
               "connection measures the latency seen by other clients.",
     "download": "GET of the big (sparse) file from ``StaticFileHandler`` (aiohttp: "

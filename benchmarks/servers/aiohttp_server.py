@@ -7,6 +7,7 @@ autoescaping on.
 """
 
 import asyncio
+import hashlib
 import os
 
 import jinja2
@@ -73,11 +74,13 @@ async def count(request: web.Request) -> web.Response:
 
 async def upload(request: web.Request) -> web.Response:
     received = 0
+    digest = hashlib.sha256()
     while True:
         chunk = await request.content.readany()
         if not chunk:
             break
         received += len(chunk)
+        digest.update(chunk)
     return web.Response(text=str(received))
 
 
