@@ -1,24 +1,27 @@
-"""Support for testing asynchronous code with `unittest`.
+"""Helpers for writing `unittest` tests of asynchronous code.
 
-* `AsyncTestCase` gives each test a fresh `.IOLoop` (``self.io_loop``),
-  closed again after the test; `gen_test` runs a coroutine test method on
-  it, with a timeout.
-* `AsyncHTTPTestCase` (and `AsyncHTTPSTestCase`) also start an HTTP server
-  for the application returned by ``get_app()`` on an unused port, with a
-  client to `~AsyncHTTPTestCase.fetch` from it.
-* `ExpectLog` asserts that a log message is emitted (and keeps it out of
-  the output); `bind_unused_port` binds a listening socket on a free port.
-* `main` runs tests from the command line with Tornado's option parsing.
+* `AsyncTestCase` runs each test with a new `.IOLoop` of its own
+  (``self.io_loop``), closed when the test is over; tests either drive it
+  with `~AsyncTestCase.stop`/`~AsyncTestCase.wait` or are coroutines
+  decorated with `gen_test`.
+* `AsyncHTTPTestCase` and `AsyncHTTPSTestCase` add an HTTP(S) server for
+  the application from ``get_app()``, listening on a free local port, and
+  `~AsyncHTTPTestCase.fetch` to send it requests.
+* `ExpectLog` checks that an expected log message shows up (and hides it);
+  `bind_unused_port` opens a listening socket on a free port.
+* `main` is a command-line test runner that understands Tornado's options.
 
-The default timeout of asynchronous waits is 5 seconds; the
-``ASYNC_TEST_TIMEOUT`` environment variable changes it.
+Asynchronous waits give up after 5 seconds unless the
+``ASYNC_TEST_TIMEOUT`` environment variable says otherwise.
 
-This module sits at the top of the package: it uses `tornado.ioloop` and
-`tornado.gen`, and imports `tornado.httpserver`, `tornado.httpclient`,
-`tornado.netutil` and `tornado.process` only when a test needs them.
+This module is meant for users' test suites, so it may use the whole
+package: `tornado.ioloop` and `tornado.gen` directly, the HTTP server and
+client, `tornado.netutil` and `tornado.process` only when a test needs
+them.
 """
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import logging
@@ -31,19 +34,8 @@ import types
 import unittest
 import warnings
 from collections.abc import Generator
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    Callable,
-    Coroutine,
-    Dict,
-    Optional,
-    Tuple,
-    Type,
-    TypeVar,
-    Union,
-    overload,
-)
+from typing import TYPE_CHECKING, Any, Callable, Coroutine, Dict, Optional, Tuple, Type
+from typing import TypeVar, Union, overload
 
 from tornado import gen
 from tornado.ioloop import IOLoop
@@ -56,67 +48,66 @@ if TYPE_CHECKING:
     from tornado.httpserver import HTTPServer
 
 _T = TypeVar("_T")
-_ExcInfo = Tuple[
-    Optional[Type[BaseException]], Optional[BaseException], Optional[types.TracebackType]
-]
+_ExcInfo = Tuple[Optional[Type[BaseException]], Optional[BaseException], Optional[types.TracebackType]]
+# What a test method decorated with gen_test returns when called.
+_Suspended = Union[Generator[Any, Any, Any], Coroutine[Any, Any, Any]]
+_TestMethod = Callable[..., _Suspended]
+_GenTestDecorator = Callable[[_TestMethod], Callable[..., None]]
 
-# IOLoops that AsyncTestCase does not close at the end of a test, because it
-# did not create their asyncio loop.
+# An IOLoop of this kind wraps an asyncio loop that the test case did not
+# create, so the test case must not close it.
 _NON_OWNED_IOLOOPS = AsyncIOMainLoop
 
+_DEFAULT_TIMEOUT = 5.0
 
-def bind_unused_port(
-    reuse_port: bool = False, address: str = "127.0.0.1"
-) -> Tuple[socket.socket, int]:
-    """Bind a listening, non-blocking socket to a free port of ``address``.
 
-    Returns ``(socket, port)``.  Binds IPv4 only, on 127.0.0.1 by default.
+def bind_unused_port(reuse_port: bool = False, address: str = "127.0.0.1") -> Tuple[socket.socket, int]:
+    """Open a listening, non-blocking IPv4 socket on a free port.
+
+    ``address`` is the interface to bind (loopback unless told otherwise).
+    Returns the socket together with the port number it got.
 
     .. versionchanged:: 6.2
-       Added the ``address`` argument.
+       ``address`` can be chosen.
     """
-    from tornado import netutil
+    from tornado.netutil import bind_sockets
 
-    sock = netutil.bind_sockets(
-        0, address, family=socket.AF_INET, reuse_port=reuse_port
-    )[0]
-    port = sock.getsockname()[1]
-    return sock, port
+    listener = bind_sockets(0, address, family=socket.AF_INET, reuse_port=reuse_port)[0]
+    return listener, listener.getsockname()[1]
 
 
 def get_async_test_timeout() -> float:
-    """The default timeout of `AsyncTestCase.wait` and `gen_test`, in seconds.
+    """Seconds that `AsyncTestCase.wait` and `gen_test` wait by default.
 
-    5, unless the ``ASYNC_TEST_TIMEOUT`` environment variable holds a number.
+    The ``ASYNC_TEST_TIMEOUT`` environment variable sets it when it holds a
+    number; otherwise it is 5.
     """
-    env = os.environ.get("ASYNC_TEST_TIMEOUT")
-    if env is not None:
-        try:
-            return float(env)
-        except ValueError:
-            pass
-    return 5
+    setting = os.environ.get("ASYNC_TEST_TIMEOUT", "")
+    with contextlib.suppress(ValueError):
+        return float(setting)
+    return _DEFAULT_TIMEOUT
 
 
 class AsyncTestCase(unittest.TestCase):
-    """A `unittest.TestCase` whose tests run with their own `.IOLoop`.
+    """A `unittest.TestCase` that gives every test a fresh `.IOLoop`.
 
-    ``setUp`` creates ``self.io_loop`` (with `get_new_ioloop`) and makes its
-    asyncio loop the thread's current one; ``tearDown`` cancels the asyncio
-    tasks still pending, then closes the loop.  Subclasses that override
-    ``setUp``/``tearDown`` must call the ``super()`` methods.
+    Before the test, ``self.io_loop`` is created by `get_new_ioloop` and its
+    asyncio loop is made the thread's event loop.  After it, tasks still
+    pending on that loop are cancelled and given the chance to finish, then
+    the loop is closed.  Subclasses overriding ``setUp`` or ``tearDown``
+    have to call the inherited versions.
 
-    Tests are either decorated with `gen_test` (a coroutine that the loop
-    runs) or drive the loop themselves with `stop` and `wait`::
+    A test can be a coroutine decorated with `gen_test`, which runs it on
+    the loop, or plain code that runs the loop itself through `wait` until
+    a callback calls `stop`::
 
         def test_http_fetch(self):
             client = AsyncHTTPClient()
             self.io_loop.add_future(client.fetch("http://example.com/"), self.stop)
             response = self.wait().result()
 
-    A test method that returns a generator or coroutine without `gen_test`
-    (so that it would never run) is an error, as is one returning any other
-    value.
+    Since an undecorated generator or coroutine method would silently never
+    run, returning one (or any value but None) from a test is an error.
     """
 
     def __init__(self, methodName: str = "runTest") -> None:
@@ -125,10 +116,9 @@ class AsyncTestCase(unittest.TestCase):
         self.__running = False
         self.__failure: Optional[_ExcInfo] = None
         self.__stop_args: Any = None
-        self.__timeout: Optional[object] = None
-        # The generator or coroutine of the running @gen_test method, so a
-        # timeout can be raised at the point where the test is stuck.
-        self._test_generator: Optional[Union[Generator[Any, Any, Any], Coroutine[Any, Any, Any]]] = None
+        # The generator of the @gen_test method being run, so that a timeout
+        # can be raised inside it, where the test is stuck.
+        self._test_generator: Optional[_Suspended] = None
 
     def setUp(self) -> None:
         super().setUp()
@@ -136,149 +126,131 @@ class AsyncTestCase(unittest.TestCase):
         asyncio.set_event_loop(self.io_loop.asyncio_loop)  # type: ignore[attr-defined]
 
     def tearDown(self) -> None:
-        # Native coroutines left running complain ("Task was destroyed but
-        # it is pending") when their loop closes: cancel them and let them
-        # unwind first.
-        asyncio_loop = self.io_loop.asyncio_loop  # type: ignore[attr-defined]
-        if not asyncio_loop.is_closed():
-            tasks = [t for t in asyncio.all_tasks(asyncio_loop) if not t.done()]
-            for task in tasks:
-                task.cancel()
-            if tasks:
-                done, pending = self.io_loop.run_sync(lambda: asyncio.wait(tasks))
-                assert not pending
-                for task in done:
-                    try:
-                        task.result()
-                    except asyncio.CancelledError:
-                        pass
-        # A Subprocess watcher would otherwise outlive this loop.
-        process = sys.modules.get("tornado.process")
-        if process is not None:
-            process.Subprocess.uninitialize()
+        self.__settle_leftover_tasks()
+        # A SIGCHLD watcher installed during the test must not outlive its loop.
+        process_module = sys.modules.get("tornado.process")
+        if process_module is not None:
+            process_module.Subprocess.uninitialize()
         asyncio.set_event_loop(None)
         if not isinstance(self.io_loop, _NON_OWNED_IOLOOPS):
-            # all_fds: a leaked socket must not spill into the next test.
+            # Closing every fd still registered keeps a leaked socket from
+            # disturbing the next test.
             self.io_loop.close(all_fds=True)
         super().tearDown()
-        # An exception from a wait() timeout that was not raised yet.
+        # A wait() timeout that nothing has reported yet.
         self.__rethrow()
+
+    def __settle_leftover_tasks(self) -> None:
+        # Tasks still pending when a loop closes are reported as "destroyed
+        # but pending": cancel them and let them unwind while the loop lives.
+        asyncio_loop = self.io_loop.asyncio_loop  # type: ignore[attr-defined]
+        if asyncio_loop.is_closed():
+            return
+        leftovers = [task for task in asyncio.all_tasks(asyncio_loop) if not task.done()]
+        if not leftovers:
+            return
+        for task in leftovers:
+            task.cancel()
+        finished, unfinished = self.io_loop.run_sync(lambda: asyncio.wait(leftovers))
+        assert not unfinished
+        for task in finished:
+            with contextlib.suppress(asyncio.CancelledError):
+                task.result()
 
     def get_new_ioloop(self) -> IOLoop:
-        """Return the `.IOLoop` for one test (a new one by default).
+        """Create the `.IOLoop` for a test; a brand-new one unless overridden.
 
-        Overriding this is rarely useful; returning a loop that the test
-        case should not close is only supported for `.AsyncIOMainLoop`.
+        Overrides seldom make sense.  A loop that the test case must leave
+        open is supported only in the form of an `.AsyncIOMainLoop`.
         """
-        io_loop: IOLoop = IOLoop(make_current=False)
-        return io_loop
-
-    def _handle_exception(
-        self, typ: Type[Exception], value: Exception, tb: types.TracebackType
-    ) -> bool:
-        if self.__failure is None:
-            self.__failure = (typ, value, tb)
-        else:
-            app_log.error(
-                "multiple unhandled exceptions in test", exc_info=(typ, value, tb)
-            )
-        self.stop()
-        return True
+        fresh: IOLoop = IOLoop(make_current=False)
+        return fresh
 
     def __rethrow(self) -> None:
-        if self.__failure is not None:
-            failure = self.__failure
-            self.__failure = None
-            raise_exc_info(failure)
+        pending, self.__failure = self.__failure, None
+        if pending is not None:
+            raise_exc_info(pending)
 
-    def run(
-        self, result: Optional[unittest.TestResult] = None
-    ) -> Optional[unittest.TestResult]:
-        ret = super().run(result)
-        # Last resort: an exception that escaped both the test and tearDown
-        # fails the run noisily rather than passing silently.
+    def run(self, result: Optional[unittest.TestResult] = None) -> Optional[unittest.TestResult]:
+        outcome = super().run(result)
+        # Whatever failure neither the test nor tearDown reported must not
+        # vanish: raise it here, as a last resort.
         self.__rethrow()
-        return ret
+        return outcome
 
     def _callTestMethod(self, method: Callable[..., Any]) -> None:
-        # unittest only warns (3.11+) about a returned value; a generator or
-        # coroutine returned here means the test body never ran at all.
-        result = method()
-        if isinstance(result, Generator) or inspect.iscoroutine(result):
-            if inspect.iscoroutine(result):
-                result.close()
+        # unittest itself merely warns about a test returning something
+        # (from 3.11 on); a generator or coroutine here is a test body that
+        # was never executed, so it has to fail.
+        returned = method()
+        if isinstance(returned, Generator) or inspect.iscoroutine(returned):
+            returned.close()  # no "coroutine was never awaited" warning
             raise TypeError(
                 "Generator and coroutine test methods should be"
                 " decorated with tornado.testing.gen_test"
             )
-        if result is not None:
-            raise ValueError("Return value from test method ignored: %r" % result)
+        if returned is not None:
+            raise ValueError("Return value from test method ignored: %r" % returned)
 
     def stop(self, _arg: Any = None, **kwargs: Any) -> None:
-        """Stop the loop started by `wait`, making ``wait`` return.
+        """End the current (or the next) `wait`, which returns what is passed here.
 
-        The keyword arguments, or the single positional one, become the
-        return value of `wait`.  Calling ``stop`` before ``wait`` makes the
-        next ``wait`` return at once.
+        That is the one positional argument, or else the keyword arguments
+        as a dict.  Called before `wait`, it makes that ``wait`` return
+        immediately.
         """
         assert _arg is None or not kwargs
         self.__stop_args = kwargs or _arg
-        if self.__running:
-            self.io_loop.stop()
-            self.__running = False
         self.__stopped = True
+        if self.__running:
+            self.__running = False
+            self.io_loop.stop()
 
-    def wait(
-        self,
-        condition: Optional[Callable[..., bool]] = None,
-        timeout: Optional[float] = None,
-    ) -> Any:
-        """Run the loop until `stop` is called or ``timeout`` seconds pass.
+    def wait(self, condition: Optional[Callable[..., bool]] = None,
+             timeout: Optional[float] = None) -> Any:
+        """Run the loop until `stop` is called, and return what it was given.
 
-        Returns the value passed to `stop`.  On timeout the test fails
-        (``self.failureException``).  With ``condition``, the loop keeps
-        running after each `stop` until ``condition()`` is true.  The default
-        timeout is `get_async_test_timeout`.
+        With a ``condition``, a `stop` only ends the wait once
+        ``condition()`` is true; otherwise the loop runs on.  After
+        ``timeout`` seconds (default `get_async_test_timeout`) the wait ends
+        by failing the test with ``self.failureException``.
         """
-        if timeout is None:
-            timeout = get_async_test_timeout()
         if not self.__stopped:
-            if timeout:
-
-                def timeout_func() -> None:
-                    try:
-                        raise self.failureException(
-                            "Async operation timed out after %s seconds" % timeout
-                        )
-                    except Exception:
-                        self.__failure = sys.exc_info()
-                    self.stop()
-
-                self.__timeout = self.io_loop.add_timeout(
-                    self.io_loop.time() + timeout, timeout_func
-                )
-            while True:
-                self.__running = True
-                self.io_loop.start()
-                if self.__failure is not None or condition is None or condition():
-                    break
-            if self.__timeout is not None:
-                self.io_loop.remove_timeout(self.__timeout)
-                self.__timeout = None
+            limit = get_async_test_timeout() if timeout is None else timeout
+            timer = self.io_loop.call_later(limit, self.__time_out, limit) if limit else None
+            try:
+                self.__run_until_stopped(condition)
+            finally:
+                if timer is not None:
+                    self.io_loop.remove_timeout(timer)
         assert self.__stopped
         self.__stopped = False
         self.__rethrow()
-        result = self.__stop_args
-        self.__stop_args = None
-        return result
+        returned, self.__stop_args = self.__stop_args, None
+        return returned
+
+    def __run_until_stopped(self, condition: Optional[Callable[..., bool]]) -> None:
+        while True:
+            self.__running = True
+            self.io_loop.start()
+            if self.__failure is not None or condition is None or condition():
+                return
+
+    def __time_out(self, limit: float) -> None:
+        try:
+            # Raised (not merely created) so that it carries a traceback.
+            raise self.failureException("Async operation timed out after %s seconds" % limit)
+        except self.failureException:
+            self.__failure = sys.exc_info()
+        self.stop()
 
 
 class AsyncHTTPTestCase(AsyncTestCase):
-    """An `AsyncTestCase` that serves an application over HTTP.
+    """An `AsyncTestCase` with an HTTP server running the application under test.
 
-    Override `get_app` to return the `tornado.web.Application` (or other
-    HTTP server callback) to test; ``setUp`` starts an `.HTTPServer` for it
-    on an unused port of 127.0.0.1, and `fetch` requests it::
+    Subclasses return that application (a `tornado.web.Application`, or any
+    other `.HTTPServer` callback) from `get_app`.  ``setUp`` serves it on a
+    free port of 127.0.0.1, and `fetch` makes requests to it::
 
         class MyHTTPTest(AsyncHTTPTestCase):
             def get_app(self):
@@ -291,352 +263,302 @@ class AsyncHTTPTestCase(AsyncTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        sock, port = bind_unused_port()
-        self.__port = port
-        # The client first: get_app() may hand it to the application.
+        listener, self.__port = bind_unused_port()
+        # get_app() is allowed to use the client, so it comes first.
         self.http_client = self.get_http_client()
         self._app = self.get_app()
         self.http_server = self.get_http_server()
-        self.http_server.add_sockets([sock])
+        self.http_server.add_sockets([listener])
 
     def get_http_client(self) -> "AsyncHTTPClient":
-        """The client that `fetch` uses (by default `.AsyncHTTPClient()`)."""
+        """Create the client behind `fetch`; an `.AsyncHTTPClient` by default."""
         from tornado.httpclient import AsyncHTTPClient
 
         return AsyncHTTPClient()
 
     def get_http_server(self) -> "HTTPServer":
-        """The server for the app, with `get_httpserver_options` applied."""
+        """Create the server for the application (see `get_httpserver_options`)."""
         from tornado.httpserver import HTTPServer
 
         return HTTPServer(self._app, **self.get_httpserver_options())
 
     def get_app(self) -> Any:
-        """Return the application to test; subclasses must override this."""
+        """The application under test: to be provided by every subclass."""
         raise NotImplementedError()
 
-    def fetch(
-        self, path: str, raise_error: bool = False, **kwargs: Any
-    ) -> "HTTPResponse":
-        """Fetch ``path`` from the test server, synchronously.
+    def fetch(self, path: str, raise_error: bool = False, **kwargs: Any) -> "HTTPResponse":
+        """Request ``path`` from the test server and wait for the response.
 
-        ``path`` is relative to the server (``"/index.html"``), or a full
-        ``http(s)://`` URL, which is used as is.  Keyword arguments go to
-        `.AsyncHTTPClient.fetch`.  Unlike that method, HTTP error statuses
-        are returned as responses unless ``raise_error`` is true; errors that
-        are not HTTP statuses (connection failures, timeouts) are always
-        raised.  The timeout is `get_async_test_timeout`.
+        ``path`` is normally server-relative (``"/index.html"``); a complete
+        ``http://`` or ``https://`` URL is used unchanged.  Other keyword
+        arguments are those of `.AsyncHTTPClient.fetch`.  Responses with an
+        HTTP error status are returned like any other unless ``raise_error``
+        is set, but failures without a status (refused connection, timeout)
+        always raise.  The wait is bounded by `get_async_test_timeout`.
         """
-        if path.lower().startswith(("http://", "https://")):
-            url = path
-        else:
-            url = self.get_url(path)
-        return self.io_loop.run_sync(  # type: ignore[no-any-return]
-            lambda: self.http_client.fetch(url, raise_error=raise_error, **kwargs),
-            timeout=get_async_test_timeout(),
-        )
+        absolute = path.lower().startswith(("http://", "https://"))
+        url = path if absolute else self.get_url(path)
+        request = functools.partial(self.http_client.fetch, url, raise_error=raise_error, **kwargs)
+        return self.io_loop.run_sync(request, timeout=get_async_test_timeout())  # type: ignore[no-any-return]
 
     def get_httpserver_options(self) -> Dict[str, Any]:
-        """Keyword arguments for the `.HTTPServer` (``{}`` by default)."""
+        """Extra keyword arguments for the `.HTTPServer`; none by default."""
         return {}
 
     def get_http_port(self) -> int:
-        """The port the test server listens on."""
+        """Which port the test server listens on."""
         return self.__port
 
     def get_protocol(self) -> str:
-        """The URL scheme of the test server: ``"http"``."""
+        """The test server's URL scheme (``"http"`` here)."""
         return "http"
 
     def get_url(self, path: str) -> str:
-        """The absolute URL of ``path`` on the test server."""
-        return "%s://127.0.0.1:%s%s" % (self.get_protocol(), self.get_http_port(), path)
+        """``path`` turned into a full URL on the test server."""
+        return "%s://127.0.0.1:%d%s" % (self.get_protocol(), self.get_http_port(), path)
 
     def tearDown(self) -> None:
         self.http_server.stop()
-        self.io_loop.run_sync(
-            self.http_server.close_all_connections, timeout=get_async_test_timeout()
-        )
+        self.io_loop.run_sync(self.http_server.close_all_connections, timeout=get_async_test_timeout())
         self.http_client.close()
-        # Release the app and server: test cases outlive their tests in the
-        # runner, and these can hold a lot.
-        del self.http_server
-        del self._app
+        # The runner keeps test case objects until the whole run ends; what
+        # the application and server hold should be freed right away.
+        del self._app, self.http_server
         super().tearDown()
 
 
 class AsyncHTTPSTestCase(AsyncHTTPTestCase):
-    """An `AsyncHTTPTestCase` whose server speaks HTTPS.
+    """Like `AsyncHTTPTestCase`, over HTTPS.
 
-    The server uses a self-signed certificate (override `get_ssl_options` to
-    supply your own), and the client does not validate it.
+    The server presents a self-signed test certificate (`get_ssl_options`
+    can supply another) and the client skips certificate validation.
     """
 
     def get_http_client(self) -> "AsyncHTTPClient":
         from tornado.httpclient import AsyncHTTPClient
 
-        return AsyncHTTPClient(force_instance=True, defaults=dict(validate_cert=False))
+        return AsyncHTTPClient(force_instance=True, defaults={"validate_cert": False})
 
     def get_httpserver_options(self) -> Dict[str, Any]:
-        return dict(ssl_options=self.get_ssl_options())
+        return {"ssl_options": self.get_ssl_options()}
 
     def get_ssl_options(self) -> Dict[str, Any]:
-        """The ``ssl_options`` of the test server (certificate and key)."""
+        """The test server's ``ssl_options`` (certificate and private key)."""
         return AsyncHTTPSTestCase.default_ssl_options()
 
     @staticmethod
     def default_ssl_options() -> Dict[str, Any]:
-        """The default ``ssl_options``: the test certificate shipped with Tornado.
+        """``ssl_options`` naming the certificate and key that ship with Tornado.
 
-        That is ``test/test.crt`` and ``test/test.key`` in the ``tornado``
-        package directory.
+        They are the files ``test.crt`` and ``test.key`` in the package's
+        ``test`` directory.
         """
-        package_dir = os.path.dirname(__file__)
-        return dict(
-            certfile=os.path.join(package_dir, "test", "test.crt"),
-            keyfile=os.path.join(package_dir, "test", "test.key"),
-        )
+        test_dir = os.path.join(os.path.dirname(__file__), "test")
+        return {kind: os.path.join(test_dir, "test." + ext)
+                for kind, ext in (("certfile", "crt"), ("keyfile", "key"))}
 
     def get_protocol(self) -> str:
         return "https"
 
 
 @overload
-def gen_test(
-    *, timeout: Optional[float] = None
-) -> Callable[[Callable[..., Union[Generator[Any, Any, Any], "Coroutine[Any, Any, Any]"]]], Callable[..., None]]:
-    pass
+def gen_test(*, timeout: Optional[float] = None) -> _GenTestDecorator: ...
 
 
 @overload
-def gen_test(func: Callable[..., Union[Generator[Any, Any, Any], "Coroutine[Any, Any, Any]"]]) -> Callable[..., None]:
-    pass
+def gen_test(func: _TestMethod) -> Callable[..., None]: ...
 
 
-def gen_test(
-    func: Optional[Callable[..., Union[Generator[Any, Any, Any], "Coroutine[Any, Any, Any]"]]] = None,
-    timeout: Optional[float] = None,
-) -> Union[
-    Callable[..., None],
-    Callable[[Callable[..., Union[Generator[Any, Any, Any], "Coroutine[Any, Any, Any]"]]], Callable[..., None]],
-]:
-    """Run a test method that is a coroutine on the test case's IOLoop.
+def gen_test(func: Optional[_TestMethod] = None,
+             timeout: Optional[float] = None) -> Union[Callable[..., None], _GenTestDecorator]:
+    """Turn a coroutine test method into one that runs on ``self.io_loop``.
 
-    The method may be a generator (as with `tornado.gen.coroutine`) or an
-    ``async def``.  It fails with `TimeoutError` if it takes longer than
-    ``timeout`` seconds (default: `get_async_test_timeout`, evaluated when
-    the test runs); the traceback then points at the line where the test
-    was waiting.  Usable bare (``@gen_test``) or with arguments
-    (``@gen_test(timeout=10)``).
+    The method may be a generator (as for `tornado.gen.coroutine`) or an
+    ``async def``.  A run longer than ``timeout`` seconds fails with
+    `TimeoutError`; the default is `get_async_test_timeout`, read when the
+    test runs.  For generator tests, the error is raised inside the test,
+    so its traceback shows the line that was waiting.  Both ``@gen_test``
+    and ``@gen_test(timeout=...)`` work.
     """
 
-    def wrap(f: Callable[..., Union[Generator[Any, Any, Any], "Coroutine[Any, Any, Any]"]]) -> Callable[..., None]:
-        # Remember the generator/coroutine the test creates, so that on
-        # timeout the error can be thrown into it (see below).
-        @functools.wraps(f)
-        def pre_coroutine(self: AsyncTestCase, *args: Any, **kwargs: Any) -> Any:
-            result = f(self, *args, **kwargs)
-            if isinstance(result, Generator) or inspect.iscoroutine(result):
-                self._test_generator = result
-            else:
-                self._test_generator = None
-            return result
+    def decorate(method: _TestMethod) -> Callable[..., None]:
+        @functools.wraps(method)
+        def begin(self: AsyncTestCase, *args: Any, **kwargs: Any) -> Any:
+            # Note the generator (or coroutine) the test produces, for the
+            # timeout handling below.
+            produced = method(self, *args, **kwargs)
+            is_suspended = isinstance(produced, Generator) or inspect.iscoroutine(produced)
+            self._test_generator = produced if is_suspended else None
+            return produced
 
-        if inspect.iscoroutinefunction(f):
-            coro: Callable[..., Any] = pre_coroutine
-        else:
-            coro = gen.coroutine(pre_coroutine)
+        runnable: Callable[..., Any] = (
+            begin if inspect.iscoroutinefunction(method) else gen.coroutine(begin)
+        )
 
-        @functools.wraps(coro)
-        def post_coroutine(self: AsyncTestCase, *args: Any, **kwargs: Any) -> None:
+        @functools.wraps(runnable)
+        def run_on_loop(self: AsyncTestCase, *args: Any, **kwargs: Any) -> None:
             limit = get_async_test_timeout() if timeout is None else timeout
+            call = functools.partial(runnable, self, *args, **kwargs)
             try:
-                return self.io_loop.run_sync(  # type: ignore[no-any-return]
-                    functools.partial(coro, self, *args, **kwargs), timeout=limit
-                )
-            except TimeoutError as e:
-                # run_sync's traceback ends in the loop's internals.  Throw
-                # the error into the test's generator instead, so that the
-                # traceback shows the line the test was stuck on.  A native
-                # coroutine may already have been cancelled (cr_running is
-                # then False), in which case the original error must do.
-                test_gen = self._test_generator
-                if test_gen is not None and getattr(test_gen, "cr_running", True):
-                    test_gen.throw(e)
-                    # The test swallowed the error with a broad except
-                    # clause: fall through and raise it anyway.
+                return self.io_loop.run_sync(call, timeout=limit)  # type: ignore[no-any-return]
+            except TimeoutError as expired:
+                # The error as raised points into run_sync.  Raising it again
+                # inside a generator test shows where the test was stuck.
+                # (A native coroutine was cancelled already; it keeps the
+                # error as it is.)  Should the test swallow it, it is
+                # raised from here all the same.
+                stuck = self._test_generator
+                if isinstance(stuck, Generator):
+                    stuck.throw(expired)
                 raise
 
-        return post_coroutine
+        return run_on_loop
 
-    if func is not None:
-        # @gen_test
-        return wrap(func)
-    # @gen_test(timeout=...)
-    return wrap
+    return decorate if func is None else decorate(func)
 
 
-# Without this, nose would try to run gen_test as a test.
+# Test collectors (nose, for one) would otherwise take gen_test for a test.
 gen_test.__test__ = False  # type: ignore[attr-defined]
 
 
 class ExpectLog(logging.Filter):
-    """Context manager that expects (and swallows) a matching log message.
+    """Context manager asserting that a log message is emitted, and hiding it.
 
-    Useful for tests of error paths, whose logging would otherwise clutter
-    the output::
+    Handy in tests of failure paths, whose log output is expected::
 
         with ExpectLog("tornado.application", "Uncaught exception"):
             simulate_error()
 
-    ``logger`` is a `logging.Logger` or its name; ``regex`` must match the
-    beginning of the formatted message.  Matching records are dropped.  If
-    ``required`` is true (the default), leaving the block without a match
-    raises an exception (unless the block itself raised).
+    ``logger`` is a `logging.Logger` or a logger name.  Records whose
+    formatted message matches ``regex`` from its start are suppressed.
+    With ``required`` (the default), leaving the block without any match
+    raises, unless the block is left by an exception.
 
-    ``level`` (e.g. ``logging.WARNING``) is the level the message is
-    expected at; the logger is lowered to it for the block if needed, and a
-    match at another level is let through with a warning.  Matching a
-    message below WARNING without giving ``level`` is deprecated.
+    ``level`` is the level the message is expected at, e.g.
+    ``logging.WARNING``: the logger's level is lowered to it inside the
+    block when necessary, and a matching record at a different level is
+    not suppressed but reported.  Relying on a match below WARNING without
+    giving ``level`` is deprecated.
 
     .. versionchanged:: 6.1
-       Added ``level``.
+       The ``level`` argument.
     """
 
-    def __init__(
-        self,
-        logger: Union[logging.Logger, str],
-        regex: str,
-        required: bool = True,
-        level: Optional[int] = None,
-    ) -> None:
-        if isinstance(logger, str):
-            logger = logging.getLogger(logger)
-        self.logger = logger
+    def __init__(self, logger: Union[logging.Logger, str], regex: str, required: bool = True,
+                 level: Optional[int] = None) -> None:
+        self.logger = logging.getLogger(logger) if isinstance(logger, str) else logger
         self.regex = re.compile(regex)
         self.required = required
-        # Number of records matched, and how many of those were at a level
-        # below WARNING with no explicit ``level`` (the deprecated case).
+        self.level = level
+        # The logger's own level, when we had to lower it.
+        self.orig_level: Optional[int] = None
+        # Records suppressed, and how many of them matched below WARNING
+        # without an explicit level (the deprecated use).
         self.matched = 0
         self.deprecated_level_matched = 0
+        # Whether any record that passed by had a traceback attached.
         self.logged_stack = False
-        self.level = level
-        self.orig_level: Optional[int] = None
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.exc_info:
             self.logged_stack = True
-        message = record.getMessage()
-        if not self.regex.match(message):
+        text = record.getMessage()
+        if self.regex.match(text) is None:
             return True
-        if self.level is None and record.levelno < logging.WARNING:
-            # Warning about it here would be swallowed by the logging
-            # machinery, so it is reported from __exit__.
-            self.deprecated_level_matched += 1
-        if self.level is not None and record.levelno != self.level:
+        if self.level is None:
+            if record.levelno < logging.WARNING:
+                # Warning right here would be eaten by the logging system;
+                # __exit__ does it.
+                self.deprecated_level_matched += 1
+        elif record.levelno != self.level:
             app_log.warning(
                 "Got expected log message %r at unexpected level (%s vs %s)",
-                message,
-                logging.getLevelName(self.level),
-                record.levelname,
+                text, logging.getLevelName(self.level), record.levelname,
             )
             return True
         self.matched += 1
         return False
 
     def __enter__(self) -> "ExpectLog":
-        if self.level is not None and self.level < self.logger.getEffectiveLevel():
+        wanted = self.level
+        if wanted is not None and self.logger.getEffectiveLevel() > wanted:
             self.orig_level = self.logger.level
-            self.logger.setLevel(self.level)
+            self.logger.setLevel(wanted)
         self.logger.addFilter(self)
         return self
 
-    def __exit__(
-        self,
-        typ: "Optional[Type[BaseException]]",
-        value: Optional[BaseException],
-        tb: Optional[types.TracebackType],
-    ) -> None:
+    def __exit__(self, typ: Optional[Type[BaseException]], value: Optional[BaseException],
+                 tb: Optional[types.TracebackType]) -> None:
+        self.logger.removeFilter(self)
         if self.orig_level is not None:
             self.logger.setLevel(self.orig_level)
-        self.logger.removeFilter(self)
-        if not typ and self.required and not self.matched:
+        if typ is not None or not self.required:
+            return
+        if not self.matched:
             raise Exception("did not get expected log message")
-        if (
-            not typ
-            and self.required
-            and self.deprecated_level_matched >= self.matched
-        ):
+        if self.deprecated_level_matched >= self.matched:
             warnings.warn(
                 "ExpectLog matched at INFO or below without level argument",
-                DeprecationWarning,
-                stacklevel=2,
+                DeprecationWarning, stacklevel=2,
             )
 
 
 def setup_with_context_manager(testcase: unittest.TestCase, cm: Any) -> Any:
-    """Enter context manager ``cm`` for the rest of a test.
+    """Enter ``cm`` now and exit it when ``testcase`` cleans up.
 
-    Returns what ``cm.__enter__`` returns; ``cm`` is exited as a cleanup of
-    ``testcase`` (`unittest.TestCase.addCleanup`).  Use it in ``setUp``.
+    Meant for ``setUp``; the result of entering is returned.  The exit is
+    registered with `unittest.TestCase.addCleanup`.
     """
-    value = cm.__enter__()
+    entered = cm.__enter__()
     testcase.addCleanup(cm.__exit__, None, None, None)
-    return value
+    return entered
+
+
+# main()'s flags that map onto unittest.main arguments: flag -> (argument, value).
+_UNITTEST_FLAGS = {
+    "verbose": ("verbosity", 2),
+    "quiet": ("verbosity", 0),
+    "failfast": ("failfast", True),
+    "buffer": ("buffer", True),
+}
 
 
 def main(**kwargs: Any) -> None:
-    """Run tests from the command line, like `unittest.main`, with Tornado's options.
+    """A command-line test runner: `unittest.main` plus Tornado's options.
 
-    Test names on the command line follow unittest's syntax
-    (``module.Class.test``); without any, the module-level ``all()`` function
-    of ``__main__`` must return the test suite.  Besides Tornado's logging
-    options, ``--verbose``, ``--quiet``, ``--failfast``, ``--buffer`` and
-    ``--exception_on_interrupt=false`` are understood.  Keyword arguments go
-    to `unittest.main`.
+    Tests are named on the command line the unittest way
+    (``package.module.Class.test``); if none is named, ``__main__`` has to
+    provide an ``all()`` function returning the suite to run.  Tornado's
+    logging options are available, and ``--verbose``, ``--quiet``,
+    ``--failfast``, ``--buffer`` and ``--exception_on_interrupt=false``
+    too.  Keyword arguments are handed to `unittest.main`.
     """
     from tornado.options import define, options, parse_command_line
 
     define(
-        "exception_on_interrupt",
-        type=bool,
-        default=True,
-        help=(
-            "If true (default), ctrl-c raises a KeyboardInterrupt "
-            "exception.  This prints a stack trace but cannot interrupt "
-            "certain operations.  If false, the process is more reliably "
-            "killed, but does not print a stack trace."
-        ),
+        "exception_on_interrupt", type=bool, default=True,
+        help=("Whether ctrl-c raises KeyboardInterrupt (the default, which shows "
+              "a traceback but may not stop a blocked operation) rather than "
+              "killing the process outright."),
     )
-    # These flags mirror unittest's own command line.
-    define("verbose", type=bool)
-    define("quiet", type=bool)
-    define("failfast", type=bool)
-    define("buffer", type=bool)
+    for flag in _UNITTEST_FLAGS:
+        define(flag, type=bool)
 
     argv = [sys.argv[0]] + parse_command_line(sys.argv)
-
     if not options.exception_on_interrupt:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+    for flag, (argument, value) in _UNITTEST_FLAGS.items():
+        if getattr(options, flag) is not None:
+            kwargs[argument] = value
 
-    if options.verbose is not None:
-        kwargs["verbosity"] = 2
-    if options.quiet is not None:
-        kwargs["verbosity"] = 0
-    if options.failfast is not None:
-        kwargs["failfast"] = True
-    if options.buffer is not None:
-        kwargs["buffer"] = True
-
-    if __name__ == "__main__" and len(argv) == 1:
+    named_tests = len(argv) > 1
+    if __name__ == "__main__" and not named_tests:
         print("No tests specified", file=sys.stderr)
         sys.exit(1)
-    # In unittest.main, module=None with test names means "import them by
-    # name"; without names, the default test is __main__.all().
-    if len(argv) > 1:
-        unittest.main(module=None, argv=argv, **kwargs)
-    else:
-        unittest.main(defaultTest="all", argv=argv, **kwargs)
+    # With test names, module=None makes unittest import them by name;
+    # without, it runs __main__.all().
+    target: Dict[str, Any] = {"module": None} if named_tests else {"defaultTest": "all"}
+    unittest.main(argv=argv, **target, **kwargs)
 
 
 if __name__ == "__main__":
