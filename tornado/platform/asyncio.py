@@ -612,7 +612,7 @@ class AddThreadSelectorEventLoop(asyncio.AbstractEventLoop):
     """An event loop wrapper that adds ``add_reader`` and company to any loop.
 
     Those four methods go to a `SelectorThread`; everything else is looked
-    up on the wrapped loop.  `close` closes both.
+    up on the wrapped loop.  Closing the wrapper closes both.
 
     .. versionadded:: 6.3
     """
