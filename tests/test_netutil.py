@@ -362,3 +362,15 @@ def test_ssl_wrap_socket_handshake_with_dict_and_context() -> None:
     assert server.recv(100) == b"over tls"
     server.close()
     client.close()
+
+
+def test_literal_or_family_error() -> None:
+    from tornado.netutil import _literal_or_family_error
+
+    assert _literal_or_family_error("example.test", 80, socket.AF_UNSPEC) is None
+    assert _literal_or_family_error("127.0.0.1", 80, socket.AF_UNSPEC) == [
+        (socket.AF_INET, ("127.0.0.1", 80))
+    ]
+    assert _literal_or_family_error("::1", 80, socket.AF_INET6) == [(socket.AF_INET6, ("::1", 80))]
+    with pytest.raises(IOError, match="Requested socket family"):
+        _literal_or_family_error("127.0.0.1", 80, socket.AF_INET6)

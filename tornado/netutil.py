@@ -333,6 +333,18 @@ def _numeric_addrinfo(host: str, port: int, family: int) -> Optional[_AddrInfo]:
     return None
 
 
+def _literal_or_family_error(host: str, port: int, family: int) -> Optional[_AddrInfo]:
+    """For resolvers that only look names up: the answer for an IP literal
+    (None when ``host`` is a name), raising `IOError` when the literal is of
+    another family than the ``family`` asked for."""
+    if not is_valid_ip(host):
+        return None
+    literal_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    if family not in (socket.AF_UNSPEC, literal_family):
+        raise IOError("Requested socket family %d but got %d" % (family, literal_family))
+    return [(literal_family, (host, port))]
+
+
 def _from_getaddrinfo(entries: list) -> _AddrInfo:
     return [(entry[0], entry[4]) for entry in entries]
 

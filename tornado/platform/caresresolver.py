@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 from tornado.concurrent import Future
 from tornado.ioloop import IOLoop
-from tornado.netutil import Resolver, is_valid_ip
+from tornado.netutil import Resolver, _literal_or_family_error
 
 try:
     import pycares as _pycares
@@ -129,13 +129,9 @@ class CaresResolver(Resolver):
     async def resolve(  # type: ignore[override]
         self, host: str, port: int, family: int = 0
     ) -> list[tuple[int, Any]]:
-        if is_valid_ip(host):
-            address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
-            if family not in (socket.AF_UNSPEC, address_family):
-                raise IOError(
-                    "Requested socket family %d but got %d" % (family, address_family)
-                )
-            return [(address_family, (host, port))]
+        literal = _literal_or_family_error(host, port, family)
+        if literal is not None:
+            return literal
         result = await self._lookup(host, port, family)
         addrinfo: list[tuple[int, Any]] = []
         for node in result.nodes:

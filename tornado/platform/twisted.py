@@ -17,7 +17,7 @@ from typing import Any
 from tornado import gen
 from tornado.concurrent import Future
 from tornado.ioloop import IOLoop
-from tornado.netutil import Resolver, is_valid_ip
+from tornado.netutil import Resolver, _literal_or_family_error
 
 try:
     from twisted.internet.defer import Deferred as _Deferred
@@ -98,13 +98,9 @@ class _TwistedResolver(Resolver):
     async def resolve(  # type: ignore[override]
         self, host: str, port: int, family: int = 0
     ) -> list[tuple[int, Any]]:
-        if is_valid_ip(host):
-            address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
-            if family not in (socket.AF_UNSPEC, address_family):
-                raise IOError(
-                    "Requested socket family %d but got %d" % (family, address_family)
-                )
-            return [(address_family, (host, port))]
+        literal = _literal_or_family_error(host, port, family)
+        if literal is not None:
+            return literal
         lookups = []
         if family in (socket.AF_UNSPEC, socket.AF_INET):
             lookups.append((socket.AF_INET, self.resolver.lookupAddress(host)))
