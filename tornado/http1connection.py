@@ -953,15 +953,15 @@ class HTTP1Connection(HTTPConnection):
         self._set_exchange_over()
         return stream  # type: ignore[return-value]
 
-    def set_body_timeout(self, timeout: float) -> None:
-        """Change the body timeout for this message only (the
-        `.HTTP1ConnectionParameters` value applies again to the next)."""
-        self._body_timeout = timeout
-
     def set_max_body_size(self, max_body_size: int) -> None:
         """Change the body size limit for this message only (the
         `.HTTP1ConnectionParameters` value applies again to the next)."""
         self._max_body_size = max_body_size
+
+    def set_body_timeout(self, timeout: float) -> None:
+        """Change the body timeout for this message only (the
+        `.HTTP1ConnectionParameters` value applies again to the next)."""
+        self._body_timeout = timeout
 
     # Writing.
 

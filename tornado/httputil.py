@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import calendar
 import collections.abc
-import dataclasses
+from dataclasses import dataclass, field
 import datetime
 import email.utils
 import http.cookies
@@ -745,7 +745,6 @@ class HTTPServerConnectionDelegate:
     def on_close(self, server_conn: object) -> None:
         """Called once ``server_conn``, which `start_request` has seen, is
         closed."""
-        pass
 
 
 class HTTPMessageDelegate:
@@ -760,7 +759,7 @@ class HTTPMessageDelegate:
 
     def headers_received(
         self,
-        start_line: Union["RequestStartLine", "ResponseStartLine"],
+        start_line: "_StartLine",
         headers: HTTPHeaders,
     ) -> Optional[Awaitable[None]]:
         """The start line (`RequestStartLine` or `ResponseStartLine`) and
@@ -768,7 +767,6 @@ class HTTPMessageDelegate:
 
         If this returns an awaitable, the body is not read until it is done.
         """
-        pass
 
     def data_received(self, chunk: bytes) -> Optional[Awaitable[None]]:
         """A piece of the body has arrived.
@@ -776,16 +774,13 @@ class HTTPMessageDelegate:
         If this returns an awaitable, no more is read until it is done
         (flow control).
         """
-        pass
 
     def finish(self) -> None:
         """The whole message has been read."""
-        pass
 
     def on_connection_close(self) -> None:
         """The connection closed (or failed) before the message was
         complete."""
-        pass
 
 
 class HTTPConnection:
@@ -797,7 +792,7 @@ class HTTPConnection:
 
     def write_headers(
         self,
-        start_line: Union["RequestStartLine", "ResponseStartLine"],
+        start_line: "_StartLine",
         headers: HTTPHeaders,
         chunk: Optional[bytes] = None,
     ) -> "Future[None]":
@@ -866,7 +861,7 @@ class HTTPFile(ObjectDict):
     body: bytes
 
 
-@dataclasses.dataclass
+@dataclass
 class ParseMultipartConfig:
     """Limits for `parse_multipart_form_data`.
 
@@ -880,10 +875,10 @@ class ParseMultipartConfig:
 
     enabled: bool = True
     max_parts: int = 100
-    max_part_header_size: int = 10 * 1024
+    max_part_header_size: int = 10_240
 
 
-@dataclasses.dataclass
+@dataclass
 class ParseUrlEncodedConfig:
     """Limits for ``application/x-www-form-urlencoded`` bodies and for
     query strings: ``max_arguments`` bounds the number of fields.
@@ -894,15 +889,15 @@ class ParseUrlEncodedConfig:
     max_arguments: int = 1000
 
 
-@dataclasses.dataclass
+@dataclass
 class ParseBodyConfig:
     """Limits for `parse_body_arguments`, one section per body type.
 
     .. versionadded:: 6.5
     """
 
-    multipart: ParseMultipartConfig = dataclasses.field(default_factory=ParseMultipartConfig)
-    urlencoded: ParseUrlEncodedConfig = dataclasses.field(default_factory=ParseUrlEncodedConfig)
+    multipart: ParseMultipartConfig = field(default_factory=ParseMultipartConfig)
+    urlencoded: ParseUrlEncodedConfig = field(default_factory=ParseUrlEncodedConfig)
 
 
 _DEFAULT_PARSE_BODY_CONFIG = ParseBodyConfig()
@@ -1179,6 +1174,10 @@ class ResponseStartLine(NamedTuple):
     version: str
     code: int
     reason: str
+
+
+# Either kind of first line, as the connection interfaces pass them.
+_StartLine = Union[RequestStartLine, ResponseStartLine]
 
 
 def parse_response_start_line(line: str) -> ResponseStartLine:

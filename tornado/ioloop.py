@@ -43,11 +43,9 @@ from tornado.util import Configurable, TimeoutError, import_object  # re-exporte
 class _Selectable(Protocol):
     """What add_handler accepts besides an int: an object with a file descriptor."""
 
-    def fileno(self) -> int:
-        pass
+    def fileno(self) -> int: ...
 
-    def close(self) -> None:
-        pass
+    def close(self) -> None: ...
 
 
 _T = TypeVar("_T")
@@ -136,7 +134,7 @@ class IOLoop(Configurable):
 
     def install(self) -> None:
         """Old name of `make_current()` (deprecated since 5.0)."""
-        self.make_current()
+        return self.make_current()
 
     @staticmethod
     def clear_instance() -> None:
@@ -227,8 +225,8 @@ class IOLoop(Configurable):
         return AsyncIOLoop
 
     def initialize(self, make_current: bool = True) -> None:
-        if make_current:
-            self._make_current()
+        # Subclasses call this once their asyncio loop exists.
+        return self._make_current() if make_current else None
 
     def close(self, all_fds: bool = False) -> None:
         """Shut the loop down for good.
@@ -520,9 +518,9 @@ class PeriodicCallback:
 
     def start(self) -> None:
         """Begin the runs, on the current `IOLoop`."""
-        self.io_loop = IOLoop.current()
+        loop = self.io_loop = IOLoop.current()
         self._running = True
-        self._next_timeout = self.io_loop.time()
+        self._next_timeout = loop.time()
         self._schedule_next()
 
     def stop(self) -> None:

@@ -131,7 +131,8 @@ class Condition(_TimeoutGarbageCollector):
 
     def notify_all(self) -> None:
         """Wake all current waiters."""
-        self.notify(len(self._waiters))
+        everyone = len(self._waiters)
+        self.notify(everyone)
 
 
 class Event:
@@ -142,8 +143,8 @@ class Event:
     """
 
     def __init__(self) -> None:
-        self._value = False
         self._waiters: Set[Future[None]] = set()
+        self._value = False
 
     def __repr__(self) -> str:
         state = "set" if self._value else "clear"
@@ -269,8 +270,8 @@ class BoundedSemaphore(Semaphore):
     """
 
     def __init__(self, value: int = 1) -> None:
-        super().__init__(value=value)
         self._initial_value = value
+        super().__init__(value=value)
 
     def release(self) -> None:
         """Give a slot back, refusing if none is currently taken."""

@@ -92,20 +92,21 @@ class Queue(Generic[_T]):
         self._finished.set()
         self._init()
 
-    @property
-    def maxsize(self) -> int:
-        """How many items the queue may hold; 0 for no limit."""
-        return self._maxsize
-
     def qsize(self) -> int:
         """How many items the queue holds now."""
         return len(self._queue)
 
     def empty(self) -> bool:
-        return not self._queue
+        return self.qsize() == 0
 
     def full(self) -> bool:
-        return 0 < self.maxsize <= self.qsize()
+        limit = self._maxsize
+        return limit > 0 and self.qsize() >= limit
+
+    @property
+    def maxsize(self) -> int:
+        """How many items the queue may hold; 0 for no limit."""
+        return self._maxsize
 
     def put(self, item: _T, timeout: _Timeout = None) -> "Future[None]":
         """Add ``item``, waiting for room if the queue is full.

@@ -305,13 +305,13 @@ class AsyncHTTPTestCase(AsyncTestCase):
         """Extra keyword arguments for the `.HTTPServer`; none by default."""
         return {}
 
-    def get_http_port(self) -> int:
-        """Which port the test server listens on."""
-        return self.__port
-
     def get_protocol(self) -> str:
         """The test server's URL scheme (``"http"`` here)."""
         return "http"
+
+    def get_http_port(self) -> int:
+        """Which port the test server listens on."""
+        return self.__port
 
     def get_url(self, path: str) -> str:
         """``path`` turned into a full URL on the test server."""

@@ -527,17 +527,17 @@ class RequestHandler:
         """
         self._headers[name] = self._convert_header_value(value)
 
-    def add_header(self, name: str, value: _HeaderTypes) -> None:
-        """Adds one more value for response header ``name``, keeping the
-        ones already there (for fields that may repeat).  Values are
-        converted as by `set_header`."""
-        self._headers.add(name, self._convert_header_value(value))
-
     def clear_header(self, name: str) -> None:
         """Removes response header ``name`` (every value of it) if set."""
         headers = self._headers
         if name in headers:
             del headers[name]
+
+    def add_header(self, name: str, value: _HeaderTypes) -> None:
+        """Adds one more value for response header ``name``, keeping the
+        ones already there (for fields that may repeat).  Values are
+        converted as by `set_header`."""
+        self._headers.add(name, self._convert_header_value(value))
 
     def _convert_header_value(self, value: _HeaderTypes) -> str:
         # Exact str first: by far the most common argument.
@@ -1275,19 +1275,19 @@ class RequestHandler:
     def current_user(self, value: Any) -> None:
         self._current_user = value
 
-    def get_current_user(self) -> Any:
-        """Hook finding the user of this request (typically from a signed
-        cookie); called at most once per request, by `current_user`.
-        Must return the user directly, not a coroutine.  The default
-        returns None."""
-        return None
-
     def get_login_url(self) -> str:
         """Where `authenticated` sends visitors who are not logged in:
         the ``login_url`` application setting.  Override to depend on
         the request."""
         self.require_setting("login_url", "@tornado.web.authenticated")
         return self.application.settings["login_url"]
+
+    def get_current_user(self) -> Any:
+        """Hook finding the user of this request (typically from a signed
+        cookie); called at most once per request, by `current_user`.
+        Must return the user directly, not a coroutine.  The default
+        returns None."""
+        return None
 
     def get_template_path(self) -> Optional[str]:
         """The directory `render_string` loads templates from: the
@@ -2423,8 +2423,7 @@ class RedirectHandler(RequestHandler):
     """
 
     def initialize(self, url: str, permanent: bool = True) -> None:
-        self._url = url
-        self._permanent = permanent
+        self._url, self._permanent = url, permanent
 
     def get(self, *args: Any, **kwargs: Any) -> None:
         template = self._url

@@ -1820,8 +1820,7 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         answer is left to the HTTP client (and ends in an error)."""
         assert isinstance(start_line, httputil.ResponseStartLine)
         if start_line.code != 101:
-            await super().headers_received(start_line, headers)
-            return
+            return await super().headers_received(start_line, headers)
         self._remove_timeout()
         # Whatever follows, the HTTP request is over: the base class must
         # not report it.

@@ -112,8 +112,7 @@ class BaseAsyncIOLoop(IOLoop):
     def initialize(  # type: ignore[override]
         self, asyncio_loop: asyncio.AbstractEventLoop, **kwargs: Any
     ) -> None:
-        self.asyncio_loop = asyncio_loop
-        self.selector_loop = asyncio_loop
+        self.asyncio_loop = self.selector_loop = asyncio_loop
         proactor = getattr(asyncio, "ProactorEventLoop", None)
         if sys.platform == "win32" and proactor is not None and isinstance(asyncio_loop, proactor):
             # No readiness notifications on a proactor: borrow a thread.
