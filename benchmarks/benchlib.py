@@ -156,7 +156,7 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     line = "  ".join("-" * w for w in widths)
 
     def fmt_row(cells: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
 
     return "\n".join([fmt_row(headers), line] + [fmt_row(r) for r in rows])
 
@@ -175,7 +175,7 @@ def render_rst_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> s
     border = "  ".join("=" * w for w in widths)
 
     def fmt_row(cells: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
 
     return "\n".join([border, fmt_row(headers), border] + [fmt_row(r) for r in rows] + [border])
 

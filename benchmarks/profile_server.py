@@ -50,14 +50,14 @@ def report_pstats(path: str, units: float, unit_name: str, top: int) -> str:
     rows = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]
     lines = [f"{'own %':>6} {'us/' + unit_name:>9} {'calls/' + unit_name:>10}  function",
              f"{'':->6} {'':->9} {'':->10}  {'':->40}"]
-    for (filename, line, func), (cc, nc, tt, ct, _) in rows:
+    for (filename, line, func), (_cc, nc, tt, _ct, _) in rows:
         lines.append(f"{100 * tt / total:6.1f} {tt / units * 1e6:9.2f} {nc / units:10.2f}  "
                      f"{func} ({_short(filename)}:{line})")
     lines.append("")
     lines.append("Cumulative time of our tornado/ functions (top):")
     ours = [(k, v) for k, v in stats.stats.items() if "/tornado/" in k[0]]
     ours.sort(key=lambda kv: kv[1][3], reverse=True)
-    for (filename, line, func), (cc, nc, tt, ct, _) in ours[:top]:
+    for (filename, line, func), (_cc, nc, _tt, ct, _) in ours[:top]:
         lines.append(f"{100 * ct / total:6.1f} {ct / units * 1e6:9.2f} {nc / units:10.2f}  "
                      f"{func} ({_short(filename)}:{line})")
     lines.insert(0, f"profile total {total:.2f} s of own time over {units:,.0f} {unit_name}s "

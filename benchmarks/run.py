@@ -213,10 +213,9 @@ class Proc:
         self.name = name
         self.errpath = os.path.join(logdir, f"{name}.err")
         self.err = open(self.errpath, "w")
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
-        if argv and argv[0] == "env":  # "env PYTHONPATH=..." prefix for the in-place mode
-            env.update(dict(a.split("=", 1) for a in argv[1:] if "=" in a and not a.startswith("/")))
-            argv = [a for a in argv[1:] if not ("=" in a and not a.startswith("/"))]
+        # No inherited PYTHONPATH: each venv must run its own package (the
+        # in-place mode sets it again through an "env PYTHONPATH=..." prefix).
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         self.popen = subprocess.Popen(
             argv, stdout=subprocess.PIPE, stderr=self.err, env=env, cwd="/",
             stdin=subprocess.PIPE if stdin else subprocess.DEVNULL)
@@ -538,7 +537,7 @@ def workload_bigfile(direction: str) -> Callable[[Context, str], None]:
             if direction == "download":
                 for p in paths:  # the first request computes the file's ETag
                     http_get(port, "/static/" + os.path.basename(p), method="HEAD")
-            for size, path in zip(sizes, paths):
+            for size, path in zip(sizes, paths, strict=True):
                 reset_peak(server.pid)
                 base = proc_status(server.pid)["VmRSS"]
                 cpu0 = cpu_seconds(server.pid)
@@ -834,7 +833,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         with open(args.json, "w") as f:
             json.dump({"|".join(k): v for k, v in ctx.values.items()}, f, indent=1)
     if args.write_results:
-        command = "python3 benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        given = list(argv if argv is not None else sys.argv[1:])
+        if "--json" in given:  # a local path: not part of how the figures were made
+            i = given.index("--json")
+            del given[i:i + 2]
+        command = "python3 benchmarks/run.py " + " ".join(given)
         write_rst(args.write_results, ctx, args.impls, headers, rows, versions, command.strip())
         log(f"wrote {args.write_results}")
     return 0

@@ -10,7 +10,6 @@ sequential case; more runs that many requests in flight at once.  Prints
 
 import argparse
 import asyncio
-import time
 
 
 async def tornado_load(url: str, concurrency: int, duration: float, warmup: float) -> tuple[int, int, float]:

@@ -79,7 +79,8 @@ async def main() -> None:
         request, _accept = handshake_request("127.0.0.1", args.port)
         opened = loop.create_future()
         _, proto = await loop.create_connection(
-            lambda: EchoClient(request, frame, echo_len, args.window, opened),
+            lambda request=request, opened=opened: EchoClient(
+                request, frame, echo_len, args.window, opened),
             "127.0.0.1", args.port)
         await opened
         clients.append(proto)
