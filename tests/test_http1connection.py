@@ -9,10 +9,13 @@ responses from a raw server.
 
 import gzip
 import socket
+import threading
+import time
 
 import pytest
 
 from tornado import gen
+from tornado.ioloop import IOLoop
 from tornado.http1connection import (
     HTTP1Connection,
     HTTP1ConnectionParameters,
@@ -353,6 +356,30 @@ class Collector(HTTPMessageDelegate):
         return b"".join(self.chunks)
 
 
+class LoopTurns:
+    """Counts the body pieces a delegate receives in a row while the IOLoop
+    runs nothing else: before each piece a probe callback is scheduled, and
+    a piece that finds the previous probe still pending came without the
+    loop having had a turn."""
+
+    def __init__(self) -> None:
+        self.pending = False
+        self.run = 0
+        self.longest = 0
+
+    def _probe(self) -> None:
+        self.pending = False
+
+    def piece(self) -> None:
+        if self.pending:
+            self.run += 1
+            self.longest = max(self.longest, self.run)
+        else:
+            self.run = 0
+            self.pending = True
+            IOLoop.current().add_callback(self._probe)
+
+
 class ClientConnectionTest(AsyncTestCase):
     """HTTP1Connection(is_client=True) reading what a raw server sends."""
 
@@ -556,3 +583,57 @@ class ClientConnectionTest(AsyncTestCase):
         data = await self.accepted[-1].read_until(b"0\r\n\r\n")
         assert data.endswith(b"\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
         assert data.count(b"Transfer-Encoding") == 1
+
+    async def slow_big_response(self, head: bytes, body_size: int) -> tuple:
+        """A raw server thread sends ``head`` and ``body_size`` bytes (and
+        closes) faster than a delegate that works on each piece reads them;
+        returns the delegate's byte count and its LoopTurns."""
+        listener = socket.create_server(("127.0.0.1", 0))
+        self.addCleanup(listener.close)
+
+        def serve():
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(head)
+                piece = b"x" * (1024 * 1024)
+                for _ in range(body_size // len(piece)):
+                    conn.sendall(piece)
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        turns = LoopTurns()
+
+        class Slow(Collector):
+            def data_received(self, chunk):
+                self.chunks.append(len(chunk))
+                turns.piece()
+                time.sleep(0.001)
+
+        sock = socket.create_connection(("127.0.0.1", listener.getsockname()[1]))
+        # A large receive window, as on a fast network, so that the socket
+        # holds more than one chunk.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        client = IOStream(sock)
+        self.addCleanup(client.close)
+        conn = HTTP1Connection(client, True, HTTP1ConnectionParameters(max_body_size=body_size))
+        conn.write_headers(RequestStartLine("GET", "/", "HTTP/1.1"), HTTPHeaders({"Host": "h"}))
+        conn.finish()
+        delegate = Slow()
+        await conn.read_response(delegate)
+        assert delegate.events == ["finish"]
+        return sum(delegate.chunks), turns
+
+    @gen_test(timeout=30)
+    async def test_body_until_close_gives_the_loop_turns(self):
+        # Reads of an already filled socket complete without waiting; the
+        # body loop must still let other callbacks run between pieces.
+        size, turns = await self.slow_big_response(b"HTTP/1.0 200 OK\r\n\r\n", 8 << 20)
+        assert size == 8 << 20 and turns.longest <= 1, turns.longest
+
+    @gen_test(timeout=30)
+    async def test_fixed_body_gives_the_loop_turns(self):
+        size, turns = await self.slow_big_response(
+            b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (8 << 20), 8 << 20
+        )
+        assert size == 8 << 20 and turns.longest <= 1, turns.longest

@@ -8,6 +8,7 @@ never keep the server from answering the next one, and nothing a client
 sends may make the server log an error.
 """
 
+import asyncio
 import gzip
 import logging
 import os
@@ -15,6 +16,8 @@ import random
 import socket
 import ssl
 import tempfile
+import threading
+import time
 
 from tornado import gen, netutil
 from tornado.httpclient import HTTPRequest
@@ -27,6 +30,7 @@ from tornado.httputil import (
 )
 from tornado.iostream import IOStream, StreamClosedError
 from tornado.log import gen_log
+from test_http1connection import LoopTurns
 from tornado.testing import AsyncHTTPTestCase, AsyncTestCase, ExpectLog, bind_unused_port, gen_test
 
 
@@ -442,6 +446,107 @@ class StreamingDelegateTest(ServerTestCase):
         await stream.write(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
         status, headers, body = await self.read_response(stream)
         assert body == b"0," and "Connection" not in headers and stream.closed()
+
+
+class SlowUploadTest(ServerTestCase):
+    """A big body streamed to a delegate slower than the sender must not
+    keep the server from serving other connections: the body's reads
+    complete without waiting, so the reading loop has to give the IOLoop a
+    turn by itself between pieces."""
+
+    SIZE = 8 * 1024 * 1024
+
+    def get_app(self):
+        test = self
+
+        class Upload(HTTPMessageDelegate):
+            def __init__(self, conn):
+                self.conn = conn
+                self.quick = False
+
+            def headers_received(self, start_line, headers):
+                self.quick = start_line.path != "/upload"
+                if not self.quick:
+                    # A large receive window, as on a fast network, so
+                    # that the socket holds more than one chunk.
+                    sock = self.conn.stream.socket
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+
+            def data_received(self, chunk):
+                test.received += len(chunk)
+                test.turns.piece()
+                test.first_piece.set()
+                # Work per chunk (hashing, writing to disk...), slower
+                # than the sender.
+                time.sleep(0.001)
+
+            def finish(self):
+                if not self.quick:
+                    test.upload_done.set()
+                body = b"%d" % test.received
+                self.conn.write_headers(
+                    ResponseStartLine("HTTP/1.1", 200, "OK"),
+                    HTTPHeaders({"Content-Length": str(len(body))}),
+                    body,
+                )
+                self.conn.finish()
+
+        class App(HTTPServerConnectionDelegate):
+            def start_request(self, server_conn, request_conn):
+                return Upload(request_conn)
+
+        return App()
+
+    def setUp(self):
+        super().setUp()
+        self.received = 0
+        self.turns = LoopTurns()
+        self.first_piece = asyncio.Event()
+        self.upload_done = asyncio.Event()
+        self.reply = b""
+
+    def send_from_thread(self, head: bytes, pieces) -> threading.Thread:
+        def run():
+            with socket.create_connection(("127.0.0.1", self.get_http_port())) as sock:
+                sock.sendall(head)
+                for piece in pieces:
+                    sock.sendall(piece)
+                self.reply = sock.recv(4096)
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        return thread
+
+    async def check_other_client_served(self, thread: threading.Thread) -> None:
+        await self.first_piece.wait()
+        # A whole exchange on a new connection needs several loop turns.
+        status, _, body = await self.request(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+        assert status == "HTTP/1.1 200 OK"
+        assert not self.upload_done.is_set(), "answered only after the upload"
+        await self.upload_done.wait()
+        while thread.is_alive():
+            await gen.sleep(0.01)
+        assert self.reply.endswith(b"\r\n\r\n%d" % self.SIZE)
+        assert self.turns.longest <= 1, self.turns.longest
+
+    @gen_test(timeout=30)
+    async def test_fixed_length_upload(self):
+        piece = b"x" * (1024 * 1024)
+        thread = self.send_from_thread(
+            b"PUT /upload HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n" % self.SIZE,
+            [piece] * (self.SIZE // len(piece)),
+        )
+        await self.check_other_client_served(thread)
+
+    @gen_test(timeout=30)
+    async def test_chunked_upload(self):
+        piece = b"x" * (1024 * 1024)
+        chunk = b"%x\r\n%s\r\n" % (len(piece), piece)
+        thread = self.send_from_thread(
+            b"PUT /upload HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
+            [chunk] * (self.SIZE // len(piece)) + [b"0\r\n\r\n"],
+        )
+        await self.check_other_client_served(thread)
 
 
 class ShutdownTest(AsyncTestCase):

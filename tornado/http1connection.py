@@ -515,6 +515,12 @@ def _application_failed(e: BaseException) -> None:
 # Default for both chunk_size and max_header_size.
 _64K = 64 * 1024
 
+# How many body bytes may be read without waiting before a body loop
+# yields to the IOLoop (see HTTP1Connection._read_fixed_body), and the
+# least a read counts for.
+_INLINE_READ_BUDGET = _64K
+_MIN_READ_COST = 512
+
 
 class HTTP1ConnectionParameters:
     """Settings shared by the `.HTTP1Connection` objects of a client or
@@ -830,22 +836,41 @@ class HTTP1Connection(HTTPConnection):
             except BaseException as e:
                 _application_failed(e)
 
+    # The body loops below give the IOLoop a turn by themselves.  A read
+    # of bytes that are already buffered (or readable at once) returns a
+    # finished future, and awaiting that does not go back to the loop: a
+    # body that arrives faster than the delegate takes it would hold the
+    # loop, and every other connection, until its end.  So the loops count
+    # the bytes read without waiting and yield once _INLINE_READ_BUDGET of
+    # them have gone by (a read that had to wait has been through the loop
+    # already and starts the count afresh).
+
     async def _read_fixed_body(self, content_length: int, delegate: HTTPMessageDelegate) -> None:
         assert self.stream is not None
         stream = self.stream
         chunk_size = self.params.chunk_size
-        while content_length > 0:
-            body = await stream.read_bytes(min(chunk_size, content_length), partial=True)
+        unyielded = 0
+        while True:
+            read = typing.cast(
+                "Future[bytes]", stream.read_bytes(min(chunk_size, content_length), partial=True)
+            )
+            waited = not read.done()
+            body = await read
             content_length -= len(body)
             await self._deliver(delegate, body)
+            if content_length <= 0:
+                return
+            unyielded = 0 if waited else unyielded + len(body)
+            if unyielded >= _INLINE_READ_BUDGET:
+                unyielded = 0
+                await asyncio.sleep(0)
 
     async def _read_chunked_body(self, delegate: HTTPMessageDelegate) -> None:
         """Read a chunked body through `_ChunkedDecoder`.
 
         Small chunks are coalesced: data is passed on when ``chunk_size``
         bytes have gathered, or when the next read would have to wait for
-        the network.  Since reads of buffered data complete without
-        yielding, the loop yields to the IOLoop every so often by itself.
+        the network.
         """
         assert self.stream is not None
         stream = self.stream
@@ -853,7 +878,7 @@ class HTTP1Connection(HTTPConnection):
         decoder = _ChunkedDecoder(self._max_body_size, self.params.max_header_size)
         pending: List[bytes] = []
         pending_size = 0
-        reads = 0
+        unyielded = 0
         while not decoder.done:
             is_line, n = decoder.wants()
             if is_line:
@@ -861,7 +886,8 @@ class HTTP1Connection(HTTPConnection):
             else:
                 read = stream.read_bytes(min(n, chunk_size), partial=True)
             future = typing.cast("Future[bytes]", read)
-            if not future.done() and pending:
+            waited = not future.done()
+            if waited and pending:
                 await self._deliver(delegate, b"".join(pending))
                 pending, pending_size = [], 0
             data = await future
@@ -872,8 +898,11 @@ class HTTP1Connection(HTTPConnection):
                 joined = b"".join(pending)
                 pending, pending_size = [joined[chunk_size:]], len(joined) - chunk_size
                 await self._deliver(delegate, joined[:chunk_size])
-            reads += 1
-            if reads % 256 == 0:
+            # Each read counts for at least _MIN_READ_COST bytes, so that a
+            # stream of tiny chunks yields too.
+            unyielded = 0 if waited else unyielded + max(len(data), _MIN_READ_COST)
+            if unyielded >= _INLINE_READ_BUDGET and not decoder.done:
+                unyielded = 0
                 await asyncio.sleep(0)
         if pending_size:
             await self._deliver(delegate, b"".join(pending))
@@ -882,15 +911,22 @@ class HTTP1Connection(HTTPConnection):
         assert self.stream is not None
         stream = self.stream
         total = 0
+        unyielded = 0
         while True:
+            read = typing.cast("Future[bytes]", stream.read_bytes(self.params.chunk_size, partial=True))
+            waited = not read.done()
             try:
-                chunk = await stream.read_bytes(self.params.chunk_size, partial=True)
+                chunk = await read
             except iostream.StreamClosedError:
                 return
             total += len(chunk)
             if total > self._max_body_size:
                 raise HTTPInputError("Body too long")
             await self._deliver(delegate, chunk)
+            unyielded = 0 if waited else unyielded + len(chunk)
+            if unyielded >= _INLINE_READ_BUDGET:
+                unyielded = 0
+                await asyncio.sleep(0)
 
     # Callbacks and the end of the exchange.
 
