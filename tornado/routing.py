@@ -33,7 +33,7 @@ from `tornado.escape` and `tornado.util`.
 
 import re
 from functools import partial
-from typing import Any, Dict, List, Optional, Pattern, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Pattern, Sequence, Tuple, Union
 
 from tornado import httputil
 from tornado.escape import url_escape, url_unescape, utf8
@@ -67,7 +67,13 @@ class Router(httputil.HTTPServerConnectionDelegate):
         self, server_conn: object, request_conn: httputil.HTTPConnection
     ) -> httputil.HTTPMessageDelegate:
         # Nothing can be decided before the start line and headers arrive.
-        return _PendingRoute(self, server_conn, request_conn)
+        # The placeholder's class is a hook: tornado.web.Application uses
+        # one that also runs the handler, which saves a layer per request.
+        return self._pending_route(self, server_conn, request_conn)
+
+    # Set below, once _PendingRoute exists: called as (router, server
+    # connection, request connection).
+    _pending_route: Callable[..., httputil.HTTPMessageDelegate]
 
 
 class ReversibleRouter(Router):
@@ -125,6 +131,9 @@ class _PendingRoute(httputil.HTTPMessageDelegate):
         # The peer may hang up before a delegate was ever chosen.
         if self._chosen is not None:
             self._chosen.on_connection_close()
+
+
+Router._pending_route = _PendingRoute
 
 
 class _NotFoundDelegate(httputil.HTTPMessageDelegate):

@@ -89,8 +89,8 @@ from tornado import escape, httputil, iostream, locale, template
 from tornado.concurrent import Future, future_set_result_unless_cancelled
 from tornado.escape import to_unicode, utf8
 from tornado.log import access_log, app_log, gen_log
-from tornado.routing import AnyMatches, DefaultHostMatches, HostMatches, Rule, URLSpec
-from tornado.routing import ReversibleRouter, ReversibleRuleRouter, _RuleList
+from tornado.routing import AnyMatches, DefaultHostMatches, HostMatches, PathMatches, Rule, URLSpec
+from tornado.routing import ReversibleRouter, ReversibleRuleRouter, _NotFoundDelegate, _RuleList
 from tornado.util import ObjectDict, _websocket_mask, unicode_type
 
 url = URLSpec
@@ -185,6 +185,12 @@ _REPRESENTATION_HEADERS = ("Content-Encoding", "Content-Language", "Content-Type
 
 # Requests whose successful responses get an automatic Etag.
 _ETAG_METHODS = frozenset(("GET", "HEAD"))
+
+# Handler method names of the standard verbs, to skip str.lower() per request.
+_VERB_NAMES = {
+    verb: verb.lower()
+    for verb in ("GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS")
+}
 
 # Application settings passed on to template.Loader, with the loader's
 # parameter names.
@@ -298,21 +304,26 @@ def _error_reason(kwargs: Dict[str, Any]) -> Optional[str]:
     return kwargs.get("reason")
 
 # Every response starts with the same three headers, and Date changes once
-# a second: keep them in a template rebuilt at most that often and copy it.
-_default_headers_cache: List[Any] = [None, None]
+# a second: its text is formatted at most that often.  Three assignments to
+# a new HTTPHeaders cost less than copying a prepared one.
+_date_header_cache: List[Any] = [None, ""]
 
 
 def _default_headers() -> httputil.HTTPHeaders:
     now = int(time.time())
-    if now != _default_headers_cache[0]:
-        template = httputil.HTTPHeaders()
-        template["Server"] = _SERVER_HEADER
-        template["Content-Type"] = "text/html; charset=UTF-8"
-        template["Date"] = httputil.format_timestamp(now)
-        _default_headers_cache[1] = template
-        _default_headers_cache[0] = now
-    return httputil.HTTPHeaders(_default_headers_cache[1])
+    cache = _date_header_cache
+    if now != cache[0]:
+        cache[1] = httputil.format_timestamp(now)
+        cache[0] = now
+    headers = httputil.HTTPHeaders()
+    headers["Server"] = _SERVER_HEADER
+    headers["Content-Type"] = "text/html; charset=UTF-8"
+    headers["Date"] = cache[1]
+    return headers
 
+
+# Status lines already built, by (code, reason); see RequestHandler.flush.
+_START_LINES: Dict[Tuple[int, str], httputil.ResponseStartLine] = {}
 
 # Tasks running asynchronous handler methods.  The event loop keeps only
 # weak references to tasks, and a handler awaiting a future that nothing
@@ -555,8 +566,11 @@ class RequestHandler:
             return httputil.format_timestamp(value)
         else:
             raise TypeError("Unsupported header value %r" % (value,))
-        if _VALID_HEADER_CHARS.fullmatch(text) is None:
-            raise ValueError("Unsafe header value %r" % (text,))
+        # Printable ASCII (two flag/loop checks in C) is always valid; only
+        # other text needs the full pattern.
+        if not (text.isascii() and text.isprintable()):
+            if _VALID_HEADER_CHARS.fullmatch(text) is None:
+                raise ValueError("Unsafe header value %r" % (text,))
         return text
 
     # Argument getters --------------------------------------------------
@@ -1079,7 +1093,13 @@ class RequestHandler:
         self._status_code, self._headers = code, headers
         if self._new_cookie is not None:
             self._add_set_cookie_headers(self._new_cookie)
-        start_line = httputil.ResponseStartLine("", code, self._reason)
+        # Status lines are immutable tuples: share one per (code, reason).
+        key = (code, self._reason)
+        start_line = _START_LINES.get(key)
+        if start_line is None:
+            start_line = httputil.ResponseStartLine("", code, self._reason)
+            if len(_START_LINES) < 256:  # reasons may be made up per request
+                _START_LINES[key] = start_line
         return conn.write_headers(start_line, headers, b"" if is_head else data)
 
     def _add_set_cookie_headers(self, jar: http.cookies.SimpleCookie) -> None:
@@ -1567,9 +1587,13 @@ class RequestHandler:
         method = self.request.method
         if method not in self.SUPPORTED_METHODS:
             raise HTTPError(405)
-        decode = self.decode_argument
-        self.path_args = [decode(raw) for raw in args]  # type: ignore[misc]
-        self.path_kwargs = {key: decode(raw, name=key) for key, raw in kwargs.items()} if kwargs else {}
+        if args or kwargs:
+            decode = self.decode_argument
+            self.path_args = [decode(raw) for raw in args]  # type: ignore[misc]
+            self.path_kwargs = {key: decode(raw, name=key) for key, raw in kwargs.items()}
+        else:
+            self.path_args = []  # type: ignore[misc]
+            self.path_kwargs = {}  # type: ignore[misc]
         if method not in _SAFE_METHODS:
             self._check_forgery()
 
@@ -1583,7 +1607,9 @@ class RequestHandler:
             self.check_xsrf_cookie()
 
     def _call_verb_method(self) -> Optional[Awaitable[None]]:
-        verb_method = getattr(self, self.request.method.lower())  # type: ignore[union-attr]
+        method = self.request.method
+        name = _VERB_NAMES.get(method)  # type: ignore[arg-type]
+        verb_method = getattr(self, name or method.lower())  # type: ignore[union-attr]
         return verb_method(*self.path_args, **self.path_kwargs)
 
     async def _proceed(self, prepared: Optional[Awaitable[None]], pending: Optional[Awaitable[None]]) -> None:
@@ -1879,6 +1905,11 @@ def _refuse_protocol_relative(path: str) -> None:
         raise HTTPError(403, "cannot redirect path with two initial slashes: %r", path)
 
 
+# Bounds of each application router's memo of routing decisions by path.
+_MEMO_ENTRIES = 1024
+_MEMO_MAX_PATH = 512
+
+
 def _is_handler_class(target: Any) -> bool:
     return isinstance(target, type) and issubclass(target, RequestHandler)
 
@@ -1897,6 +1928,10 @@ class _ApplicationRouter(ReversibleRuleRouter):
     ) -> None:
         assert isinstance(application, Application)
         self._app = application
+        # Routing decisions that depend on the path alone, by path (see
+        # find_handler), and the rule list they were made with.
+        self._memo: Dict[str, Tuple[Optional[Rule], Any, Any]] = {}
+        self._memo_rules: List[Rule] = []
         super().__init__(rules)
 
     def process_rule(self, rule: Rule) -> Rule:
@@ -1913,23 +1948,72 @@ class _ApplicationRouter(ReversibleRuleRouter):
         # not override get_handler_delegate: this runs for every request.
         app = self._app
         inline = app._plain_handler_delegates
+        path = request.path
+        if inline:
+            # Fast path: most requests repeat a path already routed.
+            hit = self._recall(path)
+            if hit is not None:
+                rule, path_args, path_kwargs = hit
+                if rule is None:
+                    return None
+                return _HandlerDelegate(
+                    app, request, rule.target, rule.target_kwargs, path_args, path_kwargs
+                )
+        # Slow path: try the rules in order, noting whether the outcome may
+        # be remembered for this path.
+        path_only = inline
         for rule in self.rules:
-            params = rule.matcher.match(request)
+            matcher = rule.matcher
+            if type(matcher) is not PathMatches:
+                path_only = False
+            params = matcher.match(request)
             if params is None:
                 continue
             target = rule.target
             if inline and _is_handler_class(target):
                 path_args = params.get("path_args")
                 path_kwargs = params.get("path_kwargs")
+                if path_only:
+                    self._remember(path, (rule, path_args, path_kwargs))
                 return _HandlerDelegate(
                     app, request, target, rule.target_kwargs, path_args, path_kwargs
                 )
+            path_only = False
             if rule.target_kwargs:
                 params["target_kwargs"] = rule.target_kwargs
             found = self.get_target_delegate(target, request, **params)
             if found is not None:
                 return found
+        if path_only:
+            self._remember(path, (None, None, None))
         return None
+
+    def _recall(self, path: str) -> Optional[Tuple[Optional[Rule], Any, Any]]:
+        """The remembered outcome of routing ``path``: (rule, path_args,
+        path_kwargs), with a None rule when no rule matched; None when
+        there is no valid memo for the path.
+
+        The memo holds only outcomes that followed from the path alone:
+        every rule tried was a plain `PathMatches` (a pure function of the
+        path) and the winner, if any, a handler class.  It is dropped when
+        the rule list changes (rules compare by identity).
+        """
+        hit = self._memo.get(path)
+        if hit is not None and self.rules == self._memo_rules:
+            return hit
+        return None
+
+    def _remember(self, path: str, outcome: Tuple[Optional[Rule], Any, Any]) -> None:
+        # Bounded in entries and in path length, since clients choose the
+        # paths.  The path arguments are shared between requests: the
+        # handler delegate only ever unpacks them.
+        if len(path) > _MEMO_MAX_PATH:
+            return
+        memo = self._memo
+        if len(memo) >= _MEMO_ENTRIES or self.rules != self._memo_rules:
+            memo.clear()
+            self._memo_rules = list(self.rules)
+        memo[path] = outcome
 
     def get_target_delegate(
         self, target: Any, request: httputil.HTTPServerRequest, **target_params: Any
@@ -2016,6 +2100,12 @@ class Application(ReversibleRouter):
         self._plain_handler_delegates = (
             type(self).get_handler_delegate is Application.get_handler_delegate
         )
+        # Whether _RoutedRequest may take a remembered route instead of
+        # calling find_handler (which gives the same answer then).
+        self._standard_routing = (
+            self._plain_handler_delegates
+            and type(self).find_handler is Application.find_handler
+        )
         self.wildcard_router = _ApplicationRouter(self, rules)
         self._wildcard_rule = Rule(AnyMatches(), self.wildcard_router)
         self.default_router = _ApplicationRouter(self, [self._wildcard_rule])
@@ -2098,6 +2188,21 @@ class Application(ReversibleRouter):
         # A plain callable taking the whole request: the HTTPServer
         # interface from before routers.
         return self.find_handler(request).execute()
+
+    def _recall_route(self, path: str) -> Optional[Tuple[Rule, Any, Any]]:
+        # What find_handler would route ``path`` to, if it is remembered
+        # (see _ApplicationRouter._recall); only valid while the default
+        # router holds nothing but the wildcard rule.
+        rules = self.default_router.rules
+        if len(rules) != 1 or rules[0] is not self._wildcard_rule:
+            return None
+        router = self.wildcard_router
+        if type(router) is not _ApplicationRouter:
+            return None
+        hit = router._recall(path)
+        if hit is None or hit[0] is None:
+            return None  # unknown, or the default handler's business
+        return hit  # type: ignore[return-value]
 
     def find_handler(
         self, request: httputil.HTTPServerRequest, **kwargs: Any
@@ -2200,6 +2305,14 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
     ``data_received``.
     """
 
+    # Per-request state starts as these class-level defaults, so that a
+    # plain GET sets only what __init__ must.
+    _handler: Optional[RequestHandler] = None
+    _chunks: Optional[List[bytes]] = None
+    # Streaming only: resolved once the whole body has been delivered.
+    _body_done: Optional["Future[None]"] = None
+    _body_pending_parse = False
+
     def __init__(
         self, application: Application, request: httputil.HTTPServerRequest,
         handler_class: Type[RequestHandler],
@@ -2209,15 +2322,12 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         self._app = application
         self._request = request
         self._handler_class = handler_class
-        self._init_kwargs = handler_kwargs or {}
-        self._args = path_args or []
-        self._kwargs = path_kwargs or {}
+        # These three are only ever unpacked (``*``/``**``), so the shared
+        # empty defaults are never modified.
+        self._init_kwargs = handler_kwargs or _NO_ARGUMENTS
+        self._args = path_args or ()
+        self._kwargs = path_kwargs or _NO_ARGUMENTS
         self._streaming: bool = getattr(handler_class, "_stream_request_body", False)
-        self._handler: Optional[RequestHandler] = None
-        self._chunks: Optional[List[bytes]] = []
-        # Streaming only: resolved once the whole body has been delivered.
-        self._body_done: Optional[Future[None]] = None
-        self._body_pending_parse = False
 
     def headers_received(
         self,
@@ -2233,8 +2343,11 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         if self._streaming:
             assert self._handler is not None
             return self._handler.data_received(data)
-        assert self._chunks is not None
-        self._chunks.append(data)
+        chunks = self._chunks
+        if chunks is None:
+            self._chunks = [data]
+        else:
+            chunks.append(data)
         return None
 
     def finish(self) -> None:
@@ -2257,10 +2370,12 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
 
     def execute(self) -> Optional[Awaitable[None]]:
         app = self._app
-        if app.settings:
-            _reload_if_uncached(app.settings)
+        settings = app.settings
+        if settings:
+            _reload_if_uncached(settings)
         body_error = self._parse_body() if self._body_pending_parse else None
-        handler = self._handler_class(app, self._request, **self._init_kwargs)
+        request = self._request
+        handler = self._handler_class(app, request, **self._init_kwargs)
         self._handler = handler
         if self._streaming:
             handler._body_future = self._body_done
@@ -2268,7 +2383,7 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         elif body_error is not None:
             handler._body_error = body_error
         classes = app.transforms
-        transforms = [t(self._request) for t in classes] if classes else []
+        transforms = [t(request) for t in classes] if classes else []
         # _execute catches everything itself, so the awaitable it returns
         # is not watched here.
         handler._execute(transforms, *self._args, **self._kwargs)
@@ -2286,6 +2401,82 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
             # like any other handler error.
             return e
         return None
+
+
+# Shared empty keyword arguments (never modified, only unpacked).
+_NO_ARGUMENTS: Dict[str, Any] = {}
+
+
+class _RoutedRequest(_HandlerDelegate):
+    """The delegate an `Application` gives the server for each request
+    (`Router.start_request` with `Application`'s hook).
+
+    Once the headers are in it builds the request and routes it.  When the
+    application routes the usual way (neither `Application.find_handler`
+    nor `Application.get_handler_delegate` overridden, no host groups) and
+    the path was routed before, it serves as the handler's delegate itself:
+    one object less and no forwarding per request.  Otherwise it forwards
+    every event to the delegate `Application.find_handler` returns.
+    """
+
+    _handler_class = None  # type: ignore[assignment]
+    _forward: Optional[httputil.HTTPMessageDelegate] = None
+
+    def __init__(
+        self, application: "Application", server_conn: object,
+        request_conn: httputil.HTTPConnection,
+    ) -> None:  # fmt: skip
+        self._app = application
+        self._server_conn = server_conn
+        self._conn = request_conn
+
+    def headers_received(
+        self,
+        start_line: Union[httputil.RequestStartLine, httputil.ResponseStartLine],
+        headers: httputil.HTTPHeaders,
+    ) -> Optional[Awaitable[None]]:
+        assert isinstance(start_line, httputil.RequestStartLine)
+        app = self._app
+        request = httputil.HTTPServerRequest(
+            start_line=start_line, headers=headers, connection=self._conn,
+            server_connection=self._server_conn,
+        )  # fmt: skip
+        route = app._recall_route(request.path) if app._standard_routing else None
+        if route is None:
+            chosen = app.find_handler(request)
+            if chosen is None:  # possible when a subclass routes
+                chosen = _NotFoundDelegate(self._conn)
+            self._forward = chosen
+            return chosen.headers_received(start_line, headers)
+        rule, path_args, path_kwargs = route
+        _HandlerDelegate.__init__(
+            self, app, request, rule.target, rule.target_kwargs, path_args, path_kwargs
+        )
+        return _HandlerDelegate.headers_received(self, start_line, headers)
+
+    def data_received(self, data: bytes) -> Optional[Awaitable[None]]:
+        forward = self._forward
+        if forward is not None:
+            return forward.data_received(data)
+        return _HandlerDelegate.data_received(self, data)
+
+    def finish(self) -> None:
+        forward = self._forward
+        if forward is not None:
+            forward.finish()
+            return
+        _HandlerDelegate.finish(self)
+
+    def on_connection_close(self) -> None:
+        forward = self._forward
+        if forward is not None:
+            forward.on_connection_close()
+        elif self._handler_class is not None:
+            _HandlerDelegate.on_connection_close(self)
+        # else the peer left (or the head was refused) before routing.
+
+
+Application._pending_route = _RoutedRequest
 
 
 def _reload_if_uncached(settings: Dict[str, Any]) -> None:
