@@ -275,3 +275,140 @@ def test_connector_timeout_names_pending_attempts() -> None:
         assert all(s.closed for s in streams.values())
 
     run(main)
+
+
+def test_single_address_timeout_names_it_and_closes_the_attempt() -> None:
+    # With one address there is no Happy Eyeballs race: the connect's own
+    # deadline ends the attempt.
+    created: list[IOStream] = []
+
+    class Hanging(TCPClient):
+        def _create_stream(self, max_buffer_size: Any, af: Any, addr: Any, **kw: Any) -> Any:
+            stream = IOStream(socket.socket())
+            created.append(stream)
+            return stream, Future()
+
+    async def main() -> None:
+        client = Hanging(resolver=FixedResolver(answer=[(socket.AF_INET, ("192.0.2.1", 443))]))
+        with pytest.raises(TimeoutError, match=r"^Timeout while connecting to 192\.0\.2\.1:443$"):
+            await client.connect("one.example", 443, timeout=0.05)
+        assert len(created) == 1 and created[0].closed()
+
+    run(main)
+
+
+def test_single_address_cancel_closes_the_attempt() -> None:
+    created: list[IOStream] = []
+
+    class Hanging(TCPClient):
+        def _create_stream(self, max_buffer_size: Any, af: Any, addr: Any, **kw: Any) -> Any:
+            stream = IOStream(socket.socket())
+            created.append(stream)
+            return stream, Future()
+
+    async def main() -> None:
+        client = Hanging(resolver=FixedResolver(answer=[(socket.AF_INET, ("192.0.2.1", 443))]))
+        task = asyncio.ensure_future(client.connect("one.example", 443, timeout=30))
+        await asyncio.sleep(0.01)
+        task.cancel()
+        # A cancellation from outside stays a cancellation (not a timeout).
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert created[0].closed()
+
+    run(main)
+
+
+def test_deadline_is_one_timer_and_is_removed() -> None:
+    # The whole connect (resolve, connect, TLS) runs under one timer, which
+    # is gone once connect returns: no Happy Eyeballs timer for a single
+    # address, no wait_for per step.
+    async def main() -> None:
+        server = QueueServer()
+        loop = asyncio.get_running_loop()
+        armed: list[Any] = []
+        real_call_later = loop.call_later
+
+        def spy(delay: float, *args: Any, **kw: Any) -> Any:
+            handle = real_call_later(delay, *args, **kw)
+            armed.append(handle)
+            return handle
+
+        loop.call_later = spy  # type: ignore[method-assign]
+        try:
+            stream = await TCPClient().connect("127.0.0.1", server.port, timeout=10)
+        finally:
+            loop.call_later = real_call_later  # type: ignore[method-assign]
+        assert len(armed) == 1 and armed[0].cancelled()
+        await roundtrip(stream, server)
+        stream.close()
+        server.stop()
+
+    run(main)
+
+
+def drive_by_hand(coro: Any) -> asyncio.Future:
+    """Runs ``coro`` from plain callbacks, with no Task around it."""
+    outcome: asyncio.Future = asyncio.get_running_loop().create_future()
+
+    def step(waited: Any = None) -> None:
+        assert asyncio.current_task() is None
+        try:
+            if waited is None:
+                waiting = coro.send(None)
+            elif waited.exception() is not None:
+                waiting = coro.throw(waited.exception())
+            else:
+                waiting = coro.send(waited.result())
+        except StopIteration as done:
+            outcome.set_result(done.value)
+            return
+        except BaseException as exc:
+            outcome.set_exception(exc)
+            return
+        waiting._asyncio_future_blocking = False
+        waiting.add_done_callback(step)
+
+    asyncio.get_running_loop().call_soon(step)
+    return outcome
+
+
+def test_connect_with_timeout_outside_a_task() -> None:
+    # Driven by hand (no current Task to cancel on expiry), a connect with
+    # a timeout still connects, and still times out.
+    class Never(Resolver):
+        def resolve(self, *args: Any, **kwargs: Any) -> Any:
+            return Future()
+
+    async def main() -> None:
+        server = QueueServer()
+        stream = await drive_by_hand(TCPClient().connect("127.0.0.1", server.port, timeout=10))
+        await roundtrip(stream, server)
+        stream.close()
+        server.stop()
+        hanging = TCPClient(resolver=Never()).connect("nowhere.example", 80, timeout=0.05)
+        with pytest.raises(TimeoutError, match="^Timeout while resolving nowhere.example$"):
+            await drive_by_hand(hanging)
+
+    run(main)
+
+
+def test_connector_with_one_family_arms_no_delay_timer() -> None:
+    async def main() -> None:
+        def connect(af: Any, addr: str) -> Any:
+            class S:
+                def close(self) -> None:
+                    pass
+            return S(), Future()
+
+        single = _Connector([(1, "a"), (1, "b")], connect)
+        single.start(3600)
+        assert single._delay_handle is None
+        dual = _Connector([(1, "a"), (2, "b")], connect)
+        dual.start(3600)
+        assert dual._delay_handle is not None
+        single.future.cancel()
+        dual.future.cancel()
+        await asyncio.sleep(0)
+
+    run(main)

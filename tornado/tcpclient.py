@@ -62,6 +62,7 @@ class _Connector:
         self.future: Future[_Outcome] = Future()
         self._launch = connect
         first, second = self.split(addrinfo)
+        self._has_second = bool(second)
         self._first: Iterator[_Address] = iter(first)
         self._second: Iterator[_Address] = iter(second)
         self._second_running = False
@@ -95,13 +96,16 @@ class _Connector:
         ``timeout`` is the delay, in seconds, before the second family is
         tried as well (it starts earlier if an attempt of the first family
         fails).  ``connect_timeout``, an `.IOLoop.time` value, ends the
-        whole race with `TimeoutError`.
+        whole race with `TimeoutError`; without it the caller bounds the
+        race, by calling `on_connect_timeout` or cancelling the Future.
         """
         self._next_attempt(self._first)
         if self.future.done():
             return self.future
         loop = self.io_loop
-        if not self._second_running:
+        if not self._second_running and self._has_second:
+            # Without a second family there is nothing to start early: no
+            # timer (the usual case of a single address).
             self._delay_handle = loop.add_timeout(loop.time() + timeout, self.on_timeout)
         if connect_timeout is not None:
             self._deadline_handle = loop.add_timeout(connect_timeout, self.on_connect_timeout)
@@ -217,6 +221,9 @@ def _deadline_after(timeout: Union[float, datetime.timedelta, None]) -> Optional
     """The `.IOLoop.time` at which ``timeout`` (seconds or a timedelta) runs out."""
     if timeout is None:
         return None
+    if type(timeout) is float or type(timeout) is int:
+        # The usual case, without the slower ABC check below.
+        return IOLoop.current().time() + timeout
     if isinstance(timeout, datetime.timedelta):
         seconds = timeout.total_seconds()
     elif isinstance(timeout, numbers.Real):
@@ -226,20 +233,43 @@ def _deadline_after(timeout: Union[float, datetime.timedelta, None]) -> Optional
     return IOLoop.current().time() + seconds
 
 
-async def _until(deadline: Optional[float], awaitable: Any, message: str) -> Any:
-    """Awaits ``awaitable``, but no later than ``deadline`` (an
-    `.IOLoop.time`, or None for no limit).
+class _Deadline:
+    """The one timer that bounds a whole `TCPClient.connect`.
 
-    When time runs out the awaitable is cancelled, which makes it close
-    whatever it had opened, and `TimeoutError` is raised with ``message``.
+    A single `.IOLoop.call_at` covers every step, instead of a timer (and,
+    with `asyncio.wait_for`, a Task) per step.  When it fires, the step in
+    progress is ended: a Happy Eyeballs race through its own
+    ``on_connect_timeout`` (which names the addresses still pending), any
+    other step (the resolver, the TLS handshake) by cancelling the Task
+    running ``connect``, which `timed_out` turns into `TimeoutError`.
     """
-    if deadline is None:
-        return await awaitable
-    left = max(0.0, deadline - IOLoop.current().time())
-    try:
-        return await asyncio.wait_for(awaitable, left)
-    except asyncio.TimeoutError:
-        raise TimeoutError(message) from None
+
+    def __init__(self, when: float, task: "asyncio.Task[Any]") -> None:
+        self.io_loop = IOLoop.current()
+        self.expired = False
+        self.race: Optional[_Connector] = None
+        self._task = task
+        self._handle: Optional[object] = self.io_loop.call_at(when, self._expire)
+
+    def _expire(self) -> None:
+        self._handle = None
+        self.expired = True
+        race = self.race
+        if race is not None and not race.future.done():
+            race.on_connect_timeout()
+        else:
+            self._task.cancel()
+
+    def timed_out(self) -> bool:
+        """Called on `asyncio.CancelledError`: whether the cancellation was
+        ours (and no other is pending), so that `TimeoutError` should be
+        raised in its place."""
+        return self.expired and self._task.uncancel() == 0
+
+    def disarm(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            self.io_loop.remove_timeout(handle)
 
 
 _SSLOptions = Union[dict[str, Any], ssl.SSLContext]
@@ -290,25 +320,73 @@ class TCPClient:
         .. versionchanged:: 5.0
            ``timeout``.
         """
-        deadline = _deadline_after(timeout)
-        addrinfo = await _until(
-            deadline, self.resolver.resolve(host, port, af), f"Timeout while resolving {host}"
-        )
+        when = _deadline_after(timeout)
+        deadline = None
+        if when is not None:
+            task = asyncio.current_task()
+            if task is None:
+                # Driven by hand rather than by a Task: there is nothing to
+                # cancel on expiry, so give it a Task of its own.
+                return await asyncio.ensure_future(
+                    self.connect(
+                        host, port, af, ssl_options, max_buffer_size,
+                        source_ip, source_port, timeout,
+                    )
+                )
+            deadline = _Deadline(when, task)
+        # What a timeout interrupts: the host name while resolving, the
+        # address while connecting or during the TLS handshake.
+        resolving, tls, address = True, False, None
+        try:
+            # Awaited directly: a resolver that answers at once (a numeric
+            # host) costs no trip through the event loop.
+            addrinfo = await self.resolver.resolve(host, port, af)
 
-        def attempt(family: socket.AddressFamily, address: tuple) -> tuple[IOStream, Future]:
-            # Keywords, as subclasses may override _create_stream with them.
-            return self._create_stream(
-                max_buffer_size, family, address, source_ip=source_ip, source_port=source_port
-            )
+            def attempt(family: socket.AddressFamily, address: tuple) -> tuple[IOStream, Future]:
+                # Keywords, as subclasses may override _create_stream with them.
+                return self._create_stream(
+                    max_buffer_size, family, address, source_ip=source_ip, source_port=source_port
+                )
 
-        _, address, stream = await _Connector(addrinfo, attempt).start(connect_timeout=deadline)
-        if ssl_options is None:
-            return stream
-        return await _until(
-            deadline,
-            stream.start_tls(False, ssl_options=ssl_options, server_hostname=host),
-            f"Timeout during TLS handshake with {_format_addr(address)}",
-        )
+            if len(addrinfo) == 1:
+                # A single address (a numeric host, one A record) leaves no
+                # race to run: connect to it without the _Connector's
+                # timers and the Future hop between its attempt and its
+                # outcome.  On expiry the deadline cancels the attempt.
+                family, address = addrinfo[0]
+                resolving = False
+                stream, connected = self._create_stream(
+                    max_buffer_size, family, address, source_ip=source_ip, source_port=source_port
+                )
+                try:
+                    stream = await connected
+                except BaseException:
+                    stream.close()
+                    raise
+            else:
+                resolving = False
+                race = _Connector(addrinfo, attempt)
+                if deadline is not None:
+                    deadline.race = race
+                # The race's TimeoutError, if the deadline ends it, names
+                # the addresses still pending.
+                _, address, stream = await race.start()
+                if deadline is not None:
+                    deadline.race = None
+            if ssl_options is None:
+                return stream
+            tls = True
+            return await stream.start_tls(False, ssl_options=ssl_options, server_hostname=host)
+        except asyncio.CancelledError:
+            if deadline is not None and deadline.timed_out():
+                if resolving:
+                    raise TimeoutError(f"Timeout while resolving {host}") from None
+                step = "during TLS handshake with" if tls else "while connecting to"
+                raise TimeoutError(f"Timeout {step} {_format_addr(address)}") from None
+            raise
+        finally:
+            if deadline is not None:
+                deadline.disarm()
 
     def _create_stream(
         self, max_buffer_size: Optional[int], af: socket.AddressFamily, addr: tuple,
