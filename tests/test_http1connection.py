@@ -33,6 +33,7 @@ from tornado.http1connection import (
     _request_framing,
     _request_keeps_alive,
     _response_framing,
+    _status_line,
     _status_reason,
     is_transfer_encoding_chunked,
     parse_hex_int,
@@ -309,18 +310,30 @@ def test_format_head():
     headers.add("Set-Cookie", "b=2")
     headers["X-Bytes"] = b"\xe9"  # type: ignore[assignment]
     headers["X-Int"] = 5  # type: ignore[assignment]
-    assert _format_head("HTTP/1.1 200 OK", headers) == (
+    assert _format_head("HTTP/1.1 200 OK\r\n", headers) == (
         b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n"
         b"X-Bytes: \xe9\r\nX-Int: 5\r\n\r\n"
     )
 
 
-@pytest.mark.parametrize("value", ["a\r\nX-Injected: 1", "a\nb", "a\rb"])
+@pytest.mark.parametrize("value", ["a\r\nX-Injected: 1", "a\nb", "a\rb", "a\r", "\n"])
 def test_format_head_refuses_line_breaks(value):
     headers = HTTPHeaders()
     headers["X"] = value
     with pytest.raises(ValueError, match="Illegal characters"):
-        _format_head("HTTP/1.1 200 OK", headers)
+        _format_head("HTTP/1.1 200 OK\r\n", headers)
+
+
+def test_format_head_refuses_line_breaks_in_the_start_line():
+    with pytest.raises(ValueError, match="Illegal characters"):
+        _format_head("GET /a\r\nX: 1 HTTP/1.1\r\n", HTTPHeaders())
+
+
+def test_status_line_is_cached_and_safe():
+    assert _status_line(200, "OK") == "HTTP/1.1 200 OK\r\n"
+    assert _status_line(200, "OK") is _status_line(200, "OK")
+    assert _status_line(404, None) == "HTTP/1.1 404 Not Found\r\n"
+    assert _status_line(200, "OK\r\nX-Injection: 1") == "HTTP/1.1 200 OK\r\n"
 
 
 def test_status_reason_and_chunks():

@@ -24,8 +24,10 @@ import typing
 from typing import (
     Awaitable,
     Callable,
+    Dict,
     List,
     Optional,
+    Set,
     Tuple,
     Type,  # noqa: F401 - part of this module's historical namespace
     Union,
@@ -50,6 +52,7 @@ from tornado.httputil import (
     RequestStartLine,
     ResponseStartLine,
     _ABNF,
+    _REQUEST_LINE_RE,
     _error_status,
     _header_value,
     parse_request_start_line,
@@ -62,7 +65,8 @@ CR_OR_LF_RE = re.compile(b"\r|\n")
 
 # RFC 9110 section 8.6: Content-Length = 1*DIGIT.  (Python's int() would
 # also take signs, underscores and Unicode digits, which another parser on
-# the path could read differently.)
+# the path could read differently.)  parse_int checks the same with str
+# methods, which is quicker than this regex.
 DIGITS = re.compile(r"[0-9]+")
 # RFC 9112 section 7.1: chunk-size = 1*HEXDIG.
 HEXDIGITS = re.compile(r"[0-9a-fA-F]+")
@@ -89,9 +93,10 @@ def parse_int(s: str) -> int:
       ...
     ValueError: not a decimal integer: '+42'
     """
-    if not DIGITS.fullmatch(s):
-        raise ValueError("not a decimal integer: %r" % (s,))
-    return int(s)
+    # ASCII digits are the only ASCII characters isdigit() accepts.
+    if s.isascii() and s.isdigit():
+        return int(s)
+    raise ValueError("not a decimal integer: %r" % (s,))
 
 
 def parse_hex_int(s: str) -> int:
@@ -154,23 +159,45 @@ def _split_head(data: bytes) -> Tuple[str, str]:
     return line, text[eol + 1 :]
 
 
+# A well-formed request line with its line ending, at the start of a head:
+# the fast path of _parse_request_head.  Heads that don't start with one
+# (leading empty lines, errors) take the general path.
+_REQUEST_LINE_AT_START = re.compile(_REQUEST_LINE_RE.pattern + "\r?\n")
+
+# Host header values already found valid.  Clients repeat the same few, so
+# this spares most requests a regex match; bounded, as clients choose them.
+_VALID_HOSTS: Set[str] = set()
+_VALID_HOSTS_LIMIT = 1000
+
+
 def _parse_request_head(data: bytes) -> Tuple[RequestStartLine, HTTPHeaders]:
     """Parse the head of a request (everything up to the empty line)."""
-    line, rest = _split_head(data)
-    start_line = parse_request_start_line(line)
-    headers = HTTPHeaders.parse(rest)
+    text = data.decode("latin1")
+    m = _REQUEST_LINE_AT_START.match(text)
+    if m is not None:
+        start_line = RequestStartLine(m[1], m[2], m[3])
+        headers = HTTPHeaders.parse(text[m.end() :])
+    else:
+        line, rest = _split_head(data)
+        start_line = parse_request_start_line(line)
+        headers = HTTPHeaders.parse(rest)
     # RFC 9112 section 3.2: "A server MUST respond with a 400 (Bad Request)
     # status code to any HTTP/1.1 request message that lacks a Host header
     # field and to any request message that contains more than one Host
     # header field line or a Host header field with an invalid field value."
     hosts = headers._as_list.get("Host", ())
-    if len(hosts) > 1:
+    if len(hosts) == 1:
+        host = hosts[0]
+        if host not in _VALID_HOSTS:
+            if not _ABNF.host.fullmatch(host):
+                raise HTTPInputError("Invalid Host header: %r" % (host,))
+            if len(_VALID_HOSTS) >= _VALID_HOSTS_LIMIT:
+                _VALID_HOSTS.clear()
+            _VALID_HOSTS.add(host)
+    elif hosts:
         raise HTTPInputError("Multiple Host headers")
-    if not hosts:
-        if start_line.version == "HTTP/1.1":
-            raise HTTPInputError("Missing Host header")
-    elif not _ABNF.host.fullmatch(hosts[0]):
-        raise HTTPInputError("Invalid Host header: %r" % (hosts[0],))
+    elif start_line.version == "HTTP/1.1":
+        raise HTTPInputError("Missing Host header")
     return start_line, headers
 
 
@@ -444,29 +471,48 @@ class _ChunkedDecoder:
 
 
 def _format_head(first_line: str, headers: HTTPHeaders) -> bytes:
-    """The bytes of a message head: start line, field lines, empty line.
+    """The bytes of a message head: ``first_line`` (the start line with
+    its CRLF), the field lines and the empty line.
 
     Raises `ValueError` if a name or value would break the framing with a
     CR or LF (response splitting).
     """
-    lines = [first_line]
+    parts = [first_line]
     for name, values in headers._as_list.items():
         for value in values:
             if type(value) is not str:
                 value = value.decode("latin1") if isinstance(value, bytes) else str(value)
-            lines.append(name + ": " + value)
-    text = "\r\n".join(lines)
-    breaks = len(lines) - 1
+            parts.append(f"{name}: {value}\r\n")
+    text = "".join(parts)
+    # Each part ends with the only CRLF it may hold: two counts over the
+    # whole text find any other CR or LF.
+    breaks = len(parts)
     if text.count("\n") != breaks or text.count("\r") != breaks:
-        for line in lines:
-            if "\r" in line or "\n" in line:
+        for line in parts:
+            if "\r" in line[:-2] or "\n" in line[:-2]:
                 raise ValueError("Illegal characters (CR or LF) in header: %r" % line)
-    return text.encode("latin1") + b"\r\n\r\n"
+    return text.encode("latin1") + b"\r\n"
 
 
 def _format_chunk(data: bytes) -> bytes:
     """One chunk of the chunked coding (RFC 9112 section 7.1)."""
     return b"%x\r\n%b\r\n" % (len(data), data)
+
+
+# Formatted status lines by (code, reason), as most responses share a few.
+_STATUS_LINES: Dict[Tuple[int, Optional[str]], str] = {}
+_STATUS_LINES_LIMIT = 256
+
+
+def _status_line(code: int, reason: Optional[str]) -> str:
+    """The status line of a response, with its CRLF (RFC 9112 section 4)."""
+    key = (code, reason)
+    line = _STATUS_LINES.get(key)
+    if line is None:
+        line = "HTTP/1.1 %d %s\r\n" % (code, _status_reason(code, reason))
+        if len(_STATUS_LINES) < _STATUS_LINES_LIMIT:
+            _STATUS_LINES[key] = line
+    return line
 
 
 def _status_reason(code: int, reason: Optional[str]) -> str:
@@ -1017,7 +1063,7 @@ class HTTP1Connection(HTTPConnection):
         if self.is_client:
             assert isinstance(start_line, RequestStartLine)
             self._request_start_line = start_line
-            first_line = "%s %s HTTP/1.1" % (start_line.method, start_line.path)
+            first_line = "%s %s HTTP/1.1\r\n" % (start_line.method, start_line.path)
             # RFC 9112 section 6.3: a request body needs explicit framing;
             # without a Content-Length we chunk it (and say so, whatever
             # Transfer-Encoding the caller's headers already had).
@@ -1029,10 +1075,7 @@ class HTTP1Connection(HTTPConnection):
                 self._expected_content_remaining = parse_int(headers["Content-Length"])
         else:
             self._prepare_response_headers(start_line, headers)  # type: ignore[arg-type]
-            first_line = "HTTP/1.1 %d %s" % (
-                start_line.code,  # type: ignore[union-attr]
-                _status_reason(start_line.code, start_line.reason),  # type: ignore[union-attr]
-            )
+            first_line = _status_line(start_line.code, start_line.reason)  # type: ignore[union-attr]
         if self._chunking_output:
             headers["Transfer-Encoding"] = "chunked"
         data = _format_head(first_line, headers)

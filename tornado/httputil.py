@@ -192,6 +192,22 @@ _BAD_HEADER_BYTES_RE = re.compile("[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]|[^\\x
 # The same for text that was decoded as UTF-8 (multipart part headers):
 # there any non-ASCII character is content.
 _BAD_HEADER_CHARS_RE = re.compile("[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]|\r(?![\n]|\\Z)")
+# A header block made only of well-formed field lines (RFC 9112 section 5:
+# field-line = field-name ":" OWS field-value OWS), ended by CRLF or LF
+# (section 2.2), with empty lines anywhere and the last line's terminator
+# optional.  Values are checked for their characters only (HTAB, SP,
+# VCHAR, obs-text); anything else goes to the careful line-by-line parser,
+# which accepts the same blocks and explains what is wrong with the rest.
+# Linear, and in constant memory: the quantifiers are possessive (nothing
+# to backtrack into, as names stop at the colon and values at the line
+# end), so the regex engine keeps no state per line.
+_FIELD_CHARS = "[\\t\\x20-\\x7e\\x80-\\xff]*+"
+_FIELD_LINE = f"{_ABNF.tchar}++:{_FIELD_CHARS}"
+_FIELD_BLOCK_RE = re.compile(f"(?:(?:{_FIELD_LINE})?\\r?\\n)*+(?:{_FIELD_LINE})?")
+# One field line of such a block: the name, and the value without its
+# leading whitespace (the trailing whitespace is stripped afterwards).
+_FIELD_LINE_RE = re.compile(f"({_ABNF.tchar}++):[ \\t]*+({_FIELD_CHARS})")
+_match_groups = re.Match.groups
 # In a single value handed to `HTTPHeaders.add`, no line break at all.
 _BAD_VALUE_CHARS_RE = re.compile("[\\x00-\\x08\\x0a-\\x1f\\x7f]")
 
@@ -452,6 +468,12 @@ class HTTPHeaders(collections.abc.MutableMapping):  # type: ignore[type-arg]
         raises `HTTPInputError`.  ``headers`` is expected to be text
         decoded from the wire as Latin-1, one character per byte.
         """
+        if _chars_are_bytes and _FIELD_BLOCK_RE.fullmatch(headers):
+            # Fast path: the whole block is well-formed field lines (which
+            # the regex checks in one pass), so a regex scan splits it.
+            # (An iterator, not findall: a list of every pair up front
+            # would double the peak memory of a large block.)
+            return cls._from_fields(map(_match_groups, _FIELD_LINE_RE.finditer(headers)))
         # One scan of the whole text finds any forbidden character, so the
         # per-line loop below only splits lines and looks names up.
         bad_re = _BAD_HEADER_BYTES_RE if _chars_are_bytes else _BAD_HEADER_CHARS_RE
@@ -478,6 +500,25 @@ class HTTPHeaders(collections.abc.MutableMapping):  # type: ignore[type-arg]
                     raise HTTPInputError("no colon in header line: %r" % (line,))
                 norm_name = _checked_header_name(name)
             value = value.strip(HTTP_WHITESPACE)
+            values = as_list.get(norm_name)
+            if values is None:
+                as_list[norm_name] = [value]
+            else:
+                values.append(value)
+        return h
+
+    @classmethod
+    def _from_fields(cls, fields: Iterable[Tuple[str, str]]) -> "HTTPHeaders":
+        """Build from ``(name, value)`` pairs whose names are known to be
+        valid field names and whose values are valid apart from trailing
+        whitespace."""
+        h = cls()
+        as_list = h._as_list
+        known = _NORMALIZED_NAMES
+        for name, value in fields:
+            norm_name = known.get(name) or _normalize_new_name(name)
+            if value and value[-1] in HTTP_WHITESPACE:
+                value = value.rstrip(HTTP_WHITESPACE)
             values = as_list.get(norm_name)
             if values is None:
                 as_list[norm_name] = [value]
@@ -602,15 +643,16 @@ class HTTPServerRequest:
         self.headers = headers if headers is not None else HTTPHeaders()
         self.body = body or b""
 
-        # set remote IP and protocol
+        # What the connection knows of the client (an HTTP1Connection's
+        # context is the server's description of it).
         context = getattr(connection, "context", None)
         self.remote_ip = getattr(context, "remote_ip", None)
         self.protocol = getattr(context, "protocol", "http")
 
-        self.host = host or _header_value(self.headers, "Host") or "127.0.0.1"
-        host_name = self.host.lower()
-        if ":" in host_name:
-            host_name = split_host_and_port(host_name)[0]
+        self.host = host = host or _header_value(self.headers, "Host") or "127.0.0.1"
+        host_name = _HOST_NAMES.get(host)
+        if host_name is None:
+            host_name = _host_name(host)
         self.host_name = host_name
         self.files = files or {}
         self.connection = connection
@@ -707,6 +749,23 @@ class HTTPServerRequest:
         # Headers are left out on purpose: they may hold credentials.
         shown = ", ".join(f"{field}={getattr(self, field)!r}" for field in _REQUEST_REPR_FIELDS)
         return f"{type(self).__name__}({shown})"
+
+
+# Host header value -> host name (lower-cased, without the port), for the
+# few hosts a server sees; bounded, as clients choose them.
+_HOST_NAMES: Dict[str, str] = {}
+_HOST_NAMES_LIMIT = 1000
+
+
+def _host_name(host: str) -> str:
+    """The host name part of a ``Host`` value, lower-cased (cached)."""
+    name = host.lower()
+    if ":" in name:
+        name = split_host_and_port(name)[0]
+    if len(_HOST_NAMES) >= _HOST_NAMES_LIMIT:
+        _HOST_NAMES.clear()
+    _HOST_NAMES[host] = name
+    return name
 
 
 _REQUEST_REPR_FIELDS = ("protocol", "host", "method", "uri", "version", "remote_ip")

@@ -482,51 +482,60 @@ class BaseIOStream:
         .. versionchanged:: 6.0
            Returns a Future; the ``callback`` argument was removed.
         """
-        self._check_closed()
-        size = 0
-        if data:
-            if isinstance(data, memoryview) and (
-                data.itemsize != 1 or data.format != "B"
-            ):
+        if self._closed:
+            raise StreamClosedError(real_error=self.error)
+        if type(data) is not bytes and isinstance(data, memoryview):
+            if data.itemsize != 1 or data.format != "B":
                 data = data.cast("B")
-            size = len(data)
-            if (
-                self.max_write_buffer_size is not None
-                and len(self._write_buffer) + size > self.max_write_buffer_size
-            ):
-                raise StreamBufferFullError("Reached maximum write buffer size")
-            self._total_write_index += size
+        size = len(data)
+        buffer = self._write_buffer
+        limit = self.max_write_buffer_size
+        if limit is not None and buffer._size + size > limit:
+            raise StreamBufferFullError("Reached maximum write buffer size")
+        self._total_write_index += size
         future: Future[None] = Future()
-        self._write_futures.append((self._total_write_index, future))
         if self._connecting:
+            self._write_futures.append((self._total_write_index, future))
             if size:
-                self._write_buffer.append(data)
+                buffer.append(data)
             return future
-        if size:
-            if not self._write_buffer and self._can_write_now():
-                # Nothing queued: hand the data straight to the socket and
-                # queue only what it refuses.
-                written = self._write_some(data)
-                if written < 0:
-                    return future
-                self._total_write_done_index += written
-                if written < size:
-                    with memoryview(data) as view:
-                        self._write_buffer.append(view[written:])
-                self._resolve_write_futures()
-            else:
-                self._write_buffer.append(data)
-                self._handle_write()
-        else:
+        if size and not buffer._size and self._can_write_now():
+            # Nothing queued: hand the data straight to the socket and
+            # queue only what it refuses.
+            written = self._write_some(data)
+            if written < 0:
+                # An error closed the stream.
+                _fail_quietly(future, StreamClosedError(real_error=self.error))
+                return future
+            self._total_write_done_index += written
+            if written == size and not self._write_futures:
+                # The common case (a response that the kernel takes at
+                # once) in short: the Future is resolved here, without
+                # going through the queue of write Futures.
+                future.set_result(None)
+                if self._state is None or self._state == _ERROR:
+                    self._maybe_add_error_listener()
+                return future
+            self._write_futures.append((self._total_write_index, future))
+            if written < size:
+                with memoryview(data) as view:
+                    buffer.append(view[written:])
             self._resolve_write_futures()
-        if self._write_buffer:
+        else:
+            self._write_futures.append((self._total_write_index, future))
+            if size:
+                buffer.append(data)
+                self._handle_write()
+            else:
+                self._resolve_write_futures()
+        if buffer._size:
             self._add_io_state(_WRITE)
         self._maybe_add_error_listener()
         return future
 
     def writing(self) -> bool:
         """Returns True while written data is still waiting to be sent."""
-        return bool(self._write_buffer)
+        return self._write_buffer._size > 0
 
     # -- Lifetime --------------------------------------------------------------
 
