@@ -18,6 +18,7 @@ import pytest
 
 from tornado import gen
 from tornado.concurrent import Future
+from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream
 from tornado.testing import AsyncHTTPTestCase, gen_test
 from tornado.util import _websocket_mask_python
@@ -569,8 +570,9 @@ class PingTest(AsyncHTTPTestCase):
 
 
 class BatchedWritesTest(AsyncHTTPTestCase):
-    """Frames written outside a batch of received frames are held until the
-    end of the IOLoop iteration and written together."""
+    """Frames written while a batch of received frames is handled leave in
+    as few writes as possible; frames written outside a batch go to the
+    stream at once."""
 
     def get_app(self) -> Application:
         self.handlers: List[WebSocketHandler] = []
@@ -581,20 +583,24 @@ class BatchedWritesTest(AsyncHTTPTestCase):
             def open(self) -> None:
                 test.handlers.append(self)
 
-            async def on_message(self, message: Any) -> None:
+            def on_message(self, message: Any) -> None:
                 if message == "burst":
                     futures = [self.write_message("m%d" % i) for i in range(5)]
-                    # One write for the burst: one future for all of it.
-                    assert all(f is futures[0] for f in futures)
-                    await futures[0]
-                    test.results.append("written")
+                    # The first frame went out at once; the rest are held
+                    # until the end of the batch and share one write.
+                    test.results.append(futures[0].done())
+                    test.results.append(all(f is futures[1] for f in futures[1:]))
+                    test.results.append(futures[1].done())
+                    IOLoop.current().add_future(
+                        futures[-1], lambda f: test.results.append(f.result())
+                    )
                 elif message == "broken":
+                    self.write_message("sent")
                     future = self.write_message("lost")
                     self.ws_connection.stream.close()
-                    try:
-                        await future
-                    except WebSocketClosedError:
-                        test.results.append("closed error")
+                    IOLoop.current().add_future(
+                        future, lambda f: test.results.append(type(f.exception()))
+                    )
 
         return Application([("/", Handler)])
 
@@ -606,19 +612,53 @@ class BatchedWritesTest(AsyncHTTPTestCase):
         ws = await websocket_connect(self.url())
         await ws.write_message("burst")
         assert [await ws.read_message() for _ in range(5)] == ["m%d" % i for i in range(5)]
-        while not self.results:
+        while len(self.results) < 4:
             await gen.sleep(0.01)
-        assert self.results == ["written"]
+        assert self.results == [True, True, False, None]
         ws.close()
 
     @gen_test
-    async def test_write_then_stream_closed(self) -> None:
+    async def test_held_back_write_then_stream_closed(self) -> None:
         ws = await websocket_connect(self.url())
         await ws.write_message("broken")
+        assert await ws.read_message() == "sent"
         assert await ws.read_message() is None
         while not self.results:
             await gen.sleep(0.01)
-        assert self.results == ["closed error"]
+        assert self.results == [WebSocketClosedError]
+
+    @gen_test
+    async def test_write_outside_a_batch_is_sent_at_once(self) -> None:
+        ws = await websocket_connect(self.url())
+        while not self.handlers:
+            await gen.sleep(0.01)
+        handler = self.handlers[0]
+        # Not in a batch of received frames: no wait for the loop.
+        futures = [handler.write_message("now %d" % i) for i in range(3)]
+        assert all(f.done() for f in futures)
+        assert [await ws.read_message() for _ in range(3)] == ["now 0", "now 1", "now 2"]
+        ws.close()
+
+    @gen_test
+    async def test_pending_write_then_stream_closed(self) -> None:
+        # A raw client that never reads: a big message stays queued.
+        stream = IOStream(socket.socket())
+        await stream.connect(("127.0.0.1", self.get_http_port()))
+        stream.write(
+            b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            b"Sec-WebSocket-Key: MDEyMzQ1Njc4OWFiY2RlZg==\r\n\r\n"
+        )
+        await stream.read_until(b"\r\n\r\n")
+        while not self.handlers:
+            await gen.sleep(0.01)
+        handler = self.handlers[0]
+        future = handler.write_message(b"x" * (32 << 20), binary=True)
+        assert not future.done()
+        handler.ws_connection.stream.close()
+        with pytest.raises(WebSocketClosedError):
+            await future
+        stream.close()
 
     @gen_test
     async def test_same_message_to_many_connections(self) -> None:

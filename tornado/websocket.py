@@ -1022,6 +1022,11 @@ _CLOSE_TIMEOUT = 5.0
 # RFC 6455 1.3: the GUID appended to Sec-WebSocket-Key before hashing.
 _ACCEPT_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
+# WebSocketProtocol13._corked while a batch of received frames is handled
+# and nothing has been written yet (None: no batch; a list: frames held
+# back until the end of the batch).  Never appended to.
+_NOTHING_SENT: List[bytes] = []
+
 # Broadcasting the same message object to many server connections encodes
 # its frame once: (message, binary, frame bytes, payload length).
 _last_broadcast: Optional[Tuple[object, bool, bytes, int]] = None
@@ -1271,25 +1276,25 @@ class WebSocketProtocol13(WebSocketProtocol):
                     _last_broadcast = (message, binary, frame, size)
             self._message_bytes_out += size
         self._wire_bytes_out += len(frame)
-        # Frames are not written at once but gathered and written together
-        # (one system call per connection, which is most of the cost of a
-        # small message): at the end of the batch of received frames being
-        # handled, or else at the end of this IOLoop iteration.
         corked = self._corked
-        if corked is None:
-            self._corked = [frame]
-            IOLoop.current().add_callback(self._flush_deferred)
-        else:
-            corked.append(frame)
+        if corked is None or corked is _NOTHING_SENT:
+            # Outside a batch of received frames (a broadcast, a timer, a
+            # coroutine) the frame goes straight to the stream, so N calls
+            # cost N sends and no loop hop.  In a batch, the first frame
+            # does too (an echo needs no more); later ones wait for the end
+            # of the batch and leave in one write (see _process_frames).
+            if corked is not None:
+                self._corked = []
+            try:
+                written = stream.write(frame)
+            except StreamClosedError:
+                raise WebSocketClosedError() from None
+            return _closed_as_websocket_error(written)
+        corked.append(frame)
         future = self._corked_future
         if future is None:
             future = self._corked_future = Future()
         return future
-
-    def _flush_deferred(self) -> None:
-        if self._corked is not None:
-            self._flush_corked()
-            self._corked = None
 
     def _flush_corked(self) -> None:
         """Write the frames held back during a batch (see `_process_frames`)."""
@@ -1383,12 +1388,12 @@ class WebSocketProtocol13(WebSocketProtocol):
         arrived at once cannot monopolize it.  Messages written meanwhile
         are sent together at the end.
         """
-        if self._corked is None:
-            self._corked = []
+        self._corked = _NOTHING_SENT
         try:
             self._deliver_messages()
         finally:
-            self._flush_corked()
+            if self._corked:
+                self._flush_corked()
             self._corked = None
 
     def _deliver_messages(self) -> None:
