@@ -24,7 +24,14 @@ from tornado.simple_httpclient import (
     _HTTPConnection,
 )
 from tornado.tcpserver import TCPServer
-from tornado.testing import AsyncHTTPSTestCase, AsyncHTTPTestCase, AsyncTestCase, gen_test
+from tornado.log import app_log
+from tornado.testing import (
+    AsyncHTTPSTestCase,
+    AsyncHTTPTestCase,
+    AsyncTestCase,
+    ExpectLog,
+    gen_test,
+)
 from tornado.web import Application, RequestHandler, stream_request_body
 
 from test_httpclient import (
@@ -237,6 +244,47 @@ class SimpleClientTest(AsyncHTTPTestCase):
             response = self.io_loop.run_sync(lambda: client.fetch(self.get_url("/hello")))
             self.assertEqual(response.body, b"Hello world!")
             self.assertEqual(seen, [200])
+        finally:
+            client.close()
+
+    def test_body_goes_out_with_the_head_in_one_write(self) -> None:
+        # A second small write could wait on Nagle's algorithm for the ACK
+        # of the first one.
+        writes = []  # type: list
+        real_write = IOStream.write
+
+        def spy(stream: IOStream, data: typing.Any) -> typing.Any:
+            writes.append(bytes(data))
+            return real_write(stream, data)
+
+        IOStream.write = spy  # type: ignore[method-assign]
+        try:
+            response = self.fetch("/echo_body", method="POST", body=b"payload")
+        finally:
+            IOStream.write = real_write  # type: ignore[method-assign]
+        self.assertEqual(response.body, b"payload")
+        sent = [w for w in writes if w.startswith(b"POST /echo_body ")]
+        self.assertEqual(len(sent), 1)
+        self.assertTrue(sent[0].endswith(b"\r\n\r\npayload"))
+
+    def test_failure_after_the_answer_is_logged(self) -> None:
+        # What run() can no longer report as the response goes to the log
+        # (nobody watches its Task).
+        class LateFailure(_HTTPConnection):
+            async def _read_response(self) -> None:
+                await super()._read_response()
+                raise ValueError("after the answer")
+
+        class LateClient(SimpleAsyncHTTPClient):
+            def _connection_class(self) -> type:
+                return LateFailure
+
+        client = LateClient(force_instance=True)
+        try:
+            with ExpectLog(app_log, "Exception in callback"):
+                response = self.io_loop.run_sync(lambda: client.fetch(self.get_url("/hello")))
+                self.io_loop.run_sync(lambda: gen.sleep(0.01))
+            self.assertEqual(response.body, b"Hello world!")
         finally:
             client.close()
 

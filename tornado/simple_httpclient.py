@@ -43,7 +43,7 @@ from typing import (
     cast,
 )
 
-from tornado import gen, httputil, version
+from tornado import httputil, version
 from tornado.escape import to_unicode
 from tornado.http1connection import HTTP1Connection, HTTP1ConnectionParameters
 from tornado.httpclient import (
@@ -57,7 +57,7 @@ from tornado.httpclient import (
 )
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, StreamClosedError
-from tornado.log import gen_log
+from tornado.log import app_log, gen_log
 from tornado.netutil import OverrideResolver, Resolver, is_valid_ip
 from tornado.tcpclient import TCPClient
 from tornado.util import TimeoutError
@@ -216,12 +216,6 @@ def _defaults_without_credentials(defaults: Optional[Dict[str, Any]]) -> Optiona
     return trimmed
 
 
-def _surface_error(future: "Any") -> None:
-    # An exception that got out of run() is re-raised here, where the
-    # IOLoop's callback machinery logs it.
-    future.result()
-
-
 class _HTTPConnection(httputil.HTTPMessageDelegate):
     """One request over one new connection: the `.HTTPMessageDelegate` that
     the client side of `.HTTP1Connection` feeds with the answer.
@@ -280,14 +274,17 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         self.code: Optional[int] = None
         self._follow_redirect = False
         self._timeout: object = None
-        loop.add_future(gen.convert_yielded(self.run()), _surface_error)
+        # A Task of our own, straight from the asyncio loop (run() logs what
+        # it cannot report itself, so nobody has to watch the Task).
+        loop.asyncio_loop.create_task(self.run())  # type: ignore[attr-defined]
 
     # --- sending -----------------------------------------------------------
 
     async def run(self) -> None:
         """The whole exchange: checks the request, connects, sends it and
         reads the answer. A failure at any step becomes the request's
-        response (see `_handle_exception`)."""
+        response (see `_handle_exception`); one that comes after the
+        answer is logged."""
         try:
             scheme, host, port, authority = self._split_url()
             source_ip = self._source_address()
@@ -301,7 +298,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             await self._exchange(stream)
         except Exception:
             if not self._handle_exception(*sys.exc_info()):
-                raise
+                app_log.error("Exception in callback %r", self.run, exc_info=True)
 
     def _split_url(self) -> Tuple[str, str, int, str]:
         """Parses the URL (into ``parsed`` and ``parsed_hostname``) and
@@ -442,11 +439,19 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         if parts.query:
             target = f"{target}?{parts.query}"
         start_line = httputil.RequestStartLine(request.method, target, "")
-        connection.write_headers(start_line, request.headers)
-        if not request.expect_100_continue:
-            pending = self._send_body()
-            if pending is not None:
-                await pending
+        content = request.body
+        if content is not None and not request.expect_100_continue:
+            # Head and content in one send: a second small write could wait
+            # for the ACK of the first (Nagle's algorithm meeting the
+            # server's delayed ACK).
+            connection.write_headers(start_line, request.headers, content)
+            connection.finish()
+        else:
+            connection.write_headers(start_line, request.headers)
+            if not request.expect_100_continue:
+                pending = self._send_body()
+                if pending is not None:
+                    await pending
         # else the body waits for the server's "100 Continue" (see
         # headers_received), and never goes if the server answers at once.
         await self._read_response()
