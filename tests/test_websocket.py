@@ -549,6 +549,37 @@ class ConversationTest(AsyncHTTPTestCase):
         await self.expect_failure(masked(0x89, b"x" * 126), 1002)
 
 
+class OpenArgumentsTest(AsyncHTTPTestCase):
+    def get_app(self) -> Application:
+        self.opened: List[Tuple[Any, Any, Any]] = []
+        test = self
+
+        class Handler(WebSocketHandler):
+            def open(self, *args: str, **kwargs: str) -> None:
+                test.opened.append((args, kwargs, (self.open_args, self.open_kwargs)))
+
+            def on_message(self, message: Any) -> None:
+                self.write_message(message)
+
+        return Application(
+            [(r"/named/(?P<name>\w+)", Handler), (r"/positional/(\w+)", Handler), (r"/", Handler)]
+        )
+
+    @gen_test
+    async def test_open_gets_the_path_arguments(self) -> None:
+        port = self.get_http_port()
+        for path in ["/named/ab", "/positional/cd", "/"]:
+            ws = await websocket_connect("ws://127.0.0.1:%d%s" % (port, path))
+            await ws.write_message("x")
+            assert await ws.read_message() == "x"
+            ws.close()
+        assert self.opened == [
+            ((), {"name": "ab"}, ((), {"name": "ab"})),
+            (("cd",), {}, (("cd",), {})),
+            ((), {}, ((), {})),
+        ]
+
+
 class PingTest(AsyncHTTPTestCase):
     def get_app(self) -> Application:
         self.pongs: List[bytes] = []

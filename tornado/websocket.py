@@ -362,6 +362,25 @@ class _FrameReader:
             raise _WebSocketProtocolError(1002, "masked frame from a server")
 
 
+class _DiscardingReader(_FrameReader):
+    """Takes the place of the `_FrameReader` of a failed connection: what
+    the peer sends until it closes is dropped unread (RFC 6455 7.1.7)."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        pass
+
+    def feed(self, data: bytes) -> None:
+        pass
+
+    def next_message(self) -> Optional[Tuple[int, bytes, bool]]:
+        return None
+
+
+_DISCARDING = _DiscardingReader()
+
+
 def _parse_close(payload: bytes) -> Tuple[Optional[int], Optional[str]]:
     """Decode a Close frame's body into its code and reason (RFC 6455 5.5.1)."""
     if not payload:
@@ -593,6 +612,34 @@ class _WebSocketParams:
         self.compression_options = compression_options
 
 
+# Server connections with the same settings share one _WebSocketParams
+# (nothing changes it after the handshake); only settings without
+# compression options (a dict, so unhashable) are shared.
+_params_cache: Dict[Tuple[Any, Any, Any], _WebSocketParams] = {}
+
+
+def _shared_params(
+    ping_interval: Optional[float],
+    ping_timeout: Optional[float],
+    max_message_size: int,
+    compression_options: Optional[Dict[str, Any]],
+) -> _WebSocketParams:
+    key = (ping_interval, ping_timeout, max_message_size)
+    if compression_options is None:
+        try:
+            params = _params_cache.get(key)
+        except TypeError:  # an unhashable setting
+            params = None
+        else:
+            if params is None:
+                if len(_params_cache) >= 32:
+                    _params_cache.clear()
+                params = _params_cache[key] = _WebSocketParams(*key)
+        if params is not None:
+            return params
+    return _WebSocketParams(*key, compression_options)
+
+
 # ---------------------------------------------------------------------------
 # Server side: the request handler.
 # ---------------------------------------------------------------------------
@@ -649,7 +696,10 @@ class WebSocketHandler(tornado.web.RequestHandler):
         426 with the list of versions we do speak.
         """
         self.open_args = args
-        self.open_kwargs = kwargs
+        # kwargs is a fresh copy of path_kwargs (usually empty); keeping
+        # the handler's own dict instead saves memory per connection.
+        path_kwargs = getattr(self, "path_kwargs", None)
+        self.open_kwargs = path_kwargs if path_kwargs == kwargs else kwargs
         headers = self.request.headers
 
         # RFC 6455 4.2.1 items 3 and 4: "Upgrade: websocket" and a
@@ -879,12 +929,16 @@ class WebSocketHandler(tornado.web.RequestHandler):
         None when we don't speak it."""
         if self.request.headers.get("Sec-WebSocket-Version") not in _SUPPORTED_VERSIONS:
             return None
-        params = _WebSocketParams(self.ping_interval, self.ping_timeout, self.max_message_size, self.get_compression_options())
+        params = _shared_params(self.ping_interval, self.ping_timeout, self.max_message_size, self.get_compression_options())
         return WebSocketProtocol13(self, mask_outgoing=False, params=params)
 
     def _detach_stream(self) -> IOStream:
         self.__dict__.update(_AFTER_UPGRADE)
-        return self.detach()
+        stream = self.detach()
+        # The 101 response has been sent and no other can follow: its
+        # headers need not stay in memory for the life of the connection.
+        self._headers = httputil.HTTPHeaders()
+        return stream
 
 
 def _has_token(header: str, token: str) -> bool:
@@ -1054,7 +1108,9 @@ class WebSocketProtocol13(WebSocketProtocol):
         self.close_reason: Optional[str] = None
         self.close_code: Optional[int] = None
         self._selected_subprotocol: Optional[str] = None
-        # The codec and RFC 7692 state, set up by the handshake.
+        # The codec, made when the first bytes arrive (many connections of a
+        # busy server never send anything), and the RFC 7692 state set up
+        # by the handshake.
         self._reader: Optional[_FrameReader] = None
         self._decompressor: Optional[_PerMessageDeflateDecompressor] = None
         self._compressor: Optional[_PerMessageDeflateCompressor] = None
@@ -1114,7 +1170,6 @@ class WebSocketProtocol13(WebSocketProtocol):
 
         stream = self.stream = handler._detach_stream()
         stream.set_close_callback(self.on_connection_close)
-        self._reader = _FrameReader(True, self.params.max_message_size, self._compressor is not None)
         self.start_pinging()
 
     def _settle_subprotocol(self, handler: WebSocketHandler, offer: str) -> None:
@@ -1192,9 +1247,6 @@ class WebSocketProtocol13(WebSocketProtocol):
 
         subprotocol = headers.get("Sec-WebSocket-Protocol", None)
         self._selected_subprotocol = subprotocol
-        self._reader = _FrameReader(
-            False, self.params.max_message_size, self._compressor is not None
-        )
 
     def _create_compressors(
         self,
@@ -1374,9 +1426,12 @@ class WebSocketProtocol13(WebSocketProtocol):
         self._wire_bytes_in += len(data)
         reader = self._reader
         if reader is None:
-            # Failed connection: discard what arrives until the peer closes.
-            self._start_reading()
-            return
+            # Frames from a client are masked, frames from a server not.
+            reader = self._reader = _FrameReader(
+                not self.mask_outgoing,
+                self.params.max_message_size,
+                self._compressor is not None,
+            )
         reader.feed(data)
         self._process_frames()
 
@@ -1402,7 +1457,7 @@ class WebSocketProtocol13(WebSocketProtocol):
             if self.stream.closed():
                 return
             if reader is None:
-                # Failed: keep reading (and discarding) until the peer closes.
+                # Nothing has arrived yet.
                 self._start_reading()
                 return
             try:
@@ -1524,7 +1579,7 @@ class WebSocketProtocol13(WebSocketProtocol):
         ``code``, stop interpreting what the peer sends, and wait for it to
         close the connection."""
         gen_log.debug("Failing WebSocket connection: %d %s", code, reason)
-        self._reader = None
+        self._reader = _DISCARDING
         self.close(code, reason)
 
     def close(self, code: Optional[int] = None, reason: Optional[str] = None) -> None:
