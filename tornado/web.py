@@ -397,15 +397,21 @@ class RequestHandler:
     ui = _LazyUINamespace()
 
     def __init__(self, application: "Application", request: httputil.HTTPServerRequest, **kwargs: Any) -> None:
-        # Cooperative: mixins listed before RequestHandler may define __init__.
-        super().__init__()
+        # Cooperative: a class after RequestHandler in the MRO (a mixin
+        # listed after it) may define __init__.  When only object follows,
+        # the super() call would do nothing, and it is not cheap.
+        if type(self).__mro__[-2] is not RequestHandler:
+            super().__init__()
         self.request = request
         self.application = application
         self.clear()
         conn = request.connection
         if conn is not None:
             conn.set_close_callback(self._connection_closed)
-        self.initialize(**kwargs)
+        if kwargs:
+            self.initialize(**kwargs)
+        else:
+            self.initialize()
 
     def initialize(self) -> None:
         """Receives the keyword arguments of the routing rule; does nothing
@@ -536,7 +542,12 @@ class RequestHandler:
         CR, LF or another control character raises `ValueError`, which
         keeps request data from injecting headers.
         """
-        self._headers[name] = self._convert_header_value(value)
+        # Printable ASCII text needs no conversion or further checks; the
+        # other values go through _convert_header_value.
+        if type(value) is str and value.isascii() and value.isprintable():
+            self._headers[name] = value
+        else:
+            self._headers[name] = self._convert_header_value(value)
 
     def clear_header(self, name: str) -> None:
         """Removes response header ``name`` (every value of it) if set."""
@@ -1544,7 +1555,7 @@ class RequestHandler:
     # does the rest move into a task, _proceed.
 
     def _execute(
-        self, transforms: List["OutputTransform"], *args: bytes, **kwargs: bytes
+        self, transforms: List["OutputTransform"], args: Sequence[bytes], kwargs: Dict[str, bytes]
     ) -> Optional["asyncio.Task[None]"]:
         """Runs this request through the handler, applying ``transforms``
         to the output; ``args``/``kwargs`` are the raw path arguments.
@@ -1579,7 +1590,7 @@ class RequestHandler:
             self._handle_execute_exception(e)
         return None
 
-    def _check_request(self, args: Tuple[bytes, ...], kwargs: Dict[str, bytes]) -> None:
+    def _check_request(self, args: Sequence[bytes], kwargs: Dict[str, bytes]) -> None:
         # Everything decided before prepare(): a body the server could not
         # parse, the method, the path arguments, and forgery protection.
         if self._body_error is not None:
@@ -2199,8 +2210,9 @@ class Application(ReversibleRouter):
         router = self.wildcard_router
         if type(router) is not _ApplicationRouter:
             return None
-        hit = router._recall(path)
-        if hit is None or hit[0] is None:
+        # _ApplicationRouter._recall, inlined: this runs per request.
+        hit = router._memo.get(path)
+        if hit is None or hit[0] is None or router.rules != router._memo_rules:
             return None  # unknown, or the default handler's business
         return hit  # type: ignore[return-value]
 
@@ -2322,7 +2334,7 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         self._app = application
         self._request = request
         self._handler_class = handler_class
-        # These three are only ever unpacked (``*``/``**``), so the shared
+        # These three are only read (unpacked or copied), so the shared
         # empty defaults are never modified.
         self._init_kwargs = handler_kwargs or _NO_ARGUMENTS
         self._args = path_args or ()
@@ -2371,11 +2383,18 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
     def execute(self) -> Optional[Awaitable[None]]:
         app = self._app
         settings = app.settings
-        if settings:
+        if settings and not (
+            settings.get("compiled_template_cache", True)
+            and settings.get("static_hash_cache", True)
+        ):
             _reload_if_uncached(settings)
         body_error = self._parse_body() if self._body_pending_parse else None
         request = self._request
-        handler = self._handler_class(app, request, **self._init_kwargs)
+        init_kwargs = self._init_kwargs
+        if init_kwargs:
+            handler = self._handler_class(app, request, **init_kwargs)
+        else:
+            handler = self._handler_class(app, request)
         self._handler = handler
         if self._streaming:
             handler._body_future = self._body_done
@@ -2386,7 +2405,7 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         transforms = [t(request) for t in classes] if classes else []
         # _execute catches everything itself, so the awaitable it returns
         # is not watched here.
-        handler._execute(transforms, *self._args, **self._kwargs)
+        handler._execute(transforms, self._args, self._kwargs)
         # While streaming, the connection must not deliver body chunks
         # before prepare() is done: this future says when.  Otherwise it
         # is None.
@@ -2414,13 +2433,15 @@ class _RoutedRequest(_HandlerDelegate):
     Once the headers are in it builds the request and routes it.  When the
     application routes the usual way (neither `Application.find_handler`
     nor `Application.get_handler_delegate` overridden, no host groups) and
-    the path was routed before, it serves as the handler's delegate itself:
-    one object less and no forwarding per request.  Otherwise it forwards
-    every event to the delegate `Application.find_handler` returns.
+    the path was routed before, it becomes the handler's delegate itself:
+    one object less and no forwarding per request.  Otherwise the delegate
+    `Application.find_handler` returns takes over: its methods are bound
+    on this instance, where they hide the inherited ones.
     """
 
-    _handler_class = None  # type: ignore[assignment]
-    _forward: Optional[httputil.HTTPMessageDelegate] = None
+    # Until routed, a connection close has nothing to tell (the inherited
+    # on_connection_close of a non-streaming delegate only drops chunks).
+    _streaming = False
 
     def __init__(
         self, application: "Application", server_conn: object,
@@ -2446,34 +2467,17 @@ class _RoutedRequest(_HandlerDelegate):
             chosen = app.find_handler(request)
             if chosen is None:  # possible when a subclass routes
                 chosen = _NotFoundDelegate(self._conn)
-            self._forward = chosen
+            self.data_received = chosen.data_received  # type: ignore[method-assign]
+            self.finish = chosen.finish  # type: ignore[method-assign]
+            self.on_connection_close = chosen.on_connection_close  # type: ignore[method-assign]
             return chosen.headers_received(start_line, headers)
         rule, path_args, path_kwargs = route
         _HandlerDelegate.__init__(
             self, app, request, rule.target, rule.target_kwargs, path_args, path_kwargs
         )
+        if not self._streaming:
+            return None
         return _HandlerDelegate.headers_received(self, start_line, headers)
-
-    def data_received(self, data: bytes) -> Optional[Awaitable[None]]:
-        forward = self._forward
-        if forward is not None:
-            return forward.data_received(data)
-        return _HandlerDelegate.data_received(self, data)
-
-    def finish(self) -> None:
-        forward = self._forward
-        if forward is not None:
-            forward.finish()
-            return
-        _HandlerDelegate.finish(self)
-
-    def on_connection_close(self) -> None:
-        forward = self._forward
-        if forward is not None:
-            forward.on_connection_close()
-        elif self._handler_class is not None:
-            _HandlerDelegate.on_connection_close(self)
-        # else the peer left (or the head was refused) before routing.
 
 
 Application._pending_route = _RoutedRequest
