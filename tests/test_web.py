@@ -15,12 +15,14 @@ import pytest
 
 from tornado import gen
 from tornado.escape import json_decode
-from tornado.httputil import HTTPHeaders, HTTPServerRequest
+from tornado.httputil import HTTPHeaders, HTTPMessageDelegate, HTTPServerConnectionDelegate
+from tornado.httputil import HTTPServerRequest, RequestStartLine, ResponseStartLine
 from tornado.iostream import IOStream
 from tornado.locks import Event
 from tornado.template import DictLoader
 from tornado.testing import AsyncHTTPTestCase, ExpectLog, gen_test
 from tornado.log import app_log, gen_log
+from tornado.routing import Matcher, PathMatches, Rule
 from tornado.web import Application, RequestHandler, StaticFileHandler, UIModule, url
 from tornado.web import ErrorHandler, Finish, HTTPError, MissingArgumentError, RedirectHandler
 from tornado.web import addslash, authenticated, removeslash, stream_request_body
@@ -924,3 +926,182 @@ def test_application_call_runs_handler_for_legacy_servers():
 
     asyncio.run(main())
     assert written == [(200, b"Hello, world"), "finished"]
+
+
+# Routing fast paths: the per-path memo and the combined delegate ---------------
+
+
+class NameHandler(RequestHandler):
+    def initialize(self, name="plain"):
+        self.name = name
+
+    def get(self, *args, **kwargs):
+        self.write({"name": self.name, "args": list(args), "kwargs": kwargs})
+
+    def post(self, *args):
+        self.write({"name": self.name, "body": self.request.body.decode()})
+
+
+class HeaderMatcher(Matcher):
+    """Matches requests that carry an X-Special header (not a path rule)."""
+
+    def match(self, request):
+        return {} if "X-Special" in request.headers else None
+
+
+class MixinAfter:
+    def __init__(self):
+        super().__init__()
+        self.mixin_ran = True
+
+
+class MixinHandler(RequestHandler, MixinAfter):
+    def get(self):
+        self.write({"mixin_ran": getattr(self, "mixin_ran", False)})
+
+
+class EchoBodyDelegate(HTTPServerConnectionDelegate):
+    """A connection-delegate target: answers with the body it received."""
+
+    def start_request(self, server_conn, request_conn):
+        delegate = _BodyEcho()
+        delegate.connection = request_conn
+        return delegate
+
+
+class _BodyEcho(HTTPMessageDelegate):
+    def headers_received(self, start_line, headers):
+        self.parts = []
+
+    def data_received(self, chunk):
+        self.parts.append(chunk)
+
+    def finish(self):
+        body = b"echo:" + b"".join(self.parts)
+        self.connection.write_headers(
+            ResponseStartLine("HTTP/1.1", 200, "OK"),
+            HTTPHeaders({"Content-Length": str(len(body))}),
+            body,
+        )
+        self.connection.finish()
+
+
+class RoutingFastPathTest(AsyncHTTPTestCase):
+    def get_app(self):
+        return Application(
+            [
+                (HeaderMatcher(), NameHandler, {"name": "special"}),
+                ("/items/([0-9]+)", NameHandler, {"name": "item"}),
+                ("/named/(?P<key>[a-z]+)", NameHandler),
+                ("/mixin", MixinHandler),
+                ("/echo", EchoBodyDelegate()),
+                ("/(.*)", NameHandler, {"name": "catchall"}),
+            ]
+        )
+
+    def get_json(self, path, **kwargs):
+        response = self.fetch(path, **kwargs)
+        self.assertEqual(response.code, 200)
+        return json_decode(response.body)
+
+    def test_repeated_paths_get_their_own_arguments(self):
+        for _ in range(2):
+            self.assertEqual(self.get_json("/items/1")["args"], ["1"])
+            self.assertEqual(self.get_json("/items/22")["args"], ["22"])
+            self.assertEqual(self.get_json("/named/abc")["kwargs"], {"key": "abc"})
+
+    def test_rule_that_looks_at_headers_is_not_memoized(self):
+        # The header rule comes first: the path alone never decides here.
+        for _ in range(2):
+            self.assertEqual(self.get_json("/items/1")["name"], "item")
+            special = self.get_json("/items/1", headers={"X-Special": "1"})
+            self.assertEqual(special["name"], "special")
+
+    def test_rules_changed_after_serving_take_effect(self):
+        self.assertEqual(self.get_json("/late")["name"], "catchall")
+        router = self.get_app_router()
+        router.rules.insert(0, router.process_rule(Rule(PathMatches("/late"), NameHandler, {"name": "late"})))
+        self.assertEqual(self.get_json("/late")["name"], "late")
+        del router.rules[0]
+        self.assertEqual(self.get_json("/late")["name"], "catchall")
+
+    def test_host_group_added_after_serving_takes_effect(self):
+        self.assertEqual(self.get_json("/hosted")["name"], "catchall")
+        self._app.add_handlers(".*", [("/hosted", NameHandler, {"name": "hosted"})])
+        self.assertEqual(self.get_json("/hosted")["name"], "hosted")
+
+    def test_mixin_after_request_handler_is_initialized(self):
+        self.assertEqual(self.get_json("/mixin"), {"mixin_ran": True})
+
+    def test_connection_delegate_target_gets_the_body(self):
+        for _ in range(2):
+            response = self.fetch("/echo", method="POST", body="payload")
+            self.assertEqual(response.body, b"echo:payload")
+
+    def test_post_body_reaches_memoized_handler(self):
+        for body in ("one", "two"):
+            response = self.fetch("/items/3", method="POST", body=body)
+            self.assertEqual(json_decode(response.body), {"name": "item", "body": body})
+
+    def get_app_router(self):
+        return self._app.wildcard_router
+
+
+def _bare_request(path):
+    return HTTPServerRequest(
+        start_line=RequestStartLine("GET", path, "HTTP/1.1"), headers=HTTPHeaders({"Host": "x"})
+    )
+
+
+def test_route_memo_is_bounded_and_skips_long_paths():
+    app = Application([("/(.*)", NameHandler)])
+    router = app.wildcard_router
+    for i in range(3000):
+        assert app.find_handler(_bare_request("/p%d" % i)) is not None
+    assert 0 < len(router._memo) <= 1024
+    long_path = "/" + "x" * 5000
+    app.find_handler(_bare_request(long_path))
+    assert long_path not in router._memo
+
+
+def test_overridden_find_handler_runs_for_every_request():
+    calls = []
+
+    class CountingApp(Application):
+        def find_handler(self, request, **kwargs):
+            calls.append(request.path)
+            return super().find_handler(request, **kwargs)
+
+    written = []
+
+    class Connection:
+        def set_close_callback(self, callback):
+            pass
+
+        def write_headers(self, start_line, headers, chunk=None):
+            written.append(start_line.code)
+            future = asyncio.Future()
+            future.set_result(None)
+            return future
+
+        def finish(self):
+            pass
+
+    async def main():
+        app = CountingApp([("/", HelloHandler)])
+        for _ in range(3):
+            delegate = app.start_request(None, Connection())
+            delegate.headers_received(
+                RequestStartLine("GET", "/", "HTTP/1.1"), HTTPHeaders({"Host": "x"})
+            )
+            delegate.finish()
+
+    asyncio.run(main())
+    assert calls == ["/", "/", "/"]
+    assert written == [200, 200, 200]
+
+
+def test_close_before_routing_is_harmless():
+    app = Application([("/", HelloHandler)])
+    delegate = app.start_request(None, object())
+    delegate.on_connection_close()  # nothing routed yet: nothing to tell
