@@ -182,7 +182,7 @@ class _FrameReader:
     """
 
     __slots__ = (
-        "_from_client",
+        "_mask_bit",
         "max_message_size",
         "_deflate",
         "_buf",
@@ -198,7 +198,8 @@ class _FrameReader:
     def __init__(
         self, from_client: bool, max_message_size: int, deflate: bool = False
     ) -> None:
-        self._from_client = from_client
+        # The mask bit every frame must have (RFC 6455 5.1).
+        self._mask_bit = 0x80 if from_client else 0
         self.max_message_size = max_message_size
         self._deflate = deflate
         # Unparsed bytes are self._buf[self._pos:] followed by self._pending;
@@ -246,6 +247,9 @@ class _FrameReader:
             fin, flags, opcode, payload = frame
             if opcode in _CONTROL_OPCODES:
                 return opcode, payload, False
+            if fin and opcode and self._fragments is None:
+                # A whole message in one frame: the common case.
+                return opcode, payload, flags != 0
             result = self._add_data_frame(fin, flags, opcode, payload)
             if result is not None:
                 return result
@@ -287,46 +291,56 @@ class _FrameReader:
         if size > self.max_message_size:
             raise _WebSocketProtocolError(1009, "message too big")
 
-    def _next_frame(self) -> Optional[Tuple[bool, int, int, bytes]]:
-        if not self._contiguous(2):
-            return None
+    def _next_frame(self) -> Optional[Tuple[int, int, int, bytes]]:
+        """The next complete frame as ``(fin, rsv bits, opcode, payload)``
+        (payload unmasked), or None if it has not fully arrived."""
         buf = self._buf
         pos = self._pos
+        if len(buf) - pos < 2:
+            if not self._contiguous(2):
+                return None
+            buf = self._buf
+            pos = self._pos
         first = buf[pos]
         second = buf[pos + 1]
-        fin = bool(first & _FIN)
-        flags = first & _RSV_MASK
-        opcode = first & _OPCODE_MASK
         masked = second & 0x80
         length = second & 0x7F
-        self._check_header(fin, flags, opcode, masked, length)
-        header_len = 2
-        if length == 126:
-            header_len = 4
-        elif length == 127:
-            header_len = 10
-        if masked:
-            header_len += 4
-        if not self._contiguous(header_len):
-            return None
-        buf = self._buf
-        pos = self._pos
-        if length == 126:
-            length = _unpack_medium(buf, pos + 2)[0]
-        elif length == 127:
-            length = _unpack_long(buf, pos + 2)[0]
-            if length >> 63:
-                # RFC 6455 5.2: the most significant bit MUST be 0.
-                raise _WebSocketProtocolError(1002, "frame length has its top bit set")
+        opcode = first & _OPCODE_MASK
+        if (first != 0x81 and first != 0x82) or masked != self._mask_bit:
+            # Anything but a final text or binary frame without RSV bits,
+            # masked as it should be, gets the full set of checks.
+            self._check_header(
+                bool(first & _FIN), first & _RSV_MASK, opcode, masked, length
+            )
+        header_len = 6 if masked else 2
+        if length >= 126:
+            header_len += 2 if length == 126 else 8
+            if len(buf) - pos < header_len:
+                if not self._contiguous(header_len):
+                    return None
+                buf = self._buf
+                pos = self._pos
+            if length == 126:
+                length = _unpack_medium(buf, pos + 2)[0]
+            else:
+                length = _unpack_long(buf, pos + 2)[0]
+                if length >> 63:
+                    # RFC 6455 5.2: the most significant bit MUST be 0.
+                    raise _WebSocketProtocolError(1002, "frame length has its top bit set")
         # Refuse an oversized frame before buffering it.  (Inflated sizes are
         # checked again by the decompressor.)
-        self._check_size(length + (self._fragments_len if opcode == 0 else 0))
-        if not self._contiguous(header_len + length):
-            return None
-        buf = self._buf
-        pos = self._pos
-        start = pos + header_len
-        end = start + length
+        if length > self.max_message_size:
+            self._check_size(length)
+        elif opcode == _OP_CONTINUATION:
+            self._check_size(length + self._fragments_len)
+        end = pos + header_len + length
+        if len(buf) < end:
+            if not self._contiguous(header_len + length):
+                return None
+            buf = self._buf
+            pos = self._pos
+            end = pos + header_len + length
+        start = end - length
         if start == 0 and end == len(buf):
             payload = buf
         else:
@@ -334,7 +348,7 @@ class _FrameReader:
         if masked:
             payload = _websocket_mask(buf[start - 4 : start], payload)
         self._pos = end
-        return fin, flags, opcode, payload
+        return first & _FIN, first & _RSV_MASK, opcode, payload
 
     def _check_header(
         self, fin: bool, flags: int, opcode: int, masked: int, length: int
@@ -356,8 +370,8 @@ class _FrameReader:
                 raise _WebSocketProtocolError(1002, "fragmented control frame")
         elif opcode not in _DATA_OPCODES and opcode != _OP_CONTINUATION:
             raise _WebSocketProtocolError(1002, "unknown opcode %#x" % opcode)
-        if bool(masked) != self._from_client:
-            if self._from_client:
+        if masked != self._mask_bit:
+            if self._mask_bit:
                 raise _WebSocketProtocolError(1002, "unmasked frame from a client")
             raise _WebSocketProtocolError(1002, "masked frame from a server")
 
@@ -786,7 +800,13 @@ class WebSocketHandler(tornado.web.RequestHandler):
         The returned `.Future` resolves once the data is handed to the
         socket; awaiting it gives flow control.
         """
-        return self._live_connection().write_message(message, binary=binary)
+        conn = self.ws_connection
+        if conn is None:
+            raise WebSocketClosedError()
+        if type(conn) is not WebSocketProtocol13 and conn.is_closing():
+            # (WebSocketProtocol13.write_message checks this itself.)
+            raise WebSocketClosedError()
+        return conn.write_message(message, binary=binary)
 
     def select_subprotocol(self, subprotocols: List[str]) -> Optional[str]:
         """Choose one of the client's ``Sec-WebSocket-Protocol`` offers.
@@ -1323,7 +1343,11 @@ class WebSocketProtocol13(WebSocketProtocol):
             else:
                 payload = _message_payload(message)
                 size = len(payload)
-                frame = _build_frame(True, _OP_BINARY if binary else _OP_TEXT, payload)
+                first = (_FIN | _OP_BINARY) if binary else (_FIN | _OP_TEXT)
+                if size < 126:
+                    frame = _pack_short(first, size) + payload
+                else:
+                    frame = _frame_header(first, size, 0) + payload
                 if type(message) is str or type(message) is bytes:  # immutable
                     _last_broadcast = (message, binary, frame, size)
             self._message_bytes_out += size
@@ -1530,15 +1554,26 @@ class WebSocketProtocol13(WebSocketProtocol):
         if opcode == _OP_TEXT:
             self._message_bytes_in += len(data)
             try:
-                decoded = data.decode("utf-8")
+                message: Union[str, bytes] = data.decode("utf-8")
             except UnicodeDecodeError:
                 # RFC 6455 8.1: text must be valid UTF-8.
                 self._fail(1007, "text message is not UTF-8")
                 return None
-            return self._run_callback(self.handler.on_message, decoded)
-        if opcode == _OP_BINARY:
+        elif opcode == _OP_BINARY:
             self._message_bytes_in += len(data)
-            return self._run_callback(self.handler.on_message, data)
+            message = data
+        else:
+            return self._handle_control_frame(opcode, data)
+        # (_run_callback, inlined for the frame that matters most.)
+        try:
+            return self.handler.on_message(message)
+        except (Exception, asyncio.CancelledError):
+            self.handler.log_exception(*sys.exc_info())
+            self._abort()
+            return None
+
+    def _handle_control_frame(self, opcode: int, data: bytes) -> None:
+        """Close (RFC 6455 5.5.1), ping and pong frames."""
         if opcode == _OP_CLOSE:
             self.client_terminated = True
             try:
@@ -1705,6 +1740,8 @@ class WebSocketProtocol13(WebSocketProtocol):
 
 
 def _message_payload(message: Union[str, bytes, Dict[str, Any]]) -> bytes:
+    if type(message) is str:
+        return message.encode()
     if isinstance(message, dict):
         message = json_encode(message)
     if isinstance(message, str):
