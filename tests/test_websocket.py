@@ -164,6 +164,20 @@ def test_several_messages_in_one_chunk() -> None:
     ]
 
 
+def test_feed_after_a_frame_that_ended_a_chunk() -> None:
+    # Bytes fed while earlier ones are unparsed keep their order, even when
+    # parsing then stops exactly at the end of the first chunk.
+    reader = _FrameReader(False, 1000)
+    second = unmasked(0x81, b"abc")
+    reader.feed(unmasked(0x81, b"hi"))
+    reader.feed(second[:1])
+    assert reader.next_message() == (0x1, b"hi", False)
+    assert reader.next_message() is None
+    reader.feed(second[1:])
+    assert reader.next_message() == (0x1, b"abc", False)
+    assert reader.next_message() is None
+
+
 def test_compressed_flag_on_first_fragment() -> None:
     data = masked(0x41, b"x") + masked(0x80, b"y")
     assert feed_three_ways(data, deflate=True) == [(0x1, b"xy", True)]

@@ -215,7 +215,7 @@ class _FrameReader:
         self._fragment_compressed = False
 
     def feed(self, data: bytes) -> None:
-        if self._pos >= len(self._buf):
+        if self._pos >= len(self._buf) and not self._pending_len:
             self._buf = data
             self._pos = 0
         else:
@@ -240,6 +240,8 @@ class _FrameReader:
         return True
 
     def next_message(self) -> Optional[Tuple[int, bytes, bool]]:
+        if self._pos >= len(self._buf) and not self._pending_len:
+            return None  # everything received has been parsed
         while True:
             frame = self._next_frame()
             if frame is None:
