@@ -78,6 +78,9 @@ _MAX_1XX_RESPONSES = 10
 # Longest chunk-size line (with its extensions) we read.
 _MAX_CHUNK_LINE = 1024
 
+# The bytes that may start an empty line (as ints, the items of bytes).
+_CR_LF = (13, 10)
+
 # The end of a message head: the empty line after the header fields,
 # terminated by CRLF or a bare LF (RFC 9112 section 2.2).
 _HEAD_END = b"\r?\n\r?\n"
@@ -230,6 +233,9 @@ _NO_BODY = 0
 _FIXED_BODY = 1
 _CHUNKED_BODY = 2
 _BODY_UNTIL_CLOSE = 3
+
+
+_NO_FRAMING = (_NO_BODY, 0)
 
 
 def _length_framing(headers: HTTPHeaders) -> Tuple[int, int]:
@@ -477,18 +483,24 @@ def _format_head(first_line: str, headers: HTTPHeaders) -> bytes:
     Raises `ValueError` if a name or value would break the framing with a
     CR or LF (response splitting).
     """
-    parts = [first_line]
-    for name, values in headers._as_list.items():
-        for value in values:
-            if type(value) is not str:
-                value = value.decode("latin1") if isinstance(value, bytes) else str(value)
-            parts.append(f"{name}: {value}\r\n")
-    text = "".join(parts)
+    fields = headers._as_list
+    try:
+        # Values are str nearly always; a concatenation with anything else
+        # raises TypeError, and the loop below converts it.
+        parts = [name + ": " + value + "\r\n" for name in fields for value in fields[name]]
+    except TypeError:
+        parts = []
+        for name, values in fields.items():
+            for value in values:
+                if type(value) is not str:
+                    value = value.decode("latin1") if isinstance(value, bytes) else str(value)
+                parts.append(f"{name}: {value}\r\n")
+    text = first_line + "".join(parts)
     # Each part ends with the only CRLF it may hold: two counts over the
     # whole text find any other CR or LF.
-    breaks = len(parts)
+    breaks = len(parts) + 1
     if text.count("\n") != breaks or text.count("\r") != breaks:
-        for line in parts:
+        for line in [first_line, *parts]:
             if "\r" in line[:-2] or "\n" in line[:-2]:
                 raise ValueError("Illegal characters (CR or LF) in header: %r" % line)
     return text.encode("latin1") + b"\r\n"
@@ -608,6 +620,38 @@ class HTTP1Connection(HTTPConnection):
     (as websockets do).
     """
 
+    # The state of the exchange, with its initial values on the class: a
+    # server makes one of these objects per request, and an instance only
+    # stores what changes.
+
+    # Whether each direction of the exchange is complete.
+    _write_finished = False
+    _read_finished = False
+    # Set once the exchange is over (finished, closed or detached); the
+    # future is only made for someone who has to wait for that.
+    _exchange_over = False
+    _finish_future: Optional[Future[None]] = None
+    # Whether to close the connection once the response is written.
+    _disconnect_on_finish = False
+    _close_callback: Optional[Callable[[], None]] = None
+    _close_callback_on_stream = False
+    _request_start_line: Optional[RequestStartLine] = None
+    _response_start_line: Optional[ResponseStartLine] = None
+    _request_headers: Optional[HTTPHeaders] = None
+    # Whether we write the body with the chunked coding.
+    _chunking_output = False
+    # Body bytes still owed according to our Content-Length, if any.
+    _expected_content_remaining: Optional[int] = None
+    _pending_write: Optional[Future[None]] = None
+    # Whether any byte of our message has been handed to the stream.
+    _output_started = False
+    # Set by HTTP1ServerConnection for requests after the first, so that
+    # pipelined requests let other connections run in between.
+    _yield_before_reading = False
+    # The server connection's idle watchdog, which enforces header_timeout
+    # for all the requests of a connection.
+    _watchdog: "Optional[_IdleWatchdog]" = None
+
     def __init__(
         self, stream: iostream.IOStream, is_client: bool,
         params: Optional[HTTP1ConnectionParameters] = None, context: Optional[object] = None,
@@ -627,33 +671,6 @@ class HTTP1Connection(HTTPConnection):
         limit = settings.max_body_size
         self._max_body_size = stream.max_buffer_size if limit is None else limit
         self._body_timeout = settings.body_timeout
-        # Whether each direction of the exchange is complete.
-        self._write_finished = False
-        self._read_finished = False
-        # Set once the exchange is over (finished, closed or detached);
-        # the future is only made for someone who has to wait for that.
-        self._exchange_over = False
-        self._finish_future: Optional[Future[None]] = None
-        # Whether to close the connection once the response is written.
-        self._disconnect_on_finish = False
-        self._close_callback: Optional[Callable[[], None]] = None
-        self._close_callback_on_stream = False
-        self._request_start_line: Optional[RequestStartLine] = None
-        self._response_start_line: Optional[ResponseStartLine] = None
-        self._request_headers: Optional[HTTPHeaders] = None
-        # Whether we write the body with the chunked coding.
-        self._chunking_output = False
-        # Body bytes still owed according to our Content-Length, if any.
-        self._expected_content_remaining: Optional[int] = None
-        self._pending_write: Optional[Future[None]] = None
-        # Whether any byte of our message has been handed to the stream.
-        self._output_started = False
-        # Set by HTTP1ServerConnection for requests after the first, so
-        # that pipelined requests let other connections run in between.
-        self._yield_before_reading = False
-        # The server connection's idle watchdog, which enforces
-        # header_timeout for all the requests of a connection.
-        self._watchdog: Optional[_IdleWatchdog] = None
 
     def read_response(self, delegate: HTTPMessageDelegate) -> Awaitable[bool]:
         """Read one incoming message and feed it to ``delegate`` (an
@@ -681,22 +698,19 @@ class HTTP1Connection(HTTPConnection):
             while True:
                 # The common case inline: wait for the head under the
                 # server's idle watchdog; _wait_head does everything else.
-                data = None
                 future = self._read_head_future()
-                watchdog = self._watchdog
-                if watchdog is not None and not future.done():
-                    watchdog.waiting()
-                    try:
-                        data = await future
-                    finally:
-                        watchdog.busy()
-                elif (
-                    future.done()
-                    and not self._yield_before_reading
-                    and future.exception() is None
-                ):
+                data: Optional[bytes] = None
+                if not future.done():
+                    watchdog = self._watchdog
+                    if watchdog is not None:
+                        watchdog.waiting()
+                        try:
+                            data = await future
+                        finally:
+                            watchdog._waiting_since = None
+                elif not self._yield_before_reading and future.exception() is None:
                     data = future.result()
-                if data is None or data[:1] in (b"\r", b"\n"):
+                if data is None or data[0] in _CR_LF:
                     data = await self._wait_head(future)
                 start_line, headers, framing = self._parse_head(data)
                 # A delegate that refuses the head with HTTPInputError (as
@@ -799,10 +813,16 @@ class HTTP1Connection(HTTPConnection):
         request_line, headers = _parse_request_head(data)
         self._request_start_line = request_line
         self._request_headers = headers
-        self._disconnect_on_finish = not _request_keeps_alive(
-            request_line, headers, self.no_keep_alive
-        )
-        return request_line, headers, _request_framing(headers)
+        fields = headers._as_list
+        # Most requests are HTTP/1.1 without Connection, Content-Length or
+        # Transfer-Encoding: they keep the connection and have no body.
+        if "Connection" in fields or request_line.version != "HTTP/1.1" or self.no_keep_alive:
+            self._disconnect_on_finish = not _request_keeps_alive(
+                request_line, headers, self.no_keep_alive
+            )
+        if "Content-Length" in fields or "Transfer-Encoding" in fields:
+            return request_line, headers, _request_framing(headers)
+        return request_line, headers, _NO_FRAMING
 
     async def _wait_head(self, future: "Future[bytes]") -> bytes:
         """Wait for the head that ``future`` (a head read) will produce,
@@ -841,12 +861,10 @@ class HTTP1Connection(HTTPConnection):
         raise HTTPInputError("Malformed HTTP request line: empty")
 
     def _read_head_future(self) -> "Future[bytes]":
-        # IOStream's reads return Futures; the fast path looks at them
-        # before awaiting.
-        assert self.stream is not None
-        return typing.cast(
-            "Future[bytes]",
-            self.stream.read_until_regex(_HEAD_END, max_bytes=self.params.max_header_size),
+        # IOStream's reads return Futures (the annotation says Awaitable);
+        # the fast path looks at them before awaiting.
+        return self.stream.read_until_regex(  # type: ignore[union-attr, return-value]
+            _HEAD_END, max_bytes=self.params.max_header_size
         )
 
     def _maybe_send_continue(self, start_line: RequestStartLine, headers: HTTPHeaders) -> None:
@@ -1086,33 +1104,36 @@ class HTTP1Connection(HTTPConnection):
     def _prepare_response_headers(self, start_line: ResponseStartLine, headers: HTTPHeaders) -> None:
         self._response_start_line = start_line
         request = self._request_start_line
-        assert request is not None and self._request_headers is not None
+        assert request is not None
         code = start_line.code
         fields = headers._as_list
         http11 = request.version == "HTTP/1.1"
+        head = request.method == "HEAD"
+        length = _header_value(headers, "Content-Length")
         # RFC 9110 sections 6.4.1, 9.3.2: these responses have no content.
-        bodiless = request.method == "HEAD" or code in (204, 304) or 100 <= code < 200
-        has_length = "Content-Length" in fields
         # Applications rarely set Transfer-Encoding; if one does, it frames
         # its own body and we leave the header alone.
-        own_framing = "Transfer-Encoding" in fields
-        self._chunking_output = http11 and not bodiless and not has_length and not own_framing
-        if not bodiless and not has_length and not self._chunking_output and not own_framing:
-            # RFC 9112 section 6.3: the body can only end with the
-            # connection.
-            self._disconnect_on_finish = True
+        if (
+            length is None
+            and not (head or code == 204 or code == 304 or 100 <= code < 200)
+            and "Transfer-Encoding" not in fields
+        ):
+            if http11:
+                self._chunking_output = True
+            else:
+                # RFC 9112 section 6.3: the body can only end with the
+                # connection.
+                self._disconnect_on_finish = True
         if http11:
             if self._disconnect_on_finish:
                 headers["Connection"] = "close"
         elif not self._disconnect_on_finish:
             # RFC 9112 appendix C.2.2: confirm HTTP/1.0 keep-alive.
             headers["Connection"] = "Keep-Alive"
-        if request.method == "HEAD" or code == 304:
+        if head or code == 304:
             self._expected_content_remaining = 0
-        elif has_length:
-            self._expected_content_remaining = parse_int(headers["Content-Length"])
-        else:
-            self._expected_content_remaining = None
+        elif length is not None:
+            self._expected_content_remaining = parse_int(length)
 
     def _format_chunk(self, chunk: bytes) -> bytes:
         if self._expected_content_remaining is not None:
@@ -1165,17 +1186,10 @@ class HTTP1Connection(HTTPConnection):
     def finish(self) -> None:
         """Implements `.HTTPConnection.finish`."""
         stream = self.stream
-        if (
-            self._expected_content_remaining is not None
-            and self._expected_content_remaining != 0
-            and stream is not None
-            and not stream.closed()
-        ):
+        remaining = self._expected_content_remaining
+        if remaining and stream is not None and not stream.closed():
             stream.close()
-            raise HTTPOutputError(
-                "Tried to write %d bytes less than Content-Length"
-                % self._expected_content_remaining
-            )
+            raise HTTPOutputError("Tried to write %d bytes less than Content-Length" % remaining)
         if self._chunking_output and stream is not None and not stream.closed():
             # RFC 9112 section 7.1: last-chunk and an empty trailer section.
             self._pending_write = stream.write(b"0\r\n\r\n")
@@ -1312,6 +1326,7 @@ class _IdleWatchdog:
             self._timer = self._io_loop.call_at(now + self._timeout, self._check)
 
     def busy(self) -> None:
+        # (HTTP1Connection._read_message does the same inline.)
         self._waiting_since = None
 
     def _check(self) -> None:
@@ -1377,55 +1392,57 @@ class HTTP1ServerConnection:
         stream.io_loop.add_future(loop_done, _reraise)
 
     async def _server_request_loop(self, delegate: HTTPServerConnectionDelegate) -> None:
-        timeout = self.params.header_timeout
-        watchdog = None if timeout is None else _IdleWatchdog(self.stream, timeout)
+        # One iteration per request, kept flat (no coroutine per request
+        # besides HTTP1Connection._read_message): this runs for every
+        # request of every keep-alive connection.
+        stream, params, context = self.stream, self.params, self.context
+        timeout = params.header_timeout
+        watchdog = None if timeout is None else _IdleWatchdog(stream, timeout)
+        pipelined = False
         try:
-            request_conn = self._next_request_connection(watchdog, first=True)
-            while await self._serve_one(delegate, request_conn):
-                request_conn = self._next_request_connection(watchdog, first=False)
+            while True:
+                conn = HTTP1Connection(stream, False, params, context)
+                conn._watchdog = watchdog
+                if pipelined:
+                    # Requests after the first may be pipelined: let other
+                    # connections have a turn before each of them.
+                    conn._yield_before_reading = True
+                pipelined = True
+                try:
+                    message_delegate = delegate.start_request(self, conn)
+                except Exception:
+                    app_log.error("Uncaught exception", exc_info=True)
+                    conn.close()
+                    return
+                try:
+                    if not await conn.read_response(message_delegate):
+                        return
+                except (Exception, asyncio.CancelledError) as e:
+                    await self._request_failed(conn, e)
+                    return
         finally:
             if watchdog is not None:
                 watchdog.cancel()
             delegate.on_close(self)
 
-    def _next_request_connection(
-        self, watchdog: "Optional[_IdleWatchdog]", first: bool
-    ) -> HTTP1Connection:
-        conn = HTTP1Connection(self.stream, False, self.params, self.context)
-        conn._watchdog = watchdog
-        # Requests after the first may be pipelined: let other connections
-        # have a turn before each of them.
-        conn._yield_before_reading = not first
-        return conn
-
-    async def _serve_one(
-        self, delegate: HTTPServerConnectionDelegate, conn: HTTP1Connection
-    ) -> bool:
-        """Handles one request; True when the connection may carry another."""
-        try:
-            message_delegate = delegate.start_request(self, conn)
-        except Exception:
-            app_log.error("Uncaught exception", exc_info=True)
-            conn.close()
-            return False
-        try:
-            return await conn.read_response(message_delegate)
-        except iostream.UnsatisfiableReadError:
+    async def _request_failed(self, conn: HTTP1Connection, e: BaseException) -> None:
+        """Deal with what ended a request's handling by raising: the last
+        request of the connection."""
+        if isinstance(e, iostream.UnsatisfiableReadError):
             if conn._request_start_line is not None:
                 self.stream.close()
             else:
                 # The head alone is over max_header_size: 431 (RFC 6585
                 # section 5).
                 await self._refuse(431)
-        except (iostream.StreamClosedError, asyncio.CancelledError):
+        elif isinstance(e, (iostream.StreamClosedError, asyncio.CancelledError)):
             pass
-        except _QuietException:
+        elif isinstance(e, _QuietException):
             # Logged where it happened.
             conn.close()
-        except Exception:
-            gen_log.error("Uncaught exception", exc_info=True)
+        else:
+            gen_log.error("Uncaught exception", exc_info=e)
             conn.close()
-        return False
 
     async def _refuse(self, status: int) -> None:
         """Answer with a bare error response, if the stream is still open,

@@ -204,10 +204,16 @@ _BAD_HEADER_CHARS_RE = re.compile("[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]|\r(?!
 _FIELD_CHARS = "[\\t\\x20-\\x7e\\x80-\\xff]*+"
 _FIELD_LINE = f"{_ABNF.tchar}++:{_FIELD_CHARS}"
 _FIELD_BLOCK_RE = re.compile(f"(?:(?:{_FIELD_LINE})?\\r?\\n)*+(?:{_FIELD_LINE})?")
-# One field line of such a block: the name, and the value without its
-# leading whitespace (the trailing whitespace is stripped afterwards).
-_FIELD_LINE_RE = re.compile(f"({_ABNF.tchar}++):[ \\t]*+({_FIELD_CHARS})")
+# One field line of such a block: the name, and the value without the
+# whitespace around it (a run of blanks inside the value is kept only when
+# more of the value follows).
+_FIELD_LINE_RE = re.compile(
+    f"({_ABNF.tchar}++):[ \\t]*+"
+    "((?:[\\x21-\\x7e\\x80-\\xff]++(?:[ \\t]++[\\x21-\\x7e\\x80-\\xff]++)*+)?)[ \\t]*+"
+)
 _match_groups = re.Match.groups
+# Blocks up to this size are split with findall (quicker than finditer).
+_FINDALL_LIMIT = 8192
 # In a single value handed to `HTTPHeaders.add`, no line break at all.
 _BAD_VALUE_CHARS_RE = re.compile("[\\x00-\\x08\\x0a-\\x1f\\x7f]")
 
@@ -470,9 +476,11 @@ class HTTPHeaders(collections.abc.MutableMapping):  # type: ignore[type-arg]
         """
         if _chars_are_bytes and _FIELD_BLOCK_RE.fullmatch(headers):
             # Fast path: the whole block is well-formed field lines (which
-            # the regex checks in one pass), so a regex scan splits it.
-            # (An iterator, not findall: a list of every pair up front
-            # would double the peak memory of a large block.)
+            # the regex checks in one pass), so a regex scan splits it:
+            # findall for a usual block, an iterator for a large one (a
+            # list of every pair up front would double its peak memory).
+            if len(headers) <= _FINDALL_LIMIT:
+                return cls._from_fields(_FIELD_LINE_RE.findall(headers))
             return cls._from_fields(map(_match_groups, _FIELD_LINE_RE.finditer(headers)))
         # One scan of the whole text finds any forbidden character, so the
         # per-line loop below only splits lines and looks names up.
@@ -509,16 +517,21 @@ class HTTPHeaders(collections.abc.MutableMapping):  # type: ignore[type-arg]
 
     @classmethod
     def _from_fields(cls, fields: Iterable[Tuple[str, str]]) -> "HTTPHeaders":
-        """Build from ``(name, value)`` pairs whose names are known to be
-        valid field names and whose values are valid apart from trailing
-        whitespace."""
+        """Build from ``(name, value)`` pairs already known to be a valid
+        field name and a valid field value."""
         h = cls()
-        as_list = h._as_list
         known = _NORMALIZED_NAMES
+        if type(fields) is list:
+            # Usually each name comes once, and a comprehension is the
+            # quickest way to build the mapping; a repeated name shows up
+            # as a shorter mapping, and the loop below does it right.
+            as_list = {known.get(name) or _normalize_new_name(name): [value] for name, value in fields}
+            if len(as_list) == len(fields):
+                h._as_list = as_list
+                return h
+        as_list = h._as_list
         for name, value in fields:
             norm_name = known.get(name) or _normalize_new_name(name)
-            if value and value[-1] in HTTP_WHITESPACE:
-                value = value.rstrip(HTTP_WHITESPACE)
             values = as_list.get(norm_name)
             if values is None:
                 as_list[norm_name] = [value]
@@ -614,6 +627,8 @@ class HTTPServerRequest:
 
     # Set by tornado.web for handlers that stream the request body.
     _body_future: "Optional[Awaitable[None]]" = None
+    # When the request finished, for request_time(); None while it runs.
+    _finish_time: Optional[float] = None
 
     def __init__(
         self,
@@ -658,11 +673,12 @@ class HTTPServerRequest:
         self.connection = connection
         self.server_connection = server_connection
         self._start_time = time.time()
-        self._finish_time: Optional[float] = None
 
-        self.path, sep, self.query = (uri or "").partition("?")
-        if self.query:
-            self.arguments = _parse_query_arguments(self.query)
+        path, _, query = (uri or "").partition("?")
+        self.path = path
+        self.query = query
+        if query:
+            self.arguments = _parse_query_arguments(query)
             self.query_arguments = {k: list(v) for k, v in self.arguments.items()}
         else:
             self.arguments = {}

@@ -665,7 +665,8 @@ class BaseIOStream:
             if end is not None:
                 self._read_from_buffer(end)
                 return
-        if not self._closed:
+        state = self._state
+        if (state is None or not state & _READ) and not self._closed:
             self._add_io_state(_READ)
 
     def _read_to_buffer_loop(self) -> Optional[int]:
@@ -686,7 +687,7 @@ class BaseIOStream:
         while not self._closed:
             if self._read_to_buffer() == 0:
                 break
-            size = self._buffered_size()
+            size = self._into_filled if self._into_view is not None else len(self._read_buffer)
             if (target is not None and size >= target) or self._fd_drained:
                 # Enough, or all there is for now.
                 break
@@ -707,9 +708,10 @@ class BaseIOStream:
         if into is not None:
             buf = into[self._into_filled :]
         else:
-            buf = _scratch_view(self.read_chunk_size)
-            if len(buf) != self.read_chunk_size:
-                buf = buf[: self.read_chunk_size]
+            size = self.read_chunk_size
+            buf = _scratch.view
+            if len(buf) != size:
+                buf = _scratch_view(size)[:size]
         try:
             try:
                 count = self.read_from_fd(buf)
@@ -810,7 +812,8 @@ class BaseIOStream:
         self._read_future = None
         if future is not None and not future.cancelled():
             future.set_result(result)
-        self._maybe_add_error_listener()
+        if self._state is None or self._state == _ERROR:
+            self._maybe_add_error_listener()
 
     def _finish_read_until_close(self) -> None:
         """Resolves a read_until_close on a closed stream: with the data,
