@@ -87,6 +87,39 @@ def test_json() -> None:
     assert json_decode(json_encode({"a": ["</", 1]})) == {"a": ["</", 1]}
 
 
+def test_json_encode_matches_json_dumps() -> None:
+    import json
+
+    values = [
+        {"message": "Hello", "id": 1, "ok": True, "none": None, "ratio": 0.75},
+        {"nested": {"list": [1, 2.5, "é", "\u2028"]}, "tuple": (1, 2)},
+        {1: "int key", 2.5: "float key", None: "null key", False: "bool key"},
+        [float("nan"), float("inf")],
+        "plain",
+        12345,
+    ]
+    for value in values:
+        assert json_encode(value) == json.dumps(value)
+
+
+def test_json_encode_errors_are_those_of_json_dumps() -> None:
+    import pytest
+
+    circular: dict = {}
+    circular["self"] = [circular]
+    with pytest.raises(ValueError, match="Circular reference"):
+        json_encode(circular)
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        json_encode({"x": object()})
+    deep: list = []
+    for _ in range(100000):
+        deep = [deep]
+    with pytest.raises(RecursionError):
+        json_encode(deep)
+    # Nothing is left behind by a failed call.
+    assert json_encode({"a": [1]}) == '{"a": [1]}'
+
+
 def test_squeeze() -> None:
     assert squeeze("  a  \t\n b   c ") == "a b c"
 

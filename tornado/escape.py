@@ -17,10 +17,6 @@ import re
 import urllib.parse
 from typing import Any, Callable, Dict, List, Optional, Union, overload
 
-# The C accelerator behind json.dumps; absent on some Python implementations.
-_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
-_encode_basestring_ascii = json.encoder.encode_basestring_ascii
-
 _UTF8_TYPES = (bytes, type(None))
 _TO_UNICODE_TYPES = (str, type(None))
 
@@ -161,19 +157,38 @@ def json_encode(value: Any) -> str:
     ``</`` is written as ``<\\/`` so that the output can be embedded in an
     HTML ``<script>`` element without closing it early.
     """
-    if _c_make_encoder is None:
+    if _unchecked_encoder is None:
         return json.dumps(value).replace("</", "<\\/")
     # What json.dumps(value) does with default settings, minus the Python
-    # layers of JSONEncoder; a new markers dict per call keeps the
-    # circular reference check (and thread safety).
-    encoder = _c_make_encoder(
-        {}, _json_default, _encode_basestring_ascii, None, ": ", ", ", False, False, True
-    )
-    return "".join(encoder(value, 0)).replace("</", "<\\/")
+    # layers of JSONEncoder and the circular reference bookkeeping (a dict
+    # operation per container).  A circular value makes the unchecked
+    # encoder recurse until RecursionError; json.dumps then reports it the
+    # usual way (ValueError), and a value that is merely too deep raises
+    # RecursionError from json.dumps too.
+    try:
+        text = "".join(_unchecked_encoder(value, 0))
+    except RecursionError:
+        text = json.dumps(value)
+    return text.replace("</", "<\\/")
 
 
 def _json_default(o: Any) -> Any:
     raise TypeError(f"Object of type {o.__class__.__name__} is not JSON serializable")
+
+
+# The C accelerator behind json.dumps (absent on some Python
+# implementations), set up as json.dumps's defaults would set it up, except
+# for the circular reference check (markers=None).  It keeps no state
+# between calls, so one instance serves every call and thread.
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_unchecked_encoder = (
+    None
+    if _c_make_encoder is None
+    else _c_make_encoder(
+        None, _json_default, json.encoder.encode_basestring_ascii,
+        None, ": ", ", ", False, False, True,
+    )  # fmt: skip
+)
 
 
 def json_decode(value: Union[str, bytes]) -> Any:

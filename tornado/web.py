@@ -907,7 +907,7 @@ class RequestHandler:
         elif kind is str:
             self._write_buffer.append(chunk.encode("utf-8"))  # type: ignore[union-attr]
         elif isinstance(chunk, dict):
-            self._write_buffer.append(utf8(escape.json_encode(chunk)))
+            self._write_buffer.append(escape.json_encode(chunk).encode("utf-8"))
             self.set_header("Content-Type", "application/json; charset=UTF-8")
         elif isinstance(chunk, (bytes, str)):
             self._write_buffer.append(utf8(chunk))
