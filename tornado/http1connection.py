@@ -52,6 +52,7 @@ from tornado.httputil import (
     RequestStartLine,
     ResponseStartLine,
     _ABNF,
+    _FIELD_BLOCK_RE,
     _REQUEST_LINE_RE,
     _error_status,
     _header_value,
@@ -82,8 +83,11 @@ _MAX_CHUNK_LINE = 1024
 _CR_LF = (13, 10)
 
 # The end of a message head: the empty line after the header fields,
-# terminated by CRLF or a bare LF (RFC 9112 section 2.2).
-_HEAD_END = b"\r?\n\r?\n"
+# terminated by CRLF or a bare LF (RFC 9112 section 2.2).  Written to
+# start with a literal LF (matching from the LF that ends the last field
+# line, which gives the same end as "\r?\n\r?\n"), so that the regex
+# engine can scan for that byte instead of trying a match everywhere.
+_HEAD_END = b"\n\r?\n"
 
 
 def parse_int(s: str) -> int:
@@ -162,10 +166,11 @@ def _split_head(data: bytes) -> Tuple[str, str]:
     return line, text[eol + 1 :]
 
 
-# A well-formed request line with its line ending, at the start of a head:
-# the fast path of _parse_request_head.  Heads that don't start with one
-# (leading empty lines, errors) take the general path.
-_REQUEST_LINE_AT_START = re.compile(_REQUEST_LINE_RE.pattern + "\r?\n")
+# A well-formed request head: a request line and well-formed field lines
+# (see httputil._FIELD_BLOCK_RE), checked by one regex in the fast path of
+# _parse_request_head.  Any other head (leading empty lines, errors) takes
+# the general path.
+_REQUEST_HEAD_RE = re.compile(_REQUEST_LINE_RE.pattern + "\r?\n" + _FIELD_BLOCK_RE.pattern)
 
 # Host header values already found valid.  Clients repeat the same few, so
 # this spares most requests a regex match; bounded, as clients choose them.
@@ -176,10 +181,10 @@ _VALID_HOSTS_LIMIT = 1000
 def _parse_request_head(data: bytes) -> Tuple[RequestStartLine, HTTPHeaders]:
     """Parse the head of a request (everything up to the empty line)."""
     text = data.decode("latin1")
-    m = _REQUEST_LINE_AT_START.match(text)
+    m = _REQUEST_HEAD_RE.fullmatch(text)
     if m is not None:
         start_line = RequestStartLine(m[1], m[2], m[3])
-        headers = HTTPHeaders.parse(text[m.end() :])
+        headers = HTTPHeaders._from_valid_block(text, m.end(3))
     else:
         line, rest = _split_head(data)
         start_line = parse_request_start_line(line)
@@ -204,8 +209,17 @@ def _parse_request_head(data: bytes) -> Tuple[RequestStartLine, HTTPHeaders]:
     return start_line, headers
 
 
+# The same for a response head: a status line and well-formed field lines.
+_RESPONSE_HEAD_RE = re.compile(_ABNF.status_line.pattern + "\r?\n" + _FIELD_BLOCK_RE.pattern)
+
+
 def _parse_response_head(data: bytes) -> Tuple[ResponseStartLine, HTTPHeaders]:
     """Parse the head of a response (everything up to the empty line)."""
+    text = data.decode("latin1")
+    m = _RESPONSE_HEAD_RE.fullmatch(text)
+    if m is not None:
+        start_line = ResponseStartLine(m[1], int(m[2]), m[3])
+        return start_line, HTTPHeaders._from_valid_block(text, m.end(3))
     line, rest = _split_head(data)
     return parse_response_start_line(line), HTTPHeaders.parse(rest)
 

@@ -476,12 +476,8 @@ class HTTPHeaders(collections.abc.MutableMapping):  # type: ignore[type-arg]
         """
         if _chars_are_bytes and _FIELD_BLOCK_RE.fullmatch(headers):
             # Fast path: the whole block is well-formed field lines (which
-            # the regex checks in one pass), so a regex scan splits it:
-            # findall for a usual block, an iterator for a large one (a
-            # list of every pair up front would double its peak memory).
-            if len(headers) <= _FINDALL_LIMIT:
-                return cls._from_fields(_FIELD_LINE_RE.findall(headers))
-            return cls._from_fields(map(_match_groups, _FIELD_LINE_RE.finditer(headers)))
+            # the regex checks in one pass), so a regex scan splits it.
+            return cls._from_valid_block(headers, 0)
         # One scan of the whole text finds any forbidden character, so the
         # per-line loop below only splits lines and looks names up.
         bad_re = _BAD_HEADER_BYTES_RE if _chars_are_bytes else _BAD_HEADER_CHARS_RE
@@ -514,6 +510,18 @@ class HTTPHeaders(collections.abc.MutableMapping):  # type: ignore[type-arg]
             else:
                 values.append(value)
         return h
+
+    @classmethod
+    def _from_valid_block(cls, text: str, pos: int) -> "HTTPHeaders":
+        """Build from the field lines of ``text`` after ``pos``, which
+        `_FIELD_BLOCK_RE` has found well-formed.
+
+        A usual block is split with findall; a large one with an iterator,
+        as a list of every pair up front would double its peak memory.
+        """
+        if len(text) - pos <= _FINDALL_LIMIT:
+            return cls._from_fields(_FIELD_LINE_RE.findall(text, pos))
+        return cls._from_fields(map(_match_groups, _FIELD_LINE_RE.finditer(text, pos)))
 
     @classmethod
     def _from_fields(cls, fields: Iterable[Tuple[str, str]]) -> "HTTPHeaders":
