@@ -249,6 +249,48 @@ def test_default_resolvers_answer_literals_without_getaddrinfo(
     run(main)
 
 
+@pytest.mark.parametrize("cls", [DefaultLoopResolver, DefaultExecutorResolver])
+def test_answer_at_once_agrees_with_resolve(cls: type) -> None:
+    # The synchronous answer (what TCPClient uses to skip an await) is the
+    # one resolve() gives, and only exists while resolve() is the class's own.
+    async def main() -> None:
+        resolver = cls()
+        for host, family in (("127.0.0.1", socket.AF_UNSPEC), ("::1", socket.AF_UNSPEC),
+                             ("127.0.0.1", socket.AF_INET)):
+            now = resolver._answer_at_once(host, 80, family)
+            assert now is not None and now == await resolver.resolve(host, 80, family)
+        assert resolver._answer_at_once("localhost", 80, socket.AF_UNSPEC) is None
+        # An IPv4 literal asked for as IPv6: resolve() looks it up.
+        assert resolver._answer_at_once("127.0.0.1", 80, socket.AF_INET6) is None
+
+        class Custom(cls):  # type: ignore[misc, valid-type]
+            async def resolve(self, host: str, port: int, family: Any = 0) -> Any:
+                return [(socket.AF_INET, ("10.9.9.9", port))]
+
+        assert Custom()._answer_at_once("127.0.0.1", 80, socket.AF_UNSPEC) is None
+        assert Resolver._answer_at_once(Custom(), "127.0.0.1", 80, 0) is None
+
+    run(main)
+
+
+def test_override_resolver_answers_at_once_through_its_mapping() -> None:
+    async def main() -> None:
+        resolver = OverrideResolver(DefaultLoopResolver(), {"svc.test": "127.0.0.9",
+                                                           ("api.test", 80): ("::1", 8080)})
+        assert resolver._answer_at_once("svc.test", 80, socket.AF_UNSPEC) == [
+            (socket.AF_INET, ("127.0.0.9", 80))
+        ]
+        assert resolver._answer_at_once("api.test", 80, socket.AF_UNSPEC) == [
+            (socket.AF_INET6, ("::1", 8080, 0, 0))
+        ]
+        assert resolver._answer_at_once("other.test", 80, socket.AF_UNSPEC) is None
+        # A wrapped resolver without the fast path is always awaited.
+        plain = OverrideResolver(BlockingResolver(), {"svc.test": "127.0.0.9"})
+        assert plain._answer_at_once("svc.test", 80, socket.AF_UNSPEC) is None
+
+    run(main)
+
+
 @pytest.mark.parametrize("cls", [BlockingResolver, ThreadedResolver, DefaultExecutorResolver])
 def test_getaddrinfo_resolvers(cls: type, monkeypatch: pytest.MonkeyPatch) -> None:
     async def main() -> None:

@@ -319,30 +319,51 @@ def test_single_address_cancel_closes_the_attempt() -> None:
     run(main)
 
 
-def test_deadline_is_one_timer_and_is_removed() -> None:
-    # The whole connect (resolve, connect, TLS) runs under one timer, which
-    # is gone once connect returns: no Happy Eyeballs timer for a single
-    # address, no wait_for per step.
+def test_deadline_is_at_most_one_timer_and_is_removed() -> None:
+    # The whole connect (resolve, connect, TLS) runs under one timer at
+    # most, armed only when a step has to wait, and gone once connect
+    # returns: no Happy Eyeballs timer for a single address, no wait_for
+    # per step.
     async def main() -> None:
         server = QueueServer()
         loop = asyncio.get_running_loop()
         armed: list[Any] = []
-        real_call_later = loop.call_later
+        real_call_at = loop.call_at
 
-        def spy(delay: float, *args: Any, **kw: Any) -> Any:
-            handle = real_call_later(delay, *args, **kw)
+        def spy(when: float, *args: Any, **kw: Any) -> Any:
+            handle = real_call_at(when, *args, **kw)
             armed.append(handle)
             return handle
 
-        loop.call_later = spy  # type: ignore[method-assign]
+        loop.call_at = spy  # type: ignore[method-assign]
         try:
             stream = await TCPClient().connect("127.0.0.1", server.port, timeout=10)
         finally:
-            loop.call_later = real_call_later  # type: ignore[method-assign]
-        assert len(armed) == 1 and armed[0].cancelled()
+            loop.call_at = real_call_at  # type: ignore[method-assign]
+        assert len(armed) <= 1 and all(handle.cancelled() for handle in armed)
         await roundtrip(stream, server)
         stream.close()
         server.stop()
+
+    run(main)
+
+
+def test_timer_armed_only_for_steps_that_wait() -> None:
+    # A resolver answering an IP literal itself needs no wait (and no
+    # timer); one that has to be awaited gets the connect's deadline.
+    class Slow(Resolver):
+        async def resolve(self, host: str, port: int, family: Any = 0) -> list:
+            await asyncio.sleep(0.2)
+            return [(socket.AF_INET, (host, port))]
+
+    async def main() -> None:
+        resolver = Resolver()
+        assert resolver._answer_at_once("127.0.0.1", 80, socket.AF_UNSPEC) == [
+            (socket.AF_INET, ("127.0.0.1", 80))
+        ]
+        assert resolver._answer_at_once("localhost", 80, socket.AF_UNSPEC) is None
+        with pytest.raises(TimeoutError, match="^Timeout while resolving 127.0.0.1$"):
+            await TCPClient(resolver=Slow()).connect("127.0.0.1", 80, timeout=0.05)
 
     run(main)
 

@@ -303,6 +303,18 @@ class Resolver(Configurable):
         """
         raise NotImplementedError()
 
+    def _answer_at_once(self, host: str, port: int, family: int) -> Optional[_AddrInfo]:
+        """What `resolve` would answer, when that is known without waiting
+        (an IP literal, for the implementations that answer those
+        themselves); None otherwise, and then `resolve` must be awaited.
+
+        Lets `.TCPClient` skip an await, and the timer guarding it, for
+        the usual ``http://127.0.0.1:port/``.  An implementation answers
+        here only while its own `resolve` is in charge (not overridden by a
+        subclass), so that the two always agree.
+        """
+        return None
+
     def close(self) -> None:
         """Frees the resolver's threads or sockets, if it has any."""
 
@@ -373,6 +385,11 @@ class DefaultExecutorResolver(Resolver):
             return literal
         return await IOLoop.current().run_in_executor(None, _resolve_addr, host, port, family)
 
+    def _answer_at_once(self, host: str, port: int, family: int) -> Optional[_AddrInfo]:
+        if type(self).resolve is not DefaultExecutorResolver.resolve:
+            return None
+        return _numeric_addrinfo(host, port, family)
+
 
 class DefaultLoopResolver(Resolver):
     """The default: the asyncio event loop's own ``getaddrinfo``."""
@@ -387,6 +404,11 @@ class DefaultLoopResolver(Resolver):
         return _from_getaddrinfo(
             await aio.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
         )
+
+    def _answer_at_once(self, host: str, port: int, family: int) -> Optional[_AddrInfo]:
+        if type(self).resolve is not DefaultLoopResolver.resolve:
+            return None
+        return _numeric_addrinfo(host, port, family)
 
 
 class ExecutorResolver(Resolver):
@@ -479,14 +501,23 @@ class OverrideResolver(Resolver):
     def resolve(
         self, host: str, port: int, family: socket.AddressFamily = socket.AF_UNSPEC
     ) -> Awaitable[_AddrInfo]:
+        host, port = self._rewrite(host, port, family)
+        return self.resolver.resolve(host, port, family)
+
+    def _rewrite(self, host: str, port: int, family: int) -> tuple[str, int]:
+        """The (host, port) to look up in place of ``host`` and ``port``."""
         table = self.mapping
         for key in ((host, port, family), (host, port)):
             if key in table:
-                host, port = table[key]
-                break
-        else:
-            host = table.get(host, host)
-        return self.resolver.resolve(host, port, family)
+                return table[key]
+        return table.get(host, host), port
+
+    def _answer_at_once(self, host: str, port: int, family: int) -> Optional[_AddrInfo]:
+        if type(self).resolve is not OverrideResolver.resolve:
+            return None
+        host, port = self._rewrite(host, port, family)
+        inner = getattr(self.resolver, "_answer_at_once", None)
+        return None if inner is None else inner(host, port, family)
 
     def close(self) -> None:
         """Closes the wrapped resolver too."""

@@ -217,39 +217,46 @@ class _Connector:
             self._wind_down()
 
 
-def _deadline_after(timeout: Union[float, datetime.timedelta, None]) -> Optional[float]:
-    """The `.IOLoop.time` at which ``timeout`` (seconds or a timedelta) runs out."""
-    if timeout is None:
-        return None
+def _seconds(timeout: Union[float, datetime.timedelta]) -> float:
+    """``timeout`` (seconds or a `datetime.timedelta`) in seconds."""
     if type(timeout) is float or type(timeout) is int:
         # The usual case, without the slower ABC check below.
-        return IOLoop.current().time() + timeout
+        return timeout
     if isinstance(timeout, datetime.timedelta):
-        seconds = timeout.total_seconds()
-    elif isinstance(timeout, numbers.Real):
-        seconds = float(timeout)
-    else:
-        raise TypeError(f"Unsupported timeout {timeout!r}")
-    return IOLoop.current().time() + seconds
+        return timeout.total_seconds()
+    if isinstance(timeout, numbers.Real):
+        return float(timeout)
+    raise TypeError(f"Unsupported timeout {timeout!r}")
 
 
 class _Deadline:
     """The one timer that bounds a whole `TCPClient.connect`.
 
-    A single `.IOLoop.call_at` covers every step, instead of a timer (and,
-    with `asyncio.wait_for`, a Task) per step.  When it fires, the step in
-    progress is ended: a Happy Eyeballs race through its own
+    A single timer covers every step, instead of a timer (and, with
+    `asyncio.wait_for`, a Task) per step; and it is only armed once a step
+    actually has to wait (`arm`): a numeric host on a loopback address is
+    usually resolved and connected without waiting at all.  When it fires,
+    the step in progress is ended: a Happy Eyeballs race through its own
     ``on_connect_timeout`` (which names the addresses still pending), any
-    other step (the resolver, the TLS handshake) by cancelling the Task
-    running ``connect``, which `timed_out` turns into `TimeoutError`.
+    other step (the resolver, a single connection attempt, the TLS
+    handshake) by cancelling the Task running ``connect``, which
+    `timed_out` turns into `TimeoutError`.
     """
 
-    def __init__(self, when: float, task: "asyncio.Task[Any]") -> None:
-        self.io_loop = IOLoop.current()
+    def __init__(self, seconds: float, task: "asyncio.Task[Any]") -> None:
         self.expired = False
         self.race: Optional[_Connector] = None
         self._task = task
-        self._handle: Optional[object] = self.io_loop.call_at(when, self._expire)
+        # The Task's asyncio loop keeps the time: a relative timeout needs
+        # no conversion from IOLoop time.
+        self._loop = task.get_loop()
+        self._when = self._loop.time() + seconds
+        self._handle: Optional[asyncio.TimerHandle] = None
+
+    def arm(self) -> None:
+        """Starts the timer, unless it runs already."""
+        if self._handle is None and not self.expired:
+            self._handle = self._loop.call_at(self._when, self._expire)
 
     def _expire(self) -> None:
         self._handle = None
@@ -269,7 +276,7 @@ class _Deadline:
     def disarm(self) -> None:
         handle, self._handle = self._handle, None
         if handle is not None:
-            self.io_loop.remove_timeout(handle)
+            handle.cancel()
 
 
 _SSLOptions = Union[dict[str, Any], ssl.SSLContext]
@@ -320,9 +327,8 @@ class TCPClient:
         .. versionchanged:: 5.0
            ``timeout``.
         """
-        when = _deadline_after(timeout)
         deadline = None
-        if when is not None:
+        if timeout is not None:
             task = asyncio.current_task()
             if task is None:
                 # Driven by hand rather than by a Task: there is nothing to
@@ -333,21 +339,18 @@ class TCPClient:
                         source_ip, source_port, timeout,
                     )
                 )
-            deadline = _Deadline(when, task)
+            deadline = _Deadline(_seconds(timeout), task)
         # What a timeout interrupts: the host name while resolving, the
         # address while connecting or during the TLS handshake.
         resolving, tls, address = True, False, None
         try:
-            # Awaited directly: a resolver that answers at once (a numeric
-            # host) costs no trip through the event loop.
-            addrinfo = await self.resolver.resolve(host, port, af)
-
-            def attempt(family: socket.AddressFamily, address: tuple) -> tuple[IOStream, Future]:
-                # Keywords, as subclasses may override _create_stream with them.
-                return self._create_stream(
-                    max_buffer_size, family, address, source_ip=source_ip, source_port=source_port
-                )
-
+            resolver = self.resolver
+            at_once = getattr(resolver, "_answer_at_once", None)
+            addrinfo = None if at_once is None else at_once(host, port, af)
+            if addrinfo is None:
+                if deadline is not None:
+                    deadline.arm()
+                addrinfo = await resolver.resolve(host, port, af)
             if len(addrinfo) == 1:
                 # A single address (a numeric host, one A record) leaves no
                 # race to run: connect to it without the _Connector's
@@ -359,15 +362,27 @@ class TCPClient:
                     max_buffer_size, family, address, source_ip=source_ip, source_port=source_port
                 )
                 try:
+                    if deadline is not None and not connected.done():
+                        deadline.arm()
                     stream = await connected
                 except BaseException:
                     stream.close()
                     raise
             else:
                 resolving = False
+
+                def attempt(family: socket.AddressFamily, address: tuple) -> tuple[IOStream, Future]:
+                    # Keywords, as subclasses may override _create_stream
+                    # with them.
+                    return self._create_stream(
+                        max_buffer_size, family, address,
+                        source_ip=source_ip, source_port=source_port,
+                    )
+
                 race = _Connector(addrinfo, attempt)
                 if deadline is not None:
                     deadline.race = race
+                    deadline.arm()
                 # The race's TimeoutError, if the deadline ends it, names
                 # the addresses still pending.
                 _, address, stream = await race.start()
@@ -376,6 +391,8 @@ class TCPClient:
             if ssl_options is None:
                 return stream
             tls = True
+            if deadline is not None:
+                deadline.arm()
             return await stream.start_tls(False, ssl_options=ssl_options, server_hostname=host)
         except asyncio.CancelledError:
             if deadline is not None and deadline.timed_out():
