@@ -650,3 +650,31 @@ class ClientConnectionTest(AsyncTestCase):
             b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (8 << 20), 8 << 20
         )
         assert size == 8 << 20 and turns.longest <= 1, turns.longest
+
+    async def nodelay_calls(self, body_pieces) -> list:
+        """Write a request (head, then each body piece) and finish; return
+        the set_nodelay calls made until the exchange is over."""
+        client = IOStream(socket.socket())
+        self.addCleanup(client.close)
+        await client.connect(("127.0.0.1", self.port))
+        calls = []
+        set_nodelay = client.set_nodelay
+        client.set_nodelay = lambda value: (calls.append(value), set_nodelay(value))  # type: ignore[method-assign]
+        conn = HTTP1Connection(client, True)
+        headers = HTTPHeaders({"Host": "h", "Content-Length": str(sum(map(len, body_pieces)))})
+        conn.write_headers(RequestStartLine("POST", "/", "HTTP/1.1"), headers)
+        for piece in body_pieces:
+            conn.write(piece)
+        conn.finish()
+        await gen.sleep(0.01)
+        return calls
+
+    @gen_test
+    async def test_request_in_one_write_leaves_nagle_alone(self):
+        # The whole request went to the kernel in one write: nothing can be
+        # held back by Nagle's algorithm, so no setsockopt round trip.
+        assert await self.nodelay_calls([]) == []
+
+    @gen_test
+    async def test_request_in_several_writes_turns_nagle_off_to_finish(self):
+        assert await self.nodelay_calls([b"abc", b"def"]) == [True, False]

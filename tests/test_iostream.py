@@ -391,6 +391,65 @@ def test_write_before_connected_is_sent_after() -> None:
     run(main)
 
 
+def test_connect_established_at_once_needs_no_write_event() -> None:
+    # To a local listener the handshake completes inside connect(): the
+    # stream then never registers for WRITE, yet the Future resolves from
+    # the loop (not before connect() returns), as after a poll.
+    async def main() -> None:
+        listener = socket.create_server(("127.0.0.1", 0))
+        client = IOStream(socket.socket())
+        registered: list = []
+        add_io_state = client._add_io_state
+
+        def spy(state: int) -> None:
+            registered.append(state)
+            add_io_state(state)
+
+        client._add_io_state = spy  # type: ignore[method-assign]
+        connected = client.connect(listener.getsockname())
+        assert not connected.done()
+        assert await connected is client
+        assert registered == []
+        conn, _ = listener.accept()
+        await client.write(b"ping")
+        assert conn.recv(4) == b"ping"
+        close_all(client, listener, conn)
+
+    run(main)
+
+
+def test_close_before_early_connect_resolves() -> None:
+    async def main() -> None:
+        listener = socket.create_server(("127.0.0.1", 0))
+        client = IOStream(socket.socket())
+        connected = client.connect(listener.getsockname())
+        written = client.write(b"x" * 10000)
+        client.close()
+        for future in (connected, written):
+            with pytest.raises(StreamClosedError):
+                await future
+        listener.close()
+
+    run(main)
+
+
+def test_set_nodelay_checks_the_family_once() -> None:
+    async def main() -> None:
+        server, client = await tcp_pair()
+        client.set_nodelay(True)
+        assert client.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        assert client._tcp is True
+        client.set_nodelay(False)
+        assert not client.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        a, b = socket.socketpair()
+        unix = IOStream(a)
+        unix.set_nodelay(True)  # not TCP: nothing to do, no error
+        assert unix._tcp is False
+        close_all(server, client, unix, b)
+
+    run(main)
+
+
 def test_tls_handshake_failure_untrusted_certificate(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -657,8 +657,13 @@ class HTTP1Connection(HTTPConnection):
     # Body bytes still owed according to our Content-Length, if any.
     _expected_content_remaining: Optional[int] = None
     _pending_write: Optional[Future[None]] = None
-    # Whether any byte of our message has been handed to the stream.
+    # Whether any byte of our message has been handed to the stream, and
+    # in how many writes.
     _output_started = False
+    _writes = 0
+    # Whether finish() turned Nagle's algorithm off (a client turns it
+    # back on once its request has been sent).
+    _nodelay_set = False
     # Set by HTTP1ServerConnection for requests after the first, so that
     # pipelined requests let other connections run in between.
     _yield_before_reading = False
@@ -1173,6 +1178,7 @@ class HTTP1Connection(HTTPConnection):
             future.exception()
             return future
         self._output_started = True
+        self._writes += 1
         pending = stream.write(data)
         self._pending_write = pending
         if pending.done() and not pending.cancelled() and pending.exception() is None:
@@ -1207,16 +1213,24 @@ class HTTP1Connection(HTTPConnection):
         if self._chunking_output and stream is not None and not stream.closed():
             # RFC 9112 section 7.1: last-chunk and an empty trailer section.
             self._pending_write = stream.write(b"0\r\n\r\n")
+            self._writes += 1
         self._write_finished = True
-        if not self._read_finished and not self.is_client:
-            # Answered before the request was fully read: the rest of it
-            # is dropped, and as we can't tell where the next request
-            # would start, the connection ends with this response.
-            self._disconnect_on_finish = True
-        if self.is_client and stream is not None:
-            # The request is complete: send it without waiting for Nagle.
-            stream.set_nodelay(True)
         pending = self._pending_write
+        if not self.is_client:
+            if not self._read_finished:
+                # Answered before the request was fully read: the rest of
+                # it is dropped, and as we can't tell where the next
+                # request would start, the connection ends with this
+                # response.
+                self._disconnect_on_finish = True
+        elif stream is not None and (self._writes > 1 or not (pending is None or pending.done())):
+            # The request is complete: send it without waiting for Nagle.
+            # (Nagle's algorithm only holds a small segment back while an
+            # earlier one is unacknowledged, so a request that went out in
+            # one write the kernel took at once has left already, and the
+            # two setsockopt calls are spared.)
+            stream.set_nodelay(True)
+            self._nodelay_set = True
         if pending is None or pending.done():
             self._finish_request(pending)
         else:
@@ -1231,7 +1245,7 @@ class HTTP1Connection(HTTPConnection):
         if not self.is_client and self._disconnect_on_finish:
             self.close()
             return
-        if self.is_client and self.stream is not None:
+        if self._nodelay_set and self.stream is not None:
             self.stream.set_nodelay(False)
         self._set_exchange_over()
 

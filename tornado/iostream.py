@@ -1060,6 +1060,8 @@ class IOStream(BaseIOStream):
     """
 
     _short_read_drains = True
+    # Whether the socket is TCP, once set_nodelay has looked.
+    _tcp: Optional[bool] = None
 
     def __init__(self, socket: socket.socket, *args: Any, **kwargs: Any) -> None:
         self.socket = socket
@@ -1114,16 +1116,37 @@ class IOStream(BaseIOStream):
         self._connecting = True
         try:
             self.socket.connect(address)
-        except OSError as exc:
-            # BlockingIOError (EINPROGRESS) is what a non-blocking connect
-            # normally raises.  Anything else is an immediate refusal (some
-            # systems do that for local addresses), reported through the
-            # Future just like a refusal that arrives later.
-            if not isinstance(exc, BlockingIOError):
-                self.close(exc_info=exc)
+        except BlockingIOError:
+            # EINPROGRESS, what a non-blocking connect normally says.  With
+            # a local peer the handshake has often completed inside
+            # connect() all the same; otherwise the socket becoming
+            # writable will tell.
+            if not _is_connected(self.socket):
+                self._add_io_state(_WRITE)
                 return future
-        self._add_io_state(_WRITE)
+        except OSError as exc:
+            # An immediate refusal (some systems do that for local
+            # addresses), reported through the Future just like a refusal
+            # that arrives later.
+            self.close(exc_info=exc)
+            return future
+        # Connected already: no need to register with the IOLoop and wait
+        # for an event.  The Future still resolves from the loop, after its
+        # next poll (a timer due at once runs after the I/O callbacks of an
+        # iteration), just as if the poll had reported the connection:
+        # callers may queue writes or close meanwhile, and a peer that
+        # resets the connection in between (a server closing its listening
+        # socket, say) is still noticed.
+        self.io_loop.call_later(0, self._connected_early)
         return future
+
+    def _connected_early(self) -> None:
+        if self._closed or not self._connecting:
+            return
+        self._handle_connect()
+        if not self._closed and self.writing():
+            # Writes queued while connecting.
+            self._add_io_state(_WRITE)
 
     def start_tls(
         self,
@@ -1212,7 +1235,14 @@ class IOStream(BaseIOStream):
 
     def set_nodelay(self, value: bool) -> None:
         sock = self.socket
-        if sock is None or sock.family not in _TCP_FAMILIES:
+        if sock is None:
+            return
+        tcp = self._tcp
+        if tcp is None:
+            # Once per stream: socket.family builds an enum member, which
+            # costs more than the setsockopt itself.
+            tcp = self._tcp = sock.family in _TCP_FAMILIES
+        if not tcp:
             return
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(bool(value)))
