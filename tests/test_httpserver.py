@@ -20,6 +20,7 @@ import threading
 import time
 
 from tornado import gen, netutil
+from tornado.concurrent import Future
 from tornado.httpclient import HTTPRequest
 from tornado.httpserver import HTTPServer
 from tornado.httputil import (
@@ -547,6 +548,46 @@ class SlowUploadTest(ServerTestCase):
             [chunk] * (self.SIZE // len(piece)) + [b"0\r\n\r\n"],
         )
         await self.check_other_client_served(thread)
+
+
+class DetachedConnectionTest(AsyncTestCase):
+    """What a detached connection (a WebSocket) keeps alive: not the
+    request loop's task, nor the idle watchdog."""
+
+    @gen_test
+    async def test_detach_releases_the_request_loop(self):
+        detached = Future()
+
+        class Delegate(HTTPMessageDelegate):
+            def __init__(self, server_conn, conn):
+                self.server_conn, self.conn = server_conn, conn
+
+            def headers_received(self, start_line, headers):
+                stream = self.conn.detach()
+                detached.set_result((self.server_conn, self.conn, stream))
+
+        class App(HTTPServerConnectionDelegate):
+            def start_request(self, server_conn, request_conn):
+                return Delegate(server_conn, request_conn)
+
+        sock, port = bind_unused_port()
+        server = HTTPServer(App())
+        server.add_sockets([sock])
+        client = IOStream(socket.socket())
+        await client.connect(("127.0.0.1", port))
+        await client.write(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+        server_conn, conn, stream = await detached
+        await gen.sleep(0.01)
+        assert server_conn._serving_future is None
+        assert conn._watchdog is None and conn.stream is None
+        await stream.write(b"still ours")
+        assert await client.read_bytes(10) == b"still ours"
+        # No proxies configured: the contexts share one empty set.
+        assert server_conn.context.trusted_downstream == frozenset()
+        await server_conn.close()  # closes the stream; no loop to wait for
+        assert stream.closed()
+        client.close()
+        server.stop()
 
 
 class ShutdownTest(AsyncTestCase):

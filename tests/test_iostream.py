@@ -616,3 +616,29 @@ def test_stream_buffer_releases_large_views() -> None:
     assert len(buf) == 0
     with buf.peek(5) as view:
         assert len(view) == 0
+
+
+def test_queues_exist_only_while_something_waits() -> None:
+    # An empty deque costs ~760 bytes; idle streams (thousands of idle
+    # WebSockets) hold neither a write queue nor a queue of write Futures.
+    buf = _StreamBuffer()
+    assert buf._buffers == ()
+    buf.append(b"abc")
+    buf.append(b"x" * 5000)
+    assert len(buf._buffers) == 2
+    buf.advance(5003)
+    assert buf._buffers == () and len(buf) == 0
+
+    async def main() -> None:
+        server, client = await tcp_pair()
+        await client.write(b"small")
+        assert client._write_futures is None and client._write_buffer._buffers == ()
+        # More than the socket takes at once: queued, then drained.
+        big = client.write(b"x" * (16 << 20))
+        assert client._write_futures and client.writing()
+        assert len(await server.read_bytes(16 << 20)) == 16 << 20
+        await big
+        assert client._write_futures is None and client._write_buffer._buffers == ()
+        close_all(server, client)
+
+    run(main)

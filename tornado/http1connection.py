@@ -172,6 +172,11 @@ def _split_head(data: bytes) -> Tuple[str, str]:
 # the general path.
 _REQUEST_HEAD_RE = re.compile(_REQUEST_LINE_RE.pattern + "\r?\n" + _FIELD_BLOCK_RE.pattern)
 
+_COMMON_TOKENS = {
+    token: token
+    for token in "GET HEAD POST PUT DELETE PATCH OPTIONS HTTP/1.1 HTTP/1.0".split()
+}
+
 # Host header values already found valid.  Clients repeat the same few, so
 # this spares most requests a regex match; bounded, as clients choose them.
 _VALID_HOSTS: Set[str] = set()
@@ -183,7 +188,12 @@ def _parse_request_head(data: bytes) -> Tuple[RequestStartLine, HTTPHeaders]:
     text = data.decode("latin1")
     m = _REQUEST_HEAD_RE.fullmatch(text)
     if m is not None:
-        start_line = RequestStartLine(m[1], m[2], m[3])
+        method, version = m[1], m[3]
+        # One shared str per usual method and version, rather than a copy
+        # for each request to keep (idle WebSockets keep theirs).
+        start_line = RequestStartLine(
+            _COMMON_TOKENS.get(method, method), m[2], _COMMON_TOKENS.get(version, version)
+        )
         headers = HTTPHeaders._from_valid_block(text, m.end(3))
     else:
         line, rest = _split_head(data)
@@ -1070,6 +1080,10 @@ class HTTP1Connection(HTTPConnection):
         stream = self.stream
         self.stream = None
         self._set_exchange_over()
+        # Nothing more is read or written here: drop what only served
+        # that (the request object keeps this connection as long as the
+        # new protocol lives).
+        self._watchdog = self._pending_write = self._request_start_line = None
         return stream  # type: ignore[return-value]
 
     def set_max_body_size(self, max_body_size: int) -> None:
@@ -1398,10 +1412,11 @@ class HTTP1ServerConnection:
         """Closes the stream and returns when the request loop has ended."""
         self.stream.close()
         loop_done = self._serving_future
-        assert loop_done is not None
-        # A failure of the loop has already been reported (start_serving
-        # routes it to the IOLoop's logging); only the ending matters here.
-        await asyncio.wait((loop_done,))
+        if loop_done is not None:
+            # A failure of the loop has already been reported
+            # (start_serving routes it to the IOLoop's logging); only the
+            # ending matters here.
+            await asyncio.wait((loop_done,))
 
     def start_serving(self, delegate: HTTPServerConnectionDelegate) -> None:
         """Starts reading requests in the background, for ``delegate``."""
@@ -1451,6 +1466,10 @@ class HTTP1ServerConnection:
         finally:
             if watchdog is not None:
                 watchdog.cancel()
+            # The loop's task is done with: a detached connection (a
+            # WebSocket) keeps this object alive through its request, and
+            # need not keep the task too.
+            self._serving_future = None
             delegate.on_close(self)
 
     async def _request_failed(self, conn: HTTP1Connection, e: BaseException) -> None:

@@ -26,10 +26,12 @@ As a `.Configurable`, ``HTTPServer.configure(OtherClass)`` makes later
 import socket
 import ssl
 from typing import (
+    AbstractSet,
     Any,
     Awaitable,
     Callable,
     Dict,
+    FrozenSet,
     List,
     Optional,
     Set,
@@ -53,6 +55,9 @@ _TLS = Union[Dict[str, Any], ssl.SSLContext]
 
 # Socket families whose peer address starts with an IP.
 _IP_FAMILIES = (socket.AF_INET, socket.AF_INET6)
+
+# The trusted_downstream of a context when the server has none.
+_NO_PROXIES: FrozenSet[str] = frozenset()
 
 # Idle keep-alive connections are dropped after an hour unless told otherwise.
 _DEFAULT_IDLE_TIMEOUT = 3600.0
@@ -207,7 +212,7 @@ class _RequestCollector(httputil.HTTPMessageDelegate):
         self._parts = []
 
 
-def _client_from_forwarded_for(chain: str, trusted: Set[str]) -> str:
+def _client_from_forwarded_for(chain: str, trusted: AbstractSet[str]) -> str:
     """Picks the client out of an ``X-Forwarded-For`` chain: the nearest
     (right-most) hop that isn't one of our own trusted proxies, or the
     left-most entry when they all are."""
@@ -244,7 +249,11 @@ class _HTTPRequestContext:
         if not protocol:
             protocol = "https" if isinstance(stream, iostream.SSLIOStream) else "http"
         self.protocol = protocol
-        self.trusted_downstream = set(trusted_downstream) if trusted_downstream else set()
+        # (Usually there are none: then one shared empty set, instead of a
+        # new one per connection.)
+        self.trusted_downstream: AbstractSet[str] = (
+            set(trusted_downstream) if trusted_downstream else _NO_PROXIES
+        )
         # What the socket itself says, to go back to after each request.
         self._socket_view = (self.remote_ip, protocol)
 

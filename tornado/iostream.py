@@ -128,12 +128,15 @@ class _StreamBuffer:
     as soon as they have been consumed so the caller may resize its buffer.
     """
 
+    # Many streams never queue anything (the socket takes each write at
+    # once), and an empty deque costs ~760 bytes: the queue is an empty
+    # tuple until something has to wait, and again once it has drained.
+    __slots__ = ("_buffers", "_first_pos", "_size", "_large_buf_threshold")
+
     def __init__(self) -> None:
         # Each item is a bytearray (coalesced small chunks) or a memoryview
         # (one large chunk, by reference).
-        self._buffers: collections.deque[Union[bytearray, memoryview]] = (
-            collections.deque()
-        )
+        self._buffers: Union[tuple[()], collections.deque[Union[bytearray, memoryview]]] = ()
         # How much of _buffers[0] has been consumed already.
         self._first_pos = 0
         self._size = 0
@@ -145,18 +148,24 @@ class _StreamBuffer:
     def append(self, data: Union[bytes, bytearray, memoryview]) -> None:
         """Adds ``data`` (a byte buffer with one-byte items) at the end."""
         size = len(data)
+        if not size:
+            return
+        buffers = self._buffers
+        item: Union[bytearray, memoryview]
         if size > self._large_buf_threshold:
             # Our own view, so that releasing it never disturbs the caller's.
-            self._buffers.append(memoryview(data))
-        elif size:
-            buffers = self._buffers
+            item = memoryview(data)
+        else:
             if buffers:
                 last = buffers[-1]
                 if type(last) is bytearray and len(last) < self._large_buf_threshold:
                     last += data
                     self._size += size
                     return
-            buffers.append(bytearray(data))
+            item = bytearray(data)
+        if type(buffers) is tuple:
+            buffers = self._buffers = collections.deque()
+        buffers.append(item)  # type: ignore[union-attr]
         self._size += size
 
     def peek(self, size: int) -> memoryview:
@@ -180,6 +189,7 @@ class _StreamBuffer:
         assert 0 < size <= self._size
         self._size -= size
         buffers = self._buffers
+        assert type(buffers) is not tuple
         pos = self._first_pos
         while size:
             first = buffers[0]
@@ -193,13 +203,15 @@ class _StreamBuffer:
                 first.release()
             pos = 0
         self._first_pos = pos
+        if not buffers:
+            self._buffers = ()
 
     def clear(self) -> None:
         """Drops everything, releasing the views of callers' buffers."""
         for item in self._buffers:
             if type(item) is memoryview:
                 item.release()
-        self._buffers.clear()
+        self._buffers = ()
         self._first_pos = 0
         self._size = 0
 
@@ -284,9 +296,9 @@ class BaseIOStream:
         # is filled.
         self._into_view: Optional[memoryview] = None
         self._into_filled = 0
-        self._write_futures: collections.deque[tuple[int, Future[None]]] = (
-            collections.deque()
-        )
+        # Futures of writes still (partly) queued, with the write index
+        # each waits for; created when first needed (see _StreamBuffer).
+        self._write_futures: Optional[collections.deque[tuple[int, Future[None]]]] = None
         self._close_callback: Optional[Callable[[], None]] = None
         self._connect_future: Optional[Future[Any]] = None
         # _ssl_connect_future lives here so that close() can fail it.
@@ -495,7 +507,7 @@ class BaseIOStream:
         self._total_write_index += size
         future: Future[None] = Future()
         if self._connecting:
-            self._write_futures.append((self._total_write_index, future))
+            self._queue_write_future(future)
             if size:
                 buffer.append(data)
             return future
@@ -516,13 +528,13 @@ class BaseIOStream:
                 if self._state is None or self._state == _ERROR:
                     self._maybe_add_error_listener()
                 return future
-            self._write_futures.append((self._total_write_index, future))
+            self._queue_write_future(future)
             if written < size:
                 with memoryview(data) as view:
                     buffer.append(view[written:])
             self._resolve_write_futures()
         else:
-            self._write_futures.append((self._total_write_index, future))
+            self._queue_write_future(future)
             if size:
                 buffer.append(data)
                 self._handle_write()
@@ -874,8 +886,18 @@ class BaseIOStream:
             self._total_write_done_index += written
         self._resolve_write_futures()
 
+    def _queue_write_future(self, future: "Future[None]") -> None:
+        """Queues ``future`` to resolve once everything written so far has
+        been sent."""
+        futures = self._write_futures
+        if futures is None:
+            futures = self._write_futures = collections.deque()
+        futures.append((self._total_write_index, future))
+
     def _resolve_write_futures(self) -> None:
         futures = self._write_futures
+        if futures is None:
+            return
         done = self._total_write_done_index
         while futures:
             index, future = futures[0]
@@ -884,6 +906,9 @@ class BaseIOStream:
             futures.popleft()
             if not future.cancelled():
                 future.set_result(None)
+        if not futures:
+            # An empty deque is big; most streams rarely need one.
+            self._write_futures = None
 
     def _handle_read(self) -> None:
         try:
@@ -984,8 +1009,9 @@ class BaseIOStream:
         read_waiter, self._read_future = self._read_future, None
         connect_waiter, self._connect_future = self._connect_future, None
         waiters = [] if read_waiter is None else [read_waiter]
-        waiters += [waiter for _, waiter in self._write_futures]
-        self._write_futures.clear()
+        if self._write_futures is not None:
+            waiters += [waiter for _, waiter in self._write_futures]
+            self._write_futures = None
         if connect_waiter is not None:
             waiters.append(connect_waiter)
         for waiter in waiters:
