@@ -587,3 +587,19 @@ def test_server_request_cookies_skip_names_simplecookie_refuses():
         headers=HTTPHeaders({"Cookie": "ok=1; bad name=2; =3"}),
     )
     assert list(req.cookies) == ["ok"]
+
+
+def test_from_canonical_takes_the_dict_over():
+    fields = {"Content-Type": ["text/plain"], "Vary": ["Accept", "Cookie"]}
+    h = HTTPHeaders._from_canonical(fields)
+    assert h["content-type"] == "text/plain" and h.get_list("vary") == ["Accept", "Cookie"]
+    h["X-A"] = "1"
+    assert fields["X-A"] == ["1"]  # the same dict, not a copy
+
+    class Sub(HTTPHeaders):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.extra = True
+
+    parsed = Sub.parse("A: 1\r\nA: 2\r\n")
+    assert type(parsed) is Sub and parsed.extra and parsed.get_list("a") == ["1", "2"]

@@ -512,6 +512,17 @@ class HTTPHeaders(collections.abc.MutableMapping):  # type: ignore[type-arg]
         return h
 
     @classmethod
+    def _from_canonical(cls, fields: Dict[str, List[str]]) -> "HTTPHeaders":
+        """An `HTTPHeaders` that takes ``fields`` over as its contents: a
+        dict from names already in Http-Header-Case to lists of values,
+        neither copied nor checked.  (tornado.web builds each response's
+        default headers this way.)"""
+        # (A subclass gets its own __init__ run first.)
+        h = cls.__new__(cls) if cls is HTTPHeaders else cls()
+        h._as_list = fields
+        return h
+
+    @classmethod
     def _from_valid_block(cls, text: str, pos: int) -> "HTTPHeaders":
         """Build from the field lines of ``text`` after ``pos``, which
         `_FIELD_BLOCK_RE` has found well-formed.
@@ -527,7 +538,6 @@ class HTTPHeaders(collections.abc.MutableMapping):  # type: ignore[type-arg]
     def _from_fields(cls, fields: Iterable[Tuple[str, str]]) -> "HTTPHeaders":
         """Build from ``(name, value)`` pairs already known to be a valid
         field name and a valid field value."""
-        h = cls()
         known = _NORMALIZED_NAMES
         if type(fields) is list:
             # Usually each name comes once, and a comprehension is the
@@ -535,9 +545,8 @@ class HTTPHeaders(collections.abc.MutableMapping):  # type: ignore[type-arg]
             # as a shorter mapping, and the loop below does it right.
             as_list = {known.get(name) or _normalize_new_name(name): [value] for name, value in fields}
             if len(as_list) == len(fields):
-                h._as_list = as_list
-                return h
-        as_list = h._as_list
+                return cls._from_canonical(as_list)
+        as_list = {}
         for name, value in fields:
             norm_name = known.get(name) or _normalize_new_name(name)
             values = as_list.get(norm_name)
@@ -545,7 +554,7 @@ class HTTPHeaders(collections.abc.MutableMapping):  # type: ignore[type-arg]
                 as_list[norm_name] = [value]
             else:
                 values.append(value)
-        return h
+        return cls._from_canonical(as_list)
 
     # MutableMapping abstract method implementations.
 
@@ -663,16 +672,28 @@ class HTTPServerRequest:
         self.method = method
         self.uri = uri
         self.version = version
-        self.headers = headers if headers is not None else HTTPHeaders()
+        if headers is None:
+            headers = HTTPHeaders()
+        self.headers = headers
         self.body = body or b""
 
         # What the connection knows of the client (an HTTP1Connection's
         # context is the server's description of it).
-        context = getattr(connection, "context", None)
-        self.remote_ip = getattr(context, "remote_ip", None)
-        self.protocol = getattr(context, "protocol", "http")
+        try:
+            context = connection.context  # type: ignore[union-attr]
+            self.remote_ip = context.remote_ip
+            self.protocol = context.protocol
+        except AttributeError:
+            context = getattr(connection, "context", None)
+            self.remote_ip = getattr(context, "remote_ip", None)
+            self.protocol = getattr(context, "protocol", "http")
 
-        self.host = host = host or _header_value(self.headers, "Host") or "127.0.0.1"
+        if not host:
+            values = headers._as_list.get("Host")
+            if values is not None:
+                host = values[0] if len(values) == 1 else ",".join(values)
+            host = host or "127.0.0.1"
+        self.host = host
         host_name = _HOST_NAMES.get(host)
         if host_name is None:
             host_name = _host_name(host)
