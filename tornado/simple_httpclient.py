@@ -186,6 +186,30 @@ def _origin(url: str) -> Optional[Tuple[str, Optional[str], Optional[int]]]:
     return scheme, parts.hostname, port if port else _SCHEME_PORTS.get(scheme)
 
 
+@functools.lru_cache(maxsize=256)
+def _url_facts(url: str) -> Tuple[urllib.parse.SplitResult, str, str, int, str]:
+    """What a request needs from its URL: the split URL, the scheme, the
+    host (an IPv6 literal without its brackets, as resolvers want it), the
+    port (the scheme's default when none is given) and the authority
+    without userinfo (for the Host header).
+
+    Cached: a client usually fetches the same few URLs over and over, and
+    the results are immutable.
+    """
+    parts = urllib.parse.urlsplit(to_unicode(url))
+    scheme = parts.scheme
+    default_port = _SCHEME_PORTS.get(scheme)
+    if default_port is None:
+        raise ValueError("Unsupported url scheme: %s" % url)
+    # RFC 9110 section 7.2: userinfo never goes into Host; it is used for
+    # the Authorization header instead.
+    authority = parts.netloc.rpartition("@")[2]
+    host, port = httputil.split_host_and_port(authority)
+    if host[:1] == "[" and host[-1:] == "]":
+        host = host[1:-1]
+    return parts, scheme, host, default_port if port is None else port, authority
+
+
 def _basic_authorization(username: str, password: str) -> str:
     """An ``Authorization`` value for the Basic scheme (RFC 7617: base64 of
     ``user:password``, NFC-normalized UTF-8)."""
@@ -303,21 +327,10 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
     def _split_url(self) -> Tuple[str, str, int, str]:
         """Parses the URL (into ``parsed`` and ``parsed_hostname``) and
         returns scheme, host, port and the authority without userinfo."""
-        url = self.request.url
-        parts = urllib.parse.urlsplit(to_unicode(url))
+        parts, scheme, host, port, authority = _url_facts(self.request.url)
         self.parsed = parts
-        scheme = parts.scheme
-        default_port = _SCHEME_PORTS.get(scheme)
-        if default_port is None:
-            raise ValueError("Unsupported url scheme: %s" % url)
-        # RFC 9110 section 7.2: userinfo never goes into Host; it is used
-        # for the Authorization header instead.
-        authority = parts.netloc.rpartition("@")[2]
-        host, port = httputil.split_host_and_port(authority)
-        if host[:1] == "[" and host[-1:] == "]":
-            host = host[1:-1]  # an IPv6 literal, as the resolver wants it
         self.parsed_hostname = host
-        return scheme, host, default_port if port is None else port, authority
+        return scheme, host, port, authority
 
     def _source_address(self) -> Optional[str]:
         """The local address to bind (``network_interface``), checked."""
