@@ -79,6 +79,9 @@ _TCP_FAMILIES = (socket.AF_INET, socket.AF_INET6)
 _WINDOWS = sys.platform.startswith("win")
 
 _DEFAULT_MAX_BUFFER = 100 * 1024 * 1024
+# How many chunks a push-mode stream reads per event before it lets the
+# other connections have a turn.
+_PUSH_READS_PER_EVENT = 4
 _DEFAULT_CHUNK = 64 * 1024
 
 # errno values of a TLS handshake interrupted because the socket is no
@@ -312,6 +315,10 @@ class BaseIOStream:
         # only fail with EAGAIN.  See _short_read_drains.
         self._fd_drained = False
 
+    # The push-mode reader (see _set_data_callback), if any; on the class
+    # until a stream sets one.
+    _data_callback: Optional[Callable[[bytes], None]] = None
+
     # Whether a short read proves the descriptor empty.  True for sockets
     # and pipes; not for TLS, whose library may hold decrypted data back.
     _short_read_drains = False
@@ -474,7 +481,35 @@ class BaseIOStream:
 
     def reading(self) -> bool:
         """Returns True while a read is pending."""
-        return self._read_future is not None
+        return self._read_future is not None or self._data_callback is not None
+
+    def _set_data_callback(self, callback: Optional[Callable[[bytes], None]]) -> None:
+        """Push mode, for protocols that take whatever arrives (WebSocket):
+        ``callback(data)`` gets the bytes with no Future and no trip
+        through the IOLoop's callback queue per arrival.
+
+        Setting a callback first hands it what is already buffered (within
+        this call), then each read event calls it from the event handler
+        with what that event read (a chunk of up to ``read_chunk_size`` at
+        a time).  No ``read_*`` call may be pending or made meanwhile.
+        ``None`` pauses: bytes that arrive stay buffered, or in the kernel
+        once something is buffered, as on a stream with no pending read;
+        the next callback gets them first.  The callback may write, close
+        or change the callback.  The end of the stream is not passed on:
+        the stream closes as usual, which the close callback reports.
+        """
+        if callback is not None and self._read_future is not None:
+            raise AssertionError("Already reading")
+        self._data_callback = callback
+        if callback is None or self._closed:
+            return
+        if self._read_buffer:
+            callback(self._consume(len(self._read_buffer)))
+            if self._data_callback is not callback or self._closed:
+                return
+        state = self._state
+        if state is None or not state & _READ:
+            self._add_io_state(_READ)
 
     # -- Writing -------------------------------------------------------------
 
@@ -639,7 +674,7 @@ class BaseIOStream:
     # -- Internals ---------------------------------------------------------
 
     def _start_read(self) -> Future:
-        if self._read_future is not None:
+        if self._read_future is not None or self._data_callback is not None:
             # A read left unresolved by a close is the common way to get
             # here (e.g. an HTTP connection reading the next request after
             # the peer went away); say so rather than "Already reading".
@@ -910,7 +945,28 @@ class BaseIOStream:
             # An empty deque is big; most streams rarely need one.
             self._write_futures = None
 
+    def _push_data(self) -> None:
+        """Reads for the data callback (see _set_data_callback)."""
+        for _ in range(_PUSH_READS_PER_EVENT):
+            try:
+                count = self._read_to_buffer()
+            except Exception as exc:
+                self._fail_read(exc)
+                return
+            callback = self._data_callback
+            if self._read_buffer and callback is not None:
+                callback(self._consume(len(self._read_buffer)))
+            if not count or self._fd_drained or self._closed or self._data_callback is None:
+                return
+        # More may be waiting: let the other connections have a turn first,
+        # then come back even without an event (a TLS connection can hold
+        # decrypted bytes that no event will announce).
+        self.io_loop.add_callback(self._handle_events, self.fileno(), _READ)
+
     def _handle_read(self) -> None:
+        if self._data_callback is not None:
+            self._push_data()
+            return
         try:
             end = self._read_to_buffer_loop()
         except UnsatisfiableReadError:
@@ -1022,6 +1078,8 @@ class BaseIOStream:
             # than a plain close.
             tls_failure = isinstance(why, ssl.SSLError)
             _fail_quietly(handshake_waiter, why if tls_failure else StreamClosedError(real_error=why))  # type: ignore[arg-type]
+        if self._data_callback is not None:
+            self._data_callback = None
         callback, self._close_callback = self._close_callback, None
         if callback is not None:
             self.io_loop.add_callback(callback)
@@ -1197,7 +1255,8 @@ class IOStream(BaseIOStream):
         """
         busy = (
             self._closed or self._connect_future is not None
-            or self._read_future is not None or bool(self._read_buffer)
+            or self._read_future is not None or self._data_callback is not None
+            or bool(self._read_buffer)
             or bool(self._write_futures) or bool(self._write_buffer)
         )
         if busy:
@@ -1400,7 +1459,9 @@ class SSLIOStream(IOStream):
             self._ssl_accepting = False
             self._finish_ssl_connect()
             # The last handshake record may have carried application data.
-            if not self._closed and self._read_future is not None:
+            if not self._closed and (
+                self._read_future is not None or self._data_callback is not None
+            ):
                 self._handle_read()
 
     def _handshake_failed(self, err: ssl.SSLError) -> None:
