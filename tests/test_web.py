@@ -19,7 +19,7 @@ from tornado.httputil import HTTPHeaders, HTTPMessageDelegate, HTTPServerConnect
 from tornado.httputil import HTTPServerRequest, RequestStartLine, ResponseStartLine
 from tornado.iostream import IOStream
 from tornado.locks import Event
-from tornado.template import DictLoader
+from tornado.template import DictLoader, Template
 from tornado.testing import AsyncHTTPTestCase, ExpectLog, gen_test
 from tornado.log import app_log, gen_log
 from tornado.routing import Matcher, PathMatches, Rule
@@ -1105,3 +1105,72 @@ def test_close_before_routing_is_harmless():
     app = Application([("/", HelloHandler)])
     delegate = app.start_request(None, object())
     delegate.on_connection_close()  # nothing routed yet: nothing to tell
+
+
+# Rendering fast paths ----------------------------------------------------------
+
+
+class Counter(UIModule):
+    def render(self, n):
+        self.calls = getattr(self, "calls", 0) + 1
+        return "[%s:%d]" % (n, self.calls)
+
+
+class LoudTemplate(Template):
+    """A Template subclass overriding generate: render_string must call it."""
+
+    def generate(self, **kwargs):
+        return super().generate(**kwargs).upper()
+
+
+class LoudLoader(DictLoader):
+    def _create_template(self, name):
+        return LoudTemplate(self.dict[name], name=name, loader=self)
+
+
+def _render_with(loader, name, **kwargs):
+    written = []
+
+    class Connection:
+        def set_close_callback(self, callback):
+            pass
+
+        def write_headers(self, start_line, headers, chunk=None):
+            written.append(chunk)
+            future = asyncio.Future()
+            future.set_result(None)
+            return future
+
+        def finish(self):
+            pass
+
+    class Page(RequestHandler):
+        def get(self):
+            self.render(name, **kwargs)
+
+    async def main():
+        app = Application(
+            [("/", Page)], template_loader=loader, ui_modules={"Counter": Counter}
+        )
+        delegate = app.start_request(None, Connection())
+        delegate.headers_received(RequestStartLine("GET", "/", "HTTP/1.1"), HTTPHeaders({"Host": "x"}))
+        delegate.finish()
+
+    try:
+        asyncio.run(main())
+    finally:
+        RequestHandler._template_loaders.clear()
+    return written[0]
+
+
+def test_overridden_template_generate_is_used_by_render():
+    loader = LoudLoader({"page.html": "<p>{{ word }}</p>"})
+    assert _render_with(loader, "page.html", word="quiet") == b"<P>QUIET</P>"
+
+
+def test_ui_module_looked_up_repeatedly_in_a_loop():
+    loader = DictLoader({"page.html": "{% for i in range(3) %}{% module Counter(i) %}{% end %}"})
+    # One module instance per request, called once per iteration.
+    assert _render_with(loader, "page.html") == b"[0:1][1:2][2:3]"
+    # A new request gets a new instance.
+    assert _render_with(loader, "page.html") == b"[0:1][1:2][2:3]"

@@ -279,9 +279,15 @@ class Template:
 
     def generate(self, **kwargs: Any) -> bytes:
         """Render with ``kwargs`` added to the template's names; returns bytes."""
-        scope = {**self._scope, **kwargs}
-        if "xhtml_escape" in kwargs:
-            scope["_tt_xhtml_escape"] = _escaper_for(kwargs["xhtml_escape"])
+        return self._generate_with(kwargs)
+
+    def _generate_with(self, names: Dict[str, Any]) -> bytes:
+        # generate() with the names in a dict, for callers that already
+        # have one (tornado.web renders with a namespace of a dozen names,
+        # which a ** call would copy once more).  ``names`` is not kept.
+        scope = {**self._scope, **names}
+        if "xhtml_escape" in names:
+            scope["_tt_xhtml_escape"] = _escaper_for(names["xhtml_escape"])
         # linecache may still hold the source of an earlier template that
         # had the same name; a traceback from this run must show ours.
         linecache.cache.pop(self._source_name, None)
