@@ -1215,16 +1215,20 @@ class IOStream(BaseIOStream):
             self.close(exc_info=exc)
             return future
         # Connected already: no need to register with the IOLoop and wait
-        # for an event.  The Future still resolves from the loop, after its
-        # next poll (a timer due at once runs after the I/O callbacks of an
-        # iteration), just as if the poll had reported the connection:
-        # callers may queue writes or close meanwhile, and a peer that
-        # resets the connection in between (a server closing its listening
-        # socket, say) is still noticed.
-        self.io_loop.call_later(0, self._connected_early)
+        # for an event.  The Future still resolves from the loop, after
+        # the I/O callbacks of its next iteration, just as if a poll had
+        # reported the connection: callers may queue writes or close
+        # meanwhile, and a peer that resets the connection in between (a
+        # server closing its listening socket, say) is still noticed.
+        self.io_loop.add_callback(self._connected_early, True)
         return future
 
-    def _connected_early(self) -> None:
+    def _connected_early(self, first_pass: bool = False) -> None:
+        if first_pass:
+            # This pass runs before the I/O callbacks of its iteration;
+            # one more hop puts the check after them.
+            self.io_loop.add_callback(self._connected_early)
+            return
         if self._closed or not self._connecting:
             return
         self._handle_connect()
