@@ -9,6 +9,8 @@ import os
 import re
 import socket
 import tempfile
+import threading
+import time
 import urllib.parse
 
 import pytest
@@ -1174,3 +1176,101 @@ def test_ui_module_looked_up_repeatedly_in_a_loop():
     assert _render_with(loader, "page.html") == b"[0:1][1:2][2:3]"
     # A new request gets a new instance.
     assert _render_with(loader, "page.html") == b"[0:1][1:2][2:3]"
+
+
+# Streaming a download must leave room for other connections -------------------
+
+
+class SlowSourceStaticHandler(StaticFileHandler):
+    """Serves CHUNKS blocks of 64 KiB, each produced after a short blocking
+    pause (a slow disk): slower than the client reads, so the kernel takes
+    every block at once and a flush never has to wait."""
+
+    CHUNKS = 256
+
+    @classmethod
+    def get_content(cls, abspath, start=None, end=None):
+        block = b"x" * 65536
+        for _ in range(cls.CHUNKS):
+            time.sleep(0.0005)
+            yield block
+
+    def get_content_size(self):
+        return 65536 * self.CHUNKS
+
+    def compute_etag(self):
+        return None  # get_content is a generator here: no hashing it
+
+
+def _download(port, result):
+    """Reads the whole download on a blocking socket as fast as it can;
+    records the status line and the size of the body."""
+    expected = 65536 * SlowSourceStaticHandler.CHUNKS
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"GET /slow/file HTTP/1.1\r\nHost: x\r\n\r\n")
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += sock.recv(65536)
+        head, _, body = head.partition(b"\r\n\r\n")
+        received = len(body)
+        buffer = bytearray(1 << 20)
+        while received < expected:
+            n = sock.recv_into(buffer)
+            if not n:
+                break
+            received += n
+        result.append((head.split(b"\r\n")[0], received))
+
+
+def _probe(port, stop, latencies):
+    """Asks for /hello again and again on a keep-alive connection, noting
+    how long each answer takes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        while not stop.is_set():
+            started = time.perf_counter()
+            sock.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+            answer = b""
+            while not answer.endswith(b"Hello, world"):
+                chunk = sock.recv(65536)
+                assert chunk, "probe connection closed"
+                answer += chunk
+            latencies.append(time.perf_counter() - started)
+            time.sleep(0.002)
+
+
+class DownloadFairnessTest(AsyncHTTPTestCase):
+    def get_app(self):
+        root = tempfile.mkdtemp()
+        # The file must exist (its path is validated); the handler makes up
+        # the content.
+        with open(os.path.join(root, "file"), "wb"):
+            pass
+        return Application(
+            [("/hello", HelloHandler), ("/slow/(.*)", SlowSourceStaticHandler, {"path": root})]
+        )
+
+    @gen_test(timeout=30)
+    async def test_other_clients_are_served_while_a_download_streams(self):
+        port = self.get_http_port()
+        result, latencies = [], []
+        stop = threading.Event()
+        prober = threading.Thread(target=_probe, args=(port, stop, latencies))
+        prober.start()
+        try:
+            # The probe's first answer shows it is connected and served.
+            while not latencies:
+                await asyncio.sleep(0.005)
+            probes_before = len(latencies)
+            downloader = threading.Thread(target=_download, args=(port, result))
+            downloader.start()
+            while downloader.is_alive():
+                await asyncio.sleep(0.005)
+        finally:
+            stop.set()
+            while prober.is_alive():
+                await asyncio.sleep(0.005)
+        self.assertEqual(result, [(b"HTTP/1.1 200 OK", 65536 * SlowSourceStaticHandler.CHUNKS)])
+        # The download takes at least 256 x 0.5 ms; the probe must have been
+        # answered during it, each time within a bound far below that.
+        self.assertGreater(len(latencies) - probes_before, 3)
+        self.assertLess(max(latencies), 0.1)

@@ -2848,13 +2848,24 @@ class StaticFileHandler(RequestHandler):
 
     async def _stream_content(self, chunks: Iterable[bytes]) -> None:
         # Flushing after each chunk keeps memory bounded by the client's
-        # reading speed.
+        # reading speed.  When the client reads faster than the chunks come
+        # (a slow disk, say), every flush completes at once, and awaiting a
+        # finished future does not give the event loop a turn: without the
+        # explicit yield below, other connections would wait for the whole
+        # download.
+        unyielded = 0
         for chunk in chunks:
             try:
                 self.write(chunk)
-                await self.flush()
+                flushed = self.flush()
+                waited = not flushed.done()
+                await flushed
             except iostream.StreamClosedError:
                 return
+            unyielded = 0 if waited else unyielded + len(chunk)
+            if unyielded >= _STREAM_YIELD_BYTES:
+                unyielded = 0
+                await asyncio.sleep(0)
 
     def compute_etag(self) -> Optional[str]:
         """The Etag is the content hash also used for versioned URLs, so a
@@ -3144,6 +3155,10 @@ class StaticFileHandler(RequestHandler):
 
 # Read size for StaticFileHandler.get_content.
 _STATIC_BLOCK_SIZE = 64 * 1024
+
+# A download goes back to the event loop after this many bytes sent without
+# having had to wait for the client (see StaticFileHandler._stream_content).
+_STREAM_YIELD_BYTES = 4 * _STATIC_BLOCK_SIZE
 
 
 def _as_utc(moment: datetime.datetime) -> datetime.datetime:
