@@ -594,6 +594,58 @@ class OpenArgumentsTest(AsyncHTTPTestCase):
         ]
 
 
+class FloodTest(AsyncHTTPTestCase):
+    """Many frames arriving in one piece: a synchronous handler gets them a
+    turn's worth at a time, an asynchronous one each after the previous
+    one has finished; nothing is lost or reordered."""
+
+    def get_app(self) -> Application:
+        test = self
+        self.running = 0
+        self.overlapped = False
+
+        class SyncEcho(WebSocketHandler):
+            def on_message(self, message: Any) -> None:
+                self.write_message(message)
+
+        class SlowEcho(WebSocketHandler):
+            async def on_message(self, message: Any) -> None:
+                test.running += 1
+                test.overlapped |= test.running > 1
+                if int(message) % 7 == 0:
+                    await gen.sleep(0.001)
+                else:
+                    await gen.moment
+                test.running -= 1
+                self.write_message(message)
+
+        return Application([("/sync", SyncEcho), ("/slow", SlowEcho)])
+
+    async def flood(self, path: str, count: int) -> None:
+        stream = IOStream(socket.socket())
+        await stream.connect(("127.0.0.1", self.get_http_port()))
+        stream.write(
+            b"GET " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            b"Sec-WebSocket-Key: MDEyMzQ1Njc4OWFiY2RlZg==\r\n\r\n"
+        )
+        await stream.read_until(b"\r\n\r\n")
+        messages = [b"%d" % i for i in range(count)]
+        stream.write(b"".join(masked(0x81, m) for m in messages))
+        expected = b"".join(unmasked(0x81, m) for m in messages)
+        assert await stream.read_bytes(len(expected)) == expected
+        stream.close()
+
+    @gen_test
+    async def test_sync_handler(self) -> None:
+        await self.flood("/sync", 1000)
+
+    @gen_test
+    async def test_async_handler(self) -> None:
+        await self.flood("/slow", 200)
+        assert not self.overlapped
+
+
 class PingTest(AsyncHTTPTestCase):
     def get_app(self) -> Application:
         self.pongs: List[bytes] = []

@@ -1086,9 +1086,7 @@ class _WebSocketDelegate:
         raise NotImplementedError()
 
 
-# How many bytes to ask the stream for at once, and how many messages to
-# deliver before letting other callbacks run.
-_READ_CHUNK_SIZE = 65536
+# How many messages to deliver before letting other callbacks run.
 _MESSAGES_PER_TURN = 64
 
 # Seconds to wait for the peer's Close frame (or for the server to drop the
@@ -1425,30 +1423,21 @@ class WebSocketProtocol13(WebSocketProtocol):
     # -- reading ---------------------------------------------------------
 
     def _start_reading(self) -> None:
-        """Ask the stream for more bytes; `_on_read` takes them."""
-        if self.stream.closed():
+        """Start (or resume) taking bytes from the stream: it calls
+        `_on_data` with what has arrived, straight from its read event
+        (no Future or IOLoop callback per arrival)."""
+        stream = self.stream
+        if stream.closed():
             self._abort()
             return
-        try:
-            future = self.stream.read_bytes(_READ_CHUNK_SIZE, partial=True)
-        except StreamClosedError:
-            self._abort()
-            return
-        future.add_done_callback(self._on_read)
+        stream._set_data_callback(self._on_data)
 
-    def _on_read(self, future: "Future[bytes]") -> None:
-        try:
-            data = future.result()
-        except asyncio.CancelledError:
-            self._abort()
-            return
-        except StreamClosedError:
-            self._abort()
-            return
-        except Exception:
-            gen_log.debug("Error reading WebSocket stream", exc_info=True)
-            self._abort()
-            return
+    def _pause_reading(self) -> None:
+        """Stop taking bytes; they wait in the stream (and then in the
+        kernel, which slows the peer down) until `_start_reading`."""
+        self.stream._set_data_callback(None)
+
+    def _on_data(self, data: bytes) -> None:
         self._wire_bytes_in += len(data)
         reader = self._reader
         if reader is None:
@@ -1462,38 +1451,45 @@ class WebSocketProtocol13(WebSocketProtocol):
         self._process_frames()
 
     def _process_frames(self) -> None:
-        """Deliver complete messages, then read more.
+        """Deliver the complete messages received, then take more bytes.
 
         Delivery pauses while an asynchronous `on_message` runs and yields
         to the IOLoop every few messages, so a flood of small frames that
-        arrived at once cannot monopolize it.  Messages written meanwhile
-        are sent together at the end.
+        arrived at once cannot monopolize it; reading pauses meanwhile.
+        Messages written during the batch leave in as few writes as
+        possible (see `write_message`).
         """
         self._corked = _NOTHING_SENT
         try:
-            self._deliver_messages()
+            wants_data = self._deliver_messages()
         finally:
             if self._corked:
                 self._flush_corked()
             self._corked = None
+        if wants_data and not self.stream.reading():
+            # Resuming after a pause hands over what the stream has
+            # buffered meanwhile (calling _on_data again, after this batch).
+            self._start_reading()
 
-    def _deliver_messages(self) -> None:
+    def _deliver_messages(self) -> bool:
+        """Hand complete messages to the handler.  True when all received
+        bytes are used up (more are wanted), False when delivery stopped
+        (closed, paused, or deferred to the next IOLoop turn)."""
+        stream = self.stream
         for _ in range(_MESSAGES_PER_TURN):
+            if stream.closed():
+                return False
             reader = self._reader
-            if self.stream.closed():
-                return
             if reader is None:
-                # Nothing has arrived yet.
-                self._start_reading()
-                return
+                return True  # nothing has arrived yet
             try:
                 item = reader.next_message()
             except _WebSocketProtocolError as e:
+                # (What the peer sends from now on is discarded.)
                 self._fail(e.code, e.reason)
-                return
+                return True
             if item is None:
-                self._start_reading()
-                return
+                return True
             opcode, data, compressed = item
             if compressed:
                 assert self._decompressor is not None
@@ -1501,20 +1497,23 @@ class WebSocketProtocol13(WebSocketProtocol):
                     data = self._decompressor.decompress(data)
                 except _DecompressTooLargeError:
                     self._fail(1009, "message too big")
-                    return
+                    return True
                 except zlib.error:
                     self._fail(1007, "invalid compressed data")
-                    return
+                    return True
             result = self._handle_message(opcode, data)
             if result is not None:
                 future = gen.convert_yielded(result)
                 if not future.done():
+                    self._pause_reading()
                     future.add_done_callback(self._on_message_done)
-                    return
+                    return False
                 if self._log_callback_error(future):
                     self._abort()
-                    return
+                    return False
+        self._pause_reading()
         IOLoop.current().add_callback(self._process_frames)
+        return False
 
     def _on_message_done(self, future: "Future[Any]") -> None:
         if self._log_callback_error(future):
