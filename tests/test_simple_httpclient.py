@@ -288,6 +288,98 @@ class SimpleClientTest(AsyncHTTPTestCase):
         finally:
             client.close()
 
+    def test_request_timeouts_share_one_timer(self) -> None:
+        # Requests with the same request_timeout queue their deadlines on
+        # one loop timer: the hung ones time out, the others finish.
+        client = SimpleAsyncHTTPClient(force_instance=True, max_clients=20)
+        loop = self.io_loop.asyncio_loop  # type: ignore[attr-defined]
+        own_timers = []  # type: list
+        real_call_at = loop.call_at
+
+        def spy(when: float, callback: typing.Any, *args: typing.Any, **kw: typing.Any) -> typing.Any:
+            if getattr(callback, "__name__", "") == "_on_request_timeout":
+                own_timers.append(callback)
+            return real_call_at(when, callback, *args, **kw)
+
+        loop.call_at = spy
+        try:
+            hung = [client.fetch(self.get_url("/hang"), request_timeout=0.2)
+                    for _ in range(3)]
+            quick = [client.fetch(self.get_url("/hello"), request_timeout=0.2)
+                     for _ in range(5)]
+            self.io_loop.run_sync(lambda: gen.multi(quick))
+            for future in hung:
+                with self.assertRaises(HTTPTimeoutError) as cm:
+                    self.io_loop.run_sync(lambda f=future: f)  # type: ignore[misc]
+                self.assertEqual(str(cm.exception), "Timeout during request")
+            self.assertEqual(own_timers, [])
+            self.assertEqual(client._timeouts.live, 0)
+        finally:
+            loop.call_at = real_call_at
+            self.release.set()
+            client.close()
+
+    def test_out_of_order_deadline_gets_its_own_timer(self) -> None:
+        client = SimpleAsyncHTTPClient(force_instance=True)
+        try:
+            slow = client.fetch(self.get_url("/hang"), request_timeout=5)
+            self.io_loop.run_sync(lambda: gen.sleep(0.05))  # slow is queued first
+            fast = client.fetch(self.get_url("/hang"), request_timeout=0.1)
+            with self.assertRaises(HTTPTimeoutError):
+                self.io_loop.run_sync(lambda: fast, timeout=3)
+            # The shorter deadline, queued after a later one, still fired
+            # on time (the queue's timer waits for the 5 s one).
+            self.release.set()
+            self.assertEqual(self.io_loop.run_sync(lambda: slow).body, b"released")
+        finally:
+            client.close()
+
+
+class TimeoutQueueTest(AsyncTestCase):
+    class Conn:
+        def __init__(self) -> None:
+            self.timed_out = False
+
+        def _on_request_timeout(self) -> None:
+            self.timed_out = True
+
+    def test_finished_entries_are_dropped_behind_a_hung_head(self) -> None:
+        from tornado.simple_httpclient import _TimeoutQueue
+
+        loop = self.io_loop.asyncio_loop  # type: ignore[attr-defined]
+        queue = _TimeoutQueue(loop)
+        head = self.Conn()
+        queue.add(loop.time() + 3600, head)  # type: ignore[arg-type]
+        for _ in range(1000):
+            entry = queue.add(loop.time() + 3600, self.Conn())  # type: ignore[arg-type]
+            assert entry is not None
+            entry.cancel()
+        self.assertEqual(queue.live, 1)
+        self.assertLessEqual(len(queue._entries), 70)
+
+    def test_expiry_fires_in_order_and_survives_a_failing_callback(self) -> None:
+        from tornado.simple_httpclient import _TimeoutQueue
+
+        loop = self.io_loop.asyncio_loop  # type: ignore[attr-defined]
+        queue = _TimeoutQueue(loop)
+
+        class Failing(self.Conn):  # type: ignore[name-defined]
+            def _on_request_timeout(self) -> None:
+                raise RuntimeError("boom")
+
+        now = loop.time()
+        first, second, later = Failing(), self.Conn(), self.Conn()
+        queue.add(now + 0.01, first)  # type: ignore[arg-type]
+        queue.add(now + 0.02, second)  # type: ignore[arg-type]
+        queue.add(now + 0.03, later)  # type: ignore[arg-type]
+        with ExpectLog(app_log, "Exception in request timeout"):
+            self.io_loop.run_sync(lambda: gen.sleep(0.1))
+        self.assertTrue(second.timed_out and later.timed_out)
+        self.assertEqual(queue.live, 0)
+        # A deadline before the last one queued doesn't fit the order.
+        self.assertIsNotNone(queue.add(now + 10, self.Conn()))  # type: ignore[arg-type]
+        self.assertIsNone(queue.add(now + 5, self.Conn()))  # type: ignore[arg-type]
+
 
 class RawServerTest(AsyncTestCase):
     """Responses that tornado.web would never produce."""

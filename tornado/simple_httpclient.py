@@ -17,6 +17,7 @@ yet `tornado.websocket.WebSocketClientConnection` extends it: its docstring
 spells out what such a subclass may count on.
 """
 
+import asyncio
 import base64
 import collections
 import copy
@@ -240,6 +241,85 @@ def _defaults_without_credentials(defaults: Optional[Dict[str, Any]]) -> Optiona
     return trimmed
 
 
+class _QueuedTimeout:
+    """One request's place in a `_TimeoutQueue`; `cancel` takes it out."""
+
+    __slots__ = ("when", "connection", "_queue")
+
+    def __init__(self, when: float, connection: "_HTTPConnection", queue: "_TimeoutQueue") -> None:
+        self.when = when
+        self.connection: Optional[_HTTPConnection] = connection
+        self._queue = queue
+
+    def cancel(self) -> None:
+        if self.connection is not None:
+            self.connection = None
+            self._queue.live -= 1
+
+
+class _TimeoutQueue:
+    """The request timeouts of one client, on a single loop timer.
+
+    A timer per request costs a heap push and pop of asyncio's scheduler
+    (with Python-level comparisons); requests with the same
+    ``request_timeout`` get their deadlines in the order they start, so a
+    queue in that order, with one timer for its head, does the same job.
+    A deadline earlier than the last one queued doesn't fit: `add` says
+    so, and the request gets its own timer.  Requests that finish leave
+    their entry behind, cancelled; entries are dropped when they reach the
+    head, or all at once when they outnumber the live ones.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.live = 0
+        self._entries: Deque[_QueuedTimeout] = collections.deque()
+        self._handle: Optional[asyncio.TimerHandle] = None
+
+    def add(self, when: float, connection: "_HTTPConnection") -> Optional[_QueuedTimeout]:
+        """Queues ``connection``'s deadline (``when``, on the asyncio loop's
+        clock); None when it comes before the last one queued."""
+        entries = self._entries
+        while entries and entries[0].connection is None:
+            entries.popleft()
+        if entries and when < entries[-1].when:
+            return None
+        if len(entries) > 64 and len(entries) > 4 * self.live:
+            self._entries = entries = collections.deque(
+                entry for entry in entries if entry.connection is not None
+            )
+        entry = _QueuedTimeout(when, connection, self)
+        entries.append(entry)
+        self.live += 1
+        if self._handle is None:
+            self._handle = self.loop.call_at(entries[0].when, self._expire)
+        return entry
+
+    def _expire(self) -> None:
+        self._handle = None
+        entries = self._entries
+        now = self.loop.time()
+        due = []
+        while entries:
+            entry = entries[0]
+            connection = entry.connection
+            if connection is not None:
+                if entry.when > now:
+                    break
+                entry.cancel()
+                due.append(connection)
+            entries.popleft()
+        if entries:
+            # The head may have finished since; firing early then only
+            # costs a look at the queue.
+            self._handle = self.loop.call_at(entries[0].when, self._expire)
+        for connection in due:
+            try:
+                connection._on_request_timeout()
+            except Exception:
+                app_log.error("Exception in request timeout of %r", connection, exc_info=True)
+
+
 class _HTTPConnection(httputil.HTTPMessageDelegate):
     """One request over one new connection: the `.HTTPMessageDelegate` that
     the client side of `.HTTP1Connection` feeds with the answer.
@@ -297,7 +377,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         self.reason: Optional[str] = None
         self.code: Optional[int] = None
         self._follow_redirect = False
-        self._timeout: object = None
+        self._timeout: Optional[Union[asyncio.TimerHandle, _QueuedTimeout]] = None
         # A Task of our own, straight from the asyncio loop (run() logs what
         # it cannot report itself, so nobody has to watch the Task).
         loop.asyncio_loop.create_task(self.run())  # type: ignore[attr-defined]
@@ -443,13 +523,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         self.stream = stream
         request = self.request
         if request.request_timeout:
-            # Straight on the asyncio loop (IOLoop.call_at would wrap the
-            # callback for error logging; _on_request_timeout raises nothing).
-            loop = self.io_loop
-            left = self.start_time + request.request_timeout - loop.time()
-            self._timeout = loop.asyncio_loop.call_later(  # type: ignore[attr-defined]
-                left, self._on_request_timeout
-            )
+            self._start_request_timer(request.request_timeout)
         connection = self._open_connection(stream)
         self.connection = connection
         parts = self.parsed
@@ -522,6 +596,19 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
 
     # --- timers and outcomes -----------------------------------------------
 
+    def _start_request_timer(self, allowed: float) -> None:
+        loop = self.io_loop
+        aio = loop.asyncio_loop  # type: ignore[attr-defined]
+        when = aio.time() + self.start_time + allowed - loop.time()
+        queue = getattr(self.client, "_timeouts", None)
+        if queue is not None and queue.loop is aio:
+            self._timeout = queue.add(when, self)
+            if self._timeout is not None:
+                return
+        # Straight on the asyncio loop (IOLoop.call_at would wrap the
+        # callback for error logging; _on_request_timeout raises nothing).
+        self._timeout = aio.call_at(when, self._on_request_timeout)
+
     def _on_request_timeout(self) -> None:
         self._timeout = None
         if self.final_callback is not None:
@@ -532,7 +619,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         timer = self._timeout
         if timer is not None:
             self._timeout = None
-            timer.cancel()  # type: ignore[attr-defined]
+            timer.cancel()
 
     def _free_slot(self) -> None:
         """Calls ``release_callback``, at most once."""
@@ -751,6 +838,7 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
         if hostname_mapping is not None:
             self.resolver = OverrideResolver(resolver=self.resolver, mapping=hostname_mapping)
         self.tcp_client = TCPClient(resolver=self.resolver)
+        self._timeouts = _TimeoutQueue(self.io_loop.asyncio_loop)  # type: ignore[attr-defined]
 
     def close(self) -> None:
         if self._closed:
