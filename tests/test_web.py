@@ -1274,3 +1274,42 @@ class DownloadFairnessTest(AsyncHTTPTestCase):
         # answered during it, each time within a bound far below that.
         self.assertGreater(len(latencies) - probes_before, 3)
         self.assertLess(max(latencies), 0.1)
+
+
+def test_handler_using_ui_modules_is_freed_without_the_cycle_collector():
+    import gc
+    import weakref
+
+    handlers = []
+
+    class Page(RequestHandler):
+        def get(self):
+            handlers.append(weakref.ref(self))
+            self.render("page.html")
+
+    class Connection:
+        def set_close_callback(self, callback):
+            pass
+
+        def write_headers(self, start_line, headers, chunk=None):
+            future = asyncio.Future()
+            future.set_result(None)
+            return future
+
+        def finish(self):
+            pass
+
+    async def main():
+        loader = DictLoader({"page.html": "{% for i in range(2) %}{% module Counter(i) %}{% end %}"})
+        app = Application([("/", Page)], template_loader=loader, ui_modules={"Counter": Counter})
+        delegate = app.start_request(None, Connection())
+        delegate.headers_received(RequestStartLine("GET", "/", "HTTP/1.1"), HTTPHeaders({"Host": "x"}))
+        delegate.finish()
+
+    gc.disable()
+    try:
+        asyncio.run(main())
+        assert handlers and handlers[0]() is None
+    finally:
+        gc.enable()
+        RequestHandler._template_loaders.clear()

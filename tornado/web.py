@@ -1198,10 +1198,14 @@ class RequestHandler:
         return self.request.connection.detach()  # type: ignore
 
     def _break_cycles(self) -> None:
-        # The ui namespace holds closures over this handler: dropping it
-        # lets the handler be freed by reference counting alone.
-        if "ui" in self.__dict__:
+        # The ui namespace holds closures over this handler, and the UI
+        # modules used hold the handler: dropping both lets the handler be
+        # freed by reference counting alone, without waiting for the
+        # cyclic garbage collector.
+        state = self.__dict__
+        if "ui" in state:
             self.ui = None  # type: ignore
+            state.pop("_active_modules", None)
 
     def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
         """Replaces the response by an error page with ``status_code``.
