@@ -304,8 +304,9 @@ def _error_reason(kwargs: Dict[str, Any]) -> Optional[str]:
     return kwargs.get("reason")
 
 # Every response starts with the same three headers, and Date changes once
-# a second: its text is formatted at most that often.  Three assignments to
-# a new HTTPHeaders cost less than copying a prepared one.
+# a second: its text is formatted at most that often.  The fields are given
+# to HTTPHeaders as its contents (fresh lists, canonical names), which costs
+# less than copying a prepared HTTPHeaders or assigning three items.
 _date_header_cache: List[Any] = [None, ""]
 
 
@@ -315,11 +316,12 @@ def _default_headers() -> httputil.HTTPHeaders:
     if now != cache[0]:
         cache[1] = httputil.format_timestamp(now)
         cache[0] = now
-    headers = httputil.HTTPHeaders()
-    headers["Server"] = _SERVER_HEADER
-    headers["Content-Type"] = "text/html; charset=UTF-8"
-    headers["Date"] = cache[1]
-    return headers
+    return httputil.HTTPHeaders._from_canonical(
+        {"Server": [_SERVER_HEADER], "Content-Type": [_DEFAULT_CONTENT_TYPE], "Date": [cache[1]]}
+    )
+
+
+_DEFAULT_CONTENT_TYPE = "text/html; charset=UTF-8"
 
 
 # Status lines already built, by (code, reason); see RequestHandler.flush.
