@@ -394,12 +394,25 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             source_ip = self._source_address()
             self._check_request()
             self._fill_in_headers(authority)
-            stream = await self._connect(scheme, host, port, source_ip)
+            try:
+                stream = await self._connect(scheme, host, port, source_ip)
+            except TimeoutError as exc:
+                # TCPClient's message names the phase (resolving,
+                # connecting, TLS handshake).
+                raise HTTPTimeoutError(str(exc) or "Timeout while connecting") from None
             if self.final_callback is None:
                 # Answered for already while the connection was being made.
                 stream.close()
                 return
-            await self._exchange(stream)
+            # The steps are plain methods rather than nested coroutines:
+            # every resumption of this Task walks the chain of awaiting
+            # frames.
+            sending = self._send_request(stream)
+            if sending is not None:
+                await sending
+            # Unless sending is held for the server's "100 Continue" (see
+            # headers_received), which never comes if it answers at once.
+            await self._read_response()
         except Exception:
             if not self._handle_exception(*sys.exc_info()):
                 app_log.error("Exception in callback %r", self.run, exc_info=True)
@@ -496,8 +509,10 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             return _shared_tls_context(verify)
         return _build_tls_context(verify, cafile, certfile, keyfile)
 
-    async def _connect(self, scheme: str, host: str, port: int, source_ip: Optional[str]) -> IOStream:
-        """Opens the stream (TLS included) within the connect budget."""
+    def _connect(
+        self, scheme: str, host: str, port: int, source_ip: Optional[str]
+    ) -> Awaitable[IOStream]:
+        """`.TCPClient.connect` (TLS included) within the connect budget."""
         request = self.request
         # The connect phase must respect both limits, counted from when
         # this request got its slot.
@@ -506,18 +521,14 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         if budget is not None:
             remaining = max(0.0, self.start_time + budget - self.io_loop.time())
         family = socket.AF_INET if request.allow_ipv6 is False else socket.AF_UNSPEC
-        try:
-            return await self.tcp_client.connect(
-                host, port, af=family, ssl_options=self._tls_settings(scheme),
-                max_buffer_size=self.max_buffer_size, source_ip=source_ip, timeout=remaining,
-            )
-        except TimeoutError as exc:
-            # TCPClient's message names the phase (resolving, connecting,
-            # TLS handshake).
-            raise HTTPTimeoutError(str(exc) or "Timeout while connecting") from None
+        return self.tcp_client.connect(
+            host, port, af=family, ssl_options=self._tls_settings(scheme),
+            max_buffer_size=self.max_buffer_size, source_ip=source_ip, timeout=remaining,
+        )
 
-    async def _exchange(self, stream: IOStream) -> None:
-        """Sends the request on ``stream`` and reads the answer."""
+    def _send_request(self, stream: IOStream) -> Optional[Awaitable[None]]:
+        """Starts the exchange on ``stream`` and sends the request; returns
+        something to await while a ``body_producer`` is still writing."""
         # From now on HTTP1Connection tells us (on_connection_close) when
         # the stream closes, once it has handed over what it read.
         self.stream = stream
@@ -538,15 +549,11 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             # server's delayed ACK).
             connection.write_headers(start_line, request.headers, content)
             connection.finish()
-        else:
-            connection.write_headers(start_line, request.headers)
-            if not request.expect_100_continue:
-                pending = self._send_body()
-                if pending is not None:
-                    await pending
-        # else the body waits for the server's "100 Continue" (see
-        # headers_received), and never goes if the server answers at once.
-        await self._read_response()
+            return None
+        connection.write_headers(start_line, request.headers)
+        if request.expect_100_continue:
+            return None
+        return self._send_body()
 
     def _open_connection(self, stream: IOStream) -> HTTP1Connection:
         request = self.request
