@@ -324,6 +324,9 @@ def _default_headers() -> httputil.HTTPHeaders:
 _DEFAULT_CONTENT_TYPE = "text/html; charset=UTF-8"
 
 
+# An unused SHA-1 object for compute_etag to copy.
+_SHA1_SEED = hashlib.sha1()
+
 # Status lines already built, by (code, reason); see RequestHandler.flush.
 _START_LINES: Dict[Tuple[int, str], httputil.ResponseStartLine] = {}
 
@@ -1530,7 +1533,10 @@ class RequestHandler:
         meaningful tag, or return None to send none (and so never 304)."""
         pending = self._write_buffer
         body = pending[0] if len(pending) == 1 else b"".join(pending)
-        return '"' + hashlib.sha1(body).hexdigest() + '"'
+        # Copying a fresh SHA-1 object skips OpenSSL's algorithm lookup.
+        digest = _SHA1_SEED.copy()
+        digest.update(body)
+        return '"' + digest.hexdigest() + '"'
 
     def set_etag_header(self) -> None:
         """Puts `compute_etag`'s tag in the ``Etag`` header (nothing when
@@ -2478,9 +2484,14 @@ class _RoutedRequest(_HandlerDelegate):
     ) -> Optional[Awaitable[None]]:
         assert isinstance(start_line, httputil.RequestStartLine)
         app = self._app
+        # HTTPServerRequest(start_line=start_line, headers=headers,
+        # connection=..., server_connection=...), with the arguments given
+        # by position (method, uri, version, headers, body, host, files,
+        # connection, start_line, server_connection): binding four keywords
+        # against ten parameters costs more than the rest of the call.
         request = httputil.HTTPServerRequest(
-            start_line=start_line, headers=headers, connection=self._conn,
-            server_connection=self._server_conn,
+            None, None, "HTTP/1.0", headers, None, None, None,
+            self._conn, start_line, self._server_conn,
         )  # fmt: skip
         route = app._recall_route(request.path) if app._standard_routing else None
         if route is None:
