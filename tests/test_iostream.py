@@ -407,9 +407,9 @@ def test_connect_established_at_once_needs_no_write_event() -> None:
 
         client._add_io_state = spy  # type: ignore[method-assign]
         connected = client.connect(listener.getsockname())
-        assert not connected.done()
+        assert not connected.done() and client._established_early
         assert await connected is client
-        assert registered == []
+        assert registered == [] and not client._established_early
         conn, _ = listener.accept()
         await client.write(b"ping")
         assert conn.recv(4) == b"ping"
@@ -433,18 +433,16 @@ def test_close_before_early_connect_resolves() -> None:
     run(main)
 
 
-def test_set_nodelay_checks_the_family_once() -> None:
+def test_set_nodelay_on_tcp_and_other_sockets() -> None:
     async def main() -> None:
         server, client = await tcp_pair()
         client.set_nodelay(True)
         assert client.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
-        assert client._tcp is True
         client.set_nodelay(False)
         assert not client.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
         a, b = socket.socketpair()
         unix = IOStream(a)
         unix.set_nodelay(True)  # not TCP: nothing to do, no error
-        assert unix._tcp is False
         close_all(server, client, unix, b)
 
     run(main)
@@ -734,5 +732,37 @@ def test_push_mode_big_burst_over_tls_is_all_delivered() -> None:
         await writer.write(b"x" * size)
         await asyncio.wait_for(done.wait(), 10)
         close_all(reader, writer)
+
+    run(main)
+
+
+def test_usual_paths_add_no_instance_attributes() -> None:
+    # CPython keeps instance attributes compactly only while the class has
+    # seen fewer than 30 names, at most one of them added after __init__
+    # (else each object carries a ~1.3 KB dict): thousands of idle
+    # WebSockets care.  The usual paths must only assign what __init__
+    # already set.
+    async def main() -> None:
+        server, client = await tcp_pair()
+        fresh = IOStream(socket.socket())
+        names = set(vars(fresh))
+        fresh.close()
+        assert len(names) < 30
+        server.set_nodelay(True)
+        server.set_close_callback(lambda: None)
+        await client.write(b"GET / HTTP/1.1\r\n\r\n5\r\nhello")
+        await server.read_until_regex(b"\n\r?\n")
+        await server.read_until(b"\r\n")
+        await server.read_bytes(5, partial=True)
+        await server.write(b"answer")
+        got: list = []
+        server._set_data_callback(got.append)
+        await client.write(b"frame")
+        while not got:
+            await asyncio.sleep(0.005)
+        server._set_data_callback(None)
+        assert await client.read_bytes(6) == b"answer"
+        close_all(server, client)
+        assert set(vars(server)) <= names and set(vars(client)) <= names
 
     run(main)

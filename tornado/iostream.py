@@ -40,6 +40,7 @@ import numbers
 import os
 import re
 import socket
+import _socket
 import ssl
 import sys
 import threading
@@ -75,8 +76,15 @@ _SSL_MAX_IO = 1 << 30
 
 # Socket families on which TCP options apply.
 _TCP_FAMILIES = (socket.AF_INET, socket.AF_INET6)
+# A socket's family as a plain int (the C-level attribute under the
+# socket.socket property that converts it to an enum).
+_socket_family = _socket.socket.family.__get__
 
 _WINDOWS = sys.platform.startswith("win")
+
+# The value of a stream's _connecting (otherwise a bool) while a connect
+# that completed inside connect() waits to be reported.
+_ESTABLISHED_EARLY = 2
 
 _DEFAULT_MAX_BUFFER = 100 * 1024 * 1024
 # How many chunks a push-mode stream reads per event before it lets the
@@ -291,14 +299,11 @@ class BaseIOStream:
         self._read_max_bytes: Optional[int] = None
         self._read_bytes: Optional[int] = None
         self._read_partial = False
-        self._read_until_close = False
         # Offset up to which the buffer is known not to hold the delimiter
         # (so long read_until calls don't rescan from the start).
         self._delimiter_scanned = 0
-        # read_into's destination while it is pending, and how much of it
-        # is filled.
-        self._into_view: Optional[memoryview] = None
-        self._into_filled = 0
+        # The push-mode reader (see _set_data_callback), if any.
+        self._data_callback: Optional[Callable[[bytes], None]] = None
         # Futures of writes still (partly) queued, with the write index
         # each waits for; created when first needed (see _StreamBuffer).
         self._write_futures: Optional[collections.deque[tuple[int, Future[None]]]] = None
@@ -306,7 +311,7 @@ class BaseIOStream:
         self._connect_future: Optional[Future[Any]] = None
         # _ssl_connect_future lives here so that close() can fail it.
         self._ssl_connect_future: Optional[Future[Any]] = None
-        self._connecting = False
+        self._connecting: int = False  # a bool, or _ESTABLISHED_EARLY
         self._state: Optional[int] = None
         self._closed = False
         # True when the last read from the descriptor came back short (so it
@@ -315,9 +320,20 @@ class BaseIOStream:
         # only fail with EAGAIN.  See _short_read_drains.
         self._fd_drained = False
 
-    # The push-mode reader (see _set_data_callback), if any; on the class
-    # until a stream sets one.
-    _data_callback: Optional[Callable[[bytes], None]] = None
+    # Instance attributes: CPython keeps an object's attributes compactly
+    # (about 8 bytes each) only while its class has seen fewer than 30
+    # names and no more than one added after __init__; past that every
+    # instance gets a full dict of ~1.3 KB.  Thousands of idle WebSockets
+    # make that count, so __init__ sets every attribute that the usual
+    # paths use, and those of rarer paths are class defaults below, only
+    # assigned by the streams that take them.
+
+    # read_until_close is pending.
+    _read_until_close = False
+    # read_into's destination while it is pending, and how much of it is
+    # filled.
+    _into_view: Optional[memoryview] = None
+    _into_filled = 0
 
     # Whether a short read proves the descriptor empty.  True for sockets
     # and pipes; not for TLS, whose library may hold decrypted data back.
@@ -1078,15 +1094,15 @@ class BaseIOStream:
             # than a plain close.
             tls_failure = isinstance(why, ssl.SSLError)
             _fail_quietly(handshake_waiter, why if tls_failure else StreamClosedError(real_error=why))  # type: ignore[arg-type]
-        if self._data_callback is not None:
-            self._data_callback = None
+        self._data_callback = None
         callback, self._close_callback = self._close_callback, None
         if callback is not None:
             self.io_loop.add_callback(callback)
         # Drop our hold on buffers that belong to callers right away, even
         # if this stream object itself lingers.
-        view, self._into_view = self._into_view, None
+        view = self._into_view
         if view is not None:
+            self._into_view = None
             view.release()
         self._write_buffer.clear()
         self._read_bytes = self._read_delimiter = self._read_regex = None
@@ -1144,8 +1160,6 @@ class IOStream(BaseIOStream):
     """
 
     _short_read_drains = True
-    # Whether the socket is TCP, once set_nodelay has looked.
-    _tcp: Optional[bool] = None
 
     def __init__(self, socket: socket.socket, *args: Any, **kwargs: Any) -> None:
         self.socket = socket
@@ -1220,8 +1234,16 @@ class IOStream(BaseIOStream):
         # reported the connection: callers may queue writes or close
         # meanwhile, and a peer that resets the connection in between (a
         # server closing its listening socket, say) is still noticed.
+        self._connecting = _ESTABLISHED_EARLY
         self.io_loop.add_callback(self._connected_early, True)
         return future
+
+    @property
+    def _established_early(self) -> bool:
+        """True from a connect() that found the connection established
+        already until its Future resolves (so TCPClient needs no connect
+        deadline for it)."""
+        return self._connecting == _ESTABLISHED_EARLY
 
     def _connected_early(self, first_pass: bool = False) -> None:
         if first_pass:
@@ -1317,21 +1339,16 @@ class IOStream(BaseIOStream):
             self.error = OSError(code, os.strerror(code))
             self.close()
             return
-        self._connecting = False
+        self._connecting: int = False  # a bool, or _ESTABLISHED_EARLY
         waiter, self._connect_future = self._connect_future, None
         if waiter is not None and not waiter.cancelled():
             waiter.set_result(self)
 
     def set_nodelay(self, value: bool) -> None:
         sock = self.socket
-        if sock is None:
-            return
-        tcp = self._tcp
-        if tcp is None:
-            # Once per stream: socket.family builds an enum member, which
-            # costs more than the setsockopt itself.
-            tcp = self._tcp = sock.family in _TCP_FAMILIES
-        if not tcp:
+        # (The raw family: socket.family builds an enum member, which costs
+        # more than the setsockopt itself.)
+        if sock is None or _socket_family(sock) not in _TCP_FAMILIES:
             return
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(bool(value)))
