@@ -362,7 +362,14 @@ class TCPClient:
                     max_buffer_size, family, address, source_ip=source_ip, source_port=source_port
                 )
                 try:
-                    if deadline is not None and not connected.done():
+                    if (
+                        deadline is not None
+                        and not connected.done()
+                        # Established inside connect() (a local peer), the
+                        # stream only reports it on the next poll: nothing
+                        # to time.
+                        and not getattr(stream, "_established_early", False)
+                    ):
                         deadline.arm()
                     stream = await connected
                 except BaseException:
