@@ -5,6 +5,7 @@ the same size, so a driver counts bytes and answers with ready-made frames.
 That keeps the driver far faster than any server it measures.
 """
 
+import asyncio
 import base64
 import hashlib
 import os
@@ -48,3 +49,37 @@ def client_frame(payload: bytes, opcode: int = 0x1) -> bytes:
 def server_frame(payload: bytes, opcode: int = 0x1) -> bytes:
     """An unmasked (server-to-client) final frame carrying ``payload``."""
     return _header(opcode, len(payload), False) + payload
+
+
+class UpgradeProtocol(asyncio.Protocol):
+    """A client connection that first reads the server's ``101`` answer.
+
+    Subclasses set ``opened`` (resolved when the upgrade succeeds, failed
+    with the answer's start when it does not) and receive every byte after
+    the response head in :meth:`frames_received`.
+    """
+
+    opened: asyncio.Future
+    head = b""
+
+    def data_received(self, data: bytes) -> None:
+        if not self.opened.done():
+            self.head += data
+            end = self.head.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if not self.head.startswith(b"HTTP/1.1 101"):
+                self.opened.set_exception(RuntimeError(self.head[:200]))
+                return
+            self.opened.set_result(None)
+            data, self.head = self.head[end + 4:], b""
+            if not data:
+                return
+        self.frames_received(data)
+
+    def frames_received(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.opened.done():
+            self.opened.set_exception(ConnectionError("closed during handshake"))

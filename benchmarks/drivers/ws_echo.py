@@ -13,10 +13,10 @@ import asyncio
 import time
 
 from _loop import raise_fd_limit, run
-from _wsproto import client_frame, handshake_request, server_frame
+from _wsproto import UpgradeProtocol, client_frame, handshake_request, server_frame
 
 
-class EchoClient(asyncio.Protocol):
+class EchoClient(UpgradeProtocol):
     def __init__(self, request: bytes, frame: bytes, echo_len: int, window: int,
                  opened: asyncio.Future) -> None:
         self.request = request
@@ -26,7 +26,6 @@ class EchoClient(asyncio.Protocol):
         self.opened = opened
         self.count = 0
         self.pending = 0
-        self.head = b""
         self.running = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -37,27 +36,13 @@ class EchoClient(asyncio.Protocol):
         self.running = True
         self.transport.write(self.frame * self.window)
 
-    def data_received(self, data: bytes) -> None:
-        if not self.opened.done():
-            self.head += data
-            end = self.head.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            if not self.head.startswith(b"HTTP/1.1 101"):
-                self.opened.set_exception(RuntimeError(self.head[:200]))
-                return
-            self.opened.set_result(None)
-            data = self.head[end + 4:]
+    def frames_received(self, data: bytes) -> None:
         self.pending += len(data)
         n, self.pending = divmod(self.pending, self.echo_len)
         if n:
             self.count += n
             if self.running:
                 self.transport.write(self.frame * n)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self.opened.done():
-            self.opened.set_exception(ConnectionError("closed during handshake"))
 
 
 async def main() -> None:

@@ -16,17 +16,16 @@ import sys
 import time
 
 from _loop import raise_fd_limit, run
-from _wsproto import handshake_request, server_frame
+from _wsproto import UpgradeProtocol, handshake_request, server_frame
 
 
-class IdleClient(asyncio.Protocol):
+class IdleClient(UpgradeProtocol):
     def __init__(self, request: bytes, frame_len: int, tally: "Tally",
                  opened: asyncio.Future) -> None:
         self.request = request
         self.frame_len = frame_len
         self.tally = tally
         self.opened = opened
-        self.head = b""
         self.received = 0
         self.seen = 0
 
@@ -34,26 +33,11 @@ class IdleClient(asyncio.Protocol):
         self.transport = transport
         transport.write(self.request)
 
-    def data_received(self, data: bytes) -> None:
-        if not self.opened.done():
-            self.head += data
-            end = self.head.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            if not self.head.startswith(b"HTTP/1.1 101"):
-                self.opened.set_exception(RuntimeError(self.head[:200]))
-                return
-            self.opened.set_result(None)
-            data = self.head[end + 4:]
-            self.head = b""
+    def frames_received(self, data: bytes) -> None:
         self.received += len(data)
         while self.received >= (self.seen + 1) * self.frame_len:
             self.seen += 1
             self.tally.arrived(self.seen)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self.opened.done():
-            self.opened.set_exception(ConnectionError("closed during handshake"))
 
 
 class Tally:
