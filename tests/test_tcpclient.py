@@ -277,10 +277,9 @@ def test_connector_timeout_names_pending_attempts() -> None:
     run(main)
 
 
-def test_single_address_timeout_names_it_and_closes_the_attempt() -> None:
-    # With one address there is no Happy Eyeballs race: the connect's own
-    # deadline ends the attempt.
-    created: list[IOStream] = []
+def hanging_client(created: list[IOStream]) -> TCPClient:
+    """A client for one address whose connection attempts never complete;
+    each attempt's stream is appended to ``created``."""
 
     class Hanging(TCPClient):
         def _create_stream(self, max_buffer_size: Any, af: Any, addr: Any, **kw: Any) -> Any:
@@ -288,8 +287,15 @@ def test_single_address_timeout_names_it_and_closes_the_attempt() -> None:
             created.append(stream)
             return stream, Future()
 
+    return Hanging(resolver=FixedResolver(answer=[(socket.AF_INET, ("192.0.2.1", 443))]))
+
+
+def test_single_address_timeout_names_it_and_closes_the_attempt() -> None:
+    # With one address there is no Happy Eyeballs race: the connect's own
+    # deadline ends the attempt.
+    created: list[IOStream] = []
     async def main() -> None:
-        client = Hanging(resolver=FixedResolver(answer=[(socket.AF_INET, ("192.0.2.1", 443))]))
+        client = hanging_client(created)
         with pytest.raises(TimeoutError, match=r"^Timeout while connecting to 192\.0\.2\.1:443$"):
             await client.connect("one.example", 443, timeout=0.05)
         assert len(created) == 1 and created[0].closed()
@@ -299,15 +305,8 @@ def test_single_address_timeout_names_it_and_closes_the_attempt() -> None:
 
 def test_single_address_cancel_closes_the_attempt() -> None:
     created: list[IOStream] = []
-
-    class Hanging(TCPClient):
-        def _create_stream(self, max_buffer_size: Any, af: Any, addr: Any, **kw: Any) -> Any:
-            stream = IOStream(socket.socket())
-            created.append(stream)
-            return stream, Future()
-
     async def main() -> None:
-        client = Hanging(resolver=FixedResolver(answer=[(socket.AF_INET, ("192.0.2.1", 443))]))
+        client = hanging_client(created)
         task = asyncio.ensure_future(client.connect("one.example", 443, timeout=30))
         await asyncio.sleep(0.01)
         task.cancel()
