@@ -415,15 +415,20 @@ class ClientConnectionTest(AsyncTestCase):
             stream.close()
         super().tearDown()
 
-    async def exchange(self, response: bytes, close: bool = True, params=None, method="GET"):
-        """Send a request, have the server answer ``response`` (and close),
-        and read it with a fresh client connection."""
+    async def connect(self) -> tuple:
+        """A client stream connected to the raw server, and the server's side of it."""
+        seen = len(self.accepted)
         client = IOStream(socket.socket())
         self.addCleanup(client.close)
         await client.connect(("127.0.0.1", self.port))
-        while not self.accepted:
+        while len(self.accepted) == seen:
             await gen.sleep(0.001)
-        server = self.accepted[-1]
+        return client, self.accepted[-1]
+
+    async def exchange(self, response: bytes, close: bool = True, params=None, method="GET"):
+        """Send a request, have the server answer ``response`` (and close),
+        and read it with a fresh client connection."""
+        client, server = await self.connect()
         conn = HTTP1Connection(client, True, params)
         conn.write_headers(RequestStartLine(method, "/", "HTTP/1.1"), HTTPHeaders({"Host": "h"}))
         conn.finish()
@@ -551,11 +556,8 @@ class ClientConnectionTest(AsyncTestCase):
             def data_received(self, chunk):
                 raise ZeroDivisionError()
 
-        client = IOStream(socket.socket())
-        await client.connect(("127.0.0.1", self.port))
-        while not self.accepted:
-            await gen.sleep(0.001)
-        await self.accepted[-1].write(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx")
+        client, server = await self.connect()
+        await server.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx")
         conn = HTTP1Connection(client, True)
         delegate = Failing()
         with ExpectLog(app_log, "Uncaught exception"):
@@ -564,17 +566,13 @@ class ClientConnectionTest(AsyncTestCase):
 
     @gen_test
     async def test_request_body_written_chunked(self):
-        client = IOStream(socket.socket())
-        self.addCleanup(client.close)
-        await client.connect(("127.0.0.1", self.port))
-        while not self.accepted:
-            await gen.sleep(0.001)
+        client, server = await self.connect()
         conn = HTTP1Connection(client, True)
         conn.write_headers(RequestStartLine("POST", "/up", "HTTP/1.1"), HTTPHeaders({"Host": "h"}), b"ab")
         conn.write(b"")
         conn.write(b"cde")
         conn.finish()
-        data = await self.accepted[-1].read_until(b"0\r\n\r\n")
+        data = await server.read_until(b"0\r\n\r\n")
         assert data == (
             b"POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
             b"2\r\nab\r\n3\r\ncde\r\n0\r\n\r\n"
@@ -584,16 +582,12 @@ class ClientConnectionTest(AsyncTestCase):
     async def test_request_chunked_even_if_headers_say_so(self):
         # Headers reused from an earlier request may already carry the
         # Transfer-Encoding we set: the body is still chunked.
-        client = IOStream(socket.socket())
-        self.addCleanup(client.close)
-        await client.connect(("127.0.0.1", self.port))
-        while not self.accepted:
-            await gen.sleep(0.001)
+        client, server = await self.connect()
         conn = HTTP1Connection(client, True)
         headers = HTTPHeaders({"Host": "h", "Transfer-Encoding": "chunked"})
         conn.write_headers(RequestStartLine("PUT", "/", "HTTP/1.1"), headers, b"abc")
         conn.finish()
-        data = await self.accepted[-1].read_until(b"0\r\n\r\n")
+        data = await server.read_until(b"0\r\n\r\n")
         assert data.endswith(b"\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
         assert data.count(b"Transfer-Encoding") == 1
 

@@ -899,21 +899,35 @@ class MoreBehaviourTest(AsyncHTTPTestCase):
         self.assertTrue(self.task.cancelled())
 
 
+class RecordingConnection:
+    """A stand-in HTTP connection for driving an Application directly:
+    records each response's status code and first chunk, and finish()."""
+
+    def __init__(self) -> None:
+        self.written: list = []
+
+    def set_close_callback(self, callback):
+        pass
+
+    def write_headers(self, start_line, headers, chunk=None):
+        self.written.append((start_line.code, chunk))
+        future = asyncio.Future()
+        future.set_result(None)
+        return future
+
+    def finish(self):
+        self.written.append("finished")
+
+
+def _get_root(app, connection):
+    """Runs one ``GET /`` through ``app.start_request`` on ``connection``."""
+    delegate = app.start_request(None, connection)
+    delegate.headers_received(RequestStartLine("GET", "/", "HTTP/1.1"), HTTPHeaders({"Host": "x"}))
+    delegate.finish()
+
+
 def test_application_call_runs_handler_for_legacy_servers():
-    written = []
-
-    class Connection:
-        def set_close_callback(self, callback):
-            pass
-
-        def write_headers(self, start_line, headers, chunk=None):
-            written.append((start_line.code, chunk))
-            future = asyncio.Future()
-            future.set_result(None)
-            return future
-
-        def finish(self):
-            written.append("finished")
+    connection = RecordingConnection()
 
     async def main():
         from tornado.httputil import RequestStartLine
@@ -922,12 +936,12 @@ def test_application_call_runs_handler_for_legacy_servers():
         request = HTTPServerRequest(
             start_line=RequestStartLine("GET", "/", "HTTP/1.1"),
             headers=HTTPHeaders({"Host": "x"}),
-            connection=Connection(),
+            connection=connection,
         )
         app(request)
 
     asyncio.run(main())
-    assert written == [(200, b"Hello, world"), "finished"]
+    assert connection.written == [(200, b"Hello, world"), "finished"]
 
 
 # Routing fast paths: the per-path memo and the combined delegate ---------------
@@ -1074,33 +1088,16 @@ def test_overridden_find_handler_runs_for_every_request():
             calls.append(request.path)
             return super().find_handler(request, **kwargs)
 
-    written = []
-
-    class Connection:
-        def set_close_callback(self, callback):
-            pass
-
-        def write_headers(self, start_line, headers, chunk=None):
-            written.append(start_line.code)
-            future = asyncio.Future()
-            future.set_result(None)
-            return future
-
-        def finish(self):
-            pass
+    connection = RecordingConnection()
 
     async def main():
         app = CountingApp([("/", HelloHandler)])
         for _ in range(3):
-            delegate = app.start_request(None, Connection())
-            delegate.headers_received(
-                RequestStartLine("GET", "/", "HTTP/1.1"), HTTPHeaders({"Host": "x"})
-            )
-            delegate.finish()
+            _get_root(app, connection)
 
     asyncio.run(main())
     assert calls == ["/", "/", "/"]
-    assert written == [200, 200, 200]
+    assert connection.written == [(200, b"Hello, world"), "finished"] * 3
 
 
 def test_close_before_routing_is_harmless():
@@ -1131,20 +1128,7 @@ class LoudLoader(DictLoader):
 
 
 def _render_with(loader, name, **kwargs):
-    written = []
-
-    class Connection:
-        def set_close_callback(self, callback):
-            pass
-
-        def write_headers(self, start_line, headers, chunk=None):
-            written.append(chunk)
-            future = asyncio.Future()
-            future.set_result(None)
-            return future
-
-        def finish(self):
-            pass
+    connection = RecordingConnection()
 
     class Page(RequestHandler):
         def get(self):
@@ -1154,15 +1138,13 @@ def _render_with(loader, name, **kwargs):
         app = Application(
             [("/", Page)], template_loader=loader, ui_modules={"Counter": Counter}
         )
-        delegate = app.start_request(None, Connection())
-        delegate.headers_received(RequestStartLine("GET", "/", "HTTP/1.1"), HTTPHeaders({"Host": "x"}))
-        delegate.finish()
+        _get_root(app, connection)
 
     try:
         asyncio.run(main())
     finally:
         RequestHandler._template_loaders.clear()
-    return written[0]
+    return connection.written[0][1]
 
 
 def test_overridden_template_generate_is_used_by_render():
@@ -1287,24 +1269,10 @@ def test_handler_using_ui_modules_is_freed_without_the_cycle_collector():
             handlers.append(weakref.ref(self))
             self.render("page.html")
 
-    class Connection:
-        def set_close_callback(self, callback):
-            pass
-
-        def write_headers(self, start_line, headers, chunk=None):
-            future = asyncio.Future()
-            future.set_result(None)
-            return future
-
-        def finish(self):
-            pass
-
     async def main():
         loader = DictLoader({"page.html": "{% for i in range(2) %}{% module Counter(i) %}{% end %}"})
         app = Application([("/", Page)], template_loader=loader, ui_modules={"Counter": Counter})
-        delegate = app.start_request(None, Connection())
-        delegate.headers_received(RequestStartLine("GET", "/", "HTTP/1.1"), HTTPHeaders({"Host": "x"}))
-        delegate.finish()
+        _get_root(app, RecordingConnection())
 
     gc.disable()
     try:
