@@ -147,18 +147,19 @@ def fmt_ratio(value: Optional[float]) -> str:
     return "-" if value is None else f"{value:.2f}x"
 
 
+def _column_widths(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[int]:
+    return [max(map(len, column)) for column in zip(headers, *rows, strict=True)]
+
+
+def _padded(cells: Sequence[str], widths: Sequence[int]) -> str:
+    return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+
 def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A plain-text table with columns padded to their widest cell."""
-    widths = [len(h) for h in headers]
-    for row in rows:
-        for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(cell))
-    line = "  ".join("-" * w for w in widths)
-
-    def fmt_row(cells: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
-
-    return "\n".join([fmt_row(headers), line] + [fmt_row(r) for r in rows])
+    widths = _column_widths(headers, rows)
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([_padded(headers, widths), rule] + [_padded(r, widths) for r in rows])
 
 
 def render_rst_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -168,16 +169,10 @@ def render_rst_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> s
     the previous one, so it becomes ``..`` (an empty comment).
     """
     rows = [[(r[0] or ".."), *r[1:]] for r in rows]
-    widths = [len(h) for h in headers]
-    for row in rows:
-        for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(cell))
+    widths = _column_widths(headers, rows)
     border = "  ".join("=" * w for w in widths)
-
-    def fmt_row(cells: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
-
-    return "\n".join([border, fmt_row(headers), border] + [fmt_row(r) for r in rows] + [border])
+    body = [_padded(r, widths) for r in rows]
+    return "\n".join([border, _padded(headers, widths), border, *body, border])
 
 
 def interleave(impls: Sequence[str], round_index: int) -> list[str]:

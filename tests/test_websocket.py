@@ -65,6 +65,21 @@ def unmasked(first: int, payload: bytes) -> bytes:
     return bytes([first, 127]) + struct.pack("!Q", n) + payload
 
 
+async def raw_upgrade(port: int, path: str = "/") -> IOStream:
+    """A plain IOStream that has completed the WebSocket handshake on
+    ``path`` and now speaks raw frames (the 101 answer is consumed)."""
+    stream = IOStream(socket.socket())
+    await stream.connect(("127.0.0.1", port))
+    stream.write(
+        b"GET " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+        b"Sec-WebSocket-Key: MDEyMzQ1Njc4OWFiY2RlZg==\r\n\r\n"
+    )
+    head = await stream.read_until(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 101 "), head
+    return stream
+
+
 def drain(reader: _FrameReader) -> List[Tuple[int, bytes, bool]]:
     out = []
     while True:
@@ -622,14 +637,7 @@ class FloodTest(AsyncHTTPTestCase):
         return Application([("/sync", SyncEcho), ("/slow", SlowEcho)])
 
     async def flood(self, path: str, count: int) -> None:
-        stream = IOStream(socket.socket())
-        await stream.connect(("127.0.0.1", self.get_http_port()))
-        stream.write(
-            b"GET " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-            b"Sec-WebSocket-Key: MDEyMzQ1Njc4OWFiY2RlZg==\r\n\r\n"
-        )
-        await stream.read_until(b"\r\n\r\n")
+        stream = await raw_upgrade(self.get_http_port(), path)
         messages = [b"%d" % i for i in range(count)]
         stream.write(b"".join(masked(0x81, m) for m in messages))
         expected = b"".join(unmasked(0x81, m) for m in messages)
@@ -739,14 +747,7 @@ class BatchedWritesTest(AsyncHTTPTestCase):
     @gen_test
     async def test_pending_write_then_stream_closed(self) -> None:
         # A raw client that never reads: a big message stays queued.
-        stream = IOStream(socket.socket())
-        await stream.connect(("127.0.0.1", self.get_http_port()))
-        stream.write(
-            b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-            b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-            b"Sec-WebSocket-Key: MDEyMzQ1Njc4OWFiY2RlZg==\r\n\r\n"
-        )
-        await stream.read_until(b"\r\n\r\n")
+        stream = await raw_upgrade(self.get_http_port(), "/")
         while not self.handlers:
             await gen.sleep(0.01)
         handler = self.handlers[0]
@@ -785,14 +786,7 @@ class PingTimeoutTest(AsyncHTTPTestCase):
     @gen_test
     async def test_silent_client_is_closed(self) -> None:
         # A raw client that never answers pings.
-        stream = IOStream(socket.socket())
-        await stream.connect(("127.0.0.1", self.get_http_port()))
-        stream.write(
-            b"GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-            b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-            b"Sec-WebSocket-Key: MDEyMzQ1Njc4OWFiY2RlZg==\r\n\r\n"
-        )
-        await stream.read_until(b"\r\n\r\n")
+        stream = await raw_upgrade(self.get_http_port(), "/echo")
         frames = []
         while True:
             first, length = await stream.read_bytes(2)
