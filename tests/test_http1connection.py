@@ -15,7 +15,6 @@ import time
 import pytest
 
 from tornado import gen
-from tornado.ioloop import IOLoop
 from tornado.http1connection import (
     HTTP1Connection,
     HTTP1ConnectionParameters,
@@ -51,6 +50,7 @@ from tornado.iostream import IOStream, StreamClosedError
 from tornado.log import app_log, gen_log
 from tornado.netutil import add_accept_handler, bind_sockets
 from tornado.testing import AsyncTestCase, ExpectLog, gen_test
+from support import LoopTurns
 
 # --- integers -----------------------------------------------------------------
 
@@ -367,30 +367,6 @@ class Collector(HTTPMessageDelegate):
     @property
     def body(self):
         return b"".join(self.chunks)
-
-
-class LoopTurns:
-    """Counts the body pieces a delegate receives in a row while the IOLoop
-    runs nothing else: before each piece a probe callback is scheduled, and
-    a piece that finds the previous probe still pending came without the
-    loop having had a turn."""
-
-    def __init__(self) -> None:
-        self.pending = False
-        self.run = 0
-        self.longest = 0
-
-    def _probe(self) -> None:
-        self.pending = False
-
-    def piece(self) -> None:
-        if self.pending:
-            self.run += 1
-            self.longest = max(self.longest, self.run)
-        else:
-            self.run = 0
-            self.pending = True
-            IOLoop.current().add_callback(self._probe)
 
 
 class ClientConnectionTest(AsyncTestCase):

@@ -31,8 +31,8 @@ from tornado.httputil import (
 )
 from tornado.iostream import IOStream, StreamClosedError
 from tornado.log import gen_log
-from test_http1connection import LoopTurns
 from tornado.testing import AsyncHTTPTestCase, AsyncTestCase, ExpectLog, bind_unused_port, gen_test
+from support import LoopTurns, respond_ok
 
 
 class ErrorLogCatcher(logging.Handler):
@@ -60,12 +60,7 @@ def echo_app(request):
             request.protocol,
         )
     ).encode()
-    request.connection.write_headers(
-        ResponseStartLine("HTTP/1.1", 200, "OK"),
-        HTTPHeaders({"Content-Length": str(len(body))}),
-        body,
-    )
-    request.connection.finish()
+    respond_ok(request.connection, body)
 
 
 class ServerTestCase(AsyncHTTPTestCase):
@@ -484,13 +479,7 @@ class SlowUploadTest(ServerTestCase):
             def finish(self):
                 if not self.quick:
                     test.upload_done.set()
-                body = b"%d" % test.received
-                self.conn.write_headers(
-                    ResponseStartLine("HTTP/1.1", 200, "OK"),
-                    HTTPHeaders({"Content-Length": str(len(body))}),
-                    body,
-                )
-                self.conn.finish()
+                respond_ok(self.conn, b"%d" % test.received)
 
         class App(HTTPServerConnectionDelegate):
             def start_request(self, server_conn, request_conn):

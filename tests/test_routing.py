@@ -26,6 +26,7 @@ from tornado.routing import (
 )
 from tornado.testing import AsyncHTTPTestCase
 from tornado.web import Application, RequestHandler
+from support import respond_ok
 
 
 def make_request(uri: str, host: str = "127.0.0.1", **headers: str) -> HTTPServerRequest:
@@ -190,12 +191,7 @@ class OKDelegate(HTTPMessageDelegate):
         self.body = body
 
     def finish(self):
-        self.connection.write_headers(
-            ResponseStartLine("HTTP/1.1", 200, "OK"),
-            HTTPHeaders({"Content-Length": str(len(self.body))}),
-            self.body,
-        )
-        self.connection.finish()
+        respond_ok(self.connection, self.body)
 
 
 class EchoPathDelegate(HTTPServerConnectionDelegate):

@@ -18,7 +18,7 @@ import pytest
 from tornado import gen
 from tornado.escape import json_decode
 from tornado.httputil import HTTPHeaders, HTTPMessageDelegate, HTTPServerConnectionDelegate
-from tornado.httputil import HTTPServerRequest, RequestStartLine, ResponseStartLine
+from tornado.httputil import HTTPServerRequest, RequestStartLine
 from tornado.iostream import IOStream
 from tornado.locks import Event
 from tornado.template import DictLoader, Template
@@ -32,6 +32,7 @@ from tornado.web import create_signed_value, decode_signed_value, get_signature_
 from tornado.web import _browser_origin, _check_redirect_target, _content_range, _parse_request_range
 from tornado.web import _encode_xsrf_token, _if_none_match_hits, _languages_by_preference
 from tornado.web import _max_age_attribute, _parse_xsrf_token
+from support import respond_ok
 
 # Pure helpers ----------------------------------------------------------------
 
@@ -993,13 +994,7 @@ class _BodyEcho(HTTPMessageDelegate):
         self.parts.append(chunk)
 
     def finish(self):
-        body = b"echo:" + b"".join(self.parts)
-        self.connection.write_headers(
-            ResponseStartLine("HTTP/1.1", 200, "OK"),
-            HTTPHeaders({"Content-Length": str(len(body))}),
-            body,
-        )
-        self.connection.finish()
+        respond_ok(self.connection, b"echo:" + b"".join(self.parts))
 
 
 class RoutingFastPathTest(AsyncHTTPTestCase):
