@@ -294,6 +294,7 @@ def test_single_address_timeout_names_it_and_closes_the_attempt() -> None:
     # With one address there is no Happy Eyeballs race: the connect's own
     # deadline ends the attempt.
     created: list[IOStream] = []
+
     async def main() -> None:
         client = hanging_client(created)
         with pytest.raises(TimeoutError, match=r"^Timeout while connecting to 192\.0\.2\.1:443$"):
@@ -305,6 +306,7 @@ def test_single_address_timeout_names_it_and_closes_the_attempt() -> None:
 
 def test_single_address_cancel_closes_the_attempt() -> None:
     created: list[IOStream] = []
+
     async def main() -> None:
         client = hanging_client(created)
         task = asyncio.ensure_future(client.connect("one.example", 443, timeout=30))
