@@ -13,9 +13,9 @@ import sys
 
 
 def main() -> None:
-    out = sys.argv[sys.argv.index("--out") + 1]
-    script = sys.argv[sys.argv.index("--out") + 2]
-    sys.argv = [script] + sys.argv[sys.argv.index("--out") + 3:]
+    at = sys.argv.index("--out")
+    out, script = sys.argv[at + 1], sys.argv[at + 2]
+    sys.argv = [script] + sys.argv[at + 3:]
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
     module = runpy.run_path(script, run_name="profiled_server")
     profiler = cProfile.Profile()
