@@ -487,8 +487,8 @@ def _as_tuple(types_: "Union[Type[Exception], Tuple[Type[Exception], ...]]") -> 
 
 
 def _child_future(child: _Yieldable) -> "Future[Any]":
-    # A child of multi() as a real future; moment becomes one that resolves
-    # on the next iteration of the loop.
+    # A child of multi() (or the target of with_timeout) as a real future;
+    # moment becomes one that resolves on the next iteration of the loop.
     fut = convert_yielded(child)
     if fut is moment:  # type: ignore[comparison-overlap]
         fut = _create_future()
@@ -512,9 +512,7 @@ def with_timeout(
     not cancelled; if it fails later, its exception is logged unless it is
     of a ``quiet_exceptions`` type.
     """
-    inner = convert_yielded(future)
-    if inner is moment:  # type: ignore[comparison-overlap]
-        inner = _child_future(moment)
+    inner = _child_future(future)
     result = _create_future()
     chain_future(inner, result)
     io_loop = IOLoop.current()

@@ -12,18 +12,16 @@ Built on `tornado.concurrent`, `tornado.ioloop` (via the timeout helper of
 from __future__ import annotations
 
 import collections
-import datetime
 import functools
 import heapq
-from typing import Any, Awaitable, Deque, Generic, List, Optional, Tuple, TypeVar, Union
+from typing import Any, Awaitable, Deque, Generic, List, Tuple, TypeVar
 
 from tornado.concurrent import Future
-from tornado.locks import Event, _arm_timeout
+from tornado.locks import Event, _arm_timeout, _Timeout
 
 __all__ = "Queue PriorityQueue LifoQueue QueueFull QueueEmpty".split()
 
 _T = TypeVar("_T")
-_Timeout = Optional[Union[float, datetime.timedelta]]
 
 
 def _valid_maxsize(maxsize: Any) -> int:
@@ -209,9 +207,11 @@ class Queue(Generic[_T]):
     def _drop_settled_waiters(self) -> None:
         # Waiters that timed out or were cancelled are left in place; those
         # that reached the head of a line are discarded here.
-        for line in (self._putters, self._getters):
-            while line and _waiter_of(line[0]).done():
-                line.popleft()
+        putters, getters = self._putters, self._getters
+        while putters and putters[0][1].done():
+            putters.popleft()
+        while getters and getters[0].done():
+            getters.popleft()
 
     def __repr__(self) -> str:
         return "<%s at %s %s>" % (type(self).__name__, hex(id(self)), self._format())
@@ -230,11 +230,6 @@ class Queue(Generic[_T]):
         )
         words.extend(label % count for label, count in counters if count)
         return " ".join(words)
-
-
-def _waiter_of(entry: Any) -> "Future[Any]":
-    # Getter lines hold futures, putter lines (item, future) pairs.
-    return entry[1] if type(entry) is tuple else entry
 
 
 class PriorityQueue(Queue[Any]):

@@ -40,12 +40,9 @@ import warnings
 from typing import Any, Callable, Dict, List, Optional, Protocol, Set, Tuple, TypeVar, Union
 
 from tornado.gen import convert_yielded
-from tornado.ioloop import IOLoop, _event_loop_of_thread, _Selectable
+from tornado.ioloop import IOLoop, _event_loop_of_thread, _get_running_loop, _Selectable
 
 _T = TypeVar("_T")
-
-# The C accelerated accessor: the loop running in this thread, or None.
-_get_running_loop = asyncio._get_running_loop
 
 
 class _HasFileno(Protocol):
@@ -252,8 +249,9 @@ def _forget_closed_loops() -> None:
     # directly stay in the map until someone looks.  Iterate over a copy:
     # other threads may be adding loops at the same time.
     registry = IOLoop._ioloop_for_asyncio
-    for loop in [loop for loop in list(registry) if loop.is_closed()]:
-        registry.pop(loop, None)
+    for loop in list(registry):
+        if loop.is_closed():
+            registry.pop(loop, None)
 
 
 class AsyncIOMainLoop(BaseAsyncIOLoop):
