@@ -475,7 +475,7 @@ def _to_timedelta(text: str) -> datetime.timedelta:
         raise Error("Unrecognized timedelta format: %r" % text)
     while offset < end:
         term = _DURATION_TERM.match(text, offset)
-        if term is None or term.end() == offset:
+        if term is None:
             raise Error("Unrecognized timedelta format: %r" % text)
         keyword = _UNITS.get(term["unit"].lower())
         if keyword is None:

@@ -146,7 +146,7 @@ class Subprocess:
 
     STREAM = object()
 
-    _initialized = False
+    # The asyncio loop holding our SIGCHLD handler; None while none is installed.
     _initialized_loop: Any = None
     _waiting: dict[int, "Subprocess"] = {}
 
@@ -233,23 +233,20 @@ class Subprocess:
         .. versionchanged:: 5.0
            The ``io_loop`` argument has been removed.
         """
-        if cls._initialized and not cls._initialized_loop.is_closed():
+        installed = cls._initialized_loop
+        if installed is not None and not installed.is_closed():
             return
         # Never installed, or installed on a loop that has since closed.
         asyncio_loop = ioloop.IOLoop.current().asyncio_loop  # type: ignore[attr-defined]
         asyncio_loop.add_signal_handler(signal.SIGCHLD, cls._cleanup)
-        cls._initialized_loop, cls._initialized = asyncio_loop, True
+        cls._initialized_loop = asyncio_loop
 
     @classmethod
     def uninitialize(cls) -> None:
         """Take the ``SIGCHLD`` handler away again."""
-        if not cls._initialized:
-            return
         previous, cls._initialized_loop = cls._initialized_loop, None
-        cls._initialized = False
-        if previous is None or previous.is_closed():
-            return
-        previous.remove_signal_handler(signal.SIGCHLD)
+        if previous is not None and not previous.is_closed():
+            previous.remove_signal_handler(signal.SIGCHLD)
 
     @classmethod
     def _cleanup(cls) -> None:

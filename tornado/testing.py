@@ -61,6 +61,12 @@ _NON_OWNED_IOLOOPS = AsyncIOMainLoop
 _DEFAULT_TIMEOUT = 5.0
 
 
+def _is_suspended(value: Any) -> bool:
+    """Whether ``value`` is a generator or coroutine object: a test body
+    that does nothing until something drives it."""
+    return isinstance(value, Generator) or inspect.iscoroutine(value)
+
+
 def bind_unused_port(reuse_port: bool = False, address: str = "127.0.0.1") -> Tuple[socket.socket, int]:
     """Open a listening, non-blocking IPv4 socket on a free port.
 
@@ -183,7 +189,7 @@ class AsyncTestCase(unittest.TestCase):
         # (from 3.11 on); a generator or coroutine here is a test body that
         # was never executed, so it has to fail.
         returned = method()
-        if isinstance(returned, Generator) or inspect.iscoroutine(returned):
+        if _is_suspended(returned):
             returned.close()  # no "coroutine was never awaited" warning
             raise TypeError(
                 "Generator and coroutine test methods should be"
@@ -387,8 +393,7 @@ def gen_test(func: Optional[_TestMethod] = None,
             # Note the generator (or coroutine) the test produces, for the
             # timeout handling below.
             produced = method(self, *args, **kwargs)
-            is_suspended = isinstance(produced, Generator) or inspect.iscoroutine(produced)
-            self._test_generator = produced if is_suspended else None
+            self._test_generator = produced if _is_suspended(produced) else None
             return produced
 
         runnable: Callable[..., Any] = (
