@@ -52,7 +52,12 @@ from typing import Any, Optional, Union
 from tornado import ioloop
 from tornado.concurrent import Future
 from tornado.log import gen_log
-from tornado.netutil import _client_ssl_defaults, _server_ssl_defaults, ssl_wrap_socket
+from tornado.netutil import (
+    _SSLOptions,
+    _client_ssl_defaults,
+    _server_ssl_defaults,
+    ssl_wrap_socket,
+)
 from tornado.util import errno_from_exception
 
 _ExcInfo = tuple[
@@ -488,11 +493,7 @@ class BaseIOStream:
             self._signal_closed()
             return future
         self._read_until_close = True
-        try:
-            self._try_inline_read()
-        except BaseException:
-            _consume_exception_later(future)
-            raise
+        self._inline_read_or_close(future)
         return future
 
     def reading(self) -> bool:
@@ -779,12 +780,11 @@ class BaseIOStream:
             try:
                 count = self.read_from_fd(buf)
             except Exception as e:
+                self.close(exc_info=e)
                 if self._is_connreset(e):
                     # The peer went away; like an end of file, without a
                     # warning.
-                    self.close(exc_info=e)
                     return 0
-                self.close(exc_info=e)
                 raise
             if not count:
                 if count == 0:
@@ -1026,10 +1026,9 @@ class BaseIOStream:
             # Closing from a callback lets whatever the reads and writes
             # above scheduled run first.
             self.io_loop.add_callback(self.close)
+        except UnsatisfiableReadError as exc:
+            self._close_unsatisfiable(exc)
         except Exception as exc:
-            if isinstance(exc, UnsatisfiableReadError):
-                self._close_unsatisfiable(exc)
-                return
             gen_log.error("Uncaught exception, closing connection.", exc_info=True)
             self.close(exc_info=exc)
             raise
@@ -1134,8 +1133,9 @@ def _fail_quietly(future: Future, exc: BaseException) -> None:
 
 
 def _consume_exception_later(future: Future) -> None:
-    # A read that raised synchronously leaves its Future to be failed by the
-    # close; nobody will look at it, so keep asyncio from logging it.
+    # For a Future whose failure nobody will look at (a read that raised
+    # synchronously, to be failed by the close; the TCP step of a TLS
+    # connect): keep asyncio from logging it.
     future.add_done_callback(lambda f: f.cancelled() or f.exception())
 
 
@@ -1261,7 +1261,7 @@ class IOStream(BaseIOStream):
     def start_tls(
         self,
         server_side: bool,
-        ssl_options: Optional[Union[dict[str, Any], ssl.SSLContext]] = None,
+        ssl_options: Optional[_SSLOptions] = None,
         server_hostname: Optional[str] = None,
     ) -> Awaitable["SSLIOStream"]:
         """Upgrades this connection to TLS (as in STARTTLS, RFC 3207).
@@ -1339,7 +1339,7 @@ class IOStream(BaseIOStream):
             self.error = OSError(code, os.strerror(code))
             self.close()
             return
-        self._connecting: int = False  # a bool, or _ESTABLISHED_EARLY
+        self._connecting = False
         waiter, self._connect_future = self._connect_future, None
         if waiter is not None and not waiter.cancelled():
             waiter.set_result(self)
@@ -1402,7 +1402,7 @@ class SSLIOStream(IOStream):
         self._server_hostname = server_hostname
         # The handshake Future reports TCP failures too.
         tcp_future = super().connect(address)
-        tcp_future.add_done_callback(lambda f: f.cancelled() or f.exception())
+        _consume_exception_later(tcp_future)
         return self.wait_for_handshake()
 
     def wait_for_handshake(self) -> "Future[SSLIOStream]":

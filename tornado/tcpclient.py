@@ -17,14 +17,13 @@ import datetime
 import functools
 import numbers
 import socket
-import ssl
 from collections.abc import Callable, Iterator
 from typing import Any, Optional, Tuple, Union  # noqa: F401 - Tuple: historical namespace
 
 from tornado.concurrent import Future
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream
-from tornado.netutil import Resolver
+from tornado.netutil import Resolver, _SSLOptions
 
 # Seconds the first family has to itself before the second joins in
 # (RFC 8305 section 5 suggests a "Connection Attempt Delay" of 250ms).
@@ -279,7 +278,6 @@ class _Deadline:
             handle.cancel()
 
 
-_SSLOptions = Union[dict[str, Any], ssl.SSLContext]
 _Timeout = Union[float, datetime.timedelta]
 
 
@@ -351,16 +349,23 @@ class TCPClient:
                 if deadline is not None:
                     deadline.arm()
                 addrinfo = await resolver.resolve(host, port, af)
+            resolving = False
+
+            def attempt(family: socket.AddressFamily, address: tuple) -> tuple[IOStream, Future]:
+                # Keywords, as subclasses may override _create_stream with
+                # them.
+                return self._create_stream(
+                    max_buffer_size, family, address,
+                    source_ip=source_ip, source_port=source_port,
+                )
+
             if len(addrinfo) == 1:
                 # A single address (a numeric host, one A record) leaves no
                 # race to run: connect to it without the _Connector's
                 # timers and the Future hop between its attempt and its
                 # outcome.  On expiry the deadline cancels the attempt.
                 family, address = addrinfo[0]
-                resolving = False
-                stream, connected = self._create_stream(
-                    max_buffer_size, family, address, source_ip=source_ip, source_port=source_port
-                )
+                stream, connected = attempt(family, address)
                 try:
                     if (
                         deadline is not None
@@ -376,16 +381,6 @@ class TCPClient:
                     stream.close()
                     raise
             else:
-                resolving = False
-
-                def attempt(family: socket.AddressFamily, address: tuple) -> tuple[IOStream, Future]:
-                    # Keywords, as subclasses may override _create_stream
-                    # with them.
-                    return self._create_stream(
-                        max_buffer_size, family, address,
-                        source_ip=source_ip, source_port=source_port,
-                    )
-
                 race = _Connector(addrinfo, attempt)
                 if deadline is not None:
                     deadline.race = race

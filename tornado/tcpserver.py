@@ -13,7 +13,7 @@ import os
 import socket
 import ssl
 from collections.abc import Awaitable, Iterable
-from typing import Any, Optional, Union
+from typing import Any, Optional
 
 from tornado import gen, process
 from tornado.ioloop import IOLoop
@@ -21,13 +21,12 @@ from tornado.iostream import IOStream, SSLIOStream
 from tornado.log import app_log
 from tornado.netutil import (
     _DEFAULT_BACKLOG,
+    _SSLOptions,
     add_accept_handler,
     bind_sockets,
     ssl_options_to_context,
 )
 from tornado.util import errno_from_exception
-
-_SSLOptions = Union[dict[str, Any], ssl.SSLContext]
 
 # Errors from wrapping an accepted socket in TLS that only mean the peer
 # went away before we got to it (a port scanner, a health check that
@@ -269,6 +268,7 @@ class TCPServer:
                 IOLoop.current().add_future(gen.convert_yielded(outcome), _raise_failure)
         except Exception:
             app_log.error("Error in connection callback", exc_info=True)
+
 
 def _raise_failure(future: Any) -> None:
     future.result()
