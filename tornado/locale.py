@@ -23,7 +23,7 @@ forms and the number::
 In a `tornado.web.RequestHandler`, ``self.locale`` is the current user's
 locale.
 
-Uses `tornado.escape` and `tornado.log`.
+Uses `tornado.log`.
 """
 
 
@@ -37,7 +37,6 @@ import os
 import re
 from typing import Any, Dict, Iterable, Iterator, Optional, Union
 
-from tornado import escape
 from tornado.log import gen_log
 
 # Loaded state, replaced wholesale by each load_* call.  _translations maps a
@@ -102,7 +101,7 @@ def _read_csv_table(path: str, encoding: str) -> Dict[str, Dict[str, str]]:
         for lineno, fields in enumerate(csv.reader(stream), 1):
             if len(fields) < 2:
                 continue
-            cells = [escape.to_unicode(cell).strip() for cell in fields]
+            cells = [cell.strip() for cell in fields]
             kind = cells[2] if len(cells) > 2 and cells[2] else "unknown"
             if kind not in _PLURAL_KINDS:
                 gen_log.error("Unrecognized plural indicator %r in %s line %d",

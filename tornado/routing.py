@@ -28,7 +28,8 @@ pattern::
     ])
 
 Built on `tornado.httputil` (requests and delegates) plus small text helpers
-from `tornado.escape` and `tornado.util`.
+from `tornado.escape` and `tornado.util`; plain-function targets go through
+`tornado.httpserver`'s adapter.
 """
 
 import re
@@ -36,7 +37,7 @@ from functools import partial
 from typing import Any, Callable, Dict, List, Optional, Pattern, Sequence, Tuple, Union
 
 from tornado import httputil
-from tornado.escape import url_escape, url_unescape, utf8
+from tornado.escape import url_escape, url_unescape
 from tornado.log import app_log
 from tornado.util import import_object, re_unescape
 
@@ -216,7 +217,12 @@ class RuleRouter(Router):
             return target.start_request(request.server_connection, conn)
         if callable(target):
             assert conn is not None
-            return _CallableAdapter(partial(target, **target_params), conn)
+            # The server's own adapter for plain-function applications.
+            # Imported here: tornado.web (built on this module) leaves
+            # loading the server to the programs that start one.
+            from tornado.httpserver import _RequestCollector
+
+            return _RequestCollector(partial(target, **target_params), conn)
         return None
 
 
@@ -371,7 +377,7 @@ class PathMatches(Matcher):
             self._kind = _NO_GROUPS
         else:
             self._kind = _NAMED if named else _POSITIONAL
-        self._template, self._arity = _reverse_template(self.regex)
+        self._template = _reverse_template(self.regex)
         self._match_path = self.regex.match  # looked up once, used per request
 
     def match(self, request: _Request) -> _Params:
@@ -391,28 +397,30 @@ class PathMatches(Matcher):
         template = self._template
         if template is None:
             raise ValueError("Cannot reverse url regex " + self.regex.pattern)
-        assert len(args) == self._arity, (
-            f"{self.regex.pattern!r} takes {self._arity} arguments, got {len(args)}"
+        arity = self.regex.groups
+        assert len(args) == arity, (
+            f"{self.regex.pattern!r} takes {arity} arguments, got {len(args)}"
         )
         return template % tuple(_quote_path_arg(a) for a in args)
 
 
 def _quote_path_arg(arg: Any) -> str:
     """Percent-encodes one `PathMatches.reverse` argument (text as UTF-8,
-    anything else by its ``str``); ``+`` and ``/`` are escaped too."""
+    anything else by its ``str``); ``+`` is escaped too, ``/`` is kept."""
     if not isinstance(arg, (str, bytes)):
         arg = str(arg)
-    return url_escape(utf8(arg), plus=False)
+    return url_escape(arg, plus=False)
 
 
-def _reverse_template(regex: Pattern) -> Tuple[Optional[str], Optional[int]]:
-    """Derives a ``%``-template for `PathMatches.reverse` from a pattern:
-    ``/([0-9]{4})/([a-z-]+)/`` gives ``("/%s/%s/", 2)``.
+def _reverse_template(regex: Pattern) -> Optional[str]:
+    """Derives a ``%``-template for `PathMatches.reverse` from a pattern,
+    with one ``%s`` per group: ``/([0-9]{4})/([a-z-]+)/`` gives
+    ``"/%s/%s/"``.
 
     Only simple patterns can be reversed: literal text (backslash escapes
     allowed) around flat capturing groups.  For anything else, such as
     nested or non-capturing groups or character classes outside groups,
-    the answer is ``(None, None)``.
+    the answer is ``None``.
     """
     text = regex.pattern
     if text.startswith("^"):
@@ -422,19 +430,19 @@ def _reverse_template(regex: Pattern) -> Tuple[Optional[str], Optional[int]]:
     segments = text.split("(")
     if len(segments) - 1 != regex.groups:
         # A "(" that opens no capturing group: (?:...), (?P=...) or \(.
-        return None, None
+        return None
     literals = [segments[0]]
     for segment in segments[1:]:
         _, closed, after = segment.partition(")")
         if not closed:
-            return None, None  # a group nested in another one
+            return None  # a group nested in another one
         literals.append(after)
     try:
         unescaped = [re_unescape(lit).replace("%", "%%") for lit in literals]
     except ValueError:
         # The literal part holds regex syntax such as \d.
-        return None, None
-    return "%s".join(unescaped), regex.groups
+        return None
+    return "%s".join(unescaped)
 
 
 class URLSpec(Rule):
@@ -472,41 +480,3 @@ def _unquote_or_none(s: Optional[str]) -> Optional[bytes]:
     if "%" not in s:
         return s.encode("utf-8")
     return url_unescape(s, encoding=None, plus=False)
-
-
-class _CallableAdapter(httputil.HTTPMessageDelegate):
-    """Gathers a request's body, then calls a plain function with the
-    finished request (the original `.HTTPServer` callback style)."""
-
-    def __init__(
-        self, request_callback: Any, request_conn: httputil.HTTPConnection
-    ) -> None:
-        self._callback = request_callback
-        self._conn = request_conn
-        self._request: Optional[_Request] = None
-        self._parts: Optional[List[bytes]] = []
-
-    def headers_received(
-        self, start_line: _StartLine, headers: httputil.HTTPHeaders
-    ) -> Any:
-        assert isinstance(start_line, httputil.RequestStartLine)
-        self._request = httputil.HTTPServerRequest(
-            connection=self._conn, start_line=start_line, headers=headers
-        )
-        return None
-
-    def data_received(self, chunk: bytes) -> Any:
-        if self._parts is not None:
-            self._parts.append(chunk)
-        return None
-
-    def finish(self) -> None:
-        request = self._request
-        assert request is not None and self._parts is not None
-        request.body = b"".join(self._parts)
-        request._parse_body()
-        self._callback(request)
-
-    def on_connection_close(self) -> None:
-        # Drop what was buffered; the request will never be complete.
-        self._parts = None
