@@ -1,7 +1,30 @@
 """Small helpers shared by several test modules (not collected: no tests)."""
 
+import asyncio
+import socket
+from typing import Any, Awaitable, Callable
+
 from tornado.httputil import HTTPConnection, HTTPHeaders, ResponseStartLine
 from tornado.ioloop import IOLoop
+
+
+def run(coro_fn: Callable[[], Awaitable[Any]], timeout: float = 20) -> Any:
+    """Runs ``coro_fn()`` on a fresh event loop, failing after ``timeout`` seconds."""
+
+    async def main() -> Any:
+        return await asyncio.wait_for(coro_fn(), timeout)
+
+    return asyncio.run(main())
+
+
+def have_ipv6() -> bool:
+    """Whether this machine can bind a socket to ``::1``."""
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
 
 
 def respond_ok(connection: HTTPConnection, body: bytes) -> None:

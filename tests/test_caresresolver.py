@@ -4,22 +4,14 @@ Lookups stay on this machine: names come from /etc/hosts, and the failure
 case asks a "name server" on a closed loopback port.
 """
 
-import asyncio
 import socket
-from typing import Any
 
 import pytest
 
 pycares = pytest.importorskip("pycares")
 
 from tornado.platform.caresresolver import CaresResolver  # noqa: E402
-
-
-def run(coro_fn: Any, timeout: float = 20) -> Any:
-    async def main() -> Any:
-        return await asyncio.wait_for(coro_fn(), timeout)
-
-    return asyncio.run(main())
+from support import run  # noqa: E402
 
 
 def test_localhost_from_hosts_file() -> None:

@@ -27,26 +27,11 @@ from tornado.netutil import (
     ssl_options_to_context,
     ssl_wrap_socket,
 )
+from support import have_ipv6, run
 
 DATA_DIR = os.path.join(os.path.dirname(__file__), "iostream_data")
 CERT = os.path.join(DATA_DIR, "server.crt")
 KEY = os.path.join(DATA_DIR, "server.key")
-
-
-def run(coro_fn: Any, timeout: float = 20) -> Any:
-    async def main() -> Any:
-        return await asyncio.wait_for(coro_fn(), timeout)
-
-    return asyncio.run(main())
-
-
-def have_ipv6() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6) as s:
-            s.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
 
 
 # -- bind_sockets ----------------------------------------------------------

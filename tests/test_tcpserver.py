@@ -16,18 +16,12 @@ import pytest
 from tornado.iostream import IOStream, SSLIOStream, StreamClosedError
 from tornado.netutil import bind_sockets
 from tornado.tcpserver import TCPServer
+from support import run
 
 DATA_DIR = os.path.join(os.path.dirname(__file__), "iostream_data")
 CERT = os.path.join(DATA_DIR, "server.crt")
 KEY = os.path.join(DATA_DIR, "server.key")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def run(coro_fn: Any, timeout: float = 20) -> Any:
-    async def main() -> Any:
-        return await asyncio.wait_for(coro_fn(), timeout)
-
-    return asyncio.run(main())
 
 
 class EchoServer(TCPServer):
