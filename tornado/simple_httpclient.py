@@ -59,7 +59,7 @@ from tornado.httpclient import (
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, StreamClosedError
 from tornado.log import app_log, gen_log
-from tornado.netutil import OverrideResolver, Resolver, is_valid_ip
+from tornado.netutil import OverrideResolver, Resolver, _client_ssl_defaults, is_valid_ip
 from tornado.tcpclient import TCPClient
 from tornado.util import TimeoutError
 
@@ -156,11 +156,12 @@ def _build_tls_context(
 
 
 @functools.lru_cache(maxsize=None)
-def _shared_tls_context(verify: bool) -> ssl.SSLContext:
-    """One context per ``validate_cert`` value for requests without their
-    own certificate files: building one reads the system's CA store, far
-    too slow to repeat for every request."""
-    return _build_tls_context(verify, None, None, None)
+def _unverified_tls_context() -> ssl.SSLContext:
+    """The context shared by ``validate_cert=False`` requests without
+    certificate files of their own (verifying ones share netutil's
+    ``_client_ssl_defaults``): building a context reads the system's CA
+    store, far too slow to repeat for every request."""
+    return _build_tls_context(False, None, None, None)
 
 
 @functools.lru_cache(maxsize=64)
@@ -506,7 +507,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         verify = bool(request.validate_cert)
         cafile, certfile, keyfile = request.ca_certs, request.client_cert, request.client_key
         if cafile is None and certfile is None and keyfile is None:
-            return _shared_tls_context(verify)
+            return _client_ssl_defaults if verify else _unverified_tls_context()
         return _build_tls_context(verify, cafile, certfile, keyfile)
 
     def _connect(
@@ -590,12 +591,8 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
     async def _read_response(self) -> None:
         connection = self.connection
         assert connection is not None
-        try:
-            await connection.read_response(self)
-        except StreamClosedError:
-            if not self._handle_exception(*sys.exc_info()):
-                raise
-            return
+        # A StreamClosedError is run()'s to handle, as every other failure.
+        await connection.read_response(self)
         if self.final_callback is not None:
             # read_response gave up (a malformed or cut-off answer) without
             # calling finish(): nothing more will come.
