@@ -30,7 +30,6 @@ from typing import (
     Set,
     Tuple,
     Type,  # noqa: F401 - part of this module's historical namespace
-    Union,
 )
 
 from http.client import responses
@@ -52,6 +51,7 @@ from tornado.httputil import (
     RequestStartLine,
     ResponseStartLine,
     _ABNF,
+    _StartLine,
     _FIELD_BLOCK_RE,
     _REQUEST_LINE_RE,
     _error_status,
@@ -146,15 +146,14 @@ def is_transfer_encoding_chunked(headers: HTTPHeaders) -> bool:
 # ---------------------------------------------------------------------------
 
 
-def _split_head(data: bytes) -> Tuple[str, str]:
+def _split_head(text: str) -> Tuple[str, str]:
     """Split a message head into its start line and its header block.
 
-    The head is decoded as Latin-1, one character per byte: header field
-    values are opaque octets (RFC 9110 section 5.5).  Empty lines before
-    the start line are skipped (RFC 9112 section 2.2: a server SHOULD
-    ignore at least one).
+    ``text`` is the head decoded as Latin-1, one character per byte:
+    header field values are opaque octets (RFC 9110 section 5.5).  Empty
+    lines before the start line are skipped (RFC 9112 section 2.2: a
+    server SHOULD ignore at least one).
     """
-    text = data.decode("latin1")
     if text[:1] in ("\r", "\n"):
         text = text.lstrip("\r\n")
     eol = text.find("\n")
@@ -196,7 +195,7 @@ def _parse_request_head(data: bytes) -> Tuple[RequestStartLine, HTTPHeaders]:
         )
         headers = HTTPHeaders._from_valid_block(text, m.end(3))
     else:
-        line, rest = _split_head(data)
+        line, rest = _split_head(text)
         start_line = parse_request_start_line(line)
         headers = HTTPHeaders.parse(rest)
     # RFC 9112 section 3.2: "A server MUST respond with a 400 (Bad Request)
@@ -230,7 +229,7 @@ def _parse_response_head(data: bytes) -> Tuple[ResponseStartLine, HTTPHeaders]:
     if m is not None:
         start_line = ResponseStartLine(m[1], int(m[2]), m[3])
         return start_line, HTTPHeaders._from_valid_block(text, m.end(3))
-    line, rest = _split_head(data)
+    line, rest = _split_head(text)
     return parse_response_start_line(line), HTTPHeaders.parse(rest)
 
 
@@ -262,17 +261,6 @@ _BODY_UNTIL_CLOSE = 3
 _NO_FRAMING = (_NO_BODY, 0)
 
 
-def _length_framing(headers: HTTPHeaders) -> Tuple[int, int]:
-    """The framing that Transfer-Encoding and Content-Length declare, for a
-    message that may have a body; no framing means ``(_NO_BODY, 0)``."""
-    if is_transfer_encoding_chunked(headers):
-        return _CHUNKED_BODY, 0
-    if "Content-Length" in headers:
-        length = _parse_content_length(headers["Content-Length"])
-        return (_FIXED_BODY, length) if length else (_NO_BODY, 0)
-    return _NO_BODY, 0
-
-
 def _request_framing(headers: HTTPHeaders) -> Tuple[int, int]:
     """How the body of a request is delimited: ``(kind, length)``.
 
@@ -281,7 +269,12 @@ def _request_framing(headers: HTTPHeaders) -> Tuple[int, int]:
     The length is checked against the size limit later, once the
     application has had a chance to change the limit.
     """
-    return _length_framing(headers)
+    if is_transfer_encoding_chunked(headers):
+        return _CHUNKED_BODY, 0
+    if "Content-Length" in headers:
+        length = _parse_content_length(headers["Content-Length"])
+        return (_FIXED_BODY, length) if length else _NO_FRAMING
+    return _NO_FRAMING
 
 
 def _check_body_size(framing: Tuple[int, int], max_body_size: int) -> None:
@@ -307,15 +300,16 @@ def _response_framing(
     connection delimit the body.
     """
     if request_method == "HEAD" or code == 304 or 100 <= code < 200:
-        return _NO_BODY, 0
+        return _NO_FRAMING
     if code == 204:
         # RFC 9110 section 15.3.5: a 204 response cannot contain content.
         if "Transfer-Encoding" in headers or headers.get("Content-Length", "0") != "0":
             raise HTTPInputError("Response with code %d should not have body" % code)
-        return _NO_BODY, 0
+        return _NO_FRAMING
     if "Transfer-Encoding" not in headers and "Content-Length" not in headers:
         return _BODY_UNTIL_CLOSE, 0
-    return _length_framing(headers)
+    # Otherwise the body is framed as a request's is.
+    return _request_framing(headers)
 
 
 def _connection_tokens(headers: HTTPHeaders) -> List[str]:
@@ -830,7 +824,7 @@ class HTTP1Connection(HTTPConnection):
 
     def _parse_head(
         self, data: bytes
-    ) -> Tuple[Union[RequestStartLine, ResponseStartLine], HTTPHeaders, Tuple[int, int]]:
+    ) -> Tuple[_StartLine, HTTPHeaders, Tuple[int, int]]:
         """Parse a message head and decide how its body is framed (before
         any of it reaches the delegate)."""
         if self.is_client:
@@ -1100,7 +1094,7 @@ class HTTP1Connection(HTTPConnection):
 
     def write_headers(
         self,
-        start_line: Union[RequestStartLine, ResponseStartLine],
+        start_line: _StartLine,
         headers: HTTPHeaders,
         chunk: Optional[bytes] = None,
     ) -> "Future[None]":
@@ -1283,7 +1277,7 @@ class _GzipMessageDelegate(HTTPMessageDelegate):
 
     def headers_received(
         self,
-        start_line: Union[RequestStartLine, ResponseStartLine],
+        start_line: _StartLine,
         headers: HTTPHeaders,
     ) -> Optional[Awaitable[None]]:
         # RFC 9110 section 8.4.1: content codings are case-insensitive.

@@ -50,7 +50,6 @@ HTTPRequest = httputil.HTTPServerRequest
 
 _PlainApp = Callable[[httputil.HTTPServerRequest], None]
 _App = Union[httputil.HTTPServerConnectionDelegate, _PlainApp]
-_StartLine = Union[httputil.RequestStartLine, httputil.ResponseStartLine]
 _TLS = Union[Dict[str, Any], ssl.SSLContext]
 
 # Socket families whose peer address starts with an IP.
@@ -187,7 +186,7 @@ class _RequestCollector(httputil.HTTPMessageDelegate):
         self._parts: List[bytes] = []
 
     def headers_received(
-        self, start_line: _StartLine, headers: httputil.HTTPHeaders
+        self, start_line: httputil._StartLine, headers: httputil.HTTPHeaders
     ) -> Optional[Awaitable[None]]:
         self._request = httputil.HTTPServerRequest(
             connection=self.connection, headers=headers,
@@ -302,7 +301,7 @@ class _XHeaderApplier(httputil.HTTPMessageDelegate):
         return self.connection.context  # type: ignore[attr-defined, no-any-return]
 
     def headers_received(
-        self, start_line: _StartLine, headers: httputil.HTTPHeaders
+        self, start_line: httputil._StartLine, headers: httputil.HTTPHeaders
     ) -> Optional[Awaitable[None]]:
         self._context()._apply_xheaders(headers)
         return self.delegate.headers_received(start_line, headers)

@@ -542,13 +542,9 @@ def _parse_extensions(header: str) -> List[Tuple[str, Dict[str, Optional[str]]]]
     return result
 
 
+_NO_CONTEXT_TAKEOVER = ("server_no_context_takeover", "client_no_context_takeover")
 _DEFLATE_PARAMS = frozenset(
-    (
-        "server_no_context_takeover",
-        "client_no_context_takeover",
-        "server_max_window_bits",
-        "client_max_window_bits",
-    )
+    (*_NO_CONTEXT_TAKEOVER, "server_max_window_bits", "client_max_window_bits")
 )
 
 
@@ -577,36 +573,27 @@ def _negotiate_deflate(
         if not _DEFLATE_PARAMS.issuperset(params):
             continue
         try:
-            server_bits = _window_bits(params.get("server_max_window_bits"), True) if (
-                "server_max_window_bits" in params
-            ) else None
+            # (A server_max_window_bits offered at all needs a value.)
+            server_bits = _window_bits(
+                params.get("server_max_window_bits"), "server_max_window_bits" in params
+            )
             client_bits = _window_bits(params.get("client_max_window_bits"), False)
         except ValueError:
             continue
         if server_bits == 8:
             # Our zlib cannot compress within a 256-byte window.
             continue
-        for flag in ("server_no_context_takeover", "client_no_context_takeover"):
-            if params.get(flag, None) is not None:
-                break
-        else:
-            agreed: Dict[str, Optional[str]] = {}
-            for flag in ("server_no_context_takeover", "client_no_context_takeover"):
-                if flag in params:
-                    agreed[flag] = None
-            if server_bits is not None:
-                agreed["server_max_window_bits"] = str(server_bits)
-            if client_bits is not None:
-                agreed["client_max_window_bits"] = str(client_bits)
-            return agreed
+        if any(params.get(flag) is not None for flag in _NO_CONTEXT_TAKEOVER):
+            continue  # these flags take no value
+        agreed: Dict[str, Optional[str]] = {
+            flag: None for flag in _NO_CONTEXT_TAKEOVER if flag in params
+        }
+        if server_bits is not None:
+            agreed["server_max_window_bits"] = str(server_bits)
+        if client_bits is not None:
+            agreed["client_max_window_bits"] = str(client_bits)
+        return agreed
     return None
-
-
-def _format_extension(name: str, params: Dict[str, Optional[str]]) -> str:
-    parts = [name]
-    for key, value in params.items():
-        parts.append(key if value is None else "%s=%s" % (key, value))
-    return "; ".join(parts)
 
 
 class _WebSocketParams:
@@ -1217,7 +1204,7 @@ class WebSocketProtocol13(WebSocketProtocol):
             return
         if agreed is not None:
             self._create_compressors("server", agreed, options)
-            handler.set_header("Sec-WebSocket-Extensions", _format_extension("permessage-deflate", agreed))
+            handler.set_header("Sec-WebSocket-Extensions", httputil._encode_header("permessage-deflate", agreed))
 
     def _run_open(self, handler: WebSocketHandler) -> Optional[Awaitable[None]]:
         try:
@@ -1249,8 +1236,7 @@ class WebSocketProtocol13(WebSocketProtocol):
         the extensions it agreed to."""
         if headers.get("Upgrade", "").lower() != "websocket":
             raise WebSocketError("Upgrade header is not 'websocket'")
-        connection = [t.strip().lower() for t in headers.get("Connection", "").split(",")]
-        if "upgrade" not in connection:
+        if not _has_token(headers.get("Connection", ""), "upgrade"):
             raise WebSocketError("Connection header does not include 'upgrade'")
         accept = WebSocketProtocol13.compute_accept_value(key)
         if headers.get("Sec-Websocket-Accept") != accept:
@@ -1911,7 +1897,7 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         self.connect_future.set_exception(response.error or WebSocketError("Non-websocket response"))
 
     async def headers_received(
-        self, start_line: Union[httputil.RequestStartLine, httputil.ResponseStartLine],
+        self, start_line: httputil._StartLine,
         headers: httputil.HTTPHeaders,
     ) -> None:
         """Takes over the connection when the server answers 101; any other
