@@ -2953,14 +2953,7 @@ class StaticFileHandler(RequestHandler):
         This runs per request, so it may use the handler (redirect, raise
         errors).  A changed path is not known to `make_static_url`.
         """
-        # A separator at the end, so that /srv/static does not admit
-        # /srv/static-private.  A root of "/" already ends in one; some
-        # deployments use it on purpose to do their own checking.
-        root = os.path.join(os.path.abspath(root), "")
-        # absolute_path itself has no trailing separator: the root
-        # directory is requested as root minus its separator.
-        if not (absolute_path + os.path.sep).startswith(root):
-            raise HTTPError(403, "%s is not in root static directory", self.path)
+        root = _static_root_of(root, absolute_path, self.path)
         # Links are resolved before anything else is looked at, so that a
         # link out of the root is refused whether or not its target
         # exists: the answer tells nothing about the file system beyond.
@@ -3120,9 +3113,7 @@ class StaticFileHandler(RequestHandler):
         """
         static_dir = settings["static_path"]
         abs_path = cls.get_absolute_path(static_dir, path)
-        inside = os.path.join(os.path.abspath(static_dir), "")
-        if not (abs_path + os.path.sep).startswith(inside):
-            raise HTTPError(403, "%s is not in root static directory", path)
+        _static_root_of(static_dir, abs_path, path)
         return cls._get_cached_version(abs_path, _check_file=True)
 
     @classmethod
@@ -3183,6 +3174,21 @@ def _as_utc(moment: datetime.datetime) -> datetime.datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=datetime.timezone.utc)
     return moment
+
+
+def _static_root_of(root: str, absolute_path: str, url_path: str) -> str:
+    """``root`` made absolute and ending in a separator, once it is checked
+    that ``absolute_path`` lies in it; otherwise 403 (naming ``url_path``).
+
+    The separator keeps /srv/static from admitting /srv/static-private (a
+    root of "/" already ends in one; some deployments use it on purpose to
+    do their own checking).  ``absolute_path`` has no trailing separator:
+    the root directory itself is requested as root minus its separator.
+    """
+    root = os.path.join(os.path.abspath(root), "")
+    if not (absolute_path + os.path.sep).startswith(root):
+        raise HTTPError(403, "%s is not in root static directory", url_path)
+    return root
 
 
 def _is_within(path: str, directory: str) -> bool:
@@ -3401,7 +3407,8 @@ class GZipContentEncoding(OutputTransform):
 
     def transform_chunk(self, chunk: bytes, finishing: bool) -> bytes:
         stream = self._stream
-        if stream is None or not self._gzipping:
+        # The stream exists once the first chunk has chosen compression.
+        if stream is None:
             return chunk
         return stream.feed(chunk, finishing)
 
