@@ -27,9 +27,11 @@ are driven by future callbacks), and zlib objects are created on first use.
 import abc
 import asyncio
 import base64
+import codecs
 import functools
 import hashlib
 import os
+import socket
 import struct
 import sys
 import warnings
@@ -52,7 +54,7 @@ from tornado import gen, httpclient, httputil, simple_httpclient
 from tornado.concurrent import Future, future_set_result_unless_cancelled
 from tornado.escape import json_encode, utf8
 from tornado.ioloop import IOLoop
-from tornado.iostream import IOStream, StreamClosedError
+from tornado.iostream import IOStream, SSLIOStream, StreamClosedError
 from tornado.log import app_log, gen_log
 from tornado.netutil import Resolver
 from tornado.queues import Queue
@@ -193,6 +195,8 @@ class _FrameReader:
         "_fragments_len",
         "_fragment_opcode",
         "_fragment_compressed",
+        "_utf8",
+        "_checked",
     )
 
     def __init__(
@@ -213,6 +217,11 @@ class _FrameReader:
         self._fragments_len = 0
         self._fragment_opcode = 0
         self._fragment_compressed = False
+        # The UTF-8 check of an uncompressed text message that arrives in
+        # parts (several frames, or a frame still arriving), and how many
+        # payload bytes of the frame at self._pos it has seen.
+        self._utf8: Optional[codecs.IncrementalDecoder] = None
+        self._checked = 0
 
     def feed(self, data: bytes) -> None:
         if self._pos >= len(self._buf) and not self._pending_len:
@@ -239,6 +248,21 @@ class _FrameReader:
         self._pending_len = 0
         return True
 
+    def _peek(self, start: int, end: int) -> bytes:
+        """Unparsed bytes ``start`` to ``end`` (counting from the first
+        unparsed one), left in place."""
+        pieces = []
+        offset = -self._pos  # where the chunk at hand starts
+        for chunk in [self._buf, *self._pending]:
+            lo = max(start - offset, 0)
+            hi = min(end - offset, len(chunk))
+            if lo < hi:
+                pieces.append(chunk[lo:hi])
+            offset += len(chunk)
+            if offset >= end:
+                break
+        return b"".join(pieces)
+
     def next_message(self) -> Optional[Tuple[int, bytes, bool]]:
         if self._pos >= len(self._buf) and not self._pending_len:
             return None  # everything received has been parsed
@@ -259,12 +283,9 @@ class _FrameReader:
     def _add_data_frame(
         self, fin: bool, flags: int, opcode: int, payload: bytes
     ) -> Optional[Tuple[int, bytes, bool]]:
+        # (_check_header has made sure that the frame belongs here.)
         if opcode == _OP_CONTINUATION:
-            if self._fragments is None:
-                raise _WebSocketProtocolError(1002, "continuation frame with no message")
-            if flags:
-                # RFC 7692 6.1: RSV1 is only set on a message's first frame.
-                raise _WebSocketProtocolError(1002, "RSV1 set on a continuation frame")
+            assert self._fragments is not None
             self._fragments.append(payload)
             self._fragments_len += len(payload)
             self._check_size(self._fragments_len)
@@ -275,11 +296,6 @@ class _FrameReader:
             self._fragments = None
             self._fragments_len = 0
             return result
-        # RFC 6455 5.4: a new data frame may not interrupt a fragmented one.
-        if self._fragments is not None:
-            raise _WebSocketProtocolError(
-                1002, "new message started before the previous one ended"
-            )
         compressed = bool(flags)
         if fin:
             return opcode, payload, compressed
@@ -308,9 +324,14 @@ class _FrameReader:
         masked = second & 0x80
         length = second & 0x7F
         opcode = first & _OPCODE_MASK
-        if (first != 0x81 and first != 0x82) or masked != self._mask_bit:
+        if (
+            (first != 0x81 and first != 0x82)
+            or masked != self._mask_bit
+            or self._fragments is not None
+        ):
             # Anything but a final text or binary frame without RSV bits,
-            # masked as it should be, gets the full set of checks.
+            # masked as it should be, outside a fragmented message, gets
+            # the full set of checks.
             self._check_header(
                 bool(first & _FIN), first & _RSV_MASK, opcode, masked, length
             )
@@ -324,11 +345,19 @@ class _FrameReader:
                 pos = self._pos
             if length == 126:
                 length = _unpack_medium(buf, pos + 2)[0]
+                shortest = 126
             else:
                 length = _unpack_long(buf, pos + 2)[0]
                 if length >> 63:
                     # RFC 6455 5.2: the most significant bit MUST be 0.
                     raise _WebSocketProtocolError(1002, "frame length has its top bit set")
+                shortest = 0x10000
+            if length < shortest:
+                # RFC 6455 5.2: "the minimal number of bytes MUST be used
+                # to encode the length".
+                raise _WebSocketProtocolError(
+                    1002, "frame length %d not in its shortest form" % length
+                )
         # Refuse an oversized frame before buffering it.  (Inflated sizes are
         # checked again by the decompressor.)
         if length > self.max_message_size:
@@ -338,6 +367,10 @@ class _FrameReader:
         end = pos + header_len + length
         if len(buf) < end:
             if not self._contiguous(header_len + length):
+                if first & (_RSV1 | _OPCODE_MASK) == _OP_TEXT or (
+                    opcode == _OP_CONTINUATION and self._utf8 is not None
+                ):
+                    self._check_partial_text(header_len, masked)
                 return None
             buf = self._buf
             pos = self._pos
@@ -350,7 +383,53 @@ class _FrameReader:
         if masked:
             payload = _websocket_mask(buf[start - 4 : start], payload)
         self._pos = end
+        if self._utf8 is not None or first & (_FIN | _RSV1 | _OPCODE_MASK) == _OP_TEXT:
+            self._check_text_frame(first, payload)
         return first & _FIN, first & _RSV_MASK, opcode, payload
+
+    # RFC 6455 8.1: text is UTF-8, and a receiver that finds otherwise
+    # fails the connection.  A message that comes in parts is checked part
+    # by part, so that the failure comes as soon as the bytes show it (as
+    # the Autobahn TestSuite asks, cases 6.4.x), not after the peer has
+    # sent the rest.  A message in one frame that arrived at once is left
+    # to the caller, which decodes it anyway.  (Compressed text is checked
+    # once inflated, as a whole.)
+
+    def _check_text_frame(self, first: int, payload: bytes) -> None:
+        """Check a complete frame of a text message in parts: its first
+        frame when more follow, or any frame once checking has begun."""
+        opcode = first & _OPCODE_MASK
+        if opcode in _CONTROL_OPCODES:
+            return  # between two fragments
+        checked, self._checked = self._checked, 0
+        decoder = self._utf8
+        if first & _FIN:
+            self._utf8 = None
+            if opcode == _OP_TEXT:
+                return  # the whole message is this frame
+        if decoder is None:
+            decoder = self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        _check_utf8(decoder, payload[checked:] if checked else payload, bool(first & _FIN))
+
+    def _check_partial_text(self, header_len: int, masked: int) -> None:
+        """Check the payload bytes of the text frame at ``self._pos`` that
+        have arrived and were not checked yet."""
+        have = self.buffered() - header_len
+        checked = self._checked
+        if have <= checked:
+            return
+        data = self._peek(header_len + checked, header_len + have)
+        if masked:
+            # The key applies from the first payload byte on; turn it to
+            # start at byte ``checked``.
+            key = self._peek(header_len - 4, header_len)
+            turn = checked % 4
+            data = _websocket_mask(key[turn:] + key[:turn], data)
+        decoder = self._utf8
+        if decoder is None:
+            decoder = self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        _check_utf8(decoder, data, False)
+        self._checked = have
 
     def _check_header(
         self, fin: bool, flags: int, opcode: int, masked: int, length: int
@@ -370,12 +449,30 @@ class _FrameReader:
                 raise _WebSocketProtocolError(1002, "control frame too long")
             if not fin:
                 raise _WebSocketProtocolError(1002, "fragmented control frame")
-        elif opcode not in _DATA_OPCODES and opcode != _OP_CONTINUATION:
+        elif opcode == _OP_CONTINUATION:
+            if self._fragments is None:
+                raise _WebSocketProtocolError(1002, "continuation frame with no message")
+            if flags:
+                # RFC 7692 6.1: RSV1 is only set on a message's first frame.
+                raise _WebSocketProtocolError(1002, "RSV1 set on a continuation frame")
+        elif opcode not in _DATA_OPCODES:
             raise _WebSocketProtocolError(1002, "unknown opcode %#x" % opcode)
+        elif self._fragments is not None:
+            # RFC 6455 5.4: a new data frame may not interrupt a fragmented one.
+            raise _WebSocketProtocolError(
+                1002, "new message started before the previous one ended"
+            )
         if masked != self._mask_bit:
             if self._mask_bit:
                 raise _WebSocketProtocolError(1002, "unmasked frame from a client")
             raise _WebSocketProtocolError(1002, "masked frame from a server")
+
+
+def _check_utf8(decoder: codecs.IncrementalDecoder, data: bytes, final: bool) -> None:
+    try:
+        decoder.decode(data, final)
+    except UnicodeDecodeError:
+        raise _WebSocketProtocolError(1007, "text message is not UTF-8") from None
 
 
 class _DiscardingReader(_FrameReader):
@@ -1131,9 +1228,10 @@ class WebSocketProtocol13(WebSocketProtocol):
         self._pong_timer: Optional[object] = None
         self._close_timer: Optional[object] = None
         self._last_ping = 0.0
-        # A pong being written, and the payload of the latest ping that came
-        # in meanwhile (only that one gets answered).
-        self._pong_in_flight = False
+        # The write of the latest pong while the stream has not taken it,
+        # and the payload of the latest ping that came in meanwhile (see
+        # _answer_ping).
+        self._pong_future: Optional[Future[None]] = None
         self._pending_pong: Optional[bytes] = None
         self._closed_notified = False
         # Traffic counters (payload bytes and bytes on the wire).
@@ -1388,22 +1486,41 @@ class WebSocketProtocol13(WebSocketProtocol):
         except StreamClosedError:
             raise WebSocketClosedError()
 
+    def _answer_ping(self, data: bytes) -> None:
+        """RFC 6455 5.5.2: a Ping gets a Pong with the same payload, each
+        of them (the Autobahn TestSuite checks this, cases 2.10 and 2.11).
+
+        A peer that pings without reading the answers must not make us
+        buffer them without end: while a pong waits in the stream's buffer,
+        only the latest ping that came in meanwhile gets an answer (5.5.3
+        allows this), sent once that pong has gone.
+        """
+        if self._pending_pong is None:
+            sending = self._pong_future
+            if sending is None or sending.done():
+                self._send_pong(data)
+                return
+        self._pending_pong = data
+
     def _send_pong(self, data: bytes) -> None:
         try:
             future = self._write_frame(True, _OP_PONG, data)
         except StreamClosedError:
             self._abort()
             return
-        self._pong_in_flight = True
+        if future.done():
+            self._pong_future = None
+            return
+        self._pong_future = future
         future.add_done_callback(self._on_pong_written)
 
     def _on_pong_written(self, future: "Future[None]") -> None:
-        self._pong_in_flight = False
         if not future.cancelled():
             future.exception()  # the close callback deals with broken streams
-        data = self._pending_pong
+        if self._pong_future is future:
+            self._pong_future = None
+        data, self._pending_pong = self._pending_pong, None
         if data is not None and not self.is_closing():
-            self._pending_pong = None
             self._send_pong(data)
 
     # -- reading ---------------------------------------------------------
@@ -1577,12 +1694,7 @@ class WebSocketProtocol13(WebSocketProtocol):
             self.close(self.close_code)
             return None
         if opcode == _OP_PING:
-            # Answer only the most recent ping while a pong is being sent
-            # (RFC 6455 5.5.3 allows this).
-            if self._pong_in_flight:
-                self._pending_pong = data
-            else:
-                self._send_pong(data)
+            self._answer_ping(data)
             self._run_callback(self.handler.on_ping, data)
             return None
         if opcode == _OP_PONG:
@@ -1598,11 +1710,43 @@ class WebSocketProtocol13(WebSocketProtocol):
 
     def _fail(self, code: int, reason: str) -> None:
         """Fail the connection (RFC 6455 7.1.7): send a Close frame with
-        ``code``, stop interpreting what the peer sends, and wait for it to
-        close the connection."""
+        ``code``, stop interpreting what the peer sends, and close the TCP
+        connection without waiting for the peer's Close.
+
+        Our half of it ends as soon as the Close frame has been sent, so the
+        peer reads our Close and then the end of the stream; the socket is
+        closed once the peer has ended its half too (what it sends
+        meanwhile is discarded), or after ``_CLOSE_TIMEOUT``.  Closing it at
+        once could reset the connection and lose the Close frame.
+        """
         gen_log.debug("Failing WebSocket connection: %d %s", code, reason)
         self._reader = _DISCARDING
         self.close(code, reason)
+        stream = self.stream
+        if stream is None or stream.closed():
+            return
+        try:
+            stream.write(b"").add_done_callback(self._end_writing)
+        except StreamClosedError:
+            pass  # the close callback is on its way
+
+    def _end_writing(self, future: "Future[None]") -> None:
+        """Everything written has been sent: end our half of the TCP
+        connection (a FIN after the Close frame)."""
+        if not future.cancelled():
+            future.exception()  # the close callback deals with broken streams
+        stream = self.stream
+        sock = getattr(stream, "socket", None)
+        if stream.closed():
+            return
+        if sock is None or isinstance(stream, SSLIOStream):
+            # (TLS has no half-close that leaves the stream readable.)
+            self._abort()
+            return
+        try:
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self._abort()
 
     def close(self, code: Optional[int] = None, reason: Optional[str] = None) -> None:
         """Closes the WebSocket connection."""
@@ -1614,21 +1758,44 @@ class WebSocketProtocol13(WebSocketProtocol):
                     self.close_code = code
                     if self.close_reason is None:
                         self.close_reason = reason
+                pong, self._pending_pong = self._pending_pong, None
                 try:
+                    if pong is not None:
+                        # The answer to a ping that came first goes first.
+                        self._write_frame(True, _OP_PONG, pong)
                     self._write_frame(True, _OP_CLOSE, _close_payload(code, reason))
                 except StreamClosedError:
                     self._abort()
             self.server_terminated = True
         self._stop_pinging()
         if self.client_terminated:
-            if self._close_timer is not None:
-                IOLoop.current().remove_timeout(self._close_timer)
-                self._close_timer = None
-            if self.stream is not None:
-                self.stream.close()
+            # Both Close frames have been sent: the closing handshake is over.
+            self._close_stream_when_sent()
         elif self._close_timer is None and self.stream is not None:
             # Give the peer some time to answer, then drop the connection.
             self._close_timer = IOLoop.current().call_later(_CLOSE_TIMEOUT, self._abort)
+
+    def _close_stream_when_sent(self) -> None:
+        """Close the stream once what is written (our Close frame) has been
+        handed to the kernel, or after ``_CLOSE_TIMEOUT`` if the peer does
+        not read it."""
+        stream = self.stream
+        if stream is None or stream.closed():
+            return
+        if not stream.writing():
+            if self._close_timer is not None:
+                IOLoop.current().remove_timeout(self._close_timer)
+                self._close_timer = None
+            stream.close()
+            return
+        if self._close_timer is None:
+            self._close_timer = IOLoop.current().call_later(_CLOSE_TIMEOUT, self._abort)
+        stream.write(b"").add_done_callback(self._on_close_frame_sent)
+
+    def _on_close_frame_sent(self, future: "Future[None]") -> None:
+        if not future.cancelled():
+            future.exception()  # the close callback deals with broken streams
+        self._close_stream_when_sent()
 
     def is_closing(self) -> bool:
         """True once either side has started the closing handshake or the
@@ -1959,7 +2126,16 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
     def _on_message(self, message: _Message) -> Optional[Awaitable[None]]:
         deliver = self._on_message_callback
         if deliver is None:
-            return self.read_queue.put(message)
+            queued = self.read_queue.put(message)
+            if not queued.done():
+                return queued
+            # The next frame waits for the next IOLoop turn, so that the
+            # reader runs first: what it sends in answer to this message
+            # leaves before whatever the next frames make us send (a Close
+            # for a protocol error, say).
+            turn: Future[None] = Future()
+            IOLoop.current().add_callback(future_set_result_unless_cancelled, turn, None)
+            return turn
         deliver(message)
         return None
 
