@@ -1191,6 +1191,8 @@ class HTTP1Connection(HTTPConnection):
         self._pending_write = pending
         if pending.done() and not pending.cancelled() and pending.exception() is None:
             return pending
+        if self._watchdog is not None:
+            self._watchdog.writing()
         result: Future[None] = Future()
 
         def on_written(f: "Future[None]") -> None:
@@ -1341,11 +1343,17 @@ class _GzipMessageDelegate(HTTPMessageDelegate):
 
 class _IdleWatchdog:
     """Closes a server connection that waits longer than ``timeout`` for
-    a request head.
+    a request head, or whose peer takes none of a response for that long.
 
     One timer per connection instead of one per request: the timer is only
     (re)armed when it fires, or when a wait starts while none is armed.
     Marking the start and end of each wait costs a clock read.
+
+    A response the kernel did not take at once starts a second timer
+    (`writing`), which closes the connection once a whole ``timeout`` has
+    passed without the peer reading a byte of it (a zero receive window:
+    without this, such a client holds the connection and the response
+    forever).  A slow reader that makes progress is left alone.
     """
 
     def __init__(self, stream: iostream.IOStream, timeout: float) -> None:
@@ -1354,6 +1362,8 @@ class _IdleWatchdog:
         self._io_loop = stream.io_loop
         self._waiting_since: Optional[float] = None
         self._timer: Optional[object] = None
+        self._write_timer: Optional[object] = None
+        self._written = 0
 
     def waiting(self) -> None:
         now = self._io_loop.time()
@@ -1376,10 +1386,30 @@ class _IdleWatchdog:
         else:
             self._timer = self._io_loop.call_at(deadline, self._check)
 
+    def writing(self) -> None:
+        """A write is waiting for the peer to read."""
+        if self._write_timer is None:
+            self._written = self._stream._total_write_done_index
+            self._write_timer = self._io_loop.call_later(self._timeout, self._check_writing)
+
+    def _check_writing(self) -> None:
+        self._write_timer = None
+        stream = self._stream
+        if stream.closed() or not stream.writing():
+            return
+        if stream._total_write_done_index == self._written:
+            gen_log.info("Closing a connection whose peer read nothing for %s seconds", self._timeout)
+            stream.close()
+        else:
+            self.writing()
+
     def cancel(self) -> None:
         if self._timer is not None:
             self._io_loop.remove_timeout(self._timer)
             self._timer = None
+        if self._write_timer is not None:
+            self._io_loop.remove_timeout(self._write_timer)
+            self._write_timer = None
 
 
 class HTTP1ServerConnection:
