@@ -15,7 +15,6 @@ they were before.
 import argparse
 import asyncio
 import socket
-import struct
 import sys
 import time
 from typing import List, Optional
