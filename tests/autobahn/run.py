@@ -268,10 +268,35 @@ def rst_table(rows: List[List[str]]) -> str:
     header = ["run", "cases"] + COLUMNS
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
     rule = " ".join("=" * w for w in widths)
-    lines = [rule, " ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)), rule]
-    lines += [" ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    lines = [rule, " ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip(), rule]
+    lines += [" ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.append(rule)
     return "\n".join(lines)
+
+
+def run_name(side: str, mode: str) -> str:
+    return "%s, %s" % (side, "permessage-deflate" if mode == "deflate" else "no compression")
+
+
+def tables_from(dirs: List[str]) -> Tuple[List[List[str]], List[str]]:
+    """Print (and with --rst write) the table of runs already made: each
+    directory is an ``--out`` of an earlier run."""
+    rows = []
+    bad = []
+    for out in dirs:
+        for side in ("server", "client"):
+            for mode in ("plain", "deflate"):
+                index = os.path.join(out, "%s-%s" % (side, mode), "index.json")
+                if not os.path.exists(index):
+                    continue
+                with open(index) as f:
+                    counts, wrong = summarize(json.load(f)["tornado-%s-%s" % (side, mode)])
+                rows.append(table_row(run_name(side, mode), counts))
+                bad += wrong
+    print(rst_table(rows))
+    for line in bad:
+        print("BAD", line)
+    return rows, bad
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -289,7 +314,7 @@ async def main(args: argparse.Namespace) -> int:
             started = IOLoop.current().time()
             results = await run(mode, args.cases, outdir)
             counts, bad = summarize(results)
-            name = "%s, %s" % (side, "permessage-deflate" if mode == "deflate" else "no compression")
+            name = run_name(side, mode)
             rows.append(table_row(name, counts))
             all_bad += ["%s %s" % (name, b) for b in bad]
             print("%s: %s (%.0f s)" % (name, dict(counts), IOLoop.current().time() - started))
@@ -312,6 +337,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--cases", nargs="+", default=["*"], help="case patterns, e.g. '1.*' 2.10")
     parser.add_argument("--out", help="directory for the suite's reports")
     parser.add_argument("--rst", help="also write the summary table to this file")
+    parser.add_argument("--tables-from", nargs="+", metavar="OUT",
+                        help="only summarize the reports of earlier runs (their --out)")
     return parser.parse_args(argv)
 
 
@@ -320,4 +347,10 @@ if __name__ == "__main__":
     if options.setup:
         setup_venv()
         sys.exit(0)
+    if options.tables_from:
+        rows, bad = tables_from(options.tables_from)
+        if options.rst:
+            with open(options.rst, "w") as f:
+                f.write(rst_table(rows) + "\n")
+        sys.exit(1 if bad else 0)
     sys.exit(asyncio.run(main(options)))
