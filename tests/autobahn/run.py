@@ -7,6 +7,10 @@ Python 2.7, so it lives in its own virtualenv outside the repository;
     python3 tests/autobahn/run.py --setup          # once
     python3 tests/autobahn/run.py                  # server and client, both modes
     python3 tests/autobahn/run.py --side server --mode deflate --cases '12.*'
+    python3 tests/autobahn/run.py --tables-from /tmp/out1 /tmp/out2   # tables only
+
+Case patterns are the suite's: ``*`` matches anything, and a pattern only
+has to match the start of a case id (end it with ``$`` to anchor it).
 
 Server side: an echo `tornado.websocket.WebSocketHandler` listens on an
 ephemeral port of 127.0.0.1, once without and once with permessage-deflate,
