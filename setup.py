@@ -24,6 +24,8 @@ TEST_REQUIRES = [
     "pytest>=8",
     "pytest-timeout>=2.3",
     "hypothesis>=6.100",
+    # The WebSocket frame reader is checked against wsproto's.
+    "wsproto>=1.2",
     "pycurl>=7.45",
     "pycares>=4.4",
     "twisted>=24.7",
