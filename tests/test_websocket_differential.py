@@ -10,9 +10,10 @@ and close-frame decoding the connection applies) and to wsproto's
 Both must make the same decisions: the same messages and control frames
 in the same order, then the same close or the same failure code.
 
-Run it longer with ``WS_DIFFERENTIAL_EXAMPLES=20000``.  The one known difference is kept out of the comparison and has its own
-test: close code 1014 (registered by IANA after RFC 6455) is accepted by
-us and refused by wsproto.
+Run it longer with ``WS_DIFFERENTIAL_EXAMPLES=20000``.  The one known
+difference is kept out of the comparison and has its own test: close code
+1014 (registered by IANA after RFC 6455) is accepted by us and refused by
+wsproto.
 """
 
 import os
