@@ -108,6 +108,11 @@ def test_parse_request_head():
         (b"GET / HTTP/1.1\rHost: a\r\n\r\n", "Malformed HTTP", 400),
         (b"GET / HTTP/1.1\r\nHost : a\r\n\r\n", "Invalid header name", 400),
         (b"GET / HTTP/3.0\r\nHost: a\r\n\r\n", "Unsupported HTTP version", 505),
+        # Only empty lines (CRLF or LF) may come before the request line: a
+        # bare CR there is an invalid element (RFC 9112 section 2.2).
+        (b"\rGET / HTTP/1.1\r\nHost: a\r\n\r\n", "Malformed HTTP request line", 400),
+        (b"\r\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", "Malformed HTTP request line", 400),
+        (b"\n\rGET / HTTP/1.1\r\nHost: a\r\n\r\n", "Malformed HTTP request line", 400),
     ],
 )
 def test_parse_request_head_rejects(head, message, status):

@@ -89,6 +89,10 @@ _CR_LF = (13, 10)
 # engine can scan for that byte instead of trying a match everywhere.
 _HEAD_END = b"\n\r?\n"
 
+# Empty lines (CRLF or a bare LF), as may come before a start line.
+_EMPTY_LINES_RE = re.compile("(?:\r?\n)*")
+_EMPTY_HEAD_RE = re.compile(b"(?:\r?\n)*")
+
 
 def parse_int(s: str) -> int:
     """Parse a non-negative decimal integer, digits only.
@@ -155,7 +159,9 @@ def _split_head(text: str) -> Tuple[str, str]:
     server SHOULD ignore at least one).
     """
     if text[:1] in ("\r", "\n"):
-        text = text.lstrip("\r\n")
+        # Whole empty lines only: a bare CR is no line ending, and left in
+        # place it makes the start line invalid (RFC 9112 section 2.2).
+        text = text[_EMPTY_LINES_RE.match(text).end() :]  # type: ignore[union-attr]
     eol = text.find("\n")
     if eol == -1:
         return text, ""
@@ -878,7 +884,7 @@ class HTTP1Connection(HTTPConnection):
             # skipped.  The head regex stops at the first empty line, so a
             # stray CRLF CRLF after the previous message reads as an empty
             # head: read once more.
-            if data.strip(b"\r\n"):
+            if not _EMPTY_HEAD_RE.fullmatch(data):
                 return data
             future = self._read_head_future()
         raise HTTPInputError("Malformed HTTP request line: empty")
