@@ -129,6 +129,45 @@ def test_parse_response_head():
         _parse_response_head(b"HTTP/1.1 200\r\n\r\n")
 
 
+def test_parse_response_head_rejects_status_below_100():
+    # RFC 9110 section 15: valid status codes are 100 to 599.
+    with pytest.raises(HTTPInputError, match="Invalid status code 99"):
+        _parse_response_head(b"HTTP/1.1 099 Odd\r\n\r\n")
+    assert _parse_response_head(b"HTTP/1.1 600 Odd\r\n\r\n")[0].code == 600
+
+
+def test_chunked_decoder_unfolds_response_trailers():
+    # RFC 9112 section 5.2: obs-fold is rejected in a request (trailer
+    # included) and unfolded by a user agent.
+    data = b"1\r\nx\r\n0\r\nA: b\r\n c\r\n\r\n"
+    with pytest.raises(HTTPInputError, match="folding"):
+        _ChunkedDecoder(100).feed(data)
+    decoder = _ChunkedDecoder(100, in_response=True)
+    assert decoder.feed(data) == [b"x"] and decoder.done
+    # Still no fold before the first trailer field, nor controls in one.
+    for bad in [b"0\r\n c\r\n\r\n", b"0\r\nA: b\r\n c\x00\r\n\r\n"]:
+        with pytest.raises(HTTPInputError):
+            _ChunkedDecoder(100, in_response=True).feed(bad)
+
+
+def test_parse_response_head_unfolds_obs_fold():
+    # RFC 9112 section 5.2: a user agent MUST replace each obs-fold in a
+    # response with SP before interpreting the value (a server rejects it
+    # in a request).
+    _, headers = _parse_response_head(
+        b"HTTP/1.1 200 OK\r\nX-Xss-Protection: 1; \r\n\tmode=block\r\nA:\r\n  b\r\n   c\nZ: z\r\n\r\n"
+    )
+    assert headers["X-Xss-Protection"] == "1; mode=block"
+    assert headers["A"] == "b c" and headers["Z"] == "z"
+    # Whitespace before the first field line is no fold (section 2.2): an
+    # error.
+    with pytest.raises(HTTPInputError, match="folding"):
+        _parse_response_head(b"HTTP/1.1 200 OK\r\n X: y\r\n\r\n")
+    # A fold is still invalid where it hides a bare CR or a control.
+    with pytest.raises(HTTPInputError):
+        _parse_response_head(b"HTTP/1.1 200 OK\r\nX: a\r\n b\rc\r\n\r\n")
+
+
 # --- framing ------------------------------------------------------------------
 
 

@@ -202,6 +202,38 @@ class WellFormedRequestTest(ServerTestCase):
         assert status == "HTTP/1.1 200 OK" and eval(echoed)[1] == "/lf"
 
 
+class NoRequestAfterCloseTest(ServerTestCase):
+    """RFC 9112 section 9.6: after a request that ends the connection
+    (Connection: close, or HTTP/1.0 without keep-alive) the server "MUST
+    NOT process any further requests received on that connection", not
+    even those already in its buffer.  (Found by the differential tests:
+    the pipelined request reached the application, and its response went
+    nowhere.)"""
+
+    def get_app(self):
+        self.requested = []
+
+        def app(request):
+            self.requested.append(request.uri)
+            echo_app(request)
+
+        return app
+
+    @gen_test
+    async def test_pipelined_request_after_the_last_is_dropped(self):
+        for last in [
+            b"GET /last HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+            b"GET /last HTTP/1.0\r\n\r\n",
+        ]:
+            stream = await self.connect()
+            await stream.write(last + b"GET /after HTTP/1.1\r\nHost: h\r\n\r\n")
+            status, _, echoed = await self.read_response(stream)
+            assert eval(echoed)[1] == "/last"
+            await self.assert_closed(stream)
+        await gen.sleep(0.05)
+        assert self.requested == ["/last", "/last"]
+
+
 class MalformedRequestTest(ServerTestCase):
     """Each malformed request gets its status code and a closed connection."""
 

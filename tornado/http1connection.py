@@ -89,6 +89,10 @@ _CR_LF = (13, 10)
 # engine can scan for that byte instead of trying a match everywhere.
 _HEAD_END = b"\n\r?\n"
 
+# RFC 9112 section 5.2: obs-fold = OWS CRLF RWS (with the bare LF that
+# section 2.2 lets us take for CRLF), with the whitespace before it.
+_OBS_FOLD_RE = re.compile("[ \t]*\r?\n[ \t]+")
+
 # Empty lines (CRLF or a bare LF), as may come before a start line.
 _EMPTY_LINES_RE = re.compile("(?:\r?\n)*")
 _EMPTY_HEAD_RE = re.compile(b"(?:\r?\n)*")
@@ -233,10 +237,26 @@ def _parse_response_head(data: bytes) -> Tuple[ResponseStartLine, HTTPHeaders]:
     text = data.decode("latin1")
     m = _RESPONSE_HEAD_RE.fullmatch(text)
     if m is not None:
-        start_line = ResponseStartLine(m[1], int(m[2]), m[3])
-        return start_line, HTTPHeaders._from_valid_block(text, m.end(3))
+        code = int(m[2])
+        if code >= 100:
+            start_line = ResponseStartLine(m[1], code, m[3])
+            return start_line, HTTPHeaders._from_valid_block(text, m.end(3))
     line, rest = _split_head(text)
-    return parse_response_start_line(line), HTTPHeaders.parse(rest)
+    if rest[:1] not in HTTP_WHITESPACE and _OBS_FOLD_RE.search(rest):
+        # RFC 9112 section 5.2: "A user agent that receives an obs-fold in
+        # a response message ... MUST replace each received obs-fold with
+        # one or more SP octets prior to interpreting the field value."
+        # (A server rejects it in requests, as section 5.2 allows; a
+        # whitespace-preceded first field line is left to fail below, as
+        # section 2.2 says.)
+        rest = _OBS_FOLD_RE.sub(" ", rest)
+    start_line = parse_response_start_line(line)
+    if start_line.code < 100:
+        # RFC 9110 section 15: "All valid status codes are within the
+        # range of 100 to 599"; below 100 there is not even a class to
+        # fall back on (the codes above 599 are let through as unknown).
+        raise HTTPInputError("Invalid status code %d in %r" % (start_line.code, line))
+    return start_line, HTTPHeaders.parse(rest)
 
 
 def _parse_content_length(value: str) -> int:
@@ -389,9 +409,15 @@ class _ChunkedDecoder:
     _TRAILER = 3  # reading trailer field lines up to the empty line
     _DONE = 4
 
-    def __init__(self, max_body_size: int, max_trailer_size: int = 65536) -> None:
+    def __init__(
+        self, max_body_size: int, max_trailer_size: int = 65536, in_response: bool = False
+    ) -> None:
         self._max_body_size = max_body_size
         self._max_trailer_size = max_trailer_size
+        # Whether the body is a response's: a user agent unfolds obs-fold
+        # (RFC 9112 section 5.2), a server rejects it.
+        self._in_response = in_response
+        self._trailer_lines = 0
         self._state = self._SIZE
         self._remaining = 0  # bytes left in the current chunk
         self._total = 0
@@ -491,8 +517,14 @@ class _ChunkedDecoder:
         if self._trailer_size > self._max_trailer_size:
             raise HTTPInputError("chunked trailer section too large")
         # Validated like any field line; trailer fields are not passed on
-        # (RFC 9110 section 6.5.1 lets a recipient discard them).
-        HTTPHeaders().parse_line(line.decode("latin1"))
+        # (RFC 9110 section 6.5.1 lets a recipient discard them), so an
+        # obs-fold in a response's trailer is unfolded by checking the
+        # continuation as the rest of the previous line's value.
+        text = line.decode("latin1")
+        if self._in_response and self._trailer_lines and text[:1] in HTTP_WHITESPACE:
+            text = "X:" + text
+        HTTPHeaders().parse_line(text)
+        self._trailer_lines += 1
 
 
 # ---------------------------------------------------------------------------
@@ -808,6 +840,10 @@ class HTTP1Connection(HTTPConnection):
                 await self._wait_exchange_over()
             if self.stream is None:
                 return False
+            if not self.is_client and (self._disconnect_on_finish or stream.closed()):
+                # RFC 9112 section 9.6: no request after the last one is
+                # processed, not even one already in the buffer.
+                return False
         except HTTPInputError as e:
             gen_log.info("Malformed HTTP message from %s: %s", self.context, e)
             if not self.is_client and not self._output_started and self.stream is not None:
@@ -968,7 +1004,7 @@ class HTTP1Connection(HTTPConnection):
         assert self.stream is not None
         stream = self.stream
         chunk_size = self.params.chunk_size
-        decoder = _ChunkedDecoder(self._max_body_size, self.params.max_header_size)
+        decoder = _ChunkedDecoder(self._max_body_size, self.params.max_header_size, self.is_client)
         pending: List[bytes] = []
         pending_size = 0
         unyielded = 0
