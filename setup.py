@@ -35,6 +35,10 @@ TEST_REQUIRES = [
     # and a real S3 client against the s3server demo.
     "playwright>=1.40",
     "botocore>=1.31",
+    # Independent HTTP/1 parsers that tests/test_http1_differential.py
+    # checks ours against.
+    "h11>=0.16",
+    "httptools>=0.6",
 ]
 
 setup(
