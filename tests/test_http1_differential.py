@@ -66,6 +66,8 @@ httptools = pytest.importorskip("httptools")
 # --- settings -------------------------------------------------------------
 
 _LONG_RUN = int(os.environ.get("TORNADO_FUZZ_EXAMPLES", "0"))
+# A long run takes as long as it takes.
+pytestmark = [pytest.mark.timeout(0)] if _LONG_RUN else []
 
 
 def _examples(default: int) -> settings:

@@ -212,7 +212,7 @@ class _Transfer:
 
     __slots__ = (
         "request", "callback", "queued_at", "started_at", "started_wall",
-        "headers", "reason", "held_line", "header_error", "sink",
+        "headers", "reason", "held_line", "header_error", "sink", "head_size", "head_complete",
     )
 
     def __init__(self, request: HTTPRequest, callback: _ResponseCallback, queued_at: float, now: float) -> None:
@@ -228,6 +228,9 @@ class _Transfer:
         # Why a header line was refused, if one was.
         self.header_error: Optional[str] = None
         self.sink: Optional[_BodySink] = None
+        # The size of the head being read, and whether its empty line came.
+        self.head_size = 0
+        self.head_complete = False
 
 
 def _header_lines(headers: httputil.HTTPHeaders) -> List[bytes]:
@@ -272,15 +275,22 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
     :arg max_body_size: the largest response body accepted, counted after
         decompression, whether kept or streamed (100MB). A larger one
         fails the request with a `CurlError` saying so.
+    :arg max_header_size: the largest response head accepted, status line
+        included (by default only libcurl's own limits apply). A larger
+        one fails the request with a `CurlError` saying so.
 
     Not available here: ``body_producer``, ``expect_100_continue``,
     ``ssl_options``, coroutine ``streaming_callback`` functions, and GET
     requests with a body.
     """
 
-    def initialize(self, max_clients: int = 10, defaults: "Dict[str, Any] | None" = None, max_body_size: int = 104857600) -> None:  # type: ignore[override]
+    def initialize(  # type: ignore[override]
+        self, max_clients: int = 10, defaults: "Dict[str, Any] | None" = None,
+        max_body_size: int = 104857600, max_header_size: Optional[int] = None,
+    ) -> None:
         super().initialize(defaults=defaults)
         self.max_body_size = max_body_size
+        self.max_header_size = max_header_size
         multi = pycurl.CurlMulti()
         multi.setopt(pycurl.M_SOCKETFUNCTION, self._on_curl_socket)
         multi.setopt(pycurl.M_TIMERFUNCTION, self._set_timeout)
@@ -452,6 +462,11 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         error: Optional[CurlError] = None
         effective_url: Optional[str] = None
         buffer: Optional[BytesIO] = None
+        if not errno and not transfer.head_complete:
+            # libcurl reports success when the connection closes in the
+            # middle of a head; the response is incomplete all the same.
+            errno = pycurl.E_PARTIAL_FILE
+            message = "Connection closed before the end of the response head"
         if errno:
             code = 599
             error = CurlError(errno, self._failure_reason(transfer, message))
@@ -643,6 +658,16 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         if user_callback is not None:
             self.io_loop.add_callback(user_callback, text)
         line = text.rstrip("\r\n")
+        if line.startswith("HTTP/") and transfer.held_line is None:
+            transfer.head_size = 0
+            transfer.head_complete = False
+        transfer.head_size += len(raw)
+        limit = self.max_header_size
+        if limit is not None and transfer.head_size > limit:
+            transfer.header_error = "response head larger than max_header_size (%d bytes)" % limit
+            return 0
+        if not line:
+            transfer.head_complete = True
         held = transfer.held_line
         if held is not None:
             if line[:1] in (" ", "\t"):
