@@ -39,6 +39,9 @@ TEST_REQUIRES = [
     # checks ours against.
     "h11>=0.16",
     "httptools>=0.6",
+    # br and zstd response compression (the "compression" extra).
+    "brotli>=1.1",
+    "zstandard>=0.22",
 ]
 
 setup(
@@ -58,6 +61,9 @@ setup(
         "curl": ["pycurl>=7.45"],
         "cares": ["pycares>=4.4"],
         "twisted": ["twisted>=24.7"],
+        # br and zstd for compress_response and decompress_response (the
+        # standard library's compression.zstd is used where present).
+        "compression": ["brotli>=1.1", "zstandard>=0.22; python_version < '3.14'"],
         "test": TEST_REQUIRES,
         "docs": ["sphinx>=7.2"],
     },

@@ -266,6 +266,19 @@ def _log_curl_debug(kind: int, message: bytes) -> None:
         curl_log.debug("> %r", message)
 
 
+@functools.lru_cache(maxsize=None)
+def _accept_encoding() -> str:
+    """The codings our libcurl decodes: gzip and deflate, and br and zstd
+    when it was built with them (the pycurl wheels have br only)."""
+    features = pycurl.version_info()[4]
+    codings = ["gzip", "deflate"]
+    if features & getattr(pycurl, "VERSION_BROTLI", 0):
+        codings.append("br")
+    if features & getattr(pycurl, "VERSION_ZSTD", 0):
+        codings.append("zstd")
+    return ",".join(codings)
+
+
 class CurlAsyncHTTPClient(AsyncHTTPClient):
     """`.AsyncHTTPClient` on ``libcurl``.
 
@@ -564,7 +577,7 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
     def _configure_connection(self, curl: Any, request: HTTPRequest) -> None:
         curl.setopt(pycurl.USERAGENT, native_str(request.user_agent or _DEFAULT_USER_AGENT))
         if request.decompress_response:
-            curl.setopt(pycurl.ACCEPT_ENCODING, "gzip,deflate")
+            curl.setopt(pycurl.ACCEPT_ENCODING, _accept_encoding())
         if request.network_interface:
             curl.setopt(pycurl.INTERFACE, request.network_interface)
         # libcurl copes with unreachable IPv6 addresses itself; IPv6 is only

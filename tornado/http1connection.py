@@ -52,15 +52,17 @@ from tornado.httputil import (
     ResponseStartLine,
     _ABNF,
     _StartLine,
+    _ContentDecoder,
+    _DECODERS,
     _FIELD_BLOCK_RE,
     _REQUEST_LINE_RE,
     _error_status,
+    _content_decoder,
     _header_value,
     parse_request_start_line,
     parse_response_start_line,
 )
 from tornado.log import app_log, gen_log
-from tornado.util import GzipDecompressor
 
 CR_OR_LF_RE = re.compile(b"\r|\n")
 
@@ -1303,20 +1305,25 @@ class HTTP1Connection(HTTPConnection):
 
 
 class _GzipMessageDelegate(HTTPMessageDelegate):
-    """Wraps an `HTTPMessageDelegate` to decode ``Content-Encoding: gzip``.
+    """Wraps an `HTTPMessageDelegate` to decode the body's content coding:
+    ``gzip``, and on a client ``br`` and ``zstd`` too where their modules
+    are installed (see `.httputil._content_decoder`).
 
     The wrapped delegate sees the decoded body, and the header renamed to
     ``X-Consumed-Content-Encoding``.  Output is produced ``chunk_size``
     bytes at a time and counted against the connection's
     ``max_body_size``, so a small compressed body cannot expand into more
-    memory than an uncompressed one could use.
+    memory than an uncompressed one could use, whatever the coding.
     """
 
     def __init__(self, delegate: HTTPMessageDelegate, connection: HTTP1Connection) -> None:
         self._delegate = delegate
         self._connection = connection
         self._chunk_size = connection.params.chunk_size
-        self._decompressor: Optional[GzipDecompressor] = None
+        # A server decodes gzip request bodies only, as it always has.
+        self._codings = _DECODERS if connection.is_client else ("gzip",)
+        self._decoder: Optional[_ContentDecoder] = None
+        self._coding = ""
         self._decompressed_size = 0
 
     def headers_received(
@@ -1324,33 +1331,40 @@ class _GzipMessageDelegate(HTTPMessageDelegate):
         start_line: _StartLine,
         headers: HTTPHeaders,
     ) -> Optional[Awaitable[None]]:
-        # RFC 9110 section 8.4.1: content codings are case-insensitive.
-        if (_header_value(headers, "Content-Encoding") or "").lower() == "gzip":
-            self._decompressor = GzipDecompressor()
+        coding = _header_value(headers, "Content-Encoding")
+        if coding:
+            # RFC 9110 section 8.4.1: content codings are case-insensitive.
+            self._decoder = _content_decoder(coding, self._codings)
+        if self._decoder is not None:
+            self._coding = coding.strip(HTTP_WHITESPACE).lower()  # type: ignore[union-attr]
             # What the wrapped delegate receives is no longer encoded.
             headers.add("X-Consumed-Content-Encoding", headers["Content-Encoding"])
             del headers["Content-Encoding"]
         return self._delegate.headers_received(start_line, headers)
 
     def data_received(self, chunk: bytes) -> Optional[Awaitable[None]]:
-        if self._decompressor is None:
+        if self._decoder is None:
             return self._delegate.data_received(chunk)
         return self._decompress(chunk)
 
+    def _invalid(self, e: Exception) -> HTTPInputError:
+        return HTTPInputError("invalid %s data: %s" % (self._coding, e))
+
     async def _decompress(self, chunk: bytes) -> None:
-        decompressor = self._decompressor
-        assert decompressor is not None
-        while chunk:
+        decoder = self._decoder
+        assert decoder is not None
+        while True:
             try:
-                decompressed = decompressor.decompress(chunk, self._chunk_size)
+                decompressed = decoder.decode(chunk, self._chunk_size)
             except Exception as e:
-                raise HTTPInputError("invalid gzip data: %s" % e) from e
+                raise self._invalid(e) from e
             if decompressed:
                 await self._pass_on(decompressed)
-            tail = decompressor.unconsumed_tail
-            if tail and not decompressed and len(tail) >= len(chunk):
-                raise HTTPInputError("invalid gzip data: no progress")
-            chunk = tail
+            if not decoder.pending:
+                return
+            if not decompressed and not chunk:
+                raise HTTPInputError("invalid %s data: no progress" % self._coding)
+            chunk = b""
 
     def _count_decoded(self, size: int) -> None:
         """Enforces max_body_size on the decoded bytes (a zip bomb is small
@@ -1366,13 +1380,13 @@ class _GzipMessageDelegate(HTTPMessageDelegate):
             await pending
 
     def finish(self) -> None:
-        decompressor = self._decompressor
-        if decompressor is not None:
+        decoder = self._decoder
+        if decoder is not None:
             try:
-                tail = decompressor.flush()
+                tail = decoder.finish()
             except Exception as e:
-                # The gzip stream was cut short.
-                raise HTTPInputError("invalid gzip data: %s" % e) from e
+                # The encoded data was cut short.
+                raise self._invalid(e) from e
             if tail:
                 self._count_decoded(len(tail))
                 # Data passed here cannot be flow-controlled.

@@ -1423,6 +1423,202 @@ def encode_username_password(
     return utf8(username) + b":" + utf8(password)
 
 
+# ---------------------------------------------------------------------------
+# Content codings (RFC 9110 section 8.4.1).  gzip is always available; br
+# (RFC 7932) and zstd (RFC 8878) when their optional modules are installed
+# (the ``brotli`` package, and the standard library's compression.zstd or
+# the ``zstandard`` package).  Without them, they are simply not offered.
+# ---------------------------------------------------------------------------
+
+try:
+    import brotli as _brotli
+except ImportError:  # pragma: no cover - depends on what is installed
+    try:
+        import brotlicffi as _brotli  # type: ignore[no-redef]
+    except ImportError:
+        _brotli = None  # type: ignore[assignment]
+
+try:
+    from compression import zstd as _stdlib_zstd  # type: ignore[import-not-found]
+except ImportError:
+    _stdlib_zstd = None
+try:
+    import zstandard as _zstandard
+except ImportError:  # pragma: no cover - depends on what is installed
+    _zstandard = None  # type: ignore[assignment]
+
+# RFC 9659: a zstd decoder for HTTP need not accept windows over 8 MB, and
+# refusing them bounds what one response can make us allocate.
+_ZSTD_MAX_WINDOW = 8 * 1024 * 1024
+# The input a zstd decoder is given at a time: a zstd block of a few bytes
+# may expand to 128 KB, so a small slice bounds the output of a step (to
+# about 1 MB; neither zstd binding can stop in the middle of a slice).
+_ZSTD_STEP = 32
+
+
+class _ContentDecoder:
+    """A streaming decoder with bounded output, the same for each coding.
+
+    `decode` takes the next piece of input (all of it) and returns output
+    of about ``max_length`` bytes at most; while `pending` is true it has
+    more to give without input, and is called again with ``b""``.
+    `finish` ends the input, raising `ValueError` if the encoded data is
+    incomplete, and returns what output remains.  Malformed input raises
+    whatever the underlying library raises.
+    """
+
+    pending = False
+
+    def decode(self, data: bytes, max_length: int) -> bytes:
+        raise NotImplementedError()
+
+    def finish(self) -> bytes:
+        raise NotImplementedError()
+
+
+class _GzipDecoder(_ContentDecoder):
+    def __init__(self) -> None:
+        from tornado.util import GzipDecompressor
+
+        self._decompressor = GzipDecompressor()
+        self._tail = b""
+
+    def decode(self, data: bytes, max_length: int) -> bytes:
+        out = self._decompressor.decompress(self._tail + data, max_length)
+        self._tail = self._decompressor.unconsumed_tail
+        self.pending = bool(self._tail)
+        return out
+
+    def finish(self) -> bytes:
+        return self._decompressor.flush()
+
+
+class _BrotliDecoder(_ContentDecoder):
+    def __init__(self) -> None:
+        self._decompressor = _brotli.Decompressor()
+
+    def decode(self, data: bytes, max_length: int) -> bytes:
+        d = self._decompressor
+        out = d.process(data, output_buffer_limit=max_length)
+        # Past the limit, brotli keeps the rest and must be drained with
+        # empty input before it takes more (and even when it can take
+        # more, output that filled the limit may not be all there is).
+        self.pending = not d.can_accept_more_data() or (
+            len(out) >= max_length and not d.is_finished()
+        )
+        return out
+
+    def finish(self) -> bytes:
+        if not self._decompressor.is_finished():
+            raise ValueError("truncated brotli data")
+        return b""
+
+
+class _ZstdDecoder(_ContentDecoder):
+    """Decodes one or more zstd frames (RFC 8878 section 3.1)."""
+
+    def __init__(self) -> None:
+        self._decompressor = self._new_frame()
+        self._input = memoryview(b"")
+
+    @staticmethod
+    def _new_frame() -> Any:
+        if _stdlib_zstd is not None:
+            parameter = _stdlib_zstd.DecompressionParameter.window_log_max
+            return _stdlib_zstd.ZstdDecompressor(
+                options={parameter: _ZSTD_MAX_WINDOW.bit_length() - 1}
+            )
+        return _zstandard.ZstdDecompressor(max_window_size=_ZSTD_MAX_WINDOW).decompressobj()
+
+    def decode(self, data: bytes, max_length: int) -> bytes:
+        if data:
+            self._input = memoryview(bytes(self._input) + data)
+        pieces = []
+        size = 0
+        while self._input and size < max_length:
+            if self._decompressor.eof:
+                self._decompressor = self._new_frame()
+            step, self._input = self._input[:_ZSTD_STEP], self._input[_ZSTD_STEP:]
+            d = self._decompressor
+            piece = d.decompress(bytes(step))
+            pieces.append(piece)
+            size += len(piece)
+            if d.eof and d.unused_data:
+                # The next frame starts with what this one left over.
+                self._input = memoryview(d.unused_data + bytes(self._input))
+        self.pending = bool(self._input)
+        return b"".join(pieces)
+
+    def finish(self) -> bytes:
+        if not self._decompressor.eof:
+            raise ValueError("truncated zstd data")
+        return b""
+
+
+# The codings we can decode, by name, in the order a client offers them.
+_DECODERS: Dict[str, Any] = {"gzip": _GzipDecoder}
+if _brotli is not None:
+    _DECODERS["br"] = _BrotliDecoder
+if _stdlib_zstd is not None or _zstandard is not None:
+    _DECODERS["zstd"] = _ZstdDecoder
+
+# RFC 9110 section 12.4.2: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
+_QVALUE_RE = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")
+
+
+def _content_decoder(coding: str, codings: Iterable[str]) -> Optional[_ContentDecoder]:
+    """A decoder for the ``Content-Encoding`` value ``coding``, if it is
+    one of ``codings`` and can be decoded here."""
+    coding = coding.strip(HTTP_WHITESPACE).lower()
+    factory = _DECODERS.get(coding)
+    return factory() if factory is not None and coding in codings else None
+
+
+def _accept_encoding_qvalues(value: str) -> Tuple[Dict[str, float], Optional[float]]:
+    """The qvalue of each coding an ``Accept-Encoding`` value lists, and
+    that of ``*`` (RFC 9110 section 12.5.3).  A malformed weight counts as
+    0 (not acceptable)."""
+    weights: Dict[str, float] = {}
+    star = None
+    for item in value.split(","):
+        coding, _, params = item.partition(";")
+        coding = coding.strip(HTTP_WHITESPACE).lower()
+        if not coding:
+            continue
+        q = 1.0
+        for param in params.split(";") if params else ():
+            name, _, weight = param.partition("=")
+            if name.strip(HTTP_WHITESPACE).lower() == "q":
+                weight = weight.strip(HTTP_WHITESPACE)
+                q = float(weight) if _QVALUE_RE.fullmatch(weight) else 0.0
+        if coding == "x-gzip":
+            # RFC 9110 section 8.4.1.3: x-gzip is gzip.
+            coding = "gzip"
+        if coding == "*":
+            star = q
+        else:
+            weights.setdefault(coding, q)
+    return weights, star
+
+
+def _negotiate_content_coding(accept_encoding: str, offered: Iterable[str]) -> Optional[str]:
+    """The coding of ``offered`` (in the server's order of preference) that
+    ``accept_encoding`` ranks highest, or None for no coding (identity).
+
+    >>> _negotiate_content_coding("gzip;q=0.5, br", ["zstd", "br", "gzip"])
+    'br'
+    >>> _negotiate_content_coding("gzip;q=0, *", ["gzip"]) is None
+    True
+    """
+    weights, star = _accept_encoding_qvalues(accept_encoding)
+    best, best_q = None, 0.0
+    for coding in offered:
+        q = weights.get(coding, star if star is not None else 0.0)
+        if q > best_q:
+            best, best_q = coding, q
+    return best
+
+
 def doctests() -> "unittest.TestSuite":
     """The doctests of this module, as a test suite."""
     import doctest

@@ -96,6 +96,9 @@ _SCHEME_PORTS = {"http": 80, "https": 443}
 _DEFAULT_USER_AGENT = "Tornado/" + version
 
 
+# What a request with decompress_response=True accepts.
+_ACCEPT_ENCODING = ", ".join(httputil._DECODERS)
+
 class HTTPTimeoutError(HTTPClientError):
     """A 599 error for a request that ran out of time.
 
@@ -494,7 +497,8 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         if request.method == "POST" and "Content-Type" not in headers:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         if request.decompress_response:
-            headers["Accept-Encoding"] = "gzip"
+            # gzip, and br and zstd where their modules are installed.
+            headers["Accept-Encoding"] = _ACCEPT_ENCODING
 
     def _tls_settings(self, scheme: str) -> _TLSSettings:
         """What to give `.TCPClient` as ``ssl_options`` (None for plain
