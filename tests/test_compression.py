@@ -6,6 +6,7 @@ gzip one (tests/test_hostile_servers.py has the gzip bomb)."""
 
 import asyncio
 import gzip
+import io
 import os
 import shutil
 import subprocess
@@ -318,3 +319,68 @@ def test_truncated_and_corrupt_data_are_errors() -> None:
             error, _, _ = fetch_error("simple", _bomb(coding, broken), request_timeout=5)
             assert error.code == 599, error
     assert HostileServer  # (imported for the fixtures it shares)
+
+
+# --- the decoders themselves ---------------------------------------------------------------
+
+
+def _decode_all(coding: str, data: bytes, step: int = 7) -> bytes:
+    decoder = httputil._content_decoder(coding, httputil._DECODERS)
+    assert decoder is not None
+    out = b""
+    for i in range(0, len(data), step):
+        out += decoder.decode(data[i : i + step], 4096)
+        while decoder.pending:
+            piece = decoder.decode(b"", 4096)
+            assert len(piece) <= 2 * 1024 * 1024
+            out += piece
+    return out + decoder.finish()
+
+
+def test_decoders_round_trip_in_pieces() -> None:
+    zstd = zstandard.ZstdCompressor()
+    for coding, packed in [
+        ("gzip", gzip.compress(TEXT)),
+        ("br", brotli.compress(TEXT)),
+        ("zstd", zstd.compress(TEXT)),
+        ("zstd", zstd.compress(TEXT) + zstd.compress(b"!")),  # two frames (RFC 8878 3.1)
+    ]:
+        for step in (1, 7, 100000):
+            assert _decode_all(coding, packed, step) in (TEXT, TEXT + b"!")
+
+
+def test_zstd_decoder_refuses_large_windows_and_garbage() -> None:
+    # RFC 9659: windows over 8 MB need not be decoded; refusing them bounds
+    # the memory a response can make us allocate.
+    params = zstandard.ZstdCompressionParameters.from_level(3, window_log=24)
+    big_window = zstandard.ZstdCompressor(compression_params=params)
+    packed = b"".join(big_window.read_to_iter(io.BytesIO(os.urandom(1 << 16))))
+    with pytest.raises(zstandard.ZstdError):
+        _decode_all("zstd", packed)
+    with pytest.raises(zstandard.ZstdError):
+        _decode_all("zstd", zstandard.ZstdCompressor().compress(b"a") + b"garbage")
+    with pytest.raises(ValueError, match="truncated"):
+        _decode_all("zstd", zstandard.ZstdCompressor().compress(TEXT)[:-3])
+    with pytest.raises(ValueError, match="truncated"):
+        _decode_all("br", brotli.compress(TEXT)[:-3])
+
+
+def test_server_decodes_gzip_request_bodies_only() -> None:
+    # decompress_request=True is unchanged: a br body reaches the
+    # application as it was sent.
+    from tornado.http1connection import HTTP1Connection, HTTP1ConnectionParameters, _GzipMessageDelegate
+    from tornado.httputil import HTTPHeaders, HTTPMessageDelegate, RequestStartLine
+
+    class Sink(HTTPMessageDelegate):
+        def headers_received(self, start_line: Any, headers: HTTPHeaders) -> None:
+            self.headers = headers
+
+    class FakeStream:
+        max_buffer_size = 1 << 20
+
+    for is_client, decoded in [(False, False), (True, True)]:
+        connection = HTTP1Connection(FakeStream(), is_client, HTTP1ConnectionParameters(decompress=True))  # type: ignore[arg-type]
+        sink = Sink()
+        wrapper = _GzipMessageDelegate(sink, connection)
+        wrapper.headers_received(RequestStartLine("POST", "/", "HTTP/1.1"), HTTPHeaders({"Content-Encoding": "br"}))
+        assert ("Content-Encoding" not in sink.headers) == decoded
