@@ -652,7 +652,9 @@ class HTTP1ConnectionParameters:
     when None).
     ``max_body_size``: the largest body accepted; None means the stream's
     ``max_buffer_size``.
-    ``decompress``: hand ``Content-Encoding: gzip`` bodies over decoded.
+    ``decompress``: hand ``Content-Encoding: gzip`` bodies over decoded
+    (on a client, ``br`` and ``zstd`` ones too where their modules are
+    installed).
     """
 
     def __init__(
