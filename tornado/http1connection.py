@@ -716,6 +716,9 @@ class HTTP1Connection(HTTPConnection):
     # The server connection's idle watchdog, which enforces header_timeout
     # for all the requests of a connection.
     _watchdog: "Optional[_IdleWatchdog]" = None
+    # Why the incoming message was refused, if it was (a client's error
+    # message says so).
+    _input_error: Optional[HTTPInputError] = None
 
     def __init__(
         self, stream: iostream.IOStream, is_client: bool,
@@ -849,6 +852,7 @@ class HTTP1Connection(HTTPConnection):
                 # processed, not even one already in the buffer.
                 return False
         except HTTPInputError as e:
+            self._input_error = e
             gen_log.info("Malformed HTTP message from %s: %s", self.context, e)
             if not self.is_client and not self._output_started and self.stream is not None:
                 self._output_started = True

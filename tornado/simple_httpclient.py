@@ -689,7 +689,11 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         stream = self.stream
         failure = None if stream is None else stream.error
         if failure is None:
-            failure = HTTPStreamClosedError("Connection closed")
+            # Say why, when the connection was closed over the response
+            # (a body over max_body_size, a malformed chunk ...).
+            refused = None if self.connection is None else self.connection._input_error
+            reason = "" if refused is None else ": %s" % refused
+            failure = HTTPStreamClosedError("Connection closed" + reason)
         self._handle_exception(type(failure), failure, failure.__traceback__)
 
     async def headers_received(
