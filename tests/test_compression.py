@@ -81,7 +81,7 @@ def test_negotiation(accept: str, chosen: Optional[str]) -> None:
 
 def test_only_gzip_without_the_optional_modules() -> None:
     # What GZipContentEncoding offers follows what is installed.
-    assert web.GZipContentEncoding.CODINGS == ("zstd", "br", "gzip")
+    assert web.GZipContentEncoding._CODINGS == ("zstd", "br", "gzip")
     assert _negotiate_content_coding("gzip, deflate, br, zstd", ["gzip"]) == "gzip"
 
 
@@ -113,7 +113,7 @@ class EchoHandler(web.RequestHandler):
 
 
 class BrotliFirst(web.GZipContentEncoding):
-    CODINGS = ("br", "gzip")
+    _CODINGS = ("br", "gzip")
 
 
 class Server:
@@ -253,7 +253,7 @@ def _client_codings(kind: str) -> "list[str]":
 
 
 def _only(coding: str) -> type:
-    return type("Only" + coding, (web.GZipContentEncoding,), {"CODINGS": (coding,)})
+    return type("Only" + coding, (web.GZipContentEncoding,), {"_CODINGS": (coding,)})
 
 
 @pytest.fixture(scope="module")

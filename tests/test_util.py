@@ -197,6 +197,20 @@ class ImplB(Base):
         self.b = b
 
 
+class ImplC(Base):
+    """An implementation with an option beyond its initialize()'s
+    parameters (see Configurable._extra_keywords)."""
+
+    _extra_keywords = frozenset({"c"})
+
+    def initialize(self, pos: Any = None) -> None:
+        self.pos = pos
+        self.c = "unset"
+
+    def _take_extra_keywords(self, c: Any = None) -> None:
+        self.c = (c, self.pos)
+
+
 class Nested(Base):
     @classmethod
     def configurable_base(cls):  # type: ignore[no-untyped-def]
@@ -253,6 +267,19 @@ def test_configurable_configure_none_keeps_default(saved_configuration: Any) -> 
     Base.configure(None, a=3)
     obj = Base()
     assert isinstance(obj, ImplA) and obj.a == 3
+
+
+def test_configurable_extra_keywords(saved_configuration: Any) -> None:
+    # Given to the call: taken after initialize() ran, which never sees it.
+    obj = ImplC(1, c=2)
+    assert obj.c == (2, 1)
+    assert ImplC(1).c == "unset"
+    # Bound by configure(): the same.
+    Base.configure(ImplC, c=3)
+    assert Base(4).c == (3, 4)
+    # Other implementations take no such keyword.
+    with pytest.raises(TypeError):
+        ImplA(c=1)
 
 
 def test_configurable_rejects_non_subclass(saved_configuration: Any) -> None:

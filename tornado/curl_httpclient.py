@@ -290,20 +290,24 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         fails the request with a `CurlError` saying so.
     :arg max_header_size: the largest response head accepted, status line
         included (by default only libcurl's own limits apply). A larger
-        one fails the request with a `CurlError` saying so.
+        one fails the request with a `CurlError` saying so.  (An addition
+        to Tornado 6.6, which has no such argument here.)
 
     Not available here: ``body_producer``, ``expect_100_continue``,
     ``ssl_options``, coroutine ``streaming_callback`` functions, and GET
     requests with a body.
     """
 
+    # See util.Configurable: initialize() keeps Tornado 6.6's signature.
+    _extra_keywords = frozenset({"max_header_size"})
+    _max_header_size: Optional[int] = None
+
     def initialize(  # type: ignore[override]
         self, max_clients: int = 10, defaults: "Dict[str, Any] | None" = None,
-        max_body_size: int = 104857600, max_header_size: Optional[int] = None,
+        max_body_size: int = 104857600,
     ) -> None:
         super().initialize(defaults=defaults)
         self.max_body_size = max_body_size
-        self.max_header_size = max_header_size
         multi = pycurl.CurlMulti()
         multi.setopt(pycurl.M_SOCKETFUNCTION, self._on_curl_socket)
         multi.setopt(pycurl.M_TIMERFUNCTION, self._set_timeout)
@@ -326,6 +330,9 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         multi.add_handle(probe)
         multi.remove_handle(probe)
         probe.close()
+
+    def _take_extra_keywords(self, max_header_size: Optional[int] = None) -> None:  # type: ignore[override]
+        self._max_header_size = max_header_size
 
     def close(self) -> None:
         if self._closed:
@@ -675,7 +682,7 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
             transfer.head_size = 0
             transfer.head_complete = False
         transfer.head_size += len(raw)
-        limit = self.max_header_size
+        limit = self._max_header_size
         if limit is not None and transfer.head_size > limit:
             transfer.header_error = "response head larger than max_header_size (%d bytes)" % limit
             return 0

@@ -288,10 +288,31 @@ class Configurable:
             # configuration; its own constructor makes the final choice.
             return target(*args, **kwargs)
         instance = super().__new__(target)
+        extra = target._extra_keywords
+        taken = None
+        if extra and not extra.isdisjoint(kwargs):
+            taken = {k: v for k, v in kwargs.items() if k in extra}
+            kwargs = {k: v for k, v in kwargs.items() if k not in extra}
         # type.__call__ would run __init__ with the caller's arguments only,
         # without the bound ones; hence a separate initialize() hook.
         instance.initialize(*args, **kwargs)
+        if taken:
+            instance._take_extra_keywords(**taken)
         return instance
+
+    # Keyword arguments that an implementation accepts beyond the parameters
+    # of its initialize(): options this package adds to Tornado 6.6's
+    # interfaces (``HTTPServer(..., http2=True)``, say).  initialize() keeps
+    # the signature that 6.6 gives it, which code built on Tornado (and
+    # Tornado's own API snapshot) compares against; the constructor hands
+    # these to _take_extra_keywords() once initialize() has run, whether
+    # they were passed to the call or bound by configure().
+    _extra_keywords: "frozenset[str]" = frozenset()
+
+    def _take_extra_keywords(self, **kwargs: Any) -> None:
+        """Receives the keyword arguments named in ``_extra_keywords``
+        that a construction was given (see above)."""
+        raise NotImplementedError()
 
     @classmethod
     def configurable_base(cls):  # type: ignore[no-untyped-def]

@@ -3390,9 +3390,11 @@ class GZipContentEncoding(OutputTransform):
     response gets ``Vary: Accept-Encoding``, since its form depends on
     that header.
 
-    .. versionchanged:: 6.6
-       br and zstd, and ``Accept-Encoding`` weights (``gzip;q=0`` is a
-       refusal).
+    br and zstd, and the ``Accept-Encoding`` weights (``gzip;q=0`` is a
+    refusal), are additions to Tornado 6.6, whose snapshot of this class's
+    public names they leave as it is: the codings offered, best first, are
+    in ``_CODINGS``, and the levels in ``_BROTLI_QUALITY`` and
+    ``_ZSTD_LEVEL``; a subclass may set them.
     """
 
     # Compressible besides text/*.
@@ -3410,14 +3412,14 @@ class GZipContentEncoding(OutputTransform):
     MIN_LENGTH = 1024
     # Levels for compressing as the response is produced: fast ones, which
     # still beat gzip's 6 on size.
-    BROTLI_QUALITY = 4
-    ZSTD_LEVEL = 3
+    _BROTLI_QUALITY = 4
+    _ZSTD_LEVEL = 3
     # The codings offered, best first, as far as they are installed.
-    CODINGS = tuple(c for c in ("zstd", "br", "gzip") if c in httputil._DECODERS)
+    _CODINGS = tuple(c for c in ("zstd", "br", "gzip") if c in httputil._DECODERS)
 
     def __init__(self, request: httputil.HTTPServerRequest) -> None:
         accepted = request.headers.get("Accept-Encoding", "")
-        self._coding = httputil._negotiate_content_coding(accepted, self.CODINGS) if accepted else None
+        self._coding = httputil._negotiate_content_coding(accepted, self._CODINGS) if accepted else None
         self._gzipping = self._coding is not None
         self._stream: Optional[Any] = None
 
@@ -3449,9 +3451,9 @@ class GZipContentEncoding(OutputTransform):
         coding = self._coding
         headers["Content-Encoding"] = coding
         if coding == "zstd":
-            self._stream = _ZstdStream(self.ZSTD_LEVEL)
+            self._stream = _ZstdStream(self._ZSTD_LEVEL)
         elif coding == "br":
-            self._stream = _BrotliStream(self.BROTLI_QUALITY)
+            self._stream = _BrotliStream(self._BROTLI_QUALITY)
         else:
             self._stream = _GzipStream(self.GZIP_LEVEL)
         packed = self.transform_chunk(chunk, finishing)
