@@ -108,9 +108,10 @@ class TCPServer:
         self.ssl_options = ssl_options
         self.max_buffer_size = max_buffer_size
         self.read_chunk_size = read_chunk_size
-        # fd -> listening socket, and fd -> the function that stops
-        # accepting on it.
-        self._listeners: dict[int, socket.socket] = {}
+        # fd -> listening socket (code built on Tornado reads ``_sockets``
+        # to learn the bound ports: pytest-jupyter, Bokeh, Dask), and fd ->
+        # the function that stops accepting on it.
+        self._sockets: dict[int, socket.socket] = {}
         self._unwatch: dict[int, Any] = {}
         # Sockets from bind() that wait for start().
         self._deferred: list[socket.socket] = []
@@ -145,7 +146,7 @@ class TCPServer:
         on_accept = self._handle_connection
         for listener in sockets:
             fd = listener.fileno()
-            self._listeners[fd] = listener
+            self._sockets[fd] = listener
             self._unwatch[fd] = add_accept_handler(listener, on_accept)
 
     def add_socket(self, socket: socket.socket) -> None:
@@ -201,8 +202,8 @@ class TCPServer:
         if self._stopped:
             return
         self._stopped = True
-        while self._listeners:
-            fd, listener = self._listeners.popitem()
+        while self._sockets:
+            fd, listener = self._sockets.popitem()
             self._unwatch.pop(fd)()
             listener.close()
         leftovers, self._deferred = self._deferred, []
