@@ -2549,12 +2549,18 @@ class HTTPError(Exception):
         self.reason: Optional[str] = kwargs.get("reason")
         self.status_code = status_code
         self.args = args
+        if log_message and not args:
+            # The message is a %-format whose arguments are ``args``; with
+            # none, a literal "%" (a percent-encoded URL, say) is escaped so
+            # that formatting gives the text back unchanged.
+            log_message = log_message.replace("%", "%%")
         self._log_message = log_message
 
     @property
     def log_message(self) -> Optional[str]:
-        """The log message as given, placeholders not yet filled (see
-        `get_message`)."""
+        """The log message as a %-format, placeholders not yet filled
+        (see `get_message`); without positional arguments, the "%" signs of
+        the message given are doubled."""
         return self._log_message
 
     @log_message.setter
@@ -2566,12 +2572,12 @@ class HTTPError(Exception):
         without a message.  If the arguments do not fit the placeholders,
         they are appended to the message instead of failing."""
         template = self._log_message
-        if not (template and self.args):
+        if not template:
             return template
         try:
             return template % self.args
         except (TypeError, ValueError):
-            return f"{template} {self.args!r}"
+            return f"{template} {self.args!r}" if self.args else template
 
     def __str__(self) -> str:
         reason = self.reason or httputil.responses.get(self.status_code, "Unknown")
@@ -2889,7 +2895,14 @@ class StaticFileHandler(RequestHandler):
         partial response carries the Etag of the whole file.  Files over
         `MAX_VERSION_CONTENT_SIZE` get none."""
         assert self.absolute_path is not None
-        if self.get_content_size() > self.MAX_VERSION_CONTENT_SIZE:
+        try:
+            too_big = self.get_content_size() > self.MAX_VERSION_CONTENT_SIZE
+        except OSError:
+            # Not a file on disk (a subclass serving content from elsewhere
+            # sets absolute_path to a name): _get_cached_version logs it
+            # and there is no Etag.
+            too_big = False
+        if too_big:
             return None
         digest = self._get_cached_version(self.absolute_path)
         return f'"{digest}"' if digest else None
@@ -3113,7 +3126,11 @@ class StaticFileHandler(RequestHandler):
         """
         static_dir = settings["static_path"]
         abs_path = cls.get_absolute_path(static_dir, path)
-        _static_root_of(static_dir, abs_path, path)
+        if isinstance(static_dir, (str, os.PathLike)):
+            # Subclasses may take other kinds of root (Jupyter Server's
+            # FileFindHandler searches a list of directories); their
+            # get_absolute_path is then what keeps paths inside.
+            _static_root_of(static_dir, abs_path, path)
         return cls._get_cached_version(abs_path, _check_file=True)
 
     @classmethod
