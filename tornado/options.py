@@ -90,7 +90,7 @@ class OptionParser:
         self.define("help", type=bool, help="show this help information",
                     callback=self._help_callback)
 
-    def _lookup(self, name: str) -> "_OptionSpec":
+    def _lookup(self, name: str) -> "_Option":
         spec = self._options.get(_cli_name(name))
         if spec is None:
             raise AttributeError("Unrecognized option %r" % name)
@@ -185,7 +185,7 @@ class OptionParser:
         origin = _definer_file()
         if type is None:
             type = str if (multiple or default is None) else default.__class__
-        self._options[key] = _OptionSpec(
+        self._options[key] = _Option(
             name, default, type, help, metavar, multiple, origin, group or origin, callback
         )
 
@@ -265,7 +265,7 @@ class OptionParser:
         (standard error if omitted)."""
         out = sys.stderr if file is None else file
         chunks = ["Usage: %s [OPTIONS]\n" % sys.argv[0], "\nOptions:\n\n"]
-        by_group: Dict[str, List[_OptionSpec]] = {}
+        by_group: Dict[str, List[_Option]] = {}
         for spec in self._options.values():
             by_group.setdefault(spec.group_name, []).append(spec)
         for group_name in sorted(by_group):
@@ -311,7 +311,7 @@ _FLAG_COLUMN = 30
 _TEXT_WIDTH = 44
 
 
-def _help_entry(spec: "_OptionSpec") -> str:
+def _help_entry(spec: "_Option") -> str:
     """The print_help lines for one option, without the final newline."""
     flag = _cli_name(spec.name)
     if spec.metavar:
@@ -355,7 +355,7 @@ class _Mockable:
 _NOT_SET = object()  # an option never assigned (None is a legitimate value)
 
 
-class _OptionSpec:
+class _Option:
     """A defined option: what `OptionParser.define` was told, plus its value."""
 
     __slots__ = ("name", "default", "type", "help", "metavar", "multiple",

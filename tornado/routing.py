@@ -377,7 +377,9 @@ class PathMatches(Matcher):
             self._kind = _NO_GROUPS
         else:
             self._kind = _NAMED if named else _POSITIONAL
-        self._template = _reverse_template(self.regex)
+        # The reverse template and group count, under the names that code
+        # deriving route labels from matchers reads (ddtrace, OpenTelemetry).
+        self._path, self._group_count = self._find_groups()
         self._match_path = self.regex.match  # looked up once, used per request
 
     def match(self, request: _Request) -> _Params:
@@ -393,8 +395,17 @@ class PathMatches(Matcher):
             return {"path_args": [], "path_kwargs": kwargs}
         return {}
 
+    def _find_groups(self) -> Tuple[Optional[str], Optional[int]]:
+        """(``%``-template, number of groups) for reversing the pattern:
+        ``("/%s/%s/", 2)`` for ``/([0-9]{4})/([a-z-]+)/``; ``(None, None)``
+        when the pattern cannot be reversed (see `_reverse_template`)."""
+        template = _reverse_template(self.regex)
+        if template is None:
+            return None, None
+        return template, self.regex.groups
+
     def reverse(self, *args: Any) -> Optional[str]:
-        template = self._template
+        template = self._path
         if template is None:
             raise ValueError("Cannot reverse url regex " + self.regex.pattern)
         arity = self.regex.groups

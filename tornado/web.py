@@ -85,9 +85,10 @@ from typing import (
 from urllib.parse import urlencode
 
 import tornado
-from tornado import escape, httputil, iostream, locale, template
+from tornado import escape, gen, httputil, iostream, locale, template
 from tornado.concurrent import Future, future_set_result_unless_cancelled
 from tornado.escape import to_unicode, utf8
+from tornado.ioloop import IOLoop
 from tornado.log import access_log, app_log, gen_log
 from tornado.routing import AnyMatches, DefaultHostMatches, HostMatches, PathMatches, Rule, URLSpec
 from tornado.routing import ReversibleRouter, ReversibleRuleRouter, _NotFoundDelegate, _RuleList
@@ -1575,20 +1576,34 @@ class RequestHandler:
 
     # Request processing ------------------------------------------------------
     #
-    # _execute runs the handler synchronously for as long as the handler's
-    # methods return plain values.  Only when prepare() or the verb method
-    # returns something still pending (or a streamed body has to arrive)
-    # does the rest move into a task, _proceed.
+    # _execute_inline runs the handler synchronously for as long as the
+    # handler's methods return plain values.  Only when prepare() or the
+    # verb method returns something still pending (or a streamed body has to
+    # arrive) does the rest move into a task, _proceed.
+    #
+    # _execute is the same work in the shape code built on Tornado expects:
+    # APM and error-reporting integrations (Sentry, ddtrace, Elastic APM,
+    # New Relic) replace RequestHandler._execute with a wrapper taking
+    # (self, transforms, *args, **kwargs) that awaits the original.  The
+    # application calls _execute_inline directly only while _execute is
+    # this one (see _HandlerDelegate.execute).
 
-    def _execute(
-        self, transforms: List["OutputTransform"], args: Sequence[bytes], kwargs: Dict[str, bytes]
-    ) -> Optional["asyncio.Task[None]"]:
+    async def _execute(
+        self, transforms: List["OutputTransform"], *args: bytes, **kwargs: bytes
+    ) -> None:
         """Runs this request through the handler, applying ``transforms``
         to the output; ``args``/``kwargs`` are the raw path arguments.
+        Completes when the handler is done with the request."""
+        rest = self._execute_inline(transforms, args, kwargs)
+        if rest is not None:
+            await rest
 
-        Returns the task that carries on asynchronously, or None when the
-        request was handled completely within this call.
-        """
+    def _execute_inline(
+        self, transforms: List["OutputTransform"], args: Sequence[bytes], kwargs: Dict[str, bytes]
+    ) -> Optional["asyncio.Task[None]"]:
+        """`_execute` run synchronously as far as it goes: returns the task
+        that carries on asynchronously, or None when the request was handled
+        completely within this call."""
         self._transforms = transforms
         try:
             self._check_request(args, kwargs)
@@ -1866,12 +1881,21 @@ def stream_request_body(cls: Type[_RequestHandlerType]) -> Type[_RequestHandlerT
       call waits for them (this is how the handler applies flow control);
     * the HTTP method (``put``, ``post``, ...) runs after the last chunk.
     """
-    if not (isclass(cls) and issubclass(cls, RequestHandler)):
-        raise TypeError(
-            f"stream_request_body needs a RequestHandler subclass, not {cls!r}"
-        )
+    _check_handler_class(cls, "stream_request_body")
     cls._stream_request_body = True
     return cls
+
+
+def _check_handler_class(cls: Any, user: str) -> None:
+    if not (isclass(cls) and issubclass(cls, RequestHandler)):
+        raise TypeError(f"{user} needs a RequestHandler subclass, not {cls!r}")
+
+
+def _has_stream_request_body(cls: Type[RequestHandler]) -> bool:
+    """Whether the handler class was decorated with `stream_request_body`
+    (APM integrations ask, so as not to read a streamed body)."""
+    _check_handler_class(cls, "_has_stream_request_body")
+    return cls._stream_request_body
 
 
 def _slash_redirect(handler: RequestHandler, path: str) -> None:
@@ -2367,6 +2391,12 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         self._kwargs = path_kwargs or _NO_ARGUMENTS
         self._streaming: bool = getattr(handler_class, "_stream_request_body", False)
 
+    @property
+    def handler_class(self) -> Type[RequestHandler]:
+        """The `RequestHandler` subclass this request goes to (code that
+        overrides `Application.find_handler` inspects it)."""
+        return self._handler_class
+
     def headers_received(
         self,
         start_line: Union[httputil.RequestStartLine, httputil.ResponseStartLine],
@@ -2429,9 +2459,16 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
             handler._body_error = body_error
         classes = app.transforms
         transforms = [t(request) for t in classes] if classes else []
-        # _execute catches everything itself, so the awaitable it returns
-        # is not watched here.
-        handler._execute(transforms, self._args, self._kwargs)
+        if type(handler)._execute is _STOCK_EXECUTE:
+            # _execute_inline catches everything itself, so the task it may
+            # return is not watched here.
+            handler._execute_inline(transforms, self._args, self._kwargs)
+        else:
+            # _execute is wrapped or overridden: call it as Tornado does,
+            # with the path arguments spread, and let the loop log what
+            # escapes from it.
+            outcome = handler._execute(transforms, *self._args, **self._kwargs)
+            IOLoop.current().add_future(gen.convert_yielded(outcome), _result_or_log)
         # While streaming, the connection must not deliver body chunks
         # before prepare() is done: this future says when.  Otherwise it
         # is None.
@@ -2446,6 +2483,15 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
             # like any other handler error.
             return e
         return None
+
+
+# RequestHandler._execute as defined here, to notice when it is replaced.
+_STOCK_EXECUTE = RequestHandler._execute
+
+
+def _result_or_log(future: "Future[Any]") -> None:
+    # Raising from an IOLoop.add_future callback gets the exception logged.
+    future.result()
 
 
 # Shared empty keyword arguments (never modified, only unpacked).
