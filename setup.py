@@ -42,6 +42,8 @@ TEST_REQUIRES = [
     # br and zstd response compression (the "compression" extra).
     "brotli>=1.1",
     "zstandard>=0.22",
+    # tests/test_internals.py wraps Tornado internals the way APM agents do.
+    "wrapt>=1.14",
 ]
 
 setup(

@@ -259,7 +259,10 @@ class AsyncHTTPClient(Configurable):
             else:
                 future_set_exception_unless_cancelled(outcome, failure)
 
-        self.fetch_impl(cast(HTTPRequest, _RequestProxy(own, self.defaults)), settle)
+        # A redirect to another origin carries the client's defaults less
+        # the credentials (see simple_httpclient).
+        defaults = own.__dict__.get("_redirect_defaults", self.defaults)
+        self.fetch_impl(cast(HTTPRequest, _RequestProxy(own, defaults)), settle)
         return outcome
 
     def fetch_impl(self, request: "HTTPRequest", callback: "Callable[[HTTPResponse], None]") -> None:
@@ -360,9 +363,10 @@ class HTTPRequest:
         ``ca_certs``, ``client_key`` and ``client_cert``.
     """
 
-    # Set on the copies that follow a redirect: the request the caller
-    # made, which their response must report.
-    _original_request: "Optional[HTTPRequest]" = None
+    # The copies that follow a redirect get an ``original_request``
+    # attribute: the request the caller made, which their response reports.
+    # Only they have it (tracing integrations test for it with hasattr, to
+    # tell redirects from the caller's own fetches).
 
     # The last fallback, after the request itself and the client defaults.
     _DEFAULTS: Dict[str, Any] = {

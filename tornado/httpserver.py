@@ -253,8 +253,11 @@ class _HTTPRequestContext:
         self.trusted_downstream: AbstractSet[str] = (
             set(trusted_downstream) if trusted_downstream else _NO_PROXIES
         )
-        # What the socket itself says, to go back to after each request.
-        self._socket_view = (self.remote_ip, protocol)
+        # What the socket itself says, to go back to after each request
+        # (tracing integrations read _orig_remote_ip: the peer before any
+        # X-Forwarded-For rewriting).
+        self._orig_remote_ip = self.remote_ip
+        self._orig_protocol = protocol
 
     def __str__(self) -> str:
         if self.address_family in _IP_FAMILIES:
@@ -284,7 +287,7 @@ class _HTTPRequestContext:
 
     def _unapply_xheaders(self) -> None:
         """Goes back to what the socket says, ready for the next request."""
-        self.remote_ip, self.protocol = self._socket_view
+        self.remote_ip, self.protocol = self._orig_remote_ip, self._orig_protocol
 
 
 class _XHeaderApplier(httputil.HTTPMessageDelegate):

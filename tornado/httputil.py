@@ -308,6 +308,10 @@ def _normalize_new_name(name: str) -> str:
 def _normalize_header(name: str) -> str:
     """Map a header name to Http-Header-Case, for lookups.
 
+    Every name that misses the cache goes through this module global, on
+    parsing too: monitoring agents (New Relic) wrap it to keep the case of
+    their own header names.
+
     >>> _normalize_header("coNtent-TYPE")
     'Content-Type'
     """
@@ -324,7 +328,7 @@ def _checked_header_name(name: str) -> str:
     if normalized is None:
         if not isinstance(name, str) or not _ABNF.field_name.fullmatch(name):
             raise HTTPInputError("Invalid header name %r" % (name,))
-        normalized = _normalize_new_name(name)
+        normalized = _normalize_header(name)
     return normalized
 
 
@@ -543,12 +547,12 @@ class HTTPHeaders(collections.abc.MutableMapping):  # type: ignore[type-arg]
             # Usually each name comes once, and a comprehension is the
             # quickest way to build the mapping; a repeated name shows up
             # as a shorter mapping, and the loop below does it right.
-            as_list = {known.get(name) or _normalize_new_name(name): [value] for name, value in fields}
+            as_list = {known.get(name) or _normalize_header(name): [value] for name, value in fields}
             if len(as_list) == len(fields):
                 return cls._from_canonical(as_list)
         as_list = {}
         for name, value in fields:
-            norm_name = known.get(name) or _normalize_new_name(name)
+            norm_name = known.get(name) or _normalize_header(name)
             values = as_list.get(norm_name)
             if values is None:
                 as_list[norm_name] = [value]

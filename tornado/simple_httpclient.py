@@ -41,7 +41,6 @@ from typing import (
     Tuple,
     Type,
     Union,
-    cast,
 )
 
 from tornado import httputil, version
@@ -648,8 +647,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         request = self.request
         if isinstance(request, _RequestProxy):
             request = request.request
-        first = request._original_request
-        return request if first is None else first
+        return getattr(request, "original_request", request)
 
     def _elapsed(self) -> float:
         return self.io_loop.time() - self.start_time
@@ -794,12 +792,29 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             for name in _CONTENT_HEADERS:
                 headers.pop(name, None)
         hop.headers = headers
-        hop._original_request = self._caller_request()
+        caller = hop.original_request = self._caller_request()
+        if defaults is not client.defaults:
+            hop._redirect_defaults = defaults
         deliver, self.final_callback = self.final_callback, None
         assert deliver is not None
+
+        def relay(hop_done: "asyncio.Future[HTTPResponse]") -> None:
+            try:
+                response = hop_done.result()
+            except Exception as e:
+                # A failure without an answer (timeout, refused connection):
+                # the caller's fetch reports it.
+                response = HTTPResponse(
+                    caller, 599, error=e, request_time=self._elapsed(),
+                    start_time=self.start_wall_time,
+                )
+            deliver(response)
+
         # Our slot goes back first: with max_clients=1 the next hop needs it.
         self._free_slot()
-        client.fetch_impl(cast(HTTPRequest, _RequestProxy(hop, defaults)), deliver)
+        # Through the public fetch(), as Tornado does: instrumentation that
+        # wraps it sees the hop (and knows it by its original_request).
+        client.fetch(hop, raise_error=False).add_done_callback(relay)
         self._close_stream()
 
 
