@@ -204,6 +204,37 @@ def test_wrapped_execute_sees_every_request(restore: Any) -> None:
     ]
 
 
+def test_wrapped_execute_with_a_streamed_body(restore: Any) -> None:
+    """A replaced ``_execute`` also runs ``stream_request_body`` handlers:
+    ``prepare`` first, then the chunks, then the verb method."""
+    restore(web.RequestHandler, "_execute")
+    old_execute = web.RequestHandler._execute
+    calls: List[str] = []
+
+    async def wrapper(self: web.RequestHandler, *args: Any, **kwargs: Any) -> Any:
+        calls.append("execute")
+        return await old_execute(self, *args, **kwargs)
+
+    web.RequestHandler._execute = wrapper  # type: ignore[method-assign]
+
+    @web.stream_request_body
+    class Upload(web.RequestHandler):
+        async def prepare(self) -> None:
+            await asyncio.sleep(0)
+            self.size = 0
+
+        def data_received(self, chunk: bytes) -> None:
+            self.size += len(chunk)
+
+        def put(self) -> None:
+            self.write(str(self.size))
+
+    response = run(lambda: serve(web.Application([("/up", Upload)]), ["/up"],
+                                 method="PUT", body=b"x" * 100_000))[0]
+    assert (response.code, response.body) == (200, b"100000")
+    assert calls == ["execute"]
+
+
 def test_execute_wrapped_with_wrapt(restore: Any) -> None:
     """ddtrace and Elastic APM wrap ``_execute`` with
     ``wrapt.wrap_function_wrapper("tornado.web", "RequestHandler._execute",
