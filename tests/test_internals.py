@@ -26,7 +26,7 @@ from tornado.routing import PathMatches, ReversibleRuleRouter, Rule, RuleRouter,
 from tornado.tcpclient import TCPClient
 from tornado.tcpserver import TCPServer
 from tornado.testing import AsyncHTTPTestCase, bind_unused_port
-from support import run
+from support import respond_ok, run
 
 
 @pytest.fixture
@@ -516,6 +516,18 @@ def test_handler_caches_set_and_read_directly() -> None:
     request.connection.finish.assert_called_once()
 
 
+def test_request_cookie_cache_filled_in_advance() -> None:
+    """Panel builds an `.HTTPServerRequest` from a FastAPI request and fills
+    its ``_cookies`` cache with a ready ``SimpleCookie``."""
+    import http.cookies
+
+    request = bare_request(Cookie="ignored=1")
+    request._cookies = http.cookies.SimpleCookie({"session": "abc"})
+    handler = web.RequestHandler(web.Application(), request)
+    assert handler.get_cookie("session") == "abc"
+    assert handler.get_cookie("ignored") is None
+
+
 def test_handler_classes_inspected_by_auditors() -> None:
     """Jupyter Server finds unimplemented verbs by comparing with
     ``RequestHandler._unimplemented_method`` and recognises
@@ -640,6 +652,39 @@ def test_start_request_and_connection_methods_wrapped(restore: Any) -> None:
     port, response = run(main)
     assert response.body == b"127.0.0.1 10.1.2.3"
     assert events == [("headers", "GET", "/?q=1", port), ("status", 200), ("finish",)]
+
+
+def test_router_delegates_take_instance_attributes() -> None:
+    """What ``start_request`` returns for a plain `.RuleRouter` or a
+    callable also takes New Relic's instance-level ``headers_received``."""
+    seen: List[str] = []
+
+    class Tracing(HTTPServer):
+        def start_request(self, server_conn: Any, request_conn: Any) -> Any:
+            delegate = super().start_request(server_conn, request_conn)
+            original = delegate.headers_received
+
+            def headers_received(start_line: Any, headers: Any) -> Any:
+                seen.append(start_line.path)
+                vars(delegate).pop("headers_received")
+                return original(start_line, headers)
+
+            delegate.headers_received = headers_received
+            return delegate
+
+    async def main() -> None:
+        router = RuleRouter([("/app.*", web.Application([("/app", Hello)]))])
+        for target in (router, lambda request: respond_ok(request.connection, b"ok")):
+            sock, port = bind_unused_port()
+            server = Tracing(target)
+            server.add_sockets([sock])
+            client = AsyncHTTPClient(force_instance=True)
+            assert (await client.fetch(f"http://127.0.0.1:{port}/app")).code == 200
+            client.close()
+            server.stop()
+
+    run(main)
+    assert seen == ["/app", "/app"]
 
 
 def test_normalize_header_looked_up_as_module_global(restore: Any) -> None:

@@ -91,7 +91,8 @@ class _PendingRoute(httputil.HTTPMessageDelegate):
     builds the request, lets the router choose the real delegate and from
     then on passes every event straight to that one."""
 
-    __slots__ = ("_router", "_server_conn", "_conn", "_chosen")
+    # No __slots__: monitoring agents (New Relic) set a wrapped
+    # headers_received on the delegate instance that start_request returns.
 
     def __init__(
         self, router: Router, server_conn: object, request_conn: httputil.HTTPConnection
