@@ -26,7 +26,7 @@ __all__ = sorted(
     """.split()
 )
 
-_LAZY_SUBMODULES = frozenset(__all__) | {"websocket", "wsgi"}
+_LAZY_SUBMODULES = frozenset(__all__) | {"websocket", "wsgi", "asgi"}
 
 
 def __getattr__(name: str) -> typing.Any:

@@ -1035,6 +1035,11 @@ class WebSocketHandler(tornado.web.RequestHandler):
         None when we don't speak it."""
         if self.request.headers.get("Sec-WebSocket-Version") not in _SUPPORTED_VERSIONS:
             return None
+        # A connection that carries messages rather than bytes (an ASGI
+        # server's, see tornado.asgi) makes its own protocol object.
+        make = getattr(self.request.connection, "_websocket_factory", None)
+        if make is not None:
+            return make(self)  # type: ignore[no-any-return]
         params = _shared_params(self.ping_interval, self.ping_timeout, self.max_message_size, self.get_compression_options())
         return WebSocketProtocol13(self, mask_outgoing=False, params=params)
 
