@@ -235,9 +235,12 @@ class ASGIContainer(httputil.HTTPServerConnectionDelegate):
     in every scope (see the ASGI specification).
     """
 
-    def __init__(self, asgi_app: ASGIApp, root_path: str = "") -> None:
+    def __init__(self, asgi_app: ASGIApp, root_path: str = "", lifespan: str = "auto") -> None:
+        if lifespan not in ("auto", "on", "off"):
+            raise ValueError("lifespan must be 'auto', 'on' or 'off', not %r" % (lifespan,))
         self.asgi_app = asgi_app
         self.root_path = root_path
+        self.lifespan = lifespan
         # The lifespan scope's "state", copied into each request's scope
         # once startup has run (None: lifespan not run, or unsupported).
         self.state: Optional[Dict[str, Any]] = None
@@ -252,16 +255,23 @@ class ASGIContainer(httputil.HTTPServerConnectionDelegate):
         """Runs the application's lifespan startup and waits for it.
 
         Raises `LifespanError` with the application's message if it answers
-        ``lifespan.startup.failed`` or raises after it has taken the startup
-        event.  An application that raises before taking any event does not
-        speak the lifespan protocol: that is logged (at debug level) and
-        serving goes on without it.  Call it once, before the server
-        accepts connections.
+        ``lifespan.startup.failed``.  What happens when the application
+        raises (or sends something else) depends on the ``lifespan``
+        argument, as with uvicorn's option of that name: with ``"auto"``
+        (the default) the application is taken not to speak the lifespan
+        protocol, which is logged, and serving goes on without it; with
+        ``"on"`` it is a `LifespanError` too.  With ``"off"`` the
+        application is never called with a ``lifespan`` scope.  Call it
+        once, before the server accepts connections.
         """
         if self._lifespan is not None:
             raise RuntimeError("ASGIContainer.startup() called twice")
         self.state = {}
-        self._lifespan = _Lifespan(self.asgi_app, self.state)
+        self._lifespan = _Lifespan(self.asgi_app, self.state, required=self.lifespan == "on")
+        if self.lifespan == "off":
+            self._lifespan.supported = False
+            self.state = None
+            return
         await self._lifespan.run("startup")
         if not self._lifespan.supported:
             self.state = None
@@ -398,13 +408,13 @@ class _Lifespan:
     """Runs an application's ``lifespan`` scope (one task for the life of
     the process) and moves its startup and shutdown events."""
 
-    def __init__(self, app: ASGIApp, state: Dict[str, Any]) -> None:
+    def __init__(self, app: ASGIApp, state: Dict[str, Any], required: bool) -> None:
         self.app = app
         self.state = state
+        self.required = required
         self.supported = True
         self._events: "asyncio.Queue[Message]" = asyncio.Queue()
         self._answer: Optional["Future[Message]"] = None
-        self._received = False
         self._task: Optional["asyncio.Task[None]"] = None
 
     async def run(self, phase: str) -> None:
@@ -427,29 +437,32 @@ class _Lifespan:
         raise LifespanError("lifespan %s: the application sent %r" % (phase, kind))
 
     async def _receive(self) -> Message:
-        self._received = True
         return await self._events.get()
 
     async def _send(self, message: Message) -> None:
         answer = self._answer
-        if answer is None or answer.done():
-            raise RuntimeError("unexpected lifespan message %r" % message.get("type"))
+        kind = message.get("type", "")
+        if answer is None or answer.done() or not kind.startswith("lifespan."):
+            raise RuntimeError("unexpected message %r in the lifespan scope" % kind)
         answer.set_result(message)
 
     async def _run_app(self, scope: Scope) -> None:
         try:
             await self.app(scope, self._receive, self._send)
         except BaseException as e:
-            if not self._received:
-                gen_log.debug("ASGI application does not support lifespan", exc_info=True)
-                self._settle({"type": "unsupported"})
-            else:
+            if self.required:
                 app_log.error("Exception in ASGI lifespan", exc_info=True)
                 self._settle({"type": "error", "message": "%s: %s" % (type(e).__name__, e), "exception": e})
+            else:
+                app_log.info("The ASGI application does not seem to support lifespan (%s: %s)", type(e).__name__, e)
+                self._settle({"type": "unsupported"})
             if not isinstance(e, Exception):
                 raise
         else:
-            self._settle({"type": "error", "message": "the application's lifespan returned early", "exception": None})
+            if self.required:
+                self._settle({"type": "error", "message": "the application's lifespan returned early", "exception": None})
+            else:
+                self._settle({"type": "unsupported"})
 
     def _settle(self, message: Message) -> None:
         answer = self._answer
@@ -527,6 +540,8 @@ class _HTTPExchange(httputil.HTTPMessageDelegate):
 
     def finish(self) -> None:
         self._body_complete = True
+        # From now on the connection reports the client leaving here.
+        self._conn.set_close_callback(self._on_client_gone)  # type: ignore[attr-defined]
         if self._running:
             self._wake()
         else:
@@ -764,7 +779,7 @@ class _ContainerWebSocketHandler(websocket.WebSocketHandler):
             self.clear_header("Content-Type")
             for name, value in reply.get("headers", ()):
                 self.add_header(name.decode("latin-1"), value.decode("latin-1"))
-            await session.relay_denial_body()
+            await session.relay_denial_body(self)
             return
         raise web.HTTPError(500 if kind == "error" else 403)
 
@@ -831,10 +846,9 @@ class _ContainerWebSocketSession:
     def first_reply(self) -> "Future[Message]":
         return self._reply
 
-    async def relay_denial_body(self) -> None:
-        handler = self.handler
-        assert handler is not None
-        self._denial = collections.deque()
+    async def relay_denial_body(self, handler: "_ContainerWebSocketHandler") -> None:
+        if self._denial is None:
+            self._denial = collections.deque()
         while True:
             while not self._denial:
                 waiter = self._denial_waiter = Future()
