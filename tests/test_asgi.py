@@ -1068,9 +1068,10 @@ def test_blog_demo(server: str, tmp_path: Path) -> None:
         assert "Traceback" not in demo.output()
 
 
+@pytest.mark.parametrize("demo_name", ["chat", "websocket"])
 @pytest.mark.parametrize("server", ["uvicorn", "hypercorn"])
-def test_chat_room_in_chromium(server: str) -> None:
-    with serving(server, "chat") as demo, launch_chromium() as browser:
+def test_chat_room_in_chromium(server: str, demo_name: str) -> None:
+    with serving(server, demo_name) as demo, launch_chromium() as browser:
         pages = [browser.new_context().new_page() for _ in range(2)]
         for page in pages:
             page.goto(demo.url())
