@@ -55,11 +55,15 @@ PAIRS = (
     ("starlette", "starlette-ours", "starlette-uvicorn", 1.2),
     ("tornado", "tornado-uvicorn", "tornado-ours", 0.8),
 )
+#: Shown by --callgrind too: the servers' own cost (no target).
+RAW_PAIR = ("raw", "raw-ours", "raw-uvicorn", 0.0)
 LABELS = {
     "starlette-ours": "Starlette on ASGIContainer (ours)",
     "starlette-uvicorn": "Starlette on uvicorn",
     "tornado-uvicorn": "Application via ASGIAdapter on uvicorn",
     "tornado-ours": "Application on our HTTPServer",
+    "raw-ours": "bare ASGI function on ASGIContainer (ours)",
+    "raw-uvicorn": "bare ASGI function on uvicorn",
 }
 
 
@@ -67,12 +71,17 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def build_env(cache: str, inplace: bool) -> list[str]:
+def build_env(cache: str, inplace: bool, interpreter: str) -> list[str]:
     """The command prefix that runs the benchmark's Python."""
     if inplace:
-        return ["env", f"PYTHONPATH={harness.CHECKOUT}", sys.executable]
-    env_dir = os.path.join(cache, "envs", "asgi")
-    python = harness._venv(env_dir)
+        return ["env", f"PYTHONPATH={harness.CHECKOUT}", interpreter]
+    version = subprocess.run([interpreter, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    env_dir = os.path.join(cache, "envs", "asgi-py" + version)
+    python = os.path.join(env_dir, "bin", "python")
+    if not os.path.exists(python):
+        log(f"creating venv {env_dir}")
+        subprocess.run([interpreter, "-m", "venv", env_dir], check=True)
     harness._install_once(python, env_dir, [REQUIREMENTS])
     harness._install_ours(python, env_dir, harness.CHECKOUT)
     return [python]
@@ -180,8 +189,11 @@ def run_callgrind(args: argparse.Namespace, prefix: list[str], logdir: str) -> s
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
     rows = []
     per_request: dict[str, float] = {}
-    for _, ours, peer, _ in PAIRS:
+    pairs = PAIRS + (RAW_PAIR,)
+    for _, ours, peer, _ in pairs:
         for mode in (ours, peer):
+            if args.only and mode.split("-")[0] not in args.only.split(","):
+                continue
             out = os.path.join(logdir, f"callgrind.{mode}")
             wrapper = harness._pin(harness.SERVER_CPU) + ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}.%p",
                        "--instr-atstart=no", "--trace-children=yes"]
@@ -200,7 +212,9 @@ def run_callgrind(args: argparse.Namespace, prefix: list[str], logdir: str) -> s
             assert len(dumps) == 1, dumps
             per_request[mode] = instructions(os.path.join(logdir, dumps[0])) / args.requests
             log(f"{mode}: {per_request[mode]:,.0f} instructions/request")
-    for pair, ours, peer, target in PAIRS:
+    for pair, ours, peer, target in pairs:
+        if ours not in per_request:
+            continue
         rows.append([pair, LABELS[ours], fmt(per_request[ours]),
                      fmt_ratio(per_request[peer] / per_request[ours])])
         rows.append(["", LABELS[peer], fmt(per_request[peer]), ""])
@@ -216,14 +230,19 @@ def main() -> None:
     parser.add_argument("--cache-dir", default=os.path.expanduser("~/.cache/tornado-bench"))
     parser.add_argument("--inplace", action="store_true",
                         help="use this interpreter with the checkout on PYTHONPATH instead of a venv")
+    parser.add_argument("--python", default=sys.executable,
+                        help="the interpreter the venv is made with (both servers use it)")
     parser.add_argument("--rst", action="store_true", help="print the table as reStructuredText")
     parser.add_argument("--callgrind", action="store_true", help="instructions per request instead")
     parser.add_argument("--requests", type=int, default=2000, help="(callgrind) measured requests")
+    parser.add_argument("--only", default="", help="(callgrind) pairs to measure, e.g. raw,starlette")
     parser.add_argument("--warmup", type=int, default=300, help="(callgrind) requests before measuring")
     args = parser.parse_args()
     if shutil.which("wrk") is None and not args.callgrind:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
-    prefix = build_env(args.cache_dir, args.inplace)
+    prefix = build_env(args.cache_dir, args.inplace, args.python)
+    log("Python: " + subprocess.run(prefix + ["-c", "import sys; print(sys.version.split()[0])"],
+                                    capture_output=True, text=True).stdout.strip())
     with tempfile.TemporaryDirectory(prefix="asgi-bench-") as logdir:
         report = run_callgrind(args, prefix, logdir) if args.callgrind else run_wallclock(args, prefix, logdir)
     print(report)

@@ -71,6 +71,33 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 _ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
 
 
+if sys.version_info >= (3, 12):
+
+    def _start_task(coro: Any) -> None:
+        """Runs ``coro`` as a task that starts at once (an eager task): an
+        application that answers without waiting for anything is done
+        before this returns, with no turn of the event loop in between."""
+        task = asyncio.Task(coro, loop=asyncio.get_running_loop(), eager_start=True)
+        if not task.done():
+            _keep_until_done(task)
+
+else:
+
+    def _start_task(coro: Any) -> None:
+        # (Before 3.12 a task cannot start eagerly; code the application
+        # runs needs a current task, so it must not run outside one.)
+        _keep_until_done(asyncio.get_running_loop().create_task(coro))
+
+
+# The event loop only keeps weak references to tasks.
+_TASKS: "set[asyncio.Task[Any]]" = set()
+
+
+def _keep_until_done(task: "asyncio.Task[Any]") -> None:
+    _TASKS.add(task)
+    task.add_done_callback(_TASKS.discard)
+
+
 class LifespanError(Exception):
     """The application's lifespan ``startup`` or ``shutdown`` failed.
 
@@ -568,7 +595,7 @@ class _HTTPExchange(httputil.HTTPMessageDelegate):
         assert scope is not None
         self._running = True
         self._scope = None
-        asyncio.ensure_future(self._run_app(scope))
+        _start_task(self._run_app(scope))
 
     async def _run_app(self, scope: Dict[str, Any]) -> None:
         try:

@@ -8,7 +8,9 @@
   the standard asyncio event loop, no access log);
 * ``tornado-ours``: our hello-world `.Application` on our own server;
 * ``tornado-uvicorn``: that `.Application` through `tornado.asgi.ASGIAdapter`
-  on uvicorn (same settings as above).
+  on uvicorn (same settings as above);
+* ``raw-ours`` and ``raw-uvicorn``: a bare ASGI function instead of
+  Starlette, which shows what the two servers cost alone.
 
 Every mode answers ``GET /`` with ``Hello, world`` and prints READY once it
 listens on 127.0.0.1.
@@ -31,6 +33,15 @@ def starlette_app():  # type: ignore[no-untyped-def]
         return PlainTextResponse(HELLO)
 
     return Starlette(routes=[Route("/", hello)])
+
+
+async def raw_app(scope, receive, send):  # type: ignore[no-untyped-def]
+    """The least an ASGI application can do: what the servers cost alone."""
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"12")]})
+    await send({"type": "http.response.body", "body": b"Hello, world"})
 
 
 def tornado_app():  # type: ignore[no-untyped-def]
@@ -86,7 +97,8 @@ async def serve_uvicorn(app, port: int) -> None:  # type: ignore[no-untyped-def]
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mode", required=True,
-                        choices=["starlette-ours", "starlette-uvicorn", "tornado-ours", "tornado-uvicorn"])
+                        choices=["starlette-ours", "starlette-uvicorn", "tornado-ours", "tornado-uvicorn",
+                                 "raw-ours", "raw-uvicorn"])
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     from tornado.asgi import ASGIAdapter, ASGIContainer
@@ -95,6 +107,10 @@ async def main() -> None:
         await serve_ours(ASGIContainer(starlette_app()), args.port)
     elif args.mode == "starlette-uvicorn":
         await serve_uvicorn(starlette_app(), args.port)
+    elif args.mode == "raw-ours":
+        await serve_ours(ASGIContainer(raw_app), args.port)
+    elif args.mode == "raw-uvicorn":
+        await serve_uvicorn(raw_app, args.port)
     elif args.mode == "tornado-ours":
         await serve_ours(tornado_app(), args.port)
     else:
