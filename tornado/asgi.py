@@ -73,29 +73,22 @@ _ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
 
 if sys.version_info >= (3, 12):
 
-    def _start_task(coro: Any) -> None:
-        """Runs ``coro`` as a task that starts at once (an eager task): an
+    def _new_task(coro: Any) -> "asyncio.Task[Any]":
+        """A task for ``coro`` that starts at once (an eager task): an
         application that answers without waiting for anything is done
         before this returns, with no turn of the event loop in between."""
-        task = asyncio.Task(coro, loop=asyncio.get_running_loop(), eager_start=True)
-        if not task.done():
-            _keep_until_done(task)
+        return asyncio.Task(coro, loop=asyncio.get_running_loop(), eager_start=True)
 
 else:
 
-    def _start_task(coro: Any) -> None:
+    def _new_task(coro: Any) -> "asyncio.Task[Any]":
         # (Before 3.12 a task cannot start eagerly; code the application
         # runs needs a current task, so it must not run outside one.)
-        _keep_until_done(asyncio.get_running_loop().create_task(coro))
+        return asyncio.get_running_loop().create_task(coro)
 
 
-# The event loop only keeps weak references to tasks.
+# Pending application tasks: the event loop only keeps weak references.
 _TASKS: "set[asyncio.Task[Any]]" = set()
-
-
-def _keep_until_done(task: "asyncio.Task[Any]") -> None:
-    _TASKS.add(task)
-    task.add_done_callback(_TASKS.discard)
 
 
 class LifespanError(Exception):
@@ -147,12 +140,12 @@ def _asgi_headers(headers: httputil.HTTPHeaders) -> List[Tuple[bytes, bytes]]:
 
 
 def _tornado_headers(pairs: Iterable[Tuple[bytes, bytes]]) -> httputil.HTTPHeaders:
-    """ASGI byte pairs as an `.HTTPHeaders`, checking each name and value
-    (RFC 9110 section 5): they come from the other side of the bridge."""
-    headers = httputil.HTTPHeaders()
-    for name, value in pairs:
-        headers.add(name.decode("latin-1"), value.decode("latin-1"))
-    return headers
+    """ASGI byte pairs as an `.HTTPHeaders`.  The server has parsed them
+    (and checked them against the HTTP grammar): they are taken as they
+    are, as our own server takes what its parser accepted."""
+    return httputil.HTTPHeaders._from_fields(
+        [(name.decode("latin-1"), value.decode("latin-1")) for name, value in pairs]
+    )
 
 
 _date_cache: List[Any] = [0, ""]
@@ -172,18 +165,6 @@ _SERVER_VALUE = "TornadoServer/" + tornado.version
 
 # RFC 9110 sections 15.2, 15.3.5, 15.4.5: responses that have no content.
 _NO_CONTENT_STATUSES = frozenset((204, 304)) | frozenset(range(100, 200))
-
-
-def _log_access(status: int, method: str, uri: str, remote_ip: str, started: float) -> None:
-    if status >= 500:
-        level = logging.ERROR
-    elif status >= 400:
-        level = logging.WARNING
-    else:
-        level = logging.INFO
-    if access_log.isEnabledFor(level):
-        millis = 1000.0 * (time.time() - started)
-        access_log.log(level, "%d %s %s (%s) %.2fms", status, method, uri, remote_ip, millis)
 
 
 # ---------------------------------------------------------------------------
@@ -273,8 +254,8 @@ class ASGIContainer(httputil.HTTPServerConnectionDelegate):
         self.state: Optional[Dict[str, Any]] = None
         self._lifespan: Optional[_Lifespan] = None
         self._ws_app: Optional[web.Application] = None
-        # Per TCP connection: the server's (host, port), looked up once.
-        self._server_addresses: Dict[object, Optional[Tuple[str, int]]] = {}
+        # Per TCP connection: what the scope says of it (_connection_view).
+        self._connections: Dict[object, Tuple[Any, Any, Any]] = {}
 
     # -- the lifespan protocol --------------------------------------------
 
@@ -327,7 +308,7 @@ class ASGIContainer(httputil.HTTPServerConnectionDelegate):
         return _HTTPExchange(self, server_conn, request_conn)
 
     def on_close(self, server_conn: object) -> None:
-        self._server_addresses.pop(server_conn, None)
+        self._connections.pop(server_conn, None)
 
     # -- as a plain request callback (FallbackHandler, routing) -------------
 
@@ -365,62 +346,69 @@ class ASGIContainer(httputil.HTTPServerConnectionDelegate):
         headers: httputil.HTTPHeaders, server_conn: object, conn: Any,
     ) -> Dict[str, Any]:  # fmt: skip
         """The ``http`` or ``websocket`` scope of a request."""
-        target = start_line.path
-        raw_path, _, query = target.partition("?")
-        if raw_path.startswith(("http://", "https://")):
+        raw_path, _, query = start_line.path.partition("?")
+        if raw_path[:1] != "/" and raw_path.startswith(("http://", "https://")):
             # RFC 9112 section 3.2.2: the absolute form; ASGI wants the path.
             raw_path = "/" + raw_path.split("/", 3)[-1] if raw_path.count("/") >= 3 else "/"
-        path = urllib.parse.unquote(raw_path) if "%" in raw_path else raw_path
-        context = getattr(conn, "context", None)
-        remote_ip = getattr(context, "remote_ip", None)
-        address = getattr(context, "address", None)
-        if remote_ip and isinstance(address, tuple):
-            client: Optional[Tuple[str, int]] = (remote_ip, address[1])
-        else:
-            client = None
-        scheme = getattr(context, "protocol", "http") or "http"
+        client, server, scheme = self._connection_view(server_conn, conn)
         if kind == "websocket":
             scheme = "wss" if scheme == "https" else "ws"
         fields = headers._as_list
+        names = _LOWER_NAMES
         scope: Dict[str, Any] = {
             "type": kind,
             "asgi": _ASGI_VERSION,
-            "http_version": start_line.version[5:] or "1.1",
+            "http_version": _HTTP_VERSIONS.get(start_line.version) or start_line.version[5:],
             "method": start_line.method,
             "scheme": scheme,
-            "path": path,
+            "path": urllib.parse.unquote(raw_path) if "%" in raw_path else raw_path,
             "raw_path": raw_path.encode("latin-1"),
             "query_string": query.encode("latin-1"),
             "root_path": self.root_path,
             "headers": [
-                (_asgi_name(name), value.encode("latin-1"))
+                (names.get(name) or _asgi_name(name), value.encode("latin-1"))
                 for name in fields
                 for value in fields[name]
             ],
             "client": client,
-            "server": self._server_address(server_conn, conn),
+            "server": server,
         }
         state = self.state
         if state is not None:
             scope["state"] = dict(state)
         return scope
 
-    def _server_address(self, server_conn: object, conn: Any) -> Optional[Tuple[str, int]]:
-        known = self._server_addresses
-        if server_conn in known:
-            return known[server_conn]
-        address: Optional[Tuple[str, int]] = None
+    def _connection_view(
+        self, server_conn: object, conn: Any
+    ) -> Tuple[Optional[Tuple[str, int]], Optional[Tuple[str, int]], str]:
+        """The scope's ``client``, ``server`` and ``scheme`` for a request
+        on ``conn``: worked out once per TCP connection, and again only
+        when the context changes (``xheaders``)."""
+        context = getattr(conn, "context", None)
+        remote_ip = getattr(context, "remote_ip", None)
+        protocol = getattr(context, "protocol", None) or "http"
+        known = self._connections.get(server_conn)
+        if known is not None and known[0] is remote_ip and known[1] is protocol:
+            return known[2]
+        address = getattr(context, "address", None)
+        client = (remote_ip, address[1]) if remote_ip and isinstance(address, tuple) else None
+        server: Optional[Tuple[str, int]] = None
         sock = getattr(getattr(conn, "stream", None), "socket", None)
         if sock is not None:
             try:
                 name = sock.getsockname()
                 if isinstance(name, tuple):
-                    address = (name[0], name[1])
+                    server = (name[0], name[1])
             except OSError:
                 pass
+        view = (client, server, protocol)
         if server_conn is not None:
-            known[server_conn] = address
-        return address
+            self._connections[server_conn] = (remote_ip, protocol, view)
+        return view
+
+
+# The scope's http_version for the usual request versions.
+_HTTP_VERSIONS = {"HTTP/1.1": "1.1", "HTTP/1.0": "1.0", "HTTP/2": "2", "HTTP/2.0": "2"}
 
 
 def _is_websocket_upgrade(method: str, headers: httputil.HTTPHeaders) -> bool:
@@ -507,11 +495,25 @@ class _HTTPExchange(httputil.HTTPMessageDelegate):
     previous one (``data_received`` returns a future until then).
     """
 
-    __slots__ = (
-        "_container", "_server_conn", "_conn", "_scope", "_method", "_uri",
-        "_chunk", "_body_complete", "_body_sent", "_taken", "_waiter",
-        "_status", "_headers", "_started", "_finished", "_gone", "_started_at", "_running",
-    )  # fmt: skip
+    # The state of the exchange starts as these class attributes: an
+    # instance stores only what changes (one exchange per request).
+    _scope: Optional[Dict[str, Any]] = None
+    _chunk: Optional[bytes] = None  # a body piece the application has not taken
+    _body_complete = False
+    _body_sent = False  # the final http.request event has been returned
+    # Resolved when the application takes the pending body piece.
+    _taken: Optional[Future[None]] = None
+    # A receive() waiting for something to happen.
+    _waiter: Optional[Future[None]] = None
+    _status = 0
+    _headers: Optional[httputil.HTTPHeaders] = None
+    _started = False  # response headers written
+    _finished = False  # response complete
+    _gone = False  # client went away
+    _running = False  # the application has been called
+    _method = ""
+    _uri = ""
+    _started_at = 0.0
 
     def __init__(
         self, container: ASGIContainer, server_conn: object, conn: httputil.HTTPConnection
@@ -519,20 +521,6 @@ class _HTTPExchange(httputil.HTTPMessageDelegate):
         self._container = container
         self._server_conn = server_conn
         self._conn = conn
-        self._scope: Optional[Dict[str, Any]] = None
-        self._chunk: Optional[bytes] = None
-        self._body_complete = False
-        self._body_sent = False
-        # Resolved when the application takes the pending body piece.
-        self._taken: Optional[Future[None]] = None
-        # A receive() waiting for something to happen.
-        self._waiter: Optional[Future[None]] = None
-        self._status = 0
-        self._headers: Optional[httputil.HTTPHeaders] = None
-        self._started = False  # response headers written
-        self._finished = False  # response complete
-        self._gone = False  # client went away
-        self._running = False  # the application has been called
 
     # -- HTTPMessageDelegate ----------------------------------------------
 
@@ -540,7 +528,8 @@ class _HTTPExchange(httputil.HTTPMessageDelegate):
         self, start_line: httputil._StartLine, headers: httputil.HTTPHeaders
     ) -> Optional[Awaitable[None]]:
         start_line = cast(httputil.RequestStartLine, start_line)
-        if _is_websocket_upgrade(start_line.method, headers):
+        fields = headers._as_list
+        if "Upgrade" in fields and _is_websocket_upgrade(start_line.method, headers):
             # Hand the whole exchange to the WebSocket machinery.
             ws = self._container._websocket_application().start_request(self._server_conn, self._conn)
             result = ws.headers_received(start_line, headers)
@@ -549,7 +538,6 @@ class _HTTPExchange(httputil.HTTPMessageDelegate):
             self.finish = ws.finish  # type: ignore[method-assign]
             self.on_connection_close = ws.on_connection_close  # type: ignore[method-assign]
             return result
-        fields = headers._as_list
         body_expected = "Content-Length" in fields or "Transfer-Encoding" in fields
         self._begin(start_line, headers, body_expected)
         if body_expected:
@@ -595,27 +583,35 @@ class _HTTPExchange(httputil.HTTPMessageDelegate):
         assert scope is not None
         self._running = True
         self._scope = None
-        _start_task(self._run_app(scope))
-
-    async def _run_app(self, scope: Dict[str, Any]) -> None:
         try:
-            await self._container.asgi_app(scope, self.receive, self.send)
-        except BaseException as e:
+            task = _new_task(self._container.asgi_app(scope, self.receive, self.send))
+        except Exception as e:  # the application is not a coroutine function
             self._app_failed(e)
-            if not isinstance(e, Exception) and not isinstance(e, asyncio.CancelledError):
-                raise
+            return
+        if task.done():
+            self._app_done(task)
         else:
-            if not self._finished:
-                if not self._started:
-                    if not self._gone:
-                        app_log.error("ASGI application returned without sending a response")
-                        self._send_500()
-                else:
-                    # An incomplete response can only be ended by closing.
-                    app_log.error("ASGI application returned before its response was complete")
-                    self._close()
-        finally:
-            self._release_body()
+            _TASKS.add(task)
+            task.add_done_callback(self._app_done)
+
+    def _app_done(self, task: "asyncio.Task[None]") -> None:
+        _TASKS.discard(task)
+        if task.cancelled():
+            self._close()
+            return
+        error = task.exception()
+        if error is not None:
+            self._app_failed(error)
+        elif not self._finished:
+            if not self._started:
+                if not self._gone:
+                    app_log.error("ASGI application returned without sending a response")
+                    self._send_500()
+            else:
+                # An incomplete response can only be ended by closing.
+                app_log.error("ASGI application returned before its response was complete")
+                self._close()
+        self._release_body()
 
     def _app_failed(self, e: BaseException) -> None:
         if isinstance(e, ClientDisconnected) or self._gone:
@@ -648,7 +644,7 @@ class _HTTPExchange(httputil.HTTPMessageDelegate):
         except Exception:
             gen_log.debug("Could not send the 500 response", exc_info=True)
             self._close()
-        _log_access(500, self._method, self._uri, self._remote_ip(), self._started_at)
+        self._log(500)
 
     def _close(self) -> None:
         self._finished = True
@@ -702,71 +698,97 @@ class _HTTPExchange(httputil.HTTPMessageDelegate):
     async def send(self, message: Message) -> None:
         kind = message["type"]
         if kind == "http.response.body":
-            if not self._started:
-                if self._headers is None:
-                    raise RuntimeError("http.response.body sent before http.response.start")
-            elif self._finished:
-                if self._gone:
-                    raise ClientDisconnected("the client has disconnected")
-                raise RuntimeError("http.response.body sent after the response was complete")
             if self._gone:
                 raise ClientDisconnected("the client has disconnected")
+            if self._finished:
+                raise RuntimeError("http.response.body sent after the response was complete")
+            conn = self._conn
             body = message.get("body", b"")
             more = message.get("more_body", False)
-            await self._write(body, more)
+            status = self._status
+            no_body = status in _NO_CONTENT_STATUSES or self._method == "HEAD"
+            if not self._started:
+                headers = self._headers
+                if headers is None:
+                    raise RuntimeError("http.response.body sent before http.response.start")
+                self._started = True
+                fields = headers._as_list
+                if not (more or no_body or "Content-Length" in fields or "Transfer-Encoding" in fields):
+                    # The whole body is known: no need to chunk it.
+                    fields["Content-Length"] = [str(len(body))]
+                start_line = _START_LINES.get(status) or _start_line(status)
+                written: Optional[Future[None]] = conn.write_headers(start_line, headers, None if no_body else body)
+            elif body and not no_body:
+                written = conn.write(body)
+            else:
+                written = None
+            if not more:
+                self._finished = True
+                conn.finish()
+                if self._waiter is not None:
+                    self._wake()
+                self._log(status)
+            elif written is not None and not written.done():
+                await written
+                if self._gone:
+                    raise ClientDisconnected("the client has disconnected")
         elif kind == "http.response.start":
             if self._headers is not None:
                 raise RuntimeError("http.response.start sent twice")
             if self._gone:
                 raise ClientDisconnected("the client has disconnected")
             self._status = int(message["status"])
-            headers = self._headers = httputil.HTTPHeaders()
-            fields = headers._as_list
-            known = httputil._NORMALIZED_NAMES
+            fields: Dict[str, List[str]] = {}
+            names = _TORNADO_NAMES
             for name, value in message.get("headers", ()):
-                text = name.decode("latin-1")
-                norm = known.get(text) or httputil._checked_header_name(text)
-                value = value.decode("latin-1")
+                norm = names.get(name) or _tornado_name(name)
                 values = fields.get(norm)
                 if values is None:
-                    fields[norm] = [value]
+                    fields[norm] = [value.decode("latin-1")]
                 else:
-                    values.append(value)
+                    values.append(value.decode("latin-1"))
             if "Date" not in fields:
                 fields["Date"] = [_date_value()]
             if "Server" not in fields:
                 fields["Server"] = [_SERVER_VALUE]
+            self._headers = httputil.HTTPHeaders._from_canonical(fields)
         else:
             raise ValueError("unexpected ASGI message type %r in an http scope" % kind)
 
-    async def _write(self, body: bytes, more: bool) -> None:
-        conn = self._conn
-        status = self._status
-        no_body = self._method == "HEAD" or status in _NO_CONTENT_STATUSES
-        if not self._started:
-            self._started = True
-            headers = self._headers
-            assert headers is not None
-            fields = headers._as_list
-            if not more and not no_body and "Content-Length" not in fields and "Transfer-Encoding" not in fields:
-                # The whole body is known: no need to chunk it.
-                fields["Content-Length"] = [str(len(body))]
-            start_line = httputil.ResponseStartLine("HTTP/1.1", status, httputil.responses.get(status, "Unknown"))
-            written = conn.write_headers(start_line, headers, None if no_body else body)
-        elif body and not no_body:
-            written = conn.write(body)
+    def _log(self, status: int) -> None:
+        if status < 400:
+            level = logging.INFO
+        elif status < 500:
+            level = logging.WARNING
         else:
-            written = None
-        if not more:
-            self._finished = True
-            conn.finish()
-            self._wake()
-            _log_access(status, self._method, self._uri, self._remote_ip(), self._started_at)
-            return
-        if written is not None and not written.done():
-            await written
-            if self._gone:
-                raise ClientDisconnected("the client has disconnected")
+            level = logging.ERROR
+        if access_log.isEnabledFor(level):
+            millis = 1000.0 * (time.time() - self._started_at)
+            access_log.log(level, "%d %s %s (%s) %.2fms", status, self._method, self._uri, self._remote_ip(), millis)
+
+
+# Response start lines by status (the version in them is not used).
+_START_LINES: Dict[int, httputil.ResponseStartLine] = {}
+
+
+def _start_line(status: int) -> httputil.ResponseStartLine:
+    line = httputil.ResponseStartLine("HTTP/1.1", status, httputil.responses.get(status, "Unknown"))
+    if 100 <= status < 600:
+        _START_LINES[status] = line
+    return line
+
+
+# ASGI's header names (lower-case bytes) in Tornado's Http-Header-Case,
+# checked against RFC 9110's field-name grammar (bounded: applications may
+# invent names).
+_TORNADO_NAMES: Dict[bytes, str] = {}
+
+
+def _tornado_name(name: bytes) -> str:
+    normalized = httputil._checked_header_name(name.decode("latin-1"))
+    if len(_TORNADO_NAMES) < 1000:
+        _TORNADO_NAMES[name] = normalized
+    return normalized
 
 
 class _ContainerWebSocketHandler(websocket.WebSocketHandler):
@@ -1080,24 +1102,29 @@ class _ASGIConnection(httputil.HTTPConnection):
     message has been sent (flow control).
     """
 
+    # The state starts as these class attributes (one connection per request).
+    _pumping = False  # a coroutine is sending the queued messages
+    _pump_waiter: Optional[Future[None]] = None  # the adapter's, idle
+    # Whether the adapter's coroutine is running (not awaiting): it sends
+    # what is queued as soon as it can, so no task is needed for that.
+    _main_busy = True
+    _head = False  # the response has no body (HEAD, 204, 304)
+    _finished = False  # finish() called
+    _body_done = False  # the request body has been received
+    _sent_all = False  # the last message has been sent
+    _gone = False  # the client went away
+    _close_callback: Optional[Callable[[], None]] = None
+    _ws_protocol: "Optional[_AdapterWebSocketProtocol]" = None
+
     def __init__(
         self, adapter: "ASGIAdapter", scope: Scope, send: Send, websocket_scope: bool = False
     ) -> None:
-        self._adapter = adapter
         self._scope = scope
         self._send = send
         self.context = _ASGIContext(scope)
         self._websocket = websocket_scope
         self._outbox: Deque[Tuple[Message, Optional[Future[None]]]] = collections.deque()
-        self._pumping = False
-        self._pump_waiter: Optional[Future[None]] = None
-        self._head = False
-        self._finished = False  # finish() called
-        self._sent_all = False  # the last message has been sent
-        self._gone = False  # the client went away
-        self._close_callback: Optional[Callable[[], None]] = None
         self.max_body_size = adapter.max_body_size
-        self._ws_protocol: Optional[_AdapterWebSocketProtocol] = None
 
     @property
     def stream(self) -> _StreamView:
@@ -1187,7 +1214,9 @@ class _ASGIConnection(httputil.HTTPConnection):
             self._pump_waiter = None
             if not waiter.done():
                 waiter.set_result(None)
-        elif not self._pumping:
+        elif not (self._pumping or self._main_busy):
+            # Written while the adapter's coroutine waits for the server
+            # (a handler answering during an upload): send from a task.
             asyncio.ensure_future(self._pump())
         return future if future is not None else self._done_future()
 
@@ -1217,6 +1246,11 @@ class _ASGIConnection(httputil.HTTPConnection):
                     future.set_result(None)
         finally:
             self._pumping = False
+            waiter = self._pump_waiter
+            if waiter is not None and not waiter.done():
+                # (The adapter's coroutine waits for the response's end.)
+                self._pump_waiter = None
+                waiter.set_result(None)
 
     async def serve_until_sent(self, receive: Receive) -> None:
         """The adapter's coroutine, once the request is complete: sends what
@@ -1493,22 +1527,49 @@ class ASGIAdapter:
             conn._head = start_line.method == "HEAD"
             waiting = delegate.headers_received(start_line, headers)
             if waiting is not None:
+                conn._main_busy = False
                 await waiting
+                conn._main_busy = True
         except httputil.HTTPInputError as e:
             gen_log.info("Malformed HTTP request through ASGI: %s", e)
             await _send_plain(send, 400, b"400: Bad Request")
             return
+        fields = headers._as_list
+        if (
+            "Content-Length" not in fields
+            and "Transfer-Encoding" not in fields
+            and start_line.version in ("HTTP/1.1", "HTTP/1.0")
+        ):
+            # RFC 9112 section 6.3: an HTTP/1 request without either header
+            # has no body; there is no need to ask the server for it.
+            conn._body_done = True
+            delegate.finish()
+        else:
+            if not await self._receive_body(conn, delegate, receive):
+                return
+        conn._main_busy = False
+        await conn.serve_until_sent(receive)
+
+    async def _receive_body(
+        self, conn: "_ASGIConnection", delegate: httputil.HTTPMessageDelegate, receive: Receive
+    ) -> bool:
+        """Feeds the request body to ``delegate``; False if the exchange
+        ended on the way (the client left, or the body was too large)."""
         received = 0
         while True:
             if conn._finished and not conn._gone:
                 # Answered before the body was read (an error, a 413).
-                break
+                return True
+            if conn._outbox:
+                await conn._pump()
+            conn._main_busy = False
             message = await receive()
+            conn._main_busy = True
             kind = message["type"]
             if kind == "http.disconnect":
                 delegate.on_connection_close()
                 conn.client_gone()
-                return
+                return False
             if kind != "http.request":
                 continue
             body = message.get("body", b"")
@@ -1518,19 +1579,23 @@ class ASGIAdapter:
                     gen_log.info("Request body from %s over %d bytes", conn.context, conn.max_body_size)
                     delegate.on_connection_close()
                     if not conn._outbox and not conn._sent_all and not conn._pumping:
-                        await _send_plain(send, 413, b"413: Content Too Large")
-                    return
+                        await _send_plain(conn._send, 413, b"413: Content Too Large")
+                    return False
                 waiting = delegate.data_received(body)
                 if waiting is not None:
+                    conn._main_busy = False
                     await waiting
+                    conn._main_busy = True
             if not message.get("more_body", False):
+                conn._body_done = True
                 delegate.finish()
-                break
-        await conn.serve_until_sent(receive)
+                return True
 
     async def _serve_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         conn = _ASGIConnection(self, scope, send, websocket_scope=True)
+        conn._main_busy = False
         connect = await receive()
+        conn._main_busy = True
         if connect["type"] != "websocket.connect":
             return
         try:
@@ -1569,6 +1634,7 @@ class ASGIAdapter:
         protocol = conn._ws_protocol
         if protocol is None or not protocol.accepted or conn._gone:
             return
+        conn._main_busy = False
         await self._relay_websocket(conn, protocol, receive)
 
     def _protocol_factory(
