@@ -143,9 +143,16 @@ def _tornado_headers(pairs: Iterable[Tuple[bytes, bytes]]) -> httputil.HTTPHeade
     """ASGI byte pairs as an `.HTTPHeaders`.  The server has parsed them
     (and checked them against the HTTP grammar): they are taken as they
     are, as our own server takes what its parser accepted."""
-    return httputil.HTTPHeaders._from_fields(
-        [(name.decode("latin-1"), value.decode("latin-1")) for name, value in pairs]
-    )
+    fields: Dict[str, List[str]] = {}
+    names = _TORNADO_NAMES
+    for name, value in pairs:
+        norm = names.get(name) or _tornado_name(name)
+        values = fields.get(norm)
+        if values is None:
+            fields[norm] = [value.decode("latin-1")]
+        else:
+            values.append(value.decode("latin-1"))
+    return httputil.HTTPHeaders._from_canonical(fields)
 
 
 _date_cache: List[Any] = [0, ""]
@@ -1056,6 +1063,9 @@ class _ContainerWebSocketSession:
 # ---------------------------------------------------------------------------
 
 
+_REQUEST_VERSIONS = {"1.1": "HTTP/1.1", "1.0": "HTTP/1.0", "2": "HTTP/2", "2.0": "HTTP/2"}
+
+
 class _ASGIContext:
     """The ``connection.context`` of a request arriving through ASGI: what
     `.HTTPServerRequest` reads the client's address and scheme from."""
@@ -1064,10 +1074,14 @@ class _ASGIContext:
 
     def __init__(self, scope: Scope) -> None:
         client = scope.get("client")
-        self.address = tuple(client) if client else None
-        self.remote_ip = client[0] if client else "0.0.0.0"
-        scheme = scope.get("scheme") or "http"
-        self.protocol = "https" if scheme in ("https", "wss") else "http"
+        if client:
+            self.address = client if type(client) is tuple else tuple(client)
+            self.remote_ip = client[0]
+        else:
+            self.address = None
+            self.remote_ip = "0.0.0.0"
+        scheme = scope.get("scheme")
+        self.protocol = "https" if scheme == "https" or scheme == "wss" else "http"
 
     def __str__(self) -> str:
         return str(self.remote_ip)
@@ -1167,6 +1181,12 @@ class _ASGIConnection(httputil.HTTPConnection):
         if self._websocket and self._ws_protocol is not None and self._ws_protocol.accepted:
             return  # the 101: nothing more to send
         event = "websocket.http.response.body" if self._websocket else "http.response.body"
+        outbox = self._outbox
+        if outbox and outbox[-1][0]["type"] == event:
+            # The last piece has not left yet: it becomes the final one
+            # (one message, and one send, fewer).
+            outbox[-1][0]["more_body"] = False
+            return
         self._queue({"type": event, "body": b"", "more_body": False}, None)
 
     def _websocket_answer(
@@ -1204,9 +1224,15 @@ class _ASGIConnection(httputil.HTTPConnection):
             future.set_result(None)
         return future
 
-    def _queue(self, message: Message, future: Optional["Future[None]"]) -> "Future[None]":
+    def _queue(self, message: Message, future: Any = None) -> Any:
+        """Queues ``message`` for sending and returns ``future``, which is
+        made done once the message has been sent (or has failed, with
+        `.StreamClosedError`, if the client is gone)."""
         if self._gone:
-            return self._done_future()
+            if future is not None:
+                future.set_exception(StreamClosedError())
+                future.exception()
+            return future
         self._outbox.append((message, future))
         waiter = self._pump_waiter
         if waiter is not None:
@@ -1218,7 +1244,7 @@ class _ASGIConnection(httputil.HTTPConnection):
             # Written while the adapter's coroutine waits for the server
             # (a handler answering during an upload): send from a task.
             asyncio.ensure_future(self._pump())
-        return future if future is not None else self._done_future()
+        return future
 
     async def _pump(self) -> None:
         """Sends the queued messages, in order, until the queue is empty."""
@@ -1307,8 +1333,9 @@ def _server_side_headers(headers: httputil.HTTPHeaders) -> List[Tuple[bytes, byt
     default ``Server`` that `.RequestHandler` adds: ASGI servers add their
     own, and two of either would contradict each other."""
     fields = headers._as_list
+    names = _LOWER_NAMES
     return [
-        (_asgi_name(name), value.encode("latin-1"))
+        (names.get(name) or _asgi_name(name), value.encode("latin-1"))
         for name in fields
         if name != "Date"
         for value in fields[name]
@@ -1484,6 +1511,7 @@ class ASGIAdapter:
         self.max_body_size = 100 * 1024 * 1024 if max_body_size is None else max_body_size
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # (A coroutine function: that is how servers tell ASGI 3 from 2.)
         kind = scope["type"]
         if kind == "http":
             await self._serve_http(scope, receive, send)
@@ -1506,13 +1534,15 @@ class ASGIAdapter:
         if query:
             path += "?" + query.decode("latin-1")
         headers = _tornado_headers(scope.get("headers") or ())
-        if "Host" not in headers:
+        if "Host" not in headers._as_list:
             server = scope.get("server")
             if server and server[1] is not None:
                 headers["Host"] = "%s:%d" % (server[0], server[1])
-        version = "HTTP/" + (scope.get("http_version") or "1.1")
-        method = scope.get("method", "GET")
-        return httputil.RequestStartLine(method, path, version), headers
+        version = scope.get("http_version") or "1.1"
+        start_line = httputil.RequestStartLine(
+            scope.get("method", "GET"), path, _REQUEST_VERSIONS.get(version) or "HTTP/" + version
+        )
+        return start_line, headers
 
     async def _serve_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         conn = _ASGIConnection(self, scope, send)
@@ -1548,7 +1578,10 @@ class ASGIAdapter:
             if not await self._receive_body(conn, delegate, receive):
                 return
         conn._main_busy = False
-        await conn.serve_until_sent(receive)
+        if conn._outbox:
+            await conn._pump()
+        if not (conn._sent_all or conn._gone):
+            await conn.serve_until_sent(receive)
 
     async def _receive_body(
         self, conn: "_ASGIConnection", delegate: httputil.HTTPMessageDelegate, receive: Receive
