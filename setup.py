@@ -44,6 +44,17 @@ TEST_REQUIRES = [
     "zstandard>=0.22",
     # tests/test_internals.py wraps Tornado internals the way APM agents do.
     "wrapt>=1.14",
+    # tornado.asgi's tests: ASGI frameworks on our server, our applications
+    # on ASGI servers, httpx's in-process ASGI transport.
+    "fastapi>=0.110",
+    "starlette>=0.37",
+    "python-multipart>=0.0.9",
+    "httpx>=0.27",
+    "uvicorn>=0.30",
+    "websockets>=12",
+    "hypercorn>=0.17",
+    "granian>=1.6",
+    "daphne>=4.1",
 ]
 
 setup(
