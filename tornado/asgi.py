@@ -91,6 +91,12 @@ else:
 _TASKS: "set[asyncio.Task[Any]]" = set()
 
 
+def _resolve(future: "Optional[Future[None]]") -> None:
+    """Resolves ``future`` (with None), unless there is none or it is done."""
+    if future is not None and not future.done():
+        future.set_result(None)
+
+
 class LifespanError(Exception):
     """The application's lifespan ``startup`` or ``shutdown`` failed.
 
@@ -140,9 +146,10 @@ def _asgi_headers(headers: httputil.HTTPHeaders) -> List[Tuple[bytes, bytes]]:
 
 
 def _tornado_headers(pairs: Iterable[Tuple[bytes, bytes]]) -> httputil.HTTPHeaders:
-    """ASGI byte pairs as an `.HTTPHeaders`.  The server has parsed them
-    (and checked them against the HTTP grammar): they are taken as they
-    are, as our own server takes what its parser accepted."""
+    """ASGI byte pairs as an `.HTTPHeaders`.  Each name is checked against
+    RFC 9110's grammar once (then remembered); values are taken as they
+    are: a server has parsed them, and what an application sends is
+    checked for line breaks when it is written (`.HTTP1Connection`)."""
     fields: Dict[str, List[str]] = {}
     names = _TORNADO_NAMES
     for name, value in pairs:
@@ -666,18 +673,12 @@ class _HTTPExchange(httputil.HTTPMessageDelegate):
     def _release_body(self) -> None:
         # Let the connection's reader go on (to find the connection closed,
         # or to discard a body nobody read).
-        taken = self._taken
-        if taken is not None:
-            self._taken = None
-            if not taken.done():
-                taken.set_result(None)
+        taken, self._taken = self._taken, None
+        _resolve(taken)
 
     def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+        waiter, self._waiter = self._waiter, None
+        _resolve(waiter)
 
     def _on_client_gone(self) -> None:
         self._gone = True
@@ -745,20 +746,12 @@ class _HTTPExchange(httputil.HTTPMessageDelegate):
             if self._gone:
                 raise ClientDisconnected("the client has disconnected")
             self._status = int(message["status"])
-            fields: Dict[str, List[str]] = {}
-            names = _TORNADO_NAMES
-            for name, value in message.get("headers", ()):
-                norm = names.get(name) or _tornado_name(name)
-                values = fields.get(norm)
-                if values is None:
-                    fields[norm] = [value.decode("latin-1")]
-                else:
-                    values.append(value.decode("latin-1"))
+            headers = self._headers = _tornado_headers(message.get("headers", ()))
+            fields = headers._as_list
             if "Date" not in fields:
                 fields["Date"] = [_date_value()]
             if "Server" not in fields:
                 fields["Server"] = [_SERVER_VALUE]
-            self._headers = httputil.HTTPHeaders._from_canonical(fields)
         else:
             raise ValueError("unexpected ASGI message type %r in an http scope" % kind)
 
@@ -947,18 +940,12 @@ class _ContainerWebSocketSession:
 
     def _push(self, event: Message) -> None:
         self._incoming.append(event)
-        waiter = self._incoming_waiter
-        if waiter is not None:
-            self._incoming_waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+        waiter, self._incoming_waiter = self._incoming_waiter, None
+        _resolve(waiter)
 
     def _release(self) -> None:
-        taken = self._taken
-        if taken is not None:
-            self._taken = None
-            if not taken.done():
-                taken.set_result(None)
+        taken, self._taken = self._taken, None
+        _resolve(taken)
 
     async def receive(self) -> Message:
         while not self._incoming:
@@ -1020,11 +1007,8 @@ class _ContainerWebSocketSession:
         if self._denial is None:
             self._denial = collections.deque()
         self._denial.append(message)
-        waiter = self._denial_waiter
-        if waiter is not None:
-            self._denial_waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+        waiter, self._denial_waiter = self._denial_waiter, None
+        _resolve(waiter)
 
     def _finish_denial(self) -> None:
         self._gone = True
