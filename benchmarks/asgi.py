@@ -212,7 +212,7 @@ def run_callgrind(args: argparse.Namespace, prefix: list[str], logdir: str) -> s
             assert len(dumps) == 1, dumps
             per_request[mode] = instructions(os.path.join(logdir, dumps[0])) / args.requests
             log(f"{mode}: {per_request[mode]:,.0f} instructions/request")
-    for pair, ours, peer, target in pairs:
+    for pair, ours, peer, _ in pairs:
         if ours not in per_request:
             continue
         rows.append([pair, LABELS[ours], fmt(per_request[ours]),
