@@ -619,7 +619,8 @@ def test_websocket_refusals_and_app_errors() -> None:
 # ASGIAdapter: a Tornado application in-process (httpx's ASGI transport)
 # ---------------------------------------------------------------------------
 
-STATIC = HERE / "asgi_static"
+# The static and template directory of adapter_application (see static_files).
+STATIC = HERE
 
 
 class EchoHandler(tornado.web.RequestHandler):
@@ -713,14 +714,11 @@ def adapter_application(**settings: Any) -> tornado.web.Application:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def static_files() -> Any:
-    STATIC.mkdir(exist_ok=True)
+def static_files(tmp_path_factory: pytest.TempPathFactory) -> None:
+    global STATIC
+    STATIC = tmp_path_factory.mktemp("asgi_static")
     (STATIC / "data.txt").write_bytes(bytes(range(256)) * 4)
     (STATIC / "page.html").write_text("<p>Hello, {{ name }}!</p>")
-    yield
-    for path in STATIC.iterdir():
-        path.unlink()
-    STATIC.rmdir()
 
 
 def in_process(app: tornado.web.Application, client: Tuple[str, int] = ("10.1.2.3", 5555)) -> Any:
