@@ -340,9 +340,9 @@ class ASGIContainer(httputil.HTTPServerConnectionDelegate):
         exchange._begin(start_line, request.headers, body_expected=False)
         exchange._chunk = request.body or None
         exchange._body_complete = True
-        exchange._start_app()
         # The handler that passed the request here set its own callback.
         conn.set_close_callback(exchange._on_client_gone)  # type: ignore[attr-defined]
+        exchange._start_app()
 
     # -- scopes ---------------------------------------------------------------
 
