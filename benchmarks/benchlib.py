@@ -11,8 +11,10 @@ import re
 import statistics
 from typing import Iterable, Optional, Sequence
 
-#: The implementations compared, in the order the table shows them.
-IMPLS: tuple[str, ...] = ("ours", "ref", "aiohttp")
+#: The implementations compared, in the order the table shows them: our
+#: package, the reference release, the two peers, and the ceiling (a bare
+#: asyncio Protocol with canned answers, see servers/ceiling_server.py).
+IMPLS: tuple[str, ...] = ("ours", "ref", "aiohttp", "uvicorn", "ceiling")
 
 
 def median(values: Iterable[float]) -> Optional[float]:
@@ -97,39 +99,107 @@ def parse_key_values(line: str) -> dict[str, float]:
 
 
 @dataclasses.dataclass(frozen=True)
+class Goal:
+    """A target of issue 14: ours compared with the best of some peers.
+
+    ``ours / best(peers)`` must be at least ``bound`` when higher is better
+    (best = the highest peer figure), at most ``bound`` otherwise (best =
+    the lowest).  A goal whose peers all lack a figure fails.
+    """
+
+    peers: tuple[str, ...]
+    bound: float
+
+    def describe(self, higher_is_better: bool) -> str:
+        who = self.peers[0] if len(self.peers) == 1 else "best(" + ",".join(self.peers) + ")"
+        return f"ours/{who} {'>=' if higher_is_better else '<='} {self.bound:.2f}x"
+
+
+@dataclasses.dataclass(frozen=True)
 class Metric:
     """One row of the table: a figure every implementation gets.
 
-    ``higher_is_better`` decides which way "ours/peer" reads; ``target`` (when
-    set) is the bound on ``ours/ref`` that issue 7 asks for: a minimum when
-    higher is better, a maximum otherwise.  ``limit`` is a bound on our own
-    figure instead (for "memory stays flat", "no stall"), read the same way.
+    ``higher_is_better`` decides which way "ours/peer" reads; ``goals``
+    are the targets on ours/peer ratios (all must hold); ``limit`` is a
+    bound on our own figure instead (for "memory stays flat", "no stall"),
+    read the same way.
     """
 
     workload: str
     name: str
     unit: str
     higher_is_better: bool = True
-    target: Optional[float] = None
+    goals: tuple[Goal, ...] = ()
     limit: Optional[float] = None
-    impls: tuple[str, ...] = IMPLS
 
 
-def verdict(metric: Metric, ours: Optional[float], ref: Optional[float]) -> str:
-    """'PASS', 'FAIL' or '' (no target) for a metric's medians.
+def best(values: Iterable[Optional[float]], higher_is_better: bool) -> Optional[float]:
+    """The best present figure (highest, or lowest when lower is better)."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    return max(present) if higher_is_better else min(present)
 
-    A missing figure fails: a workload that did not run has not met its target.
+
+def goal_ratio(metric: Metric, goal: Goal, rounds: dict[str, dict[int, float]],
+               suffix: str = "") -> Optional[float]:
+    """Median over rounds of ours / best(peers) for one goal.
+
+    ``rounds`` maps an implementation name to its figure per round;
+    ``suffix`` is appended to every name (``"+uvloop"`` for that table).
+    Each round compares figures taken minutes apart at most, which
+    cancels most of a busy machine's drift.
     """
-    if metric.target is not None:
-        value, bound = ratio(ours, ref), metric.target
+    ours = rounds.get("ours" + suffix, {})
+    ratios = []
+    for r, value in ours.items():
+        peer = best((rounds.get(p + suffix, {}).get(r) for p in goal.peers),
+                    metric.higher_is_better)
+        ratios.append(ratio(value, peer))
+    return median(ratios)
+
+
+def goal_met(metric: Metric, goal: Goal, value: Optional[float]) -> bool:
+    if value is None:
+        return False
+    return value >= goal.bound if metric.higher_is_better else value <= goal.bound
+
+
+def verdict(metric: Metric, ours: Optional[float], goal_values: Sequence[Optional[float]] = ()
+            ) -> str:
+    """'PASS', 'FAIL' or '' (no target) for one row.
+
+    ``goal_values`` are the ratios :func:`goal_ratio` gave for each of the
+    metric's goals; ``ours`` is our median, checked against ``limit``.  A
+    missing figure fails: a workload that did not run has not met its target.
+    """
+    if metric.goals:
+        ok = all(goal_met(metric, g, v) for g, v in zip(metric.goals, goal_values, strict=True))
     elif metric.limit is not None:
-        value, bound = ours, metric.limit
+        if ours is None:
+            return "FAIL"
+        ok = ours <= metric.limit if not metric.higher_is_better else ours >= metric.limit
     else:
         return ""
-    if value is None:
-        return "FAIL"
-    ok = value >= bound if metric.higher_is_better else value <= bound
     return "PASS" if ok else "FAIL"
+
+
+def parse_importtime(stderr: str, prefix: str = "tornado") -> float:
+    """Microseconds that ``python -X importtime`` gives the top-level imports
+    whose names start with ``prefix`` (their cumulative column, added up).
+
+    Raises ValueError when there is no such line (the import failed).
+    """
+    total = 0.0
+    found = False
+    for line in stderr.splitlines():
+        match = re.fullmatch(r"import time:\s+(\d+) \|\s+(\d+) \| (\S.*)", line.rstrip())
+        if match and match.group(3).startswith(prefix):
+            total += float(match.group(2))
+            found = True
+    if not found:
+        raise ValueError(f"no top-level {prefix} import in: {stderr[-400:]!r}")
+    return total
 
 
 def fmt(value: Optional[float], digits: int = 0) -> str:

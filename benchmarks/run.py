@@ -1,26 +1,36 @@
 #!/usr/bin/env python3
-"""Benchmark suite of issue 7: our Tornado against the reference release and aiohttp.
+"""Benchmark suite of issues 7 and 14: our Tornado against the reference
+release, aiohttp, uvicorn + Starlette, and the ceiling of the event loop.
 
 One command::
 
-    python3 benchmarks/run.py                  # everything, 3 rounds of 10 s
+    python3 benchmarks/run.py --rounds 5 --write-results              # Python 3.11
+    python3 benchmarks/run.py --rounds 5 --write-results --python python3.13
     python3 benchmarks/run.py --only hello,json --rounds 5 --duration 15
     python3 benchmarks/run.py --quick          # a short pass, to try the harness
 
 It builds its environments under ``--cache-dir`` (default
-``~/.cache/tornado-bench``): a venv with *our* package installed from the
-checkout this script lives in (reinstalled whenever the sources change), one
-with ``tornado==6.6.1`` from PyPI, and one with ``aiohttp`` 3.14 (the newest
-3.x otherwise) plus Jinja2.  Every server runs pinned to CPU 0 and every load
-generator to CPU 1 (``taskset``); for the client workload it is the other way
-round, since the client is what is measured.  The implementations take turns
-within each round (the first one rotates), and the table shows the median of
-the rounds, our ratio to each peer, and PASS/FAIL for each target of issue 7.
+``~/.cache/tornado-bench``), one set per interpreter (``--python``, default
+the one running this script) in ``envs/pyX.Y/``: *our* package installed
+from the checkout this script lives in (reinstalled whenever the sources
+change), ``tornado==6.6.1`` from PyPI, ``aiohttp`` 3.14 plus Jinja2,
+``uvicorn`` 0.54 with httptools, websockets and Starlette 1.10, and the
+ceiling's (nothing but uvloop); each also has uvloop.  Every
+implementation runs each workload on asyncio's own loop and on uvloop
+(``--loops``); the two make separate tables.  Every server runs pinned to
+CPU 0 and every load generator to CPU 1 (``taskset``); for the client
+workload it is the other way round, since the client is what is measured.
+The implementations take turns within each round (the first one rotates),
+and the table shows the median of the rounds, our ratio to each peer, and
+PASS/FAIL for each target of issue 14 with the ratio reached (the median
+of the per-round ratios).
 
 Load generators: ``wrk`` for plain HTTP (``apt-get install -y wrk``), and the
-scripts in ``drivers/`` (standard library, uvloop when available) for
-WebSockets, HTTP clients and big transfers.  Servers are in ``servers/``.
-Everything listens on 127.0.0.1 only.
+scripts in ``drivers/`` (standard library and uvloop, in their own
+environment made with this script's interpreter) for WebSockets, HTTP
+clients and big transfers.  Servers are in ``servers/``.  Everything
+listens on 127.0.0.1 only.  ``callgrind.py`` counts instructions per
+request instead, for before/after comparisons on a busy machine.
 """
 
 from __future__ import annotations
@@ -50,47 +60,94 @@ DRIVERS = os.path.join(HERE, "drivers")
 sys.path.insert(0, HERE)
 
 from benchlib import (  # noqa: E402
-    IMPLS, Metric, cpu_seconds_from_stat, fmt, fmt_ratio, interleave, median, paired_ratio,
-    parse_key_values, parse_proc_status, parse_wrk, render_rst_table, render_table, verdict,
+    IMPLS, Goal, Metric, cpu_seconds_from_stat, fmt, fmt_ratio, goal_ratio, interleave, median,
+    paired_ratio, parse_importtime, parse_key_values, parse_proc_status, parse_wrk,
+    render_rst_table, render_table, verdict,
 )
 
 REF_REQUIREMENT = "tornado==6.6.1"
-AIOHTTP_REQUIREMENTS = (["aiohttp>=3.14,<3.15", "jinja2"], ["aiohttp<4", "jinja2"])
+UVLOOP = "uvloop>=0.19"
+#: What each environment gets besides our package (``ours`` is installed from
+#: the checkout): the first choice that installs wins.
+REQUIREMENTS: dict[str, Sequence[Sequence[str]]] = {
+    "ref": ([REF_REQUIREMENT, UVLOOP],),
+    "aiohttp": (["aiohttp>=3.14,<3.15", "jinja2", UVLOOP], ["aiohttp<4", "jinja2", UVLOOP]),
+    "uvicorn": (["uvicorn==0.54.*", "httptools", "websockets", "starlette==1.10.*", UVLOOP],
+                ["uvicorn<1", "httptools", "websockets", "starlette", UVLOOP]),
+    "ceiling": ([UVLOOP],),
+    "drivers": ([UVLOOP],),
+}
 SERVER_CPU = "0"
 CLIENT_CPU = "1"
 MiB = 1 << 20
 
-WORKLOADS = ("hello", "json", "template", "wsecho", "wsidle", "client", "upload", "download")
+WORKLOADS = ("hello", "json", "template", "wsecho", "wsidle", "client", "upload", "download",
+             "import")
+LOOPS = ("asyncio", "uvloop")
 
-#: Every row of the table, in order.  ``target`` bounds ours/ref; ``limit``
-#: bounds our own figure (see benchlib.verdict).  The "per server
-#: CPU-second" rows divide the work done by the CPU time the server process
-#: got (from /proc/PID/stat): on a machine where other processes compete for
-#: the CPUs they estimate what a full CPU would give, where requests/s
-#: varies with the neighbours' load; both carry the target.
+#: Which implementations take part in which workload (the rest: all but
+#: the ceiling and uvicorn, which serve only hello, JSON and WebSocket echo).
+_NARROW = {"uvicorn": {"hello", "json", "wsecho"}, "ceiling": {"hello", "json", "wsecho"}}
+
+
+def takes_part(base: str, workload: str, loop: str) -> bool:
+    """Whether implementation ``base`` runs ``workload`` on ``loop``."""
+    if workload == "import":
+        return base in ("ours", "ref") and loop == "asyncio"
+    return workload in _NARROW.get(base, set(WORKLOADS))
+
+
+def variant(base: str, loop: str) -> str:
+    """The table's name for an implementation on a loop: ``ours``, ``ours+uvloop``."""
+    return base if loop == "asyncio" else f"{base}+{loop}"
+
+
+def split_variant(name: str) -> tuple[str, str]:
+    base, _, loop = name.partition("+")
+    return base, loop or "asyncio"
+
+
+_PEERS = Goal(("aiohttp", "uvicorn"), 1.5)
+_CEILING = Goal(("ceiling",), 0.5)
+_AIOHTTP_12 = Goal(("aiohttp",), 1.2)
+
+#: Every row of the table, in order, with issue 14's targets.  The "per
+#: server CPU-second" rows divide the work done by the CPU time the server
+#: process got (from /proc/PID/stat): on a machine where other processes
+#: compete for the CPUs they estimate what a full CPU would give, where
+#: requests/s varies with the neighbours' load; both carry the targets.
 METRICS: list[Metric] = [
-    Metric("hello", "requests/s", "req/s", target=2.5),
-    Metric("hello", "per server CPU-second", "req", target=2.5),
-    Metric("json", "requests/s", "req/s", target=2.5),
-    Metric("json", "per server CPU-second", "req", target=2.5),
-    Metric("template", "requests/s", "req/s", target=1.5),
-    Metric("template", "per server CPU-second", "req", target=1.5),
-    Metric("wsecho", "messages/s", "msg/s", target=2.0),
-    Metric("wsecho", "per server CPU-second", "msg", target=2.0),
-    Metric("wsidle", "memory per connection", "KiB", higher_is_better=False, target=0.7),
-    Metric("wsidle", "broadcast to all", "ms", higher_is_better=False, target=1 / 1.5),
-    Metric("client", "sequential GETs/s", "req/s", target=1.5),
-    Metric("client", "concurrent GETs/s (50)", "req/s", target=1.5),
-    Metric("upload", "throughput", "MB/s"),
+    Metric("hello", "requests/s", "req/s", goals=(_PEERS, _CEILING)),
+    Metric("hello", "per server CPU-second", "req", goals=(_PEERS, _CEILING)),
+    Metric("json", "requests/s", "req/s", goals=(_PEERS, _CEILING)),
+    Metric("json", "per server CPU-second", "req", goals=(_PEERS, _CEILING)),
+    Metric("template", "requests/s", "req/s", goals=(Goal(("aiohttp",), 2.0),)),
+    Metric("template", "per server CPU-second", "req", goals=(Goal(("aiohttp",), 2.0),)),
+    Metric("wsecho", "messages/s", "msg/s",
+           goals=(Goal(("aiohttp",), 2.5), Goal(("uvicorn",), 2.0))),
+    Metric("wsecho", "per server CPU-second", "msg",
+           goals=(Goal(("aiohttp",), 2.5), Goal(("uvicorn",), 2.0))),
+    Metric("wsidle", "memory per connection", "KiB", higher_is_better=False,
+           goals=(Goal(("aiohttp",), 0.35),)),
+    Metric("wsidle", "broadcast to all", "ms", higher_is_better=False,
+           goals=(Goal(("aiohttp",), 0.5),)),
+    Metric("client", "sequential GETs/s", "req/s", goals=(_AIOHTTP_12,)),
+    Metric("client", "concurrent GETs/s (50)", "req/s", goals=(_AIOHTTP_12,)),
+    Metric("upload", "throughput", "MB/s", goals=(_AIOHTTP_12,)),
     Metric("upload", "server CPU per GB", "s", higher_is_better=False),
     Metric("upload", "peak memory growth, big file", "MiB", higher_is_better=False, limit=64),
     Metric("upload", "growth big - growth small", "MiB", higher_is_better=False, limit=16),
     Metric("upload", "other client's max latency", "ms", higher_is_better=False, limit=250),
-    Metric("download", "throughput", "MB/s"),
+    Metric("download", "throughput", "MB/s", goals=(_AIOHTTP_12,)),
     Metric("download", "server CPU per GB", "s", higher_is_better=False),
     Metric("download", "peak memory growth, big file", "MiB", higher_is_better=False, limit=64),
     Metric("download", "growth big - growth small", "MiB", higher_is_better=False, limit=16),
     Metric("download", "other client's max latency", "ms", higher_is_better=False, limit=250),
+    Metric("import", "-X importtime, tornado modules", "ms", higher_is_better=False,
+           goals=(Goal(("ref",), 0.8),)),
+    Metric("import", "process wall time", "ms", higher_is_better=False),
+    Metric("import", "wall time - bare interpreter", "ms", higher_is_better=False,
+           goals=(Goal(("ref",), 0.8),)),
 ]
 
 
@@ -118,11 +175,11 @@ def _sources_fingerprint(checkout: str) -> str:
     return digest.hexdigest()
 
 
-def _venv(path: str) -> str:
+def _venv(path: str, maker: str) -> str:
     python = os.path.join(path, "bin", "python")
     if not os.path.exists(python):
         log(f"creating venv {path}")
-        subprocess.run([sys.executable, "-m", "venv", path], check=True)
+        subprocess.run([maker, "-m", "venv", path], check=True)
     return python
 
 
@@ -169,29 +226,58 @@ def _install_once(python: str, env_dir: str, choices: Sequence[Sequence[str]]) -
         f.write(" ".join(requirements))
 
 
-def build_envs(cache: str, impls: Sequence[str], inplace: bool) -> dict[str, list[str]]:
-    """The command prefix (interpreter, and env) that runs Python for each implementation."""
+def python_tag(python: str) -> str:
+    """``py3.13`` for the interpreter ``python``: environments are per version."""
+    out = subprocess.run([python, "-c", "import sys; print('py%d.%d' % sys.version_info[:2])"],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def build_envs(cache: str, python: str, bases: Sequence[str], inplace: bool) -> dict[str, list[str]]:
+    """The command prefix (interpreter, and env) that runs Python for each implementation.
+
+    With ``inplace``, ``ours`` runs from the checkout and the drivers with
+    this script's interpreter (no environment to build).  Otherwise every environment is made with ``python`` (``--python``), under
+    ``CACHE/envs/pyX.Y/``; the load drivers get their own with the harness's
+    interpreter, so the load generators stay the same whichever Python the
+    contestants run on.
+    """
     envs: dict[str, list[str]] = {}
-    for impl in impls:
-        if impl == "ours" and inplace:
-            envs[impl] = ["env", f"PYTHONPATH={CHECKOUT}", sys.executable]
+    tag = python_tag(python)
+    for base in list(bases) + ["drivers"]:
+        if base == "ours" and inplace:
+            envs[base] = ["env", f"PYTHONPATH={CHECKOUT}", python]
             continue
-        env_dir = os.path.join(cache, "envs", impl)
-        python = _venv(env_dir)
-        if impl == "ours":
-            _install_ours(python, env_dir, CHECKOUT)
-        elif impl == "ref":
-            _install_once(python, env_dir, [[REF_REQUIREMENT]])
+        if base == "drivers" and inplace:
+            envs[base] = [sys.executable]  # uvloop if this interpreter has it
+            continue
+        maker = sys.executable if base == "drivers" else python
+        env_dir = os.path.join(cache, "envs", python_tag(maker) if base == "drivers" else tag, base)
+        venv_python = _venv(env_dir, maker)
+        if base == "ours":
+            _install_once(venv_python, env_dir, ([UVLOOP],))
+            _install_ours(venv_python, env_dir, CHECKOUT)
         else:
-            _install_once(python, env_dir, AIOHTTP_REQUIREMENTS)
-        envs[impl] = [python]
+            _install_once(venv_python, env_dir, REQUIREMENTS[base])
+        envs[base] = [venv_python]
     return envs
 
 
-def impl_version(prefix: list[str], impl: str) -> str:
-    module = "aiohttp" if impl == "aiohttp" else "tornado"
-    out = subprocess.run(prefix + ["-c", f"import {module} as m; print(getattr(m, '__version__', getattr(m, 'version', '?')))"],
-                         capture_output=True, text=True, cwd="/")
+_VERSION_OF = {"ours": "tornado", "ref": "tornado", "aiohttp": "aiohttp", "uvicorn": "uvicorn"}
+
+
+def impl_version(prefix: list[str], base: str) -> str:
+    """The contestant's version, and uvloop's, as its environment reports them."""
+    module = _VERSION_OF.get(base)
+    code = ("import sys, importlib.metadata as md\n"
+            "def v(n):\n"
+            "    try: return md.version(n)\n"
+            "    except Exception: return '?'\n"
+            + (f"print(v({module!r}), end='')\n" if module else
+               "print('asyncio', end='')\n")
+            + ("print(' + starlette', v('starlette'), end='')\n" if base == "uvicorn" else "")
+            + "print(' (python %d.%d, uvloop %s)' % (*sys.version_info[:2], v('uvloop')))")
+    out = subprocess.run(prefix + ["-c", code], capture_output=True, text=True, cwd="/")
     return out.stdout.strip() or "?"
 
 
@@ -296,6 +382,10 @@ def proc_status(pid: int) -> dict[str, int]:
         return parse_proc_status(f.read())
 
 
+_SERVER_SCRIPTS = {"aiohttp": "aiohttp_server.py", "uvicorn": "uvicorn_server.py",
+                   "ceiling": "ceiling_server.py"}
+
+
 class Context:
     def __init__(self, args: argparse.Namespace, envs: dict[str, list[str]], logdir: str) -> None:
         self.args = args
@@ -319,7 +409,8 @@ class Context:
         return f"{self._seq:03d}-{what}"
 
     def python(self, impl: str) -> list[str]:
-        return list(self.envs[impl])
+        """The interpreter prefix of an implementation (``ours+uvloop`` runs ``ours``'s)."""
+        return list(self.envs[split_variant(impl)[0]])
 
     def next_source(self) -> str:
         """A fresh loopback source address: each batch of clients gets its own ports."""
@@ -330,9 +421,11 @@ class Context:
     @contextlib.contextmanager
     def server(self, impl: str, workload: str, **extra: str) -> Iterator[tuple[Proc, int]]:
         port = free_port()
-        script = "aiohttp_server.py" if impl == "aiohttp" else "tornado_server.py"
+        base, loop = split_variant(impl)
+        script = _SERVER_SCRIPTS.get(base, "tornado_server.py")
         argv = (_pin(SERVER_CPU) + self.python(impl)
-                + [os.path.join(SERVERS, script), "--workload", workload, "--port", str(port)])
+                + [os.path.join(SERVERS, script), "--workload", workload, "--port", str(port),
+                   "--loop", loop])
         for key, value in extra.items():
             argv += [f"--{key.replace('_', '-')}", value]
         proc = Proc(argv, self.name(f"{impl}-{workload}-server"), self.logdir)
@@ -344,7 +437,7 @@ class Context:
 
     def driver(self, script: str, *args: str, cpu: str = CLIENT_CPU,
                python: Optional[list[str]] = None, stdin: bool = False, name: str = "") -> Proc:
-        argv = _pin(cpu) + (python or [sys.executable]) + [os.path.join(DRIVERS, script), *args]
+        argv = _pin(cpu) + (python or self.envs["drivers"]) + [os.path.join(DRIVERS, script), *args]
         return Proc(argv, self.name(name or script.removesuffix(".py")), self.logdir, stdin=stdin)
 
     def run_driver(self, script: str, *args: str, timeout: float, **kw) -> dict[str, float]:
@@ -426,8 +519,8 @@ def wsecho_yardstick(ctx: Context) -> None:
     """The echo driver against a trivial server: how fast the driver itself can go."""
     args = ctx.args
     port = free_port()
-    server = Proc(_pin(SERVER_CPU) + [sys.executable, os.path.join(SERVERS, "fast_server.py"),
-                                      "--mode", "ws", "--port", str(port)],
+    server = Proc(_pin(SERVER_CPU) + ctx.envs["drivers"] + [os.path.join(SERVERS, "fast_server.py"),
+                                                            "--mode", "ws", "--port", str(port)],
                   ctx.name("fast-ws-server"), ctx.logdir)
     try:
         server.expect("READY", 30)
@@ -502,14 +595,15 @@ def _wait_count(port: int, expected: int, timeout: float) -> None:
 
 def workload_client(ctx: Context, impl: str) -> None:
     args = ctx.args
-    kind = "aiohttp" if impl == "aiohttp" else "tornado"
+    base, loop = split_variant(impl)
+    kind = "aiohttp" if base == "aiohttp" else "tornado"
     port = ctx.fast_http_port
     for metric, concurrency in (("sequential GETs/s", 1),
                                 ("concurrent GETs/s (50)", args.client_concurrency)):
         result = ctx.run_driver(
             "http_client.py", "--impl", kind, "--url", f"http://127.0.0.1:{port}/",
             "--concurrency", str(concurrency), "--duration", f"{args.duration:g}",
-            cpu=SERVER_CPU, python=ctx.python(impl), name=f"{impl}-client-{concurrency}",
+            "--loop", loop, cpu=SERVER_CPU, python=ctx.python(impl), name=f"{impl}-client-{concurrency}",
             timeout=args.duration + 120)
         if result.get("errors"):
             ctx.notes.append(f"client/{impl}: {result['errors']:.0f} failed requests "
@@ -558,6 +652,42 @@ def workload_bigfile(direction: str) -> Callable[[Context, str], None]:
     return run
 
 
+IMPORT_STATEMENT = "import tornado.web, tornado.websocket, tornado.httpclient"
+
+
+def _wall_ms(argv: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(argv, check=True, cwd="/", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return (time.perf_counter() - t0) * 1000
+
+
+def workload_import(ctx: Context, impl: str) -> None:
+    """Import time of the three modules a typical application imports.
+
+    ``-X importtime`` adds up what the interpreter reports for the tornado
+    modules (their cumulative time, standard library dependencies
+    included); the wall time is the whole process, and the same minus a
+    bare ``python -c pass`` (interpreter start-up, equal for everyone).
+    Each figure is the median of ``--import-runs`` runs; the bytecode is
+    compiled by a first, uncounted run.
+    """
+    python = ctx.python(impl)
+    runs = ctx.args.import_runs
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run(python + ["-c", IMPORT_STATEMENT], check=True, cwd="/", env=env)
+    importtimes, walls, bares = [], [], []
+    for _ in range(runs):
+        out = subprocess.run(python + ["-X", "importtime", "-c", IMPORT_STATEMENT],
+                             capture_output=True, text=True, check=True, cwd="/")
+        importtimes.append(parse_importtime(out.stderr) / 1000)
+        walls.append(_wall_ms(python + ["-c", IMPORT_STATEMENT]))
+        bares.append(_wall_ms(python + ["-c", "pass"]))
+    ctx.record("import", "-X importtime, tornado modules", impl, median(importtimes))
+    ctx.record("import", "process wall time", impl, median(walls))
+    ctx.record("import", "wall time - bare interpreter", impl, median(walls) - median(bares))
+
+
 RUNNERS: dict[str, Callable[[Context, str], None]] = {
     "hello": workload_http("hello", "/"),
     "json": workload_http("json", "/json"),
@@ -567,6 +697,7 @@ RUNNERS: dict[str, Callable[[Context, str], None]] = {
     "client": workload_client,
     "upload": workload_bigfile("upload"),
     "download": workload_bigfile("download"),
+    "import": workload_import,
 }
 
 
@@ -574,7 +705,7 @@ RUNNERS: dict[str, Callable[[Context, str], None]] = {
 # Report
 
 
-def machine_description() -> list[tuple[str, str]]:
+def machine_description(python: Optional[list[str]] = None) -> list[tuple[str, str]]:
     model = "?"
     with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
         for line in f:
@@ -591,67 +722,86 @@ def machine_description() -> list[tuple[str, str]]:
         ("cores", str(os.cpu_count())),
         ("RAM", mem),
         ("kernel", f"{platform.system()} {platform.release()}"),
-        ("Python", platform.python_version() + f" ({platform.python_implementation()})"),
+        ("Python", _python_version(python)),
     ]
 
 
-def table_rows(ctx: Context, impls: Sequence[str]) -> tuple[list[str], list[list[str]], list[str]]:
-    headers = ["workload", "metric", "unit", *impls]
-    peers = [i for i in impls if i != "ours"]
-    if "ours" in impls:
-        headers += [f"ours/{p}" for p in peers]
+def _python_version(python: Optional[list[str]]) -> str:
+    if python is None:
+        return platform.python_version() + f" ({platform.python_implementation()})"
+    out = subprocess.run(python + ["-c", "import platform; print(platform.python_version(), "
+                                   "'(' + platform.python_implementation() + ')')"],
+                         capture_output=True, text=True, cwd="/")
+    return out.stdout.strip() or "?"
+
+
+def table_rows(ctx: Context, bases: Sequence[str], loop: str
+               ) -> tuple[list[str], list[list[str]], list[str]]:
+    """The table of one event loop: a column per implementation, our ratio
+    to each, and each row's targets with PASS/FAIL and the ratios reached."""
+    names = [variant(b, loop) for b in bases]
+    suffix = "" if loop == "asyncio" else f"+{loop}"
+    headers = ["workload", "metric", "unit", *names]
+    peers = [n for n in names if n != "ours" + suffix]
+    has_ours = len(peers) < len(names)
+    if has_ours:
+        headers += [f"ours/{split_variant(p)[0]}" for p in peers]
     headers += ["target", "result"]
     rows = []
     verdicts = []
     for m in METRICS:
         per_impl = ctx.values.get((m.workload, m.name))
-        if per_impl is None:
+        if per_impl is None or not any(n in per_impl for n in names):
             continue
-        medians = {i: median(per_impl.get(i, [])) for i in impls}
-        paired: dict[str, Optional[float]] = {}
+        medians = {n: median(per_impl.get(n, [])) for n in names}
         digits = {"KiB": 1, "ms": 1, "MiB": 1, "MB/s": 1, "s": 2}.get(m.unit, 0)
-        row = [m.workload, m.name, m.unit] + [fmt(medians[i], digits) for i in impls]
-        if "ours" in impls:
+        row = [m.workload, m.name, m.unit] + [fmt(medians[n], digits) for n in names]
+        rounds = ctx.by_round.get((m.workload, m.name), {})
+        if has_ours:
             # absolute checks (flat memory, latency) have no meaningful ratio
-            rounds = ctx.by_round.get((m.workload, m.name), {})
-            paired = {p: paired_ratio(rounds.get("ours", {}), rounds.get(p, {})) for p in peers}
-            row += [fmt_ratio(paired[p]) if m.limit is None else "" for p in peers]
-        if m.target is not None:
-            target = ("ours/ref " + (">=" if m.higher_is_better else "<=")
-                      + f" {m.target:.2f}x")
-            r = paired.get("ref") if "ours" in impls else None
-            result = verdict(m, r, 1.0) if r is not None else ("FAIL" if "ref" in impls else "-")
-        elif m.limit is not None:
+            row += [fmt_ratio(paired_ratio(rounds.get("ours" + suffix, {}), rounds.get(p, {})))
+                    if m.limit is None and p in per_impl else "" for p in peers]
+        if m.goals and has_ours:
+            reached = [goal_ratio(m, g, rounds, suffix) for g in m.goals]
+            target = "; ".join(g.describe(m.higher_is_better) for g in m.goals)
+            result = verdict(m, None, reached) + " (" + ", ".join(map(fmt_ratio, reached)) + ")"
+        elif m.limit is not None and has_ours:
             target = f"ours <= {m.limit:g} {m.unit}"
-            result = verdict(m, medians.get("ours"), None) if "ours" in impls else "-"
+            result = verdict(m, medians.get("ours" + suffix))
         else:
             target, result = "", ""
         row += [target, result]
         rows.append(row)
-        if result in ("PASS", "FAIL"):
-            verdicts.append(f"{result} {m.workload}: {m.name}")
+        if result:
+            verdicts.append(f"{result.split()[0]} {m.workload}: {m.name} ({loop} loop)")
     return headers, rows, verdicts
 
 
-def write_rst(path: str, ctx: Context, impls: Sequence[str], headers: list[str],
-              rows: list[list[str]], versions: dict[str, str], command: str) -> None:
+def write_rst(path: str, ctx: Context, tables: list[tuple[str, list[str], list[list[str]]]],
+              versions: dict[str, str], command: str) -> None:
     lines = [
         "Benchmark results",
         "=================",
         "",
         f"Produced by ``{command}`` on {datetime.date.today().isoformat()}; "
         "each figure is the median of the rounds.  Ratios are ours/peer: above 1 is "
-        "better for rates, below 1 for memory and times.",
+        "better for rates, below 1 for memory and times; a target's ratio is the median "
+        "of the per-round ratios, shown after PASS/FAIL.",
         "",
         "Machine",
         "-------",
         "",
     ]
-    lines += [f"- {k}: {v}" for k, v in machine_description()]
-    lines += ["- implementations: " + ", ".join(f"{i} {versions.get(i, '?')}" for i in impls),
+    lines += [f"- {k}: {v}" for k, v in machine_description(ctx.python("ours" if "ours" in ctx.envs
+                                                                         else next(iter(ctx.envs))))]
+    lines += ["- implementations: " + "; ".join(f"{i} {v}" for i, v in versions.items()),
               "- server pinned to CPU 0 and load generator to CPU 1 (``taskset``); for the "
               "client workload the measured client runs on CPU 0 and the fixed server on CPU 1",
-              "", "Results", "-------", "", render_rst_table(headers, rows), ""]
+              ""]
+    for loop, headers, rows in tables:
+        title = f"Results on the {loop} event loop" if loop != "asyncio" else \
+            "Results on asyncio's own event loop"
+        lines += [title, "-" * len(title), "", render_rst_table(headers, rows), ""]
     if ctx.notes:
         lines += ["Notes", "-----", ""] + [f"- {n}" for n in ctx.notes] + [""]
     lines += ["How each workload is measured", "-----------------------------", ""]
@@ -685,6 +835,19 @@ WORKLOAD_NOTES = {
               "connection measures the latency seen by other clients.",
     "download": "GET of the big (sparse) file from ``StaticFileHandler`` (aiohttp: "
                 "``add_static``, which uses sendfile); memory and latency as for upload.",
+    "import": "``python -X importtime -c \"" + IMPORT_STATEMENT + "\"``: the cumulative "
+              "time of the top-level tornado imports (standard library dependencies "
+              "included); the process wall time of ``python -c`` with the same statement, "
+              "and that minus a bare ``python -c pass``; medians of the runs, bytecode "
+              "compiled beforehand.",
+    "ceiling": "a bare ``asyncio.Protocol`` that finds each request head's end and writes "
+               "the workload's canned response (for WebSocket echo: answers the upgrade, "
+               "then echoes by counting bytes); no framework on the same loop can beat it.",
+    "uvicorn": "uvicorn with its httptools parser and the ``websockets`` WebSocket "
+               "implementation, serving a Starlette application (``PlainTextResponse``, "
+               "``JSONResponse``, a ``WebSocketRoute`` echoing ``receive()``).",
+    "uvloop": "the same servers (and, for the client workload, the same clients) on "
+              "uvloop; the load generators always run on uvloop.",
 }
 
 
@@ -698,7 +861,16 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=10.0,
                         help="seconds of measurement per run (timed workloads)")
     parser.add_argument("--only", default="", help="comma-separated workloads: " + ",".join(WORKLOADS))
-    parser.add_argument("--impls", default=",".join(IMPLS), help="comma-separated: ours,ref,aiohttp")
+    parser.add_argument("--impls", default=",".join(IMPLS),
+                        help="comma-separated: " + ",".join(IMPLS))
+    parser.add_argument("--loops", default=",".join(LOOPS),
+                        help="comma-separated event loops: asyncio (the standard library's), "
+                             "uvloop; every implementation runs on each")
+    parser.add_argument("--python", default=sys.executable,
+                        help="the interpreter the contestants' environments are made with "
+                             "(e.g. python3.13); the load generators keep this script's")
+    parser.add_argument("--import-runs", type=int, default=20,
+                        help="runs per round of the import workload")
     parser.add_argument("--quick", action="store_true",
                         help="1 round of 2 s, 1000 idle WebSockets, 64 MiB files")
     parser.add_argument("--cache-dir", default=os.path.expanduser("~/.cache/tornado-bench"))
@@ -716,16 +888,18 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--no-yardstick", action="store_true",
                         help="skip the ws echo driver's check against a trivial server")
     parser.add_argument("--write-results", metavar="FILE", nargs="?",
-                        const=os.path.join(HERE, "RESULTS.rst"),
-                        help="also write the table as reStructuredText (default "
-                             "benchmarks/RESULTS.rst)")
+                        const="",
+                        help="also write the tables as reStructuredText (default "
+                             "benchmarks/RESULTS.rst, or RESULTS-py3.X.rst when --python "
+                             "names another version than this script's)")
     parser.add_argument("--json", metavar="FILE", help="write every round's figures as JSON")
     args = parser.parse_args(argv)
     if args.quick:
         defaults = {"rounds": 3, "duration": 10.0, "idle_connections": 15000,
-                    "big_size": 1024, "small_size": 128, "idle_procs": 4, "broadcasts": 5}
+                    "big_size": 1024, "small_size": 128, "idle_procs": 4, "broadcasts": 5,
+                    "import_runs": 20}
         quick = {"rounds": 1, "duration": 2.0, "idle_connections": 1000, "big_size": 64,
-                 "small_size": 16, "idle_procs": 2, "broadcasts": 3}
+                 "small_size": 16, "idle_procs": 2, "broadcasts": 3, "import_runs": 5}
         for key, value in quick.items():
             if getattr(args, key) == defaults[key]:
                 setattr(args, key, value)
@@ -737,6 +911,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     for i in args.impls:
         if i not in IMPLS:
             parser.error(f"unknown implementation {i!r}; choose from {', '.join(IMPLS)}")
+    args.loops = [x for x in args.loops.split(",") if x]
+    for x in args.loops:
+        if x not in LOOPS:
+            parser.error(f"unknown event loop {x!r}; choose from {', '.join(LOOPS)}")
     return args
 
 
@@ -763,7 +941,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     logdir = os.path.join(args.cache_dir, "logs", stamp)
     os.makedirs(logdir, exist_ok=True)
-    envs = build_envs(args.cache_dir, args.impls, args.inplace)
+    envs = build_envs(args.cache_dir, args.python, args.impls, args.inplace)
     versions = {i: impl_version(envs[i], i) for i in args.impls}
     log("versions: " + ", ".join(f"{i} {v}" for i, v in versions.items()) + f"; logs in {logdir}")
     ctx = Context(args, envs, logdir)
@@ -773,18 +951,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     fast: Optional[Proc] = None
     try:
         for workload in [w for w in WORKLOADS if w in args.only]:
+            variants = [variant(b, loop) for loop in args.loops for b in args.impls
+                        if takes_part(b, workload, loop)]
+            if not variants:
+                continue
             if workload == "client":
                 ctx.fast_http_port = free_port()
-                fast = Proc(_pin(CLIENT_CPU) + [sys.executable, os.path.join(SERVERS, "fast_server.py"),
-                                                "--mode", "http", "--port", str(ctx.fast_http_port)],
+                fast = Proc(_pin(CLIENT_CPU) + envs["drivers"]
+                            + [os.path.join(SERVERS, "fast_server.py"),
+                               "--mode", "http", "--port", str(ctx.fast_http_port)],
                             ctx.name("fast-http-server"), logdir)
                 fast.expect("READY", 30)
-            if workload == "wsecho" and not args.no_yardstick:
+            if workload == "wsecho" and not args.no_yardstick and "ceiling" not in args.impls:
                 log("wsecho: the driver against a trivial server")
                 wsecho_yardstick(ctx)
             for r in range(args.rounds):
                 ctx.round = r
-                for impl in interleave(args.impls, r):
+                for impl in interleave(variants, r):
                     log(f"{workload}: round {r + 1}/{args.rounds}, {impl}")
                     try:
                         RUNNERS[workload](ctx, impl)
@@ -815,12 +998,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         ctx.notes.insert(0, f"wsecho driver against a trivial echo server: {median(yard):,.0f} msg/s"
                          + (f" ({median(yard) / best:.1f}x the fastest contestant, so the driver "
                             "is not the bottleneck)" if best else ""))
-    headers, rows, verdicts = table_rows(ctx, args.impls)
+    tables = []
+    verdicts: list[str] = []
+    for loop in args.loops:
+        headers, rows, found = table_rows(ctx, args.impls, loop)
+        if rows:
+            tables.append((loop, headers, rows))
+            verdicts += found
     print()
-    print("Machine: " + "; ".join(f"{k} {v}" for k, v in machine_description()))
-    print("Versions: " + ", ".join(f"{i} {versions[i]}" for i in args.impls))
-    print(f"Rounds: {args.rounds}, duration {args.duration:g} s\n")
-    print(render_table(headers, rows))
+    print("Machine: " + "; ".join(f"{k} {v}" for k, v in machine_description(ctx.python(args.impls[0]))))
+    print("Versions: " + "; ".join(f"{i} {versions[i]}" for i in args.impls))
+    print(f"Rounds: {args.rounds}, duration {args.duration:g} s")
+    for loop, headers, rows in tables:
+        print(f"\n{loop} event loop:\n")
+        print(render_table(headers, rows))
     if ctx.notes:
         print("\nNotes:")
         for n in ctx.notes:
@@ -832,15 +1023,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"|".join(k): v for k, v in ctx.values.items()}, f, indent=1)
-    if args.write_results:
+    if args.write_results is not None:
+        path = args.write_results or default_results_path(args.python)
         given = list(argv if argv is not None else sys.argv[1:])
         if "--json" in given:  # a local path: not part of how the figures were made
             i = given.index("--json")
             del given[i:i + 2]
         command = "python3 benchmarks/run.py " + " ".join(given)
-        write_rst(args.write_results, ctx, args.impls, headers, rows, versions, command.strip())
-        log(f"wrote {args.write_results}")
+        write_rst(path, ctx, tables, versions, command.strip())
+        log(f"wrote {path}")
     return 0
+
+
+def default_results_path(python: str) -> str:
+    """RESULTS.rst for this script's interpreter, RESULTS-py3.X.rst for another."""
+    tag = python_tag(python)
+    if tag == python_tag(sys.executable):
+        return os.path.join(HERE, "RESULTS.rst")
+    return os.path.join(HERE, f"RESULTS-{tag}.rst")
 
 
 if __name__ == "__main__":

@@ -52,18 +52,50 @@ def test_median_ratio() -> None:
 
 
 def test_verdicts() -> None:
-    rate = benchlib.Metric("hello", "requests/s", "req/s", target=2.5)
-    assert benchlib.verdict(rate, 250.0, 100.0) == "PASS"
-    assert benchlib.verdict(rate, 249.0, 100.0) == "FAIL"
-    assert benchlib.verdict(rate, None, 100.0) == "FAIL"
-    memory = benchlib.Metric("wsidle", "memory", "KiB", higher_is_better=False, target=0.7)
-    assert benchlib.verdict(memory, 7.0, 10.0) == "PASS"
-    assert benchlib.verdict(memory, 7.5, 10.0) == "FAIL"
+    peers = benchlib.Goal(("aiohttp", "uvicorn"), 1.5)
+    ceiling = benchlib.Goal(("ceiling",), 0.5)
+    rate = benchlib.Metric("hello", "requests/s", "req/s", goals=(peers, ceiling))
+    assert benchlib.verdict(rate, None, [1.5, 0.5]) == "PASS"
+    assert benchlib.verdict(rate, None, [1.6, 0.4]) == "FAIL"
+    assert benchlib.verdict(rate, None, [None, 0.9]) == "FAIL"
+    assert peers.describe(True) == "ours/best(aiohttp,uvicorn) >= 1.50x"
+    memory = benchlib.Metric("wsidle", "memory", "KiB", higher_is_better=False,
+                             goals=(benchlib.Goal(("aiohttp",), 0.35),))
+    assert benchlib.verdict(memory, None, [0.3]) == "PASS"
+    assert benchlib.verdict(memory, None, [0.4]) == "FAIL"
     latency = benchlib.Metric("upload", "latency", "ms", higher_is_better=False, limit=250)
-    assert benchlib.verdict(latency, 30.0, None) == "PASS"
-    assert benchlib.verdict(latency, 300.0, 1.0) == "FAIL"
+    assert benchlib.verdict(latency, 30.0) == "PASS"
+    assert benchlib.verdict(latency, 300.0) == "FAIL"
+    assert benchlib.verdict(latency, None) == "FAIL"
     plain = benchlib.Metric("upload", "throughput", "MB/s")
-    assert benchlib.verdict(plain, 1.0, 2.0) == ""
+    assert benchlib.verdict(plain, 1.0) == ""
+
+
+def test_goal_ratio_takes_the_best_peer_of_each_round() -> None:
+    rate = benchlib.Metric("hello", "requests/s", "req/s")
+    goal = benchlib.Goal(("aiohttp", "uvicorn"), 1.5)
+    rounds = {"ours": {0: 300.0, 1: 200.0}, "aiohttp": {0: 100.0, 1: 100.0},
+              "uvicorn": {0: 200.0}}
+    # round 0: 300 / max(100, 200); round 1: 200 / 100 (uvicorn missing)
+    assert benchlib.goal_ratio(rate, goal, rounds) == (1.5 + 2.0) / 2
+    memory = benchlib.Metric("wsidle", "memory", "KiB", higher_is_better=False)
+    suffixed = {k + "+uvloop": v for k, v in rounds.items()}
+    assert benchlib.goal_ratio(memory, goal, suffixed, "+uvloop") == (3.0 + 2.0) / 2
+    assert benchlib.goal_ratio(rate, benchlib.Goal(("ceiling",), 0.5), rounds) is None
+
+
+def test_parse_importtime_adds_the_top_level_tornado_imports() -> None:
+    stderr = (
+        "import time: self [us] | cumulative | imported package\n"
+        "import time:       100 |        100 |   tornado\n"
+        "import time:      5000 |      20000 | tornado.web\n"
+        "import time:       300 |        300 |   json\n"
+        "import time:       700 |       3000 | tornado.websocket\n"
+        "import time:       900 |        900 | site\n"
+    )
+    assert benchlib.parse_importtime(stderr) == 23000.0
+    with pytest.raises(ValueError, match="no top-level tornado import"):
+        benchlib.parse_importtime("import time:       900 |        900 | site\n")
 
 
 def test_interleave_rotates_the_first_implementation() -> None:
@@ -99,6 +131,7 @@ def test_tables() -> None:
 
 def _run(*args: str, tmp_path) -> str:
     cmd = [sys.executable, os.path.join(BENCH, "run.py"), "--inplace", "--impls", "ours",
+           "--loops", "asyncio",
            "--rounds", "1", "--duration", "1", "--cache-dir", str(tmp_path), *args]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=100)
     assert out.returncode == 0, out.stdout + out.stderr

@@ -36,8 +36,14 @@ async def aiohttp_load(url: str, concurrency: int, duration: float, warmup: floa
         return await _drive(one, concurrency, duration, warmup)
 
 
+#: With --requests: how many requests to make in all (no timing).
+_COUNT = 0
+
+
 async def _drive(one, concurrency: int, duration: float, warmup: float) -> tuple[int, int, float]:
     """Run ``one()`` back to back in ``concurrency`` workers; count after warmup."""
+    if _COUNT:
+        return await _drive_count(one, concurrency, _COUNT)
     done = 0
     errors = 0
     loop = asyncio.get_running_loop()
@@ -66,6 +72,23 @@ async def _drive(one, concurrency: int, duration: float, warmup: float) -> tuple
     return done, errors, elapsed
 
 
+async def _drive_count(one, concurrency: int, total: int) -> tuple[int, int, float]:
+    left = total
+    errors = 0
+
+    async def worker() -> None:
+        nonlocal left, errors
+        while left > 0:
+            left -= 1
+            try:
+                await one()
+            except Exception:
+                errors += 1
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return total, errors, 1.0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--impl", choices=("tornado", "aiohttp"), required=True)
@@ -73,9 +96,24 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument("--requests", type=int, default=0,
+                        help="make exactly this many requests, then stop (no warm-up, no "
+                             "timing: for instruction counts)")
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio",
+                        help="the event loop the measured client runs on")
     args = parser.parse_args()
     load = tornado_load if args.impl == "tornado" else aiohttp_load
-    done, errors, elapsed = asyncio.run(load(args.url, args.concurrency, args.duration, args.warmup))
+    if args.requests:
+        global _COUNT
+        _COUNT = args.requests
+    coro = load(args.url, args.concurrency, args.duration, args.warmup)
+    if args.loop == "uvloop":
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            done, errors, elapsed = runner.run(coro)
+    else:
+        done, errors, elapsed = asyncio.run(coro)
     print(f"RESULT requests_per_sec={done / elapsed:.1f} errors={errors}", flush=True)
 
 

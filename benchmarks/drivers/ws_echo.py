@@ -27,6 +27,7 @@ class EchoClient(UpgradeProtocol):
         self.count = 0
         self.pending = 0
         self.running = False
+        self.budget: int | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
@@ -34,15 +35,37 @@ class EchoClient(UpgradeProtocol):
 
     def start(self) -> None:
         self.running = True
-        self.transport.write(self.frame * self.window)
+        window = self.window if self.budget is None else min(self.window, self.budget)
+        if self.budget is not None:
+            self.budget -= window
+        if window:
+            self.transport.write(self.frame * window)
 
     def frames_received(self, data: bytes) -> None:
         self.pending += len(data)
         n, self.pending = divmod(self.pending, self.echo_len)
         if n:
             self.count += n
-            if self.running:
+            if self.budget is not None:
+                n = min(n, self.budget)
+                self.budget -= n
+            if self.running and n:
                 self.transport.write(self.frame * n)
+
+
+async def _count_messages(clients: list, total: int) -> None:
+    """Send ``total`` messages spread over the connections, wait for every echo."""
+    share = [total // len(clients) + (1 if i < total % len(clients) else 0)
+             for i in range(len(clients))]
+    for c, n in zip(clients, share, strict=True):
+        c.budget = n
+        c.start()
+    while sum(c.count for c in clients) < total:
+        await asyncio.sleep(0.01)
+    for c in clients:
+        c.running = False
+        c.transport.close()
+    print(f"RESULT messages={total}", flush=True)
 
 
 async def main() -> None:
@@ -53,6 +76,9 @@ async def main() -> None:
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--window", type=int, default=1)
+    parser.add_argument("--messages", type=int, default=0,
+                        help="echo exactly this many messages in all, then stop (for "
+                             "instruction counts; no timing)")
     args = parser.parse_args()
     raise_fd_limit()
     loop = asyncio.get_running_loop()
@@ -69,6 +95,9 @@ async def main() -> None:
             "127.0.0.1", args.port)
         await opened
         clients.append(proto)
+    if args.messages:
+        await _count_messages(clients, args.messages)
+        return
     for c in clients:
         c.start()
     await asyncio.sleep(args.warmup)

@@ -1,9 +1,11 @@
 """What every benchmark server serves, so the implementations do equal work."""
 
 import argparse
+import asyncio
 import os
 import resource
 import sys
+from typing import Any, Coroutine
 
 HELLO = "Hello, world"
 
@@ -37,7 +39,19 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workload", choices=WORKLOADS, required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--static-dir", default=HERE)
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio",
+                        help="the event loop the server runs on")
     return parser.parse_args()
+
+
+def run(coro: Coroutine[Any, Any, Any], loop: str) -> Any:
+    """Run the server's main coroutine on asyncio's own loop or on uvloop."""
+    if loop == "uvloop":
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            return runner.run(coro)
+    return asyncio.run(coro)
 
 
 def raise_fd_limit() -> None:

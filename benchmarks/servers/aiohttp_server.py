@@ -14,7 +14,7 @@ import jinja2
 from aiohttp import web
 
 from _common import (
-    BROADCAST, HELLO, HERE, ITEMS, JSON_DOC, TITLE, USER, parse_args, raise_fd_limit, ready,
+    BROADCAST, HELLO, HERE, ITEMS, JSON_DOC, TITLE, USER, parse_args, raise_fd_limit, ready, run,
 )
 
 JINJA = jinja2.Environment(
@@ -108,8 +108,7 @@ def make_app(workload: str, static_dir: str) -> web.Application:
     return app
 
 
-async def main() -> None:
-    args = parse_args()
+async def main(args) -> None:
     raise_fd_limit()
     runner = web.AppRunner(make_app(args.workload, args.static_dir))
     await runner.setup()
@@ -120,4 +119,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    ARGS = parse_args()
+    run(main(ARGS), ARGS.loop)

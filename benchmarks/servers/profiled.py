@@ -18,6 +18,7 @@ def main() -> None:
     sys.argv = [script] + sys.argv[at + 3:]
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
     module = runpy.run_path(script, run_name="profiled_server")
+    args = module["parse_args"]()
     profiler = cProfile.Profile()
 
     async def run() -> None:
@@ -25,7 +26,7 @@ def main() -> None:
         stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        task = asyncio.ensure_future(module["main"]())
+        task = asyncio.ensure_future(module["main"](args))
         await stop.wait()
         task.cancel()
 

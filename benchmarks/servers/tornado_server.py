@@ -12,7 +12,7 @@ import tornado.web
 import tornado.websocket
 
 from _common import (
-    BROADCAST, HELLO, HERE, ITEMS, JSON_DOC, TITLE, USER, parse_args, raise_fd_limit, ready,
+    BROADCAST, HELLO, HERE, ITEMS, JSON_DOC, TITLE, USER, parse_args, raise_fd_limit, ready, run,
 )
 
 
@@ -100,8 +100,7 @@ def make_app(workload: str, static_dir: str) -> tornado.web.Application:
     )
 
 
-async def main() -> None:
-    args = parse_args()
+async def main(args) -> None:
     raise_fd_limit()
     app = make_app(args.workload, args.static_dir)
     app.listen(args.port, address="127.0.0.1", max_body_size=1 << 40, backlog=1024)
@@ -110,4 +109,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    ARGS = parse_args()
+    run(main(ARGS), ARGS.loop)
