@@ -427,31 +427,3 @@ def test_doctests() -> None:
     outcome = unittest.TextTestRunner(stream=io.StringIO()).run(suite)
     assert outcome.wasSuccessful()
     assert isinstance(tornado.util.doctests(), unittest.TestSuite)
-
-
-# The optional C accelerator (tornado/speedups.c) must agree with the pure
-# version byte for byte; it is absent where no compiler was available.
-try:
-    from tornado import speedups as _speedups
-except ImportError:  # pragma: no cover - depends on the build
-    _speedups = None
-
-needs_speedups = pytest.mark.skipif(_speedups is None, reason="tornado.speedups not built")
-
-
-@needs_speedups
-@given(st.binary(min_size=4, max_size=4), st.binary(max_size=2000))
-def test_speedups_mask_matches_python(mask: bytes, data: bytes) -> None:
-    assert _speedups.websocket_mask(mask, data) == tornado.util._websocket_mask_python(mask, data)
-
-
-@needs_speedups
-@pytest.mark.parametrize("mask", [b"", b"a", b"abc", b"abcde"])
-def test_speedups_mask_rejects_wrong_length(mask: bytes) -> None:
-    with pytest.raises(ValueError, match="4 bytes"):
-        _speedups.websocket_mask(mask, b"payload")
-
-
-@needs_speedups
-def test_websocket_code_uses_the_accelerator() -> None:
-    assert tornado.util._websocket_mask is _speedups.websocket_mask

@@ -10,7 +10,6 @@ given explicitly.
 """
 
 import binascii
-import html.entities
 import json
 import json.encoder
 import re
@@ -111,9 +110,19 @@ def xhtml_escape(value: Union[str, bytes]) -> str:
     )
 
 
-_HTML_ENTITY_CHARS = {
-    name: chr(codepoint) for name, codepoint in html.entities.name2codepoint.items()
-}
+# Entity name -> character, filled on the first unescape (html.entities is
+# a large module that most applications never need).
+_HTML_ENTITY_CHARS: Dict[str, str] = {}
+
+
+def _entity_chars() -> Dict[str, str]:
+    if not _HTML_ENTITY_CHARS:
+        import html.entities
+
+        _HTML_ENTITY_CHARS.update(
+            (name, chr(codepoint)) for name, codepoint in html.entities.name2codepoint.items()
+        )
+    return _HTML_ENTITY_CHARS
 
 # A named or numeric character reference.  Only references terminated by a
 # semicolon are recognised.
@@ -131,7 +140,7 @@ def _replace_entity(m: "re.Match[str]") -> str:
             # Not a number, or not a valid code point: keep the text.
             return m.group(0)
     try:
-        return _HTML_ENTITY_CHARS[name]
+        return _entity_chars()[name]
     except KeyError:
         return m.group(0)
 

@@ -32,8 +32,6 @@ from typing import (
     Type,  # noqa: F401 - part of this module's historical namespace
 )
 
-from http.client import responses
-
 from tornado import gen, iostream
 from tornado.concurrent import (
     Future,
@@ -60,6 +58,7 @@ from tornado.httputil import (
     _content_decoder,
     _header_value,
     parse_request_start_line,
+    responses,
     parse_response_start_line,
 )
 from tornado.log import app_log, gen_log

@@ -24,7 +24,7 @@ import calendar
 import collections.abc
 from dataclasses import dataclass, field
 import datetime
-import email.utils
+import http
 import http.cookies
 import re
 import ssl
@@ -33,7 +33,6 @@ import typing
 import unicodedata
 import urllib.parse
 import warnings
-from http.client import responses  # noqa: F401 - re-exported: status code -> reason phrase
 from typing import (
     Any,
     AnyStr,  # noqa: F401 - part of this module's historical namespace
@@ -52,6 +51,11 @@ from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
 from tornado.escape import parse_qs_bytes, utf8
 from tornado.util import ObjectDict
+
+#: Status code -> reason phrase, the same table as ``http.client.responses``
+#: (made from `http.HTTPStatus` here: importing http.client would also load
+#: the email package, a tenth of our import time).
+responses: Dict[int, str] = {status.value: status.phrase for status in http.HTTPStatus}
 
 if typing.TYPE_CHECKING:
     import unittest  # noqa: F401
@@ -1218,6 +1222,8 @@ def format_timestamp(ts: _Timestamp) -> str:
     cached_second, cached_text = _last_timestamp
     if whole == cached_second and seconds >= 0:
         return str(cached_text)
+    import email.utils  # once a second at most, so not paid for at import
+
     text = email.utils.formatdate(seconds, usegmt=True)
     if seconds >= 0:
         _last_timestamp[:] = [whole, text]

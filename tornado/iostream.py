@@ -54,8 +54,7 @@ from tornado.concurrent import Future
 from tornado.log import gen_log
 from tornado.netutil import (
     _SSLOptions,
-    _client_ssl_defaults,
-    _server_ssl_defaults,
+    _default_tls_context,
     ssl_wrap_socket,
 )
 from tornado.util import errno_from_exception
@@ -1288,7 +1287,7 @@ class IOStream(BaseIOStream):
         if busy:
             raise ValueError("IOStream is not idle; cannot convert to SSL")
         if ssl_options is None:
-            ssl_options = _server_ssl_defaults if server_side else _client_ssl_defaults
+            ssl_options = _default_tls_context(server_side)
         sock = self.socket
         if self._state is not None:
             self.io_loop.remove_handler(sock)
@@ -1375,7 +1374,10 @@ class SSLIOStream(IOStream):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """``ssl_options`` (keyword only) configures the client side;
         it defaults to verifying certificates and host names."""
-        self._ssl_options = kwargs.pop("ssl_options", _client_ssl_defaults)
+        if "ssl_options" in kwargs:
+            self._ssl_options = kwargs.pop("ssl_options")
+        else:
+            self._ssl_options = _default_tls_context(False)
         super().__init__(*args, **kwargs)
         self._server_hostname: Optional[str] = None
         self._ssl_accepting = True

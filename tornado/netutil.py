@@ -47,8 +47,28 @@ def _tls_defaults(purpose: ssl.Purpose) -> ssl.SSLContext:
     return ctx
 
 
-_client_ssl_defaults = _tls_defaults(ssl.Purpose.SERVER_AUTH)
-_server_ssl_defaults = _tls_defaults(ssl.Purpose.CLIENT_AUTH)
+# The two default contexts, made on first use: a client context loads the
+# system's CA store, which is the largest single cost of importing
+# tornado.web otherwise.  ``_client_ssl_defaults`` and
+# ``_server_ssl_defaults`` stay readable as module attributes (PEP 562).
+_DEFAULT_CONTEXTS: dict[bool, ssl.SSLContext] = {}
+
+
+def _default_tls_context(server_side: bool) -> ssl.SSLContext:
+    """The shared context for TLS without options (server or client side)."""
+    ctx = _DEFAULT_CONTEXTS.get(server_side)
+    if ctx is None:
+        purpose = ssl.Purpose.CLIENT_AUTH if server_side else ssl.Purpose.SERVER_AUTH
+        ctx = _DEFAULT_CONTEXTS.setdefault(server_side, _tls_defaults(purpose))
+    return ctx
+
+
+def __getattr__(name: str) -> Any:
+    if name == "_client_ssl_defaults":
+        return _default_tls_context(False)
+    if name == "_server_ssl_defaults":
+        return _default_tls_context(True)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # What the dict form of ssl_options may contain: the arguments of the
 # long-gone ssl.wrap_socket() function.

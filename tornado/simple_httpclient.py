@@ -58,7 +58,7 @@ from tornado.httpclient import (
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, StreamClosedError
 from tornado.log import app_log, gen_log
-from tornado.netutil import OverrideResolver, Resolver, _client_ssl_defaults, is_valid_ip
+from tornado.netutil import OverrideResolver, Resolver, _default_tls_context, is_valid_ip
 from tornado.tcpclient import TCPClient
 from tornado.util import TimeoutError
 
@@ -510,7 +510,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         verify = bool(request.validate_cert)
         cafile, certfile, keyfile = request.ca_certs, request.client_cert, request.client_key
         if cafile is None and certfile is None and keyfile is None:
-            return _client_ssl_defaults if verify else _unverified_tls_context()
+            return _default_tls_context(False) if verify else _unverified_tls_context()
         return _build_tls_context(verify, cafile, certfile, keyfile)
 
     def _connect(

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import builtins
 import datetime
-import doctest
 import inspect
+import os
 import re
 import warnings
 import zlib
@@ -454,15 +454,35 @@ def _websocket_mask_python(mask: bytes, data: bytes) -> bytes:
     ).to_bytes(n, "little")
 
 
-# websocket code imports this name: the C accelerator when it was built
-# (setup.py builds it where a compiler is available), else the pure version.
-try:
-    from tornado.speedups import websocket_mask as _websocket_mask
-except ImportError:
-    _websocket_mask = _websocket_mask_python
+def _load_speedups() -> Any:
+    """The C accelerator module `tornado.speedups`, or None.
+
+    None when it was not built (setup.py builds it where a compiler is
+    available) or when the environment variable ``TORNADO_NO_EXTENSION``
+    is set to anything but an empty string or ``0``: that forces every
+    pure-Python twin, for tests and comparisons.  Each accelerated function
+    has a pure-Python twin that gives the same results
+    (tests/test_speedups.py checks them against each other).
+    """
+    if os.environ.get("TORNADO_NO_EXTENSION", "") not in ("", "0"):
+        return None
+    try:
+        from tornado import speedups
+    except ImportError:
+        return None
+    return speedups
+
+
+_speedups = _load_speedups()
+
+# websocket code imports this name: the C accelerator when there is one,
+# else the pure version.
+_websocket_mask = _speedups.websocket_mask if _speedups is not None else _websocket_mask_python
 
 
 def doctests():  # type: ignore[no-untyped-def]
     """Return a unittest suite of this module's doctests."""
+    import doctest  # only the tests need it: not paid for at import
+
     return doctest.DocTestSuite()
 

@@ -41,7 +41,6 @@ import base64
 import binascii
 import collections
 import datetime
-import email.utils
 import functools
 import gzip
 import hashlib
@@ -2981,6 +2980,8 @@ class StaticFileHandler(RequestHandler):
         modified = self.modified
         if since_text is None or modified is None:
             return False
+        import email.utils  # conditional requests only: not paid for at import
+
         try:
             since = email.utils.parsedate_to_datetime(since_text)
         except (TypeError, ValueError, OverflowError):
