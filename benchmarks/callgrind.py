@@ -38,6 +38,8 @@ CHECKOUT = os.path.dirname(HERE)
 SERVERS = os.path.join(HERE, "servers")
 DRIVERS = os.path.join(HERE, "drivers")
 PATHS = {"hello": "/", "json": "/json", "template": "/template"}
+SCRIPTS = {"tornado": "tornado_server.py", "ceiling": "ceiling_server.py",
+           "aiohttp": "aiohttp_server.py", "uvicorn": "uvicorn_server.py"}
 
 
 def _free_port() -> int:
@@ -76,7 +78,7 @@ def measure_server(args: argparse.Namespace, tmp: str) -> tuple[int, str]:
     port = _free_port()
     out = os.path.join(tmp, "cg.out")
     server = subprocess.Popen(
-        _valgrind(out) + [args.python, os.path.join(SERVERS, "tornado_server.py"),
+        _valgrind(out) + [args.python, os.path.join(SERVERS, SCRIPTS[args.server]),
                           "--workload", args.workload, "--port", str(port)],
         env=_env(args.pure), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         cwd="/")
@@ -152,7 +154,13 @@ def main() -> int:
                         help="requests (messages for wsecho) counted")
     parser.add_argument("--connections", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=1, help="client workload")
-    parser.add_argument("--python", default=sys.executable, help="interpreter of the measured side")
+    parser.add_argument("--python", default=sys.executable,
+                        help="interpreter of the measured side (for another server than "
+                             "ours: the environment that has it, e.g. one run.py made)")
+    parser.add_argument("--server", choices=sorted(SCRIPTS), default="tornado",
+                        help="which server script to measure (tornado: this checkout's "
+                             "package, or whichever tornado --python has if none on "
+                             "PYTHONPATH)")
     parser.add_argument("--driver-python", default=sys.executable)
     parser.add_argument("--pure", action="store_true",
                         help="force the pure-Python path (TORNADO_NO_EXTENSION=1)")
@@ -169,7 +177,7 @@ def main() -> int:
         else:
             ir, dump = measure_server(args, tmp)
         unit = "message" if args.workload == "wsecho" else "request"
-        print(f"{args.workload}{' (pure Python)' if args.pure else ''}: "
+        print(f"{args.server} {args.workload}{' (pure Python)' if args.pure else ''}: "
               f"{ir / args.requests / 1000:,.1f}k Ir per {unit} "
               f"({args.requests} {unit}s, {time.monotonic() - t0:.0f} s)")
         if args.annotate:

@@ -1276,3 +1276,197 @@ def test_handler_using_ui_modules_is_freed_without_the_cycle_collector():
     finally:
         gc.enable()
         RequestHandler._template_loaders.clear()
+
+
+# Zero-copy downloads: StaticFileHandler's body through os.sendfile ------------
+
+
+class _SendfileCounter:
+    """Wraps os.sendfile to count the calls (the bytes still go through the
+    real system call)."""
+
+    def __init__(self, monkeypatch):
+        self.calls = 0
+        real = os.sendfile
+
+        def counting(*args):
+            self.calls += 1
+            return real(*args)
+
+        monkeypatch.setattr(os, "sendfile", counting)
+
+
+@pytest.fixture
+def static_root():
+    root = tempfile.mkdtemp()
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    with open(os.path.join(root, "big.bin"), "wb") as f:
+        f.write(data)
+    with open(os.path.join(root, "page.html"), "wb") as f:
+        f.write(b"<p>" + b"compress me " * 5000 + b"</p>")
+    return root, data
+
+
+def _fetch_raw(port, request, expected_body):
+    """Sends ``request`` on a blocking socket; returns (head, body) of the
+    answer, reading the body by its Content-Length."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += sock.recv(65536)
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = int(re.search(rb"(?i)content-length: (\d+)", head).group(1))
+        while len(body) < length:
+            chunk = sock.recv(1 << 20)
+            assert chunk, "closed in the body"
+            body += chunk
+        return head, body
+
+
+@pytest.mark.parametrize(
+    "range_header, start, end",
+    [(None, 0, None), ("bytes=100-2999999", 100, 3000000), ("bytes=-10", -10, None),
+     ("bytes=0-", 0, None)],
+)
+def test_static_file_is_sent_with_sendfile(monkeypatch, static_root, range_header, start, end):
+    root, data = static_root
+    counter = _SendfileCounter(monkeypatch)
+    expected = data[start:end]
+
+    async def main():
+        from tornado.httpserver import HTTPServer
+        from tornado.testing import bind_unused_port
+
+        sock, port = bind_unused_port()
+        server = HTTPServer(Application([("/s/(.*)", StaticFileHandler, {"path": root})]))
+        server.add_sockets([sock])
+        extra = f"Range: {range_header}\r\n" if range_header else ""
+        request = f"GET /s/big.bin HTTP/1.1\r\nHost: x\r\n{extra}\r\n".encode()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                None, _fetch_raw, port, request, expected)
+        finally:
+            server.stop()
+
+    head, body = asyncio.run(main())
+    assert body == expected
+    assert head.startswith(b"HTTP/1.1 206" if start else b"HTTP/1.1 200")
+    assert counter.calls >= 1
+
+
+def test_static_file_with_gzip_transform_keeps_the_copying_path(monkeypatch, static_root):
+    root, _ = static_root
+    counter = _SendfileCounter(monkeypatch)
+
+    async def main():
+        from tornado.httpclient import AsyncHTTPClient
+        from tornado.httpserver import HTTPServer
+        from tornado.testing import bind_unused_port
+
+        sock, port = bind_unused_port()
+        app = Application([("/s/(.*)", StaticFileHandler, {"path": root})], compress_response=True)
+        server = HTTPServer(app)
+        server.add_sockets([sock])
+        try:
+            return await AsyncHTTPClient().fetch(
+                f"http://127.0.0.1:{port}/s/page.html", headers={"Accept-Encoding": "gzip"},
+                decompress_response=False)
+        finally:
+            server.stop()
+
+    response = asyncio.run(main())
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(response.body).startswith(b"<p>compress me")
+    assert counter.calls == 0
+
+
+def test_static_subclass_with_own_content_keeps_the_copying_path(monkeypatch, static_root):
+    root, _ = static_root
+    counter = _SendfileCounter(monkeypatch)
+
+    class Upper(StaticFileHandler):
+        @classmethod
+        def get_content(cls, abspath, start=None, end=None):
+            return b"SAME SIZE"
+
+        def get_content_size(self):
+            return 9
+
+        def compute_etag(self):
+            return None
+
+    async def main():
+        from tornado.httpclient import AsyncHTTPClient
+        from tornado.httpserver import HTTPServer
+        from tornado.testing import bind_unused_port
+
+        sock, port = bind_unused_port()
+        server = HTTPServer(Application([("/s/(.*)", Upper, {"path": root})]))
+        server.add_sockets([sock])
+        try:
+            return await AsyncHTTPClient().fetch(f"http://127.0.0.1:{port}/s/big.bin")
+        finally:
+            server.stop()
+
+    assert asyncio.run(main()).body == b"SAME SIZE"
+    assert counter.calls == 0
+
+
+def test_static_file_over_tls_keeps_the_copying_path(monkeypatch, static_root):
+    import ssl
+
+    root, data = static_root
+    counter = _SendfileCounter(monkeypatch)
+    test_dir = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                            "tornado", "test")
+
+    async def main():
+        from tornado.httpclient import AsyncHTTPClient
+        from tornado.httpserver import HTTPServer
+        from tornado.testing import bind_unused_port
+
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(os.path.join(test_dir, "test.crt"),
+                                os.path.join(test_dir, "test.key"))
+        sock, port = bind_unused_port()
+        server = HTTPServer(Application([("/s/(.*)", StaticFileHandler, {"path": root})]),
+                            ssl_options=context)
+        server.add_sockets([sock])
+        try:
+            return await AsyncHTTPClient().fetch(f"https://127.0.0.1:{port}/s/big.bin",
+                                                 validate_cert=False)
+        finally:
+            server.stop()
+
+    assert asyncio.run(main()).body == data
+    assert counter.calls == 0
+
+
+def test_static_file_client_gone_mid_sendfile_ends_quietly(static_root):
+    root, data = static_root
+
+    async def main():
+        from tornado.httpserver import HTTPServer
+        from tornado.testing import bind_unused_port
+
+        sock, port = bind_unused_port()
+        server = HTTPServer(Application([("/s/(.*)", StaticFileHandler, {"path": root}),
+                                         ("/hello", HelloHandler)]))
+        server.add_sockets([sock])
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        # A small receive buffer: the server must wait for room, then
+        # finds the connection gone.
+        writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        writer.write(b"GET /s/big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        await reader.readuntil(b"\r\n\r\n")
+        writer.transport.abort()
+        await asyncio.sleep(0.2)
+        try:
+            from tornado.httpclient import AsyncHTTPClient
+
+            return await AsyncHTTPClient().fetch(f"http://127.0.0.1:{port}/hello")
+        finally:
+            server.stop()
+
+    assert asyncio.run(main()).body == b"Hello, world"

@@ -1254,6 +1254,33 @@ class HTTP1Connection(HTTPConnection):
         pending.add_done_callback(on_written)
         return result
 
+    def _can_send_file(self) -> bool:
+        """Whether `_send_file` may carry the body: on a server, after
+        `write_headers`, over a plain (not TLS) `.IOStream`, with the body
+        delimited by Content-Length (a chunked body needs framing around
+        the bytes)."""
+        return (
+            not self.is_client
+            and type(self.stream) is iostream.IOStream
+            and not self._chunking_output
+            and self._expected_content_remaining is not None
+        )
+
+    async def _send_file(self, fd: int, offset: int, count: int) -> None:
+        """Writes ``count`` bytes of the open file ``fd`` from ``offset``
+        as body, without copying them through Python (see
+        `.IOStream._send_file`).  Only where `_can_send_file` says so."""
+        remaining = self._expected_content_remaining
+        assert remaining is not None and self.stream is not None
+        if count > remaining:
+            self.stream.close()
+            raise HTTPOutputError("Tried to write more data than Content-Length")
+        self._expected_content_remaining = remaining - count
+        self._output_started = True
+        self._writes += 1
+        self._pending_write = None
+        await self.stream._send_file(fd, offset, count)  # type: ignore[attr-defined]
+
     def write(self, chunk: bytes) -> "Future[None]":
         """Implements `.HTTPConnection.write`.
 

@@ -33,6 +33,7 @@ closes the stream with `StreamBufferFullError` as the cause) and
 `StreamBufferFullError`).
 """
 
+import asyncio
 import collections
 import errno
 import io
@@ -258,6 +259,13 @@ def _scratch_view(size: int) -> memoryview:
     return view
 
 
+# The most one os.sendfile call is asked to send (the kernel sends what the
+# socket buffer takes), and how much may go out without waiting before a
+# file transfer gives other connections a turn.
+_SENDFILE_BLOCK = 1 << 30
+_SENDFILE_YIELD_BYTES = 4 << 20
+
+
 class BaseIOStream:
     """Buffered reads and writes over a non-blocking file descriptor.
 
@@ -269,6 +277,10 @@ class BaseIOStream:
     still pending fail with `StreamClosedError`.  All methods must be
     called from the thread of the stream's `.IOLoop`.
     """
+
+    # Set while IOStream._send_file waits for the socket to take more (a
+    # class default: most streams never send a file).
+    _writable_waiter: "Optional[Future[None]]" = None
 
     def __init__(
         self,
@@ -598,7 +610,7 @@ class BaseIOStream:
 
     def writing(self) -> bool:
         """Returns True while written data is still waiting to be sent."""
-        return self._write_buffer._size > 0
+        return self._write_buffer._size > 0 or self._writable_waiter is not None
 
     # -- Lifetime --------------------------------------------------------------
 
@@ -935,6 +947,12 @@ class BaseIOStream:
             buf.advance(written)
             self._total_write_done_index += written
         self._resolve_write_futures()
+        waiter = self._writable_waiter
+        if waiter is not None and not buf._size:
+            # IOStream._send_file waits for room in the socket.
+            self._writable_waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
 
     def _queue_write_future(self, future: "Future[None]") -> None:
         """Queues ``future`` to resolve once everything written so far has
@@ -1084,6 +1102,9 @@ class BaseIOStream:
             self._write_futures = None
         if connect_waiter is not None:
             waiters.append(connect_waiter)
+        if self._writable_waiter is not None:
+            waiters.append(self._writable_waiter)
+            self._writable_waiter = None
         for waiter in waiters:
             _fail_quietly(waiter, StreamClosedError(real_error=why))
         handshake_waiter, self._ssl_connect_future = self._ssl_connect_future, None
@@ -1182,6 +1203,48 @@ class IOStream(BaseIOStream):
         sock, self.socket = self.socket, None  # type: ignore[assignment]
         if sock is not None:
             sock.close()
+
+    async def _send_file(self, fd: int, offset: int, count: int) -> None:
+        """Sends ``count`` bytes of the open file ``fd`` from ``offset``,
+        after everything written before, with ``os.sendfile``: the kernel
+        moves the bytes from the page cache to the socket, never through
+        Python (zero copy).
+
+        Raises `StreamClosedError` if the stream closes (or is closed
+        here, when the file turns out shorter than ``count``: the peer
+        could no longer tell where the message ends).  Gives the IOLoop a
+        turn after every `_SENDFILE_YIELD_BYTES` sent without waiting, so
+        that a fast reader does not hold up other connections.  Plain
+        sockets only: TLS must encrypt in user space.
+        """
+        await self.write(b"")
+        sock = self.socket
+        unyielded = 0
+        while count > 0:
+            self._check_closed()
+            try:
+                sent = os.sendfile(sock.fileno(), fd, offset, min(count, _SENDFILE_BLOCK))
+            except BlockingIOError:
+                waiter: Future[None] = Future()
+                self._writable_waiter = waiter
+                self._add_io_state(_WRITE)
+                await waiter
+                unyielded = 0
+                continue
+            except OSError as e:
+                self.close(exc_info=e)
+                raise StreamClosedError(real_error=e)
+            if sent == 0:
+                self.close()
+                raise StreamClosedError()
+            offset += sent
+            count -= sent
+            self._total_write_index += sent
+            self._total_write_done_index += sent
+            unyielded += sent
+            if unyielded >= _SENDFILE_YIELD_BYTES:
+                unyielded = 0
+                await asyncio.sleep(0)
 
     def _pending_socket_error(self) -> int:
         return self.socket.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)

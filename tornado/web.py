@@ -2898,7 +2898,37 @@ class StaticFileHandler(RequestHandler):
         if not include_body:
             assert self.request.method == "HEAD"
             return None
+        if length and self._may_send_file():
+            return self._send_file(start or 0, length)
         return self._send_content(self.get_content(self.absolute_path, start, end))
+
+    def _may_send_file(self) -> bool:
+        """Whether the body may go out with ``sendfile`` (zero copy): the
+        content is this class's own file reading (`get_content` and
+        `get_content_size` not overridden), no output transform could
+        change the bytes, and the connection can send files (HTTP/1 over
+        plain TCP; see `_send_file` for the rest)."""
+        cls = type(self)
+        return (
+            not self._transforms
+            and cls.get_content.__func__ is StaticFileHandler.get_content.__func__  # type: ignore[attr-defined]
+            and cls.get_content_size is StaticFileHandler.get_content_size
+            and getattr(self.request.connection, "_can_send_file", None) is not None
+        )
+
+    async def _send_file(self, start: int, length: int) -> None:
+        assert self.absolute_path is not None
+        with open(self.absolute_path, "rb") as file:
+            await self.flush()  # the head
+            conn = self.request.connection
+            if not conn._can_send_file():  # type: ignore[union-attr]
+                # TLS, or a response the connection frames itself.
+                await self._stream_content(self.get_content(self.absolute_path, start, start + length))
+                return
+            try:
+                await conn._send_file(file.fileno(), start, length)  # type: ignore[union-attr]
+            except iostream.StreamClosedError:
+                return
 
     def _send_content(
         self, content: Union[bytes, Iterable[bytes]]
