@@ -17,6 +17,8 @@ imported lazily, when a `concurrent.futures.Future` must be watched from the
 event loop.
 """
 
+from __future__ import annotations
+
 import asyncio
 import functools
 import types

@@ -9,6 +9,8 @@ Conversions between bytes and str always use UTF-8 unless an encoding is
 given explicitly.
 """
 
+from __future__ import annotations
+
 import binascii
 import json
 import json.encoder

@@ -18,6 +18,8 @@ like an asyncio Task.  This module builds on `tornado.concurrent` and
 `tornado.ioloop`.
 """
 
+from __future__ import annotations
+
 import asyncio
 import builtins
 import collections

@@ -18,6 +18,8 @@ connection (keep-alive and pipelining) in a single task.
 .. versionadded:: 4.0
 """
 
+from __future__ import annotations
+
 import asyncio
 import re
 import typing

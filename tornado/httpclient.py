@@ -23,6 +23,8 @@ with::
 `main`).
 """
 
+from __future__ import annotations
+
 import datetime
 import functools
 import ssl

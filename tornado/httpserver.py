@@ -23,6 +23,8 @@ As a `.Configurable`, ``HTTPServer.configure(OtherClass)`` makes later
 ``HTTPServer(...)`` calls build ``OtherClass`` instead.
 """
 
+from __future__ import annotations
+
 import socket
 import ssl
 from typing import (

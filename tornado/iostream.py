@@ -33,6 +33,8 @@ closes the stream with `StreamBufferFullError` as the cause) and
 `StreamBufferFullError`).
 """
 
+from __future__ import annotations
+
 import asyncio
 import collections
 import errno

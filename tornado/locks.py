@@ -11,6 +11,8 @@ Built on `tornado.concurrent`, `tornado.gen` (for timeouts) and
 `tornado.ioloop`.
 """
 
+from __future__ import annotations
+
 import collections
 import datetime
 import types

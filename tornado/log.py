@@ -16,6 +16,8 @@ Only `tornado.escape` is needed here; `tornado.options` is imported lazily
 when the global option set is wanted.
 """
 
+from __future__ import annotations
+
 import importlib
 import logging
 import logging.handlers

@@ -10,6 +10,8 @@
   `ssl.SSLContext` or the older dict of ``ssl.wrap_socket``-style keywords.
 """
 
+from __future__ import annotations
+
 import concurrent.futures
 import errno
 import os

@@ -11,6 +11,8 @@ Built on `tornado.concurrent`, `tornado.ioloop` (via the timeout helper of
 
 from __future__ import annotations
 
+from __future__ import annotations
+
 import collections
 import functools
 import heapq

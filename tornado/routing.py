@@ -32,6 +32,8 @@ from `tornado.escape` and `tornado.util`; plain-function targets go through
 `tornado.httpserver`'s adapter.
 """
 
+from __future__ import annotations
+
 import re
 from functools import partial
 from typing import Any, Callable, Dict, List, Optional, Pattern, Sequence, Tuple, Union

@@ -17,6 +17,8 @@ yet `tornado.websocket.WebSocketClientConnection` extends it: its docstring
 spells out what such a subclass may count on.
 """
 
+from __future__ import annotations
+
 import asyncio
 import base64
 import collections

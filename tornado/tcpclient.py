@@ -12,6 +12,8 @@ as the first one fails or has been stalled for a short delay.  The first
 attempt to connect wins; everything else that was opened is closed.
 """
 
+from __future__ import annotations
+
 import asyncio
 import datetime
 import functools

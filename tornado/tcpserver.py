@@ -8,6 +8,8 @@ passes to `TCPServer.handle_stream`.  Protocol servers such as
 `tornado.httpserver.HTTPServer` subclass it and implement that one method.
 """
 
+from __future__ import annotations
+
 import errno
 import os
 import socket

@@ -79,6 +79,8 @@ the template.
 Builds on `tornado.escape`, `tornado.log` and `tornado.util`.
 """
 
+from __future__ import annotations
+
 import builtins
 import contextlib
 import datetime

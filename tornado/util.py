@@ -454,6 +454,28 @@ def _websocket_mask_python(mask: bytes, data: bytes) -> bytes:
     ).to_bytes(n, "little")
 
 
+class _LazyRegex:
+    """A class attribute that is a regular expression compiled on first use.
+
+    Compiling a large pattern (the HTTP grammar's, say) costs more than
+    the rest of importing a module, and most processes use few of them.
+    On the first access through the class, the compiled pattern replaces
+    this object in the class (under every name bound to it), so later
+    accesses are plain attribute lookups.
+    """
+
+    def __init__(self, pattern: "str | bytes", flags: int = 0) -> None:
+        self.pattern = pattern
+        self.flags = flags
+
+    def __get__(self, instance: Any, owner: type) -> "re.Pattern":
+        compiled = re.compile(self.pattern, self.flags)
+        for name, value in list(vars(owner).items()):
+            if value is self:
+                setattr(owner, name, compiled)
+        return compiled
+
+
 def _load_speedups() -> Any:
     """The C accelerator module `tornado.speedups`, or None.
 

@@ -24,6 +24,8 @@ connections: an idle connection has no coroutine or Task of its own (reads
 are driven by future callbacks), and zlib objects are created on first use.
 """
 
+from __future__ import annotations
+
 import abc
 import asyncio
 import base64
