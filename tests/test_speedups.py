@@ -57,3 +57,92 @@ def test_environment_variable_forces_the_pure_path(value: str, pure: bool) -> No
         assert out == ["True", "True"]
     else:
         assert out == ["False", "False"]
+
+
+# split_request_head: the fast path of request parsing ------------------------
+
+from tornado.http1connection import _split_request_head_py  # noqa: E402
+
+# Bytes that matter to the grammar, and some that are merely content.
+_HEAD_ALPHABET = b"\t\r\n :;,/?=\"\\\x00\x01\x1f\x7f\x80\xa0\xffaAzZ09-_.~!|`^'*+#$%&()<>@[]{}"
+
+
+def _pieces(min_size: int = 0) -> st.SearchStrategy[bytes]:
+    return st.binary(min_size=min_size, max_size=12) | st.lists(
+        st.sampled_from(list(_HEAD_ALPHABET)), min_size=min_size, max_size=12
+    ).map(bytes)
+
+
+_EOL = st.sampled_from([b"\r\n", b"\n", b"\r", b"", b"\r\r\n", b"\n\r"])
+
+
+@st.composite
+def _request_heads(draw: st.DrawFn) -> bytes:
+    """Heads that are mostly well-formed, with one thing wrong now and then."""
+    method = draw(st.sampled_from([b"GET", b"POST", b"M-SEARCH", b"G\x80T", b"", b"GE T"])
+                  | _pieces(1))
+    target = draw(st.sampled_from([b"/", b"/a?b=c&d", b"*", b"http://h/p", b"/\xff\x80"])
+                  | _pieces())
+    version = draw(st.sampled_from([b"HTTP/1.1", b"HTTP/1.0", b"HTTP/1.9", b"HTTP/2.0",
+                                    b"HTTP/1.", b"http/1.1", b"HTTP/1.1 ", b""]))
+    sep = draw(st.sampled_from([b" ", b"  ", b"\t"]))
+    head = method + sep + target + b" " + version + draw(_EOL)
+    for _ in range(draw(st.integers(0, 6))):
+        if draw(st.booleans()):
+            name = draw(st.sampled_from([b"Host", b"Content-Length", b"x-a", b"A B", b""])
+                        | _pieces(1))
+            colon = draw(st.sampled_from([b":", b": ", b" :", b":\t ", b""]))
+            value = draw(st.sampled_from([b"x", b" a  b ", b"\t", b"v\x80\xff", b"a\x00b"])
+                         | _pieces())
+            head += name + colon + value
+        head += draw(_EOL)
+    return head + draw(st.sampled_from([b"\r\n", b"\n", b"", b"\r\n\r\n"]))
+
+
+@needs_speedups
+@given(_request_heads())
+def test_split_request_head_matches_python(head: bytes) -> None:
+    assert _speedups.split_request_head(head) == _split_request_head_py(head)
+
+
+@needs_speedups
+@given(st.binary(max_size=200))
+def test_split_request_head_matches_python_on_any_bytes(data: bytes) -> None:
+    assert _speedups.split_request_head(data) == _split_request_head_py(data)
+
+
+@needs_speedups
+@given(st.data())
+def test_split_request_head_matches_python_after_one_change(data: st.DataObject) -> None:
+    head = bytearray(b"GET /p?q=1 HTTP/1.1\r\nHost: example.com:8080\r\n"
+                     b"Accept:  text/html \t\r\nX-Long: a  b\tc\r\n\r\n")
+    at = data.draw(st.integers(0, len(head) - 1))
+    action = data.draw(st.sampled_from(["replace", "insert", "delete"]))
+    byte = data.draw(st.sampled_from(list(_HEAD_ALPHABET)) | st.integers(0, 255))
+    if action == "replace":
+        head[at] = byte
+    elif action == "insert":
+        head.insert(at, byte)
+    else:
+        del head[at]
+    assert _speedups.split_request_head(bytes(head)) == _split_request_head_py(bytes(head))
+
+
+@pytest.mark.parametrize(
+    "head, expected",
+    [
+        (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", ("GET", "/", "HTTP/1.1", [("Host", "x")])),
+        (b"GET / HTTP/1.0\n\nA:b\n", ("GET", "/", "HTTP/1.0", [("A", "b")])),
+        (b"PUT /\xe9 HTTP/1.1\r\nA: \t x \xff y \t\r\nA:\r\n",
+         ("PUT", "/\xe9", "HTTP/1.1", [("A", "x \xff y"), ("A", "")])),
+        (b"GET / HTTP/1.1\r\nHost: x\r\r\n\r\n", None),  # a bare CR
+        (b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n", None),
+        (b"GET / HTTP/1.1\r\nA: \x00\r\n\r\n", None),
+        (b"\r\nGET / HTTP/1.1\r\n\r\n", None),  # the general path skips the empty line
+        (b"GET / HTTP/2.0\r\n\r\n", None),
+    ],
+)
+def test_split_request_head_examples(head: bytes, expected) -> None:
+    assert _split_request_head_py(head) == expected
+    if _speedups is not None:
+        assert _speedups.split_request_head(head) == expected

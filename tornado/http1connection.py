@@ -55,6 +55,7 @@ from tornado.httputil import (
     _ContentDecoder,
     _DECODERS,
     _FIELD_BLOCK_RE,
+    _FIELD_LINE_RE,
     _REQUEST_LINE_RE,
     _error_status,
     _content_decoder,
@@ -64,6 +65,7 @@ from tornado.httputil import (
     parse_response_start_line,
 )
 from tornado.log import app_log, gen_log
+from tornado.util import _speedups
 
 CR_OR_LF_RE = re.compile(b"\r|\n")
 
@@ -195,20 +197,42 @@ _VALID_HOSTS: Set[str] = set()
 _VALID_HOSTS_LIMIT = 1000
 
 
-def _parse_request_head(data: bytes) -> Tuple[RequestStartLine, HTTPHeaders]:
-    """Parse the head of a request (everything up to the empty line)."""
+def _split_request_head_py(
+    data: bytes,
+) -> Optional[Tuple[str, str, str, List[Tuple[str, str]]]]:
+    """The parts of a well-formed request head: ``(method, target,
+    version, [(name, value), ...])``, each value without the blanks around
+    it; None for any head that `_REQUEST_HEAD_RE` does not match (it may
+    still be valid: the general path of `_parse_request_head` decides).
+
+    ``tornado.speedups.split_request_head`` is the C twin of this function
+    (same results for every input; tests/test_speedups.py checks).
+    """
     text = data.decode("latin1")
     m = _REQUEST_HEAD_RE.fullmatch(text)
-    if m is not None:
-        method, version = m[1], m[3]
+    if m is None:
+        return None
+    return m[1], m[2], m[3], _FIELD_LINE_RE.findall(text, m.end(3))
+
+
+_split_request_head = (
+    _speedups.split_request_head if _speedups is not None else _split_request_head_py
+)
+
+
+def _parse_request_head(data: bytes) -> Tuple[RequestStartLine, HTTPHeaders]:
+    """Parse the head of a request (everything up to the empty line)."""
+    parts = _split_request_head(data)
+    if parts is not None:
+        method, target, version, fields = parts
         # One shared str per usual method and version, rather than a copy
         # for each request to keep (idle WebSockets keep theirs).
         start_line = RequestStartLine(
-            _COMMON_TOKENS.get(method, method), m[2], _COMMON_TOKENS.get(version, version)
+            _COMMON_TOKENS.get(method, method), target, _COMMON_TOKENS.get(version, version)
         )
-        headers = HTTPHeaders._from_valid_block(text, m.end(3))
+        headers = HTTPHeaders._from_fields(fields)
     else:
-        line, rest = _split_head(text)
+        line, rest = _split_head(data.decode("latin1"))
         start_line = parse_request_start_line(line)
         headers = HTTPHeaders.parse(rest)
     # RFC 9112 section 3.2: "A server MUST respond with a 400 (Bad Request)

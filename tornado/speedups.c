@@ -1,9 +1,16 @@
-/* Optional C accelerator for tornado: WebSocket payload masking.
+/* Optional C accelerators for tornado.
+ *
+ * Each function here has a pure-Python twin that gives the same results and
+ * is used when this extension is not built or TORNADO_NO_EXTENSION is set
+ * (tests/test_speedups.py feeds both the same inputs, malformed ones
+ * included):
  *
  * websocket_mask(mask, data) XORs `data` with the 4-byte `mask` repeated
- * (RFC 6455 section 5.3) and returns the result as bytes.  It gives the same
- * results as tornado.util._websocket_mask_python, which is used when this
- * extension is not built.
+ * (RFC 6455 section 5.3) and returns the result as bytes; its twin is
+ * tornado.util._websocket_mask_python.
+ *
+ * split_request_head(data) splits a well-formed HTTP/1 request head; its
+ * twin is tornado.http1connection._split_request_head_py (see there).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -57,9 +64,188 @@ done:
     return result;
 }
 
+/* RFC 9110 section 5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*"
+ * / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA. */
+static int
+is_tchar(unsigned char c)
+{
+    if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) {
+        return 1;
+    }
+    switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*':
+    case '+': case '-': case '.': case '^': case '_': case '`': case '|':
+    case '~':
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* VCHAR / obs-text: what a request-target is made of here (the server's
+ * lenient target, see http1connection) and what a field value's first and
+ * last characters are. */
+static int
+is_vchar(unsigned char c)
+{
+    return (c >= 0x21 && c <= 0x7e) || c >= 0x80;
+}
+
+/* A field line's content after the colon: HTAB, SP, VCHAR, obs-text. */
+static int
+is_field_char(unsigned char c)
+{
+    return c == '\t' || (c >= 0x20 && c <= 0x7e) || c >= 0x80;
+}
+
+/* Latin-1 text of data[start:end] (header bytes are opaque octets, RFC
+ * 9110 section 5.5, read one character per byte as the Python path does). */
+static PyObject *
+latin1(const unsigned char *data, Py_ssize_t start, Py_ssize_t end)
+{
+    return PyUnicode_DecodeLatin1((const char *)data + start, end - start, NULL);
+}
+
+/* split_request_head(data) -> (method, target, version, [(name, value)...])
+ * or None.
+ *
+ * The fast path of request parsing: data is a whole request head (up to
+ * and with its empty line).  When it is made only of
+ *
+ *   request-line = token SP 1*( VCHAR / obs-text ) SP "HTTP/1." DIGIT
+ *   field-line   = token ":" *( HTAB / SP / VCHAR / obs-text )
+ *
+ * each ended by CRLF or LF (the last one's terminator optional), with
+ * empty lines anywhere after the request line, the parts come back as
+ * text, each field value without the blanks around it.  Anything else is
+ * None, and the careful Python parser handles it (and says what is wrong).
+ * This is exactly what http1connection._REQUEST_HEAD_RE accepts. */
+static PyObject *
+split_request_head(PyObject *self, PyObject *arg)
+{
+    Py_buffer view;
+    PyObject *fields = NULL, *result = NULL;
+    const unsigned char *d;
+    Py_ssize_t n, i, method_end, target_start, target_end, version_start;
+
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    d = (const unsigned char *)view.buf;
+    n = view.len;
+    i = 0;
+    /* request-line */
+    while (i < n && is_tchar(d[i])) {
+        i++;
+    }
+    if (i == 0 || i >= n || d[i] != ' ') {
+        goto not_fast;
+    }
+    method_end = i++;
+    target_start = i;
+    while (i < n && is_vchar(d[i])) {
+        i++;
+    }
+    if (i == target_start || i >= n || d[i] != ' ') {
+        goto not_fast;
+    }
+    target_end = i++;
+    version_start = i;
+    if (n - i < 8 || memcmp(d + i, "HTTP/1.", 7) != 0 || d[i + 7] < '0' || d[i + 7] > '9') {
+        goto not_fast;
+    }
+    i += 8;
+    if (i < n && d[i] == '\r') {
+        i++;
+    }
+    if (i >= n || d[i] != '\n') {
+        goto not_fast;
+    }
+    i++;
+    fields = PyList_New(0);
+    if (fields == NULL) {
+        goto done;
+    }
+    /* field lines and empty lines */
+    while (i < n) {
+        Py_ssize_t name_start, name_end, value_start, value_end, line_end;
+        PyObject *name, *value, *pair;
+        if (d[i] == '\n') {
+            i++;
+            continue;
+        }
+        if (d[i] == '\r' && i + 1 < n && d[i + 1] == '\n') {
+            i += 2;
+            continue;
+        }
+        name_start = i;
+        while (i < n && is_tchar(d[i])) {
+            i++;
+        }
+        if (i == name_start || i >= n || d[i] != ':') {
+            goto not_fast;
+        }
+        name_end = i++;
+        while (i < n && is_field_char(d[i])) {
+            i++;
+        }
+        line_end = i;
+        if (i < n) {
+            if (d[i] == '\r' && i + 1 < n && d[i + 1] == '\n') {
+                i += 2;
+            } else if (d[i] == '\n') {
+                i++;
+            } else {
+                goto not_fast;
+            }
+        }
+        value_start = name_end + 1;
+        value_end = line_end;
+        while (value_start < value_end && (d[value_start] == ' ' || d[value_start] == '\t')) {
+            value_start++;
+        }
+        while (value_end > value_start && (d[value_end - 1] == ' ' || d[value_end - 1] == '\t')) {
+            value_end--;
+        }
+        name = latin1(d, name_start, name_end);
+        value = name == NULL ? NULL : latin1(d, value_start, value_end);
+        pair = value == NULL ? NULL : PyTuple_Pack(2, name, value);
+        Py_XDECREF(name);
+        Py_XDECREF(value);
+        if (pair == NULL || PyList_Append(fields, pair) < 0) {
+            Py_XDECREF(pair);
+            goto done;
+        }
+        Py_DECREF(pair);
+    }
+    {
+        PyObject *method = latin1(d, 0, method_end);
+        PyObject *target = method == NULL ? NULL : latin1(d, target_start, target_end);
+        PyObject *version = target == NULL ? NULL : latin1(d, version_start, version_start + 8);
+        if (version != NULL) {
+            result = PyTuple_Pack(4, method, target, version, fields);
+        }
+        Py_XDECREF(method);
+        Py_XDECREF(target);
+        Py_XDECREF(version);
+    }
+    goto done;
+
+not_fast:
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    Py_XDECREF(fields);
+    PyBuffer_Release(&view);
+    return result;
+}
+
 static PyMethodDef speedups_methods[] = {
     {"websocket_mask", websocket_mask, METH_VARARGS,
      "websocket_mask(mask, data) -> bytes: XOR data with the 4-byte mask repeated."},
+    {"split_request_head", split_request_head, METH_O,
+     "split_request_head(data) -> (method, target, version, fields) or None: the parts "
+     "of a well-formed HTTP/1 request head (None: let the Python parser decide)."},
     {NULL, NULL, 0, NULL},
 };
 
