@@ -843,7 +843,7 @@ WORKLOAD_NOTES = {
     "ceiling": "a bare ``asyncio.Protocol`` that finds each request head's end and writes "
                "the workload's canned response (for WebSocket echo: answers the upgrade, "
                "then echoes by counting bytes); no framework on the same loop can beat it.",
-    "uvicorn": "uvicorn with its httptools parser and the ``websockets`` WebSocket "
+    "uvicorn": "uvicorn with its httptools parser and the ``websockets-sansio`` WebSocket "
                "implementation, serving a Starlette application (``PlainTextResponse``, "
                "``JSONResponse``, a ``WebSocketRoute`` echoing ``receive()``).",
     "uvloop": "the same servers (and, for the client workload, the same clients) on "

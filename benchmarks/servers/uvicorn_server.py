@@ -53,7 +53,7 @@ async def main(args) -> None:
         raise SystemExit(f"uvicorn_server: no {args.workload} workload")
     app = Starlette(routes=ROUTES[args.workload])
     config = uvicorn.Config(app, host="127.0.0.1", port=args.port, http="httptools",
-                            ws="websockets", loop="none", lifespan="off",
+                            ws="websockets-sansio", loop="none", lifespan="off",
                             log_level="warning", access_log=False, backlog=1024)
     server = uvicorn.Server(config)
     serving = asyncio.ensure_future(server.serve())
