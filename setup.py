@@ -20,6 +20,20 @@ def _long_description() -> str:
         return f.read()
 
 
+def _extensions() -> list:
+    """The C accelerator, tornado.speedups.
+
+    It is optional: where no compiler is available the build goes on
+    without it and the pure-Python twins are used.  TORNADO_EXTENSION=0
+    leaves it out, TORNADO_EXTENSION=1 makes a failed build an error (for
+    CI and packagers who want to be sure they ship it).
+    """
+    wanted = os.environ.get("TORNADO_EXTENSION", "")
+    if wanted == "0":
+        return []
+    return [Extension("tornado.speedups", ["tornado/speedups.c"], optional=wanted != "1")]
+
+
 TEST_REQUIRES = [
     "pytest>=8",
     "pytest-timeout>=2.3",
@@ -67,9 +81,7 @@ setup(
     python_requires=">=3.11",
     packages=["tornado", "tornado.platform"],
     package_data={"tornado": ["py.typed", "test/test.crt", "test/test.key"]},
-    # The C accelerator is optional: where no compiler is available the build
-    # goes on without it and the pure-Python mask in tornado.util is used.
-    ext_modules=[Extension("tornado.speedups", ["tornado/speedups.c"], optional=True)],
+    ext_modules=_extensions(),
     extras_require={
         "curl": ["pycurl>=7.45"],
         "cares": ["pycares>=4.4"],
