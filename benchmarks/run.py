@@ -38,10 +38,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import glob
 import hashlib
 import json
 import os
 import platform
+import re
 import resource
 import selectors
 import shutil
@@ -227,6 +229,26 @@ def _install_once(python: str, env_dir: str, choices: Sequence[Sequence[str]]) -
         raise RuntimeError(f"could not install any of {choices}") from last
     with open(marker, "w") as f:
         f.write(" ".join(requirements))
+
+
+def resolve_python(name: str) -> str:
+    """The interpreter that ``--python`` names, as a path that runs.
+
+    A pyenv shim such as ``python3.13`` only runs where pyenv has that
+    version enabled; failing that, the version's own binary under
+    ``$PYENV_ROOT/versions`` is used.
+    """
+    found = shutil.which(name)
+    if found and subprocess.run([found, "-c", "pass"], capture_output=True).returncode == 0:
+        return found
+    match = re.fullmatch(r"python(\d+\.\d+)", os.path.basename(name))
+    if match:
+        root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+        for candidate in sorted(glob.glob(os.path.join(root, "versions", match.group(1) + "*",
+                                                       "bin", name)), reverse=True):
+            if subprocess.run([candidate, "-c", "pass"], capture_output=True).returncode == 0:
+                return candidate
+    sys.exit(f"--python {name}: no such interpreter that runs")
 
 
 def python_tag(python: str) -> str:
@@ -939,6 +961,7 @@ def check_tools(args: argparse.Namespace) -> None:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
+    args.python = resolve_python(args.python)
     check_tools(args)
     os.makedirs(args.cache_dir, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
