@@ -80,13 +80,15 @@ def measure_server(args: argparse.Namespace, tmp: str) -> tuple[int, str]:
     server = subprocess.Popen(
         _valgrind(out) + [args.python, os.path.join(SERVERS, SCRIPTS[args.server]),
                           "--workload", args.workload, "--port", str(port)],
-        env=_env(args.pure), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        cwd="/")
+        env=_env(args.pure), stdout=subprocess.PIPE, stderr=open(os.path.join(tmp, "server.err"), "w"),
+        text=True, cwd="/")
     try:
         assert server.stdout is not None
         line = server.stdout.readline()
         if not line.startswith("READY"):
-            raise RuntimeError("the server did not start under valgrind")
+            with open(os.path.join(tmp, "server.err")) as f:
+                tail = "".join(x for x in f.readlines() if not x.startswith("=="))[-2000:]
+            raise RuntimeError(f"the server did not start under valgrind: {tail}")
 
         def load(n: int) -> None:
             if args.workload == "wsecho":
