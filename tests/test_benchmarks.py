@@ -160,3 +160,20 @@ def test_quick_run_hello_with_wrk(tmp_path) -> None:
     output = _run("--only", "hello", tmp_path=tmp_path)
     assert _figure(output, "hello", "requests/s") > 0
     assert "Non-2xx" not in output and "failed" not in output
+
+
+def test_variants_and_who_takes_part() -> None:
+    import run
+
+    assert run.variant("ours", "asyncio") == "ours"
+    assert run.variant("aiohttp", "uvloop") == "aiohttp+uvloop"
+    assert run.split_variant("aiohttp+uvloop") == ("aiohttp", "uvloop")
+    assert run.split_variant("ours") == ("ours", "asyncio")
+    assert run.takes_part("uvicorn", "hello", "uvloop")
+    assert not run.takes_part("uvicorn", "template", "asyncio")
+    assert run.takes_part("ceiling", "wsecho", "asyncio")
+    assert not run.takes_part("ceiling", "client", "asyncio")
+    assert run.takes_part("ref", "import", "asyncio")
+    assert not run.takes_part("ours", "import", "uvloop")
+    assert not run.takes_part("aiohttp", "import", "asyncio")
+    assert run.resolve_python(sys.executable)
