@@ -2919,7 +2919,10 @@ class StaticFileHandler(RequestHandler):
     async def _send_file(self, start: int, length: int) -> None:
         assert self.absolute_path is not None
         with open(self.absolute_path, "rb") as file:
-            await self.flush()  # the head
+            try:
+                await self.flush()  # the head
+            except iostream.StreamClosedError:
+                return
             conn = self.request.connection
             if not conn._can_send_file():  # type: ignore[union-attr]
                 # TLS, or a response the connection frames itself.
