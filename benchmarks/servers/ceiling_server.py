@@ -11,13 +11,10 @@ Pipelined requests get one write for the batch, as a real server would.
 
 import asyncio
 import json
-import os
-import sys
 
 from _common import HELLO, JSON_DOC, parse_args, raise_fd_limit, ready, run
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "drivers"))
-from _wsproto import accept_value, server_frame  # noqa: E402
+from fast_server import WSEchoProtocol  # the drivers' yardstick echo server
 
 
 def _response(body: bytes, content_type: bytes) -> bytes:
@@ -54,44 +51,12 @@ class CannedHTTP(asyncio.Protocol):
             self.transport.write(self.response * n)
 
 
-class EchoWS(asyncio.Protocol):
-    """Echoes 32-byte text frames: answers the upgrade, then counts bytes."""
-
-    IN_LEN = 6 + 32  # masked client frame with a 32-byte payload
-    REPLY = server_frame(b"x" * 32)
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport
-        self.buf = b""
-        self.open = False
-        self.pending = 0
-
-    def data_received(self, data: bytes) -> None:
-        if not self.open:
-            self.buf += data
-            end = self.buf.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            head, data = self.buf[:end].decode("latin-1"), self.buf[end + 4:]
-            key = next(line.split(":", 1)[1].strip() for line in head.split("\r\n")
-                       if line.lower().startswith("sec-websocket-key:"))
-            self.transport.write(
-                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                b"Connection: Upgrade\r\nSec-WebSocket-Accept: "
-                + accept_value(key.encode()) + b"\r\n\r\n")
-            self.open = True
-            self.buf = b""
-        self.pending += len(data)
-        n, self.pending = divmod(self.pending, self.IN_LEN)
-        if n:
-            self.transport.write(self.REPLY * n)
-
-
 async def main(args) -> None:
     raise_fd_limit()
     loop = asyncio.get_running_loop()
     if args.workload == "wsecho":
-        factory = EchoWS
+        def factory() -> WSEchoProtocol:
+            return WSEchoProtocol(32)
     elif args.workload in CANNED:
         response = CANNED[args.workload]
 
