@@ -297,6 +297,8 @@ def impl_version(prefix: list[str], base: str) -> str:
     code = ("import sys, importlib.metadata as md\n"
             "def v(n):\n"
             "    try: return md.version(n)\n"
+            "    except Exception: pass\n"
+            "    try: return __import__(n).version\n"  # a checkout on PYTHONPATH
             "    except Exception: return '?'\n"
             + (f"print(v({module!r}), end='')\n" if module else
                "print('asyncio', end='')\n")
