@@ -155,3 +155,46 @@ def test_split_request_head_examples(head: bytes, expected) -> None:
     assert _split_request_head_py(head) == expected
     if _speedups is not None:
         assert _speedups.split_request_head(head) == expected
+
+
+# format_head: the response (and request) head formatter -----------------------
+
+from tornado.http1connection import _format_head  # noqa: E402
+from tornado.httputil import HTTPHeaders  # noqa: E402
+
+_TEXT = st.text(alphabet=st.sampled_from(list("aZ0 :;-\t\r\n\x00\x7f\x80\xe9\xff\u0100\u20ac")),
+                max_size=10)
+
+
+def _python_head(first_line, fields):
+    """What the Python formatter gives: bytes, or the exception it raises."""
+    headers = HTTPHeaders()
+    headers._as_list.update(fields)
+    try:
+        return _format_head(first_line, headers)
+    except Exception as e:  # compared by type and message
+        return (type(e), str(e))
+
+
+@needs_speedups
+@_HEAD_SETTINGS
+@given(st.sampled_from(["HTTP/1.1 200 OK\r\n", "GET / HTTP/1.1\r\n", "X\n", ""]) | _TEXT,
+       st.dictionaries(_TEXT, st.lists(_TEXT | st.binary(max_size=4) | st.integers(), max_size=3),
+                       max_size=4))
+def test_format_head_matches_python_or_defers(first_line, fields) -> None:
+    fast = _speedups.format_head(first_line, fields)
+    if fast is not None:
+        assert fast == _python_head(first_line, fields)
+
+
+@needs_speedups
+def test_format_head_takes_the_usual_heads() -> None:
+    fields = {"Content-Type": ["text/html; charset=UTF-8"], "Set-Cookie": ["a=1", "b=\xe9"],
+              "Date": ["Thu, 01 Jan 1970 00:00:00 GMT"], "Empty": [""]}
+    fast = _speedups.format_head("HTTP/1.1 200 OK\r\n", fields)
+    assert fast is not None and fast == _python_head("HTTP/1.1 200 OK\r\n", fields)
+    for unusual in ({"A": [b"bytes"]}, {"A": [5]}, {"A": ["x\r\ny: z"]}, {"A\n": ["x"]},
+                    {"A": ["\u20ac"]}, {"A": ("tuple",)}):
+        assert _speedups.format_head("HTTP/1.1 200 OK\r\n", unusual) is None
+    assert _speedups.format_head("HTTP/1.1 200 OK", {}) is None
+    assert _speedups.format_head("HTTP/1.1 200\rOK\r\n", {}) is None

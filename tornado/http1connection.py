@@ -589,6 +589,11 @@ def _format_head(first_line: str, headers: HTTPHeaders) -> bytes:
     return text.encode("latin1") + b"\r\n"
 
 
+# The C twin of _format_head for the usual case (plain str fields, no CR or
+# LF): it returns None for anything else, which _format_head then handles.
+_format_head_c = _speedups.format_head if _speedups is not None else None
+
+
 def _format_chunk(data: bytes) -> bytes:
     """One chunk of the chunked coding (RFC 9112 section 7.1)."""
     return b"%x\r\n%b\r\n" % (len(data), data)
@@ -1198,7 +1203,9 @@ class HTTP1Connection(HTTPConnection):
             first_line = _status_line(start_line.code, start_line.reason)  # type: ignore[union-attr]
         if self._chunking_output:
             headers["Transfer-Encoding"] = "chunked"
-        data = _format_head(first_line, headers)
+        data = None if _format_head_c is None else _format_head_c(first_line, headers._as_list)
+        if data is None:
+            data = _format_head(first_line, headers)
         if chunk:
             data += self._format_chunk(chunk)
         return self._write(data)

@@ -11,6 +11,10 @@
  *
  * split_request_head(data) splits a well-formed HTTP/1 request head; its
  * twin is tornado.http1connection._split_request_head_py (see there).
+ *
+ * format_head(first_line, fields) formats a message head from plain text;
+ * None sends anything unusual back to tornado.http1connection._format_head,
+ * which it otherwise equals.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -240,9 +244,109 @@ done:
     return result;
 }
 
+/* format_head(first_line, fields) -> bytes or None.
+ *
+ * first_line: the start line with its CRLF (str); fields: a dict of header
+ * name -> list of values, all str.  The result is first_line, then
+ * "name: value\r\n" per value, then "\r\n", encoded as Latin-1: what
+ * http1connection._format_head returns.  None whenever that function
+ * would do more than this: a value that is not exactly a str, a
+ * character beyond Latin-1, a CR or LF anywhere but at the end of
+ * first_line (it then raises the error that names the line). */
+static PyObject *
+format_head(PyObject *self, PyObject *args)
+{
+    PyObject *first_line, *fields, *name, *values, *result;
+    Py_ssize_t pos = 0, size, first_len, i, k, out;
+    char *buf;
+
+    if (!PyArg_ParseTuple(args, "UO!:format_head", &first_line, &PyDict_Type, &fields)) {
+        return NULL;
+    }
+    if (PyUnicode_KIND(first_line) != PyUnicode_1BYTE_KIND) {
+        Py_RETURN_NONE;
+    }
+    first_len = PyUnicode_GET_LENGTH(first_line);
+    {
+        const Py_UCS1 *c = PyUnicode_1BYTE_DATA(first_line);
+        if (first_len < 2 || c[first_len - 2] != '\r' || c[first_len - 1] != '\n') {
+            Py_RETURN_NONE;
+        }
+        for (i = 0; i < first_len - 2; i++) {
+            if (c[i] == '\r' || c[i] == '\n') {
+                Py_RETURN_NONE;
+            }
+        }
+    }
+    /* First pass: check everything and add up the size. */
+    size = first_len + 2;
+    while (PyDict_Next(fields, &pos, &name, &values)) {
+        Py_ssize_t name_len;
+        if (!PyUnicode_CheckExact(name) || PyUnicode_KIND(name) != PyUnicode_1BYTE_KIND
+            || !PyList_CheckExact(values)) {
+            Py_RETURN_NONE;
+        }
+        name_len = PyUnicode_GET_LENGTH(name);
+        {
+            const Py_UCS1 *c = PyUnicode_1BYTE_DATA(name);
+            for (i = 0; i < name_len; i++) {
+                if (c[i] == '\r' || c[i] == '\n') {
+                    Py_RETURN_NONE;
+                }
+            }
+        }
+        for (k = 0; k < PyList_GET_SIZE(values); k++) {
+            PyObject *value = PyList_GET_ITEM(values, k);
+            Py_ssize_t value_len;
+            const Py_UCS1 *c;
+            if (!PyUnicode_CheckExact(value) || PyUnicode_KIND(value) != PyUnicode_1BYTE_KIND) {
+                Py_RETURN_NONE;
+            }
+            value_len = PyUnicode_GET_LENGTH(value);
+            c = PyUnicode_1BYTE_DATA(value);
+            for (i = 0; i < value_len; i++) {
+                if (c[i] == '\r' || c[i] == '\n') {
+                    Py_RETURN_NONE;
+                }
+            }
+            size += name_len + 2 + value_len + 2;
+        }
+    }
+    /* Second pass: copy. */
+    result = PyBytes_FromStringAndSize(NULL, size);
+    if (result == NULL) {
+        return NULL;
+    }
+    buf = PyBytes_AS_STRING(result);
+    memcpy(buf, PyUnicode_1BYTE_DATA(first_line), first_len);
+    out = first_len;
+    pos = 0;
+    while (PyDict_Next(fields, &pos, &name, &values)) {
+        Py_ssize_t name_len = PyUnicode_GET_LENGTH(name);
+        for (k = 0; k < PyList_GET_SIZE(values); k++) {
+            PyObject *value = PyList_GET_ITEM(values, k);
+            Py_ssize_t value_len = PyUnicode_GET_LENGTH(value);
+            memcpy(buf + out, PyUnicode_1BYTE_DATA(name), name_len);
+            out += name_len;
+            buf[out++] = ':';
+            buf[out++] = ' ';
+            memcpy(buf + out, PyUnicode_1BYTE_DATA(value), value_len);
+            out += value_len;
+            buf[out++] = '\r';
+            buf[out++] = '\n';
+        }
+    }
+    buf[out++] = '\r';
+    buf[out++] = '\n';
+    return result;
+}
+
 static PyMethodDef speedups_methods[] = {
     {"websocket_mask", websocket_mask, METH_VARARGS,
      "websocket_mask(mask, data) -> bytes: XOR data with the 4-byte mask repeated."},
+    {"format_head", format_head, METH_VARARGS,
+     "format_head(first_line, fields) -> bytes or None: a message head from plain text "
+     "(None: let the Python formatter decide)."},
     {"split_request_head", split_request_head, METH_O,
      "split_request_head(data) -> (method, target, version, fields) or None: the parts "
      "of a well-formed HTTP/1 request head (None: let the Python parser decide)."},
