@@ -133,6 +133,9 @@ class HTTPServer(TCPServer, Configurable, httputil.HTTPServerConnectionDelegate)
         )
         # Open connections, so close_all_connections can find them.
         self._connections: Set[HTTP1ServerConnection] = set()
+        # Connections handed over to another protocol (WebSockets), for
+        # tornado.shutdown.drain.
+        self._takeovers = httputil._Takeovers()
 
     @classmethod
     def configurable_default(cls) -> "Type[Configurable]":
@@ -158,6 +161,7 @@ class HTTPServer(TCPServer, Configurable, httputil.HTTPServerConnectionDelegate)
     def handle_stream(self, stream: iostream.IOStream, address: Any) -> None:
         trusted = self.trusted_downstream
         ctx = _HTTPRequestContext(stream, address, self.protocol, trusted)
+        ctx._takeovers = self._takeovers
         server_conn = HTTP1ServerConnection(stream, self.conn_params, ctx)
         self._connections.add(server_conn)
         server_conn.start_serving(self)
@@ -231,6 +235,10 @@ class _HTTPRequestContext:
     ``protocol`` for `.HTTPServerRequest`; its `str` is the client's name
     in log lines.
     """
+
+    # The server's record of connections another protocol takes over
+    # (see httputil._note_takeover).
+    _takeovers: Optional[httputil._Takeovers] = None
 
     def __init__(
         self, stream: iostream.IOStream, address: Any, protocol: Optional[str],

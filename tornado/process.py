@@ -76,6 +76,17 @@ def fork_processes(num_processes: Optional[int], max_restarts: Optional[int] = N
 
     Not available on Windows.
     """
+    return _fork_processes(num_processes, max_restarts, ())
+
+
+def _fork_processes(
+    num_processes: Optional[int], max_restarts: Optional[int],
+    stop_signals: "tuple[signal.Signals, ...]",
+) -> int:
+    """`fork_processes`, where the parent also handles ``stop_signals``:
+    on the first of them it sends ``SIGTERM`` to every worker, stops
+    restarting them, and exits (status 0) once they have all ended
+    (`tornado.shutdown.fork_processes` is the public face of this)."""
     if sys.platform == "win32":
         # Only Cygwin's Python has os.fork there.
         raise Exception("fork not available on windows")
@@ -86,14 +97,42 @@ def fork_processes(num_processes: Optional[int], max_restarts: Optional[int] = N
         num_processes = cpu_count()
     gen_log.info("Starting %d processes", num_processes)
     worker_of_pid: dict[int, int] = {}
+    # The signal that told the parent to stop, once one has.
+    stopping: list[int] = []
+
+    def on_stop_signal(signum: int, frame: Any) -> None:
+        if stopping:
+            return  # the workers have been told already
+        stopping.append(signum)
+        gen_log.info("Got signal %d: stopping %d child processes", signum, len(worker_of_pid))
+        for pid in worker_of_pid:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass  # exited already; os.wait will tell
+
+    previous_handlers = {sig: signal.getsignal(sig) for sig in stop_signals}
+    for sig in stop_signals:
+        signal.signal(sig, on_stop_signal)
 
     def spawn(worker: int) -> bool:
         # True in the new child, False in the parent.
         global _task_id
+        # Held back across the fork, so that a stop signal cannot reach
+        # the new child while it still has the parent's handler.
+        if stop_signals:
+            signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
         pid = os.fork()
         if pid:
             worker_of_pid[pid] = worker
+            if stop_signals:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, stop_signals)
             return False
+        # The parent's handlers are not the worker's business.
+        for sig, handler in previous_handlers.items():
+            signal.signal(sig, handler)
+        if stop_signals:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, stop_signals)
         _reseed_random()
         _task_id = worker
         return True
@@ -109,6 +148,9 @@ def fork_processes(num_processes: Optional[int], max_restarts: Optional[int] = N
         reason = _why_restart(status)
         if reason is None:
             gen_log.info("child %d (pid %d) exited normally", worker, pid)
+            continue
+        if stopping:
+            gen_log.warning("child %d (pid %d) %s while stopping", worker, pid, reason)
             continue
         gen_log.warning("child %d (pid %d) %s, restarting", worker, pid, reason)
         restart_budget -= 1
