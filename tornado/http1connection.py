@@ -1576,9 +1576,8 @@ class HTTP1ServerConnection:
         # whether a graceful drain has begun (see _begin_drain).
         self._current: Optional[HTTP1Connection] = None
         self._draining = False
-        # Whether no request has begun yet, and the idle watchdog (which
-        # knows since when the connection waits for a request).
-        self._fresh = True
+        # The idle watchdog (which knows since when the connection waits
+        # for a request).
         self._watchdog: Optional[_IdleWatchdog] = None
 
     def _begin_drain(self) -> None:
@@ -1606,11 +1605,14 @@ class HTTP1ServerConnection:
         stream = self.stream
         watchdog = self._watchdog
         # When the connection began to wait: the end of its previous
-        # exchange, or its accepting (None: the loop has not run yet).
+        # exchange, or its accepting.
         since = None if watchdog is None else watchdog._waiting_since
         now = stream.io_loop.time()
         if since is None:
-            since = now if self._fresh else now - _DRAIN_LINGER
+            # No wait has begun: the request loop has not run yet, or is
+            # between two exchanges (both: activity just now).  Or there
+            # is no watchdog to tell: then no linger.
+            since = now if self._current is None else now - _DRAIN_LINGER
         if now - since >= _DRAIN_LINGER:
             stream.close()
         else:
@@ -1668,10 +1670,12 @@ class HTTP1ServerConnection:
         try:
             while True:
                 self._current = None
-                if self._draining and self._idle():
-                    # Drained between two requests: no next one.
-                    stream.close()
-                    return
+                if self._draining:
+                    # Draining before this exchange began: it may only
+                    # happen if its request comes soon (see _DRAIN_LINGER).
+                    self._close_if_idle()
+                    if stream.closed():
+                        return
                 conn = HTTP1Connection(stream, False, params, context)
                 conn._watchdog = watchdog
                 if self._draining:
@@ -1681,7 +1685,6 @@ class HTTP1ServerConnection:
                     # Requests after the first may be pipelined: let other
                     # connections have a turn before each of them.
                     conn._yield_before_reading = True
-                    self._fresh = False
                 pipelined = True
                 try:
                     message_delegate = delegate.start_request(self, conn)
