@@ -24,7 +24,8 @@ from tornado.netutil import bind_sockets
 
 
 def say(*words: object) -> None:
-    print(*words, flush=True)
+    # One write per line: the workers of --procs share the pipe.
+    os.write(1, (" ".join(map(str, words)) + "\n").encode())
 
 
 class Main(web.RequestHandler):

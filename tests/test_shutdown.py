@@ -431,7 +431,7 @@ def test_sigterm_under_load_loses_no_accepted_request() -> None:
         load = Load(port).start()
         # A slow request and a long poll in flight, and an open WebSocket.
         slow_r, slow_w = await asyncio.open_connection("127.0.0.1", port)
-        slow_w.write(b"GET /slow?t=1.5 HTTP/1.1\r\nHost: t\r\n\r\n")
+        slow_w.write(b"GET /slow?t=3 HTTP/1.1\r\nHost: t\r\n\r\n")
         poll_r, poll_w = await asyncio.open_connection("127.0.0.1", port)
         poll_w.write(b"GET /poll HTTP/1.1\r\nHost: t\r\n\r\n")
         ws = await websocket.websocket_connect(f"ws://127.0.0.1:{port}/ws")

@@ -11,6 +11,8 @@ tells each its `task_id`.  `Subprocess` wraps `subprocess.Popen`: with
 import multiprocessing
 import os
 import signal
+import socket
+import stat
 import subprocess
 import sys
 from collections.abc import Callable
@@ -60,6 +62,41 @@ def _why_restart(status: int) -> Optional[str]:
     return "exited with status %d" % code if code else None
 
 
+def _release_listeners() -> None:
+    """Lets go of this process's references to listening sockets.
+
+    For the parent of `fork_processes` when it stops its workers: a
+    listening socket shared with them keeps accepting into its queue for
+    as long as any process holds it, and the connections queued when the
+    last holder exits are reset.  The workers, which drain, take what is
+    queued before they close their copy (`.TCPServer._stop_after_backlog`),
+    so they must be the last holders: the parent, which never accepts,
+    leaves first.  Each such descriptor is pointed at ``/dev/null`` rather
+    than closed, so the number stays taken and the socket objects that
+    still name it close nothing else.
+    """
+    try:
+        fds = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        fds = list(range(3, min(os.sysconf("SC_OPEN_MAX"), 65536)))
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for fd in fds:
+            if fd == null:
+                continue
+            try:
+                if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+                    continue
+                with socket.socket(fileno=os.dup(fd)) as probe:
+                    listening = probe.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+            except OSError:
+                continue
+            if listening:
+                os.dup2(null, fd)
+    finally:
+        os.close(null)
+
+
 def fork_processes(num_processes: Optional[int], max_restarts: Optional[int] = None) -> int:
     """Fork into ``num_processes`` worker processes; ``None`` (or a number
     below 1) means one per CPU.
@@ -105,6 +142,9 @@ def _fork_processes(
             return  # the workers have been told already
         stopping.append(signum)
         gen_log.info("Got signal %d: stopping %d child processes", signum, len(worker_of_pid))
+        # The parent's copies of the listening sockets must not outlive
+        # the workers' (see _release_listeners).
+        _release_listeners()
         for pid in worker_of_pid:
             try:
                 os.kill(pid, signal.SIGTERM)
