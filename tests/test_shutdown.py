@@ -412,7 +412,7 @@ def _wrk_figures(output: str) -> Dict[str, int]:
     figures["requests"] = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     if errors:
-        for name, value in zip(("connect", "read", "write", "timeout"), errors.groups()):
+        for name, value in zip(("connect", "read", "write", "timeout"), errors.groups(), strict=True):
             figures[name] = int(value)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if non2xx:
@@ -522,14 +522,19 @@ def test_fork_processes_children_drain_on_sigterm_to_the_parent() -> None:
     run(main, timeout=60)
 
 
-def test_rolling_restart_with_reuse_port() -> None:
+@pytest.mark.parametrize("procs", [0, 2], ids=["one-process", "fork_processes-2"])
+def test_rolling_restart_with_reuse_port(procs: int) -> None:
+    # One server process replaced by another; or a fork_processes group
+    # of two workers replaced by a new group (SIGTERM to its parent).
     port = _free_port()
+    args = ("--reuse-port", "--procs", str(procs))
+    ready = procs or 1
 
     async def main() -> None:
-        old = await ServerProcess(port, "--reuse-port").start()
+        old = await ServerProcess(port, *args, ready=ready).start()
         load = Load(port).start()
         await asyncio.sleep(1.5)
-        new = await ServerProcess(port, "--reuse-port").start()
+        new = await ServerProcess(port, *args, ready=ready).start()
         await asyncio.sleep(0.5)
         old.signal(signal.SIGTERM)
         assert await old.wait(DRAIN_TIMEOUT + 10) == 0
@@ -538,7 +543,7 @@ def test_rolling_restart_with_reuse_port() -> None:
         await load.stop()
         new.signal(signal.SIGTERM)
         assert await new.wait(DRAIN_TIMEOUT + 10) == 0
-        print(f"\nrolling restart: {load.summary()}; {load.ok - at_switch} answered by the new process alone")
+        print(f"\nrolling restart ({procs} workers): {load.summary()}; {load.ok - at_switch} answered after the old server exited")
         assert load.ok - at_switch > 50
         assert load.refused == 0 and load.non_2xx == 0 and load.failures == [], load.summary()
 
