@@ -16,6 +16,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -132,7 +133,60 @@ def test_idle_keepalive_closed_at_once() -> None:
         writer.close()
         return closed
 
-    assert run(main) < 0.3
+    assert run(main) < 0.4
+
+
+def test_request_right_after_a_response_is_still_served() -> None:
+    # A keep-alive client that has just had a response is probably
+    # sending its next request: the drain lets it come (and answers it,
+    # as the last) rather than lose it.
+    async def main() -> None:
+        server, port, _ = await _start()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        assert (await _get(reader, writer))[0] == 200
+        drained = asyncio.ensure_future(shutdown.drain(server, timeout=10))
+        await asyncio.sleep(0.2)
+        code, headers, body = await _get(reader, writer)
+        assert (code, body, headers["connection"]) == (200, b"ok", "close")
+        assert await reader.read() == b""
+        await asyncio.wait_for(drained, 5)
+        writer.close()
+
+    run(main)
+
+
+def test_drain_over_tls() -> None:
+    certs = Path(__file__).resolve().parent / "httpserver_data"
+
+    async def main() -> float:
+        app = _App()
+        server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        server_ctx.load_cert_chain(str(certs / "test.crt"), str(certs / "test.key"))
+        server = HTTPServer(app.application, ssl_options=server_ctx)
+        [sock] = bind_sockets(0, "127.0.0.1")
+        server.add_sockets([sock])
+        port = sock.getsockname()[1]
+        client_ctx = ssl.create_default_context()
+        client_ctx.check_hostname = False
+        client_ctx.verify_mode = ssl.CERT_NONE
+        idle_r, idle_w = await asyncio.open_connection("127.0.0.1", port, ssl=client_ctx)
+        assert (await _get(idle_r, idle_w))[0] == 200
+        busy_r, busy_w = await asyncio.open_connection("127.0.0.1", port, ssl=client_ctx)
+        await asyncio.sleep(0.8)
+        busy_w.write(b"GET /slow?t=0.5 HTTP/1.1\r\nHost: t\r\n\r\n")
+        await asyncio.sleep(0.1)
+        start = time.monotonic()
+        drained = asyncio.ensure_future(shutdown.drain(server, timeout=10))
+        assert await asyncio.wait_for(idle_r.read(), 5) == b""
+        closed = time.monotonic() - start
+        code, headers, body = await _read_response(busy_r)
+        assert (code, body, headers["connection"]) == (200, b"slow done", "close")
+        await asyncio.wait_for(drained, 5)
+        for w in (idle_w, busy_w):
+            w.close()
+        return closed
+
+    assert run(main) < 0.4
 
 
 def test_request_in_flight_finishes_with_connection_close() -> None:
