@@ -1584,11 +1584,12 @@ class HTTP1ServerConnection:
         """Starts a graceful shutdown of this connection (the server's
         drain calls it, see `tornado.shutdown.drain`).
 
-        A connection waiting for a request that has not begun to arrive is
-        closed at once.  Otherwise the request in progress is finished
-        and its response is the last: it carries ``Connection: close``
-        (unless its head has already been sent) and the connection closes
-        after it.  Idempotent.
+        A connection waiting for a request of which no byte has arrived
+        is closed: at once if it has waited `_DRAIN_LINGER` seconds, else
+        when that time is up, unless a request comes meanwhile.  Otherwise
+        the request in progress is finished and its response is the last:
+        it carries ``Connection: close`` (unless its head has already been
+        sent) and the connection closes after it.  Idempotent.
         """
         self._draining = True
         conn = self._current
@@ -1752,9 +1753,9 @@ def _bytes_waiting(stream: iostream.IOStream) -> bool:
     if isinstance(sock, ssl.SSLSocket) and sock.pending():
         return True
     try:
-        # (An SSLSocket refuses flags on recv: ask the plain socket.)
-        peek = socket.socket.recv if isinstance(sock, ssl.SSLSocket) else type(sock).recv
-        return bool(peek(sock, 1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+        # The plain socket's recv: an SSLSocket's own refuses flags (and
+        # would decrypt).
+        return bool(socket.socket.recv(sock, 1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
     except (BlockingIOError, InterruptedError):
         return False
     except OSError:
