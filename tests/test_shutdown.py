@@ -308,6 +308,30 @@ def test_drain_waits_for_every_connection_and_twice_is_harmless() -> None:
     run(main)
 
 
+def test_drain_on_signal_drains_and_ignores_a_second_signal() -> None:
+    async def main() -> int:
+        server, port, _ = await _start()
+        waiting = asyncio.ensure_future(shutdown.drain_on_signal(server, timeout=10))
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /slow?t=0.8 HTTP/1.1\r\nHost: t\r\n\r\n")
+        await asyncio.sleep(0.2)
+        assert not waiting.done()
+        os.kill(os.getpid(), signal.SIGINT)
+        await asyncio.sleep(0.2)
+        # Once the drain is under way another signal changes nothing.
+        os.kill(os.getpid(), signal.SIGTERM)
+        code, headers, body = await _read_response(reader)
+        assert (code, body, headers["connection"]) == (200, b"slow done", "close")
+        signum = await asyncio.wait_for(waiting, 5)
+        writer.close()
+        # The handlers are gone again.
+        loop = asyncio.get_running_loop()
+        assert not loop.remove_signal_handler(signal.SIGTERM)
+        return signum
+
+    assert run(main) == signal.SIGINT
+
+
 # -- server processes ----------------------------------------------------
 
 

@@ -23,7 +23,8 @@ started with `asyncio.run`::
 
     asyncio.run(main())
 
-`fork_processes` is `tornado.process.fork_processes` with a parent that
+(`.Application.listen` returns its server: ``server = app.listen(8888)``
+works as well.)  `fork_processes` is `tornado.process.fork_processes` with a parent that
 passes ``SIGTERM`` on to its workers (each of which drains, as above) and
 exits once they have all finished.  :doc:`guide/production` shows how these
 pieces make restarts that no client notices.
