@@ -225,6 +225,8 @@ class TCPServer:
         """
         on_accept = self._handle_connection
         for listener in list(self._sockets.values()):
+            # (A socket handed over blocking would wait for the next client.)
+            listener.setblocking(False)
             while True:
                 try:
                     conn, peer = listener.accept()
