@@ -49,6 +49,11 @@ from tornado.log import app_log
 from tornado.options import define, options, parse_command_line
 
 define("port", default=8888, help="port to listen on", type=int)
+define(
+    "address",
+    default="",
+    help="address to listen on (all by default; 127.0.0.1 behind a proxy on the same host)",
+)
 define("debug", default=False, help="reload code and templates on change", type=bool)
 define("history", default=200, help="how many recent messages the room keeps", type=int)
 define(
@@ -316,9 +321,11 @@ async def main() -> None:
         await buffer.start()
         settings["message_buffer"] = buffer
     app = make_app(**settings)
-    app.listen(options.port, xheaders=options.xheaders)
+    app.listen(options.port, options.address, xheaders=options.xheaders)
+    host = options.address or "localhost"
     app_log.info(
-        "chat room on http://localhost:%d/%s",
+        "chat room on http://%s:%d/%s",
+        f"[{host}]" if ":" in host else host,
         options.port,
         " (messages shared through Redis)" if options.redis else "",
     )
