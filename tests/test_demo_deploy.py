@@ -83,13 +83,8 @@ def stop(proc: "subprocess.Popen[bytes]") -> None:
             proc.wait()
 
 
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A private redis-server on an ephemeral port; yields its URL."""
-    need(REDIS_SERVER, "redis-server")
-    pytest.importorskip("redis", reason="the redis package is not installed (pip install redis)")
-    home = tmp_path_factory.mktemp("redis")
-    port = free_port()
+def start_redis(home: Path, port: int) -> "subprocess.Popen[bytes]":
+    """redis-server on ``port``, keeping nothing on disk; returns once it listens."""
     log = home / "redis.log"
     proc = subprocess.Popen(
         [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
@@ -98,6 +93,20 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )  # fmt: skip
     try:
         wait_for_port(port, proc, "redis-server", log)
+    except BaseException:
+        stop(proc)
+        raise
+    return proc
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private redis-server on an ephemeral port; yields its URL."""
+    need(REDIS_SERVER, "redis-server")
+    pytest.importorskip("redis", reason="the redis package is not installed (pip install redis)")
+    port = free_port()
+    proc = start_redis(tmp_path_factory.mktemp("redis"), port)
+    try:
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         stop(proc)
@@ -367,6 +376,31 @@ def test_the_two_demos_serve_one_room(redis_url: str) -> None:
 
     with backend(CHAT, redis_url) as chat, backend(WEBSOCKET, redis_url) as websocket:
         asyncio.run(scenario(chat, websocket))
+
+
+def test_processes_reconnect_when_redis_restarts(tmp_path: Path) -> None:
+    need(REDIS_SERVER, "redis-server")
+    pytest.importorskip("redis", reason="the redis package is not installed (pip install redis)")
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    server = start_redis(tmp_path, port)
+    try:
+        with backend(CHAT, url) as one, backend(CHAT, url) as two:
+            before = say(joined(one.url()), "before Redis went away")
+            os.kill(server.pid, signal.SIGKILL)
+            server.wait(10)
+            time.sleep(1.5)  # both notice, and try again every second
+            server = start_redis(tmp_path, port)
+            # The new Redis is empty; the processes still know what was said
+            # before, and the waiter there is answered by news from the other.
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                waiting = pool.submit(poll, joined(two.url()), before["id"])
+                time.sleep(0.5)
+                after = say(joined(one.url()), "after Redis came back")
+                assert [m["id"] for m in waiting.result(timeout=60)] == [after["id"]]
+            assert "lost the Redis connection" in one.output() + two.output()
+    finally:
+        stop(server)
 
 
 # Losing a process -----------------------------------------------------------------------
