@@ -69,6 +69,9 @@ TEST_REQUIRES = [
     "hypercorn>=0.17",
     "granian>=1.6",
     "daphne>=4.1",
+    # The chat demos' --redis option (asyncio client), run by
+    # tests/test_demo_deploy.py against Debian's redis-server.
+    "redis>=5.0.1",
 ]
 
 setup(
