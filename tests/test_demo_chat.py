@@ -247,3 +247,24 @@ def test_help_documents_redis_and_xheaders() -> None:
     result = run_script(SCRIPT, "--help")
     text = result.stdout + result.stderr
     assert "--redis" in text and "--xheaders" in text
+
+
+def test_sigterm_answers_waiting_polls_and_exits() -> None:
+    import signal
+
+    with running(SCRIPT) as demo:
+        session = joined(demo)
+        last = say(session, "hello")["id"]
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            waiting = pool.submit(poll, session, last)
+            time.sleep(0.5)
+            assert not waiting.done()
+            started = time.monotonic()
+            assert demo.proc is not None
+            demo.proc.send_signal(signal.SIGTERM)
+            # Answered at once, with nothing new: the page polls again.
+            assert waiting.result(timeout=30) == []
+            assert demo.proc.wait(30) == 0
+        # Far less than the poll's 60 s, or the drain's 10 s.
+        assert time.monotonic() - started < 8
+        assert "Traceback" not in demo.output()

@@ -406,13 +406,26 @@ def test_processes_reconnect_when_redis_restarts(tmp_path: Path) -> None:
 # Losing a process -----------------------------------------------------------------------
 
 
-def kill(demo: Demo) -> None:
+def kill(demo: Demo, signum: int = signal.SIGKILL) -> None:
+    """Stop ``demo`` with ``signum``; SIGTERM must end it cleanly, by draining."""
     assert demo.proc is not None
-    os.kill(demo.pid, signal.SIGKILL)
-    demo.proc.wait(10)
+    os.kill(demo.pid, signum)
+    status = demo.proc.wait(30)
+    if signum == signal.SIGTERM:
+        assert status == 0, demo.output()
 
 
-def test_killed_process_loses_no_long_poll_message(redis_url: str, tmp_path: Path) -> None:
+STOPS = [
+    pytest.param(signal.SIGKILL, id="SIGKILL"),
+    # systemctl stop or restart: the process drains (tornado.shutdown).
+    pytest.param(signal.SIGTERM, id="SIGTERM"),
+]
+
+
+@pytest.mark.parametrize("signum", STOPS)
+def test_stopped_process_loses_no_long_poll_message(
+    signum: int, redis_url: str, tmp_path: Path
+) -> None:
     with cluster(CHAT, redis_url, tmp_path) as room:
         clients = [joined(room.url()) for _ in range(6)]
         start = say(clients[0], "before the crash")
@@ -423,14 +436,20 @@ def test_killed_process_loses_no_long_poll_message(redis_url: str, tmp_path: Pat
                 waiting.append(pool.submit(poll_response, client, start["id"]))
                 time.sleep(0.2)
             time.sleep(0.5)
-            kill(room.backends[0])
+            kill(room.backends[0], signum)
             said = [say(clients[0], f"after the crash {i}") for i in range(3)]
             first_answers = [w.result(timeout=60) for w in waiting]
         statuses = sorted(r.status for r in first_answers)
-        # The polls on the dead process failed (nginx answers 502), the others
-        # got news at once.
-        assert 502 in statuses and 200 in statuses, statuses
-        assert set(statuses) == {200, 502}, statuses
+        if signum == signal.SIGKILL:
+            # The polls on the dead process failed (nginx answers 502), the
+            # others got news at once.
+            assert 502 in statuses and 200 in statuses, statuses
+            assert set(statuses) == {200, 502}, statuses
+        else:
+            # The stopping process answered its polls (with nothing new).
+            assert set(statuses) == {200}, statuses
+            empty = [r for r in first_answers if not r.json()["messages"]]
+            assert empty, "no poll was answered by the stopping process"
         expected = [m["id"] for m in said]
         for client, answer in zip(clients, first_answers, strict=True):
             # Each page keeps asking, through nginx, with its cursor.
@@ -448,7 +467,10 @@ def test_killed_process_loses_no_long_poll_message(redis_url: str, tmp_path: Pat
             assert [m["id"] for m in poll(joined(again.url()), start["id"])] == expected
 
 
-def test_killed_process_loses_no_websocket_message(redis_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", STOPS)
+def test_stopped_process_loses_no_websocket_message(
+    signum: int, redis_url: str, tmp_path: Path
+) -> None:
     async def scenario(room: Cluster) -> None:
         # One after the other: nginx's round robin puts one on each process.
         listeners = [await ws_connect(room.url()) for _ in room.backends]
@@ -459,7 +481,7 @@ def test_killed_process_loses_no_websocket_message(redis_url: str, tmp_path: Pat
             messages = await ws_receive(conn)
             assert messages is not None
             start = messages[0]["id"]
-        kill(room.backends[0])
+        kill(room.backends[0], signum)
         # The poster may have been on the dead process too: then it comes back.
         poster.close()
         poster = await ws_connect(room.url())
@@ -475,6 +497,10 @@ def test_killed_process_loses_no_websocket_message(redis_url: str, tmp_path: Pat
             while len(seen) < len(expected):
                 messages = await ws_receive(conn)
                 if messages is None:
+                    # 1001 "going away" from a draining process; nothing
+                    # (1006) from a killed one.
+                    expected_code = 1001 if signum == signal.SIGTERM else None
+                    assert conn.close_code == expected_code, conn.close_code
                     # The page reconnects through nginx and sends its cursor.
                     dropped += 1
                     conn = await ws_connect(room.url())

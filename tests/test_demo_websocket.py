@@ -141,3 +141,19 @@ def test_help_documents_redis_and_xheaders() -> None:
     result = run_script(SCRIPT, "--help")
     text = result.stdout + result.stderr
     assert "--redis" in text and "--xheaders" in text
+
+
+def test_sigterm_closes_sockets_with_going_away() -> None:
+    import signal
+
+    async def scenario(demo: Demo) -> None:
+        conn = await connect(demo.port)
+        assert demo.proc is not None
+        demo.proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(conn.read_message(), 15) is None
+        assert conn.close_code == 1001
+
+    with running(SCRIPT) as demo:
+        asyncio.run(scenario(demo))
+        assert demo.proc is not None and demo.proc.wait(30) == 0
+        assert "Traceback" not in demo.output()

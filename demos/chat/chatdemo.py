@@ -38,12 +38,14 @@ import asyncio
 import datetime
 import json
 import os.path
+import signal
 import time
 import uuid
 from typing import Any
 
 import tornado.escape
 import tornado.locks
+import tornado.shutdown
 import tornado.web
 from tornado.log import app_log
 from tornado.options import define, options, parse_command_line
@@ -67,6 +69,12 @@ define(
     default="",
     help="share the room with other processes through this Redis server"
     " (redis://host:port/db); without it the room lives in this process",
+)
+define(
+    "drain_timeout",
+    default=10.0,
+    help="seconds a stopping process (SIGTERM, SIGINT) gives requests in flight",
+    type=float,
 )
 define(
     "xheaders",
@@ -95,6 +103,8 @@ class MessageBuffer:
         # Every waiting poll sleeps on this condition; a new message wakes
         # them all.
         self._new_message = tornado.locks.Condition()
+        # Set when the process stops: polls answer at once from then on.
+        self.closing = False
 
     def knows(self, cursor: str) -> bool:
         """Whether the message with id ``cursor`` is in the history."""
@@ -137,6 +147,19 @@ class MessageBuffer:
     def wait(self, timeout: float) -> "asyncio.Future[bool]":
         """A future that resolves when a message arrives (True) or on timeout."""
         return self._new_message.wait(timeout=datetime.timedelta(seconds=timeout))
+
+    def stop_waiting(self) -> None:
+        """Answer the waiting polls now, and later ones at once (the process stops).
+
+        They get what they would get on a timeout, nothing new, and the
+        pages ask again straight away: behind a proxy, another process
+        answers.
+        """
+        self.closing = True
+        self._new_message.notify_all()
+
+    async def close(self) -> None:
+        """Let go of what the room holds outside the process (nothing here)."""
 
 
 class RedisMessageBuffer(MessageBuffer):
@@ -278,7 +301,7 @@ class MessageUpdatesHandler(tornado.web.RequestHandler):
         messages = await buffer.messages_after(cursor)
         # A wake-up may bring nothing for this client (in a shared room, the
         # message it knows as its cursor arriving late): wait again.
-        while not messages and time.monotonic() < deadline:
+        while not messages and not buffer.closing and time.monotonic() < deadline:
             self._waiting = buffer.wait(deadline - time.monotonic())
             try:
                 await self._waiting
@@ -313,15 +336,30 @@ def make_app(**settings: Any) -> tornado.web.Application:
     )
 
 
+async def stop_requested() -> int:
+    """Wait for SIGTERM or SIGINT (the first one: later ones are ignored)."""
+    loop = asyncio.get_running_loop()
+    received: asyncio.Future[int] = loop.create_future()
+
+    def on_signal(signum: int) -> None:
+        if not received.done():
+            received.set_result(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, on_signal, signum)
+    return await received
+
+
 async def main() -> None:
     parse_command_line()
-    settings: dict[str, Any] = {"debug": options.debug}
+    buffer: MessageBuffer
     if options.redis:
         buffer = RedisMessageBuffer(options.history, options.redis)
         await buffer.start()
-        settings["message_buffer"] = buffer
-    app = make_app(**settings)
-    app.listen(options.port, options.address, xheaders=options.xheaders)
+    else:
+        buffer = MessageBuffer(options.history)
+    app = make_app(debug=options.debug, message_buffer=buffer)
+    server = app.listen(options.port, options.address, xheaders=options.xheaders)
     host = options.address or "localhost"
     app_log.info(
         "chat room on http://%s:%d/%s",
@@ -329,7 +367,14 @@ async def main() -> None:
         options.port,
         " (messages shared through Redis)" if options.redis else "",
     )
-    await asyncio.Event().wait()
+    signum = await stop_requested()
+    # A stop that no client notices (systemctl stop or restart, Ctrl-C): the
+    # waiting polls are answered, and the server drains, letting requests in
+    # flight finish.  The pages poll again, elsewhere or after the restart.
+    app_log.info("signal %d: stopping", signum)
+    buffer.stop_waiting()
+    await tornado.shutdown.drain(server, options.drain_timeout)
+    await buffer.close()
 
 
 if __name__ == "__main__":

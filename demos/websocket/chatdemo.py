@@ -37,6 +37,7 @@ import uuid
 from typing import Any
 
 import tornado.escape
+import tornado.shutdown
 import tornado.web
 import tornado.websocket
 from tornado.log import app_log
@@ -55,6 +56,12 @@ define(
     default="",
     help="share the room with other processes through this Redis server"
     " (redis://host:port/db); without it the room lives in this process",
+)
+define(
+    "drain_timeout",
+    default=10.0,
+    help="seconds a stopping process (SIGTERM, SIGINT) gives requests in flight",
+    type=float,
 )
 define(
     "xheaders",
@@ -100,6 +107,9 @@ class Room:
     async def broadcast(self, message: Message) -> None:
         """Say ``message`` in the room."""
         self.deliver(message)
+
+    async def close(self) -> None:
+        """Let go of what the room holds outside the process (nothing here)."""
 
     def deliver(self, message: Message) -> None:
         """Add ``message`` to the history and send it to every member here."""
@@ -264,13 +274,14 @@ def make_app(**settings: Any) -> tornado.web.Application:
 
 async def main() -> None:
     parse_command_line()
-    settings: dict[str, Any] = {"debug": options.debug}
+    room: Room
     if options.redis:
         room = RedisRoom(options.history, options.redis)
         await room.start()
-        settings["room"] = room
-    app = make_app(**settings)
-    app.listen(options.port, options.address, xheaders=options.xheaders)
+    else:
+        room = Room(options.history)
+    app = make_app(debug=options.debug, room=room)
+    server = app.listen(options.port, options.address, xheaders=options.xheaders)
     host = options.address or "localhost"
     app_log.info(
         "WebSocket chat room on http://%s:%d/%s",
@@ -278,7 +289,11 @@ async def main() -> None:
         options.port,
         " (messages shared through Redis)" if options.redis else "",
     )
-    await asyncio.Event().wait()
+    # On SIGTERM or SIGINT (systemctl stop or restart, Ctrl-C) the server
+    # drains: each WebSocket is closed with 1001, "going away", and its page
+    # reconnects, elsewhere or after the restart, and catches up.
+    await tornado.shutdown.drain_on_signal(server, options.drain_timeout)
+    await room.close()
 
 
 if __name__ == "__main__":
