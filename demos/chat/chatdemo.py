@@ -32,6 +32,11 @@ the client addresses nginx reports are believed.  The WebSocket chat
 keys, so on one Redis the two demos serve one room.
 
 Without ``--redis`` nothing of this is imported and the room is in memory.
+
+SIGTERM or SIGINT (``systemctl stop``, Ctrl-C) stop the server gracefully
+with `tornado.shutdown`: the waiting polls are answered at once, with nothing
+new, requests in flight finish (``--drain_timeout`` seconds at most), and the
+pages ask again, of another process or of the restarted one.
 """
 
 import asyncio

@@ -28,6 +28,11 @@ WebSocket upgrade; give them ``--xheaders`` there.  The long-polling chat
 the two demos serve one room.
 
 Without ``--redis`` nothing of this is imported and the room is in memory.
+
+SIGTERM or SIGINT (``systemctl stop``, Ctrl-C) stop the server gracefully
+with `tornado.shutdown`: every WebSocket is closed with code 1001, "going
+away" (``--drain_timeout`` seconds at most), and the pages reconnect, to
+another process or to the restarted one, and catch up.
 """
 
 import asyncio
