@@ -28,6 +28,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -125,9 +126,12 @@ def redis_url(redis_server: str) -> str:
 def nginx_site(listen: int, backends: list[int]) -> str:
     """demos/deploy/nginx.conf with our port and our processes' ports."""
     text = (DEPLOY / "nginx.conf").read_text()
-    servers = re.findall(r"^ *server 127\.0\.0\.1:\d+;\n", text, re.MULTILINE)
+    servers = re.findall(r"^ *server 127\.0\.0\.1:\d+[^;\n]*;\n", text, re.MULTILINE)
     assert servers, "nginx.conf has no upstream servers to replace"
-    ours = "".join(f"    server 127.0.0.1:{port};\n" for port in backends)
+    # Our ports, with the parameters of the configuration's first server.
+    ours = "".join(
+        re.sub(r"127\.0\.0\.1:\d+", f"127.0.0.1:{port}", servers[0]) for port in backends
+    )
     text = text.replace(servers[0], ours, 1)
     for line in servers[1:]:
         text = text.replace(line, "", 1)
@@ -200,15 +204,19 @@ class Cluster:
         return self.nginx.url(path)
 
 
-def backend(script: str, redis_url: str, port: int | None = None) -> Demo:
-    return Demo(script, f"--redis={redis_url}", "--xheaders", "--address=127.0.0.1", port=port)
+def backend(script: str, redis_url: str, *args: str, port: int | None = None) -> Demo:
+    return Demo(
+        script, f"--redis={redis_url}", "--xheaders", "--address=127.0.0.1", *args, port=port
+    )
 
 
 @contextlib.contextmanager
-def cluster(script: str, redis_url: str, home: Path, count: int = 3) -> Iterator[Cluster]:
+def cluster(
+    script: str, redis_url: str, home: Path, *args: str, count: int = 3
+) -> Iterator[Cluster]:
     """``count`` processes of ``script`` sharing ``redis_url``, behind nginx."""
     with contextlib.ExitStack() as stack:
-        demos = [stack.enter_context(backend(script, redis_url)) for _ in range(count)]
+        demos = [stack.enter_context(backend(script, redis_url, *args)) for _ in range(count)]
         nginx = stack.enter_context(Nginx(home / "nginx", [d.port for d in demos]))
         yield Cluster(demos, nginx)
 
@@ -514,6 +522,63 @@ def test_stopped_process_loses_no_websocket_message(
 
     with cluster(WEBSOCKET, redis_url, tmp_path) as room:
         asyncio.run(scenario(room))
+
+
+def test_rolling_restart_fails_no_request(redis_url: str, tmp_path: Path) -> None:
+    """``systemctl restart chat@8001``, then 8002, then 8003, under traffic."""
+    with cluster(CHAT, redis_url, tmp_path, "--poll_timeout=2") as room:
+        poster, listener = joined(room.url()), joined(room.url())
+        start = say(poster, "before the restarts")
+        statuses: list[int] = []
+        said: list[str] = []
+        seen: list[str] = []
+        posting_done = threading.Event()
+
+        def post_loop() -> None:
+            for i in range(10_000):
+                if posting_done.is_set():
+                    return
+                reply = poster.post("/a/message/new", {"body": f"during {i}"})
+                statuses.append(reply.status)
+                if reply.status == 200:
+                    said.append(reply.json()["id"])
+                time.sleep(0.02)
+
+        def poll_loop() -> None:
+            cursor = start["id"]
+            while not (posting_done.is_set() and len(seen) >= len(said)):
+                reply = poll_response(listener, cursor)
+                statuses.append(reply.status)
+                if reply.status == 200:
+                    messages = reply.json()["messages"]
+                    seen.extend(m["id"] for m in messages)
+                    if messages:
+                        cursor = messages[-1]["id"]
+
+        posting = threading.Thread(target=post_loop)
+        polling = threading.Thread(target=poll_loop)
+        posting.start()
+        polling.start()
+        with contextlib.ExitStack() as restarted:
+            try:
+                for old in room.backends:
+                    # As the README says: one at a time, and once a process
+                    # answers again, longer than nginx's fail_timeout (2 s)
+                    # before the next.
+                    time.sleep(3)
+                    kill(old, signal.SIGTERM)
+                    restarted.enter_context(
+                        backend(CHAT, redis_url, "--poll_timeout=2", port=old.port)
+                    )
+                time.sleep(1)
+            finally:
+                posting_done.set()
+                posting.join(60)
+                polling.join(60)
+        assert not polling.is_alive(), "the listener did not get every message"
+        assert len(said) >= 20, said
+        assert set(statuses) == {200}, sorted(set(statuses))
+        assert seen == said
 
 
 # In a real browser, through nginx -----------------------------------------------------
