@@ -331,12 +331,19 @@ class HTTP2Stream(HTTPConnection):
             self._delegate_told = True  # (it failed: not told again)
             self._conn._reset(self, ErrorCodes.INTERNAL_ERROR)
             return
+        if self._websocket:
+            # The handshake has no body: the handler runs now, and what
+            # follows on the stream is the WebSocket's (see detach).
+            self._inbox.append(("e",))
         if result is not None:
             self._wait(result, 0)
         else:
             self._pump()
 
     def _on_data(self, data: bytes, flow: int) -> None:
+        if self._tunnel is not None and not self._closed:
+            self._tunnel.inbound(data, flow)
+            return
         if self._read_done or self._closed:
             self._conn._ack(self.stream_id, flow)
             return
@@ -345,18 +352,15 @@ class HTTP2Stream(HTTPConnection):
             self._too_large()
             self._conn._ack(self.stream_id, flow)
             return
-        if self._tunnel is not None:
-            self._tunnel.inbound(data, flow)
-            return
         self._inbox.append(("d", data, flow))
         if not self._busy:
             self._pump()
 
     def _on_end(self) -> None:
-        if self._read_done or self._closed:
-            return
         if self._tunnel is not None:
             self._tunnel.inbound_end()
+            return
+        if self._read_done or self._closed:
             return
         self._inbox.append(("e",))
         if not self._busy:
@@ -623,11 +627,15 @@ class HTTP2ServerConnection:
         """Sends our SETTINGS and starts reading frames for ``delegate``."""
         self._delegate = delegate
         conn = self._h2
-        settings = conn.local_settings
-        settings.max_concurrent_streams = self._max_concurrent
-        settings.initial_window_size = self._window
-        settings.max_header_list_size = self.params.max_header_size
-        settings.enable_connect_protocol = 1
+        codes = h2.settings.SettingCodes
+        # (Values given to Settings() are those of our first SETTINGS
+        # frame; the setters would only queue a change for later.)
+        conn.local_settings = h2.settings.Settings(client=False, initial_values={
+            codes.MAX_CONCURRENT_STREAMS: self._max_concurrent,
+            codes.INITIAL_WINDOW_SIZE: self._window,
+            codes.MAX_HEADER_LIST_SIZE: self.params.max_header_size,
+            codes.ENABLE_CONNECT_PROTOCOL: 1,
+        })
         conn.initiate_connection()
         # Enforced before the peer acknowledges the SETTINGS too.
         conn.decoder.max_header_list_size = self.params.max_header_size
