@@ -807,6 +807,8 @@ class HTTP2ServerConnection:
         if self._resets > _MAX_RESETS or self._control > _MAX_CONTROL_FRAMES:
             gen_log.info("HTTP/2 flood (%d resets, %d control frames) from %s",
                          self._resets, self._control, self.context)
+            # The answers h2 has queued for this batch are not sent.
+            self._h2.clear_outbound_data_buffer()
             self._goaway(ErrorCodes.ENHANCE_YOUR_CALM)
             return True
         return False
