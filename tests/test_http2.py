@@ -8,8 +8,6 @@ The server runs in a thread with its own IOLoop.
 """
 
 import asyncio
-import base64
-import gzip
 import os
 import shutil
 import socket
@@ -21,7 +19,8 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
-h2 = pytest.importorskip("h2")
+pytest.importorskip("h2")
+import h2  # noqa: E402
 import h2.config  # noqa: E402
 import h2.connection  # noqa: E402
 import h2.events  # noqa: E402
@@ -52,11 +51,15 @@ class HelloHandler(web.RequestHandler):
 class InfoHandler(web.RequestHandler):
     def get(self) -> None:
         self.set_cookie("seen", "yes")
-        self.write({
-            "remote_ip": self.request.remote_ip, "protocol": self.request.protocol,
-            "cookie": self.get_cookie("c1", ""), "cookie2": self.get_cookie("c2", ""),
-            "host": self.request.host,
-        })
+        self.write(
+            {
+                "remote_ip": self.request.remote_ip,
+                "protocol": self.request.protocol,
+                "cookie": self.get_cookie("c1", ""),
+                "cookie2": self.get_cookie("c2", ""),
+                "host": self.request.host,
+            }
+        )
 
 
 class BigHandler(web.RequestHandler):
@@ -131,12 +134,20 @@ class PageHandler(web.RequestHandler):
 
 
 def make_app() -> web.Application:
-    return web.Application([
-        ("/", HelloHandler), ("/info", InfoHandler), ("/big", BigHandler),
-        ("/reset", ResetHandler), ("/upload", UploadHandler), ("/limited", LimitedHandler),
-        ("/ws", EchoSocket), ("/page", PageHandler),
-        (r"/static/(.*)", web.StaticFileHandler, {"path": STATIC}),
-    ], compress_response=True)
+    return web.Application(
+        [
+            ("/", HelloHandler),
+            ("/info", InfoHandler),
+            ("/big", BigHandler),
+            ("/reset", ResetHandler),
+            ("/upload", UploadHandler),
+            ("/limited", LimitedHandler),
+            ("/ws", EchoSocket),
+            ("/page", PageHandler),
+            (r"/static/(.*)", web.StaticFileHandler, {"path": STATIC}),
+        ],
+        compress_response=True,
+    )
 
 
 def server_tls_context() -> ssl.SSLContext:
@@ -157,13 +168,17 @@ class Server:
         self.port = self.plain_sockets[0].getsockname()[1]
         self.started = threading.Event()
         self.servers: List[HTTPServer] = []
-        self.thread = threading.Thread(target=asyncio.run, args=(self._main(),), daemon=True)
+        self.thread = threading.Thread(
+            target=asyncio.run, args=(self._main(),), daemon=True
+        )
         self.thread.start()
         assert self.started.wait(10)
 
     async def _main(self) -> None:
         app = make_app()
-        tls = HTTPServer(app, ssl_options=server_tls_context(), http2=True, **self.kwargs)
+        tls = HTTPServer(
+            app, ssl_options=server_tls_context(), http2=True, **self.kwargs
+        )
         tls.add_sockets(self.tls_sockets)
         plain = HTTPServer(app, http2=True, **self.kwargs)
         plain.add_sockets(self.plain_sockets)
@@ -178,11 +193,13 @@ class Server:
 
     def call(self, fn: Callable[[], Any]) -> Any:
         """Runs ``fn`` (a coroutine function or a plain one) on the server's loop."""
+
         async def run() -> Any:
             result = fn()
             if asyncio.iscoroutine(result):
                 result = await result
             return result
+
         return asyncio.run_coroutine_threadsafe(run(), self.loop).result(10)
 
     def url(self, path: str = "/", tls: bool = False) -> str:
@@ -209,10 +226,13 @@ class RawClient:
     """An HTTP/2 client made of h2 over a blocking socket, for tests that
     need to control what a real client would do for them."""
 
-    def __init__(self, port: int, settings: Optional[Dict[int, int]] = None,
-                 preface: bool = True) -> None:
+    def __init__(
+        self, port: int, settings: Optional[Dict[int, int]] = None, preface: bool = True
+    ) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.h2 = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+        self.h2 = h2.connection.H2Connection(
+            h2.config.H2Configuration(client_side=True, header_encoding="utf-8")
+        )
         self.events: List[Any] = []
         self.closed = False
         if preface:
@@ -226,11 +246,21 @@ class RawClient:
         if data:
             self.sock.sendall(data)
 
-    def request(self, path: str, method: str = "GET", body: Optional[bytes] = None,
-                extra: Optional[List[Tuple[str, str]]] = None, end: bool = True) -> int:
+    def request(
+        self,
+        path: str,
+        method: str = "GET",
+        body: Optional[bytes] = None,
+        extra: Optional[List[Tuple[str, str]]] = None,
+        end: bool = True,
+    ) -> int:
         sid = self.h2.get_next_available_stream_id()
-        headers = [(":method", method), (":path", path), (":scheme", "http"),
-                   (":authority", "localhost")] + (extra or [])
+        headers = [
+            (":method", method),
+            (":path", path),
+            (":scheme", "http"),
+            (":authority", "localhost"),
+        ] + (extra or [])
         self.h2.send_headers(sid, headers, end_stream=end and body is None)
         if body is not None:
             self.h2.send_data(sid, body, end_stream=end)
@@ -261,13 +291,23 @@ class RawClient:
             if result:
                 return result
             if self.closed or time.monotonic() > deadline:
-                raise AssertionError("condition not met; events: %r" % self.events[-10:])
+                raise AssertionError(
+                    "condition not met; events: %r" % self.events[-10:]
+                )
             self.receive(min(1.0, max(0.01, deadline - time.monotonic())))
 
-    def response(self, sid: int, timeout: float = 15, ack: bool = True) -> Tuple[Dict[str, str], bytes]:
+    def response(
+        self, sid: int, timeout: float = 15, ack: bool = True
+    ) -> Tuple[Dict[str, str], bytes]:
         """Waits for the end of stream ``sid``; returns headers and body."""
-        self.until(lambda: any(isinstance(e, (h2.events.StreamEnded, h2.events.StreamReset))
-                               and e.stream_id == sid for e in self.events), timeout)
+        self.until(
+            lambda: any(
+                isinstance(e, (h2.events.StreamEnded, h2.events.StreamReset))
+                and e.stream_id == sid
+                for e in self.events
+            ),
+            timeout,
+        )
         headers: Dict[str, str] = {}
         body = b""
         for e in self.events:
@@ -291,8 +331,12 @@ class RawClient:
 def curl(*args: str) -> str:
     if shutil.which("curl") is None:
         pytest.skip("curl not installed")
-    out = subprocess.run(["curl", "-s", "-k", "--max-time", "20", *args],
-                         capture_output=True, text=True, timeout=30)
+    out = subprocess.run(
+        ["curl", "-s", "-k", "--max-time", "20", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     return out.stdout
 
 
@@ -307,8 +351,12 @@ def test_curl_prior_knowledge(server: Server) -> None:
 
 
 def test_http1_still_served_on_both_ports(server: Server) -> None:
-    assert curl("--http1.1", "-w", " %{http_version}", server.url("/")).endswith("HTTP/1.1 127.0.0.1:%d 1.1" % server.port)
-    assert curl("--http1.1", "-w", " %{http_version}", server.url("/", tls=True)).endswith(" 1.1")
+    assert curl("--http1.1", "-w", " %{http_version}", server.url("/")).endswith(
+        "HTTP/1.1 127.0.0.1:%d 1.1" % server.port
+    )
+    assert curl(
+        "--http1.1", "-w", " %{http_version}", server.url("/", tls=True)
+    ).endswith(" 1.1")
 
 
 def test_post_form_and_xsrf_cookie_free_app(server: Server) -> None:
@@ -316,11 +364,27 @@ def test_post_form_and_xsrf_cookie_free_app(server: Server) -> None:
 
 
 def test_gzip_response(server: Server) -> None:
-    out = subprocess.run(["curl", "-s", "--http2-prior-knowledge", "-H", "Accept-Encoding: gzip",
-                          "-D", "-", "-o", "/dev/null", server.url("/static/index.rst")],
-                         capture_output=True, text=True, timeout=30).stdout.lower()
+    out = subprocess.run(
+        [
+            "curl",
+            "-s",
+            "--http2-prior-knowledge",
+            "-H",
+            "Accept-Encoding: gzip",
+            "-D",
+            "-",
+            "-o",
+            "/dev/null",
+            server.url("/static/index.rst"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout.lower()
     assert "content-encoding: gzip" in out and out.startswith("http/2 200")
-    body = curl("--http2-prior-knowledge", "--compressed", server.url("/static/index.rst"))
+    body = curl(
+        "--http2-prior-knowledge", "--compressed", server.url("/static/index.rst")
+    )
     with open(os.path.join(STATIC, "index.rst")) as f:
         assert body == f.read()
 
@@ -328,20 +392,51 @@ def test_gzip_response(server: Server) -> None:
 def test_static_ranges_and_304(server: Server) -> None:
     with open(os.path.join(STATIC, "index.rst"), "rb") as f:
         content = f.read()
-    out = curl("--http2-prior-knowledge", "-r", "5-14", "-w", " %{http_code}", server.url("/static/index.rst"))
+    out = curl(
+        "--http2-prior-knowledge",
+        "-r",
+        "5-14",
+        "-w",
+        " %{http_code}",
+        server.url("/static/index.rst"),
+    )
     assert out == content[5:15].decode() + " 206"
-    head = subprocess.run(["curl", "-s", "--http2-prior-knowledge", "-D", "-", "-o", "/dev/null",
-                           server.url("/static/index.rst")], capture_output=True, text=True).stdout
-    etag = [line.split(":", 1)[1].strip() for line in head.splitlines() if line.lower().startswith("etag:")][0]
-    out = curl("--http2-prior-knowledge", "-H", "If-None-Match: " + etag, "-w", "%{http_code}",
-               server.url("/static/index.rst"))
+    head = subprocess.run(
+        [
+            "curl",
+            "-s",
+            "--http2-prior-knowledge",
+            "-D",
+            "-",
+            "-o",
+            "/dev/null",
+            server.url("/static/index.rst"),
+        ],
+        capture_output=True,
+        text=True,
+    ).stdout
+    etag = [
+        line.split(":", 1)[1].strip()
+        for line in head.splitlines()
+        if line.lower().startswith("etag:")
+    ][0]
+    out = curl(
+        "--http2-prior-knowledge",
+        "-H",
+        "If-None-Match: " + etag,
+        "-w",
+        "%{http_code}",
+        server.url("/static/index.rst"),
+    )
     assert out == "304"
 
 
 def test_nghttp(server: Server) -> None:
     if shutil.which("nghttp") is None:
         pytest.skip("nghttp2-client not installed")
-    out = subprocess.run(["nghttp", "-nv", server.url("/")], capture_output=True, text=True, timeout=30).stdout
+    out = subprocess.run(
+        ["nghttp", "-nv", server.url("/")], capture_output=True, text=True, timeout=30
+    ).stdout
     assert "SETTINGS_MAX_CONCURRENT_STREAMS(0x03):100" in out
     assert ":status: 200" in out
     # SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441), which nghttp names by number.
@@ -352,8 +447,12 @@ def test_h2load(server: Server) -> None:
     if shutil.which("h2load") is None:
         pytest.skip("nghttp2-client not installed")
     for url in (server.url("/"), server.url("/", tls=True)):
-        out = subprocess.run(["h2load", "-n", "400", "-c", "4", "-m", "10", url],
-                             capture_output=True, text=True, timeout=120).stdout
+        out = subprocess.run(
+            ["h2load", "-n", "400", "-c", "4", "-m", "10", url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ).stdout
         assert "400 succeeded, 0 failed, 0 errored" in out, out
         assert "400 2xx" in out
 
@@ -362,10 +461,16 @@ def test_httpx(server: Server) -> None:
     httpx = pytest.importorskip("httpx")
     pytest.importorskip("h2")
     with httpx.Client(http2=True, verify=False) as client:
-        r = client.get(server.url("/info", tls=True), headers={"Cookie": "c1=one; c2=two"})
+        r = client.get(
+            server.url("/info", tls=True), headers={"Cookie": "c1=one; c2=two"}
+        )
         assert r.http_version == "HTTP/2"
         info = r.json()
-        assert info["protocol"] == "https" and info["cookie"] == "one" and info["cookie2"] == "two"
+        assert (
+            info["protocol"] == "https"
+            and info["cookie"] == "one"
+            and info["cookie2"] == "two"
+        )
         assert r.cookies.get("seen") == "yes"
         # Several requests at once share the connection as streams.
         rs = [client.get(server.url("/", tls=True)) for _ in range(5)]
@@ -377,7 +482,10 @@ def test_xheaders_are_per_stream() -> None:
     s = Server(xheaders=True)
     try:
         with httpx.Client(http2=True, verify=False) as client:
-            a = client.get(s.url("/info", tls=True), headers={"X-Real-Ip": "10.0.0.1", "X-Scheme": "http"}).json()
+            a = client.get(
+                s.url("/info", tls=True),
+                headers={"X-Real-Ip": "10.0.0.1", "X-Scheme": "http"},
+            ).json()
             b = client.get(s.url("/info", tls=True)).json()
         assert (a["remote_ip"], a["protocol"]) == ("10.0.0.1", "http")
         assert (b["remote_ip"], b["protocol"]) == ("127.0.0.1", "https")
@@ -392,13 +500,18 @@ def test_slow_stream_request_body_holds_the_client_back(server: Server) -> None:
     STATE["upload_gate"] = threading.Event()
     client = RawClient(server.port)
     try:
-        sid = client.request("/upload", "PUT", extra=[("content-length", str(4 << 20))], end=False)
+        sid = client.request(
+            "/upload", "PUT", extra=[("content-length", str(4 << 20))], end=False
+        )
         sent = 0
         total = 4 << 20
         deadline = time.monotonic() + 3
         # Send as the windows allow; the handler sits on its first chunk.
         while time.monotonic() < deadline and sent < total:
-            window = min(client.h2.local_flow_control_window(sid), client.h2.max_outbound_frame_size)
+            window = min(
+                client.h2.local_flow_control_window(sid),
+                client.h2.max_outbound_frame_size,
+            )
             if window > 0:
                 n = min(window, total - sent)
                 client.h2.send_data(sid, b"z" * n)
@@ -411,7 +524,10 @@ def test_slow_stream_request_body_holds_the_client_back(server: Server) -> None:
         assert held <= 2 * http2connection._INITIAL_WINDOW, held
         STATE["upload_gate"].set()
         while sent < total:
-            window = min(client.h2.local_flow_control_window(sid), client.h2.max_outbound_frame_size)
+            window = min(
+                client.h2.local_flow_control_window(sid),
+                client.h2.max_outbound_frame_size,
+            )
             if window > 0:
                 n = min(window, total - sent)
                 client.h2.send_data(sid, b"z" * n, end_stream=sent + n == total)
@@ -428,27 +544,40 @@ def test_slow_stream_request_body_holds_the_client_back(server: Server) -> None:
 def test_large_response_waits_for_a_small_window(server: Server) -> None:
     # The client's stream window is 1000 bytes and it acknowledges nothing
     # for a while: the handler's flush() must wait.
-    client = RawClient(server.port, settings={h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 1000})
+    client = RawClient(
+        server.port, settings={h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 1000}
+    )
     try:
         sid = client.request("/big")
         deadline = time.monotonic() + 1.5
         while time.monotonic() < deadline:
             client.receive(0.2)
-        got = sum(len(e.data) for e in client.events if isinstance(e, h2.events.DataReceived))
+        got = sum(
+            len(e.data) for e in client.events if isinstance(e, h2.events.DataReceived)
+        )
         assert got <= 1000
         assert STATE["big_flushed"] <= 2 * 65536
         # Now read it all, reopening the windows as we go.
 
         def done() -> bool:
             for e in client.events:
-                if isinstance(e, h2.events.DataReceived) and not getattr(e, "_acked", False):
-                    client.h2.acknowledge_received_data(e.flow_controlled_length, e.stream_id)
+                if isinstance(e, h2.events.DataReceived) and not getattr(
+                    e, "_acked", False
+                ):
+                    client.h2.acknowledge_received_data(
+                        e.flow_controlled_length, e.stream_id
+                    )
                     e._acked = True
             client.flush()
-            return any(isinstance(e, h2.events.StreamEnded) and e.stream_id == sid for e in client.events)
+            return any(
+                isinstance(e, h2.events.StreamEnded) and e.stream_id == sid
+                for e in client.events
+            )
 
         client.until(done, timeout=60)
-        total = sum(len(e.data) for e in client.events if isinstance(e, h2.events.DataReceived))
+        total = sum(
+            len(e.data) for e in client.events if isinstance(e, h2.events.DataReceived)
+        )
         assert total == 32 * 65536
     finally:
         client.close()
@@ -478,7 +607,9 @@ def test_max_body_size_per_stream() -> None:
     s = Server(max_body_size=1000)
     client = RawClient(s.port)
     try:
-        sid = client.request("/limited", "POST", body=b"a" * 2000, extra=[("content-length", "2000")])
+        sid = client.request(
+            "/limited", "POST", body=b"a" * 2000, extra=[("content-length", "2000")]
+        )
         headers, _ = client.response(sid)
         assert headers[":status"] == "413"
         # Without a declared length, counted as it arrives.
@@ -507,18 +638,34 @@ def test_websocket_over_extended_connect(server: Server) -> None:
     try:
         client.until(lambda: client.h2.remote_settings.enable_connect_protocol == 1)
         sid = client.h2.get_next_available_stream_id()
-        client.h2.send_headers(sid, [(":method", "CONNECT"), (":protocol", "websocket"), (":scheme", "http"),
-                                     (":path", "/ws"), (":authority", "localhost"),
-                                     ("sec-websocket-version", "13")])
+        client.h2.send_headers(
+            sid,
+            [
+                (":method", "CONNECT"),
+                (":protocol", "websocket"),
+                (":scheme", "http"),
+                (":path", "/ws"),
+                (":authority", "localhost"),
+                ("sec-websocket-version", "13"),
+            ],
+        )
         client.flush()
-        client.until(lambda: any(isinstance(e, h2.events.ResponseReceived) for e in client.events))
-        response = [e for e in client.events if isinstance(e, h2.events.ResponseReceived)][0]
+        client.until(
+            lambda: any(
+                isinstance(e, h2.events.ResponseReceived) for e in client.events
+            )
+        )
+        response = [
+            e for e in client.events if isinstance(e, h2.events.ResponseReceived)
+        ][0]
         assert dict(response.headers)[":status"] == "200"
         client.h2.send_data(sid, ws_frame(b"hello ws"))
         client.flush()
 
         def echoed() -> bytes:
-            data = b"".join(e.data for e in client.events if isinstance(e, h2.events.DataReceived))
+            data = b"".join(
+                e.data for e in client.events if isinstance(e, h2.events.DataReceived)
+            )
             return data if len(data) >= 10 else b""
 
         data = client.until(echoed)
@@ -563,32 +710,39 @@ def test_drain_sends_goaway_and_finishes_streams(server: Server) -> None:
                 for c in list(s._connections):
                     if isinstance(c, http2connection.HTTP2ServerConnection):
                         c._begin_drain()
+
         server.call(drain)
         # h2's client state machine stops at a GOAWAY: read raw frames.
         STATE["reset_closed"] = True
         frames = read_frames(client.sock)
         kinds = [(type(f).__name__, f.stream_id) for f in frames]
         goaways = [f for f in frames if isinstance(f, hyperframe.frame.GoAwayFrame)]
-        assert goaways and goaways[0].last_stream_id == sid and goaways[0].error_code == 0
+        assert (
+            goaways and goaways[0].last_stream_id == sid and goaways[0].error_code == 0
+        )
         # The stream in flight still got its response, after the GOAWAY.
-        assert ("HeadersFrame", sid) in kinds[kinds.index(("GoAwayFrame", 0)):], kinds
+        assert ("HeadersFrame", sid) in kinds[kinds.index(("GoAwayFrame", 0)) :], kinds
     finally:
         client.close()
 
 
-def read_frames(sock: socket.socket, data: bytes = b"", timeout: float = 15) -> List[Any]:
+def read_frames(
+    sock: socket.socket, data: bytes = b"", timeout: float = 15
+) -> List[Any]:
     """Reads raw frames until the peer closes (or ``timeout``)."""
     frames = []
     deadline = time.monotonic() + timeout
     sock.settimeout(1)
     while time.monotonic() < deadline:
         while len(data) >= 9:
-            frame, length = hyperframe.frame.Frame.parse_frame_header(memoryview(data[:9]))
+            frame, length = hyperframe.frame.Frame.parse_frame_header(
+                memoryview(data[:9])
+            )
             if len(data) < 9 + length:
                 break
-            frame.parse_body(memoryview(data[9:9 + length]))
+            frame.parse_body(memoryview(data[9 : 9 + length]))
             frames.append(frame)
-            data = data[9 + length:]
+            data = data[9 + length :]
         try:
             more = sock.recv(65536)
         except socket.timeout:
@@ -630,7 +784,9 @@ def test_without_http2_the_preface_is_refused_as_http1() -> None:
     assert asyncio.run(go()).startswith(b"HTTP/1.1 505")
 
 
-def test_missing_h2_fails_at_start_naming_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_h2_fails_at_start_naming_the_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(http2connection, "h2", None)
 
     async def go() -> None:

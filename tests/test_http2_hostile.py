@@ -47,7 +47,9 @@ def raw(server: Server) -> RawClient:
 
 def headers_block(path: str = "/", encoder: Any = None) -> bytes:
     encoder = encoder or hpack.Encoder()
-    return encoder.encode([(":method", "GET"), (":path", path), (":scheme", "http"), (":authority", "x")])
+    return encoder.encode(
+        [(":method", "GET"), (":path", path), (":scheme", "http"), (":authority", "x")]
+    )
 
 
 def goaway_of(frames: List[Any]) -> GoAwayFrame:
@@ -68,9 +70,13 @@ def still_serving(server: Server) -> None:
 def no_connections_left(server: Server) -> None:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        left = server.call(lambda: sum(
-            isinstance(c, http2connection.HTTP2ServerConnection)
-            for s in server.servers for c in s._connections))
+        left = server.call(
+            lambda: sum(
+                isinstance(c, http2connection.HTTP2ServerConnection)
+                for s in server.servers
+                for c in s._connections
+            )
+        )
         if not left:
             return
         time.sleep(0.05)
@@ -83,8 +89,16 @@ def test_rapid_reset(server: Server) -> None:
     try:
         for _ in range(http2connection._MAX_RESETS + 50):
             sid = client.h2.get_next_available_stream_id()
-            client.h2.send_headers(sid, [(":method", "GET"), (":path", "/"), (":scheme", "http"),
-                                         (":authority", "x")], end_stream=True)
+            client.h2.send_headers(
+                sid,
+                [
+                    (":method", "GET"),
+                    (":path", "/"),
+                    (":scheme", "http"),
+                    (":authority", "x"),
+                ],
+                end_stream=True,
+            )
             client.h2.reset_stream(sid, 8)
             client.sock.sendall(client.h2.data_to_send())
         frames = read_frames(client.sock)
@@ -120,11 +134,18 @@ def test_hpack_bomb(server: Server) -> None:
     client = raw(server)
     try:
         encoder = hpack.Encoder()
-        fields = [(":method", "GET"), (":path", "/"), (":scheme", "http"), (":authority", "x")]
+        fields = [
+            (":method", "GET"),
+            (":path", "/"),
+            (":scheme", "http"),
+            (":authority", "x"),
+        ]
         fields += [("x-bomb", "b" * 4000)] * 100
         block = encoder.encode(fields)
         assert len(block) < 5000
-        client.sock.sendall(HeadersFrame(1, block, flags=["END_HEADERS", "END_STREAM"]).serialize())
+        client.sock.sendall(
+            HeadersFrame(1, block, flags=["END_HEADERS", "END_STREAM"]).serialize()
+        )
         frames = read_frames(client.sock)
         assert goaway_of(frames).error_code == ENHANCE_YOUR_CALM
     finally:
@@ -145,7 +166,11 @@ def test_control_frame_flood(server: Server, kind: str) -> None:
             pass
         frames = read_frames(client.sock)
         assert goaway_of(frames).error_code == ENHANCE_YOUR_CALM
-        acks = [f for f in frames if isinstance(f, (PingFrame, SettingsFrame)) and "ACK" in f.flags]
+        acks = [
+            f
+            for f in frames
+            if isinstance(f, (PingFrame, SettingsFrame)) and "ACK" in f.flags
+        ]
         assert len(acks) <= http2connection._MAX_CONTROL_FRAMES + 2
     finally:
         client.close()
@@ -155,7 +180,9 @@ def test_control_frame_flood(server: Server, kind: str) -> None:
 def test_zero_window_stall(server: Server) -> None:
     # CVE-2019-9517: a client that asks for a large response and never
     # opens its window; the stall timeout (idle_connection_timeout) ends it.
-    client = RawClient(server.port, settings={h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 0})
+    client = RawClient(
+        server.port, settings={h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 0}
+    )
     try:
         client.request("/big")
         start = time.monotonic()
@@ -172,8 +199,16 @@ def test_stream_id_regression(server: Server) -> None:
     client = raw(server)
     try:
         encoder = hpack.Encoder()
-        client.sock.sendall(HeadersFrame(5, headers_block(encoder=encoder), flags=["END_HEADERS", "END_STREAM"]).serialize())
-        client.sock.sendall(HeadersFrame(3, headers_block(encoder=encoder), flags=["END_HEADERS", "END_STREAM"]).serialize())
+        client.sock.sendall(
+            HeadersFrame(
+                5, headers_block(encoder=encoder), flags=["END_HEADERS", "END_STREAM"]
+            ).serialize()
+        )
+        client.sock.sendall(
+            HeadersFrame(
+                3, headers_block(encoder=encoder), flags=["END_HEADERS", "END_STREAM"]
+            ).serialize()
+        )
         frames = read_frames(client.sock)
         assert goaway_of(frames).error_code == PROTOCOL_ERROR
     finally:
@@ -185,11 +220,21 @@ def test_stream_id_reuse(server: Server) -> None:
     client = raw(server)
     try:
         encoder = hpack.Encoder()
-        client.sock.sendall(HeadersFrame(1, headers_block(encoder=encoder), flags=["END_HEADERS", "END_STREAM"]).serialize())
+        client.sock.sendall(
+            HeadersFrame(
+                1, headers_block(encoder=encoder), flags=["END_HEADERS", "END_STREAM"]
+            ).serialize()
+        )
         time.sleep(0.3)
-        client.sock.sendall(HeadersFrame(1, headers_block(encoder=encoder), flags=["END_HEADERS", "END_STREAM"]).serialize())
+        client.sock.sendall(
+            HeadersFrame(
+                1, headers_block(encoder=encoder), flags=["END_HEADERS", "END_STREAM"]
+            ).serialize()
+        )
         frames = read_frames(client.sock)
-        codes = [f.error_code for f in frames if isinstance(f, (GoAwayFrame, RstStreamFrame))]
+        codes = [
+            f.error_code for f in frames if isinstance(f, (GoAwayFrame, RstStreamFrame))
+        ]
         assert codes and codes[-1] in (PROTOCOL_ERROR, STREAM_CLOSED), codes
     finally:
         client.close()
@@ -203,7 +248,9 @@ def test_data_on_closed_stream(server: Server) -> None:
         client.response(sid)
         client.sock.sendall(DataFrame(sid, b"late", flags=["END_STREAM"]).serialize())
         frames = read_frames(client.sock, timeout=3)
-        codes = [f.error_code for f in frames if isinstance(f, (GoAwayFrame, RstStreamFrame))]
+        codes = [
+            f.error_code for f in frames if isinstance(f, (GoAwayFrame, RstStreamFrame))
+        ]
         assert STREAM_CLOSED in codes, codes
     finally:
         client.close()
@@ -229,9 +276,15 @@ def test_too_many_concurrent_streams(server: Server) -> None:
         encoder = hpack.Encoder()
         for i in range(http2connection._MAX_CONCURRENT_STREAMS + 5):
             # Never-ending requests: all stay open.
-            client.sock.sendall(HeadersFrame(1 + 2 * i, headers_block("/reset", encoder), flags=["END_HEADERS"]).serialize())
+            client.sock.sendall(
+                HeadersFrame(
+                    1 + 2 * i, headers_block("/reset", encoder), flags=["END_HEADERS"]
+                ).serialize()
+            )
         frames = read_frames(client.sock, timeout=5)
-        codes = [f.error_code for f in frames if isinstance(f, (GoAwayFrame, RstStreamFrame))]
+        codes = [
+            f.error_code for f in frames if isinstance(f, (GoAwayFrame, RstStreamFrame))
+        ]
         assert codes, [type(f).__name__ for f in frames]
         assert codes[0] in (PROTOCOL_ERROR, 0x7), codes  # 0x7: REFUSED_STREAM
     finally:

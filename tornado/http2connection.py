@@ -105,7 +105,13 @@ _DEFAULT_IDLE_TIMEOUT = 3600.0
 # HTTP/1.x-only fields that must not appear in an HTTP/2 message (RFC 9113
 # 8.2.2).  Lowercase, as HTTP/2 field names are.
 _CONNECTION_SPECIFIC = frozenset(
-    {b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade"}
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"transfer-encoding",
+        b"upgrade",
+    }
 )
 
 
@@ -135,7 +141,8 @@ async def _sniff_preface(stream: iostream.IOStream, timeout: Optional[float]) ->
             read = stream.read_bytes(len(H2_PREFACE) - len(seen), partial=True)
             if timeout is not None:
                 read = gen.with_timeout(
-                    stream.io_loop.time() + timeout, read,
+                    stream.io_loop.time() + timeout,
+                    read,
                     quiet_exceptions=iostream.StreamClosedError,
                 )
             seen += await read
@@ -155,7 +162,9 @@ class HTTP2Stream(HTTPConnection):
     `detach` only works for a WebSocket (RFC 8441) stream.
     """
 
-    def __init__(self, conn: "HTTP2ServerConnection", stream_id: int, context: Any) -> None:
+    def __init__(
+        self, conn: "HTTP2ServerConnection", stream_id: int, context: Any
+    ) -> None:
         self._conn = conn
         self.stream_id = stream_id
         #: A per-stream copy of the connection's context (``remote_ip``,
@@ -314,8 +323,12 @@ class HTTP2Stream(HTTPConnection):
 
     # -- Inbound -------------------------------------------------------------
 
-    def _start(self, delegate: HTTPMessageDelegate, start_line: RequestStartLine,
-               headers: HTTPHeaders) -> None:
+    def _start(
+        self,
+        delegate: HTTPMessageDelegate,
+        start_line: RequestStartLine,
+        headers: HTTPHeaders,
+    ) -> None:
         self._delegate = delegate
         self._is_head = start_line.method == "HEAD"
         timeout = self._conn.params.body_timeout
@@ -438,7 +451,9 @@ class HTTP2Stream(HTTPConnection):
         self._refuse(400)
 
     def _too_large(self) -> None:
-        gen_log.info("Request body over %d bytes from %s", self._max_body_size, self.context)
+        gen_log.info(
+            "Request body over %d bytes from %s", self._max_body_size, self.context
+        )
         self._refuse(413)
 
     def _refuse(self, status: int) -> None:
@@ -582,8 +597,11 @@ class HTTP2ServerConnection:
     """
 
     def __init__(
-        self, stream: iostream.IOStream, params: Optional[HTTP1ConnectionParameters] = None,
-        context: Optional[Any] = None, max_concurrent_streams: int = _MAX_CONCURRENT_STREAMS,
+        self,
+        stream: iostream.IOStream,
+        params: Optional[HTTP1ConnectionParameters] = None,
+        context: Optional[Any] = None,
+        max_concurrent_streams: int = _MAX_CONCURRENT_STREAMS,
         initial_window_size: int = _INITIAL_WINDOW,
     ) -> None:
         require_h2()
@@ -593,8 +611,10 @@ class HTTP2ServerConnection:
         self.io_loop = stream.io_loop
         self._max_buffer_size = stream.max_buffer_size
         config = h2.config.H2Configuration(
-            client_side=False, header_encoding=None,
-            validate_outbound_headers=False, normalize_outbound_headers=False,
+            client_side=False,
+            header_encoding=None,
+            validate_outbound_headers=False,
+            normalize_outbound_headers=False,
         )
         self._h2 = h2.connection.H2Connection(config=config)
         self._max_concurrent = max_concurrent_streams
@@ -630,12 +650,15 @@ class HTTP2ServerConnection:
         codes = h2.settings.SettingCodes
         # (Values given to Settings() are those of our first SETTINGS
         # frame; the setters would only queue a change for later.)
-        conn.local_settings = h2.settings.Settings(client=False, initial_values={
-            codes.MAX_CONCURRENT_STREAMS: self._max_concurrent,
-            codes.INITIAL_WINDOW_SIZE: self._window,
-            codes.MAX_HEADER_LIST_SIZE: self.params.max_header_size,
-            codes.ENABLE_CONNECT_PROTOCOL: 1,
-        })
+        conn.local_settings = h2.settings.Settings(
+            client=False,
+            initial_values={
+                codes.MAX_CONCURRENT_STREAMS: self._max_concurrent,
+                codes.INITIAL_WINDOW_SIZE: self._window,
+                codes.MAX_HEADER_LIST_SIZE: self.params.max_header_size,
+                codes.ENABLE_CONNECT_PROTOCOL: 1,
+            },
+        )
         conn.initiate_connection()
         # Enforced before the peer acknowledges the SETTINGS too.
         conn.decoder.max_header_list_size = self.params.max_header_size
@@ -750,7 +773,11 @@ class HTTP2ServerConnection:
             # The peer may not read our GOAWAY either.
             self.io_loop.call_later(1.0, self.stream.close)
             return
-        wait = self._idle_timeout - quiet if quiet < self._idle_timeout else self._idle_timeout
+        wait = (
+            self._idle_timeout - quiet
+            if quiet < self._idle_timeout
+            else self._idle_timeout
+        )
         self._idle_timer = self.io_loop.call_later(wait, self._check_idle)
 
     # -- Receiving ---------------------------------------------------------------
@@ -773,7 +800,10 @@ class HTTP2ServerConnection:
             self._in_receive = False
         if not self._closing:
             self._flush()
-            if self.stream.writing() and len(self.stream._write_buffer) > _MAX_OUTBOUND_BACKLOG:
+            if (
+                self.stream.writing()
+                and len(self.stream._write_buffer) > _MAX_OUTBOUND_BACKLOG
+            ):
                 # The peer sends faster than it reads: read no more until
                 # our answers have left.
                 self._pause_reading()
@@ -805,8 +835,12 @@ class HTTP2ServerConnection:
         self._resets += resets
         self._control += control
         if self._resets > _MAX_RESETS or self._control > _MAX_CONTROL_FRAMES:
-            gen_log.info("HTTP/2 flood (%d resets, %d control frames) from %s",
-                         self._resets, self._control, self.context)
+            gen_log.info(
+                "HTTP/2 flood (%d resets, %d control frames) from %s",
+                self._resets,
+                self._control,
+                self.context,
+            )
             # The answers h2 has queued for this batch are not sent.
             self._h2.clear_outbound_data_buffer()
             self._goaway(ErrorCodes.ENHANCE_YOUR_CALM)
@@ -867,7 +901,11 @@ class HTTP2ServerConnection:
     def _on_request(self, event: Any) -> None:
         sid = event.stream_id
         conn = self._h2
-        if self._draining and self._last_stream_id is not None and sid > self._last_stream_id:
+        if (
+            self._draining
+            and self._last_stream_id is not None
+            and sid > self._last_stream_id
+        ):
             conn.reset_stream(sid, ErrorCodes.REFUSED_STREAM)
             return
         method = path = authority = protocol = None
@@ -1133,7 +1171,8 @@ async def _speaks_h2(stream: iostream.IOStream, timeout: Optional[float]) -> boo
         handshake: Awaitable[Any] = stream.wait_for_handshake()
         if timeout is not None:
             handshake = gen.with_timeout(
-                stream.io_loop.time() + timeout, handshake,
+                stream.io_loop.time() + timeout,
+                handshake,
                 quiet_exceptions=iostream.StreamClosedError,
             )
         await handshake
