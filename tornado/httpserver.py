@@ -92,6 +92,9 @@ class HTTPServer(TCPServer, Configurable, httputil.HTTPServerConnectionDelegate)
     * ``idle_connection_timeout``: seconds a keep-alive connection may sit
       idle, or take to send a request head (an hour by default).
       ``body_timeout``: seconds allowed for receiving a body.
+    * ``http2``: also serve HTTP/2 (needs ``pip install tornado[http2]``):
+      offered by ALPN over TLS, and recognised by its preface in cleartext
+      (h2c with prior knowledge); see `tornado.http2connection`.
 
     Start serving with `.TCPServer.listen`, or `.TCPServer.add_sockets`
     given sockets from `tornado.netutil.bind_sockets`; `.TCPServer.start`
