@@ -1150,6 +1150,12 @@ def _describe(conn: HTTP2ServerConnection) -> str:
     return native_str(str(conn.context))
 
 
+def _offer_h2(server: Any) -> None:
+    """Makes a TLS `.TCPServer` offer ``h2`` by ALPN (see `_with_alpn`)."""
+    if server.ssl_options is not None:
+        server.ssl_options = _with_alpn(server.ssl_options)
+
+
 def _with_alpn(ssl_options: Any) -> Any:
     """The server's TLS settings with ALPN offering ``h2`` then
     ``http/1.1``.  A dict of options becomes a new `ssl.SSLContext` (the
