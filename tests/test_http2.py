@@ -8,6 +8,7 @@ The server runs in a thread with its own IOLoop.
 """
 
 import asyncio
+import gzip
 import os
 import shutil
 import socket
@@ -102,6 +103,24 @@ class LimitedHandler(web.RequestHandler):
         self.write("ok")
 
 
+class FailHandler(web.RequestHandler):
+    def get(self) -> None:
+        raise ValueError("handler bug")
+
+
+class DetachHandler(web.RequestHandler):
+    def get(self) -> None:
+        try:
+            self.detach()
+        except Exception as e:
+            STATE["detach_error"] = type(e).__name__
+
+
+class BodyHandler(web.RequestHandler):
+    def post(self) -> None:
+        self.write(self.request.body)
+
+
 class EchoSocket(websocket.WebSocketHandler):
     def on_message(self, message: Any) -> None:
         self.write_message(message)
@@ -144,6 +163,9 @@ def make_app() -> web.Application:
             ("/limited", LimitedHandler),
             ("/ws", EchoSocket),
             ("/page", PageHandler),
+            ("/fail", FailHandler),
+            ("/detach", DetachHandler),
+            ("/body", BodyHandler),
             (r"/static/(.*)", web.StaticFileHandler, {"path": STATIC}),
         ],
         compress_response=True,
@@ -805,3 +827,49 @@ def test_ssl_options_dict_is_not_mutated() -> None:
     ctx = asyncio.run(go())
     assert options == {"certfile": CERT, "keyfile": KEY}
     assert isinstance(ctx, ssl.SSLContext)
+
+
+def test_head_error_and_detach(server: Server) -> None:
+    client = RawClient(server.port)
+    try:
+        headers, body = client.response(client.request("/static/index.rst", "HEAD"))
+        size = os.path.getsize(os.path.join(STATIC, "index.rst"))
+        assert headers[":status"] == "200" and body == b""
+        assert headers["content-length"] == str(size)
+        headers, body = client.response(client.request("/fail"))
+        assert headers[":status"] == "500"
+        # Many streams share the connection: it can't be detached; the
+        # stream is reset instead of left hanging.
+        assert client.response(client.request("/detach"))[0]["reset"] == "2"
+        assert STATE["detach_error"] == "HTTPOutputError"
+        assert client.response(client.request("/"))[1].startswith(b"hello")
+    finally:
+        client.close()
+
+
+def test_decompress_request() -> None:
+    s = Server(decompress_request=True)
+    client = RawClient(s.port)
+    try:
+        packed = gzip.compress(b"unpacked body")
+        sid = client.request(
+            "/body", "POST", body=packed, extra=[("content-encoding", "gzip")]
+        )
+        assert client.response(sid)[1] == b"unpacked body"
+    finally:
+        client.close()
+        s.close()
+
+
+def test_connection_lost_mid_request_tells_the_handler(server: Server) -> None:
+    STATE["reset_started"] = STATE["reset_closed"] = False
+    client = RawClient(server.port)
+    client.request("/reset")
+    deadline = time.monotonic() + 10
+    while not STATE["reset_started"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    client.close()
+    deadline = time.monotonic() + 10
+    while not STATE["reset_closed"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert STATE["reset_closed"]

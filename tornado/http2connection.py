@@ -52,7 +52,7 @@ from collections import deque
 from tornado import gen, iostream
 from tornado.concurrent import Future, future_set_result_unless_cancelled
 from tornado.escape import native_str
-from tornado.http1connection import HTTP1ConnectionParameters
+from tornado.http1connection import HTTP1ConnectionParameters, _GzipMessageDelegate
 from tornado.httputil import (
     HTTPConnection,
     HTTPHeaders,
@@ -167,6 +167,10 @@ class HTTP2Stream(HTTPConnection):
     ) -> None:
         self._conn = conn
         self.stream_id = stream_id
+        #: The server's parameters; ``is_client`` is always False (both as
+        #: on `.HTTP1Connection`, which request-body decompression reads).
+        self.params = conn.params
+        self.is_client = False
         #: A per-stream copy of the connection's context (``remote_ip``,
         #: ``protocol``): ``xheaders`` rewrite it per request.
         self.context = context
@@ -315,8 +319,11 @@ class HTTP2Stream(HTTPConnection):
         """For a WebSocket over HTTP/2 (RFC 8441): returns an `.IOStream`
         whose bytes travel as this stream's DATA frames.  Other streams
         cannot be taken over (HTTP/2 multiplexes them on one connection):
-        `.HTTPOutputError`."""
+        `.HTTPOutputError`, and the stream is reset."""
         if not self._websocket or self._closed:
+            # The handler counts as finished now: the stream is reset so
+            # the client is not left waiting for a response.
+            self._conn._reset(self, ErrorCodes.INTERNAL_ERROR)
             raise HTTPOutputError("An HTTP/2 stream cannot be detached")
         tunnel = self._tunnel = _Tunnel(self)
         return tunnel.app_side
@@ -970,6 +977,8 @@ class HTTP2ServerConnection:
         assert self._delegate is not None
         try:
             delegate = self._delegate.start_request(self, s)
+            if self.params.decompress:
+                delegate = _GzipMessageDelegate(delegate, s)  # type: ignore[arg-type]
         except Exception:
             app_log.error("Uncaught exception", exc_info=True)
             self._reset(s, ErrorCodes.INTERNAL_ERROR)
