@@ -328,6 +328,15 @@ class HTTP2Stream(HTTPConnection):
         tunnel = self._tunnel = _Tunnel(self)
         return tunnel.app_side
 
+    @property
+    def stream(self) -> "_StreamView":
+        """What ``request.connection.stream`` gives on HTTP/1.x, as far as
+        it makes sense for one stream of many: ``closed()`` (this stream
+        reset or the connection gone), ``close()`` (resets this stream
+        only), ``socket``, ``set_nodelay``.  Applications such as the chat
+        demo check ``request.connection.stream.closed()``."""
+        return _StreamView(self)
+
     # -- Inbound -------------------------------------------------------------
 
     def _start(
@@ -528,6 +537,33 @@ class HTTP2Stream(HTTPConnection):
             self._tell_delegate()
         self._delegate = None
         self._close_callback = None
+
+
+class _StreamView:
+    """The `.IOStream`-like face of one HTTP/2 stream (see
+    `HTTP2Stream.stream`)."""
+
+    def __init__(self, h2_stream: HTTP2Stream) -> None:
+        self._h2_stream = h2_stream
+
+    def closed(self) -> bool:
+        s = self._h2_stream
+        return (
+            s._closed
+            and not (s._finish_out and s._read_done)
+            or s._conn.stream.closed()
+        )
+
+    def close(self) -> None:
+        s = self._h2_stream
+        s._conn._reset(s, ErrorCodes.CANCEL)
+
+    @property
+    def socket(self) -> Any:
+        return self._h2_stream._conn.stream.socket
+
+    def set_nodelay(self, value: bool) -> None:
+        pass  # The connection runs with TCP_NODELAY already.
 
 
 class _Tunnel:
