@@ -115,6 +115,72 @@ _CONNECTION_SPECIFIC = frozenset(
 )
 
 
+# The encoded fields _FieldEncoder keeps (shared by all connections, as
+# the encoding does not depend on the connection): how many, and the
+# longest field (name and value) worth keeping.
+_FIELD_CACHE: Dict[Tuple[bytes, bytes], bytes] = {}
+_FIELD_CACHE_SIZE = 4096
+_FIELD_CACHE_MAX_FIELD = 256
+# Fields encoded "never indexed" (RFC 7541 section 7.1.3), and not cached:
+# they are secrets that vary per response.
+_NEVER_INDEXED = frozenset({b"set-cookie", b"authorization", b"proxy-authorization"})
+
+
+class _FieldEncoder:
+    """The HPACK encoder of our responses: stateless and memoized.
+
+    It never adds to the dynamic table (its first block sets the peer's
+    table to size 0, RFC 7541 section 6.3), so a field always encodes to
+    the same bytes (a static-table index, or a literal), which are cached
+    in ``_FIELD_CACHE``.  Response heads repeat the same few fields
+    (Server, Content-Type, a Date per second), which then cost a dict
+    lookup instead of hpack's pure-Python search and Huffman coding, for a
+    few more bytes on the wire.  It stands in for h2's encoder: ``encode``
+    and the ``header_table_size`` that h2 sets from the peer's SETTINGS
+    are all h2 uses.
+    """
+
+    def __init__(self) -> None:
+        import hpack
+
+        self._never_indexed = hpack.NeverIndexedHeaderTuple
+        self._inner = hpack.Encoder()
+        self._inner.header_table_size = 0
+        self._resize = self._inner.encode([])  # the size update to 0
+        self._pending_resize = True
+
+    @property
+    def header_table_size(self) -> int:
+        return 0
+
+    @header_table_size.setter
+    def header_table_size(self, value: int) -> None:
+        # Whatever the peer allows, our table stays empty; say so again.
+        self._pending_resize = True
+
+    def encode(self, headers: Any, huffman: bool = True) -> bytes:
+        cache = _FIELD_CACHE
+        parts = []
+        if self._pending_resize:
+            self._pending_resize = False
+            parts.append(self._resize)
+        for field in headers:
+            key = (field[0], field[1])
+            data = cache.get(key)
+            if data is None:
+                name, value = key
+                if name in _NEVER_INDEXED:
+                    parts.append(self._inner.encode([self._never_indexed(name, value)]))
+                    continue
+                data = self._inner.encode([key])
+                if len(name) + len(value) <= _FIELD_CACHE_MAX_FIELD:
+                    if len(cache) >= _FIELD_CACHE_SIZE:
+                        cache.clear()
+                    cache[key] = data
+            parts.append(data)
+        return b"".join(parts)
+
+
 class H2NotInstalledError(RuntimeError):
     """``http2=True`` was asked for, but the ``h2`` package is missing."""
 
@@ -660,6 +726,7 @@ class HTTP2ServerConnection:
             normalize_outbound_headers=False,
         )
         self._h2 = h2.connection.H2Connection(config=config)
+        self._h2.encoder = _FieldEncoder()  # type: ignore[assignment]
         self._max_concurrent = max_concurrent_streams
         self._window = initial_window_size
         self._streams: Dict[int, HTTP2Stream] = {}
