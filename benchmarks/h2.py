@@ -21,6 +21,7 @@ shared machine they are only comparable within one run.
 from __future__ import annotations
 
 import argparse
+import glob
 import os
 import re
 import socket
@@ -200,12 +201,154 @@ def fmt(pair: Tuple[Optional[float], Optional[float]]) -> str:
     return "%s (%s/cpu-s)" % (_n(pair[0]), _n(pair[1]))
 
 
+def _callgrind_ir(out: str) -> int:
+    """The total instructions of the newest callgrind dump ``out.N``."""
+    dumps = [d for d in glob.glob(out + ".*") if re.search(r"\.\d+$", d)]
+    if not dumps:
+        raise RuntimeError("callgrind wrote no dump")
+    with open(max(dumps, key=os.path.getmtime)) as f:
+        for line in f:
+            if line.startswith(("summary:", "totals:")):
+                return int(line.split()[1])
+    raise RuntimeError("no totals in the callgrind dump")
+
+
+def _child_of(pid: int) -> int:
+    """Hypercorn's worker: the child of ``pid`` that multiprocessing
+    spawned (not its resource tracker)."""
+    found = pid
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    parent = int(f.read().rsplit(")", 1)[1].split()[1])
+                with open("/proc/%s/cmdline" % entry, "rb") as f:
+                    cmdline = f.read()
+            except OSError:
+                continue
+            if parent == pid and b"resource_tracker" not in cmdline:
+                found = int(entry)
+    return found
+
+
+def callgrind(requests: int) -> None:
+    """Instructions per request under callgrind, which the machine's load
+    does not move: ours over h2c and over HTTP/1.1 (the same server
+    process), and hypercorn's worker over h2c.  ``h2load -c 10 -m 10``
+    for HTTP/2, ``h2load --h1 -c 10`` (keep-alive, no pipelining) for
+    HTTP/1.1; a warm-up first, then the counters are zeroed."""
+    workdir = "/tmp/h2bench"
+    os.makedirs(workdir, exist_ok=True)
+    valgrind = ["valgrind", "--tool=callgrind", "--dump-instr=no", "--collect-jumps=no"]
+    results = {}
+    for name in ("ours", "hypercorn"):
+        port = free_port()
+        out = os.path.join(workdir, "cg-%s.out" % name)
+        for old in glob.glob(out + "*"):
+            os.remove(old)
+        opts = valgrind + ["--callgrind-out-file=%s.%%p" % out]
+        if name == "ours":
+            env = dict(os.environ, PYTHONPATH=ROOT)
+            proc = subprocess.Popen(
+                opts + [sys.executable, "-c", OURS, str(port)],
+                env=env,
+                cwd="/tmp",
+                stderr=subprocess.DEVNULL,
+            )
+        else:
+            start_hypercorn(0, workdir).kill()  # (writes the app and config files)
+            proc = subprocess.Popen(
+                opts
+                + [
+                    "--trace-children=yes",
+                    sys.executable,
+                    "-m",
+                    "hypercorn",
+                    "--config",
+                    "file:h2bench_conf.py",
+                    "--bind",
+                    "127.0.0.1:%d" % port,
+                    "--workers",
+                    "1",
+                    "h2bench_app:app",
+                ],
+                cwd=workdir,
+                stderr=subprocess.DEVNULL,
+            )
+        try:
+            wait_listening(port, proc, timeout=300)
+            worker = proc.pid if name == "ours" else _child_of(proc.pid)
+            kinds = [("h2", [])] + (
+                [("http/1.1", ["--h1", "-m", "1"])] if name == "ours" else []
+            )
+            for kind, extra in kinds:
+                cmd = [
+                    "h2load",
+                    "-c",
+                    "10",
+                    "-m",
+                    "10",
+                    *extra,
+                    "http://127.0.0.1:%d/" % port,
+                ]
+                subprocess.run(
+                    cmd[:1] + ["-n", "500"] + cmd[1:], capture_output=True, timeout=600
+                )
+                subprocess.run(
+                    ["callgrind_control", "-z", str(worker)],
+                    check=True,
+                    capture_output=True,
+                )
+                done = subprocess.run(
+                    cmd[:1] + ["-n", str(requests)] + cmd[1:],
+                    capture_output=True,
+                    text=True,
+                    timeout=1200,
+                ).stdout
+                subprocess.run(
+                    ["callgrind_control", "-d", str(worker)],
+                    check=True,
+                    capture_output=True,
+                )
+                if "%d succeeded" % requests not in done:
+                    raise RuntimeError("h2load failed against %s: %s" % (name, done))
+                time.sleep(1)
+                results[(name, kind)] = (
+                    _callgrind_ir("%s.%d" % (out, worker)) / requests
+                )
+                print(
+                    "%s %s: %.0f instructions per request"
+                    % (name, kind, results[(name, kind)]),
+                    flush=True,
+                )
+        finally:
+            proc.terminate()
+            proc.wait(120)
+    ours, hc, h1 = (
+        results[("ours", "h2")],
+        results[("hypercorn", "h2")],
+        results[("ours", "http/1.1")],
+    )
+    print("speed-up ours h2 vs hypercorn h2 = %.2fx (target >= 1.5x)" % (hc / ours))
+    print("ours h2 vs ours http/1.1 = %.2fx (target >= 0.7x)" % (h1 / ours))
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", type=int, default=200000, help="h2load requests per run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10, help="wrk seconds per run")
+    parser.add_argument(
+        "--callgrind",
+        type=int,
+        metavar="N",
+        default=0,
+        help="count instructions per request over N requests instead",
+    )
     args = parser.parse_args(argv)
+    if args.callgrind:
+        callgrind(args.callgrind)
+        return 0
     workdir = "/tmp/h2bench"
     os.makedirs(workdir, exist_ok=True)
     ours_port, hc_port = free_port(), free_port()
