@@ -73,7 +73,7 @@ try:
     import h2.exceptions
     import h2.settings
     from h2.errors import ErrorCodes
-    from hyperframe.frame import GoAwayFrame
+    from hyperframe.frame import GoAwayFrame, SettingsFrame
 except ImportError:  # pragma: no cover - checked by HTTPServer at start
     h2 = None  # type: ignore[assignment]
 
@@ -758,18 +758,29 @@ class HTTP2ServerConnection:
         self._delegate = delegate
         conn = self._h2
         codes = h2.settings.SettingCodes
-        # (Values given to Settings() are those of our first SETTINGS
-        # frame; the setters would only queue a change for later.)
+        ours = {
+            codes.MAX_CONCURRENT_STREAMS: self._max_concurrent,
+            codes.INITIAL_WINDOW_SIZE: self._window,
+            codes.MAX_HEADER_LIST_SIZE: self.params.max_header_size,
+            codes.ENABLE_CONNECT_PROTOCOL: 1,
+        }
+        # h2 treats a stream over MAX_CONCURRENT_STREAMS as a connection
+        # error, but RFC 9113 5.1.2 has a stream error, and a client may
+        # rightly open more streams before our SETTINGS reach it.  So h2 is
+        # given no limit, the peer is told ours, and _on_request refuses
+        # the streams over it with REFUSED_STREAM.  (Values given to
+        # Settings() are those of the first SETTINGS frame; the setters
+        # would only queue a change for later.)
         conn.local_settings = h2.settings.Settings(
             client=False,
-            initial_values={
-                codes.MAX_CONCURRENT_STREAMS: self._max_concurrent,
-                codes.INITIAL_WINDOW_SIZE: self._window,
-                codes.MAX_HEADER_LIST_SIZE: self.params.max_header_size,
-                codes.ENABLE_CONNECT_PROTOCOL: 1,
-            },
+            initial_values={**ours, codes.MAX_CONCURRENT_STREAMS: 2**31 - 1},
         )
         conn.initiate_connection()
+        conn.clear_outbound_data_buffer()
+        frame = SettingsFrame(0)
+        frame.settings = {int(k): v for k, v in conn.local_settings.items()}
+        frame.settings.update({int(k): v for k, v in ours.items()})
+        self._write(frame.serialize())
         # Enforced before the peer acknowledges the SETTINGS too.
         conn.decoder.max_header_list_size = self.params.max_header_size
         if _CONNECTION_WINDOW > 65535:
@@ -1017,6 +1028,11 @@ class HTTP2ServerConnection:
             and sid > self._last_stream_id
         ):
             conn.reset_stream(sid, ErrorCodes.REFUSED_STREAM)
+            return
+        if len(self._streams) >= self._max_concurrent:
+            # Counted as a reset: refusing costs little, but not nothing.
+            conn.reset_stream(sid, ErrorCodes.REFUSED_STREAM)
+            self._count_flood(1, 0)
             return
         method = path = authority = protocol = None
         headers = HTTPHeaders()
