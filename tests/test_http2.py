@@ -736,9 +736,25 @@ def test_drain_sends_goaway_and_finishes_streams(server: Server) -> None:
                         c._begin_drain()
 
         server.call(drain)
-        # h2's client state machine stops at a GOAWAY: read raw frames.
+        # A stream opened after the drain began is refused.  (Raw frames
+        # from here: h2's client state machine stops at a GOAWAY.)
+        block = client.h2.encoder.encode(
+            [
+                (":method", "GET"),
+                (":path", "/"),
+                (":scheme", "http"),
+                (":authority", "x"),
+            ]
+        )
+        late = hyperframe.frame.HeadersFrame(
+            sid + 2, block, flags=["END_HEADERS", "END_STREAM"]
+        )
+        client.sock.sendall(late.serialize())
+        time.sleep(0.2)
         STATE["reset_closed"] = True
         frames = read_frames(client.sock)
+        refused = [f for f in frames if isinstance(f, hyperframe.frame.RstStreamFrame)]
+        assert [(f.stream_id, f.error_code) for f in refused] == [(sid + 2, 7)]
         kinds = [(type(f).__name__, f.stream_id) for f in frames]
         goaways = [f for f in frames if isinstance(f, hyperframe.frame.GoAwayFrame)]
         assert (
