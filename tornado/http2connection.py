@@ -126,6 +126,11 @@ _FIELD_CACHE_MAX_FIELD = 256
 _NEVER_INDEXED = frozenset({b"set-cookie", b"authorization", b"proxy-authorization"})
 
 
+# Response field names as HTTP/2 wants them (lowercase bytes), by the
+# name HTTPHeaders keeps.
+_FIELD_NAMES: Dict[str, bytes] = {}
+
+
 class _FieldEncoder:
     """The HPACK encoder of our responses: stateless and memoized.
 
@@ -294,12 +299,18 @@ class HTTP2Stream(HTTPConnection):
             for name in ("Upgrade", "Connection", "Sec-Websocket-Accept"):
                 if name in headers:
                     del headers[name]
-        head = [(b":status", str(code).encode())]
-        for name, value in headers.get_all():
-            lname = name.lower().encode("latin-1")
+        head = [(b":status", b"%d" % code)]
+        names = _FIELD_NAMES
+        for name, values in headers._as_list.items():
+            lname = names.get(name)
+            if lname is None:
+                lname = name.lower().encode("latin-1")
+                if len(names) < 1024:
+                    names[name] = lname
             if lname in _CONNECTION_SPECIFIC:
                 continue
-            head.append((lname, value.encode("latin-1")))
+            for value in values:
+                head.append((lname, value.encode("latin-1")))
         self._head = head
         if self._is_head or code in (204, 304) or 100 <= code < 200:
             self._no_body = True
