@@ -51,7 +51,6 @@ from collections import deque
 
 from tornado import gen, iostream
 from tornado.concurrent import Future, future_set_result_unless_cancelled
-from tornado.escape import native_str
 from tornado.http1connection import HTTP1ConnectionParameters, _GzipMessageDelegate
 from tornado.httputil import (
     HTTPConnection,
@@ -1283,10 +1282,6 @@ def _copy(ctx: Any) -> Any:
     new = object.__new__(type(ctx))
     new.__dict__.update(ctx.__dict__)
     return new
-
-
-def _describe(conn: HTTP2ServerConnection) -> str:
-    return native_str(str(conn.context))
 
 
 def _offer_h2(server: Any) -> None:

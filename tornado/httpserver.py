@@ -183,6 +183,7 @@ class HTTPServer(TCPServer, Configurable, httputil.HTTPServerConnectionDelegate)
         server_conn = HTTP1ServerConnection(stream, self.conn_params, ctx)
         self._connections.add(server_conn)
         server_conn.start_serving(self)
+        return None
 
     async def _handle_stream_h2(self, stream: iostream.IOStream, address: Any) -> None:
         """With ``http2=True``: the ALPN choice (TLS) or the first bytes
