@@ -972,3 +972,18 @@ def test_chromium_runs_the_chat_demos_over_h2(script: str) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_ping_is_answered(server: Server) -> None:
+    client = RawClient(server.port)
+    try:
+        client.h2.ping(b"12345678")
+        client.flush()
+        ack = client.until(
+            lambda: [
+                e for e in client.events if isinstance(e, h2.events.PingAckReceived)
+            ]
+        )
+        assert ack[0].ping_data == b"12345678"
+    finally:
+        client.close()
