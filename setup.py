@@ -72,6 +72,9 @@ TEST_REQUIRES = [
     # The chat demos' --redis option (asyncio client), run by
     # tests/test_demo_deploy.py against Debian's redis-server.
     "redis>=5.0.1",
+    # HTTP/2 (the "http2" extra) and its tests: httpx's http2 client.
+    "h2>=4.1",
+    "httpx[http2]>=0.27",
 ]
 
 setup(
@@ -92,6 +95,8 @@ setup(
         # br and zstd for compress_response and decompress_response (the
         # standard library's compression.zstd is used where present).
         "compression": ["brotli>=1.1", "zstandard>=0.22; python_version < '3.14'"],
+        # HTTPServer(..., http2=True): tornado.http2connection.
+        "http2": ["h2>=4.1"],
         "test": TEST_REQUIRES,
         "docs": ["sphinx>=7.2"],
     },
