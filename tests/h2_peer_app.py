@@ -1,7 +1,7 @@
 """An ASGI app served by hypercorn (a real HTTP/2 server built on ``h2``)
 for tests/test_http2_client.py; run as a child process:
 
-    python3 tests/h2_peer_app.py FD [CERTFILE KEYFILE]
+    python3 tests/h2_peer_app.py FD MAX_STREAMS [CERTFILE KEYFILE]
 
 serves on the listening socket inherited as file descriptor FD, over TLS
 (ALPN offering h2 and http/1.1) when a certificate is given, else in
@@ -17,6 +17,8 @@ Routes (all answers plain text unless said otherwise):
 * ``/gzip``: a gzip-encoded body when the request accepts gzip.
 * ``/redirect?to=URL&status=CODE``: a redirect.
 * ``/slow?delay=D``: answers after D seconds.
+* ``/most_running``: the most ``/slow`` requests that ran at once since
+  the last time this was asked.
 * ``/status?code=C``: an empty answer with status C.
 * ``/upload``: reads the body slowly (``delay`` seconds per piece) and
   answers with its length and SHA-256.
@@ -30,6 +32,10 @@ import socket
 import sys
 import urllib.parse
 from typing import Any, Callable, Dict, List, Tuple
+
+
+# /slow requests running now, and the most at once since last asked.
+_RUNNING = [0, 0]
 
 
 async def _body(receive: Callable[[], Any], delay: float = 0.0) -> bytes:
@@ -61,6 +67,10 @@ async def app(scope: Dict[str, Any], receive: Callable[[], Any], send: Callable[
     status = 200
     chunks: List[bytes] = []
     request_headers = {k.decode().lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    if path not in ("/echo", "/upload"):
+        # Read first: hypercorn 0.18 fails the connection on data for a
+        # stream whose answer is complete.
+        await _body(receive)
     if path == "/hello":
         chunks = [b"Hello world!"]
     elif path == "/echo":
@@ -95,8 +105,16 @@ async def app(scope: Dict[str, Any], receive: Callable[[], Any], send: Callable[
         status = int(query.get("status", "302"))
         headers.append((b"location", query.get("to", "/hello").encode()))
     elif path == "/slow":
-        await asyncio.sleep(float(query.get("delay", "1")))
+        _RUNNING[0] += 1
+        _RUNNING[1] = max(_RUNNING[1], _RUNNING[0])
+        try:
+            await asyncio.sleep(float(query.get("delay", "1")))
+        finally:
+            _RUNNING[0] -= 1
         chunks = [b"slow"]
+    elif path == "/most_running":
+        chunks = [str(_RUNNING[1]).encode()]
+        _RUNNING[1] = 0
     elif path == "/status":
         status = int(query.get("code", "204"))
     elif path == "/upload":
@@ -115,12 +133,13 @@ def main() -> None:
 
     fd = int(sys.argv[1])
     config = hypercorn.config.Config()
+    config.h2_max_concurrent_streams = int(sys.argv[2])
     config.bind = ["fd://%d" % fd]
     config.accesslog = None
     config.errorlog = "-"
     config.loglevel = "WARNING"
-    if len(sys.argv) > 3:
-        config.certfile, config.keyfile = sys.argv[2], sys.argv[3]
+    if len(sys.argv) > 4:
+        config.certfile, config.keyfile = sys.argv[3], sys.argv[4]
     socket.setdefaulttimeout(None)
     asyncio.run(hypercorn.asyncio.serve(app, config))  # type: ignore[arg-type]
 

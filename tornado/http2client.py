@@ -146,6 +146,8 @@ class HTTP2ClientStream:
         self._outbound: Deque[Tuple[memoryview, "asyncio.Future[None]"]] = collections.deque()
         self._end_requested = False
         self._local_closed = False
+        self._pump_scheduled = False
+        self._headers_pending = False
         # The answer, as the connection reports it.
         self._events: Deque[_Event] = collections.deque()
         self._wakeup: Optional["asyncio.Future[None]"] = None
@@ -156,9 +158,13 @@ class HTTP2ClientStream:
 
     # --- sending -------------------------------------------------------------
 
-    def send_headers(self, headers: List[Tuple[str, str]], end_stream: bool) -> None:
+    def send_headers(
+        self, headers: List[Tuple[str, str]], end_stream: bool, flush: bool = True
+    ) -> None:
         """Sends the request head: ``headers`` starts with the
-        pseudo-headers; HTTP/1.1 connection headers are dropped here."""
+        pseudo-headers; HTTP/1.1 connection headers are dropped here.
+        With ``flush=False`` the frames wait for the next write (so that
+        a head and a short body leave in one segment)."""
         fields = []
         for name, value in headers:
             lowered = name.lower()
@@ -172,7 +178,11 @@ class HTTP2ClientStream:
         if end_stream:
             self._local_closed = True
             self._end_requested = True
-        conn._flush()
+        if flush:
+            conn._flush()
+        else:
+            self._headers_pending = True
+            self._schedule_pump()
 
     def write(self, chunk: bytes) -> "asyncio.Future[None]":
         """Queues ``chunk`` of the request body; the future is resolved once
@@ -186,16 +196,25 @@ class HTTP2ClientStream:
             future.set_result(None)
             return future
         self._outbound.append((memoryview(chunk), future))
-        self._pump()
+        self._schedule_pump()
         return future
 
     def finish(self) -> None:
         """Ends the request body once what was written has been sent."""
         self._end_requested = True
-        self._pump()
+        self._schedule_pump()
+
+    def _schedule_pump(self) -> None:
+        # Sending waits for the end of the current callback, so that what
+        # it writes leaves together: the head with the first piece of the
+        # body, the last piece with END_STREAM.
+        if not self._pump_scheduled:
+            self._pump_scheduled = True
+            asyncio.get_running_loop().call_soon(self._pump)
 
     def _pump(self) -> None:
         """Sends as much of the queued body as the windows allow."""
+        self._pump_scheduled = False
         conn = self.connection
         if self._done or self._local_closed or conn.closed:
             return
@@ -228,7 +247,8 @@ class HTTP2ClientStream:
             # The server closed or reset the stream while we were sending.
             self._fail_writes()
             return
-        if sent:
+        if sent or self._headers_pending:
+            self._headers_pending = False
             conn._flush()
             if self._local_closed and self._remote_closed:
                 self._close()

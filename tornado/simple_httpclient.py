@@ -723,7 +723,10 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         ]
         fields.extend(headers.get_all())
         bodiless = request.body is None and request.body_producer is None
-        stream.send_headers(fields, end_stream=bodiless)
+        # A head with a body to follow leaves with the body's first piece:
+        # in one segment, a server reads both before it answers (hypercorn
+        # fails a connection on data for a stream it has answered).
+        stream.send_headers(fields, end_stream=bodiless, flush=bodiless)
         sending: Optional[Awaitable[None]] = None
         if request.expect_100_continue and not bodiless:
             # headers_received sends the body on the server's "100 Continue".
