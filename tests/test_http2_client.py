@@ -137,7 +137,7 @@ def nghttpd() -> typing.Iterator[typing.Tuple[Peer, Peer, str]]:
         port = _free_port()
         args = [binary, "-a", "127.0.0.1", "-d", docroot, "--echo-upload", "-m", "2",
                 "-w", "12", "-W", "16", "-b", "7", str(port)]
-        args += [CERT, KEY] if tls else ["--no-tls"]
+        args += [KEY, CERT] if tls else ["--no-tls"]
         process = subprocess.Popen(args, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while True:
