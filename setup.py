@@ -69,6 +69,9 @@ TEST_REQUIRES = [
     "hypercorn>=0.17",
     "granian>=1.6",
     "daphne>=4.1",
+    # HTTP/2 (the "http2" extra) and its tests: httpx's http2 client.
+    "h2>=4.1",
+    "httpx[http2]>=0.27",
 ]
 
 setup(
@@ -89,6 +92,8 @@ setup(
         # br and zstd for compress_response and decompress_response (the
         # standard library's compression.zstd is used where present).
         "compression": ["brotli>=1.1", "zstandard>=0.22; python_version < '3.14'"],
+        # HTTPServer(..., http2=True): tornado.http2connection.
+        "http2": ["h2>=4.1"],
         "test": TEST_REQUIRES,
         "docs": ["sphinx>=7.2"],
     },
