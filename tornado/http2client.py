@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import inspect
+import re
 from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Tuple
 
 from tornado.httputil import (
@@ -68,6 +69,12 @@ _VERSION = "HTTP/2"
 _CONNECTION_HEADERS = frozenset(
     ("connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host")
 )
+
+# RFC 9110 section 5.1: field-name = token (tchar: visible ASCII but
+# delimiters).
+_FIELD_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# RFC 9113 section 8.2.1: never in a field value.
+_FORBIDDEN_IN_VALUE = re.compile(r"[\r\n\x00]")
 
 # Each stream's receive window: what the server may send before the client
 # acknowledges any of it. 1MB keeps a fast link busy; memory per stream is
@@ -148,6 +155,7 @@ class HTTP2ClientStream:
         self._local_closed = False
         self._pump_scheduled = False
         self._headers_pending = False
+        self._headers_sent = False
         # The answer, as the connection reports it.
         self._events: Deque[_Event] = collections.deque()
         self._wakeup: Optional["asyncio.Future[None]"] = None
@@ -167,14 +175,23 @@ class HTTP2ClientStream:
         a head and a short body leave in one segment)."""
         fields = []
         for name, value in headers:
+            if not isinstance(value, str):
+                value = value.decode("latin-1") if isinstance(value, bytes) else str(value)
             lowered = name.lower()
             if lowered in _CONNECTION_HEADERS:
                 continue
             if lowered == "te" and value.strip().lower() != "trailers":
                 continue
+            if not name.startswith(":") and _FIELD_NAME.fullmatch(name) is None:
+                raise ValueError("Invalid header name: %r" % name)
+            if _FORBIDDEN_IN_VALUE.search(value) is not None:
+                # HPACK would carry them, but they split the field for any
+                # HTTP/1.1 hop behind the server (RFC 9113 section 8.2.1).
+                raise ValueError("Illegal characters (CR, LF or NUL) in header: %r" % value)
             fields.append((lowered.encode("latin-1"), value.encode("latin-1")))
         conn = self.connection
         conn._h2.send_headers(self.stream_id, fields, end_stream=end_stream)
+        self._headers_sent = True
         if end_stream:
             self._local_closed = True
             self._end_requested = True
@@ -266,10 +283,10 @@ class HTTP2ClientStream:
         if self._done:
             return
         conn = self.connection
-        if not conn.closed:
+        if not conn.closed and self._headers_sent:
             try:
                 conn._h2.reset_stream(self.stream_id, error_code)
-            except h2.exceptions.StreamClosedError:
+            except h2.exceptions.ProtocolError:
                 pass  # closed meanwhile: nothing to reset
             self._return_unread_window()
             conn._flush()
