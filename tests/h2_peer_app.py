@@ -52,7 +52,9 @@ async def _body(receive: Callable[[], Any], delay: float = 0.0) -> bytes:
     return b"".join(pieces)
 
 
-async def app(scope: Dict[str, Any], receive: Callable[[], Any], send: Callable[[Any], Any]) -> None:
+async def app(
+    scope: Dict[str, Any], receive: Callable[[], Any], send: Callable[[Any], Any]
+) -> None:
     if scope["type"] == "lifespan":
         while True:
             message = await receive()
@@ -66,7 +68,9 @@ async def app(scope: Dict[str, Any], receive: Callable[[], Any], send: Callable[
     headers: List[Tuple[bytes, bytes]] = [(b"content-type", b"text/plain")]
     status = 200
     chunks: List[bytes] = []
-    request_headers = {k.decode().lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    request_headers = {
+        k.decode().lower(): v.decode("latin-1") for k, v in scope["headers"]
+    }
     if path not in ("/echo", "/upload"):
         # Read first: hypercorn 0.18 fails the connection on data for a
         # stream whose answer is complete.
@@ -75,11 +79,18 @@ async def app(scope: Dict[str, Any], receive: Callable[[], Any], send: Callable[
         chunks = [b"Hello world!"]
     elif path == "/echo":
         body = await _body(receive)
-        chunks = [json.dumps({
-            "method": scope["method"], "path": path, "query": scope["query_string"].decode(),
-            "body": body.decode("latin-1"), "headers": request_headers,
-            "http_version": scope["http_version"],
-        }).encode()]
+        chunks = [
+            json.dumps(
+                {
+                    "method": scope["method"],
+                    "path": path,
+                    "query": scope["query_string"].decode(),
+                    "body": body.decode("latin-1"),
+                    "headers": request_headers,
+                    "http_version": scope["http_version"],
+                }
+            ).encode()
+        ]
         headers = [(b"content-type", b"application/json")]
     elif path == "/peer":
         host, port = scope["client"]
@@ -88,8 +99,13 @@ async def app(scope: Dict[str, Any], receive: Callable[[], Any], send: Callable[
         n, size = int(query.get("n", "5")), int(query.get("size", "10"))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         for i in range(n):
-            await send({"type": "http.response.body", "body": bytes([97 + i % 26]) * size,
-                        "more_body": True})
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": bytes([97 + i % 26]) * size,
+                    "more_body": True,
+                }
+            )
             await asyncio.sleep(0.01)
         await send({"type": "http.response.body", "body": b""})
         return

@@ -26,14 +26,14 @@ import typing
 
 import pytest
 
-h2 = pytest.importorskip("h2")
+pytest.importorskip("h2")
 import h2.config  # noqa: E402
 import h2.connection  # noqa: E402
 import h2.errors  # noqa: E402
 import h2.events  # noqa: E402
 
 from tornado import http2client  # noqa: E402
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPResponse  # noqa: E402
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError  # noqa: E402
 from tornado.httpserver import HTTPServer  # noqa: E402
 from tornado.simple_httpclient import (  # noqa: E402
     HTTPStreamClosedError,
@@ -58,13 +58,19 @@ pytest.importorskip("hypercorn")
 class Peer:
     """A server child process listening on 127.0.0.1:port."""
 
-    def __init__(self, process: "subprocess.Popen[bytes]", port: int, tls: bool) -> None:
+    def __init__(
+        self, process: "subprocess.Popen[bytes]", port: int, tls: bool
+    ) -> None:
         self.process = process
         self.port = port
         self.tls = tls
 
     def url(self, path: str) -> str:
-        return "%s://127.0.0.1:%d%s" % ("https" if self.tls else "http", self.port, path)
+        return "%s://127.0.0.1:%d%s" % (
+            "https" if self.tls else "http",
+            self.port,
+            path,
+        )
 
     def stop(self) -> None:
         self.process.terminate()
@@ -82,8 +88,12 @@ def _hypercorn(tls: bool, max_streams: int = 100) -> Peer:
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     sock.set_inheritable(True)
-    args = [sys.executable, os.path.join(ROOT, "tests", "h2_peer_app.py"),
-            str(sock.fileno()), str(max_streams)]
+    args = [
+        sys.executable,
+        os.path.join(ROOT, "tests", "h2_peer_app.py"),
+        str(sock.fileno()),
+        str(max_streams),
+    ]
     if tls:
         args += [CERT, KEY]
     env = dict(os.environ, PYTHONPATH=ROOT)
@@ -125,7 +135,9 @@ def nghttpd() -> typing.Iterator[typing.Tuple[Peer, Peer, str]]:
     """nghttpd over TLS and in cleartext, with 4KB stream windows, 64KB
     connection window, padded DATA frames, 2 concurrent streams and
     uploads echoed; serves a directory with a 3MB file."""
-    binary = shutil.which("nghttpd") or ("/usr/sbin/nghttpd" if os.path.exists("/usr/sbin/nghttpd") else None)
+    binary = shutil.which("nghttpd") or (
+        "/usr/sbin/nghttpd" if os.path.exists("/usr/sbin/nghttpd") else None
+    )
     if binary is None:
         pytest.skip("nghttpd not installed (Debian package nghttp2-server)")
     docroot = tempfile.mkdtemp()
@@ -135,8 +147,23 @@ def nghttpd() -> typing.Iterator[typing.Tuple[Peer, Peer, str]]:
     peers = []
     for tls in (True, False):
         port = _free_port()
-        args = [binary, "-a", "127.0.0.1", "-d", docroot, "--echo-upload", "-m", "2",
-                "-w", "12", "-W", "16", "-b", "7", str(port)]
+        args = [
+            binary,
+            "-a",
+            "127.0.0.1",
+            "-d",
+            docroot,
+            "--echo-upload",
+            "-m",
+            "2",
+            "-w",
+            "12",
+            "-W",
+            "16",
+            "-b",
+            "7",
+            str(port),
+        ]
         args += [KEY, CERT] if tls else ["--no-tls"]
         process = subprocess.Popen(args, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
@@ -175,8 +202,12 @@ def test_get_over_tls_uses_h2(hypercorn_tls: Peer) -> None:
         client = h2_client()
         lines: typing.List[str] = []
         try:
-            response = await client.fetch(hypercorn_tls.url("/echo?a=1"), validate_cert=False,
-                                          header_callback=lines.append, user_agent="probe/1")
+            response = await client.fetch(
+                hypercorn_tls.url("/echo?a=1"),
+                validate_cert=False,
+                header_callback=lines.append,
+                user_agent="probe/1",
+            )
         finally:
             client.close()
         echo = json.loads(response.body)
@@ -204,7 +235,9 @@ def test_configure_keyword(hypercorn_tls: Peer) -> None:
             client = AsyncHTTPClient(force_instance=True)
             try:
                 assert isinstance(client, SimpleAsyncHTTPClient)
-                response = await client.fetch(hypercorn_tls.url("/echo"), validate_cert=False)
+                response = await client.fetch(
+                    hypercorn_tls.url("/echo"), validate_cert=False
+                )
                 assert json.loads(response.body)["http_version"] == "2"
             finally:
                 client.close()
@@ -227,7 +260,9 @@ def test_without_http2_nothing_changes(hypercorn_tls: Peer) -> None:
         client = SimpleAsyncHTTPClient(force_instance=True)
         try:
             assert client._h2_pool is None
-            response = await client.fetch(hypercorn_tls.url("/echo"), validate_cert=False)
+            response = await client.fetch(
+                hypercorn_tls.url("/echo"), validate_cert=False
+            )
             assert json.loads(response.body)["http_version"] == "1.1"
         finally:
             client.close()
@@ -239,9 +274,12 @@ def test_concurrent_fetches_share_one_connection(hypercorn_tls: Peer) -> None:
     async def main() -> None:
         client = h2_client(max_clients=60)
         try:
-            responses = await asyncio.gather(*[
-                client.fetch(hypercorn_tls.url("/peer"), validate_cert=False) for _ in range(60)
-            ])
+            responses = await asyncio.gather(
+                *[
+                    client.fetch(hypercorn_tls.url("/peer"), validate_cert=False)
+                    for _ in range(60)
+                ]
+            )
             # The server saw one client port: one TCP connection.
             assert len({r.body for r in responses}) == 1
             assert pool_of(client).connections_made == 1
@@ -259,11 +297,17 @@ def test_max_clients_still_bounds_concurrency(hypercorn_tls: Peer) -> None:
         client = h2_client(max_clients=2)
         try:
             await client.fetch(hypercorn_tls.url("/most_running"), validate_cert=False)
-            await asyncio.gather(*[
-                client.fetch(hypercorn_tls.url("/slow?delay=0.1"), validate_cert=False)
-                for _ in range(6)
-            ])
-            most = await client.fetch(hypercorn_tls.url("/most_running"), validate_cert=False)
+            await asyncio.gather(
+                *[
+                    client.fetch(
+                        hypercorn_tls.url("/slow?delay=0.1"), validate_cert=False
+                    )
+                    for _ in range(6)
+                ]
+            )
+            most = await client.fetch(
+                hypercorn_tls.url("/most_running"), validate_cert=False
+            )
             assert int(most.body) <= 2
         finally:
             client.close()
@@ -278,10 +322,12 @@ def test_server_max_concurrent_streams_queues(hypercorn_few_streams: Peer) -> No
         client = h2_client(max_clients=20)
         try:
             await client.fetch(peer.url("/most_running"), validate_cert=False)
-            responses = await asyncio.gather(*[
-                client.fetch(peer.url("/slow?delay=0.1"), validate_cert=False)
-                for _ in range(12)
-            ])
+            responses = await asyncio.gather(
+                *[
+                    client.fetch(peer.url("/slow?delay=0.1"), validate_cert=False)
+                    for _ in range(12)
+                ]
+            )
             assert [r.body for r in responses] == [b"slow"] * 12
             most = await client.fetch(peer.url("/most_running"), validate_cert=False)
             # SETTINGS_MAX_CONCURRENT_STREAMS=3 was respected, on one connection.
@@ -300,9 +346,9 @@ def test_h2c_prior_knowledge(hypercorn_h2c: Peer) -> None:
         try:
             response = await client.fetch(hypercorn_h2c.url("/echo"))
             assert json.loads(response.body)["http_version"] == "2"
-            responses = await asyncio.gather(*[
-                client.fetch(hypercorn_h2c.url("/peer")) for _ in range(20)
-            ])
+            responses = await asyncio.gather(
+                *[client.fetch(hypercorn_h2c.url("/peer")) for _ in range(20)]
+            )
             assert len({r.body for r in responses}) == 1
             # http2=True alone keeps http:// on HTTP/1.1.
             response = await plain.fetch(hypercorn_h2c.url("/echo"))
@@ -329,8 +375,10 @@ def test_streaming_and_header_callbacks(hypercorn_tls: Peer) -> None:
 
         try:
             response = await client.fetch(
-                hypercorn_tls.url("/chunks?n=20&size=1000"), validate_cert=False,
-                streaming_callback=on_chunk, header_callback=lines.append,
+                hypercorn_tls.url("/chunks?n=20&size=1000"),
+                validate_cert=False,
+                streaming_callback=on_chunk,
+                header_callback=lines.append,
             )
         finally:
             client.close()
@@ -367,9 +415,12 @@ def test_flow_control_follows_a_slow_streaming_callback(hypercorn_tls: Peer) -> 
 
         http2client.HTTP2ClientConnection.open_stream = spy  # type: ignore[method-assign]
         try:
-            response = await client.fetch(hypercorn_tls.url("/big?size=%d" % size),
-                                           validate_cert=False, streaming_callback=consume,
-                                           request_timeout=60)
+            response = await client.fetch(
+                hypercorn_tls.url("/big?size=%d" % size),
+                validate_cert=False,
+                streaming_callback=consume,
+                request_timeout=60,
+            )
         finally:
             http2client.HTTP2ClientConnection.open_stream = original  # type: ignore[method-assign]
             client.close()
@@ -384,15 +435,24 @@ def test_big_bodies_both_ways(hypercorn_tls: Peer) -> None:
     async def main() -> None:
         client = h2_client()
         try:
-            response = await client.fetch(hypercorn_tls.url("/big?size=%d" % (8 << 20)),
-                                           validate_cert=False, request_timeout=60)
+            response = await client.fetch(
+                hypercorn_tls.url("/big?size=%d" % (8 << 20)),
+                validate_cert=False,
+                request_timeout=60,
+            )
             assert response.body == b"x" * (8 << 20)
             content = os.urandom(5 << 20)
-            response = await client.fetch(hypercorn_tls.url("/upload"), method="POST",
-                                           body=content, validate_cert=False,
-                                           request_timeout=60)
+            response = await client.fetch(
+                hypercorn_tls.url("/upload"),
+                method="POST",
+                body=content,
+                validate_cert=False,
+                request_timeout=60,
+            )
             assert response.body.decode() == "%d %s" % (
-                len(content), hashlib.sha256(content).hexdigest())
+                len(content),
+                hashlib.sha256(content).hexdigest(),
+            )
         finally:
             client.close()
 
@@ -412,13 +472,18 @@ def test_body_producer_waits_for_the_window(hypercorn_tls: Peer) -> None:
 
         try:
             response = await client.fetch(
-                hypercorn_tls.url("/upload?delay=0.005"), method="PUT", body_producer=produce,
-                validate_cert=False, request_timeout=60,
+                hypercorn_tls.url("/upload?delay=0.005"),
+                method="PUT",
+                body_producer=produce,
+                validate_cert=False,
+                request_timeout=60,
             )
         finally:
             client.close()
         assert response.body.decode() == "%d %s" % (
-            12 * len(piece), hashlib.sha256(piece * 12).hexdigest())
+            12 * len(piece),
+            hashlib.sha256(piece * 12).hexdigest(),
+        )
         assert sum(written) == 12 * len(piece)
 
     run(main, timeout=90)
@@ -428,12 +493,17 @@ def test_gzip(hypercorn_tls: Peer) -> None:
     async def main() -> None:
         client = h2_client()
         try:
-            response = await client.fetch(hypercorn_tls.url("/gzip"), validate_cert=False)
+            response = await client.fetch(
+                hypercorn_tls.url("/gzip"), validate_cert=False
+            )
             assert response.body == b"compressed " * 1000
             assert response.headers["X-Consumed-Content-Encoding"] == "gzip"
-            raw = await client.fetch(hypercorn_tls.url("/gzip"), validate_cert=False,
-                                     decompress_response=False,
-                                     headers={"Accept-Encoding": "gzip"})
+            raw = await client.fetch(
+                hypercorn_tls.url("/gzip"),
+                validate_cert=False,
+                decompress_response=False,
+                headers={"Accept-Encoding": "gzip"},
+            )
             assert raw.headers["Content-Encoding"] == "gzip"
             assert len(raw.body) < 1000
         finally:
@@ -446,28 +516,38 @@ def test_redirects(hypercorn_tls: Peer, hypercorn_h2c: Peer) -> None:
     async def main() -> None:
         client = h2_client()
         try:
-            response = await client.fetch(hypercorn_tls.url("/redirect?to=/hello"),
-                                           validate_cert=False)
+            response = await client.fetch(
+                hypercorn_tls.url("/redirect?to=/hello"), validate_cert=False
+            )
             assert (response.code, response.body) == (200, b"Hello world!")
             assert response.effective_url == hypercorn_tls.url("/hello")
-            response = await client.fetch(hypercorn_tls.url("/redirect?to=/hello"),
-                                           validate_cert=False, follow_redirects=False,
-                                           raise_error=False)
+            response = await client.fetch(
+                hypercorn_tls.url("/redirect?to=/hello"),
+                validate_cert=False,
+                follow_redirects=False,
+                raise_error=False,
+            )
             assert response.code == 302
             # 303 after a POST: a GET without body on the same connection.
             response = await client.fetch(
-                hypercorn_tls.url("/redirect?to=/echo&status=303"), method="POST", body="x",
+                hypercorn_tls.url("/redirect?to=/echo&status=303"),
+                method="POST",
+                body="x",
                 validate_cert=False,
             )
             assert json.loads(response.body)["method"] == "GET"
             # To another origin (cleartext: HTTP/1.1 there).
             target = hypercorn_h2c.url("/echo")
-            response = await client.fetch(hypercorn_tls.url("/redirect?to=" + target),
-                                           validate_cert=False)
+            response = await client.fetch(
+                hypercorn_tls.url("/redirect?to=" + target), validate_cert=False
+            )
             assert json.loads(response.body)["http_version"] == "1.1"
             with pytest.raises(HTTPClientError) as caught:
-                await client.fetch(hypercorn_tls.url("/redirect?to=/hello"),
-                                   validate_cert=False, max_redirects=0)
+                await client.fetch(
+                    hypercorn_tls.url("/redirect?to=/hello"),
+                    validate_cert=False,
+                    max_redirects=0,
+                )
             assert caught.value.code == 302
             assert pool_of(client).connections_made == 1
         finally:
@@ -480,12 +560,16 @@ def test_head_304_204(hypercorn_tls: Peer) -> None:
     async def main() -> None:
         client = h2_client()
         try:
-            response = await client.fetch(hypercorn_tls.url("/big?size=500"), method="HEAD",
-                                           validate_cert=False)
+            response = await client.fetch(
+                hypercorn_tls.url("/big?size=500"), method="HEAD", validate_cert=False
+            )
             assert (response.code, response.body) == (200, b"")
             for code in (204, 304):
-                response = await client.fetch(hypercorn_tls.url("/status?code=%d" % code),
-                                               validate_cert=False, raise_error=False)
+                response = await client.fetch(
+                    hypercorn_tls.url("/status?code=%d" % code),
+                    validate_cert=False,
+                    raise_error=False,
+                )
                 assert (response.code, response.body) == (code, b"")
         finally:
             client.close()
@@ -497,12 +581,17 @@ def test_request_timeout_resets_only_its_stream(hypercorn_tls: Peer) -> None:
     async def main() -> None:
         client = h2_client()
         try:
-            slow = client.fetch(hypercorn_tls.url("/slow?delay=5"), validate_cert=False,
-                                request_timeout=0.3)
+            slow = client.fetch(
+                hypercorn_tls.url("/slow?delay=5"),
+                validate_cert=False,
+                request_timeout=0.3,
+            )
             with pytest.raises(HTTPTimeoutError):
                 await slow
             # The connection lives on for the next request.
-            response = await client.fetch(hypercorn_tls.url("/hello"), validate_cert=False)
+            response = await client.fetch(
+                hypercorn_tls.url("/hello"), validate_cert=False
+            )
             assert response.body == b"Hello world!"
             assert pool_of(client).connections_made == 1
         finally:
@@ -515,11 +604,17 @@ def test_max_body_size(hypercorn_tls: Peer) -> None:
     async def main() -> None:
         client = h2_client(max_body_size=1000)
         try:
-            ok = await client.fetch(hypercorn_tls.url("/big?size=1000"), validate_cert=False)
+            ok = await client.fetch(
+                hypercorn_tls.url("/big?size=1000"), validate_cert=False
+            )
             assert len(ok.body) == 1000
             with pytest.raises(HTTPStreamClosedError, match="body too large"):
-                await client.fetch(hypercorn_tls.url("/big?size=1001"), validate_cert=False)
-            ok = await client.fetch(hypercorn_tls.url("/big?size=10"), validate_cert=False)
+                await client.fetch(
+                    hypercorn_tls.url("/big?size=1001"), validate_cert=False
+                )
+            ok = await client.fetch(
+                hypercorn_tls.url("/big?size=10"), validate_cert=False
+            )
             assert pool_of(client).connections_made == 1
         finally:
             client.close()
@@ -570,7 +665,9 @@ def test_server_goaway_on_idle_then_reconnect(hypercorn_tls: Peer) -> None:
         try:
             await client.fetch(hypercorn_tls.url("/hello"), validate_cert=False)
             await asyncio.sleep(6.5)
-            response = await client.fetch(hypercorn_tls.url("/hello"), validate_cert=False)
+            response = await client.fetch(
+                hypercorn_tls.url("/hello"), validate_cert=False
+            )
             assert response.body == b"Hello world!"
             assert pool_of(client).connections_made == 2
         finally:
@@ -598,9 +695,9 @@ def test_http1_only_server_gets_http1() -> None:
         client = h2_client(max_clients=8)
         try:
             url = "https://127.0.0.1:%d/" % port
-            responses = await asyncio.gather(*[
-                client.fetch(url, validate_cert=False) for _ in range(8)
-            ])
+            responses = await asyncio.gather(
+                *[client.fetch(url, validate_cert=False) for _ in range(8)]
+            )
             assert [r.body for r in responses] == [b"HTTP/1.1"] * 8
             assert pool_of(client).connections_made == 0
             response = await client.fetch(url, validate_cert=False)
@@ -619,10 +716,14 @@ def test_user_ssl_context_without_alpn_stays_http1(hypercorn_tls: Peer) -> None:
         context.verify_mode = ssl.CERT_NONE
         client = h2_client()
         try:
-            response = await client.fetch(hypercorn_tls.url("/echo"), ssl_options=context)
+            response = await client.fetch(
+                hypercorn_tls.url("/echo"), ssl_options=context
+            )
             assert json.loads(response.body)["http_version"] == "1.1"
             context.set_alpn_protocols(["h2"])
-            response = await client.fetch(hypercorn_tls.url("/echo"), ssl_options=context)
+            response = await client.fetch(
+                hypercorn_tls.url("/echo"), ssl_options=context
+            )
             assert json.loads(response.body)["http_version"] == "2"
         finally:
             client.close()
@@ -640,15 +741,24 @@ def test_nghttpd(nghttpd: typing.Tuple[Peer, Peer, str]) -> None:
         client = h2_client(http2="prior_knowledge", max_clients=10)
         try:
             for peer in (tls_peer, clear_peer):
-                responses = await asyncio.gather(*[
-                    client.fetch(peer.url("/blob"), validate_cert=False, request_timeout=60)
-                    for _ in range(5)
-                ])
+                responses = await asyncio.gather(
+                    *[
+                        client.fetch(
+                            peer.url("/blob"), validate_cert=False, request_timeout=60
+                        )
+                        for _ in range(5)
+                    ]
+                )
                 for response in responses:
                     assert hashlib.sha256(response.body).hexdigest() == digest
                 content = os.urandom(300 * 1024)
-                echoed = await client.fetch(peer.url("/echo"), method="POST", body=content,
-                                            validate_cert=False, request_timeout=60)
+                echoed = await client.fetch(
+                    peer.url("/echo"),
+                    method="POST",
+                    body=content,
+                    validate_cert=False,
+                    request_timeout=60,
+                )
                 assert echoed.body == content
             assert pool_of(client).connections_made == 2
         finally:
@@ -690,11 +800,14 @@ class ScriptedServer:
         assert self.server is not None
         self.server.close()
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         self.connections += 1
         number = self.connections
         conn = h2.connection.H2Connection(
-            h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
+            h2.config.H2Configuration(client_side=False, header_encoding="utf-8")
+        )
         conn.initiate_connection()
         writer.write(conn.data_to_send())
         goaway_batch: typing.List[int] = []
@@ -719,14 +832,27 @@ class ScriptedServer:
         finally:
             writer.close()
 
-    def _respond(self, conn: typing.Any, stream_id: int, body: bytes,
-                 extra: typing.Sequence[typing.Tuple[str, str]] = ()) -> None:
-        conn.send_headers(stream_id, [(":status", "200"), ("content-length", str(len(body)))]
-                          + list(extra))
+    def _respond(
+        self,
+        conn: typing.Any,
+        stream_id: int,
+        body: bytes,
+        extra: typing.Sequence[typing.Tuple[str, str]] = (),
+    ) -> None:
+        conn.send_headers(
+            stream_id,
+            [(":status", "200"), ("content-length", str(len(body)))] + list(extra),
+        )
         conn.send_data(stream_id, body, end_stream=True)
 
-    def _answer(self, conn: typing.Any, stream_id: int, path: str, number: int,
-                goaway_batch: typing.List[int]) -> None:
+    def _answer(
+        self,
+        conn: typing.Any,
+        stream_id: int,
+        path: str,
+        number: int,
+        goaway_batch: typing.List[int],
+    ) -> None:
         codes = h2.errors.ErrorCodes
         if path == "/reset":
             conn.reset_stream(stream_id, codes.INTERNAL_ERROR)
@@ -743,7 +869,12 @@ class ScriptedServer:
             self._respond(conn, stream_id, path.encode())
 
 
-def with_scripted(test: typing.Callable[[ScriptedServer, SimpleAsyncHTTPClient], typing.Awaitable[None]], **kwargs: typing.Any) -> None:
+def with_scripted(
+    test: typing.Callable[
+        [ScriptedServer, SimpleAsyncHTTPClient], typing.Awaitable[None]
+    ],
+    **kwargs: typing.Any,
+) -> None:
     async def main() -> None:
         server = ScriptedServer()
         await server.start()
@@ -780,7 +911,9 @@ def test_refused_stream_is_retried() -> None:
 
 def test_goaway_retries_unprocessed_streams() -> None:
     async def body(server: ScriptedServer, client: SimpleAsyncHTTPClient) -> None:
-        responses = await asyncio.gather(*[client.fetch(server.url("/goaway")) for _ in range(4)])
+        responses = await asyncio.gather(
+            *[client.fetch(server.url("/goaway")) for _ in range(4)]
+        )
         bodies = sorted(r.body for r in responses)
         # The stream the server kept was answered there; the three above
         # its last stream id went again on a second connection.
@@ -836,13 +969,19 @@ def test_curl_http2_over_tls(hypercorn_tls: Peer) -> None:
         client = _curl_client(http2=True, max_clients=10)
         lines: typing.List[str] = []
         try:
-            response = await client.fetch(hypercorn_tls.url("/echo"), validate_cert=False,
-                                          header_callback=lines.append)
+            response = await client.fetch(
+                hypercorn_tls.url("/echo"),
+                validate_cert=False,
+                header_callback=lines.append,
+            )
             assert json.loads(response.body)["http_version"] == "2"
             assert lines[0].startswith("HTTP/2 200")
-            responses = await asyncio.gather(*[
-                client.fetch(hypercorn_tls.url("/peer"), validate_cert=False) for _ in range(10)
-            ])
+            responses = await asyncio.gather(
+                *[
+                    client.fetch(hypercorn_tls.url("/peer"), validate_cert=False)
+                    for _ in range(10)
+                ]
+            )
             assert len({r.body for r in responses}) == 1
         finally:
             client.close()

@@ -31,13 +31,10 @@ from tornado.testing import AsyncHTTPTestCase  # noqa: E402
 
 # test id (Class.method) -> why it does not apply to HTTP/2.
 _DIFFERENT: typing.Dict[str, str] = {
-    "SimpleClientBehaviourTest.test_header_callback":
-        "checks for an HTTP/1.1 status line; over HTTP/2 it is 'HTTP/2 200 OK'",
-    "WebTest.test_status_and_reason":
-        "HTTP/2 carries no reason phrase (RFC 9113 section 8.3.2)",
-    "ConversationTest.test_handshake_errors":
-        "sends HTTP/1.1 Upgrade handshakes through the HTTP client; Upgrade and "
-        "Connection are connection headers HTTP/2 does not carry",
+    "SimpleClientBehaviourTest.test_header_callback": "checks for an HTTP/1.1 status line; over HTTP/2 it is 'HTTP/2 200 OK'",
+    "WebTest.test_status_and_reason": "HTTP/2 carries no reason phrase (RFC 9113 section 8.3.2)",
+    "ConversationTest.test_handshake_errors": "sends HTTP/1.1 Upgrade handshakes through the HTTP client; Upgrade and "
+    "Connection are connection headers HTTP/2 does not carry",
 }
 
 
@@ -47,8 +44,9 @@ class OverHTTP2:
     _h2_clients: typing.List[SimpleAsyncHTTPClient]
 
     def setUp(self) -> None:
-        reason = _DIFFERENT.get("%s.%s" % (type(self).__bases__[1].__name__,
-                                           self._testMethodName))  # type: ignore[attr-defined]
+        reason = _DIFFERENT.get(
+            "%s.%s" % (type(self).__bases__[1].__name__, self._testMethodName)
+        )  # type: ignore[attr-defined]
         if reason is not None:
             pytest.skip(reason)
         self._h2_clients = []
@@ -86,24 +84,32 @@ class OverHTTP2:
 
     def tearDown(self) -> None:
         requests = sum(c._h2_requests for c in self._h2_clients)  # type: ignore[attr-defined]
-        connections = sum(c._h2_pool.connections_made for c in self._h2_clients
-                          if c._h2_pool is not None)
+        connections = sum(
+            c._h2_pool.connections_made
+            for c in self._h2_clients
+            if c._h2_pool is not None
+        )
         super().tearDown()  # type: ignore[misc]
         if requests:
             assert connections >= 1, "%d answers, no HTTP/2 connection" % requests
 
 
-def _rerun(module: typing.Any, names: typing.Optional[typing.Iterable[str]] = None) -> None:
+def _rerun(
+    module: typing.Any, names: typing.Optional[typing.Iterable[str]] = None
+) -> None:
     """Defines ``<Class>OverHTTP2`` here for each `AsyncHTTPTestCase` class
     of ``module`` (or those named)."""
     for name, value in sorted(vars(module).items()):
         if names is not None and name not in names:
             continue
         if (
-            isinstance(value, type) and issubclass(value, AsyncHTTPTestCase)
+            isinstance(value, type)
+            and issubclass(value, AsyncHTTPTestCase)
             and value.__module__ == module.__name__
         ):
-            rerun = type(name + "OverHTTP2", (OverHTTP2, value), {"__module__": __name__})
+            rerun = type(
+                name + "OverHTTP2", (OverHTTP2, value), {"__module__": __name__}
+            )
             globals()[rerun.__name__] = rerun
 
 

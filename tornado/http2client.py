@@ -28,7 +28,7 @@ import asyncio
 import collections
 import inspect
 import re
-from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Tuple
+from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from tornado.httputil import (
     HTTPHeaders,
@@ -67,7 +67,14 @@ _VERSION = "HTTP/2"
 # Headers that describe an HTTP/1.1 connection: RFC 9113 section 8.2.2
 # forbids them in HTTP/2 (Host becomes the :authority pseudo-header).
 _CONNECTION_HEADERS = frozenset(
-    ("connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host")
+    (
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+    )
 )
 
 # RFC 9110 section 5.1: field-name = token (tchar: visible ASCII but
@@ -150,7 +157,9 @@ class HTTP2ClientStream:
         self.expect_continue = False
         # Request body chunks not yet given to h2, with the futures their
         # writers wait on.
-        self._outbound: Deque[Tuple[memoryview, "asyncio.Future[None]"]] = collections.deque()
+        self._outbound: Deque[Tuple[memoryview, "asyncio.Future[None]"]] = (
+            collections.deque()
+        )
         self._end_requested = False
         self._local_closed = False
         self._pump_scheduled = False
@@ -176,7 +185,9 @@ class HTTP2ClientStream:
         fields = []
         for name, value in headers:
             if not isinstance(value, str):
-                value = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+                value = (
+                    value.decode("latin-1") if isinstance(value, bytes) else str(value)
+                )
             lowered = name.lower()
             if lowered in _CONNECTION_HEADERS:
                 continue
@@ -187,7 +198,9 @@ class HTTP2ClientStream:
             if _FORBIDDEN_IN_VALUE.search(value) is not None:
                 # HPACK would carry them, but they split the field for any
                 # HTTP/1.1 hop behind the server (RFC 9113 section 8.2.1).
-                raise ValueError("Illegal characters (CR, LF or NUL) in header: %r" % value)
+                raise ValueError(
+                    "Illegal characters (CR, LF or NUL) in header: %r" % value
+                )
             fields.append((lowered.encode("latin-1"), value.encode("latin-1")))
         conn = self.connection
         conn._h2.send_headers(self.stream_id, fields, end_stream=end_stream)
@@ -240,8 +253,10 @@ class HTTP2ClientStream:
         try:
             while self._outbound:
                 view, future = self._outbound[0]
-                room = min(machine.local_flow_control_window(self.stream_id),
-                           machine.max_outbound_frame_size)
+                room = min(
+                    machine.local_flow_control_window(self.stream_id),
+                    machine.max_outbound_frame_size,
+                )
                 if room <= 0:
                     break
                 piece, rest = view[:room], view[room:]
@@ -323,7 +338,10 @@ class HTTP2ClientStream:
         return self._events.popleft()
 
     async def read_response(
-        self, delegate: HTTPMessageDelegate, max_header_size: int, max_body_size: int,
+        self,
+        delegate: HTTPMessageDelegate,
+        max_header_size: int,
+        max_body_size: int,
         decompress: bool,
     ) -> None:
         """Delivers the answer to ``delegate`` (``headers_received``,
@@ -345,7 +363,9 @@ class HTTP2ClientStream:
                 received += len(data)
                 if received > max_body_size:
                     self.reset()
-                    raise HTTPInputError("body too large (over %d bytes)" % max_body_size)
+                    raise HTTPInputError(
+                        "body too large (over %d bytes)" % max_body_size
+                    )
                 if coding and decoder is None and data:
                     decoder = _content_decoder(coding, _DECODERS)
                 if decoder is None:
@@ -356,7 +376,9 @@ class HTTP2ClientStream:
                             piece = decoder.decode(data, _CHUNK_SIZE)
                         except Exception as e:
                             self.reset()
-                            raise HTTPInputError("invalid %s data: %s" % (coding, e)) from e
+                            raise HTTPInputError(
+                                "invalid %s data: %s" % (coding, e)
+                            ) from e
                         decoded += len(piece)
                         if decoded > max_body_size:
                             self.reset()
@@ -377,14 +399,18 @@ class HTTP2ClientStream:
                 if informational:
                     # Only a 100 the request asked for means anything here.
                     if start_line.code == 100 and self.expect_continue:
-                        await _maybe_await(delegate.headers_received(start_line, headers))
+                        await _maybe_await(
+                            delegate.headers_received(start_line, headers)
+                        )
                     continue
                 if decompress and "Content-Encoding" in headers:
                     coding = headers["Content-Encoding"].strip().lower()
                     if coding not in _DECODERS:
                         coding = ""
                     else:
-                        headers.add("X-Consumed-Content-Encoding", headers["Content-Encoding"])
+                        headers.add(
+                            "X-Consumed-Content-Encoding", headers["Content-Encoding"]
+                        )
                         del headers["Content-Encoding"]
                 await _maybe_await(delegate.headers_received(start_line, headers))
             elif kind == "end":
@@ -418,7 +444,9 @@ async def _deliver(delegate: HTTPMessageDelegate, data: bytes) -> None:
         await outcome
 
 
-def _response_head(fields: List[Tuple[bytes, bytes]]) -> Tuple[ResponseStartLine, HTTPHeaders, int]:
+def _response_head(
+    fields: List[Tuple[bytes, bytes]],
+) -> Tuple[ResponseStartLine, HTTPHeaders, int]:
     """The status line, headers and RFC 9113 size (section 6.5.2) of a
     decoded header list."""
     headers = HTTPHeaders()
@@ -447,7 +475,9 @@ class HTTP2ClientConnection:
     """
 
     def __init__(
-        self, stream: IOStream, max_header_size: int,
+        self,
+        stream: IOStream,
+        max_header_size: int,
         on_closed: Callable[["HTTP2ClientConnection"], None],
         on_idle: Callable[["HTTP2ClientConnection"], None],
     ) -> None:
@@ -495,7 +525,9 @@ class HTTP2ClientConnection:
     def can_open_stream(self) -> bool:
         """Whether a new stream may be opened right now."""
         return (
-            not self.closed and self.accepting and len(self._streams) < self._max_streams()
+            not self.closed
+            and self.accepting
+            and len(self._streams) < self._max_streams()
         )
 
     @property
@@ -589,7 +621,9 @@ class HTTP2ClientConnection:
             if stream is None:
                 # Data for a stream we gave up on: its share of the
                 # connection window comes back at once.
-                self._h2.acknowledge_received_data(event.flow_controlled_length, stream_id)
+                self._h2.acknowledge_received_data(
+                    event.flow_controlled_length, stream_id
+                )
                 return
             stream._push(("data", event.data, event.flow_controlled_length))
             stream.answered = True
@@ -612,8 +646,14 @@ class HTTP2ClientConnection:
                 stream._return_unread_window()
                 if event.error_code == h2.errors.ErrorCodes.REFUSED_STREAM:
                     # RFC 9113 section 8.7: the request was not processed.
-                    stream._push(("lost", ConnectionTerminatedError(
-                        "stream refused by server", retryable=True)))
+                    stream._push(
+                        (
+                            "lost",
+                            ConnectionTerminatedError(
+                                "stream refused by server", retryable=True
+                            ),
+                        )
+                    )
                 else:
                     stream._push(("reset", event.error_code))
                 stream._close()
@@ -640,13 +680,26 @@ class HTTP2ClientConnection:
         last = last_stream_id if last_stream_id is not None else 0
         for stream_id, stream in list(self._streams.items()):
             if stream_id > last:
-                stream._push(("lost", ConnectionTerminatedError(
-                    "connection closed by server (GOAWAY) before the request was processed",
-                    retryable=True)))
+                stream._push(
+                    (
+                        "lost",
+                        ConnectionTerminatedError(
+                            "connection closed by server (GOAWAY) before the request was processed",
+                            retryable=True,
+                        ),
+                    )
+                )
                 stream._close()
             elif error_code:
-                stream._push(("lost", ConnectionTerminatedError(
-                    "connection closed by server: GOAWAY %s" % _error_name(error_code))))
+                stream._push(
+                    (
+                        "lost",
+                        ConnectionTerminatedError(
+                            "connection closed by server: GOAWAY %s"
+                            % _error_name(error_code)
+                        ),
+                    )
+                )
                 stream._close()
         if error_code or not self._streams:
             self._terminate(None)
@@ -677,8 +730,11 @@ class HTTP2ClientConnection:
             # No frame reached the server for a stream it never answered
             # on a connection that died: it is safe to send it again only
             # if the server said so (GOAWAY), so this one is not retryable.
-            failure = error if error is not None else ConnectionTerminatedError(
-                "connection closed")
+            failure = (
+                error
+                if error is not None
+                else ConnectionTerminatedError("connection closed")
+            )
             stream._push(("lost", failure))
             stream._close()
         self._wake_room_waiters()
