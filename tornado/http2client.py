@@ -152,8 +152,9 @@ class HTTP2ClientStream:
     def __init__(self, connection: "HTTP2ClientConnection", stream_id: int) -> None:
         self.connection = connection
         self.stream_id = stream_id
-        # Set by the client when it sent "Expect: 100-continue": only then
-        # is a 100 response passed on.
+        # Set by the client when it sent "Expect: 100-continue" and waits
+        # for the go-ahead: only then is a 100 response passed on (cleared
+        # when the client stops waiting).
         self.expect_continue = False
         # Request body chunks not yet given to h2, with the futures their
         # writers wait on.
@@ -397,12 +398,16 @@ class HTTP2ClientStream:
                     self.reset()
                     raise HTTPInputError("response headers too large (%d bytes)" % size)
                 if informational:
-                    # Only a 100 the request asked for means anything here.
+                    # Only a 100 the request asked for, and still waits
+                    # for, means anything here.
                     if start_line.code == 100 and self.expect_continue:
+                        self.expect_continue = False
                         await _maybe_await(
                             delegate.headers_received(start_line, headers)
                         )
                     continue
+                # A final answer instead of the go-ahead: no body goes out.
+                self.expect_continue = False
                 if decompress and "Content-Encoding" in headers:
                     coding = headers["Content-Encoding"].strip().lower()
                     if coding not in _DECODERS:

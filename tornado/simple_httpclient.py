@@ -186,6 +186,10 @@ def _unverified_tls_context() -> ssl.SSLContext:
 # in order of preference.
 _ALPN_PROTOCOLS = ["h2", "http/1.1"]
 
+# How long a request with "Expect: 100-continue" waits for the go-ahead
+# over HTTP/2 before it sends the body anyway (curl waits as long).
+_CONTINUE_TIMEOUT = 1.0
+
 # The values the ``http2`` keyword takes.
 _HTTP2_MODES = (False, True, "prior_knowledge")
 
@@ -729,8 +733,11 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         stream.send_headers(fields, end_stream=bodiless, flush=bodiless)
         sending: Optional[Awaitable[None]] = None
         if request.expect_100_continue and not bodiless:
-            # headers_received sends the body on the server's "100 Continue".
+            # headers_received sends the body on the server's "100 Continue";
+            # RFC 9110 section 10.1.1: a client need not wait for it forever
+            # (HTTP/2 servers often send none).
             stream.expect_continue = True
+            self.io_loop.call_later(_CONTINUE_TIMEOUT, self._continue_anyway, stream)
         elif not bodiless:
             sending = self._send_body()
         if sending is not None:
@@ -746,6 +753,16 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         if self.final_callback is not None:
             # The delegate did not finish: say so rather than hang.
             raise HTTPStreamClosedError("Stream closed")
+
+    def _continue_anyway(self, stream: HTTP2ClientStream) -> None:
+        """Sends the body of a request that waited for "100 Continue" long
+        enough, unless an answer came meanwhile."""
+        if not stream.expect_continue or self.final_callback is None:
+            return
+        stream.expect_continue = False
+        sending = self._send_body()
+        if sending is not None:
+            asyncio.ensure_future(sending).add_done_callback(self._body_sent)
 
     def _body_sent(self, task: "asyncio.Future[None]") -> None:
         if task.cancelled():
