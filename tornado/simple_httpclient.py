@@ -43,18 +43,12 @@ from typing import (
     Tuple,
     Type,
     Union,
+    TYPE_CHECKING,
 )
 
 from tornado import httputil, version
 from tornado.escape import to_unicode
 from tornado.http1connection import HTTP1Connection, HTTP1ConnectionParameters
-from tornado.http2client import (
-    ConnectionTerminatedError,
-    HTTP2ClientConnection,
-    HTTP2ClientStream,
-    StreamResetError,
-    require_h2,
-)
 from tornado.httpclient import (
     AsyncHTTPClient,
     HTTPClientError,
@@ -77,6 +71,10 @@ from tornado.netutil import (
 )
 from tornado.tcpclient import TCPClient
 from tornado.util import TimeoutError
+
+if TYPE_CHECKING:
+    # Imported when HTTP/2 is switched on (it loads the h2 package).
+    from tornado.http2client import HTTP2ClientConnection, HTTP2ClientStream
 
 # What fetch_impl is given to report the outcome of a request.
 _ResponseCallback = Callable[[HTTPResponse], None]
@@ -148,6 +146,18 @@ class HTTPStreamClosedError(HTTPClientError):
     def __str__(self) -> str:
         """Just the message, without the ``HTTP 599:`` prefix."""
         return self.message or "Stream closed"
+
+
+def _http2_failures() -> Tuple[Type[Exception], ...]:
+    """The failures of one HTTP/2 request that are reported as a stream
+    closed (only called once http2client has been imported)."""
+    from tornado import http2client
+
+    return (
+        http2client.StreamResetError,
+        http2client.ConnectionTerminatedError,
+        httputil.HTTPInputError,
+    )
 
 
 def _tightest(first: Optional[float], second: Optional[float]) -> Optional[float]:
@@ -478,6 +488,8 @@ class _HTTP2Pool:
         return selected is not None and selected() == "h2"
 
     def _add(self, key: object, stream: IOStream, owner: "_HTTPConnection") -> HTTP2ClientConnection:
+        from tornado.http2client import HTTP2ClientConnection
+
         max_header_size = owner.max_header_size or 65536
         connection = HTTP2ClientConnection(
             stream, max_header_size, functools.partial(self._gone, key), self._idle,
@@ -646,6 +658,8 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         sent again on another connection, twice at most, unless a
         ``body_producer`` already ran.
         """
+        from tornado.http2client import ConnectionTerminatedError
+
         request = self.request
         tls = self._alpn_tls_settings(scheme)
         tls_key: object = tls
@@ -1028,9 +1042,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         if isinstance(value, StreamClosedError):
             cause = value.real_error
             value = HTTPStreamClosedError("Stream closed") if cause is None else cause
-        elif isinstance(value, (StreamResetError, ConnectionTerminatedError)) or (
-            isinstance(value, httputil.HTTPInputError) and self._h2_stream is not None
-        ):
+        elif self._h2_stream is not None and isinstance(value, _http2_failures()):
             # HTTP/2 failures of one request: the HTTP/1.1 path reports
             # a connection closed over the answer the same way.
             cause = value
@@ -1251,6 +1263,8 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
                 "http2 must be False, True or 'prior_knowledge', not %r" % (http2,)
             )
         if http2:
+            from tornado.http2client import require_h2
+
             require_h2()
             self._h2_pool = _HTTP2Pool(prior_knowledge=http2 == "prior_knowledge")
 
