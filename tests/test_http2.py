@@ -8,11 +8,13 @@ The server runs in a thread with its own IOLoop.
 """
 
 import asyncio
+import gzip
 import os
 import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import time
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
@@ -78,6 +80,7 @@ class ResetHandler(web.RequestHandler):
             await asyncio.sleep(0.01)
 
     def on_connection_close(self) -> None:
+        STATE["stream_closed"] = self.request.connection.stream.closed()
         STATE["reset_closed"] = True
 
 
@@ -100,6 +103,24 @@ class UploadHandler(web.RequestHandler):
 class LimitedHandler(web.RequestHandler):
     def post(self) -> None:
         self.write("ok")
+
+
+class FailHandler(web.RequestHandler):
+    def get(self) -> None:
+        raise ValueError("handler bug")
+
+
+class DetachHandler(web.RequestHandler):
+    def get(self) -> None:
+        try:
+            self.detach()
+        except Exception as e:
+            STATE["detach_error"] = type(e).__name__
+
+
+class BodyHandler(web.RequestHandler):
+    def post(self) -> None:
+        self.write(self.request.body)
 
 
 class EchoSocket(websocket.WebSocketHandler):
@@ -144,6 +165,9 @@ def make_app() -> web.Application:
             ("/limited", LimitedHandler),
             ("/ws", EchoSocket),
             ("/page", PageHandler),
+            ("/fail", FailHandler),
+            ("/detach", DetachHandler),
+            ("/body", BodyHandler),
             (r"/static/(.*)", web.StaticFileHandler, {"path": STATIC}),
         ],
         compress_response=True,
@@ -596,7 +620,7 @@ def test_client_reset_calls_on_connection_close(server: Server) -> None:
         deadline = time.monotonic() + 10
         while not STATE["reset_closed"] and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert STATE["reset_closed"]
+        assert STATE["reset_closed"] and STATE["stream_closed"]
         # The connection still serves.
         assert client.response(client.request("/"))[1].startswith(b"hello")
     finally:
@@ -805,3 +829,130 @@ def test_ssl_options_dict_is_not_mutated() -> None:
     ctx = asyncio.run(go())
     assert options == {"certfile": CERT, "keyfile": KEY}
     assert isinstance(ctx, ssl.SSLContext)
+
+
+def test_head_error_and_detach(server: Server) -> None:
+    client = RawClient(server.port)
+    try:
+        headers, body = client.response(client.request("/static/index.rst", "HEAD"))
+        size = os.path.getsize(os.path.join(STATIC, "index.rst"))
+        assert headers[":status"] == "200" and body == b""
+        assert headers["content-length"] == str(size)
+        headers, body = client.response(client.request("/fail"))
+        assert headers[":status"] == "500"
+        # Many streams share the connection: it can't be detached; the
+        # stream is reset instead of left hanging.
+        assert client.response(client.request("/detach"))[0]["reset"] == "2"
+        assert STATE["detach_error"] == "HTTPOutputError"
+        assert client.response(client.request("/"))[1].startswith(b"hello")
+    finally:
+        client.close()
+
+
+def test_decompress_request() -> None:
+    s = Server(decompress_request=True)
+    client = RawClient(s.port)
+    try:
+        packed = gzip.compress(b"unpacked body")
+        sid = client.request(
+            "/body", "POST", body=packed, extra=[("content-encoding", "gzip")]
+        )
+        assert client.response(sid)[1] == b"unpacked body"
+    finally:
+        client.close()
+        s.close()
+
+
+def test_connection_lost_mid_request_tells_the_handler(server: Server) -> None:
+    STATE["reset_started"] = STATE["reset_closed"] = False
+    client = RawClient(server.port)
+    client.request("/reset")
+    deadline = time.monotonic() + 10
+    while not STATE["reset_started"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    client.close()
+    deadline = time.monotonic() + 10
+    while not STATE["reset_closed"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert STATE["reset_closed"]
+
+
+DEMO_RUNNER = """
+import asyncio, importlib.util, ssl, sys
+spec = importlib.util.spec_from_file_location("chatdemo", sys.argv[1])
+demo = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(demo)
+from tornado.httpserver import HTTPServer
+from tornado.options import parse_command_line
+
+async def main():
+    parse_command_line([sys.argv[0]])
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+    HTTPServer(demo.make_app(), ssl_options=ctx, http2=True).listen(int(sys.argv[2]), "127.0.0.1")
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("script", ["chat/chatdemo.py", "websocket/chatdemo.py"])
+def test_chromium_runs_the_chat_demos_over_h2(script: str) -> None:
+    # The long-polling chat (page, XHR POSTs with XSRF, long polls) and the
+    # WebSocket chat, unchanged, behind HTTPServer(http2=True) over TLS.
+    from test_demo_harness import launch_chromium
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(os.environ, PYTHONPATH=root)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            DEMO_RUNNER,
+            os.path.join(root, "demos", script),
+            str(port),
+            CERT,
+            KEY,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        url = "https://127.0.0.1:%d/" % port
+        with launch_chromium() as browser:
+            pages = []
+            for _ in range(2):
+                context = browser.new_context(ignore_https_errors=True)
+                page = context.new_page()
+                page.goto(url)
+                pages.append(page)
+            alice, bob = pages
+            assert (
+                alice.evaluate(
+                    'performance.getEntriesByType("navigation")[0].nextHopProtocol'
+                )
+                == "h2"
+            )
+            alice.fill("#message", "hello over h2")
+            alice.press("#message", "Enter")
+            bob.locator("#inbox .message", has_text="hello over h2").wait_for(
+                timeout=20000
+            )
+            bob.fill("#message", "and back")
+            bob.press("#message", "Enter")
+            alice.locator("#inbox .message", has_text="and back").wait_for(
+                timeout=20000
+            )
+            protocols = alice.evaluate(
+                'performance.getEntriesByType("resource").map((e) => e.nextHopProtocol)'
+            )
+            assert protocols and set(protocols) <= {"h2", ""}, protocols
+    finally:
+        proc.terminate()
+        proc.wait(10)

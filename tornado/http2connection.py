@@ -52,7 +52,7 @@ from collections import deque
 from tornado import gen, iostream
 from tornado.concurrent import Future, future_set_result_unless_cancelled
 from tornado.escape import native_str
-from tornado.http1connection import HTTP1ConnectionParameters
+from tornado.http1connection import HTTP1ConnectionParameters, _GzipMessageDelegate
 from tornado.httputil import (
     HTTPConnection,
     HTTPHeaders,
@@ -167,6 +167,10 @@ class HTTP2Stream(HTTPConnection):
     ) -> None:
         self._conn = conn
         self.stream_id = stream_id
+        #: The server's parameters; ``is_client`` is always False (both as
+        #: on `.HTTP1Connection`, which request-body decompression reads).
+        self.params = conn.params
+        self.is_client = False
         #: A per-stream copy of the connection's context (``remote_ip``,
         #: ``protocol``): ``xheaders`` rewrite it per request.
         self.context = context
@@ -315,11 +319,23 @@ class HTTP2Stream(HTTPConnection):
         """For a WebSocket over HTTP/2 (RFC 8441): returns an `.IOStream`
         whose bytes travel as this stream's DATA frames.  Other streams
         cannot be taken over (HTTP/2 multiplexes them on one connection):
-        `.HTTPOutputError`."""
+        `.HTTPOutputError`, and the stream is reset."""
         if not self._websocket or self._closed:
+            # The handler counts as finished now: the stream is reset so
+            # the client is not left waiting for a response.
+            self._conn._reset(self, ErrorCodes.INTERNAL_ERROR)
             raise HTTPOutputError("An HTTP/2 stream cannot be detached")
         tunnel = self._tunnel = _Tunnel(self)
         return tunnel.app_side
+
+    @property
+    def stream(self) -> "_StreamView":
+        """What ``request.connection.stream`` gives on HTTP/1.x, as far as
+        it makes sense for one stream of many: ``closed()`` (this stream
+        reset or the connection gone), ``close()`` (resets this stream
+        only), ``socket``, ``set_nodelay``.  Applications such as the chat
+        demo check ``request.connection.stream.closed()``."""
+        return _StreamView(self)
 
     # -- Inbound -------------------------------------------------------------
 
@@ -521,6 +537,33 @@ class HTTP2Stream(HTTPConnection):
             self._tell_delegate()
         self._delegate = None
         self._close_callback = None
+
+
+class _StreamView:
+    """The `.IOStream`-like face of one HTTP/2 stream (see
+    `HTTP2Stream.stream`)."""
+
+    def __init__(self, h2_stream: HTTP2Stream) -> None:
+        self._h2_stream = h2_stream
+
+    def closed(self) -> bool:
+        s = self._h2_stream
+        return (
+            s._closed
+            and not (s._finish_out and s._read_done)
+            or s._conn.stream.closed()
+        )
+
+    def close(self) -> None:
+        s = self._h2_stream
+        s._conn._reset(s, ErrorCodes.CANCEL)
+
+    @property
+    def socket(self) -> Any:
+        return self._h2_stream._conn.stream.socket
+
+    def set_nodelay(self, value: bool) -> None:
+        pass  # The connection runs with TCP_NODELAY already.
 
 
 class _Tunnel:
@@ -970,6 +1013,8 @@ class HTTP2ServerConnection:
         assert self._delegate is not None
         try:
             delegate = self._delegate.start_request(self, s)
+            if self.params.decompress:
+                delegate = _GzipMessageDelegate(delegate, s)  # type: ignore[arg-type]
         except Exception:
             app_log.error("Uncaught exception", exc_info=True)
             self._reset(s, ErrorCodes.INTERNAL_ERROR)
@@ -1148,6 +1193,12 @@ def _copy(ctx: Any) -> Any:
 
 def _describe(conn: HTTP2ServerConnection) -> str:
     return native_str(str(conn.context))
+
+
+def _offer_h2(server: Any) -> None:
+    """Makes a TLS `.TCPServer` offer ``h2`` by ALPN (see `_with_alpn`)."""
+    if server.ssl_options is not None:
+        server.ssl_options = _with_alpn(server.ssl_options)
 
 
 def _with_alpn(ssl_options: Any) -> Any:

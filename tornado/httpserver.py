@@ -152,8 +152,7 @@ class HTTPServer(TCPServer, Configurable, httputil.HTTPServerConnectionDelegate)
 
         http2connection.require_h2()
         self._http2 = True
-        if self.ssl_options is not None:
-            self.ssl_options = http2connection._with_alpn(self.ssl_options)
+        http2connection._offer_h2(self)
 
     @classmethod
     def configurable_default(cls) -> "Type[Configurable]":
