@@ -779,6 +779,8 @@ class ScriptedServer:
       the first batch of requests, then GOAWAY naming it as the last
       stream; on later connections, 200.
     * ``/goaway-error``: GOAWAY INTERNAL_ERROR naming this stream.
+    * ``/dropped``: closes the connection without a word (``drops``
+      times), then 200.
     * ``/huge-headers``: a 200 with 4KB of headers.
     * anything else: 200 with the path as body.
     """
@@ -786,6 +788,8 @@ class ScriptedServer:
     def __init__(self) -> None:
         self.connections = 0
         self.refused = 0
+        # How many more times /dropped closes the connection.
+        self.drops = 1
         self.port = 0
         self.server: typing.Optional[asyncio.AbstractServer] = None
 
@@ -816,10 +820,15 @@ class ScriptedServer:
                 data = await reader.read(65536)
                 if not data:
                     break
-                for event in conn.receive_data(data):
-                    if isinstance(event, h2.events.RequestReceived):
-                        path = dict(event.headers)[":path"]
-                        self._answer(conn, event.stream_id, path, number, goaway_batch)
+                try:
+                    for event in conn.receive_data(data):
+                        if isinstance(event, h2.events.RequestReceived):
+                            path = dict(event.headers)[":path"]
+                            self._answer(
+                                conn, event.stream_id, path, number, goaway_batch
+                            )
+                except ConnectionAbortedError:
+                    break
                 if goaway_batch:
                     first = min(goaway_batch)
                     self._respond(conn, first, b"first")
@@ -861,6 +870,9 @@ class ScriptedServer:
             conn.reset_stream(stream_id, codes.REFUSED_STREAM)
         elif path == "/goaway" and number == 1:
             goaway_batch.append(stream_id)
+        elif path == "/dropped" and self.drops > 0:
+            self.drops -= 1
+            raise ConnectionAbortedError("closing without a word")
         elif path == "/goaway-error":
             conn.close_connection(codes.INTERNAL_ERROR, last_stream_id=stream_id)
         elif path == "/huge-headers":
@@ -919,6 +931,24 @@ def test_goaway_retries_unprocessed_streams() -> None:
         # its last stream id went again on a second connection.
         assert bodies == [b"/goaway"] * 3 + [b"first"]
         assert server.connections == 2
+
+    with_scripted(body)
+
+
+def test_silently_closed_connection_retries_idempotent_requests() -> None:
+    async def body(server: ScriptedServer, client: SimpleAsyncHTTPClient) -> None:
+        response = await client.fetch(server.url("/first"))
+        assert response.body == b"/first"
+        # The server drops the connection on this one, without GOAWAY: a
+        # GET goes again on a new connection.
+        response = await client.fetch(server.url("/dropped"))
+        assert response.body == b"/dropped"
+        assert server.connections == 2
+        # A POST is not sent twice.
+        server.drops = 1
+        await client.fetch(server.url("/first"))
+        with pytest.raises(HTTPStreamClosedError, match="before the server answered"):
+            await client.fetch(server.url("/dropped"), method="POST", body="x")
 
     with_scripted(body)
 

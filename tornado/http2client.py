@@ -121,10 +121,16 @@ class ConnectionTerminatedError(Exception):
     ``retryable`` is true when the server cannot have processed the
     request (its stream was above the GOAWAY's last stream id, or refused
     with REFUSED_STREAM): sending it again on another connection is safe.
+    ``unanswered`` is true when the connection closed without a GOAWAY
+    before the server said anything on the stream: it may or may not have
+    processed the request (an idempotent one may be sent again).
     """
 
-    def __init__(self, message: str, retryable: bool = False) -> None:
+    def __init__(
+        self, message: str, retryable: bool = False, unanswered: bool = False
+    ) -> None:
         self.retryable = retryable
+        self.unanswered = unanswered
         super().__init__(message)
 
 
@@ -517,7 +523,8 @@ class HTTP2ClientConnection:
         self.streams_opened = 0
         stream.set_nodelay(True)
         self._flush()
-        asyncio.get_running_loop().create_task(self._read_loop())
+        # Kept: the loop holds only a weak reference to a task.
+        self._reader = asyncio.get_running_loop().create_task(self._read_loop())
 
     # --- streams -------------------------------------------------------------
 
@@ -596,6 +603,7 @@ class HTTP2ClientConnection:
 
     async def _read_loop(self) -> None:
         error: Optional[BaseException] = None
+        lost = False
         try:
             while True:
                 data = await self.stream.read_bytes(65536, partial=True)
@@ -613,10 +621,11 @@ class HTTP2ClientConnection:
                     return
         except StreamClosedError as e:
             error = e.real_error or ConnectionTerminatedError("connection closed")
+            lost = True
         except Exception as e:
             gen_log.error("Error in HTTP/2 client connection", exc_info=True)
             error = e
-        self._terminate(error)
+        self._terminate(error, lost)
 
     def _handle_event(self, event: Any) -> None:
         events = h2.events
@@ -725,21 +734,26 @@ class HTTP2ClientConnection:
                 callback(self)
             self._wake_room_waiters()
 
-    def _terminate(self, error: Optional[BaseException]) -> None:
-        """Ends the connection, failing the streams still on it."""
+    def _terminate(self, error: Optional[BaseException], lost: bool = False) -> None:
+        """Ends the connection, failing the streams still on it; ``lost``
+        when the transport closed under us."""
         if self.closed:
             return
         self._stop_accepting()
         self.closed = True
         for stream in list(self._streams.values()):
-            # No frame reached the server for a stream it never answered
-            # on a connection that died: it is safe to send it again only
-            # if the server said so (GOAWAY), so this one is not retryable.
             failure = (
                 error
                 if error is not None
                 else ConnectionTerminatedError("connection closed")
             )
+            if lost and not stream.answered:
+                # Without a GOAWAY nobody can tell whether the server
+                # processed it: the client decides whether to retry.
+                failure = ConnectionTerminatedError(
+                    "connection closed before the server answered (%s)" % failure,
+                    unanswered=True,
+                )
             stream._push(("lost", failure))
             stream._close()
         self._wake_room_waiters()

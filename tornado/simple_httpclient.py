@@ -200,6 +200,9 @@ _ALPN_PROTOCOLS = ["h2", "http/1.1"]
 # over HTTP/2 before it sends the body anyway (curl waits as long).
 _CONTINUE_TIMEOUT = 1.0
 
+# RFC 9110 section 9.2.2.
+_IDEMPOTENT = frozenset("GET HEAD OPTIONS TRACE PUT DELETE".split())
+
 # The values the ``http2`` keyword takes.
 _HTTP2_MODES = (False, True, "prior_knowledge")
 
@@ -673,14 +676,22 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
                 return acquired
             if self.final_callback is None:
                 return None
+            # Whether the connection carried requests before this one: if it
+            # closes under a request it was likely idle too long.
+            reused = acquired.streams_opened > 0
             try:
                 await self._exchange_http2(acquired, scheme)
                 return None
             except ConnectionTerminatedError as e:
                 attempt += 1
-                if not e.retryable or attempt > 2 or self.final_callback is None:
+                if attempt > 2 or self.final_callback is None:
                     raise
                 if request.body_producer is not None:
+                    raise
+                # RFC 9110 section 9.2.2: an idempotent request may be
+                # sent again after a connection failed under it.
+                again = e.unanswered and reused and request.method in _IDEMPOTENT
+                if not (e.retryable or again):
                     raise
                 self._h2_stream = None
                 self.connection = None
