@@ -339,6 +339,33 @@ def test_server_max_concurrent_streams_queues(hypercorn_few_streams: Peer) -> No
     run(main)
 
 
+def test_request_timeout_while_waiting_for_a_stream(
+    hypercorn_few_streams: Peer,
+) -> None:
+    peer = hypercorn_few_streams
+
+    async def main() -> None:
+        client = h2_client(max_clients=10)
+        try:
+            busy = [
+                client.fetch(peer.url("/slow?delay=1.5"), validate_cert=False)
+                for _ in range(3)
+            ]
+            await asyncio.sleep(0.3)
+            with pytest.raises(HTTPTimeoutError):
+                await client.fetch(
+                    peer.url("/hello"), validate_cert=False, request_timeout=0.3
+                )
+            assert [r.body for r in await asyncio.gather(*busy)] == [b"slow"] * 3
+            response = await client.fetch(peer.url("/hello"), validate_cert=False)
+            assert response.body == b"Hello world!"
+            assert pool_of(client).connections_made == 1
+        finally:
+            client.close()
+
+    run(main)
+
+
 def test_h2c_prior_knowledge(hypercorn_h2c: Peer) -> None:
     async def main() -> None:
         client = h2_client(http2="prior_knowledge", max_clients=20)

@@ -499,6 +499,8 @@ class _HTTP2Pool:
         )
         self.connections.setdefault(key, []).append(connection)
         self.connections_made += 1
+        # Idle from the start, in case the request it was made for is gone.
+        self._idle(connection)
         return connection
 
     def _gone(self, key: object, connection: HTTP2ClientConnection) -> None:
@@ -527,6 +529,8 @@ class _HTTP2Pool:
         )
 
     def _close_if_idle(self, connection: HTTP2ClientConnection) -> None:
+        # Streams that closed since would have re-armed the timer: no open
+        # stream now means none for a whole idle_timeout.
         self._idle_timers.pop(connection, None)
         if connection.open_streams == 0:
             connection.close()
