@@ -216,7 +216,7 @@ class HTTP2ClientStream:
             self._local_closed = True
             self._end_requested = True
         if flush:
-            conn._flush()
+            conn._schedule_flush()
         else:
             self._headers_pending = True
             self._schedule_pump()
@@ -288,7 +288,7 @@ class HTTP2ClientStream:
             return
         if sent or self._headers_pending:
             self._headers_pending = False
-            conn._flush()
+            conn._schedule_flush()
             if self._local_closed and self._remote_closed:
                 self._close()
 
@@ -311,7 +311,7 @@ class HTTP2ClientStream:
             except h2.exceptions.ProtocolError:
                 pass  # closed meanwhile: nothing to reset
             self._return_unread_window()
-            conn._flush()
+            conn._schedule_flush()
         self._push(("lost", StreamClosedError()))
         self._close()
 
@@ -502,7 +502,12 @@ class HTTP2ClientConnection:
         self._streams: Dict[int, HTTP2ClientStream] = {}
         self._room_waiters: Deque["asyncio.Future[None]"] = collections.deque()
         self._settings_received = False
-        config = h2.config.H2Configuration(client_side=True, header_encoding=None)
+        self._flush_scheduled = False
+        # Outbound headers are checked by HTTP2ClientStream.send_headers
+        # (h2's own checks cost more than the rest of sending a request).
+        config = h2.config.H2Configuration(
+            client_side=True, header_encoding=None, validate_outbound_headers=False
+        )
         machine = h2.connection.H2Connection(config=config)
         codes = h2.settings.SettingCodes
         machine.local_settings = h2.settings.Settings(
@@ -589,11 +594,20 @@ class HTTP2ClientConnection:
         if self.closed or not length:
             return
         self._h2.acknowledge_received_data(length, stream_id)
-        self._flush()
+        self._schedule_flush()
 
     # --- moving bytes --------------------------------------------------------
 
+    def _schedule_flush(self) -> None:
+        """Sends what h2 has queued at the end of this loop iteration: the
+        frames of all the streams that had something to say in it leave
+        in one write (one system call instead of one per request)."""
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
     def _flush(self) -> None:
+        self._flush_scheduled = False
         data = self._h2.data_to_send()
         if data and not self.closed:
             try:
