@@ -736,6 +736,63 @@ def test_http1_only_server_gets_http1() -> None:
     run(main)
 
 
+class EncodedHandler(RequestHandler):
+    """The text, encoded with the coding named by ``?coding=``."""
+
+    def get(self) -> None:
+        import gzip
+
+        coding = self.get_argument("coding")
+        text = b"compress me " * 5000
+        if coding == "gzip":
+            data = gzip.compress(text)
+        elif coding == "br":
+            import brotli
+
+            data = brotli.compress(text)
+        else:
+            try:
+                from compression import zstd  # Python 3.14
+
+                data = zstd.compress(text)
+            except ImportError:
+                import zstandard
+
+                data = zstandard.ZstdCompressor().compress(text)
+        self.set_header("Content-Type", "text/plain")
+        self.set_header("Content-Encoding", coding)
+        self.write(data)
+
+
+def test_content_codings() -> None:
+    """Each coding the client can decode (gzip, and br and zstd where
+    installed), from our own HTTP/2 server."""
+    from tornado.httputil import _DECODERS
+
+    async def main() -> None:
+        [sock] = bind_sockets(0, "127.0.0.1")
+        port = sock.getsockname()[1]
+        server = HTTPServer(Application([("/", EncodedHandler)]), http2=True)
+        server.add_sockets([sock])
+        client = h2_client(http2="prior_knowledge")
+        try:
+            for coding in _DECODERS:
+                url = "http://127.0.0.1:%d/?coding=%s" % (port, coding)
+                response = await client.fetch(url)
+                assert response.body == b"compress me " * 5000, coding
+                consumed = response.headers.get("X-Consumed-Content-Encoding")
+                assert consumed == coding
+                pieces: typing.List[bytes] = []
+                await client.fetch(url, streaming_callback=pieces.append)
+                assert b"".join(pieces) == b"compress me " * 5000, coding
+            assert pool_of(client).connections_made == 1
+        finally:
+            client.close()
+            server.stop()
+
+    run(main)
+
+
 def test_user_ssl_context_without_alpn_stays_http1(hypercorn_tls: Peer) -> None:
     async def main() -> None:
         context = ssl.create_default_context()
