@@ -863,6 +863,8 @@ class ScriptedServer:
       the first batch of requests, then GOAWAY naming it as the last
       stream; on later connections, 200.
     * ``/goaway-error``: GOAWAY INTERNAL_ERROR naming this stream.
+    * ``/goaway-then-answer``: GOAWAY NO_ERROR naming this stream, then
+      the answer.
     * ``/dropped``: closes the connection without a word (``drops``
       times), then 200.
     * ``/huge-headers``: a 200 with 4KB of headers.
@@ -957,6 +959,12 @@ class ScriptedServer:
         elif path == "/dropped" and self.drops > 0:
             self.drops -= 1
             raise ConnectionAbortedError("closing without a word")
+        elif path == "/goaway-then-answer":
+            # A graceful shutdown: GOAWAY naming this stream, then its
+            # answer (h2 itself would send nothing after a GOAWAY).
+            conn.close_connection(0, last_stream_id=stream_id)
+            conn.state_machine.state = h2.connection.ConnectionState.SERVER_OPEN
+            self._respond(conn, stream_id, b"late answer")
         elif path == "/goaway-error":
             conn.close_connection(codes.INTERNAL_ERROR, last_stream_id=stream_id)
         elif path == "/huge-headers":
@@ -1033,6 +1041,18 @@ def test_silently_closed_connection_retries_idempotent_requests() -> None:
         await client.fetch(server.url("/first"))
         with pytest.raises(HTTPStreamClosedError, match="before the server answered"):
             await client.fetch(server.url("/dropped"), method="POST", body="x")
+
+    with_scripted(body)
+
+
+def test_graceful_goaway_lets_processed_streams_finish() -> None:
+    async def body(server: ScriptedServer, client: SimpleAsyncHTTPClient) -> None:
+        response = await client.fetch(server.url("/goaway-then-answer"))
+        assert response.body == b"late answer"
+        # The connection was retired: the next request opens another.
+        response = await client.fetch(server.url("/next"))
+        assert response.body == b"/next"
+        assert server.connections == 2
 
     with_scripted(body)
 

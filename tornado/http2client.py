@@ -282,8 +282,9 @@ class HTTP2ClientStream:
                 machine.end_stream(self.stream_id)
                 self._local_closed = True
                 sent = True
-        except h2.exceptions.StreamClosedError:
-            # The server closed or reset the stream while we were sending.
+        except h2.exceptions.ProtocolError:
+            # The server closed or reset the stream (or the connection)
+            # while we were sending.
             self._fail_writes()
             return
         if sent or self._headers_pending:
@@ -508,7 +509,7 @@ class HTTP2ClientConnection:
         config = h2.config.H2Configuration(
             client_side=True, header_encoding=None, validate_outbound_headers=False
         )
-        machine = h2.connection.H2Connection(config=config)
+        machine = _GracefulH2Connection(config=config)
         codes = h2.settings.SettingCodes
         machine.local_settings = h2.settings.Settings(
             client=True,
@@ -731,14 +732,8 @@ class HTTP2ClientConnection:
                 stream._close()
         if error_code or not self._streams:
             self._terminate(None)
-        else:
-            # h2 treats any GOAWAY as the end of the connection and would
-            # refuse the frames still owed to the streams the server keeps
-            # serving; after a graceful one, let them through.
-            try:
-                self._h2.state_machine.state = h2.connection.ConnectionState.CLIENT_OPEN
-            except AttributeError:  # pragma: no cover - h2 internals changed
-                pass
+        # Otherwise the streams it kept finish (see _GracefulH2Connection),
+        # and on_idle closes the connection after the last.
 
     def _stop_accepting(self) -> None:
         if self.accepting:
@@ -784,6 +779,22 @@ class HTTP2ClientConnection:
         except h2.exceptions.ProtocolError:
             pass
         self._terminate(ConnectionTerminatedError("connection closed by client"))
+
+
+if h2 is not None:
+
+    class _GracefulH2Connection(h2.connection.H2Connection):
+        """h2's connection, but a GOAWAY without error leaves it open for
+        the frames still owed to the streams the server kept (RFC 9113
+        section 6.8); h2 itself refuses every frame after any GOAWAY, which
+        would fail those streams during a graceful shutdown.  We open no
+        new stream after it (HTTP2ClientConnection.accepting)."""
+
+        def _receive_goaway_frame(self, frame: Any) -> Any:
+            outcome = super()._receive_goaway_frame(frame)
+            if frame.error_code == 0:
+                self.state_machine.state = h2.connection.ConnectionState.CLIENT_OPEN
+            return outcome
 
 
 def _ignore_write_outcome(future: "asyncio.Future[None]") -> None:
