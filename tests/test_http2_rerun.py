@@ -1,9 +1,10 @@
 """Our own web, WebSocket and client test classes, run again over HTTP/2.
 
-Each `AsyncHTTPTestCase` class of tests/test_web.py and
-tests/test_websocket.py, and the shared client behaviour of
-tests/test_simple_httpclient.py, is subclassed here with the `OverHTTP2`
-mixin: the test server is ``HTTPServer(app, http2=True)`` and the test
+Each `AsyncHTTPTestCase` class of tests/test_web.py,
+tests/test_websocket.py, tests/test_simple_httpclient.py (the client's
+behaviour against our server), tests/test_routing.py, tests/test_wsgi.py,
+tests/test_auth.py and tests/test_testing.py is subclassed here with the
+`OverHTTP2` mixin: the test server is ``HTTPServer(app, http2=True)`` and the test
 client ``SimpleAsyncHTTPClient(http2="prior_knowledge")``, so every
 ``self.fetch`` is a stream of an h2c connection (the tests' server is
 cleartext).  The WebSocket classes' ``websocket_connect`` stays on
@@ -22,9 +23,13 @@ import pytest
 
 pytest.importorskip("h2")
 
+import test_auth  # noqa: E402
+import test_routing  # noqa: E402
 import test_simple_httpclient  # noqa: E402
+import test_testing  # noqa: E402
 import test_web  # noqa: E402
 import test_websocket  # noqa: E402
+import test_wsgi  # noqa: E402
 from tornado.httpclient import AsyncHTTPClient  # noqa: E402
 from tornado.simple_httpclient import SimpleAsyncHTTPClient  # noqa: E402
 from tornado.testing import AsyncHTTPTestCase  # noqa: E402
@@ -119,3 +124,7 @@ def _rerun(
 _rerun(test_web)
 _rerun(test_websocket)
 _rerun(test_simple_httpclient)
+_rerun(test_routing)
+_rerun(test_wsgi)
+_rerun(test_auth)
+_rerun(test_testing)
