@@ -319,9 +319,12 @@ def test_server_max_concurrent_streams_queues(hypercorn_few_streams: Peer) -> No
     peer = hypercorn_few_streams
 
     async def main() -> None:
+        reset = h2_client()
+        await reset.fetch(peer.url("/most_running"), validate_cert=False)
+        reset.close()
+        # A burst on a new connection, before the server's SETTINGS came.
         client = h2_client(max_clients=20)
         try:
-            await client.fetch(peer.url("/most_running"), validate_cert=False)
             responses = await asyncio.gather(
                 *[
                     client.fetch(peer.url("/slow?delay=0.1"), validate_cert=False)

@@ -90,8 +90,10 @@ _STREAM_WINDOW = 1 << 20
 # The connection's receive window, shared by all its streams.
 _CONNECTION_WINDOW = 16 << 20
 # How many streams to open before the server's SETTINGS say how many it
-# allows (RFC 9113 section 6.5.2 recommends servers allow at least 100).
-_ASSUMED_MAX_STREAMS = 100
+# allows.  RFC 9113 allows any number, but a server with a lower limit
+# (h2-based ones among them) answers a burst over it with a connection
+# error that fails the streams it took: the others wait one round trip.
+_ASSUMED_MAX_STREAMS = 1
 # Decoded bytes handed to the delegate at a time.
 _CHUNK_SIZE = 65536
 
