@@ -415,6 +415,7 @@ class _HTTP2Pool:
         self._idle_timers: Dict[HTTP2ClientConnection, asyncio.TimerHandle] = {}
         # Counts for tests and debugging: TCP connections made for HTTP/2.
         self.connections_made = 0
+        self.closed = False
 
     def wants(self, scheme: str) -> bool:
         """Whether requests with ``scheme`` try HTTP/2 at all."""
@@ -500,7 +501,8 @@ class _HTTP2Pool:
         self.connections.setdefault(key, []).append(connection)
         self.connections_made += 1
         # Idle from the start, in case the request it was made for is gone.
-        self._idle(connection)
+        if not self.closed:
+            self._idle(connection)
         return connection
 
     def _gone(self, key: object, connection: HTTP2ClientConnection) -> None:
@@ -517,8 +519,9 @@ class _HTTP2Pool:
     def _idle(self, connection: HTTP2ClientConnection) -> None:
         if connection.closed:
             return
-        if not connection.accepting:
-            connection.close()  # drained after a GOAWAY
+        if not connection.accepting or self.closed:
+            # Drained after a GOAWAY, or made while the client was closing.
+            connection.close()
             return
         timer = self._idle_timers.pop(connection, None)
         if timer is not None:
@@ -537,6 +540,7 @@ class _HTTP2Pool:
 
     def close(self) -> None:
         """Closes every connection (requests still on them fail)."""
+        self.closed = True
         for group in list(self.connections.values()):
             for connection in list(group):
                 connection.close()
