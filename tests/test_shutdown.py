@@ -649,3 +649,37 @@ def test_rolling_restart_under_wrk_load() -> None:
         assert all(figures[k] == 0 for k in ("connect", "read", "write", "timeout", "non2xx")), output
 
     run(main, timeout=60)
+
+
+def test_drain_http2_goaway_lets_streams_finish() -> None:
+    # An HTTP/2 connection gets GOAWAY: the stream in flight finishes, the
+    # drain returns once the connection is gone, and a WebSocket on the
+    # same server (over HTTP/1.1) gets 1001.
+    pytest.importorskip("h2")
+    from tornado.simple_httpclient import SimpleAsyncHTTPClient
+
+    async def main() -> None:
+        app = _App()
+        server = HTTPServer(app.application, http2=True)
+        [sock] = bind_sockets(0, "127.0.0.1")
+        server.add_sockets([sock])
+        port = sock.getsockname()[1]
+        client = SimpleAsyncHTTPClient(force_instance=True, http2="prior_knowledge")
+        ws = await websocket.websocket_connect("ws://127.0.0.1:%d/ws" % port)
+        try:
+            first = await client.fetch("http://127.0.0.1:%d/" % port)
+            assert first.body == b"ok"
+            slow = asyncio.ensure_future(client.fetch("http://127.0.0.1:%d/slow?t=0.5" % port))
+            await asyncio.sleep(0.2)
+            started = time.monotonic()
+            await asyncio.wait_for(shutdown.drain(server, timeout=10), 5)
+            assert time.monotonic() - started < 3
+            response = await slow
+            assert (response.code, response.body) == (200, b"slow done")
+            assert await ws.read_message() is None
+            assert ws.close_code == 1001
+            assert not server._connections
+        finally:
+            client.close()
+
+    run(main)
