@@ -633,3 +633,19 @@ def test_boto3_transfer_manager_large_objects(tmp_path: Path) -> None:
             assert target.stat().st_size == size
             assert md5_of_file(target) == expected
             target.unlink()
+
+
+def test_default_root_directory_is_beside_the_demo(tmp_path: Path) -> None:
+    import shutil
+
+    from test_demo_harness import DEMOS
+
+    copy = tmp_path / "s3server"
+    copy.mkdir()
+    shutil.copy(DEMOS / SCRIPT, copy)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    with running(str(copy / "s3server.py"), cwd=elsewhere) as demo:
+        assert call(demo, "PUT", "/here")[0] == 200
+    assert (copy / "s3data" / "here").is_dir()
+    assert list(elsewhere.iterdir()) == []

@@ -48,7 +48,8 @@ SDKs frame with ``Content-Encoding: aws-chunked`` are decoded.
 
 Authentication headers are accepted and ignored: this is a development tool,
 listen on localhost only.  Each bucket is a directory under
-``--root_directory``, each object a file in it whose name is the
+``--root_directory`` (by default ``s3data/`` beside this file, wherever the
+server is started from), each object a file in it whose name is the
 percent-encoded key, so keys may contain any character, ``/`` included.
 Names starting with ``.`` are the server's own: ``.meta/`` keeps each
 object's ETag and content type, ``.uploads/<id>/`` the parts of a multipart
@@ -88,7 +89,11 @@ from tornado.options import define, options, parse_command_line
 
 define("port", default=8888, help="port to listen on", type=int)
 define("address", default="127.0.0.1", help="address to listen on")
-define("root_directory", default="s3data", help="directory that holds the buckets")
+define(
+    "root_directory",
+    default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "s3data"),
+    help="directory that holds the buckets (default: s3data beside s3server.py)",
+)
 
 XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
