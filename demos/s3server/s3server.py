@@ -1028,8 +1028,8 @@ class ObjectHandler(BaseHandler):
             marker = int(self.get_query_argument("part-number-marker", "0") or "0")
         except ValueError:
             raise S3Error(400, "InvalidArgument", "max-parts and part-number-marker must be integers.") from None
-        numbers = sorted(n for n in _parts_in(upload_path) if n > marker)
         stored = _parts_in(upload_path)
+        numbers = sorted(n for n in stored if n > marker)
         page = numbers[: max(max_parts, 0)]
         truncated = len(numbers) > len(page)
 
