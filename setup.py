@@ -75,6 +75,9 @@ TEST_REQUIRES = [
     # HTTP/2 (the "http2" extra) and its tests: httpx's http2 client.
     "h2>=4.1",
     "httpx[http2]>=0.27",
+    # The s3server demo's tests: boto3's transfer manager (multipart uploads,
+    # ranged downloads) against it.
+    "boto3>=1.34",
 ]
 
 setup(
@@ -100,11 +103,18 @@ setup(
         "test": TEST_REQUIRES,
         "docs": ["sphinx>=7.2"],
     },
+    # What CI tests: CPython 3.11, 3.12 and 3.13 on Linux, with the C
+    # accelerator built and with its pure-Python fallback.
     classifiers=[
         "License :: OSI Approved :: Apache Software License",
         "Programming Language :: Python :: 3",
         "Programming Language :: Python :: 3 :: Only",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+        "Programming Language :: Python :: 3.13",
         "Programming Language :: Python :: Implementation :: CPython",
+        "Programming Language :: C",
+        "Operating System :: POSIX :: Linux",
         "Framework :: AsyncIO",
     ],
 )
