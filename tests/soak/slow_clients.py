@@ -27,6 +27,7 @@ import collections
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -149,7 +150,7 @@ def run(args: argparse.Namespace, server: "subprocess.Popen[str]", port: int) ->
     sampler.stop.set()
     sampler.join()
     if profiler is not None:
-        profiler.terminate()
+        profiler.send_signal(signal.SIGINT)  # (py-spy writes its output on SIGINT)
         profiler.wait()
     after = stats(port)
     figures = wrk_figures(normal_report)
