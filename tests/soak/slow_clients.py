@@ -173,6 +173,12 @@ def run(args: argparse.Namespace, server: "subprocess.Popen[str]", port: int) ->
     if peak:
         print("server fds peak %d at %.0f s; timeline (s: fds, load):" % (peak["fds"], peak["t"]))
         print("  " + ", ".join("%.0f: %d %s" % (s["t"], s["fds"], s["load"]) for s in sampler.samples[::3]))
+    for gen in ("0", "1", "2"):
+        count, total, longest = after["gc"][gen]
+        count -= before["gc"][gen][0]
+        total -= before["gc"][gen][1]
+        print("server gc generation %s: %d collections, %.2f s in all, longest %.1f ms"
+              % (gen, count, total, longest * 1000))
     if "idle" in report:
         print("normal traffic on an idle server: %(requests)d requests in 5 s, p50 %(p50).2f ms, "
               "p99 %(p99).2f ms" % report["idle"])
@@ -197,9 +203,13 @@ def main() -> int:
     parser.add_argument("--normal", type=int, default=4, help="normal keep-alive clients")
     parser.add_argument("--baseline", action="store_true", help="first measure wrk on the idle server")
     parser.add_argument("--profile", help="py-spy's collapsed stacks of the server go here")
+    parser.add_argument("--gc-threshold", nargs=3, metavar=("G0", "G1", "G2"),
+                        help="the server process's gc.set_threshold (default: Python's)")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     options = ["--idle-connection-timeout", str(args.timeout), "--body-timeout", str(args.timeout)]
+    if args.gc_threshold:
+        options += ["--gc-threshold", *args.gc_threshold]
     with running_server(*options) as (proc, port):
         return run(args, proc, port)
 
