@@ -17,6 +17,13 @@ latency says as much about the other jobs as about the server.
 
     python3 tests/soak/slow_clients.py [--slow 10000] [--timeout 10] [--profile out.txt]
 
+The server reports its garbage collections (count, time and longest per
+generation), printed with the figures: with thousands of connections the
+full collections are the pauses that the latency shows.
+``--gc-threshold G0 G1 G2`` has the server process ``gc.freeze()`` and
+``gc.set_threshold(G0, G1, G2)`` first, as an application expecting that
+many connections may.
+
 ``--profile`` records the server with py-spy (``pip install py-spy``) for
 the length of the run, as collapsed stacks, and prints the functions that
 take the most samples.
