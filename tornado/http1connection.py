@@ -853,19 +853,35 @@ class HTTP1Connection(HTTPConnection):
                     self._maybe_send_continue(start_line, headers)  # type: ignore[arg-type]
                 body_future = self._read_body(framing, delegate)
                 allowed = self._body_timeout
-                if allowed is not None:
-                    body_future = gen.with_timeout(
-                        stream.io_loop.time() + allowed, body_future,
-                        quiet_exceptions=iostream.StreamClosedError,
-                    )
-                try:
-                    await body_future
-                except TimeoutError:
-                    if allowed is None:
-                        raise
-                    gen_log.info("Timeout reading body from %s", self.context)
-                    stream.close()
-                    return False
+                watchdog = self._watchdog
+                if allowed is not None and watchdog is not None:
+                    # A server's body deadline is one more time for the
+                    # connection's watchdog to look at: no timer, task and
+                    # chain of futures per request as with_timeout makes.
+                    watchdog.expect_body_by(stream.io_loop.time() + allowed)
+                    try:
+                        await body_future
+                    except iostream.StreamClosedError:
+                        if not watchdog._body_expired:
+                            raise
+                        gen_log.info("Timeout reading body from %s", self.context)
+                        return False
+                    finally:
+                        watchdog._body_deadline = None
+                else:
+                    if allowed is not None:
+                        body_future = gen.with_timeout(
+                            stream.io_loop.time() + allowed, body_future,
+                            quiet_exceptions=iostream.StreamClosedError,
+                        )
+                    try:
+                        await body_future
+                    except TimeoutError:
+                        if allowed is None:
+                            raise
+                        gen_log.info("Timeout reading body from %s", self.context)
+                        stream.close()
+                        return False
             self._read_finished = True
             if not self._write_finished or self.is_client:
                 try:
@@ -1481,6 +1497,9 @@ class _IdleWatchdog:
     (re)armed when it fires, or when a wait starts while none is armed.
     Marking the start and end of each wait costs a clock read.
 
+    A body deadline (`expect_body_by`, for ``body_timeout``) shares the
+    first timer: whichever of the two deadlines comes first arms it.
+
     A response the kernel did not take at once starts a second timer
     (`writing`), which closes the connection once a whole ``timeout`` has
     passed without the peer reading a byte of it (a zero receive window:
@@ -1494,14 +1513,40 @@ class _IdleWatchdog:
         self._io_loop = stream.io_loop
         self._waiting_since: Optional[float] = None
         self._timer: Optional[object] = None
+        self._timer_at = 0.0
         self._write_timer: Optional[object] = None
         self._written = 0
+        # The end of the time allowed for the body being read, and whether
+        # it passed (the stream was closed for it).
+        self._body_deadline: Optional[float] = None
+        self._body_expired = False
 
     def waiting(self) -> None:
         now = self._io_loop.time()
         self._waiting_since = now
-        if self._timer is None:
-            self._timer = self._io_loop.call_at(now + self._timeout, self._check)
+        timer = self._timer
+        if timer is None:
+            self._arm(now + self._timeout)
+        elif self._timer_at > now + self._timeout:
+            # Armed for a later body deadline.
+            self._io_loop.remove_timeout(timer)
+            self._arm(now + self._timeout)
+
+    def _arm(self, when: float) -> None:
+        self._timer_at = when
+        self._timer = self._io_loop.call_at(when, self._check)
+
+    def expect_body_by(self, deadline: float) -> None:
+        """Close the stream at ``deadline`` unless the body has been read
+        by then (the reader sets ``_body_deadline`` back to None)."""
+        self._body_deadline = deadline
+        self._body_expired = False
+        timer = self._timer
+        if timer is None:
+            self._arm(deadline)
+        elif self._timer_at > deadline:
+            self._io_loop.remove_timeout(timer)
+            self._arm(deadline)
 
     def busy(self) -> None:
         # (HTTP1Connection._read_message does the same inline.)
@@ -1509,14 +1554,27 @@ class _IdleWatchdog:
 
     def _check(self) -> None:
         self._timer = None
+        now = self._io_loop.time()
         since = self._waiting_since
-        if since is None:
-            return  # busy: the next wait arms the timer again
-        deadline = since + self._timeout
-        if self._io_loop.time() >= deadline:
-            self._stream.close()
-        else:
-            self._timer = self._io_loop.call_at(deadline, self._check)
+        next_check: Optional[float] = None
+        if since is not None:
+            deadline = since + self._timeout
+            if now >= deadline:
+                self._stream.close()
+                return
+            next_check = deadline
+        body_deadline = self._body_deadline
+        if body_deadline is not None:
+            if now >= body_deadline:
+                self._body_expired = True
+                self._stream.close()
+                return
+            if next_check is None or body_deadline < next_check:
+                next_check = body_deadline
+        # Neither waiting nor reading a body: the next wait arms the
+        # timer again.
+        if next_check is not None:
+            self._arm(next_check)
 
     def writing(self) -> None:
         """A write is waiting for the peer to read."""

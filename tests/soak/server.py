@@ -16,7 +16,8 @@ import json
 import os
 import resource
 import sys
-from typing import Any, Set
+import time
+from typing import Any, Dict, Set
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
@@ -24,6 +25,22 @@ from tornado import httpserver, iostream, web, websocket  # noqa: E402
 
 BIG = b"x" * (256 << 10)
 OPEN: Set[websocket.WebSocketHandler] = set()
+# Time the garbage collector takes, per generation: [collections, total
+# seconds, longest seconds] (a full collection walks every live object, and
+# ten thousand connections hold many).
+GC_TIMES = {0: [0, 0.0, 0.0], 1: [0, 0.0, 0.0], 2: [0, 0.0, 0.0]}
+_gc_started = [0.0]
+
+
+def _time_gc(phase: str, info: Dict[str, int]) -> None:
+    if phase == "start":
+        _gc_started[0] = time.perf_counter()
+        return
+    took = time.perf_counter() - _gc_started[0]
+    entry = GC_TIMES[info["generation"]]
+    entry[0] += 1
+    entry[1] += took
+    entry[2] = max(entry[2], took)
 
 
 def rss_kib() -> int:
@@ -79,6 +96,7 @@ class Stats(web.RequestHandler):
                     counts["streams"] += 1
         self.write(json.dumps(dict(
             counts, rss_kib=rss_kib(), fds=len(os.listdir("/proc/self/fd")), open_ws=len(OPEN),
+            gc={str(k): v for k, v in GC_TIMES.items()},
         )))
 
 
@@ -87,8 +105,17 @@ async def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--idle-connection-timeout", type=float)
     parser.add_argument("--body-timeout", type=float)
+    parser.add_argument("--gc-threshold", type=int, nargs=3, metavar=("G0", "G1", "G2"),
+                        help="gc.set_threshold for the server process (after a gc.freeze)")
     args = parser.parse_args()
     raise_fd_limit()
+    gc.callbacks.append(_time_gc)
+    if args.gc_threshold:
+        # What an application with ten thousand connections may do: the
+        # objects of the start-up are never collected again, and fuller
+        # generations are collected less often.
+        gc.freeze()
+        gc.set_threshold(*args.gc_threshold)
     app = web.Application([
         ("/", Hello), ("/big", Big), ("/upload", Upload), ("/ws", Echo), ("/stats", Stats),
     ])
