@@ -131,7 +131,7 @@ def measure_client(args: argparse.Namespace, tmp: str) -> tuple[int, str]:
             cmd = _valgrind(out) + [
                 args.python, os.path.join(DRIVERS, "http_client.py"), "--impl", "tornado",
                 "--url", f"http://127.0.0.1:{port}/", "--concurrency", str(args.concurrency),
-                "--requests", str(n)]
+                "--requests", str(n)] + (["--keep-alive"] if args.keep_alive else [])
             subprocess.run(cmd, env=_env(args.pure), check=True, capture_output=True, cwd="/")
             totals.append((_total_ir(out), out))
     finally:
@@ -164,6 +164,8 @@ def main() -> int:
                              "package, or whichever tornado --python has if none on "
                              "PYTHONPATH)")
     parser.add_argument("--driver-python", default=sys.executable)
+    parser.add_argument("--keep-alive", action="store_true",
+                        help="client workload: our client's keep_alive=True opt-in")
     parser.add_argument("--pure", action="store_true",
                         help="force the pure-Python path (TORNADO_NO_EXTENSION=1)")
     parser.add_argument("--annotate", type=int, default=0, metavar="N",

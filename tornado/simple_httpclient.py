@@ -33,6 +33,7 @@ import urllib.parse
 from io import BytesIO
 from types import TracebackType
 from typing import (
+    TYPE_CHECKING,
     Any,
     Awaitable,
     Callable,
@@ -47,7 +48,11 @@ from typing import (
 
 from tornado import httputil, version
 from tornado.escape import to_unicode
-from tornado.http1connection import HTTP1Connection, HTTP1ConnectionParameters
+from tornado.http1connection import (
+    HTTP1Connection,
+    HTTP1ConnectionParameters,
+    _connection_tokens,
+)
 from tornado.httpclient import (
     AsyncHTTPClient,
     HTTPClientError,
@@ -64,6 +69,9 @@ from tornado.netutil import OverrideResolver, Resolver, _default_tls_context, is
 from tornado.tcpclient import TCPClient
 from tornado.util import TimeoutError
 
+if TYPE_CHECKING:
+    from tornado._http1pool import _IdleConnections
+
 # What fetch_impl is given to report the outcome of a request.
 _ResponseCallback = Callable[[HTTPResponse], None]
 # A request waiting for a slot: (key, request, callback) in the queue, and
@@ -79,6 +87,10 @@ _KNOWN_METHODS = frozenset("GET HEAD POST PUT DELETE PATCH OPTIONS".split())
 _PROXY_OPTIONS = tuple(
     "proxy_" + suffix for suffix in ("host", "port", "username", "password", "auth_mode")
 )
+
+# RFC 9110 section 9.2.2: the methods a keep-alive client may send again
+# when a reused connection turns out to be closed.
+_IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"))
 
 # RFC 9110 section 15.4: the 3xx statuses whose Location this client follows.
 _FOLLOWED_REDIRECTS = frozenset((301, 302, 303, 307, 308))
@@ -398,26 +410,38 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             scheme, host, port, authority = self._split_url()
             source_ip = self._source_address()
             self._check_request()
+            if getattr(self.client, "_http1_pool", None) is not None:
+                self._pool_key = self._keep_alive_key(scheme, host, port, source_ip)
             self._fill_in_headers(authority)
-            try:
-                stream = await self._connect(scheme, host, port, source_ip)
-            except TimeoutError as exc:
-                # TCPClient's message names the phase (resolving,
-                # connecting, TLS handshake).
-                raise HTTPTimeoutError(str(exc) or "Timeout while connecting") from None
-            if self.final_callback is None:
-                # Answered for already while the connection was being made.
-                stream.close()
-                return
-            # The steps are plain methods rather than nested coroutines:
-            # every resumption of this Task walks the chain of awaiting
-            # frames.
-            sending = self._send_request(stream)
-            if sending is not None:
-                await sending
-            # Unless sending is held for the server's "100 Continue" (see
-            # headers_received), which never comes if it answers at once.
-            await self._read_response()
+            # An idle keep-alive connection, with the opt-in (_http1pool).
+            stream = None if self._pool_key is None else self._take_idle()
+            while True:
+                if stream is None:
+                    try:
+                        stream = await self._connect(scheme, host, port, source_ip)
+                    except TimeoutError as exc:
+                        # TCPClient's message names the phase (resolving,
+                        # connecting, TLS handshake).
+                        raise HTTPTimeoutError(str(exc) or "Timeout while connecting") from None
+                    if self.final_callback is None:
+                        # Answered for already while the connection was being made.
+                        stream.close()
+                        return
+                # The steps are plain methods rather than nested coroutines:
+                # every resumption of this Task walks the chain of awaiting
+                # frames.
+                try:
+                    sending = self._send_request(stream)
+                    if sending is not None:
+                        await sending
+                    # Unless sending is held for the server's "100 Continue" (see
+                    # headers_received), which never comes if it answers at once.
+                    await self._read_response()
+                    return
+                except StreamClosedError:
+                    if not self._may_retry():
+                        raise
+                stream = None
         except Exception:
             if not self._handle_exception(*sys.exc_info()):
                 app_log.error("Exception in callback %r", self.run, exc_info=True)
@@ -475,8 +499,9 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         own (private) headers object."""
         request = self.request
         headers = request.headers
-        # One request per connection (RFC 9112 section 9.6).
-        if "Connection" not in headers:
+        # One request per connection (RFC 9112 section 9.6), unless the
+        # client keeps connections alive (HTTP/1.1's default).
+        if "Connection" not in headers and self._pool_key is None:
             headers["Connection"] = "close"
         if "Host" not in headers:
             headers["Host"] = authority
@@ -602,6 +627,95 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             # read_response gave up (a malformed or cut-off answer) without
             # calling finish(): nothing more will come.
             self.on_connection_close()
+
+    # --- keep-alive (the opt-in of tornado._http1pool) ---------------------
+
+    # The key under which this request's connection is pooled, when the
+    # client keeps connections alive and this request may share one.
+    _pool_key: Optional[Tuple[Any, ...]] = None
+    # Whether the stream in use came from the pool.
+    _reused = False
+
+    def _keep_alive_key(
+        self, scheme: str, host: str, port: int, source_ip: Optional[str]
+    ) -> Optional[Tuple[Any, ...]]:
+        """What a connection for this request must have in common with an
+        idle one to be shared: origin, local address, address family and
+        TLS settings.  None when the request should not share one (TLS
+        options given as a dict, or certificate files that make a context
+        of their own)."""
+        request = self.request
+        tls: object = None
+        if scheme == "https":
+            if isinstance(request.ssl_options, dict):
+                return None
+            if request.ssl_options is None and not (
+                request.ca_certs is None and request.client_cert is None
+                and request.client_key is None
+            ):
+                return None
+            tls = self._tls_settings(scheme)
+        return (scheme, host, port, source_ip, request.allow_ipv6 is False, tls)
+
+    def _take_idle(self) -> Optional[IOStream]:
+        pool = self.client._http1_pool  # type: ignore[union-attr]
+        stream = pool.take(self._pool_key)
+        self._reused = stream is not None
+        return stream
+
+    def _may_retry(self) -> bool:
+        """Whether to send the request again on a new connection after the
+        reused one closed: once, before any response arrived, and only for
+        an idempotent request whose body can be sent again (RFC 9112
+        section 9.3.1: the server may have closed the idle connection just
+        as the request left).  If so, clears what the attempt left."""
+        request = self.request
+        if not self._reused or self.final_callback is None or self.code is not None:
+            return False
+        if request.method not in _IDEMPOTENT_METHODS or request.body_producer is not None:
+            return False
+        self._reused = False
+        self._remove_timeout()
+        stream, self.stream = self.stream, None
+        if stream is not None:
+            stream.close()
+        self.connection = None
+        self.chunks = []
+        return True
+
+    def _keeps_alive(self, stream: IOStream) -> bool:
+        """Whether ``stream`` may carry another request (RFC 9112 section
+        9.3): both messages complete with nothing unread, an HTTP/1.1
+        response, and no ``close`` option on either side."""
+        connection = self.connection
+        if connection is None or connection.stream is not stream or stream.closed():
+            return False
+        if not (connection._exchange_over and connection._read_finished
+                and connection._write_finished):
+            return False
+        start = connection._response_start_line
+        if start is None or start.version != "HTTP/1.1" or start.code == 101:
+            return False
+        if self.request.method == "CONNECT" or stream.reading() or stream.writing():
+            return False
+        if stream._read_buffer:
+            return False  # bytes beyond the response: the framing is lost
+        response_headers = self.headers
+        if response_headers is None or "close" in _connection_tokens(response_headers):
+            return False
+        return "close" not in _connection_tokens(self.request.headers)
+
+    def _release_stream(self) -> None:
+        """Done with the stream: to the pool when it can be kept alive,
+        else closed."""
+        stream = self.stream
+        if stream is None:
+            return
+        if self._pool_key is not None and self._keeps_alive(stream):
+            self.stream = None
+            self.client._http1_pool.put(self._pool_key, stream)  # type: ignore[union-attr]
+        else:
+            stream.close()
 
     # --- timers and outcomes -----------------------------------------------
 
@@ -758,8 +872,8 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             buffer=BytesIO(b"".join(self.chunks)), effective_url=self.request.url,
             request_time=self._elapsed(), start_time=self.start_wall_time,
         )
+        self._release_stream()
         self._answer(response)
-        self._close_stream()
 
     def _redirect(self) -> None:
         """Passes a copy of the request, aimed at the Location, back to the
@@ -812,12 +926,13 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
                 )
             deliver(response)
 
-        # Our slot goes back first: with max_clients=1 the next hop needs it.
+        # The connection goes back (if kept alive) and our slot too before
+        # the next hop starts: with max_clients=1 it needs the slot.
+        self._release_stream()
         self._free_slot()
         # Through the public fetch(), as Tornado does: instrumentation that
         # wraps it sees the hop (and knows it by its original_request).
         client.fetch(hop, raise_error=False).add_done_callback(relay)
-        self._close_stream()
 
 
 class SimpleAsyncHTTPClient(AsyncHTTPClient):
@@ -845,6 +960,12 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
         decompression, streamed or not (``max_buffer_size`` by default).
     """
 
+    # See util.Configurable: initialize() keeps Tornado 6.6's signature;
+    # these are taken by _take_extra_keywords.
+    _extra_keywords = frozenset({"keep_alive", "keep_alive_timeout"})
+    # The idle connections, when keep_alive is on.
+    _http1_pool: "Optional[_IdleConnections]" = None
+
     def initialize(  # type: ignore[override]
         self, max_clients: int = 10, hostname_mapping: Optional[Dict[str, str]] = None,
         max_buffer_size: int = 104857600, resolver: Optional[Resolver] = None,
@@ -869,10 +990,30 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
         self.tcp_client = TCPClient(resolver=self.resolver)
         self._timeouts = _TimeoutQueue(self.io_loop.asyncio_loop)  # type: ignore[attr-defined]
 
+    def _take_extra_keywords(  # type: ignore[override]
+        self, keep_alive: bool = False, keep_alive_timeout: Optional[float] = None
+    ) -> None:
+        """``keep_alive=True`` keeps the connection of a finished exchange
+        open for the next request to the same origin (HTTP/1.1 persistent
+        connections; without it every request has a connection of its own
+        and says ``Connection: close``, as Tornado does).  At most
+        ``max_clients`` connections are kept idle, each for at most
+        ``keep_alive_timeout`` seconds (30 by default).  A request that
+        finds its reused connection closed before any answer is sent once
+        more on a new one if its method is idempotent."""
+        if not keep_alive:
+            return
+        from tornado._http1pool import DEFAULT_IDLE_TIMEOUT, _IdleConnections
+
+        timeout = DEFAULT_IDLE_TIMEOUT if keep_alive_timeout is None else keep_alive_timeout
+        self._http1_pool = _IdleConnections(self.io_loop, self.max_clients, timeout)
+
     def close(self) -> None:
         if self._closed:
             return
         super().close()
+        if self._http1_pool is not None:
+            self._http1_pool.close()
         if self.own_resolver:
             self.resolver.close()
         self.tcp_client.close()
