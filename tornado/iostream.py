@@ -1027,6 +1027,8 @@ class BaseIOStream:
         if readable:
             # Readiness reported: a read may find data again.
             self._fd_drained = False
+        # Data that arrives with no read pending is only buffered.
+        unasked = readable and not self.reading()
         try:
             if self._connecting:
                 # Whatever the event, it may be the verdict on a connect
@@ -1039,7 +1041,7 @@ class BaseIOStream:
             if self._closed:
                 return
             if not events & _ERROR:
-                self._update_io_state()
+                self._update_io_state(unasked)
                 return
             self.error = self.get_fd_error()
             # Closing from a callback lets whatever the reads and writes
@@ -1052,15 +1054,26 @@ class BaseIOStream:
             self.close(exc_info=exc)
             raise
 
-    def _update_io_state(self) -> None:
-        """Narrows the loop registration to what is still needed."""
+    def _update_io_state(self, unasked: bool = False) -> None:
+        """Narrows the loop registration to what is still needed.
+
+        ``unasked``: the event brought data while no read was pending.
+        """
         state = _ERROR
         if self.reading():
             state |= _READ
         if self.writing():
             state |= _WRITE
-        if state == _ERROR and not self._read_buffer:
+        if state == _ERROR and (
+            not self._read_buffer or (not unasked and self._state and self._state & _READ)
+        ):
             # Idle: keep listening so that a close by the peer is noticed.
+            # Also when the last read left bytes in the buffer (a response
+            # head read with its body behind it): the next read usually
+            # follows at once, and dropping the registration only to make
+            # it again costs two epoll_ctl calls.  Once bytes arrive that
+            # nobody asked for while some are buffered, listening stops,
+            # so an unread buffer grows by one read at most.
             state |= _READ
         if state != self._state:
             assert self._state is not None, "events for an unregistered stream"
