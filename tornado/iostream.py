@@ -249,6 +249,12 @@ class _ReadScratch(threading.local):
 
 _scratch = _ReadScratch()
 
+# The smallest read_bytes served by _recv_direct.  Big reads (a body
+# streamed in 64KB pieces) gain from skipping the buffer; small ones keep
+# reading whole chunks into it, so what arrived beyond them stays buffered
+# (where start_tls, say, sees it) rather than in the kernel.
+_DIRECT_READ_MIN = 16384
+
 # Compiled read_until_regex patterns.  Protocols use a handful of fixed
 # patterns, once per message; re.compile's own cache costs more per call.
 _regex_cache: dict[bytes, Pattern[bytes]] = {}
@@ -356,6 +362,10 @@ class BaseIOStream:
     # Whether a short read proves the descriptor empty.  True for sockets
     # and pipes; not for TLS, whose library may hold decrypted data back.
     _short_read_drains = False
+
+    # Whether a read_bytes that the empty buffer cannot serve may take the
+    # bytes object the socket's recv() makes (see _recv_direct).
+    _direct_reads = False
 
     # -- What subclasses provide ---------------------------------------
 
@@ -737,6 +747,14 @@ class BaseIOStream:
             self._read_from_buffer(end)
             return
         self._check_closed()
+        if (
+            not self._fd_drained and self._direct_reads
+            and (self._read_bytes or 0) >= _DIRECT_READ_MIN
+            and self._into_view is None and not self._read_buffer
+        ):
+            self._recv_direct()
+            if self._read_future is None or self._closed:
+                return
         if not self._fd_drained:
             end = self._read_to_buffer_loop()
             if end is not None:
@@ -998,10 +1016,62 @@ class BaseIOStream:
         # decrypted bytes that no event will announce).
         self.io_loop.add_callback(self._handle_events, self.fileno(), _READ)
 
+    def _recv_direct(self) -> bool:
+        """Serves a pending ``read_bytes`` from an empty buffer with the
+        bytes object ``socket.recv`` returns: the kernel's copy is the only
+        one, where the buffer would add two (into it, and out of it).
+        True if the read completed, or nothing could be read (then
+        ``_fd_drained`` is set, or the stream closed); False when some
+        bytes arrived but too few for a whole-size read: they are buffered
+        and the usual path goes on."""
+        wanted = self._read_bytes
+        assert wanted is not None and self._into_view is None
+        size = min(wanted, self.read_chunk_size)
+        try:
+            data = self.socket.recv(size)
+        except BlockingIOError:
+            self._fd_drained = True
+            return True
+        except Exception as e:
+            self.close(exc_info=e)
+            if self._is_connreset(e):
+                return True
+            raise
+        if not data:
+            self.close()
+            return True
+        count = len(data)
+        if count < size:
+            self._fd_drained = True
+        if count != wanted and not self._read_partial:
+            self._read_buffer += data
+            return False
+        self._read_bytes = None
+        self._read_partial = False
+        future = self._read_future
+        self._read_future = None
+        if future is not None and not future.cancelled():
+            future.set_result(data)
+        if self._state is None or self._state == _ERROR:
+            self._maybe_add_error_listener()
+        return True
+
     def _handle_read(self) -> None:
         if self._data_callback is not None:
             self._push_data()
             return
+        if (
+            self._direct_reads and (self._read_bytes or 0) >= _DIRECT_READ_MIN
+            and self._into_view is None and not self._read_buffer
+        ):
+            try:
+                if self._recv_direct() or self._closed:
+                    # Completed, or nothing there (the registration
+                    # stays as it is).
+                    return
+            except Exception as exc:
+                self._fail_read(exc)
+                return
         try:
             end = self._read_to_buffer_loop()
         except UnsatisfiableReadError:
@@ -1200,6 +1270,9 @@ class IOStream(BaseIOStream):
         self.socket = socket
         self.socket.setblocking(False)
         super().__init__(*args, **kwargs)
+        # Only where read_from_fd is the plain recv_into (not TLS, not a
+        # subclass that reads its own way).
+        self._direct_reads = type(self).read_from_fd is IOStream.read_from_fd
 
     def fileno(self) -> Any:
         return self.socket
