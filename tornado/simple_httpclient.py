@@ -2,7 +2,9 @@
 streams.
 
 `SimpleAsyncHTTPClient` needs nothing outside Tornado. Every request opens
-a connection of its own through `tornado.tcpclient.TCPClient` (name
+a connection of its own (unless the client was made with the opt-in
+``keep_alive=True`` of this package, see `tornado._http1pool`) through
+`tornado.tcpclient.TCPClient` (name
 resolution, TCP connect and TLS handshake all count against the connect
 timeout) and speaks HTTP/1.1 through the client mode of
 `tornado.http1connection.HTTP1Connection`, which parses the answer, applies
@@ -939,7 +941,10 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
     """Non-blocking HTTP client that needs nothing beyond Tornado.
 
     HTTP/1.1 only, one new connection per request, and no proxy support
-    (``curl_httpclient`` has that).
+    (``curl_httpclient`` has that).  Beyond Tornado's arguments this
+    package accepts ``keep_alive=True`` (and ``keep_alive_timeout``, in
+    seconds): finished connections are then kept for the next request to
+    the same origin (see ``_take_extra_keywords``).
 
     :arg max_clients: how many requests may be in progress at once; the
         others wait in a queue. Time spent waiting counts against the
