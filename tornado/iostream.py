@@ -311,6 +311,10 @@ class BaseIOStream:
         # taken in without overflowing the buffer.
         self.read_chunk_size = min(read_chunk_size or _DEFAULT_CHUNK, limit // 2)
         self.io_loop = ioloop.IOLoop.current()
+        # The asyncio loop our Futures belong to, given to them explicitly:
+        # a Future() made without it asks asyncio for the running loop,
+        # which on Python 3.11 costs a getpid() system call every time.
+        self._aio_loop = getattr(self.io_loop, "asyncio_loop", None)
         self.error: Optional[BaseException] = None
         self._read_buffer = bytearray()
         self._write_buffer = _StreamBuffer()
@@ -580,7 +584,7 @@ class BaseIOStream:
         if limit is not None and buffer._size + size > limit:
             raise StreamBufferFullError("Reached maximum write buffer size")
         self._total_write_index += size
-        future: Future[None] = Future()
+        future: Future[None] = Future(loop=self._aio_loop)
         if self._connecting:
             self._queue_write_future(future)
             if size:
@@ -720,7 +724,7 @@ class BaseIOStream:
             # the peer went away); say so rather than "Already reading".
             self._check_closed()
             raise AssertionError("Already reading")
-        future: Future = Future()
+        future: Future = Future(loop=self._aio_loop)
         self._read_future = future
         return future
 
