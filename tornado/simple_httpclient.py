@@ -74,6 +74,9 @@ from tornado.util import TimeoutError
 if TYPE_CHECKING:
     from tornado._http1pool import _IdleConnections
 
+# Whether asyncio.Task takes eager_start (Python 3.12+).
+_EAGER_TASKS = sys.version_info >= (3, 12)
+
 # What fetch_impl is given to report the outcome of a request.
 _ResponseCallback = Callable[[HTTPResponse], None]
 # A request waiting for a slot: (key, request, callback) in the queue, and
@@ -399,7 +402,14 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         self._timeout: Optional[Union[asyncio.TimerHandle, _QueuedTimeout]] = None
         # A Task of our own, straight from the asyncio loop (run() logs what
         # it cannot report itself, so nobody has to watch the Task).
-        loop.asyncio_loop.create_task(self.run())  # type: ignore[attr-defined]
+        aio = loop.asyncio_loop  # type: ignore[attr-defined]
+        if _EAGER_TASKS and aio.get_task_factory() is None:
+            # Python 3.12+: the Task's first step runs now, up to its first
+            # wait (on a kept-alive connection the request is sent), instead
+            # of in the next loop iteration.
+            asyncio.Task(self.run(), loop=aio, eager_start=True)  # type: ignore[call-arg]
+        else:
+            aio.create_task(self.run())
 
     # --- sending -----------------------------------------------------------
 
