@@ -69,6 +69,15 @@ TEST_REQUIRES = [
     "hypercorn>=0.17",
     "granian>=1.6",
     "daphne>=4.1",
+    # The chat demos' --redis option (asyncio client), run by
+    # tests/test_demo_deploy.py against Debian's redis-server.
+    "redis>=5.0.1",
+    # HTTP/2 (the "http2" extra) and its tests: httpx's http2 client.
+    "h2>=4.1",
+    "httpx[http2]>=0.27",
+    # The s3server demo's tests: boto3's transfer manager (multipart uploads,
+    # ranged downloads) against it.
+    "boto3>=1.34",
 ]
 
 setup(
@@ -89,14 +98,23 @@ setup(
         # br and zstd for compress_response and decompress_response (the
         # standard library's compression.zstd is used where present).
         "compression": ["brotli>=1.1", "zstandard>=0.22; python_version < '3.14'"],
+        # HTTPServer(..., http2=True): tornado.http2connection.
+        "http2": ["h2>=4.1"],
         "test": TEST_REQUIRES,
         "docs": ["sphinx>=7.2"],
     },
+    # What CI tests: CPython 3.11, 3.12 and 3.13 on Linux, with the C
+    # accelerator built and with its pure-Python fallback.
     classifiers=[
         "License :: OSI Approved :: Apache Software License",
         "Programming Language :: Python :: 3",
         "Programming Language :: Python :: 3 :: Only",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+        "Programming Language :: Python :: 3.13",
         "Programming Language :: Python :: Implementation :: CPython",
+        "Programming Language :: C",
+        "Operating System :: POSIX :: Linux",
         "Framework :: AsyncIO",
     ],
 )

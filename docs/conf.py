@@ -64,7 +64,7 @@ _builtins = "|".join(name for name in dir(builtins) if not name.startswith("_"))
 nitpick_ignore_regex = [
     (r"py:.*", rf"~?({_stdlib})(\..+)?"),
     (r"py:.*", rf"~?({_builtins})(\..+)?"),
-    (r"py:.*", r"~?(pycurl|pycares|twisted)(\..+)?"),
+    (r"py:.*", r"~?(pycurl|pycares|twisted|h2|hpack|hyperframe)(\..+)?"),
     (r"py:.*", r"(Awaitable|Callable|Coroutine|Generator|Optional|Any|Union|Type)(\[.*\])?"),
 ]
 nitpicky = True

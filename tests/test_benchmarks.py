@@ -11,7 +11,8 @@ import sys
 import pytest
 
 BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks")
-sys.path.insert(0, BENCH)
+# Appended, not prepended: benchmarks/h2.py must not shadow the h2 package.
+sys.path.append(BENCH)
 
 import benchlib  # noqa: E402
 

@@ -1,9 +1,11 @@
 """End-to-end tests of demos/blog, plus unit tests of its Markdown converter."""
 
 import contextlib
+import html
 import importlib.util
 import os
 import re
+import shutil
 import sqlite3
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -11,7 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from test_demo_harness import DEMOS, Demo, Session, running
+from test_demo_harness import DEMOS, Demo, Response, Session, running
 
 SCRIPT = "blog/blog.py"
 SECRET = "--cookie_secret=test-secret-not-for-production"
@@ -275,6 +277,85 @@ def test_relative_sqlite_path_is_under_the_working_directory(tmp_path: Path) -> 
     with running(SCRIPT, "--db=sqlite:///relative.db", SECRET, cwd=tmp_path) as demo:
         assert Session(demo.url()).get("/").status == 200
     assert (tmp_path / "relative.db").exists()
+
+
+def test_default_database_is_beside_the_demo(tmp_path: Path) -> None:
+    # A copy of the demo, so the test writes nothing into the checkout.
+    copy = tmp_path / "blog"
+    shutil.copytree(DEMOS / "blog", copy, ignore=shutil.ignore_patterns("*.db", "__pycache__"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    with running(str(copy / "blog.py"), SECRET, cwd=elsewhere) as demo:
+        sign_up(demo)
+        assert "blog.db" in demo.output()
+    assert (copy / "blog.db").exists()
+    assert list(elsewhere.iterdir()) == []
+
+
+def _links(page: str, path: str) -> list[str]:
+    return [html.unescape(href) for href in re.findall(r'href="(' + re.escape(path) + r'[^"]*)"', page)]
+
+
+def _hidden_next(page: str) -> str:
+    match = re.search(r'name="next" value="([^"]*)"', page)
+    assert match, page
+    return html.unescape(match.group(1))
+
+
+def _follow(session: Session, response: Response) -> Response:
+    """Follow redirects (local ones) to the page a browser would show."""
+    for _ in range(5):
+        if response.status != 302:
+            return response
+        response = session.get(response.headers["Location"])
+    raise AssertionError("redirect loop")
+
+
+@pytest.mark.parametrize("link", ["nav", "page"])
+def test_sign_up_from_a_redirected_page_goes_on_to_that_page(blog: Blog, link: str) -> None:
+    """/compose sends a visitor to log in; signing up instead, through either
+    "Sign up" link of the login page, ends on /compose, never on a form."""
+    session = Session(blog.demo.url())
+    redirected = session.get("/compose")
+    assert redirected.status == 302
+    login = session.get(redirected.headers["Location"])
+    assert login.status == 200 and "Log in</h1>" in login.text
+    nav, in_page = _links(login.text, "/auth/create")
+    assert _hidden_next(login.text) == "/compose"
+    signup_page = session.get(nav if link == "nav" else in_page)
+    next_url = _hidden_next(signup_page.text)
+    assert next_url == "/compose"
+    response = session.post(
+        "/auth/create",
+        {"name": "Eve", "email": "eve@example.com", "password": "long enough", "next": next_url},
+    )
+    assert response.status == 302 and response.headers["Location"] == "/compose"
+    page = _follow(session, response)
+    assert page.status == 200 and page.url.endswith("/compose")
+    assert 'name="markdown"' in page.text
+
+
+def test_a_logged_in_user_never_sees_the_account_forms(blog: Blog) -> None:
+    session = sign_up(blog.demo)
+    for path, target in [
+        ("/auth/login", "/"),
+        ("/auth/create", "/"),
+        ("/auth/login?next=/archive", "/archive"),
+        ("/auth/create?next=%2Fcompose", "/compose"),
+        ("/auth/login?next=//evil.example/", "/"),
+        ("/auth/login?next=/%5Cevil.example/", "/"),
+        # A "next" that is itself the login page still ends on a real page.
+        ("/auth/create?next=%2Fauth%2Flogin%3Fnext%3D%252Farchive", "/auth/login?next=%2Farchive"),
+    ]:
+        response = session.get(path)
+        assert response.status == 302, path
+        assert response.headers["Location"] == target, path
+        shown = _follow(session, response).text
+        assert "Log in</h1>" not in shown and "Sign up</h1>" not in shown, path
+    # The nav links of the login page carry its "next", not the login page.
+    session.post("/auth/logout")
+    page = session.get("/auth/login?next=%2Farchive").text
+    assert _links(page, "/auth/create")[0] == "/auth/create?next=%2Farchive"
 
 
 # The Markdown-like converter ----------------------------------------------------

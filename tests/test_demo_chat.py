@@ -219,3 +219,52 @@ def test_many_waiting_polls_are_all_answered(count: int) -> None:
             news = say(sessions[0], "news for everyone")
             results = [w.result(timeout=30) for w in waiting]
         assert all([m["id"] for m in r] == [news["id"]] for r in results)
+
+
+def printed(demo: Demo, text: str, timeout: float = 15) -> bool:
+    """Whether ``text`` appears in the demo's output within ``timeout`` s.
+
+    (The demo logs its URL just after it starts listening, so the line may
+    come a moment after the port accepts connections.)
+    """
+    deadline = time.monotonic() + timeout
+    while text not in demo.output():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_prints_the_url_it_serves_on() -> None:
+    with running(SCRIPT) as demo:
+        assert printed(demo, f"http://localhost:{demo.port}/")
+        assert "Redis" not in demo.output()
+
+
+def test_help_documents_redis_and_xheaders() -> None:
+    from test_demo_harness import run_script
+
+    result = run_script(SCRIPT, "--help")
+    text = result.stdout + result.stderr
+    assert "--redis" in text and "--xheaders" in text
+
+
+def test_sigterm_answers_waiting_polls_and_exits() -> None:
+    import signal
+
+    with running(SCRIPT) as demo:
+        session = joined(demo)
+        last = say(session, "hello")["id"]
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            waiting = pool.submit(poll, session, last)
+            time.sleep(0.5)
+            assert not waiting.done()
+            started = time.monotonic()
+            assert demo.proc is not None
+            demo.proc.send_signal(signal.SIGTERM)
+            # Answered at once, with nothing new: the page polls again.
+            assert waiting.result(timeout=30) == []
+            assert demo.proc.wait(30) == 0
+        # Far less than the poll's 60 s, or the drain's 10 s.
+        assert time.monotonic() - started < 8
+        assert "Traceback" not in demo.output()

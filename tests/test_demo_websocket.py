@@ -2,9 +2,10 @@
 
 import asyncio
 import json
+import time
 from typing import Any
 
-from test_demo_harness import Session, launch_chromium, running
+from test_demo_harness import Demo, Session, launch_chromium, running
 
 SCRIPT = "websocket/chatdemo.py"
 
@@ -112,3 +113,47 @@ def test_chat_between_two_browsers() -> None:
             "ping over a websocket",
             "pong",
         ]
+
+
+def printed(demo: Demo, text: str, timeout: float = 15) -> bool:
+    """Whether ``text`` appears in the demo's output within ``timeout`` s.
+
+    (The demo logs its URL just after it starts listening, so the line may
+    come a moment after the port accepts connections.)
+    """
+    deadline = time.monotonic() + timeout
+    while text not in demo.output():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_prints_the_url_it_serves_on() -> None:
+    with running(SCRIPT) as demo:
+        assert printed(demo, f"http://localhost:{demo.port}/")
+        assert "Redis" not in demo.output()
+
+
+def test_help_documents_redis_and_xheaders() -> None:
+    from test_demo_harness import run_script
+
+    result = run_script(SCRIPT, "--help")
+    text = result.stdout + result.stderr
+    assert "--redis" in text and "--xheaders" in text
+
+
+def test_sigterm_closes_sockets_with_going_away() -> None:
+    import signal
+
+    async def scenario(demo: Demo) -> None:
+        conn = await connect(demo.port)
+        assert demo.proc is not None
+        demo.proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(conn.read_message(), 15) is None
+        assert conn.close_code == 1001
+
+    with running(SCRIPT) as demo:
+        asyncio.run(scenario(demo))
+        assert demo.proc is not None and demo.proc.wait(30) == 0
+        assert "Traceback" not in demo.output()

@@ -14,6 +14,8 @@ import asyncio
 import typing
 from typing import Callable, List, Optional
 
+import pytest
+
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from tornado.simple_httpclient import SimpleAsyncHTTPClient
 from tornado.testing import AsyncHTTPTestCase, AsyncTestCase, gen_test
@@ -90,6 +92,16 @@ class KeepAliveServerTest(AsyncHTTPTestCase):
         second = (await client.fetch(self.get_url("/peer"))).body.split()
         self.assertNotEqual(first[0], second[0])
         self.assertEqual(first[1], b"close")
+
+    @gen_test
+    async def test_with_http2_opt_in_too(self) -> None:
+        # http2=True only offers HTTP/2 to https servers: plain http
+        # requests go on kept-alive HTTP/1.1 connections.
+        pytest.importorskip("h2")
+        client = self.make_client(http2=True)
+        first = await self.peer(client)
+        second = await self.peer(client)
+        self.assertEqual(first[0], second[0])
 
     @gen_test
     async def test_configure_binds_the_keyword(self) -> None:

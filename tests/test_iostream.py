@@ -224,6 +224,13 @@ def test_idle_stream_notices_peer_close(kind: str) -> None:
         closed = asyncio.Event()
         rs.set_close_callback(closed.set)
         try:
+            if kind == "tls":
+                # TLS 1.3 servers send session tickets after the handshake;
+                # a peer that closes with them unread makes its kernel
+                # answer with a reset, not a FIN.  Data sent after them
+                # and read by the peer means none are left unread.
+                await rs.write(b"x")
+                assert await ws.read_bytes(1) == b"x"
             ws.close()
             await asyncio.wait_for(closed.wait(), 5)
             assert rs.closed()

@@ -140,7 +140,9 @@ def test_fork_processes_restarts_failed_children() -> None:
         if tid == 1 and not os.path.exists(marker):
             open(marker, "w").close()
             os._exit(7)
-        print("child", tid, flush=True)
+        # One write: the two children share the pipe (print() writes
+        # its pieces separately, which could interleave).
+        os.write(1, b"child %d\\n" % tid)
         """
     )
     import tempfile

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
+import ssl
 import typing
 from typing import (
     Awaitable,
@@ -749,6 +751,10 @@ class HTTP1Connection(HTTPConnection):
     # Why the incoming message was refused, if it was (a client's error
     # message says so).
     _input_error: Optional[HTTPInputError] = None
+    # Set on a server connection once a graceful drain has begun (see
+    # HTTP1ServerConnection._begin_drain): this exchange is the last of
+    # the connection, and its response says so.
+    _draining = False
 
     def __init__(
         self, stream: iostream.IOStream, is_client: bool,
@@ -877,7 +883,7 @@ class HTTP1Connection(HTTPConnection):
                 await self._wait_exchange_over()
             if self.stream is None:
                 return False
-            if not self.is_client and (self._disconnect_on_finish or stream.closed()):
+            if not self.is_client and (self._disconnect_on_finish or self._draining or stream.closed()):
                 # RFC 9112 section 9.6: no request after the last one is
                 # processed, not even one already in the buffer.
                 return False
@@ -1233,6 +1239,11 @@ class HTTP1Connection(HTTPConnection):
                 # RFC 9112 section 6.3: the body can only end with the
                 # connection.
                 self._disconnect_on_finish = True
+        if self._draining and code != 101:
+            # The server is shutting down: this response is the last.  (A
+            # 101 hands the connection over instead; its new owner is told
+            # of the drain separately.)
+            self._disconnect_on_finish = True
         if http11:
             if self._disconnect_on_finish:
                 headers["Connection"] = "close"
@@ -1361,7 +1372,7 @@ class HTTP1Connection(HTTPConnection):
             # seen by the reader.
             future.exception()
         self._clear_callbacks()
-        if not self.is_client and self._disconnect_on_finish:
+        if not self.is_client and (self._disconnect_on_finish or self._draining):
             self.close()
             return
         if self._nodelay_set and self.stream is not None:
@@ -1533,6 +1544,15 @@ class _IdleWatchdog:
             self._write_timer = None
 
 
+# During a graceful drain, a keep-alive connection that waits for its next
+# request is closed once it has waited this long (seconds); at once if it
+# already has.  A client that has just had a response (or has just
+# connected) is likely to be sending a request right now, which closing
+# the connection would lose: the linger lets it arrive and be answered,
+# with "Connection: close".  Truly idle connections are not kept.
+_DRAIN_LINGER = 0.5
+
+
 class HTTP1ServerConnection:
     """The server side of one HTTP/1.x connection.
 
@@ -1552,6 +1572,66 @@ class HTTP1ServerConnection:
         self.context = context
         self.stream = stream
         self._serving_future: Optional[Future[None]] = None
+        # The exchange in progress (or waiting for its request), and
+        # whether a graceful drain has begun (see _begin_drain).
+        self._current: Optional[HTTP1Connection] = None
+        self._draining = False
+        # The idle watchdog (which knows since when the connection waits
+        # for a request).
+        self._watchdog: Optional[_IdleWatchdog] = None
+
+    def _begin_drain(self) -> None:
+        """Starts a graceful shutdown of this connection (the server's
+        drain calls it, see `tornado.shutdown.drain`).
+
+        A connection waiting for a request of which no byte has arrived
+        is closed: at once if it has waited `_DRAIN_LINGER` seconds, else
+        when that time is up, unless a request comes meanwhile.  Otherwise
+        the request in progress is finished and its response is the last:
+        it carries ``Connection: close`` (unless its head has already been
+        sent) and the connection closes after it.  Idempotent.
+        """
+        self._draining = True
+        conn = self._current
+        if conn is not None:
+            conn._draining = True
+        self._close_if_idle()
+
+    def _close_if_idle(self) -> None:
+        """During a drain: closes the connection if it is idle and has
+        been for `_DRAIN_LINGER` seconds, else looks again when that time
+        is up (a request arriving meanwhile is served, as the last)."""
+        if not self._idle():
+            return
+        stream = self.stream
+        watchdog = self._watchdog
+        # When the connection began to wait: the end of its previous
+        # exchange, or its accepting.
+        since = None if watchdog is None else watchdog._waiting_since
+        now = stream.io_loop.time()
+        if since is None:
+            # No wait has begun: the request loop has not run yet, or is
+            # between two exchanges (both: activity just now).  Or there
+            # is no watchdog to tell: then no linger.
+            since = now if self._current is None else now - _DRAIN_LINGER
+        if now - since >= _DRAIN_LINGER:
+            stream.close()
+        else:
+            stream.io_loop.call_at(since + _DRAIN_LINGER, self._close_if_idle)
+
+    def _idle(self) -> bool:
+        """Whether the connection waits for a request of which no byte
+        has arrived: not in the stream's buffer, nor in the kernel's (a
+        request the client has already sent is served, not dropped)."""
+        stream = self.stream
+        if stream.closed():
+            return False
+        conn = self._current
+        if conn is not None and (conn._request_start_line is not None or conn.stream is None):
+            return False  # a request is being handled (or the stream was handed over)
+        if stream._read_buffer:
+            return False
+        return not _bytes_waiting(stream)
 
     async def close(self) -> None:
         """Closes the stream and returns when the request loop has ended."""
@@ -1586,11 +1666,22 @@ class HTTP1ServerConnection:
         stream, params, context = self.stream, self.params, self.context
         timeout = params.header_timeout
         watchdog = None if timeout is None else _IdleWatchdog(stream, timeout)
+        self._watchdog = watchdog
         pipelined = False
         try:
             while True:
+                self._current = None
+                if self._draining:
+                    # Draining before this exchange began: it may only
+                    # happen if its request comes soon (see _DRAIN_LINGER).
+                    self._close_if_idle()
+                    if stream.closed():
+                        return
                 conn = HTTP1Connection(stream, False, params, context)
                 conn._watchdog = watchdog
+                if self._draining:
+                    conn._draining = True
+                self._current = conn
                 if pipelined:
                     # Requests after the first may be pipelined: let other
                     # connections have a turn before each of them.
@@ -1611,10 +1702,15 @@ class HTTP1ServerConnection:
         finally:
             if watchdog is not None:
                 watchdog.cancel()
+            current = self._current
+            if self._draining and (current is None or current.stream is not None):
+                # Whatever ended the loop, a drained connection is not
+                # left open (unless it was handed over).
+                stream.close()
             # The loop's task is done with: a detached connection (a
             # WebSocket) keeps this object alive through its request, and
             # need not keep the task too.
-            self._serving_future = None
+            self._serving_future = self._current = self._watchdog = None
             delegate.on_close(self)
 
     async def _request_failed(self, conn: HTTP1Connection, e: BaseException) -> None:
@@ -1646,6 +1742,25 @@ class HTTP1ServerConnection:
             except iostream.StreamClosedError:
                 pass
         stream.close()
+
+
+def _bytes_waiting(stream: iostream.IOStream) -> bool:
+    """Whether the kernel (or the TLS layer) holds bytes that ``stream``
+    has not read yet."""
+    sock = stream.socket
+    if sock is None:
+        return False
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True
+    try:
+        # The plain socket's recv: an SSLSocket's own refuses flags (and
+        # would decrypt).
+        return bool(socket.socket.recv(sock, 1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+    except (BlockingIOError, InterruptedError):
+        return False
+    except OSError:
+        # A broken connection: nothing to serve on it.
+        return False
 
 
 def _reraise(future: "Future[None]") -> None:

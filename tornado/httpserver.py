@@ -92,6 +92,9 @@ class HTTPServer(TCPServer, Configurable, httputil.HTTPServerConnectionDelegate)
     * ``idle_connection_timeout``: seconds a keep-alive connection may sit
       idle, or take to send a request head (an hour by default).
       ``body_timeout``: seconds allowed for receiving a body.
+    * ``http2``: also serve HTTP/2 (needs ``pip install tornado[http2]``):
+      offered by ALPN over TLS, and recognised by its preface in cleartext
+      (h2c with prior knowledge); see `tornado.http2connection`.
 
     Start serving with `.TCPServer.listen`, or `.TCPServer.add_sockets`
     given sockets from `tornado.netutil.bind_sockets`; `.TCPServer.start`
@@ -106,6 +109,11 @@ class HTTPServer(TCPServer, Configurable, httputil.HTTPServerConnectionDelegate)
     .. versionchanged:: 5.0
        No more ``io_loop`` argument.
     """
+
+    # HTTP/2 is switched on by the extra keyword ``http2=True`` (see
+    # util.Configurable: initialize() keeps Tornado 6.6's signature).
+    _extra_keywords = frozenset({"http2"})
+    _http2 = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Everything happens in initialize(), which Configurable.__new__
@@ -133,6 +141,21 @@ class HTTPServer(TCPServer, Configurable, httputil.HTTPServerConnectionDelegate)
         )
         # Open connections, so close_all_connections can find them.
         self._connections: Set[HTTP1ServerConnection] = set()
+        # Connections handed over to another protocol (WebSockets), for
+        # tornado.shutdown.drain.
+        self._takeovers = httputil._Takeovers()
+
+    def _take_extra_keywords(self, http2: bool = False) -> None:  # type: ignore[override]
+        """``http2=True``: serve HTTP/2 besides HTTP/1.x (see
+        `tornado.http2connection`).  Fails here, at start, without the
+        ``h2`` package."""
+        if not http2:
+            return
+        from tornado import http2connection
+
+        http2connection.require_h2()
+        self._http2 = True
+        http2connection._offer_h2(self)
 
     @classmethod
     def configurable_default(cls) -> "Type[Configurable]":
@@ -155,10 +178,35 @@ class HTTPServer(TCPServer, Configurable, httputil.HTTPServerConnectionDelegate)
             # on_close() takes each one out of the set as it goes.
             await next(iter(live)).close()
 
-    def handle_stream(self, stream: iostream.IOStream, address: Any) -> None:
+    def handle_stream(self, stream: iostream.IOStream, address: Any) -> Optional[Awaitable[None]]:
+        if self._http2:
+            return self._handle_stream_h2(stream, address)
         trusted = self.trusted_downstream
         ctx = _HTTPRequestContext(stream, address, self.protocol, trusted)
+        ctx._takeovers = self._takeovers
         server_conn = HTTP1ServerConnection(stream, self.conn_params, ctx)
+        self._connections.add(server_conn)
+        server_conn.start_serving(self)
+        return None
+
+    async def _handle_stream_h2(self, stream: iostream.IOStream, address: Any) -> None:
+        """With ``http2=True``: the ALPN choice (TLS) or the first bytes
+        (cleartext, h2c with prior knowledge) decide which protocol serves
+        the connection."""
+        from tornado import http2connection
+
+        try:
+            speaks_h2 = await http2connection._speaks_h2(stream, self.conn_params.header_timeout)
+        except (iostream.StreamClosedError, TimeoutError, ssl.SSLError, OSError):
+            stream.close()
+            return
+        ctx = _HTTPRequestContext(stream, address, self.protocol, self.trusted_downstream)
+        ctx._takeovers = self._takeovers
+        server_conn: Any
+        if speaks_h2:
+            server_conn = http2connection.HTTP2ServerConnection(stream, self.conn_params, ctx)
+        else:
+            server_conn = HTTP1ServerConnection(stream, self.conn_params, ctx)
         self._connections.add(server_conn)
         server_conn.start_serving(self)
 
@@ -231,6 +279,10 @@ class _HTTPRequestContext:
     ``protocol`` for `.HTTPServerRequest`; its `str` is the client's name
     in log lines.
     """
+
+    # The server's record of connections another protocol takes over
+    # (see httputil._note_takeover).
+    _takeovers: Optional[httputil._Takeovers] = None
 
     def __init__(
         self, stream: iostream.IOStream, address: Any, protocol: Optional[str],

@@ -35,6 +35,7 @@ import typing
 import unicodedata
 import urllib.parse
 import warnings
+import weakref
 from typing import (
     Any,
     AnyStr,  # noqa: F401 - part of this module's historical namespace
@@ -838,6 +839,57 @@ def _parse_query_arguments(query: str) -> Dict[str, List[bytes]]:
         )
     except ValueError as e:
         raise HTTPInputError("Invalid query string: %s" % e) from e
+
+
+class _Drainable(typing.Protocol):
+    """What a protocol that took a server connection over (a WebSocket)
+    offers to a graceful drain (`tornado.shutdown.drain`)."""
+
+    def _begin_drain(self) -> None:
+        """Begin an orderly close (a WebSocket sends Close 1001)."""
+
+    def _abort(self) -> None:
+        """Close the connection now (the drain's time is up)."""
+
+    def _drain_done(self) -> bool:
+        """Whether the connection has closed (and its owner been told)."""
+
+
+class _Takeovers:
+    """The connections of one server that another protocol has taken
+    over (by `.HTTP1Connection.detach`, as WebSockets do), so that a
+    graceful drain of the server reaches them.
+
+    Held weakly: an entry goes away with its protocol object.  A protocol
+    added while the server drains is told at once.
+    """
+
+    def __init__(self) -> None:
+        self._live: "weakref.WeakSet[_Drainable]" = weakref.WeakSet()
+        self.draining = False
+
+    def add(self, protocol: _Drainable) -> None:
+        self._live.add(protocol)
+        if self.draining:
+            protocol._begin_drain()
+
+    def begin_drain(self) -> None:
+        self.draining = True
+        for protocol in list(self._live):
+            protocol._begin_drain()
+
+    def open(self) -> List[_Drainable]:
+        """The protocols whose connection is still open."""
+        return [p for p in list(self._live) if not p._drain_done()]
+
+
+def _note_takeover(connection: object, protocol: _Drainable) -> None:
+    """Tells the server that accepted ``connection`` (an `HTTPConnection`)
+    that ``protocol`` has taken it over, if the server keeps track (an
+    `.HTTPServer` does, through its connections' context)."""
+    takeovers = getattr(getattr(connection, "context", None), "_takeovers", None)
+    if takeovers is not None:
+        takeovers.add(protocol)
 
 
 class HTTPServerConnectionDelegate:

@@ -11,6 +11,8 @@ tells each its `task_id`.  `Subprocess` wraps `subprocess.Popen`: with
 import multiprocessing
 import os
 import signal
+import socket
+import stat
 import subprocess
 import sys
 from collections.abc import Callable
@@ -60,6 +62,41 @@ def _why_restart(status: int) -> Optional[str]:
     return "exited with status %d" % code if code else None
 
 
+def _release_listeners() -> None:
+    """Lets go of this process's references to listening sockets.
+
+    For the parent of `fork_processes` when it stops its workers: a
+    listening socket shared with them keeps accepting into its queue for
+    as long as any process holds it, and the connections queued when the
+    last holder exits are reset.  The workers, which drain, take what is
+    queued before they close their copy (`.TCPServer._stop_after_backlog`),
+    so they must be the last holders: the parent, which never accepts,
+    leaves first.  Each such descriptor is pointed at ``/dev/null`` rather
+    than closed, so the number stays taken and the socket objects that
+    still name it close nothing else.
+    """
+    try:
+        fds = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        fds = list(range(3, min(os.sysconf("SC_OPEN_MAX"), 65536)))
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for fd in fds:
+            if fd == null:
+                continue
+            try:
+                if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+                    continue
+                with socket.socket(fileno=os.dup(fd)) as probe:
+                    listening = probe.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+            except OSError:
+                continue
+            if listening:
+                os.dup2(null, fd)
+    finally:
+        os.close(null)
+
+
 def fork_processes(num_processes: Optional[int], max_restarts: Optional[int] = None) -> int:
     """Fork into ``num_processes`` worker processes; ``None`` (or a number
     below 1) means one per CPU.
@@ -76,6 +113,17 @@ def fork_processes(num_processes: Optional[int], max_restarts: Optional[int] = N
 
     Not available on Windows.
     """
+    return _fork_processes(num_processes, max_restarts, ())
+
+
+def _fork_processes(
+    num_processes: Optional[int], max_restarts: Optional[int],
+    stop_signals: "tuple[signal.Signals, ...]",
+) -> int:
+    """`fork_processes`, where the parent also handles ``stop_signals``:
+    on the first of them it sends ``SIGTERM`` to every worker, stops
+    restarting them, and exits (status 0) once they have all ended
+    (`tornado.shutdown.fork_processes` is the public face of this)."""
     if sys.platform == "win32":
         # Only Cygwin's Python has os.fork there.
         raise Exception("fork not available on windows")
@@ -86,14 +134,45 @@ def fork_processes(num_processes: Optional[int], max_restarts: Optional[int] = N
         num_processes = cpu_count()
     gen_log.info("Starting %d processes", num_processes)
     worker_of_pid: dict[int, int] = {}
+    # The signal that told the parent to stop, once one has.
+    stopping: list[int] = []
+
+    def on_stop_signal(signum: int, frame: Any) -> None:
+        if stopping:
+            return  # the workers have been told already
+        stopping.append(signum)
+        gen_log.info("Got signal %d: stopping %d child processes", signum, len(worker_of_pid))
+        # The parent's copies of the listening sockets must not outlive
+        # the workers' (see _release_listeners).
+        _release_listeners()
+        for pid in worker_of_pid:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass  # exited already; os.wait will tell
+
+    previous_handlers = {sig: signal.getsignal(sig) for sig in stop_signals}
+    for sig in stop_signals:
+        signal.signal(sig, on_stop_signal)
 
     def spawn(worker: int) -> bool:
         # True in the new child, False in the parent.
         global _task_id
+        # Held back across the fork, so that a stop signal cannot reach
+        # the new child while it still has the parent's handler.
+        if stop_signals:
+            signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
         pid = os.fork()
         if pid:
             worker_of_pid[pid] = worker
+            if stop_signals:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, stop_signals)
             return False
+        # The parent's handlers are not the worker's business.
+        for sig, handler in previous_handlers.items():
+            signal.signal(sig, handler)
+        if stop_signals:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, stop_signals)
         _reseed_random()
         _task_id = worker
         return True
@@ -109,6 +188,9 @@ def fork_processes(num_processes: Optional[int], max_restarts: Optional[int] = N
         reason = _why_restart(status)
         if reason is None:
             gen_log.info("child %d (pid %d) exited normally", worker, pid)
+            continue
+        if stopping:
+            gen_log.warning("child %d (pid %d) %s while stopping", worker, pid, reason)
             continue
         gen_log.warning("child %d (pid %d) %s, restarting", worker, pid, reason)
         restart_budget -= 1

@@ -35,7 +35,6 @@ import urllib.parse
 from io import BytesIO
 from types import TracebackType
 from typing import (
-    TYPE_CHECKING,
     Any,
     Awaitable,
     Callable,
@@ -46,6 +45,7 @@ from typing import (
     Tuple,
     Type,
     Union,
+    TYPE_CHECKING,
 )
 
 from tornado import httputil, version
@@ -67,12 +67,21 @@ from tornado.httpclient import (
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, StreamClosedError
 from tornado.log import app_log, gen_log
-from tornado.netutil import OverrideResolver, Resolver, _default_tls_context, is_valid_ip
+from tornado.netutil import (
+    OverrideResolver,
+    Resolver,
+    _default_tls_context,
+    _tls_defaults,
+    is_valid_ip,
+    ssl_options_to_context,
+)
 from tornado.tcpclient import TCPClient
 from tornado.util import TimeoutError
 
 if TYPE_CHECKING:
     from tornado._http1pool import _IdleConnections
+    # Imported when HTTP/2 is switched on (it loads the h2 package).
+    from tornado.http2client import HTTP2ClientConnection, HTTP2ClientStream
 
 # Whether asyncio.Task takes eager_start (Python 3.12+).
 _EAGER_TASKS = sys.version_info >= (3, 12)
@@ -92,10 +101,6 @@ _KNOWN_METHODS = frozenset("GET HEAD POST PUT DELETE PATCH OPTIONS".split())
 _PROXY_OPTIONS = tuple(
     "proxy_" + suffix for suffix in ("host", "port", "username", "password", "auth_mode")
 )
-
-# RFC 9110 section 9.2.2: the methods a keep-alive client may send again
-# when a reused connection turns out to be closed.
-_IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"))
 
 # RFC 9110 section 15.4: the 3xx statuses whose Location this client follows.
 _FOLLOWED_REDIRECTS = frozenset((301, 302, 303, 307, 308))
@@ -153,6 +158,18 @@ class HTTPStreamClosedError(HTTPClientError):
         return self.message or "Stream closed"
 
 
+def _http2_failures() -> Tuple[Type[Exception], ...]:
+    """The failures of one HTTP/2 request that are reported as a stream
+    closed (only called once http2client has been imported)."""
+    from tornado import http2client
+
+    return (
+        http2client.StreamResetError,
+        http2client.ConnectionTerminatedError,
+        httputil.HTTPInputError,
+    )
+
+
 def _tightest(first: Optional[float], second: Optional[float]) -> Optional[float]:
     """The smaller of two time limits, where 0 and None stand for "no
     limit"; None when neither sets one."""
@@ -183,6 +200,44 @@ def _unverified_tls_context() -> ssl.SSLContext:
     ``_client_ssl_defaults``): building a context reads the system's CA
     store, far too slow to repeat for every request."""
     return _build_tls_context(False, None, None, None)
+
+
+# What a client constructed with http2=True offers in TLS (RFC 7301 ALPN),
+# in order of preference.
+_ALPN_PROTOCOLS = ["h2", "http/1.1"]
+
+# How long a request with "Expect: 100-continue" waits for the go-ahead
+# over HTTP/2 before it sends the body anyway (curl waits as long).
+_CONTINUE_TIMEOUT = 1.0
+
+# RFC 9110 section 9.2.2.
+_IDEMPOTENT = frozenset("GET HEAD OPTIONS TRACE PUT DELETE".split())
+
+# The values the ``http2`` keyword takes.
+_HTTP2_MODES = (False, True, "prior_knowledge")
+
+
+@functools.lru_cache(maxsize=16)
+def _alpn_tls_context(
+    verify: bool, cafile: Optional[str], certfile: Optional[str], keyfile: Optional[str]
+) -> ssl.SSLContext:
+    """A client context like those of the HTTP/1.1 path that also offers
+    ``h2`` by ALPN. Cached: equal settings share one, which also lets
+    requests with equal settings share a connection."""
+    if verify and cafile is None and certfile is None and keyfile is None:
+        context = _tls_defaults(ssl.Purpose.SERVER_AUTH)
+    else:
+        context = _build_tls_context(verify, cafile, certfile, keyfile)
+    context.set_alpn_protocols(_ALPN_PROTOCOLS)
+    return context
+
+
+@functools.lru_cache(maxsize=16)
+def _alpn_context_from_dict(items: Tuple[Tuple[str, Any], ...]) -> ssl.SSLContext:
+    """The context an ``ssl_options`` dict describes, offering ``h2``."""
+    context = ssl_options_to_context(dict(items), server_side=False)
+    context.set_alpn_protocols(_ALPN_PROTOCOLS)
+    return context
 
 
 @functools.lru_cache(maxsize=64)
@@ -342,6 +397,169 @@ class _TimeoutQueue:
                 app_log.error("Exception in request timeout of %r", connection, exc_info=True)
 
 
+class _HTTP2Pool:
+    """The HTTP/2 connections of one `SimpleAsyncHTTPClient` built with
+    ``http2=True``, shared by the requests to one origin.
+
+    A key names what a connection can be shared for: scheme, host, port,
+    TLS settings, source address and address family.  The first request
+    to a key connects (offering ``h2`` by ALPN over TLS, or speaking it
+    outright to an ``http`` origin in prior-knowledge mode); requests that
+    come meanwhile wait for that connection rather than opening their own.
+    When the server chose HTTP/1.1, the first request keeps the stream for
+    itself and the others connect on their own, as without HTTP/2; the key
+    is then remembered as HTTP/1.1-only so later requests don't wait.
+
+    A connection whose streams are all taken (the server's
+    SETTINGS_MAX_CONCURRENT_STREAMS) makes further requests wait for a
+    stream to close.  A connection without streams for ``idle_timeout``
+    seconds is closed, and so are all of them by `close`.
+    """
+
+    def __init__(self, prior_knowledge: bool, idle_timeout: float = 60.0) -> None:
+        self.prior_knowledge = prior_knowledge
+        self.idle_timeout = idle_timeout
+        self.connections: Dict[object, List[HTTP2ClientConnection]] = {}
+        self._connecting: Dict[object, "asyncio.Future[Optional[HTTP2ClientConnection]]"] = {}
+        self._http1_keys: Dict[object, bool] = {}
+        self._idle_timers: Dict[HTTP2ClientConnection, asyncio.TimerHandle] = {}
+        # Counts for tests and debugging: TCP connections made for HTTP/2.
+        self.connections_made = 0
+        self.closed = False
+
+    def wants(self, scheme: str) -> bool:
+        """Whether requests with ``scheme`` try HTTP/2 at all."""
+        return scheme == "https" or self.prior_knowledge
+
+    def _usable(self, key: object) -> Tuple[Optional[HTTP2ClientConnection], Optional[HTTP2ClientConnection]]:
+        """A connection of ``key`` with room for a stream, else one that is
+        full but still taking requests (to wait on)."""
+        full = None
+        for connection in self.connections.get(key, ()):
+            if connection.can_open_stream():
+                return connection, None
+            if full is None and connection.accepting:
+                full = connection
+        return None, full
+
+    async def acquire(
+        self, owner: "_HTTPConnection", key: object, scheme: str, host: str, port: int,
+        source_ip: Optional[str], tls: _TLSSettings,
+    ) -> Union[None, HTTP2ClientConnection, IOStream]:
+        """An HTTP/2 connection with room for ``owner``'s request, or an
+        `.IOStream` to speak HTTP/1.1 on, or None when the request was
+        answered (timed out) while it waited."""
+        while True:
+            if owner.final_callback is None:
+                return None
+            connection, full = self._usable(key)
+            if connection is not None:
+                return connection
+            if full is not None:
+                # The request's own timeout bounds the wait for a stream.
+                owner._start_h2_timer()
+                await full.wait_for_room()
+                continue
+            pending = self._connecting.get(key)
+            if pending is not None:
+                if await pending is None:
+                    break
+                continue
+            if key in self._http1_keys:
+                break
+            return await self._connect(owner, key, scheme, host, port, source_ip, tls)
+        stream = await owner._open_stream(host, port, source_ip, tls)
+        if self._speaks_h2(scheme, stream):
+            # The server chose h2 after all (it may have been upgraded).
+            return self._add(key, stream, owner)
+        return stream
+
+    async def _connect(
+        self, owner: "_HTTPConnection", key: object, scheme: str, host: str, port: int,
+        source_ip: Optional[str], tls: _TLSSettings,
+    ) -> Union[HTTP2ClientConnection, IOStream]:
+        pending: "asyncio.Future[Optional[HTTP2ClientConnection]]"
+        pending = asyncio.get_running_loop().create_future()
+        self._connecting[key] = pending
+        outcome: Optional[HTTP2ClientConnection] = None
+        try:
+            stream = await owner._open_stream(host, port, source_ip, tls)
+            if not self._speaks_h2(scheme, stream):
+                if len(self._http1_keys) > 1000:
+                    self._http1_keys.clear()
+                self._http1_keys[key] = True
+                return stream
+            outcome = self._add(key, stream, owner)
+            return outcome
+        finally:
+            del self._connecting[key]
+            pending.set_result(outcome)
+
+    def _speaks_h2(self, scheme: str, stream: IOStream) -> bool:
+        if scheme != "https":
+            return self.prior_knowledge
+        selected = getattr(stream.socket, "selected_alpn_protocol", None)
+        return selected is not None and selected() == "h2"
+
+    def _add(self, key: object, stream: IOStream, owner: "_HTTPConnection") -> HTTP2ClientConnection:
+        from tornado.http2client import HTTP2ClientConnection
+
+        max_header_size = owner.max_header_size or 65536
+        connection = HTTP2ClientConnection(
+            stream, max_header_size, functools.partial(self._gone, key), self._idle,
+        )
+        self.connections.setdefault(key, []).append(connection)
+        self.connections_made += 1
+        # Idle from the start, in case the request it was made for is gone.
+        if not self.closed:
+            self._idle(connection)
+        return connection
+
+    def _gone(self, key: object, connection: HTTP2ClientConnection) -> None:
+        """The connection takes no new requests (closed, or GOAWAY)."""
+        group = self.connections.get(key)
+        if group is not None and connection in group:
+            group.remove(connection)
+            if not group:
+                del self.connections[key]
+        timer = self._idle_timers.pop(connection, None)
+        if timer is not None:
+            timer.cancel()
+
+    def _idle(self, connection: HTTP2ClientConnection) -> None:
+        if connection.closed:
+            return
+        if not connection.accepting or self.closed:
+            # Drained after a GOAWAY, or made while the client was closing.
+            connection.close()
+            return
+        timer = self._idle_timers.pop(connection, None)
+        if timer is not None:
+            timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._idle_timers[connection] = loop.call_later(
+            self.idle_timeout, self._close_if_idle, connection
+        )
+
+    def _close_if_idle(self, connection: HTTP2ClientConnection) -> None:
+        # Streams that closed since would have re-armed the timer: no open
+        # stream now means none for a whole idle_timeout.
+        self._idle_timers.pop(connection, None)
+        if connection.open_streams == 0:
+            connection.close()
+
+    def close(self) -> None:
+        """Closes every connection (requests still on them fail)."""
+        self.closed = True
+        for group in list(self.connections.values()):
+            for connection in list(group):
+                connection.close()
+        self.connections.clear()
+        for timer in self._idle_timers.values():
+            timer.cancel()
+        self._idle_timers.clear()
+
+
 class _HTTPConnection(httputil.HTTPMessageDelegate):
     """One request over one new connection: the `.HTTPMessageDelegate` that
     the client side of `.HTTP1Connection` feeds with the answer.
@@ -400,6 +618,8 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         self.code: Optional[int] = None
         self._follow_redirect = False
         self._timeout: Optional[Union[asyncio.TimerHandle, _QueuedTimeout]] = None
+        # The HTTP/2 stream the request went out on, if it did.
+        self._h2_stream: Optional[HTTP2ClientStream] = None
         # A Task of our own, straight from the asyncio loop (run() logs what
         # it cannot report itself, so nobody has to watch the Task).
         aio = loop.asyncio_loop  # type: ignore[attr-defined]
@@ -425,12 +645,19 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             if getattr(self.client, "_http1_pool", None) is not None:
                 self._pool_key = self._keep_alive_key(scheme, host, port, source_ip)
             self._fill_in_headers(authority)
+            h2_pool = None if self.client is None else self.client._h2_pool
             # An idle keep-alive connection, with the opt-in (_http1pool).
             stream = None if self._pool_key is None else self._take_idle()
             while True:
                 if stream is None:
                     try:
-                        stream = await self._connect(scheme, host, port, source_ip)
+                        if h2_pool is not None and h2_pool.wants(scheme):
+                            opened = await self._run_http2(h2_pool, scheme, host, port, source_ip)
+                            if opened is None:
+                                return
+                            stream = opened
+                        else:
+                            stream = await self._connect(scheme, host, port, source_ip)
                     except TimeoutError as exc:
                         # TCPClient's message names the phase (resolving,
                         # connecting, TLS handshake).
@@ -457,6 +684,157 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         except Exception:
             if not self._handle_exception(*sys.exc_info()):
                 app_log.error("Exception in callback %r", self.run, exc_info=True)
+
+    # --- HTTP/2 -------------------------------------------------------------
+
+    async def _run_http2(
+        self, pool: _HTTP2Pool, scheme: str, host: str, port: int, source_ip: Optional[str]
+    ) -> Optional[IOStream]:
+        """Sends the request as a stream of a pooled HTTP/2 connection and
+        reads the answer; returns an `.IOStream` instead when the server
+        only speaks HTTP/1.1 (the caller goes on with that), else None.
+
+        A request the server did not process (GOAWAY, REFUSED_STREAM) is
+        sent again on another connection, twice at most, unless a
+        ``body_producer`` already ran.
+        """
+        from tornado.http2client import ConnectionTerminatedError
+
+        request = self.request
+        tls = self._alpn_tls_settings(scheme)
+        tls_key: object = tls
+        if isinstance(tls, dict):
+            tls_key = tuple(sorted((k, repr(v)) for k, v in tls.items()))
+        key = (scheme, host, port, tls_key, source_ip, request.allow_ipv6 is False)
+        attempt = 0
+        while True:
+            acquired = await pool.acquire(self, key, scheme, host, port, source_ip, tls)
+            if acquired is None or isinstance(acquired, IOStream):
+                return acquired
+            if self.final_callback is None:
+                return None
+            # Whether the connection carried requests before this one: if it
+            # closes under a request it was likely idle too long.
+            reused = acquired.streams_opened > 0
+            try:
+                await self._exchange_http2(acquired, scheme)
+                return None
+            except ConnectionTerminatedError as e:
+                attempt += 1
+                if attempt > 2 or self.final_callback is None:
+                    raise
+                if request.body_producer is not None:
+                    raise
+                # RFC 9110 section 9.2.2: an idempotent request may be
+                # sent again after a connection failed under it.
+                again = e.unanswered and reused and request.method in _IDEMPOTENT
+                if not (e.retryable or again):
+                    raise
+                self._h2_stream = None
+                self.connection = None
+                gen_log.debug("retrying %s on a new HTTP/2 stream: %s", request.url, e)
+
+    def _alpn_tls_settings(self, scheme: str) -> _TLSSettings:
+        """Like `_tls_settings`, offering ``h2`` by ALPN; an `ssl.SSLContext`
+        given as ``ssl_options`` is used as it is (HTTP/2 only if it offers
+        ``h2`` itself)."""
+        if scheme != "https":
+            return None
+        request = self.request
+        options = request.ssl_options
+        if isinstance(options, ssl.SSLContext):
+            return options
+        if isinstance(options, dict):
+            return _alpn_context_from_dict(tuple(sorted(options.items())))
+        return _alpn_tls_context(
+            bool(request.validate_cert), request.ca_certs, request.client_cert, request.client_key
+        )
+
+    def _open_stream(
+        self, host: str, port: int, source_ip: Optional[str], tls: _TLSSettings
+    ) -> Awaitable[IOStream]:
+        """`.TCPClient.connect` with the given TLS settings, within the
+        connect budget (see `_connect`)."""
+        request = self.request
+        budget = _tightest(request.connect_timeout, request.request_timeout)
+        remaining = None
+        if budget is not None:
+            remaining = max(0.0, self.start_time + budget - self.io_loop.time())
+        family = socket.AF_INET if request.allow_ipv6 is False else socket.AF_UNSPEC
+        return self.tcp_client.connect(
+            host, port, af=family, ssl_options=tls, max_buffer_size=self.max_buffer_size,
+            source_ip=source_ip, timeout=remaining,
+        )
+
+    def _start_h2_timer(self) -> None:
+        """Starts the request timeout, unless it runs already."""
+        if self._timeout is None and self.request.request_timeout:
+            self._start_request_timer(self.request.request_timeout)
+
+    async def _exchange_http2(self, connection: HTTP2ClientConnection, scheme: str) -> None:
+        request = self.request
+        stream = connection.open_stream()
+        self._h2_stream = stream
+        # _send_body and _produce_body only need write() and finish().
+        self.connection = stream  # type: ignore[assignment]
+        self._start_h2_timer()
+        parts = self.parsed
+        target = parts.path or "/"
+        if parts.query:
+            target = f"{target}?{parts.query}"
+        headers = request.headers
+        fields = [
+            (":method", request.method), (":scheme", scheme),
+            (":authority", headers.get("Host", "")), (":path", target),
+        ]
+        fields.extend(headers.get_all())
+        bodiless = request.body is None and request.body_producer is None
+        # A head with a body to follow leaves with the body's first piece:
+        # in one segment, a server reads both before it answers (hypercorn
+        # fails a connection on data for a stream it has answered).
+        stream.send_headers(fields, end_stream=bodiless, flush=bodiless)
+        sending: Optional[Awaitable[None]] = None
+        if request.expect_100_continue and not bodiless:
+            # headers_received sends the body on the server's "100 Continue";
+            # RFC 9110 section 10.1.1: a client need not wait for it forever
+            # (HTTP/2 servers often send none).
+            stream.expect_continue = True
+            self.io_loop.call_later(_CONTINUE_TIMEOUT, self._continue_anyway, stream)
+        elif not bodiless:
+            sending = self._send_body()
+        if sending is not None:
+            # The body goes out while the answer comes in: the server may
+            # answer (and reset the stream) before taking all of it.
+            task = asyncio.ensure_future(sending)
+            task.add_done_callback(self._body_sent)
+        await stream.read_response(
+            self, self.max_header_size or 65536,
+            self.max_body_size if self.max_body_size is not None else self.max_buffer_size,
+            bool(request.decompress_response),
+        )
+        if self.final_callback is not None:
+            # The delegate did not finish: say so rather than hang.
+            raise HTTPStreamClosedError("Stream closed")
+
+    def _continue_anyway(self, stream: HTTP2ClientStream) -> None:
+        """Sends the body of a request that waited for "100 Continue" long
+        enough, unless an answer came meanwhile."""
+        if not stream.expect_continue or self.final_callback is None:
+            return
+        stream.expect_continue = False
+        sending = self._send_body()
+        if sending is not None:
+            asyncio.ensure_future(sending).add_done_callback(self._body_sent)
+
+    def _body_sent(self, task: "asyncio.Future[None]") -> None:
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is None or isinstance(error, StreamClosedError):
+            return  # a stream that went away is reported by the reader
+        # The body_producer failed: so does the request.
+        if not self._handle_exception(type(error), error, error.__traceback__):
+            app_log.error("Exception in body producer of %r", self.request.url, exc_info=error)
 
     def _split_url(self) -> Tuple[str, str, int, str]:
         """Parses the URL (into ``parsed`` and ``parsed_hostname``) and
@@ -684,7 +1062,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         request = self.request
         if not self._reused or self.final_callback is None or self.code is not None:
             return False
-        if request.method not in _IDEMPOTENT_METHODS or request.body_producer is not None:
+        if request.method not in _IDEMPOTENT or request.body_producer is not None:
             return False
         self._reused = False
         self._remove_timeout()
@@ -717,17 +1095,16 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             return False
         return "close" not in _connection_tokens(self.request.headers)
 
-    def _release_stream(self) -> None:
-        """Done with the stream: to the pool when it can be kept alive,
-        else closed."""
+    def _keep_stream_alive(self) -> None:
+        """Hands the stream to the pool when it can be kept alive (and
+        forgets it: `_close_stream` then leaves it alone)."""
         stream = self.stream
-        if stream is None:
-            return
-        if self._pool_key is not None and self._keeps_alive(stream):
+        if (
+            stream is not None and self._pool_key is not None
+            and self._h2_stream is None and self._keeps_alive(stream)
+        ):
             self.stream = None
             self.client._http1_pool.put(self._pool_key, stream)  # type: ignore[union-attr]
-        else:
-            stream.close()
 
     # --- timers and outcomes -----------------------------------------------
 
@@ -781,7 +1158,10 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         return self.io_loop.time() - self.start_time
 
     def _close_stream(self) -> None:
-        if self.stream is not None:
+        if self._h2_stream is not None:
+            # Only this request's stream: the connection is shared.
+            self._h2_stream.reset()
+        elif self.stream is not None:
             self.stream.close()
 
     def _handle_exception(
@@ -799,6 +1179,12 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         if isinstance(value, StreamClosedError):
             cause = value.real_error
             value = HTTPStreamClosedError("Stream closed") if cause is None else cause
+        elif self._h2_stream is not None and isinstance(value, _http2_failures()):
+            # HTTP/2 failures of one request: the HTTP/1.1 path reports
+            # a connection closed over the answer the same way.
+            cause = value
+            value = HTTPStreamClosedError("Stream closed: %s" % cause)
+            value.__cause__ = cause
         failed = HTTPResponse(
             self._caller_request(), 599, error=value,
             request_time=self._elapsed(), start_time=self.start_wall_time,
@@ -884,8 +1270,10 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             buffer=BytesIO(b"".join(self.chunks)), effective_url=self.request.url,
             request_time=self._elapsed(), start_time=self.start_wall_time,
         )
-        self._release_stream()
+        # Before the answer: a request it lets start may take the stream.
+        self._keep_stream_alive()
         self._answer(response)
+        self._close_stream()
 
     def _redirect(self) -> None:
         """Passes a copy of the request, aimed at the Location, back to the
@@ -940,11 +1328,12 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
 
         # The connection goes back (if kept alive) and our slot too before
         # the next hop starts: with max_clients=1 it needs the slot.
-        self._release_stream()
+        self._keep_stream_alive()
         self._free_slot()
         # Through the public fetch(), as Tornado does: instrumentation that
         # wraps it sees the hop (and knows it by its original_request).
         client.fetch(hop, raise_error=False).add_done_callback(relay)
+        self._close_stream()
 
 
 class SimpleAsyncHTTPClient(AsyncHTTPClient):
@@ -973,12 +1362,22 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
         (64KB).
     :arg max_body_size: the largest response body accepted, measured after
         decompression, streamed or not (``max_buffer_size`` by default).
+    :arg http2: ``True`` to offer HTTP/2 to ``https`` servers by ALPN
+        (RFC 7301) and use it with those that select it; ``"prior_knowledge"``
+        to also speak HTTP/2 outright to ``http`` servers (h2c, RFC 9113
+        section 3.3: only for servers known to accept it); ``False`` (the
+        default) for HTTP/1.1 only.  Needs the ``h2`` package (the
+        ``tornado[http2]`` extra).  Concurrent requests to one origin then
+        share one connection as streams; see :ref:`http2-client`.  (An
+        addition to Tornado 6.6, which has no such argument.)
     """
 
     # See util.Configurable: initialize() keeps Tornado 6.6's signature;
     # these are taken by _take_extra_keywords.
-    _extra_keywords = frozenset({"keep_alive", "keep_alive_timeout"})
-    # The idle connections, when keep_alive is on.
+    _extra_keywords = frozenset({"http2", "keep_alive", "keep_alive_timeout"})
+    # The HTTP/2 connections, when http2 is on.
+    _h2_pool: Optional[_HTTP2Pool] = None
+    # The idle HTTP/1.1 connections, when keep_alive is on.
     _http1_pool: "Optional[_IdleConnections]" = None
 
     def initialize(  # type: ignore[override]
@@ -1006,26 +1405,39 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
         self._timeouts = _TimeoutQueue(self.io_loop.asyncio_loop)  # type: ignore[attr-defined]
 
     def _take_extra_keywords(  # type: ignore[override]
-        self, keep_alive: bool = False, keep_alive_timeout: Optional[float] = None
+        self, http2: Union[bool, str] = False, keep_alive: bool = False,
+        keep_alive_timeout: Optional[float] = None,
     ) -> None:
-        """``keep_alive=True`` keeps the connection of a finished exchange
-        open for the next request to the same origin (HTTP/1.1 persistent
+        """``http2``: see the class docstring.
+
+        ``keep_alive=True`` keeps the connection of a finished HTTP/1.1
+        exchange open for the next request to the same origin (persistent
         connections; without it every request has a connection of its own
         and says ``Connection: close``, as Tornado does).  At most
         ``max_clients`` connections are kept idle, each for at most
         ``keep_alive_timeout`` seconds (30 by default).  A request that
         finds its reused connection closed before any answer is sent once
         more on a new one if its method is idempotent."""
-        if not keep_alive:
-            return
-        from tornado._http1pool import DEFAULT_IDLE_TIMEOUT, _IdleConnections
+        if http2 not in _HTTP2_MODES:
+            raise ValueError(
+                "http2 must be False, True or 'prior_knowledge', not %r" % (http2,)
+            )
+        if http2:
+            from tornado.http2client import require_h2
 
-        timeout = DEFAULT_IDLE_TIMEOUT if keep_alive_timeout is None else keep_alive_timeout
-        self._http1_pool = _IdleConnections(self.io_loop, self.max_clients, timeout)
+            require_h2()
+            self._h2_pool = _HTTP2Pool(prior_knowledge=http2 == "prior_knowledge")
+        if keep_alive:
+            from tornado._http1pool import DEFAULT_IDLE_TIMEOUT, _IdleConnections
+
+            timeout = DEFAULT_IDLE_TIMEOUT if keep_alive_timeout is None else keep_alive_timeout
+            self._http1_pool = _IdleConnections(self.io_loop, self.max_clients, timeout)
 
     def close(self) -> None:
         if self._closed:
             return
+        if self._h2_pool is not None:
+            self._h2_pool.close()
         super().close()
         if self._http1_pool is not None:
             self._http1_pool.close()

@@ -212,6 +212,31 @@ class TCPServer:
         for listener in leftovers:
             listener.close()
 
+    def _stop_after_backlog(self) -> None:
+        """`stop`, after taking on the connections already waiting in the
+        listen queues.
+
+        The kernel completes handshakes before the server accepts: closing
+        a listening socket resets every connection still queued on it,
+        which to those clients looks like a failure of a connection that
+        was established.  A graceful shutdown (`tornado.shutdown`) serves
+        them instead.  Nothing can queue up between the last accept and
+        the close: both happen in this call.
+        """
+        on_accept = self._handle_connection
+        for listener in list(self._sockets.values()):
+            # (A socket handed over blocking would wait for the next client.)
+            listener.setblocking(False)
+            while True:
+                try:
+                    conn, peer = listener.accept()
+                except ConnectionAbortedError:
+                    continue  # the peer gave up while queued
+                except OSError:
+                    break  # BlockingIOError: the queue is empty
+                on_accept(conn, peer)
+        self.stop()
+
     def handle_stream(
         self, stream: IOStream, address: tuple
     ) -> Optional[Awaitable[None]]:

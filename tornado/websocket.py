@@ -1282,6 +1282,8 @@ class WebSocketProtocol13(WebSocketProtocol):
 
         stream = self.stream = handler._detach_stream()
         stream.set_close_callback(self.on_connection_close)
+        # The server's graceful drain must still reach this connection.
+        httputil._note_takeover(handler.request.connection, self)
         self.start_pinging()
 
     def _settle_subprotocol(self, handler: WebSocketHandler, offer: str) -> None:
@@ -1828,6 +1830,16 @@ class WebSocketProtocol13(WebSocketProtocol):
         if not self._closed_notified:
             self._closed_notified = True
             self.handler.on_ws_connection_close(self.close_code, self.close_reason)
+
+    def _begin_drain(self) -> None:
+        """The server is shutting down gracefully (`tornado.shutdown`):
+        close with 1001, "going away" (RFC 6455 section 7.4.1)."""
+        if not self.is_closing():
+            self.close(1001, "going away")
+
+    def _drain_done(self) -> bool:
+        """Whether the connection is over and the handler has been told."""
+        return self._closed_notified
 
     def set_nodelay(self, x: bool) -> None:
         self.stream.set_nodelay(x)

@@ -18,7 +18,11 @@ What it shows:
 
 Run it and open http://localhost:8888/::
 
-    python3 demos/blog/blog.py [--port=8888] [--db=sqlite:///blog.db]
+    python3 demos/blog/blog.py [--port=8888] [--db=sqlite:///path/to/blog.db]
+
+Without ``--db`` the posts go to ``blog.db`` beside this file (whatever the
+current directory); a relative ``--db`` path is relative to the current
+directory, as paths on a command line are.
 """
 
 import asyncio
@@ -42,10 +46,14 @@ from tornado.options import define, options, parse_command_line
 from tornado.util import ObjectDict
 
 define("port", default=8888, help="port to listen on", type=int)
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_DB = "sqlite:///" + os.path.join(HERE, "blog.db")
+
 define(
     "db",
-    default="sqlite:///blog.db",
-    help="database URL: sqlite:///relative.db, sqlite:////absolute.db or postgresql://...",
+    default=DEFAULT_DB,
+    help="database URL: sqlite:///relative.db, sqlite:////absolute.db or postgresql://..."
+    " (default: blog.db beside blog.py)",
 )
 define(
     "cookie_secret",
@@ -165,9 +173,35 @@ class BaseHandler(tornado.web.RequestHandler):
     def next_url(self) -> str:
         """Where to go after logging in: a local path only, never another site."""
         target = self.get_argument("next", "/")
-        if not target.startswith("/") or target.startswith("//"):
+        if not target.startswith("/") or target.startswith("//") or "\\" in target:
             return "/"
         return target
+
+    def return_url(self) -> str:
+        """The ``next`` of the "Log in" and "Sign up" links on this page.
+
+        The page itself, except on the login and sign-up pages: coming back
+        to those after logging in makes no sense, so they pass their own
+        ``next`` along.
+        """
+        return self.request.uri or "/"
+
+
+class AccountFormHandler(BaseHandler):
+    """The login and sign-up pages: for visitors who are not logged in."""
+
+    template = ""  # the form's template, set by each subclass
+
+    def return_url(self) -> str:
+        return self.next_url()
+
+    def get(self) -> None:
+        if self.current_user:
+            # Already logged in (another tab, the back button, a stale
+            # link): the form has nothing to offer, go where it would lead.
+            self.redirect(self.next_url())
+            return
+        self.render(self.template, error=None)
 
 
 class HomeHandler(BaseHandler):
@@ -256,11 +290,10 @@ class ComposeHandler(BaseHandler):
         return candidate
 
 
-class AuthCreateHandler(BaseHandler):
-    """Signs a new author up."""
+class AuthCreateHandler(AccountFormHandler):
+    """Signs a new author up, then goes on to ``next``."""
 
-    def get(self) -> None:
-        self.render("create_author.html", error=None)
+    template = "create_author.html"
 
     async def post(self) -> None:
         email = self.get_argument("email").lower()
@@ -287,9 +320,10 @@ class AuthCreateHandler(BaseHandler):
         self.redirect(self.next_url())
 
 
-class AuthLoginHandler(BaseHandler):
-    def get(self) -> None:
-        self.render("login.html", error=None)
+class AuthLoginHandler(AccountFormHandler):
+    """Logs an author in, then goes on to ``next``."""
+
+    template = "login.html"
 
     async def post(self) -> None:
         email = self.get_argument("email", "").lower()
@@ -329,7 +363,7 @@ class EntryModule(tornado.web.UIModule):
 
 
 def make_app(db: storage.Database, **settings: Any) -> tornado.web.Application:
-    here = os.path.dirname(os.path.abspath(__file__))
+    here = HERE
     cookie_secret = options.cookie_secret
     if not cookie_secret:
         cookie_secret = secrets.token_hex(32)

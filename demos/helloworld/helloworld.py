@@ -10,6 +10,7 @@ http://localhost:8888/ (``--port`` picks another port)::
 import asyncio
 
 import tornado.web
+from tornado.log import app_log
 from tornado.options import define, options, parse_command_line
 
 define("port", default=8888, help="port to listen on", type=int)
@@ -28,6 +29,7 @@ async def main() -> None:
     parse_command_line()
     app = make_app()
     app.listen(options.port)
+    app_log.info("helloworld on http://localhost:%d/", options.port)
     # Serve until the process is interrupted.
     await asyncio.Event().wait()
 

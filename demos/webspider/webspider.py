@@ -11,9 +11,23 @@ queue has been emptied and every URL taken from it is done
 (:meth:`tornado.queues.Queue.join`).
 
 Each fetched URL is printed with its status; links that could not be fetched
-(an HTTP error or a network failure) are listed at the end::
+(an HTTP error or a network failure) are listed at the end.  The exit status
+says how it went, so the spider can check a site in a script: 0 when every
+link works, 1 when some are broken, 2 when the crawl ran out of time.
 
-    python3 demos/webspider/webspider.py --url=http://localhost:8000/docs/
+Try it on the small sample site it serves itself (on a free port of
+127.0.0.1, for the length of the crawl); one of its links is broken on
+purpose, so this ends with status 1::
+
+    python3 demos/webspider/webspider.py --serve
+
+or on another demo, such as the blog::
+
+    python3 demos/blog/blog.py --port=8888 &
+    python3 demos/webspider/webspider.py --url=http://localhost:8888/
+
+Only URLs under ``--prefix`` are fetched: links to other sites are never
+followed.
 """
 
 import asyncio
@@ -23,8 +37,11 @@ import sys
 import time
 import urllib.parse
 
+import tornado.web
 from tornado import gen, queues
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
 from tornado.options import define, options, parse_command_line
 
 define("port", default=8888, help="crawl http://localhost:PORT/ when --url is not given", type=int)
@@ -33,6 +50,55 @@ define("prefix", default="", help="follow only links that start with this (defau
 define("concurrency", default=10, help="number of workers fetching at once", type=int)
 define("max_pages", default=1000, help="stop discovering new URLs after this many", type=int)
 define("timeout", default=300.0, help="seconds the whole crawl may take", type=float)
+define("serve", default=False, help="crawl the built-in sample site (served on a free port)", type=bool)
+
+# Exit statuses.
+OK, BROKEN_LINKS, TIMED_OUT = 0, 1, 2
+
+# The sample site of --serve: path -> page.  Links go up, down and across,
+# round in a cycle, to a fragment, to a text file (fetched, not parsed), to
+# another site (never fetched: outside the prefix) and, once, nowhere.
+_SAMPLE_PAGES = {
+    "/": (
+        "<h1>Sample site</h1><ul>"
+        '<li><a href="/docs/">Documentation</a>'
+        '<li><a href="about">About</a>'
+        '<li><a href="/docs/old-page">An old link that no longer works</a>'
+        '<li><a href="https://www.tornadoweb.org/">Tornado (another site)</a></ul>'
+    ),
+    "/about": '<p>About this site. <a href="/">Home</a></p>',
+    "/docs/": (
+        '<h1>Docs</h1><a href="guide">Guide</a> <a href="api#queues">API</a>'
+        ' <a href="/notes.txt">Notes</a> <a href="../">Home</a>'
+    ),
+    "/docs/guide": '<p>Read the <a href="api">API</a> next, or go <a href="/docs/">back</a>.</p>',
+    "/docs/api": '<h2 id="queues">Queues</h2><p><a href="guide#top">Guide</a></p>',
+}
+
+
+class _SamplePage(tornado.web.RequestHandler):
+    def get(self) -> None:
+        page = _SAMPLE_PAGES.get(self.request.path)
+        if page is None:
+            raise tornado.web.HTTPError(404)
+        self.write(f"<!DOCTYPE html><title>Sample</title>{page}")
+
+
+class _SampleText(tornado.web.RequestHandler):
+    def get(self) -> None:
+        self.set_header("Content-Type", "text/plain")
+        self.write('Plain text: <a href="/not-a-link"> is not a link here.\n')
+
+
+def serve_sample_site() -> str:
+    """Serve the sample site on a free port of 127.0.0.1; return its URL."""
+    app = tornado.web.Application(
+        [(r"/notes\.txt", _SampleText), (r"/.*", _SamplePage)],
+        log_function=lambda handler: None,  # the crawl's own output says it all
+    )
+    sockets = bind_sockets(0, "127.0.0.1")
+    HTTPServer(app).add_sockets(sockets)
+    return f"http://127.0.0.1:{sockets[0].getsockname()[1]}/"
 
 
 class _LinkParser(html.parser.HTMLParser):
@@ -123,21 +189,25 @@ class Crawler:
 
 async def main() -> int:
     parse_command_line()
-    start = options.url or f"http://localhost:{options.port}/"
+    if options.serve:
+        start = serve_sample_site()
+        print(f"Serving the sample site on {start}", flush=True)
+    else:
+        start = options.url or f"http://localhost:{options.port}/"
     crawler = Crawler(start, options.prefix or start, options.concurrency, options.max_pages)
     began = time.monotonic()
     try:
         await crawler.run(options.timeout)
     except gen.TimeoutError:
         print(f"Gave up after {options.timeout} seconds", file=sys.stderr)
-        return 1
+        return TIMED_OUT
     print(
         f"Done in {time.monotonic() - began:.2f} seconds, fetched {len(crawler.fetched)} URLs,"
         f" {len(crawler.broken)} broken."
     )
     for url, problem in sorted(crawler.broken.items()):
         print(f"  broken: {url} ({problem})")
-    return 0
+    return BROKEN_LINKS if crawler.broken else OK
 
 
 if __name__ == "__main__":

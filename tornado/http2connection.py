@@ -1,0 +1,1321 @@
+"""HTTP/2 for `.HTTPServer`: one connection, many streams, each a request.
+
+This is the HTTP/2 sibling of `tornado.http1connection`.  The protocol
+itself (framing, HPACK, the stream state machine, flow-control windows,
+SETTINGS) lives in the ``h2`` package's sans-IO `h2.connection.H2Connection`;
+`HTTP2ServerConnection` only moves bytes between an `.IOStream` and that
+state machine, and turns its events into calls on the same
+`.HTTPServerConnectionDelegate` an HTTP/1.x connection uses.  Each stream
+gets an `HTTP2Stream`, an `.HTTPConnection` like `.HTTP1Connection`, so
+`tornado.web.Application` and its handlers run unchanged; the request's
+``version`` is ``"HTTP/2.0"``.
+
+What the connection adds to ``h2``:
+
+* flow control tied to the application: request body bytes are
+  acknowledged (the peer's window reopened) only once ``data_received``
+  has finished with them, and response bytes wait in the stream (and the
+  writer's `.Future` stays unresolved) while the peer's window is closed;
+* limits against hostile peers: a cap on stream resets and on PING/SETTINGS
+  frames per time window (``ENHANCE_YOUR_CALM``), the header list size
+  (``max_header_size``) and the per-stream body size, and an idle/stall
+  timeout;
+* WebSocket over HTTP/2 (RFC 8441 extended CONNECT), by handing
+  `tornado.websocket` an `.IOStream` whose other end is the stream;
+* graceful shutdown (`HTTP2ServerConnection._begin_drain`).
+
+Servers opt in with ``HTTPServer(app, http2=True)`` (see
+:doc:`guide/http2`); this module is rarely used directly.  It needs the
+``h2`` package (``pip install tornado[http2]``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import socket
+from typing import (
+    Any,
+    Awaitable,
+    Callable,
+    Deque,
+    Dict,
+    List,
+    Optional,
+    Set,
+    Tuple,
+    Union,
+)
+from collections import deque
+
+from tornado import gen, iostream
+from tornado.concurrent import Future, future_set_result_unless_cancelled
+from tornado.http1connection import HTTP1ConnectionParameters, _GzipMessageDelegate
+from tornado.httputil import (
+    HTTPConnection,
+    HTTPHeaders,
+    HTTPInputError,
+    HTTPMessageDelegate,
+    HTTPOutputError,
+    HTTPServerConnectionDelegate,
+    RequestStartLine,
+    ResponseStartLine,
+    responses,
+)
+from tornado.log import app_log, gen_log
+
+try:
+    import h2.config
+    import h2.connection
+    import h2.events
+    import h2.exceptions
+    import h2.settings
+    from h2.errors import ErrorCodes
+    from hyperframe.frame import GoAwayFrame, SettingsFrame
+except ImportError:  # pragma: no cover - checked by HTTPServer at start
+    h2 = None  # type: ignore[assignment]
+
+__all__ = ["HTTP2ServerConnection", "HTTP2Stream", "H2_PREFACE", "require_h2"]
+
+#: The bytes every HTTP/2 client connection starts with (RFC 9113 3.4).
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+# Our SETTINGS.  The stream window bounds what one stream's request body
+# may hold in memory before its handler consumes it; the connection window
+# (raised to the same size at once) bounds all streams together.
+_MAX_CONCURRENT_STREAMS = 100
+_INITIAL_WINDOW = 256 * 1024
+_CONNECTION_WINDOW = 1024 * 1024
+
+# Hostile-peer limits, counted over a sliding _FLOOD_WINDOW seconds: the
+# stream resets a client may send (CVE-2023-44487 rapid reset) and the
+# PING/SETTINGS frames it may make us answer (CVE-2019-9512/9515).
+_FLOOD_WINDOW = 10.0
+_MAX_RESETS = 500
+_MAX_CONTROL_FRAMES = 1000
+# Bytes that may wait unsent in the socket's write buffer while the peer
+# keeps sending: past this we stop reading from it until it drains.
+_MAX_OUTBOUND_BACKLOG = 4 * 1024 * 1024
+
+# Default idle time before an unused connection is closed, as HTTPServer.
+_DEFAULT_IDLE_TIMEOUT = 3600.0
+
+# HTTP/1.x-only fields that must not appear in an HTTP/2 message (RFC 9113
+# 8.2.2).  Lowercase, as HTTP/2 field names are.
+_CONNECTION_SPECIFIC = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"transfer-encoding",
+        b"upgrade",
+    }
+)
+
+
+# The encoded fields _FieldEncoder keeps (shared by all connections, as
+# the encoding does not depend on the connection): how many, and the
+# longest field (name and value) worth keeping.
+_FIELD_CACHE: Dict[Tuple[bytes, bytes], bytes] = {}
+_FIELD_CACHE_SIZE = 4096
+_FIELD_CACHE_MAX_FIELD = 256
+# Fields encoded "never indexed" (RFC 7541 section 7.1.3), and not cached:
+# they are secrets that vary per response.
+_NEVER_INDEXED = frozenset({b"set-cookie", b"authorization", b"proxy-authorization"})
+
+
+# Response field names as HTTP/2 wants them (lowercase bytes), by the
+# name HTTPHeaders keeps.
+_FIELD_NAMES: Dict[str, bytes] = {}
+
+
+class _FieldEncoder:
+    """The HPACK encoder of our responses: stateless and memoized.
+
+    It never adds to the dynamic table (its first block sets the peer's
+    table to size 0, RFC 7541 section 6.3), so a field always encodes to
+    the same bytes (a static-table index, or a literal), which are cached
+    in ``_FIELD_CACHE``.  Response heads repeat the same few fields
+    (Server, Content-Type, a Date per second), which then cost a dict
+    lookup instead of hpack's pure-Python search and Huffman coding, for a
+    few more bytes on the wire.  It stands in for h2's encoder: ``encode``
+    and the ``header_table_size`` that h2 sets from the peer's SETTINGS
+    are all h2 uses.
+    """
+
+    def __init__(self) -> None:
+        import hpack
+
+        self._never_indexed = hpack.NeverIndexedHeaderTuple
+        self._inner = hpack.Encoder()
+        self._inner.header_table_size = 0
+        self._resize = self._inner.encode([])  # the size update to 0
+        self._pending_resize = True
+
+    @property
+    def header_table_size(self) -> int:
+        return 0
+
+    @header_table_size.setter
+    def header_table_size(self, value: int) -> None:
+        # Whatever the peer allows, our table stays empty; say so again.
+        self._pending_resize = True
+
+    def encode(self, headers: Any, huffman: bool = True) -> bytes:
+        cache = _FIELD_CACHE
+        parts = []
+        if self._pending_resize:
+            self._pending_resize = False
+            parts.append(self._resize)
+        for field in headers:
+            key = (field[0], field[1])
+            data = cache.get(key)
+            if data is None:
+                name, value = key
+                if name in _NEVER_INDEXED:
+                    parts.append(self._inner.encode([self._never_indexed(name, value)]))
+                    continue
+                data = self._inner.encode([key])
+                if len(name) + len(value) <= _FIELD_CACHE_MAX_FIELD:
+                    if len(cache) >= _FIELD_CACHE_SIZE:
+                        cache.clear()
+                    cache[key] = data
+            parts.append(data)
+        return b"".join(parts)
+
+
+class H2NotInstalledError(RuntimeError):
+    """``http2=True`` was asked for, but the ``h2`` package is missing."""
+
+
+def require_h2() -> None:
+    """Raises `H2NotInstalledError` unless the ``h2`` package is importable."""
+    if h2 is None:
+        raise H2NotInstalledError(
+            "HTTP/2 (http2=True) needs the h2 package: pip install 'tornado[http2]'"
+        )
+
+
+async def _sniff_preface(stream: iostream.IOStream, timeout: Optional[float]) -> bool:
+    """Reads the first bytes of a cleartext connection and tells whether
+    they are the HTTP/2 preface (h2c with prior knowledge, RFC 9113 3.3).
+
+    Whatever was read is put back into the stream's buffer, for whichever
+    protocol serves the connection.  Returns False at the first byte that
+    differs from the preface, so an HTTP/1.x request costs no extra wait.
+    """
+    seen = b""
+    try:
+        while len(seen) < len(H2_PREFACE) and H2_PREFACE.startswith(seen):
+            read = stream.read_bytes(len(H2_PREFACE) - len(seen), partial=True)
+            if timeout is not None:
+                read = gen.with_timeout(
+                    stream.io_loop.time() + timeout,
+                    read,
+                    quiet_exceptions=iostream.StreamClosedError,
+                )
+            seen += await read
+    finally:
+        # The read buffer is empty here: we consumed exactly what arrived.
+        stream._read_buffer[0:0] = seen
+    return seen == H2_PREFACE
+
+
+class HTTP2Stream(HTTPConnection):
+    """One HTTP/2 stream of a server connection: the request's
+    ``request.connection``.
+
+    Implements `.HTTPConnection` (``write_headers``, ``write``,
+    ``finish``) plus what `.HTTP1Connection` offers handlers:
+    ``set_close_callback``, ``set_body_timeout``, ``set_max_body_size``.
+    `detach` only works for a WebSocket (RFC 8441) stream.
+    """
+
+    def __init__(
+        self, conn: "HTTP2ServerConnection", stream_id: int, context: Any
+    ) -> None:
+        self._conn = conn
+        self.stream_id = stream_id
+        #: The server's parameters; ``is_client`` is always False (both as
+        #: on `.HTTP1Connection`, which request-body decompression reads).
+        self.params = conn.params
+        self.is_client = False
+        #: A per-stream copy of the connection's context (``remote_ip``,
+        #: ``protocol``): ``xheaders`` rewrite it per request.
+        self.context = context
+        self._delegate: Optional[HTTPMessageDelegate] = None
+        self._close_callback: Optional[Callable[[], None]] = None
+        self._max_body_size = conn.params.max_body_size or conn._max_buffer_size
+        self._body_timer: Optional[object] = None
+        self._received = 0
+        # Inbound work for the delegate, in order: ("d", data, flow) or
+        # ("e",).  _busy while a data_received future is pending.
+        self._inbox: Deque[Tuple[Any, ...]] = deque()
+        self._busy = False
+        self._read_done = False  # the delegate got finish() (or won't)
+        self._closed = False  # reset, or both sides done
+        self._delegate_told = False  # on_connection_close sent
+        # Outbound: the head not yet given to h2, body bytes waiting for
+        # window, and the writers' futures with the offset each waits for.
+        self._head: Optional[List[Tuple[bytes, bytes]]] = None
+        self._head_sent = False
+        self._out: Deque[bytes] = deque()
+        self._out_queued = 0  # bytes ever queued
+        self._out_sent = 0  # bytes given to h2
+        self._waiters: Deque[Tuple[int, "Future[None]"]] = deque()
+        self._finish_out = False  # finish() called
+        self._ended_out = False  # END_STREAM given to h2
+        self._no_body = False  # HEAD, 204, 304: body bytes are dropped
+        self._expected: Optional[int] = None  # remaining Content-Length
+        self._is_head = False
+        self._websocket = False
+        self._tunnel: Optional[_Tunnel] = None
+
+    # -- HTTPConnection ------------------------------------------------------
+
+    def write_headers(
+        self,
+        start_line: Union[RequestStartLine, ResponseStartLine],
+        headers: HTTPHeaders,
+        chunk: Optional[bytes] = None,
+    ) -> "Future[None]":
+        """Queues the response head (and a first piece of body).
+
+        The head is handed to ``h2`` at the next flush of the connection
+        (the end of the current IOLoop iteration at the latest), so that a
+        response finished at once leaves as HEADERS with END_STREAM, or
+        HEADERS plus one DATA frame.
+        """
+        if self._head is not None or self._head_sent:
+            raise HTTPOutputError("write_headers called twice")
+        assert isinstance(start_line, ResponseStartLine)
+        code = start_line.code
+        if self._websocket and code == 101:
+            # RFC 8441 5: the extended CONNECT is accepted with a 200; the
+            # HTTP/1.1 upgrade fields mean nothing here.
+            code = 200
+            for name in ("Upgrade", "Connection", "Sec-Websocket-Accept"):
+                if name in headers:
+                    del headers[name]
+        head = [(b":status", b"%d" % code)]
+        names = _FIELD_NAMES
+        for name, values in headers._as_list.items():
+            lname = names.get(name)
+            if lname is None:
+                lname = name.lower().encode("latin-1")
+                if len(names) < 1024:
+                    names[name] = lname
+            if lname in _CONNECTION_SPECIFIC:
+                continue
+            for value in values:
+                head.append((lname, value.encode("latin-1")))
+        self._head = head
+        if self._is_head or code in (204, 304) or 100 <= code < 200:
+            self._no_body = True
+        elif "Content-Length" in headers:
+            try:
+                self._expected = int(headers["Content-Length"])
+            except ValueError:
+                pass
+        return self.write(chunk) if chunk else self._queue(b"")
+
+    def write(self, chunk: bytes) -> "Future[None]":
+        """Queues a piece of the body; the `.Future` resolves once it has
+        been written to the socket (it waits while the peer's flow-control
+        window is closed)."""
+        if self._no_body:
+            chunk = b""
+        elif chunk and self._expected is not None:
+            self._expected -= len(chunk)
+            if self._expected < 0:
+                self._conn._reset(self, ErrorCodes.INTERNAL_ERROR)
+                raise HTTPOutputError("Tried to write more data than Content-Length")
+        return self._queue(chunk)
+
+    def finish(self) -> None:
+        """Ends the response (END_STREAM once the body has left)."""
+        if self._expected and not self._closed:
+            self._conn._reset(self, ErrorCodes.INTERNAL_ERROR)
+            raise HTTPOutputError(
+                "Tried to write %d bytes less than Content-Length" % self._expected
+            )
+        if self._websocket and self._tunnel is None and self._head is not None:
+            # A 101 (now 200) response: the stream carries the WebSocket
+            # once detach() is called, it does not end here.
+            self._conn._dirty(self)
+            return
+        self._finish_out = True
+        self._close_callback = None
+        self._conn._dirty(self)
+
+    def _queue(self, chunk: bytes) -> "Future[None]":
+        future: Future[None] = Future()
+        if self._closed:
+            future.set_exception(iostream.StreamClosedError())
+            future.exception()
+            return future
+        if chunk:
+            self._out.append(chunk)
+            self._out_queued += len(chunk)
+        self._waiters.append((self._out_queued, future))
+        self._conn._dirty(self)
+        return future
+
+    # -- What HTTP1Connection also offers -----------------------------------
+
+    def set_close_callback(self, callback: Optional[Callable[[], None]]) -> None:
+        """``callback`` runs if the stream is reset (or the connection
+        lost) after the request has been read and before the response is
+        finished."""
+        self._close_callback = callback
+
+    def set_max_body_size(self, max_body_size: int) -> None:
+        """Changes this request's body size limit (a bigger body gets a
+        413 answer, or a reset if the response has begun)."""
+        self._max_body_size = max_body_size
+
+    def set_body_timeout(self, timeout: float) -> None:
+        """Resets the stream unless its body has arrived within
+        ``timeout`` seconds from now."""
+        loop = self._conn.io_loop
+        if self._body_timer is not None:
+            loop.remove_timeout(self._body_timer)
+        if not self._read_done:
+            self._body_timer = loop.call_later(timeout, self._body_timed_out)
+
+    def _body_timed_out(self) -> None:
+        self._body_timer = None
+        if not self._read_done and not self._closed:
+            gen_log.info("Timeout reading body from %s", self.context)
+            self._conn._reset(self, ErrorCodes.CANCEL)
+            self._conn._flush_soon()
+
+    def detach(self) -> iostream.IOStream:
+        """For a WebSocket over HTTP/2 (RFC 8441): returns an `.IOStream`
+        whose bytes travel as this stream's DATA frames.  Other streams
+        cannot be taken over (HTTP/2 multiplexes them on one connection):
+        `.HTTPOutputError`, and the stream is reset."""
+        if not self._websocket or self._closed:
+            # The handler counts as finished now: the stream is reset so
+            # the client is not left waiting for a response.
+            self._conn._reset(self, ErrorCodes.INTERNAL_ERROR)
+            raise HTTPOutputError("An HTTP/2 stream cannot be detached")
+        tunnel = self._tunnel = _Tunnel(self)
+        return tunnel.app_side
+
+    @property
+    def stream(self) -> "_StreamView":
+        """What ``request.connection.stream`` gives on HTTP/1.x, as far as
+        it makes sense for one stream of many: ``closed()`` (this stream
+        reset or the connection gone), ``close()`` (resets this stream
+        only), ``socket``, ``set_nodelay``.  Applications such as the chat
+        demo check ``request.connection.stream.closed()``."""
+        return _StreamView(self)
+
+    # -- Inbound -------------------------------------------------------------
+
+    def _start(
+        self,
+        delegate: HTTPMessageDelegate,
+        start_line: RequestStartLine,
+        headers: HTTPHeaders,
+    ) -> None:
+        self._delegate = delegate
+        self._is_head = start_line.method == "HEAD"
+        timeout = self._conn.params.body_timeout
+        if timeout is not None and not self._read_done:
+            self.set_body_timeout(timeout)
+        try:
+            result = delegate.headers_received(start_line, headers)
+        except HTTPInputError as e:
+            self._input_error(e)
+            return
+        except Exception:
+            app_log.error("Uncaught exception", exc_info=True)
+            self._delegate_told = True  # (it failed: not told again)
+            self._conn._reset(self, ErrorCodes.INTERNAL_ERROR)
+            return
+        if self._websocket:
+            # The handshake has no body: the handler runs now, and what
+            # follows on the stream is the WebSocket's (see detach).
+            self._inbox.append(("e",))
+        if result is not None:
+            self._wait(result, 0)
+        else:
+            self._pump()
+
+    def _on_data(self, data: bytes, flow: int) -> None:
+        if self._tunnel is not None and not self._closed:
+            self._tunnel.inbound(data, flow)
+            return
+        if self._read_done or self._closed:
+            self._conn._ack(self.stream_id, flow)
+            return
+        self._received += len(data)
+        if self._received > self._max_body_size:
+            self._too_large()
+            self._conn._ack(self.stream_id, flow)
+            return
+        self._inbox.append(("d", data, flow))
+        if not self._busy:
+            self._pump()
+
+    def _on_end(self) -> None:
+        if self._tunnel is not None:
+            self._tunnel.inbound_end()
+            return
+        if self._read_done or self._closed:
+            return
+        self._inbox.append(("e",))
+        if not self._busy:
+            self._pump()
+
+    def _pump(self) -> None:
+        """Hands queued body pieces to the delegate, one at a time: the
+        next only once the previous ``data_received`` future is done."""
+        inbox = self._inbox
+        delegate = self._delegate
+        while inbox and not self._busy and not self._closed and delegate is not None:
+            item = inbox.popleft()
+            if item[0] == "e":
+                self._end_of_body()
+                return
+            try:
+                result = delegate.data_received(item[1])
+            except HTTPInputError as e:
+                self._input_error(e)
+                return
+            except Exception:
+                app_log.error("Uncaught exception", exc_info=True)
+                self._delegate_told = True
+                self._conn._reset(self, ErrorCodes.INTERNAL_ERROR)
+                return
+            if result is not None:
+                self._wait(result, item[2])
+            else:
+                self._conn._ack(self.stream_id, item[2])
+
+    def _wait(self, result: Awaitable[None], flow: int) -> None:
+        self._busy = True
+        future = gen.convert_yielded(result)
+
+        def done(f: "Future[None]") -> None:
+            self._busy = False
+            exc = None if f.cancelled() else f.exception()
+            if exc is not None:
+                if isinstance(exc, HTTPInputError):
+                    self._input_error(exc)
+                else:
+                    app_log.error("Uncaught exception", exc_info=exc)
+                    self._delegate_told = True
+                    self._conn._reset(self, ErrorCodes.INTERNAL_ERROR)
+                self._conn._flush_soon()
+                return
+            self._conn._ack(self.stream_id, flow)
+            self._pump()
+            self._conn._flush_soon()
+
+        future.add_done_callback(done)
+
+    def _end_of_body(self) -> None:
+        self._read_done = True
+        if self._body_timer is not None:
+            self._conn.io_loop.remove_timeout(self._body_timer)
+            self._body_timer = None
+        delegate = self._delegate
+        self._delegate_told = True  # finish() replaces on_connection_close
+        if delegate is None:
+            return
+        try:
+            delegate.finish()
+        except HTTPInputError as e:
+            self._input_error(e)
+        except Exception:
+            app_log.error("Uncaught exception", exc_info=True)
+            self._conn._reset(self, ErrorCodes.INTERNAL_ERROR)
+        self._conn._maybe_forget(self)
+
+    def _input_error(self, e: HTTPInputError) -> None:
+        """The request is malformed (the peer's fault): 400 if nothing has
+        been answered yet, else a reset."""
+        gen_log.info("Malformed HTTP/2 request from %s: %s", self.context, e)
+        self._refuse(400)
+
+    def _too_large(self) -> None:
+        gen_log.info(
+            "Request body over %d bytes from %s", self._max_body_size, self.context
+        )
+        self._refuse(413)
+
+    def _refuse(self, status: int) -> None:
+        """Answers ``status`` (unless the response has begun), stops the
+        client's upload with RST_STREAM(NO_ERROR) (RFC 9113 8.1) and tells
+        the delegate the exchange is over."""
+        self._read_done = True
+        self._inbox.clear()
+        self._tell_delegate()
+        conn = self._conn
+        if not self._head_sent and self._head is None and not self._closed:
+            body = b"%d %s" % (status, responses.get(status, "Error").encode())
+            self._head = [
+                (b":status", str(status).encode()),
+                (b"content-length", str(len(body)).encode()),
+                (b"content-type", b"text/plain"),
+            ]
+            self._out.clear()
+            self._out.append(body)
+            self._out_queued += len(body)
+            self._expected = None
+            self._finish_out = True
+            conn._dirty(self)
+            conn._reset_after_end.add(self.stream_id)
+        else:
+            conn._reset(self, ErrorCodes.CANCEL)
+
+    def _tell_delegate(self) -> None:
+        """The exchange ended early: on_connection_close while the
+        request is still being read, the close callback afterwards."""
+        if not self._delegate_told:
+            self._delegate_told = True
+            delegate = self._delegate
+            if delegate is not None:
+                try:
+                    delegate.on_connection_close()
+                except Exception:
+                    app_log.error("Uncaught exception", exc_info=True)
+        callback, self._close_callback = self._close_callback, None
+        if callback is not None:
+            try:
+                callback()
+            except Exception:
+                app_log.error("Uncaught exception", exc_info=True)
+
+    def _on_closed(self) -> None:
+        """The stream is gone (reset by either side, or the connection
+        lost): fail pending writes and tell whoever is waiting."""
+        if self._closed:
+            return
+        self._closed = True
+        self._inbox.clear()
+        self._out.clear()
+        if self._body_timer is not None:
+            self._conn.io_loop.remove_timeout(self._body_timer)
+            self._body_timer = None
+        waiters, self._waiters = self._waiters, deque()
+        for _, future in waiters:
+            if not future.done():
+                future.set_exception(iostream.StreamClosedError())
+                future.exception()
+        if self._tunnel is not None:
+            self._tunnel.close()
+        if not (self._finish_out and self._read_done):
+            self._tell_delegate()
+        self._delegate = None
+        self._close_callback = None
+
+
+class _StreamView:
+    """The `.IOStream`-like face of one HTTP/2 stream (see
+    `HTTP2Stream.stream`)."""
+
+    def __init__(self, h2_stream: HTTP2Stream) -> None:
+        self._h2_stream = h2_stream
+
+    def closed(self) -> bool:
+        s = self._h2_stream
+        return (
+            s._closed
+            and not (s._finish_out and s._read_done)
+            or s._conn.stream.closed()
+        )
+
+    def close(self) -> None:
+        s = self._h2_stream
+        s._conn._reset(s, ErrorCodes.CANCEL)
+
+    @property
+    def socket(self) -> Any:
+        return self._h2_stream._conn.stream.socket
+
+    def set_nodelay(self, value: bool) -> None:
+        pass  # The connection runs with TCP_NODELAY already.
+
+
+class _Tunnel:
+    """The byte pipe under a WebSocket over HTTP/2: a socket pair, one end
+    an `.IOStream` for `tornado.websocket`, the other pumped to and from
+    the HTTP/2 stream's DATA frames (with flow control both ways)."""
+
+    def __init__(self, h2_stream: HTTP2Stream) -> None:
+        a, b = socket.socketpair()
+        self.h2_stream = h2_stream
+        self.app_side = iostream.IOStream(a)
+        self.our_side = iostream.IOStream(b)
+        self._paused = False
+        self.our_side.set_close_callback(self._our_side_closed)
+        self.our_side._set_data_callback(self._outbound)
+
+    def _outbound(self, data: bytes) -> None:
+        stream = self.h2_stream
+        if stream._closed:
+            return
+        stream._out.append(data)
+        stream._out_queued += len(data)
+        stream._conn._dirty(stream)
+        if len(stream._out) > 4 and not self._paused:
+            # The peer's window is closed: stop reading from the app until
+            # the stream catches up (HTTP2ServerConnection._pump_out).
+            self._paused = True
+            self.our_side._set_data_callback(None)
+
+    def resume(self) -> None:
+        if self._paused and not self.our_side.closed():
+            self._paused = False
+            self.our_side._set_data_callback(self._outbound)
+
+    def inbound(self, data: bytes, flow: int) -> None:
+        if self.our_side.closed():
+            self.h2_stream._conn._ack(self.h2_stream.stream_id, flow)
+            return
+        written = self.our_side.write(data)
+        conn, sid = self.h2_stream._conn, self.h2_stream.stream_id
+
+        def acked(f: "Future[None]") -> None:
+            if not f.cancelled():
+                f.exception()
+            conn._ack(sid, flow)
+            conn._flush_soon()
+
+        written.add_done_callback(acked)
+
+    def inbound_end(self) -> None:
+        self.close()
+
+    def _our_side_closed(self) -> None:
+        stream = self.h2_stream
+        if not stream._closed and not stream._finish_out:
+            stream._finish_out = True
+            stream._read_done = True
+            stream._conn._dirty(stream)
+            stream._conn._reset_after_end.add(stream.stream_id)
+
+    def close(self) -> None:
+        if not self.our_side.closed():
+            self.our_side.close()
+
+
+class HTTP2ServerConnection:
+    """The server side of one HTTP/2 connection.
+
+    ``stream`` has been checked to speak HTTP/2 (ALPN ``h2``, or the h2c
+    preface, which is still in its buffer); ``params`` are the server's
+    `.HTTP1ConnectionParameters` (``max_header_size``, ``max_body_size``,
+    ``header_timeout`` as the idle timeout, ``body_timeout``); ``context``
+    is copied for each stream's ``request.connection.context``.
+    """
+
+    def __init__(
+        self,
+        stream: iostream.IOStream,
+        params: Optional[HTTP1ConnectionParameters] = None,
+        context: Optional[Any] = None,
+        max_concurrent_streams: int = _MAX_CONCURRENT_STREAMS,
+        initial_window_size: int = _INITIAL_WINDOW,
+    ) -> None:
+        require_h2()
+        self.stream = stream
+        self.params = params or HTTP1ConnectionParameters()
+        self.context = context
+        self.io_loop = stream.io_loop
+        self._max_buffer_size = stream.max_buffer_size
+        config = h2.config.H2Configuration(
+            client_side=False,
+            header_encoding=None,
+            validate_outbound_headers=False,
+            normalize_outbound_headers=False,
+        )
+        self._h2 = h2.connection.H2Connection(config=config)
+        self._h2.encoder = _FieldEncoder()  # type: ignore[assignment]
+        self._max_concurrent = max_concurrent_streams
+        self._window = initial_window_size
+        self._streams: Dict[int, HTTP2Stream] = {}
+        self._delegate: Optional[HTTPServerConnectionDelegate] = None
+        # Streams with output for h2; a flush is scheduled when non-empty.
+        self._pending: Dict[HTTP2Stream, None] = {}
+        self._blocked: Dict[HTTP2Stream, None] = {}  # waiting for window
+        self._flush_scheduled = False
+        self._in_receive = False
+        # Streams to reset with NO_ERROR once their response has ended.
+        self._reset_after_end: Set[int] = set()
+        # Flood accounting.
+        self._flood_start = 0.0
+        self._resets = 0
+        self._control = 0
+        self._paused_reading = False
+        self._closing = False  # GOAWAY sent (an error or a drain)
+        self._draining = False
+        self._last_stream_id: Optional[int] = None
+        self._done: Future[None] = Future()
+        self._last_activity = self.io_loop.time()
+        self._idle_timer: Optional[object] = None
+        self._idle_timeout = self.params.header_timeout or _DEFAULT_IDLE_TIMEOUT
+
+    # -- Life cycle ------------------------------------------------------------
+
+    def start_serving(self, delegate: HTTPServerConnectionDelegate) -> None:
+        """Sends our SETTINGS and starts reading frames for ``delegate``."""
+        self._delegate = delegate
+        conn = self._h2
+        codes = h2.settings.SettingCodes
+        ours = {
+            codes.MAX_CONCURRENT_STREAMS: self._max_concurrent,
+            codes.INITIAL_WINDOW_SIZE: self._window,
+            codes.MAX_HEADER_LIST_SIZE: self.params.max_header_size,
+            codes.ENABLE_CONNECT_PROTOCOL: 1,
+        }
+        # h2 treats a stream over MAX_CONCURRENT_STREAMS as a connection
+        # error, but RFC 9113 5.1.2 has a stream error, and a client may
+        # rightly open more streams before our SETTINGS reach it.  So h2 is
+        # given no limit, the peer is told ours, and _on_request refuses
+        # the streams over it with REFUSED_STREAM.  (Values given to
+        # Settings() are those of the first SETTINGS frame; the setters
+        # would only queue a change for later.)
+        conn.local_settings = h2.settings.Settings(
+            client=False,
+            initial_values={**ours, codes.MAX_CONCURRENT_STREAMS: 2**31 - 1},
+        )
+        conn.initiate_connection()
+        conn.clear_outbound_data_buffer()
+        frame = SettingsFrame(0)
+        frame.settings = {int(k): v for k, v in conn.local_settings.items()}
+        frame.settings.update({int(k): v for k, v in ours.items()})
+        self._write(frame.serialize())
+        # Enforced before the peer acknowledges the SETTINGS too.
+        conn.decoder.max_header_list_size = self.params.max_header_size
+        if _CONNECTION_WINDOW > 65535:
+            conn.increment_flow_control_window(_CONNECTION_WINDOW - 65535)
+        stream = self.stream
+        try:
+            stream.set_nodelay(True)
+        except Exception:
+            pass
+        stream.set_close_callback(self._on_stream_closed)
+        self._write(conn.data_to_send())
+        self._arm_idle()
+        stream._set_data_callback(self._on_bytes)
+
+    async def close(self) -> None:
+        """Closes the connection at once (streams in flight are told of the
+        close) and returns when it is done."""
+        if not self.stream.closed():
+            if not self._closing:
+                self._goaway(ErrorCodes.NO_ERROR)
+            self.stream.close()
+        await asyncio.wait((self._done,))
+
+    def _begin_drain(self) -> None:
+        """Graceful shutdown: GOAWAY naming the last stream we will serve,
+        then the streams in flight finish, then the connection closes."""
+        if self._closing or self.stream.closed():
+            return
+        self._draining = True
+        self._last_stream_id = self._h2.highest_inbound_stream_id
+        # h2 would refuse to send anything after its own GOAWAY, so this
+        # one is framed here and queued behind h2's output.
+        self._flush()
+        frame = GoAwayFrame(0)
+        frame.last_stream_id = self._last_stream_id
+        frame.error_code = ErrorCodes.NO_ERROR
+        self._write(frame.serialize())
+        self._maybe_done_draining()
+
+    def _maybe_done_draining(self) -> None:
+        if self._draining and not self._streams and not self.stream.closed():
+            self._goaway(ErrorCodes.NO_ERROR)
+
+    def _goaway(self, code: int) -> None:
+        """Sends GOAWAY with ``code`` and closes once it has been written."""
+        if self._closing:
+            return
+        self._closing = True
+        try:
+            self._h2.close_connection(
+                error_code=code, last_stream_id=self._h2.highest_inbound_stream_id
+            )
+        except h2.exceptions.ProtocolError:
+            pass
+        self._write_and_close(self._h2.data_to_send())
+
+    def _write_and_close(self, data: bytes) -> None:
+        stream = self.stream
+        if stream.closed():
+            return
+        stream._set_data_callback(None)
+        if not data:
+            stream.close()
+            return
+        written = stream.write(data)
+        # A peer that reads nothing can't hold us: the close comes after
+        # a short grace period anyway.
+        timer = self.io_loop.call_later(5.0, stream.close)
+
+        def close(f: "Future[None]") -> None:
+            if not f.cancelled():
+                f.exception()
+            self.io_loop.remove_timeout(timer)
+            stream.close()
+
+        written.add_done_callback(close)
+
+    def _on_stream_closed(self) -> None:
+        if self._idle_timer is not None:
+            self.io_loop.remove_timeout(self._idle_timer)
+            self._idle_timer = None
+        streams, self._streams = self._streams, {}
+        for s in streams.values():
+            s._on_closed()
+        self._pending.clear()
+        self._blocked.clear()
+        if not self._done.done():
+            self._done.set_result(None)
+            delegate, self._delegate = self._delegate, None
+            if delegate is not None:
+                delegate.on_close(self)
+
+    # -- Idle and stall timeout --------------------------------------------------
+
+    def _arm_idle(self) -> None:
+        self._idle_timer = self.io_loop.call_later(self._idle_timeout, self._check_idle)
+
+    def _check_idle(self) -> None:
+        self._idle_timer = None
+        if self.stream.closed():
+            return
+        now = self.io_loop.time()
+        quiet = now - self._last_activity
+        # Idle: no stream and nothing received.  Stalled: streams wait for
+        # a window the peer never reopens (CVE-2019-9517), or hold back
+        # data it never reads.
+        stalled = bool(self._blocked) or self.stream.writing()
+        if quiet >= self._idle_timeout and (not self._streams or stalled):
+            gen_log.info("Closing idle HTTP/2 connection from %s", self.context)
+            self._goaway(ErrorCodes.NO_ERROR)
+            # The peer may not read our GOAWAY either.
+            self.io_loop.call_later(1.0, self.stream.close)
+            return
+        wait = (
+            self._idle_timeout - quiet
+            if quiet < self._idle_timeout
+            else self._idle_timeout
+        )
+        self._idle_timer = self.io_loop.call_later(wait, self._check_idle)
+
+    # -- Receiving ---------------------------------------------------------------
+
+    def _on_bytes(self, data: bytes) -> None:
+        conn = self._h2
+        self._last_activity = self.io_loop.time()
+        self._in_receive = True
+        try:
+            try:
+                events = conn.receive_data(data)
+            except h2.exceptions.ProtocolError as e:
+                # h2 has queued the GOAWAY with the error's code.
+                gen_log.info("HTTP/2 protocol error from %s: %s", self.context, e)
+                self._closing = True
+                self._write_and_close(conn.data_to_send())
+                return
+            self._handle_events(events)
+        finally:
+            self._in_receive = False
+        if not self._closing:
+            self._flush()
+            if (
+                self.stream.writing()
+                and len(self.stream._write_buffer) > _MAX_OUTBOUND_BACKLOG
+            ):
+                # The peer sends faster than it reads: read no more until
+                # our answers have left.
+                self._pause_reading()
+
+    def _pause_reading(self) -> None:
+        stream = self.stream
+        if self._paused_reading:
+            return
+        self._paused_reading = True
+        stream._set_data_callback(None)
+        waiter = stream.write(b"")
+
+        def resume(f: "Future[None]") -> None:
+            if not f.cancelled():
+                f.exception()
+            self._paused_reading = False
+            if not stream.closed() and not self._closing:
+                stream._set_data_callback(self._on_bytes)
+
+        waiter.add_done_callback(resume)
+
+    def _count_flood(self, resets: int, control: int) -> bool:
+        """Counts resets and control frames; True (and GOAWAY
+        ENHANCE_YOUR_CALM) when the peer exceeds the limits."""
+        now = self.io_loop.time()
+        if now - self._flood_start > _FLOOD_WINDOW:
+            self._flood_start = now
+            self._resets = self._control = 0
+        self._resets += resets
+        self._control += control
+        if self._resets > _MAX_RESETS or self._control > _MAX_CONTROL_FRAMES:
+            gen_log.info(
+                "HTTP/2 flood (%d resets, %d control frames) from %s",
+                self._resets,
+                self._control,
+                self.context,
+            )
+            # The answers h2 has queued for this batch are not sent.
+            self._h2.clear_outbound_data_buffer()
+            self._goaway(ErrorCodes.ENHANCE_YOUR_CALM)
+            return True
+        return False
+
+    def _handle_events(self, events: List[Any]) -> None:
+        ev = h2.events
+        resets = control = 0
+        reset_ids: Optional[Set[int]] = None
+        for event in events:
+            kind = type(event)
+            if kind is ev.StreamReset:
+                if event.remote_reset:
+                    resets += 1
+                    if reset_ids is None:
+                        reset_ids = set()
+                    reset_ids.add(event.stream_id)
+            elif kind is ev.PingReceived or kind is ev.RemoteSettingsChanged:
+                control += 1
+        if (resets or control) and self._count_flood(resets, control):
+            return
+        streams = self._streams
+        for event in events:
+            kind = type(event)
+            if kind is ev.RequestReceived:
+                if reset_ids is not None and event.stream_id in reset_ids:
+                    # Reset in the same read: never started.
+                    continue
+                self._on_request(event)
+            elif kind is ev.DataReceived:
+                s = streams.get(event.stream_id)
+                if s is None:
+                    self._ack(event.stream_id, event.flow_controlled_length)
+                else:
+                    s._on_data(event.data, event.flow_controlled_length)
+            elif kind is ev.StreamEnded:
+                s = streams.get(event.stream_id)
+                if s is not None:
+                    s._on_end()
+            elif kind is ev.StreamReset:
+                s = streams.pop(event.stream_id, None)
+                if s is not None:
+                    self._pending.pop(s, None)
+                    self._blocked.pop(s, None)
+                    s._on_closed()
+                    self._maybe_done_draining()
+            elif kind is ev.WindowUpdated or kind is ev.RemoteSettingsChanged:
+                self._unblock(event)
+            elif kind is ev.ConnectionTerminated:
+                self._closing = True
+                self._write_and_close(self._h2.data_to_send())
+                return
+            # PingReceived (h2 answers), SettingsAcknowledged,
+            # TrailersReceived (StreamEnded follows), PriorityUpdated:
+            # nothing to do.
+
+    def _on_request(self, event: Any) -> None:
+        sid = event.stream_id
+        conn = self._h2
+        if (
+            self._draining
+            and self._last_stream_id is not None
+            and sid > self._last_stream_id
+        ):
+            conn.reset_stream(sid, ErrorCodes.REFUSED_STREAM)
+            return
+        if len(self._streams) >= self._max_concurrent:
+            # Counted as a reset: refusing costs little, but not nothing.
+            conn.reset_stream(sid, ErrorCodes.REFUSED_STREAM)
+            self._count_flood(1, 0)
+            return
+        method = path = authority = protocol = None
+        headers = HTTPHeaders()
+        cookies: List[str] = []
+        try:
+            for name, value in event.headers:
+                if name[0] == 58:  # b":"
+                    if name == b":method":
+                        method = value.decode("latin-1")
+                    elif name == b":path":
+                        path = value.decode("latin-1")
+                    elif name == b":authority":
+                        authority = value.decode("latin-1")
+                    elif name == b":protocol":
+                        protocol = value.decode("latin-1")
+                    continue
+                if name == b"cookie":
+                    # RFC 9113 8.2.3: split crumbs are joined with "; ".
+                    cookies.append(value.decode("latin-1"))
+                    continue
+                headers.add(name.decode("latin-1"), value.decode("latin-1"))
+            if cookies:
+                headers.add("Cookie", "; ".join(cookies))
+            if authority is not None and "Host" not in headers:
+                headers.add("Host", authority)
+        except HTTPInputError as e:
+            gen_log.info("Malformed HTTP/2 request from %s: %s", self.context, e)
+            conn.reset_stream(sid, ErrorCodes.PROTOCOL_ERROR)
+            return
+        websocket = False
+        if method == "CONNECT" and protocol is not None:
+            if protocol.lower() != "websocket":
+                conn.reset_stream(sid, ErrorCodes.REFUSED_STREAM)
+                return
+            # RFC 8441 5: give WebSocketHandler the HTTP/1.1 handshake it
+            # knows; the key is ours, its answer is never sent.
+            websocket = True
+            method = "GET"
+            headers["Upgrade"] = "websocket"
+            headers["Connection"] = "Upgrade"
+            if "Sec-Websocket-Key" not in headers:
+                headers["Sec-WebSocket-Key"] = base64.b64encode(os.urandom(16)).decode()
+        if method is None or path is None:
+            conn.reset_stream(sid, ErrorCodes.PROTOCOL_ERROR)
+            return
+        ctx = self.context
+        if ctx is not None:
+            ctx = _copy(ctx)
+        s = HTTP2Stream(self, sid, ctx)
+        s._websocket = websocket
+        self._streams[sid] = s
+        length = headers.get("Content-Length")
+        if length is not None and not event.stream_ended:
+            try:
+                declared = int(length)
+            except ValueError:
+                declared = -1
+            if declared > s._max_body_size:
+                s._too_large()
+                return
+        assert self._delegate is not None
+        try:
+            delegate = self._delegate.start_request(self, s)
+            if self.params.decompress:
+                delegate = _GzipMessageDelegate(delegate, s)  # type: ignore[arg-type]
+        except Exception:
+            app_log.error("Uncaught exception", exc_info=True)
+            self._reset(s, ErrorCodes.INTERNAL_ERROR)
+            return
+        s._start(delegate, RequestStartLine(method, path, "HTTP/2.0"), headers)
+
+    def _ack(self, stream_id: int, flow: int) -> None:
+        """Reopens the windows by ``flow`` bytes the application is done
+        with (h2 sends WINDOW_UPDATE once enough has accumulated)."""
+        if flow and not self._closing:
+            try:
+                self._h2.acknowledge_received_data(flow, stream_id)
+            except h2.exceptions.ProtocolError:
+                pass
+            self._flush_soon()
+
+    def _unblock(self, event: Any) -> None:
+        if not self._blocked:
+            return
+        if type(event) is h2.events.WindowUpdated and event.stream_id:
+            s = self._streams.get(event.stream_id)
+            if s is not None and s in self._blocked:
+                del self._blocked[s]
+                self._pending[s] = None
+            return
+        # The connection window or the initial window changed: all retry.
+        for s in self._blocked:
+            self._pending[s] = None
+        self._blocked.clear()
+
+    # -- Sending -----------------------------------------------------------------
+
+    def _dirty(self, s: HTTP2Stream) -> None:
+        """``s`` has output for h2: flush at the end of this read, or on
+        the next IOLoop iteration."""
+        if s not in self._blocked:
+            self._pending[s] = None
+        self._flush_soon()
+
+    def _flush_soon(self) -> None:
+        if not self._flush_scheduled and not self._in_receive:
+            self._flush_scheduled = True
+            self.io_loop.add_callback(self._scheduled_flush)
+
+    def _scheduled_flush(self) -> None:
+        self._flush_scheduled = False
+        if not self._closing or self._draining:
+            self._flush()
+
+    def _reset(self, s: HTTP2Stream, code: int) -> None:
+        if self._streams.pop(s.stream_id, None) is not None:
+            try:
+                self._h2.reset_stream(s.stream_id, code)
+            except h2.exceptions.ProtocolError:
+                pass
+            self._pending.pop(s, None)
+            self._blocked.pop(s, None)
+            s._on_closed()
+            self._flush_soon()
+            self._maybe_done_draining()
+
+    def _flush(self) -> None:
+        """Moves every pending stream's output into h2 (as far as the
+        windows allow) and h2's bytes to the socket, in one write."""
+        if self.stream.closed():
+            return
+        pending = self._pending
+        done_waiters: List[Future[None]] = []
+        while pending:
+            s = next(iter(pending))
+            del pending[s]
+            self._pump_out(s, done_waiters)
+        data = self._h2.data_to_send()
+        if data:
+            written = self.stream.write(data)
+            if done_waiters:
+                if written.done():
+                    _resolve(done_waiters)
+                else:
+                    written.add_done_callback(lambda f: _resolve(done_waiters))
+        elif done_waiters:
+            _resolve(done_waiters)
+
+    def _pump_out(self, s: HTTP2Stream, done_waiters: List["Future[None]"]) -> None:
+        conn = self._h2
+        sid = s.stream_id
+        if s._closed:
+            return
+        try:
+            head = s._head
+            if head is not None:
+                s._head = None
+                s._head_sent = True
+                end = s._finish_out and not s._out
+                conn.send_headers(sid, head, end_stream=end)
+                if end:
+                    s._ended_out = True
+            if not s._head_sent:
+                # Writes before write_headers: nothing to send yet.
+                return
+            out = s._out
+            while out:
+                window = conn.local_flow_control_window(sid)
+                if window <= 0:
+                    break
+                size = min(window, conn.max_outbound_frame_size)
+                chunk = out[0]
+                if len(chunk) <= size:
+                    out.popleft()
+                else:
+                    out[0] = chunk[size:]
+                    chunk = chunk[:size]
+                s._out_sent += len(chunk)
+                last = not out and s._finish_out
+                conn.send_data(sid, chunk, end_stream=last)
+                if last:
+                    s._ended_out = True
+            if out:
+                self._blocked[s] = None
+            elif s._finish_out and not s._ended_out:
+                conn.end_stream(sid)
+                s._ended_out = True
+        except h2.exceptions.StreamClosedError:
+            self._streams.pop(sid, None)
+            s._on_closed()
+            return
+        except h2.exceptions.ProtocolError as e:
+            gen_log.info("HTTP/2 stream %d send failed: %s", sid, e)
+            self._reset(s, ErrorCodes.INTERNAL_ERROR)
+            return
+        waiters = s._waiters
+        sent = s._out_sent
+        while waiters and waiters[0][0] <= sent:
+            done_waiters.append(waiters.popleft()[1])
+        if s._tunnel is not None and len(s._out) <= 4:
+            s._tunnel.resume()
+        if s._ended_out:
+            if sid in self._reset_after_end:
+                self._reset_after_end.discard(sid)
+                if not s._read_done or s._tunnel is not None:
+                    # RFC 9113 8.1: the rest of the request is not wanted.
+                    try:
+                        conn.reset_stream(sid, ErrorCodes.NO_ERROR)
+                    except h2.exceptions.ProtocolError:
+                        pass
+                self._streams.pop(sid, None)
+                s._closed = True
+                self._maybe_done_draining()
+            else:
+                self._maybe_forget(s)
+
+    def _maybe_forget(self, s: HTTP2Stream) -> None:
+        """Drops a stream once both directions are done."""
+        if s._ended_out and s._read_done and not s._inbox:
+            if self._streams.pop(s.stream_id, None) is not None:
+                s._closed = True
+                s._delegate = None
+                self._maybe_done_draining()
+
+    def _write(self, data: bytes) -> None:
+        if data and not self.stream.closed():
+            self.stream.write(data)
+
+
+def _resolve(futures: List["Future[None]"]) -> None:
+    for f in futures:
+        future_set_result_unless_cancelled(f, None)
+
+
+def _copy(ctx: Any) -> Any:
+    """A shallow copy of a connection context, for one stream."""
+    new = object.__new__(type(ctx))
+    new.__dict__.update(ctx.__dict__)
+    return new
+
+
+def _offer_h2(server: Any) -> None:
+    """Makes a TLS `.TCPServer` offer ``h2`` by ALPN (see `_with_alpn`)."""
+    if server.ssl_options is not None:
+        server.ssl_options = _with_alpn(server.ssl_options)
+
+
+def _with_alpn(ssl_options: Any) -> Any:
+    """The server's TLS settings with ALPN offering ``h2`` then
+    ``http/1.1``.  A dict of options becomes a new `ssl.SSLContext` (the
+    caller's dict is left alone); a context is changed in place, as ALPN
+    can only be set on the context itself."""
+    from tornado.netutil import ssl_options_to_context
+
+    if isinstance(ssl_options, dict):
+        ssl_options = ssl_options_to_context(ssl_options, server_side=True)
+    ssl_options.set_alpn_protocols(["h2", "http/1.1"])
+    return ssl_options
+
+
+async def _speaks_h2(stream: iostream.IOStream, timeout: Optional[float]) -> bool:
+    """Whether a new server connection speaks HTTP/2: over TLS, what ALPN
+    chose (after the handshake); in cleartext, whether it opens with the
+    preface."""
+    if isinstance(stream, iostream.SSLIOStream):
+        handshake: Awaitable[Any] = stream.wait_for_handshake()
+        if timeout is not None:
+            handshake = gen.with_timeout(
+                stream.io_loop.time() + timeout,
+                handshake,
+                quiet_exceptions=iostream.StreamClosedError,
+            )
+        await handshake
+        sock = stream.socket
+        return sock is not None and sock.selected_alpn_protocol() == "h2"  # type: ignore[union-attr]
+    return await _sniff_preface(stream, timeout)
