@@ -129,9 +129,9 @@ def measure_client(args: argparse.Namespace, tmp: str) -> tuple[int, str]:
         for n in (args.requests, 2 * args.requests):
             out = os.path.join(tmp, f"client-{n}.out")
             cmd = _valgrind(out) + [
-                args.python, os.path.join(DRIVERS, "http_client.py"), "--impl", "tornado",
+                args.python, os.path.join(DRIVERS, "http_client.py"), "--impl", args.client_impl,
                 "--url", f"http://127.0.0.1:{port}/", "--concurrency", str(args.concurrency),
-                "--requests", str(n)]
+                "--requests", str(n)] + (["--keep-alive"] if args.keep_alive else [])
             subprocess.run(cmd, env=_env(args.pure), check=True, capture_output=True, cwd="/")
             totals.append((_total_ir(out), out))
     finally:
@@ -164,6 +164,11 @@ def main() -> int:
                              "package, or whichever tornado --python has if none on "
                              "PYTHONPATH)")
     parser.add_argument("--driver-python", default=sys.executable)
+    parser.add_argument("--client-impl", choices=("tornado", "aiohttp"), default="tornado",
+                        help="client workload: whose client to measure (aiohttp needs "
+                             "--python of an environment that has it)")
+    parser.add_argument("--keep-alive", action="store_true",
+                        help="client workload: our client's keep_alive=True opt-in")
     parser.add_argument("--pure", action="store_true",
                         help="force the pure-Python path (TORNADO_NO_EXTENSION=1)")
     parser.add_argument("--annotate", type=int, default=0, metavar="N",
@@ -179,7 +184,8 @@ def main() -> int:
         else:
             ir, dump = measure_server(args, tmp)
         unit = "message" if args.workload == "wsecho" else "request"
-        print(f"{args.server} {args.workload}{' (pure Python)' if args.pure else ''}: "
+        who = args.client_impl if args.workload == "client" else args.server
+        print(f"{who} {args.workload}{' (pure Python)' if args.pure else ''}: "
               f"{ir / args.requests / 1000:,.1f}k Ir per {unit} "
               f"({args.requests} {unit}s, {time.monotonic() - t0:.0f} s)")
         if args.annotate:

@@ -757,3 +757,86 @@ def test_usual_paths_add_no_instance_attributes() -> None:
         assert set(vars(server)) <= names and set(vars(client)) <= names
 
     run(main)
+
+
+# -- Round-2 fast paths (issue 14): direct reads, kept read registration ----
+
+
+def test_big_partial_read_returns_bytes_straight_from_the_socket(kind: str) -> None:
+    # read_bytes of 16KB or more with an empty buffer takes socket.recv's
+    # bytes object (plain TCP); every kind must give the same results.
+    async def main() -> None:
+        rs, ws = await make_pair(kind)
+        try:
+            payload = bytes(range(256)) * 512  # 128 KiB
+            ws.write(payload)
+            got = bytearray()
+            while len(got) < len(payload):
+                chunk = await rs.read_bytes(65536, partial=True)
+                assert type(chunk) is bytes
+                assert 0 < len(chunk) <= 65536
+                got += chunk
+            assert bytes(got) == payload
+            # A whole-size read of more than arrives at once: the first
+            # part is buffered, the read completes with all of it.
+            fut = rs.read_bytes(40000)
+            ws.write(b"a" * 30000)
+            await asyncio.sleep(0.05)
+            assert not fut.done()
+            ws.write(b"b" * 10000 + b"rest")
+            assert await fut == b"a" * 30000 + b"b" * 10000
+            assert await rs.read_bytes(4) == b"rest"
+        finally:
+            close_all(rs, ws)
+
+    run(main)
+
+
+def test_direct_read_sees_close_and_reset() -> None:
+    async def main() -> None:
+        server, client = await tcp_pair()
+        try:
+            fut = server.read_bytes(65536, partial=True)
+            client.close()
+            with pytest.raises(StreamClosedError):
+                await fut
+            assert server.closed()
+        finally:
+            close_all(server, client)
+
+    run(main)
+
+
+def test_read_registration_kept_while_bytes_are_buffered() -> None:
+    # A read that leaves bytes in the buffer (a response head with its
+    # body behind it) keeps the stream registered for reads; bytes that
+    # nobody asked for stop that, so an unread buffer grows by one read
+    # at most.
+    from tornado.ioloop import IOLoop
+
+    async def main() -> None:
+        server, client = await tcp_pair()
+        try:
+            # The read waits for the data (the stream registers for reads).
+            head = server.read_until(b"\r\n\r\n")
+            await asyncio.sleep(0.01)
+            await client.write(b"head\r\n\r\nbody")
+            assert await head == b"head\r\n\r\n"
+            assert server._read_buffer == bytearray(b"body")
+            assert server._state & IOLoop.READ
+            await client.write(b"x" * 1000)
+            for _ in range(100):
+                if not server._state & IOLoop.READ:
+                    break
+                await asyncio.sleep(0.01)
+            assert not server._state & IOLoop.READ
+            assert bytes(server._read_buffer) == b"body" + b"x" * 1000
+            await client.write(b"y" * 1000)
+            await asyncio.sleep(0.05)
+            # Not read: nobody asked, and the registration is gone.
+            assert len(server._read_buffer) == 1004
+            assert await server.read_bytes(2004) == b"body" + b"x" * 1000 + b"y" * 1000
+        finally:
+            close_all(server, client)
+
+    run(main)

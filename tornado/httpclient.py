@@ -252,7 +252,9 @@ class AsyncHTTPClient(Configurable):
         if self._closed:
             raise RuntimeError("fetch() called on closed AsyncHTTPClient")
         own = _request_with_own_headers(request, kwargs)
-        outcome: Future[HTTPResponse] = Future()
+        # The loop given explicitly: finding the running one costs a
+        # getpid() system call on Python 3.11.
+        outcome: Future[HTTPResponse] = Future(loop=getattr(self.io_loop, "asyncio_loop", None))
 
         def settle(response: HTTPResponse) -> None:
             failure = response.error

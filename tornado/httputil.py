@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 import datetime
 import http
 import http.cookies
+import importlib.util
 import re
 import ssl
+import sys
 import time
 import typing
 import unicodedata
@@ -1494,22 +1496,37 @@ def encode_username_password(
 # the ``zstandard`` package).  Without them, they are simply not offered.
 # ---------------------------------------------------------------------------
 
-try:
-    import brotli as _brotli
-except ImportError:  # pragma: no cover - depends on what is installed
+# Whether a module can be imported, found without importing it: brotli
+# and zstandard cost a noticeable share of `import tornado.web`, and most
+# programs never meet these codings.  The modules are imported by
+# _load_codings when a coder is first made.
+def _module_exists(name: str) -> bool:
     try:
-        import brotlicffi as _brotli  # type: ignore[no-redef]
-    except ImportError:
-        _brotli = None  # type: ignore[assignment]
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
 
-try:
-    from compression import zstd as _stdlib_zstd  # type: ignore[import-not-found]
-except ImportError:
-    _stdlib_zstd = None
-try:
-    import zstandard as _zstandard
-except ImportError:  # pragma: no cover - depends on what is installed
-    _zstandard = None  # type: ignore[assignment]
+
+_BROTLI_MODULE = next((m for m in ("brotli", "brotlicffi") if _module_exists(m)), None)
+_STDLIB_ZSTD = sys.version_info >= (3, 14) and _module_exists("compression.zstd")
+_ZSTANDARD_MODULE = "zstandard" if _module_exists("zstandard") else None
+
+# The modules themselves, once _load_codings has run.
+_brotli: Any = None
+_stdlib_zstd: Any = None
+_zstandard: Any = None
+
+
+def _load_codings() -> None:
+    """Imports the optional coding modules found installed (once)."""
+    global _brotli, _stdlib_zstd, _zstandard
+    if _BROTLI_MODULE is not None and _brotli is None:
+        _brotli = importlib.import_module(_BROTLI_MODULE)
+    if _STDLIB_ZSTD and _stdlib_zstd is None:
+        _stdlib_zstd = importlib.import_module("compression.zstd")
+    elif not _STDLIB_ZSTD and _ZSTANDARD_MODULE is not None and _zstandard is None:
+        _zstandard = importlib.import_module(_ZSTANDARD_MODULE)
+
 
 # RFC 9659: a zstd decoder for HTTP need not accept windows over 8 MB, and
 # refusing them bounds what one response can make us allocate.
@@ -1559,6 +1576,7 @@ class _GzipDecoder(_ContentDecoder):
 
 class _BrotliDecoder(_ContentDecoder):
     def __init__(self) -> None:
+        _load_codings()
         self._decompressor = _brotli.Decompressor()
 
     def decode(self, data: bytes, max_length: int) -> bytes:
@@ -1587,6 +1605,7 @@ class _ZstdDecoder(_ContentDecoder):
 
     @staticmethod
     def _new_frame() -> Any:
+        _load_codings()
         if _stdlib_zstd is not None:
             parameter = _stdlib_zstd.DecompressionParameter.window_log_max
             return _stdlib_zstd.ZstdDecompressor(
@@ -1621,9 +1640,9 @@ class _ZstdDecoder(_ContentDecoder):
 
 # The codings we can decode, by name, in the order a client offers them.
 _DECODERS: Dict[str, Any] = {"gzip": _GzipDecoder}
-if _brotli is not None:
+if _BROTLI_MODULE is not None:
     _DECODERS["br"] = _BrotliDecoder
-if _stdlib_zstd is not None or _zstandard is not None:
+if _STDLIB_ZSTD or _ZSTANDARD_MODULE is not None:
     _DECODERS["zstd"] = _ZstdDecoder
 
 # RFC 9110 section 12.4.2: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )

@@ -249,6 +249,12 @@ class _ReadScratch(threading.local):
 
 _scratch = _ReadScratch()
 
+# The smallest read_bytes served by _recv_direct.  Big reads (a body
+# streamed in 64KB pieces) gain from skipping the buffer; small ones keep
+# reading whole chunks into it, so what arrived beyond them stays buffered
+# (where start_tls, say, sees it) rather than in the kernel.
+_DIRECT_READ_MIN = 16384
+
 # Compiled read_until_regex patterns.  Protocols use a handful of fixed
 # patterns, once per message; re.compile's own cache costs more per call.
 _regex_cache: dict[bytes, Pattern[bytes]] = {}
@@ -305,6 +311,10 @@ class BaseIOStream:
         # taken in without overflowing the buffer.
         self.read_chunk_size = min(read_chunk_size or _DEFAULT_CHUNK, limit // 2)
         self.io_loop = ioloop.IOLoop.current()
+        # The asyncio loop our Futures belong to, given to them explicitly:
+        # a Future() made without it asks asyncio for the running loop,
+        # which on Python 3.11 costs a getpid() system call every time.
+        self._aio_loop = getattr(self.io_loop, "asyncio_loop", None)
         self.error: Optional[BaseException] = None
         self._read_buffer = bytearray()
         self._write_buffer = _StreamBuffer()
@@ -356,6 +366,10 @@ class BaseIOStream:
     # Whether a short read proves the descriptor empty.  True for sockets
     # and pipes; not for TLS, whose library may hold decrypted data back.
     _short_read_drains = False
+
+    # Whether a read_bytes that the empty buffer cannot serve may take the
+    # bytes object the socket's recv() makes (see _recv_direct).
+    _direct_reads = False
 
     # -- What subclasses provide ---------------------------------------
 
@@ -570,7 +584,7 @@ class BaseIOStream:
         if limit is not None and buffer._size + size > limit:
             raise StreamBufferFullError("Reached maximum write buffer size")
         self._total_write_index += size
-        future: Future[None] = Future()
+        future: Future[None] = Future(loop=self._aio_loop)
         if self._connecting:
             self._queue_write_future(future)
             if size:
@@ -710,7 +724,7 @@ class BaseIOStream:
             # the peer went away); say so rather than "Already reading".
             self._check_closed()
             raise AssertionError("Already reading")
-        future: Future = Future()
+        future: Future = Future(loop=self._aio_loop)
         self._read_future = future
         return future
 
@@ -737,6 +751,14 @@ class BaseIOStream:
             self._read_from_buffer(end)
             return
         self._check_closed()
+        if (
+            not self._fd_drained and self._direct_reads
+            and (self._read_bytes or 0) >= _DIRECT_READ_MIN
+            and self._into_view is None and not self._read_buffer
+        ):
+            self._recv_direct()
+            if self._read_future is None or self._closed:
+                return
         if not self._fd_drained:
             end = self._read_to_buffer_loop()
             if end is not None:
@@ -998,10 +1020,62 @@ class BaseIOStream:
         # decrypted bytes that no event will announce).
         self.io_loop.add_callback(self._handle_events, self.fileno(), _READ)
 
+    def _recv_direct(self) -> bool:
+        """Serves a pending ``read_bytes`` from an empty buffer with the
+        bytes object ``socket.recv`` returns: the kernel's copy is the only
+        one, where the buffer would add two (into it, and out of it).
+        True if the read completed, or nothing could be read (then
+        ``_fd_drained`` is set, or the stream closed); False when some
+        bytes arrived but too few for a whole-size read: they are buffered
+        and the usual path goes on."""
+        wanted = self._read_bytes
+        assert wanted is not None and self._into_view is None
+        size = min(wanted, self.read_chunk_size)
+        try:
+            data = self.socket.recv(size)
+        except BlockingIOError:
+            self._fd_drained = True
+            return True
+        except Exception as e:
+            self.close(exc_info=e)
+            if self._is_connreset(e):
+                return True
+            raise
+        if not data:
+            self.close()
+            return True
+        count = len(data)
+        if count < size:
+            self._fd_drained = True
+        if count != wanted and not self._read_partial:
+            self._read_buffer += data
+            return False
+        self._read_bytes = None
+        self._read_partial = False
+        future = self._read_future
+        self._read_future = None
+        if future is not None and not future.cancelled():
+            future.set_result(data)
+        if self._state is None or self._state == _ERROR:
+            self._maybe_add_error_listener()
+        return True
+
     def _handle_read(self) -> None:
         if self._data_callback is not None:
             self._push_data()
             return
+        if (
+            self._direct_reads and (self._read_bytes or 0) >= _DIRECT_READ_MIN
+            and self._into_view is None and not self._read_buffer
+        ):
+            try:
+                if self._recv_direct() or self._closed:
+                    # Completed, or nothing there (the registration
+                    # stays as it is).
+                    return
+            except Exception as exc:
+                self._fail_read(exc)
+                return
         try:
             end = self._read_to_buffer_loop()
         except UnsatisfiableReadError:
@@ -1027,6 +1101,8 @@ class BaseIOStream:
         if readable:
             # Readiness reported: a read may find data again.
             self._fd_drained = False
+        # Data that arrives with no read pending is only buffered.
+        unasked = readable and not self.reading()
         try:
             if self._connecting:
                 # Whatever the event, it may be the verdict on a connect
@@ -1039,7 +1115,7 @@ class BaseIOStream:
             if self._closed:
                 return
             if not events & _ERROR:
-                self._update_io_state()
+                self._update_io_state(unasked)
                 return
             self.error = self.get_fd_error()
             # Closing from a callback lets whatever the reads and writes
@@ -1052,15 +1128,26 @@ class BaseIOStream:
             self.close(exc_info=exc)
             raise
 
-    def _update_io_state(self) -> None:
-        """Narrows the loop registration to what is still needed."""
+    def _update_io_state(self, unasked: bool = False) -> None:
+        """Narrows the loop registration to what is still needed.
+
+        ``unasked``: the event brought data while no read was pending.
+        """
         state = _ERROR
         if self.reading():
             state |= _READ
         if self.writing():
             state |= _WRITE
-        if state == _ERROR and not self._read_buffer:
+        if state == _ERROR and (
+            not self._read_buffer or (not unasked and self._state and self._state & _READ)
+        ):
             # Idle: keep listening so that a close by the peer is noticed.
+            # Also when the last read left bytes in the buffer (a response
+            # head read with its body behind it): the next read usually
+            # follows at once, and dropping the registration only to make
+            # it again costs two epoll_ctl calls.  Once bytes arrive that
+            # nobody asked for while some are buffered, listening stops,
+            # so an unread buffer grows by one read at most.
             state |= _READ
         if state != self._state:
             assert self._state is not None, "events for an unregistered stream"
@@ -1187,6 +1274,9 @@ class IOStream(BaseIOStream):
         self.socket = socket
         self.socket.setblocking(False)
         super().__init__(*args, **kwargs)
+        # Only where read_from_fd is the plain recv_into (not TLS, not a
+        # subclass that reads its own way).
+        self._direct_reads = type(self).read_from_fd is IOStream.read_from_fd
 
     def fileno(self) -> Any:
         return self.socket

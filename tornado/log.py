@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import logging.handlers
 import sys
 from types import ModuleType
 from typing import Any, Dict, Optional, Tuple, cast
@@ -191,6 +190,10 @@ _Options = Any
 
 def _rotating_handler(options: _Options) -> logging.Handler:
     """The file handler for ``options.log_file_prefix``, per the rotate mode."""
+    # Imported here: logging.handlers (with socket, pickle and queue behind
+    # it) is only needed by programs that log to a file.
+    import logging.handlers
+
     mode = options.log_rotate_mode
     common: Dict[str, Any] = dict(
         filename=options.log_file_prefix,

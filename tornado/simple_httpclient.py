@@ -2,7 +2,9 @@
 streams.
 
 `SimpleAsyncHTTPClient` needs nothing outside Tornado. Every request opens
-a connection of its own through `tornado.tcpclient.TCPClient` (name
+a connection of its own (unless the client was made with the opt-in
+``keep_alive=True`` of this package, see `tornado._http1pool`) through
+`tornado.tcpclient.TCPClient` (name
 resolution, TCP connect and TLS handshake all count against the connect
 timeout) and speaks HTTP/1.1 through the client mode of
 `tornado.http1connection.HTTP1Connection`, which parses the answer, applies
@@ -48,7 +50,11 @@ from typing import (
 
 from tornado import httputil, version
 from tornado.escape import to_unicode
-from tornado.http1connection import HTTP1Connection, HTTP1ConnectionParameters
+from tornado.http1connection import (
+    HTTP1Connection,
+    HTTP1ConnectionParameters,
+    _connection_tokens,
+)
 from tornado.httpclient import (
     AsyncHTTPClient,
     HTTPClientError,
@@ -73,8 +79,12 @@ from tornado.tcpclient import TCPClient
 from tornado.util import TimeoutError
 
 if TYPE_CHECKING:
+    from tornado._http1pool import _IdleConnections
     # Imported when HTTP/2 is switched on (it loads the h2 package).
     from tornado.http2client import HTTP2ClientConnection, HTTP2ClientStream
+
+# Whether asyncio.Task takes eager_start (Python 3.12+).
+_EAGER_TASKS = sys.version_info >= (3, 12)
 
 # What fetch_impl is given to report the outcome of a request.
 _ResponseCallback = Callable[[HTTPResponse], None]
@@ -612,7 +622,14 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         self._h2_stream: Optional[HTTP2ClientStream] = None
         # A Task of our own, straight from the asyncio loop (run() logs what
         # it cannot report itself, so nobody has to watch the Task).
-        loop.asyncio_loop.create_task(self.run())  # type: ignore[attr-defined]
+        aio = loop.asyncio_loop  # type: ignore[attr-defined]
+        if _EAGER_TASKS and aio.get_task_factory() is None:
+            # Python 3.12+: the Task's first step runs now, up to its first
+            # wait (on a kept-alive connection the request is sent), instead
+            # of in the next loop iteration.
+            asyncio.Task(self.run(), loop=aio, eager_start=True)  # type: ignore[call-arg]
+        else:
+            aio.create_task(self.run())
 
     # --- sending -----------------------------------------------------------
 
@@ -625,33 +642,45 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             scheme, host, port, authority = self._split_url()
             source_ip = self._source_address()
             self._check_request()
+            if getattr(self.client, "_http1_pool", None) is not None:
+                self._pool_key = self._keep_alive_key(scheme, host, port, source_ip)
             self._fill_in_headers(authority)
-            pool = None if self.client is None else self.client._h2_pool
-            try:
-                if pool is not None and pool.wants(scheme):
-                    opened = await self._run_http2(pool, scheme, host, port, source_ip)
-                    if opened is None:
+            h2_pool = None if self.client is None else self.client._h2_pool
+            # An idle keep-alive connection, with the opt-in (_http1pool).
+            stream = None if self._pool_key is None else self._take_idle()
+            while True:
+                if stream is None:
+                    try:
+                        if h2_pool is not None and h2_pool.wants(scheme):
+                            opened = await self._run_http2(h2_pool, scheme, host, port, source_ip)
+                            if opened is None:
+                                return
+                            stream = opened
+                        else:
+                            stream = await self._connect(scheme, host, port, source_ip)
+                    except TimeoutError as exc:
+                        # TCPClient's message names the phase (resolving,
+                        # connecting, TLS handshake).
+                        raise HTTPTimeoutError(str(exc) or "Timeout while connecting") from None
+                    if self.final_callback is None:
+                        # Answered for already while the connection was being made.
+                        stream.close()
                         return
-                    stream = opened
-                else:
-                    stream = await self._connect(scheme, host, port, source_ip)
-            except TimeoutError as exc:
-                # TCPClient's message names the phase (resolving,
-                # connecting, TLS handshake).
-                raise HTTPTimeoutError(str(exc) or "Timeout while connecting") from None
-            if self.final_callback is None:
-                # Answered for already while the connection was being made.
-                stream.close()
-                return
-            # The steps are plain methods rather than nested coroutines:
-            # every resumption of this Task walks the chain of awaiting
-            # frames.
-            sending = self._send_request(stream)
-            if sending is not None:
-                await sending
-            # Unless sending is held for the server's "100 Continue" (see
-            # headers_received), which never comes if it answers at once.
-            await self._read_response()
+                # The steps are plain methods rather than nested coroutines:
+                # every resumption of this Task walks the chain of awaiting
+                # frames.
+                try:
+                    sending = self._send_request(stream)
+                    if sending is not None:
+                        await sending
+                    # Unless sending is held for the server's "100 Continue" (see
+                    # headers_received), which never comes if it answers at once.
+                    await self._read_response()
+                    return
+                except StreamClosedError:
+                    if not self._may_retry():
+                        raise
+                stream = None
         except Exception:
             if not self._handle_exception(*sys.exc_info()):
                 app_log.error("Exception in callback %r", self.run, exc_info=True)
@@ -860,8 +889,9 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         own (private) headers object."""
         request = self.request
         headers = request.headers
-        # One request per connection (RFC 9112 section 9.6).
-        if "Connection" not in headers:
+        # One request per connection (RFC 9112 section 9.6), unless the
+        # client keeps connections alive (HTTP/1.1's default).
+        if "Connection" not in headers and self._pool_key is None:
             headers["Connection"] = "close"
         if "Host" not in headers:
             headers["Host"] = authority
@@ -987,6 +1017,94 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             # read_response gave up (a malformed or cut-off answer) without
             # calling finish(): nothing more will come.
             self.on_connection_close()
+
+    # --- keep-alive (the opt-in of tornado._http1pool) ---------------------
+
+    # The key under which this request's connection is pooled, when the
+    # client keeps connections alive and this request may share one.
+    _pool_key: Optional[Tuple[Any, ...]] = None
+    # Whether the stream in use came from the pool.
+    _reused = False
+
+    def _keep_alive_key(
+        self, scheme: str, host: str, port: int, source_ip: Optional[str]
+    ) -> Optional[Tuple[Any, ...]]:
+        """What a connection for this request must have in common with an
+        idle one to be shared: origin, local address, address family and
+        TLS settings.  None when the request should not share one (TLS
+        options given as a dict, or certificate files that make a context
+        of their own)."""
+        request = self.request
+        tls: object = None
+        if scheme == "https":
+            if isinstance(request.ssl_options, dict):
+                return None
+            if request.ssl_options is None and not (
+                request.ca_certs is None and request.client_cert is None
+                and request.client_key is None
+            ):
+                return None
+            tls = self._tls_settings(scheme)
+        return (scheme, host, port, source_ip, request.allow_ipv6 is False, tls)
+
+    def _take_idle(self) -> Optional[IOStream]:
+        pool = self.client._http1_pool  # type: ignore[union-attr]
+        stream = pool.take(self._pool_key)
+        self._reused = stream is not None
+        return stream
+
+    def _may_retry(self) -> bool:
+        """Whether to send the request again on a new connection after the
+        reused one closed: once, before any response arrived, and only for
+        an idempotent request whose body can be sent again (RFC 9112
+        section 9.3.1: the server may have closed the idle connection just
+        as the request left).  If so, clears what the attempt left."""
+        request = self.request
+        if not self._reused or self.final_callback is None or self.code is not None:
+            return False
+        if request.method not in _IDEMPOTENT or request.body_producer is not None:
+            return False
+        self._reused = False
+        self._remove_timeout()
+        stream, self.stream = self.stream, None
+        if stream is not None:
+            stream.close()
+        self.connection = None
+        self.chunks = []
+        return True
+
+    def _keeps_alive(self, stream: IOStream) -> bool:
+        """Whether ``stream`` may carry another request (RFC 9112 section
+        9.3): both messages complete with nothing unread, an HTTP/1.1
+        response, and no ``close`` option on either side."""
+        connection = self.connection
+        if connection is None or connection.stream is not stream or stream.closed():
+            return False
+        if not (connection._exchange_over and connection._read_finished
+                and connection._write_finished):
+            return False
+        start = connection._response_start_line
+        if start is None or start.version != "HTTP/1.1" or start.code == 101:
+            return False
+        if self.request.method == "CONNECT" or stream.reading() or stream.writing():
+            return False
+        if stream._read_buffer:
+            return False  # bytes beyond the response: the framing is lost
+        response_headers = self.headers
+        if response_headers is None or "close" in _connection_tokens(response_headers):
+            return False
+        return "close" not in _connection_tokens(self.request.headers)
+
+    def _keep_stream_alive(self) -> None:
+        """Hands the stream to the pool when it can be kept alive (and
+        forgets it: `_close_stream` then leaves it alone)."""
+        stream = self.stream
+        if (
+            stream is not None and self._pool_key is not None
+            and self._h2_stream is None and self._keeps_alive(stream)
+        ):
+            self.stream = None
+            self.client._http1_pool.put(self._pool_key, stream)  # type: ignore[union-attr]
 
     # --- timers and outcomes -----------------------------------------------
 
@@ -1152,6 +1270,8 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             buffer=BytesIO(b"".join(self.chunks)), effective_url=self.request.url,
             request_time=self._elapsed(), start_time=self.start_wall_time,
         )
+        # Before the answer: a request it lets start may take the stream.
+        self._keep_stream_alive()
         self._answer(response)
         self._close_stream()
 
@@ -1206,7 +1326,9 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
                 )
             deliver(response)
 
-        # Our slot goes back first: with max_clients=1 the next hop needs it.
+        # The connection goes back (if kept alive) and our slot too before
+        # the next hop starts: with max_clients=1 it needs the slot.
+        self._keep_stream_alive()
         self._free_slot()
         # Through the public fetch(), as Tornado does: instrumentation that
         # wraps it sees the hop (and knows it by its original_request).
@@ -1218,7 +1340,10 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
     """Non-blocking HTTP client that needs nothing beyond Tornado.
 
     HTTP/1.1 only, one new connection per request, and no proxy support
-    (``curl_httpclient`` has that).
+    (``curl_httpclient`` has that).  Beyond Tornado's arguments this
+    package accepts ``keep_alive=True`` (and ``keep_alive_timeout``, in
+    seconds): finished connections are then kept for the next request to
+    the same origin (see ``_take_extra_keywords``).
 
     :arg max_clients: how many requests may be in progress at once; the
         others wait in a queue. Time spent waiting counts against the
@@ -1247,10 +1372,13 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
         addition to Tornado 6.6, which has no such argument.)
     """
 
-    # See util.Configurable: initialize() keeps Tornado 6.6's signature.
-    _extra_keywords = frozenset({"http2"})
+    # See util.Configurable: initialize() keeps Tornado 6.6's signature;
+    # these are taken by _take_extra_keywords.
+    _extra_keywords = frozenset({"http2", "keep_alive", "keep_alive_timeout"})
     # The HTTP/2 connections, when http2 is on.
     _h2_pool: Optional[_HTTP2Pool] = None
+    # The idle HTTP/1.1 connections, when keep_alive is on.
+    _http1_pool: "Optional[_IdleConnections]" = None
 
     def initialize(  # type: ignore[override]
         self, max_clients: int = 10, hostname_mapping: Optional[Dict[str, str]] = None,
@@ -1276,7 +1404,20 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
         self.tcp_client = TCPClient(resolver=self.resolver)
         self._timeouts = _TimeoutQueue(self.io_loop.asyncio_loop)  # type: ignore[attr-defined]
 
-    def _take_extra_keywords(self, http2: Union[bool, str] = False) -> None:  # type: ignore[override]
+    def _take_extra_keywords(  # type: ignore[override]
+        self, http2: Union[bool, str] = False, keep_alive: bool = False,
+        keep_alive_timeout: Optional[float] = None,
+    ) -> None:
+        """``http2``: see the class docstring.
+
+        ``keep_alive=True`` keeps the connection of a finished HTTP/1.1
+        exchange open for the next request to the same origin (persistent
+        connections; without it every request has a connection of its own
+        and says ``Connection: close``, as Tornado does).  At most
+        ``max_clients`` connections are kept idle, each for at most
+        ``keep_alive_timeout`` seconds (30 by default).  A request that
+        finds its reused connection closed before any answer is sent once
+        more on a new one if its method is idempotent."""
         if http2 not in _HTTP2_MODES:
             raise ValueError(
                 "http2 must be False, True or 'prior_knowledge', not %r" % (http2,)
@@ -1286,6 +1427,11 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
 
             require_h2()
             self._h2_pool = _HTTP2Pool(prior_knowledge=http2 == "prior_knowledge")
+        if keep_alive:
+            from tornado._http1pool import DEFAULT_IDLE_TIMEOUT, _IdleConnections
+
+            timeout = DEFAULT_IDLE_TIMEOUT if keep_alive_timeout is None else keep_alive_timeout
+            self._http1_pool = _IdleConnections(self.io_loop, self.max_clients, timeout)
 
     def close(self) -> None:
         if self._closed:
@@ -1293,6 +1439,8 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
         if self._h2_pool is not None:
             self._h2_pool.close()
         super().close()
+        if self._http1_pool is not None:
+            self._http1_pool.close()
         if self.own_resolver:
             self.resolver.close()
         self.tcp_client.close()

@@ -3440,6 +3440,7 @@ class _BrotliStream:
     __slots__ = ("_compressor",)
 
     def __init__(self, quality: int) -> None:
+        httputil._load_codings()
         self._compressor = httputil._brotli.Compressor(quality=quality)
 
     def feed(self, data: bytes, last: bool) -> bytes:
@@ -3456,6 +3457,7 @@ class _ZstdStream:
     __slots__ = ("_compressor",)
 
     def __init__(self, level: int) -> None:
+        httputil._load_codings()
         if httputil._stdlib_zstd is not None:
             self._compressor = httputil._stdlib_zstd.ZstdCompressor(level=level)
         else:

@@ -3,7 +3,10 @@
 Runs inside the environment of the implementation measured (the harness
 pins it to its CPU).  ``--impl tornado`` uses ``AsyncHTTPClient`` (whichever
 Tornado that environment has, with its default simple client),
-``--impl aiohttp`` a ``ClientSession``.  ``--concurrency 1`` is the
+``--impl aiohttp`` a ``ClientSession`` (which keeps connections alive).
+``--keep-alive`` turns on the keep-alive opt-in of our ``AsyncHTTPClient``
+(``keep_alive=True``; the reference release has no such keyword, and closes
+each connection after its request).  ``--concurrency 1`` is the
 sequential case; more runs that many requests in flight at once.  Prints
 ``RESULT requests_per_sec=... errors=...``.
 """
@@ -12,10 +15,16 @@ import argparse
 import asyncio
 
 
+#: With --keep-alive: Tornado's client keeps connections alive (an opt-in of
+#: this package, ``keep_alive=True``; Tornado itself has no such keyword).
+_KEEP_ALIVE = False
+
+
 async def tornado_load(url: str, concurrency: int, duration: float, warmup: float) -> tuple[int, int, float]:
     from tornado.httpclient import AsyncHTTPClient
 
-    client = AsyncHTTPClient(max_clients=max(concurrency, 10))
+    extra = {"keep_alive": True} if _KEEP_ALIVE else {}
+    client = AsyncHTTPClient(max_clients=max(concurrency, 10), force_instance=True, **extra)
 
     async def one() -> None:
         await client.fetch(url)
@@ -101,7 +110,12 @@ def main() -> None:
                              "timing: for instruction counts)")
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio",
                         help="the event loop the measured client runs on")
+    parser.add_argument("--keep-alive", action="store_true",
+                        help="tornado: AsyncHTTPClient(keep_alive=True), this package's opt-in")
     args = parser.parse_args()
+    if args.keep_alive:
+        global _KEEP_ALIVE
+        _KEEP_ALIVE = True
     load = tornado_load if args.impl == "tornado" else aiohttp_load
     if args.requests:
         global _COUNT
