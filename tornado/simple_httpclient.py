@@ -754,8 +754,10 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         self, host: str, port: int, source_ip: Optional[str], tls: _TLSSettings
     ) -> Awaitable[IOStream]:
         """`.TCPClient.connect` with the given TLS settings, within the
-        connect budget (see `_connect`)."""
+        connect budget."""
         request = self.request
+        # The connect phase must respect both limits, counted from when
+        # this request got its slot.
         budget = _tightest(request.connect_timeout, request.request_timeout)
         remaining = None
         if budget is not None:
@@ -934,18 +936,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         self, scheme: str, host: str, port: int, source_ip: Optional[str]
     ) -> Awaitable[IOStream]:
         """`.TCPClient.connect` (TLS included) within the connect budget."""
-        request = self.request
-        # The connect phase must respect both limits, counted from when
-        # this request got its slot.
-        budget = _tightest(request.connect_timeout, request.request_timeout)
-        remaining = None
-        if budget is not None:
-            remaining = max(0.0, self.start_time + budget - self.io_loop.time())
-        family = socket.AF_INET if request.allow_ipv6 is False else socket.AF_UNSPEC
-        return self.tcp_client.connect(
-            host, port, af=family, ssl_options=self._tls_settings(scheme),
-            max_buffer_size=self.max_buffer_size, source_ip=source_ip, timeout=remaining,
-        )
+        return self._open_stream(host, port, source_ip, self._tls_settings(scheme))
 
     def _send_request(self, stream: IOStream) -> Optional[Awaitable[None]]:
         """Starts the exchange on ``stream`` and sends the request; returns
