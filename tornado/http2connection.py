@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import re
 import socket
 from typing import (
     Any,
@@ -183,6 +184,230 @@ class _FieldEncoder:
                     cache[key] = data
             parts.append(data)
         return b"".join(parts)
+
+
+# The decoded header blocks one connection's _FieldDecoder keeps, and the
+# longest block worth keeping.
+_BLOCK_MEMO_SIZE = 64
+_BLOCK_MEMO_MAX = 512
+
+
+def _field_decoder_class() -> Any:
+    """`_FieldDecoder`, defined once ``hpack`` is known to be importable."""
+    import hpack
+
+    class _FieldDecoder(hpack.Decoder):  # type: ignore[misc]
+        """h2's HPACK decoder with a memo of the header blocks that leave
+        the dynamic table as it was.
+
+        A client sends the same request head again and again, and once
+        its fields are in the dynamic table the block is a few index
+        bytes that decode to the same list as long as the table is
+        unchanged.  Such blocks are kept (per connection, bounded) and
+        answered from the memo; any block that changes the table, and any
+        change of the limits h2 sets from SETTINGS, empties it.  Errors
+        (an HPACK bomb over ``max_header_list_size``, a bad index) come
+        from hpack's own decoding and are never kept.
+        """
+
+        def __init__(self) -> None:
+            self._memo: Dict[bytes, List[Any]] = {}
+            self._list_limit = 0
+            self._table_limit = 0
+            super().__init__()
+
+        # h2 sets these from the SETTINGS frames; a change of either may
+        # change what a block decodes to (or whether it is an error).
+        @property
+        def max_header_list_size(self) -> int:
+            return self._list_limit
+
+        @max_header_list_size.setter
+        def max_header_list_size(self, value: int) -> None:
+            self._list_limit = value
+            self._memo.clear()
+
+        @property
+        def max_allowed_table_size(self) -> int:
+            return self._table_limit
+
+        @max_allowed_table_size.setter
+        def max_allowed_table_size(self, value: int) -> None:
+            self._table_limit = value
+            self._memo.clear()
+
+        def decode(self, data: bytes, raw: bool = False) -> Any:
+            memo = self._memo
+            found = memo.get(data)
+            if found is not None and raw:
+                return list(found)
+            table = self.header_table
+            entries = table.dynamic_entries
+            front = entries[0] if entries else None
+            size, count = table.maxsize, len(entries)
+            fields = super().decode(data, raw)
+            entries = table.dynamic_entries
+            if (
+                (entries[0] if entries else None) is front
+                and len(entries) == count
+                and table.maxsize == size
+            ):
+                # ``front`` is still referenced here, so "is" cannot be
+                # fooled by a new entry at a recycled address.
+                if raw and len(data) <= _BLOCK_MEMO_MAX:
+                    if len(memo) >= _BLOCK_MEMO_SIZE:
+                        memo.clear()
+                    memo[data] = list(fields)
+            elif memo:
+                memo.clear()
+            return fields
+
+    return _FieldDecoder
+
+
+_FieldDecoder: Any = _field_decoder_class() if h2 is not None else None
+
+
+class _MalformedHeaders(Exception):
+    """A request's header block breaks RFC 9113 section 8.2 or 8.3 (the
+    stream is reset with PROTOCOL_ERROR, RFC 9113 section 8.1.1)."""
+
+
+# RFC 9113 8.2.1: a field name has no 0x00-0x20, 0x41-0x5a (uppercase),
+# 0x7f-0xff or colon; a value no NUL, CR or LF, nor leading or trailing
+# SP or HTAB.
+_BAD_NAME = re.compile(rb"[\x00-\x20A-Z\x7f-\xff:]")
+_BAD_VALUE = re.compile(rb"[\x00\r\n]|\A[ \t]|[ \t]\Z")
+_REQUEST_PSEUDO = frozenset(
+    {b":method", b":scheme", b":authority", b":path", b":protocol"}
+)
+
+# Parsed request heads by their (validated) field list, shared by all
+# connections: a client repeats the same head, which then costs a lookup
+# and a copy of its HTTPHeaders.  Bounded, and only short heads are kept.
+_HEAD_MEMO: Dict[
+    Tuple[Any, ...],
+    Tuple[str, Optional[str], Optional[str], Optional[str], HTTPHeaders],
+] = {}
+_HEAD_MEMO_SIZE = 1024
+_HEAD_MEMO_MAX = 2048
+
+
+def _check_field(name: bytes, value: bytes) -> None:
+    """Raises `_MalformedHeaders` unless ``name: value`` is a valid
+    regular (not pseudo-header) HTTP/2 field in a request or trailers."""
+    if not name or _BAD_NAME.search(name):
+        raise _MalformedHeaders("invalid field name %r" % name)
+    if value and _BAD_VALUE.search(value):
+        raise _MalformedHeaders("invalid value %r of field %r" % (value, name))
+    if name in _CONNECTION_SPECIFIC:
+        raise _MalformedHeaders("connection-specific field %r" % name)
+    if name == b"te" and value.lower() != b"trailers":
+        raise _MalformedHeaders("TE field other than trailers: %r" % value)
+
+
+def _parse_request_head(
+    fields: List[Tuple[bytes, bytes]],
+) -> Tuple[str, Optional[str], Optional[str], Optional[str], HTTPHeaders]:
+    """Checks a request's decoded header block as RFC 9113 sections 8.2
+    and 8.3 (and RFC 8441 for ``:protocol``) require, and returns its
+    method, path, authority, protocol and regular fields.
+
+    This is the check h2's ``validate_inbound_headers`` would make (it is
+    turned off, as this one is memoized): field names and values, no
+    connection-specific fields, TE only ``trailers``, pseudo-header fields
+    known, unique, request-only and before the regular ones, ``:method``
+    present, ``:scheme`` and a non-empty ``:path`` unless a plain CONNECT,
+    ``:protocol`` only with CONNECT, one Host at most and equal to
+    ``:authority``, at least one of the two.  Cookie crumbs are joined
+    (RFC 9113 8.2.3).  Raises `_MalformedHeaders`.
+    """
+    key = tuple(fields)
+    found = _HEAD_MEMO.get(key)
+    if found is not None:
+        method, path, authority, protocol, headers = found
+        return method, path, authority, protocol, headers.copy()
+    pseudo: Dict[bytes, bytes] = {}
+    regular = False
+    host: Optional[bytes] = None
+    cookies: List[str] = []
+    headers = HTTPHeaders()
+    total = 0
+    for name, value in fields:
+        total += len(name) + len(value)
+        if name[:1] == b":":
+            if regular:
+                raise _MalformedHeaders(
+                    "pseudo-header field %r after a regular one" % name
+                )
+            if name not in _REQUEST_PSEUDO:
+                raise _MalformedHeaders("pseudo-header field %r in a request" % name)
+            if name in pseudo:
+                raise _MalformedHeaders("pseudo-header field %r twice" % name)
+            if value and _BAD_VALUE.search(value):
+                raise _MalformedHeaders("invalid value %r of %r" % (value, name))
+            pseudo[name] = value
+            continue
+        regular = True
+        _check_field(name, value)
+        if name == b"host":
+            if host is not None:
+                raise _MalformedHeaders("Host field twice")
+            host = value
+        if name == b"cookie":
+            cookies.append(value.decode("latin-1"))
+            continue
+        try:
+            headers.add(name.decode("latin-1"), value.decode("latin-1"))
+        except HTTPInputError as e:
+            raise _MalformedHeaders(str(e)) from None
+    raw_method = pseudo.get(b":method")
+    if raw_method is None:
+        raise _MalformedHeaders("no :method")
+    has_protocol = b":protocol" in pseudo
+    if has_protocol and raw_method != b"CONNECT":
+        raise _MalformedHeaders(":protocol without CONNECT")
+    if raw_method == b"CONNECT" and not has_protocol:
+        if b":scheme" in pseudo or b":path" in pseudo:
+            raise _MalformedHeaders("CONNECT with :scheme or :path")
+    elif b":scheme" not in pseudo or b":path" not in pseudo:
+        raise _MalformedHeaders("no :scheme or :path")
+    raw_path = pseudo.get(b":path")
+    if raw_path is not None and not raw_path:
+        raise _MalformedHeaders("empty :path")
+    raw_authority = pseudo.get(b":authority")
+    if raw_authority is None and host is None:
+        raise _MalformedHeaders("neither :authority nor Host")
+    if raw_authority is not None and host is not None and raw_authority != host:
+        raise _MalformedHeaders(
+            ":authority %r and Host %r differ" % (raw_authority, host)
+        )
+    if cookies:
+        headers.add("Cookie", "; ".join(cookies))
+    authority = None if raw_authority is None else raw_authority.decode("latin-1")
+    if authority is not None and host is None:
+        headers.add("Host", authority)
+    result = (
+        raw_method.decode("latin-1"),
+        None if raw_path is None else raw_path.decode("latin-1"),
+        authority,
+        None if not has_protocol else pseudo[b":protocol"].decode("latin-1"),
+        headers,
+    )
+    if total <= _HEAD_MEMO_MAX:
+        if len(_HEAD_MEMO) >= _HEAD_MEMO_SIZE:
+            _HEAD_MEMO.clear()
+        _HEAD_MEMO[key] = (*result[:4], headers.copy())  # type: ignore[assignment]
+    return result
+
+
+def _check_trailers(fields: List[Tuple[bytes, bytes]]) -> None:
+    """Raises `_MalformedHeaders` unless ``fields`` are valid trailers
+    (RFC 9113 8.1: no pseudo-header fields; 8.2: valid fields)."""
+    for name, value in fields:
+        if name[:1] == b":":
+            raise _MalformedHeaders("pseudo-header field %r in trailers" % name)
+        _check_field(name, value)
 
 
 class H2NotInstalledError(RuntimeError):
@@ -729,14 +954,20 @@ class HTTP2ServerConnection:
         self.context = context
         self.io_loop = stream.io_loop
         self._max_buffer_size = stream.max_buffer_size
+        # Inbound header blocks are checked by _parse_request_head and
+        # _check_trailers (memoized, as strict as h2's own check), and
+        # our responses are built by us, so h2's checks are off.
         config = h2.config.H2Configuration(
             client_side=False,
             header_encoding=None,
+            validate_inbound_headers=False,
+            normalize_inbound_headers=False,
             validate_outbound_headers=False,
             normalize_outbound_headers=False,
         )
         self._h2 = h2.connection.H2Connection(config=config)
         self._h2.encoder = _FieldEncoder()  # type: ignore[assignment]
+        self._h2.decoder = _FieldDecoder()
         self._max_concurrent = max_concurrent_streams
         self._window = initial_window_size
         self._streams: Dict[int, HTTP2Stream] = {}
@@ -1021,12 +1252,29 @@ class HTTP2ServerConnection:
                     self._maybe_done_draining()
             elif kind is ev.WindowUpdated or kind is ev.RemoteSettingsChanged:
                 self._unblock(event)
+            elif kind is ev.TrailersReceived:
+                try:
+                    _check_trailers(event.headers)
+                except _MalformedHeaders as e:
+                    gen_log.info(
+                        "Malformed HTTP/2 trailers from %s: %s", self.context, e
+                    )
+                    s = streams.get(event.stream_id)
+                    if s is not None:
+                        self._reset(s, ErrorCodes.PROTOCOL_ERROR)
+                    else:
+                        try:
+                            self._h2.reset_stream(
+                                event.stream_id, ErrorCodes.PROTOCOL_ERROR
+                            )
+                        except h2.exceptions.ProtocolError:
+                            pass
             elif kind is ev.ConnectionTerminated:
                 self._closing = True
                 self._write_and_close(self._h2.data_to_send())
                 return
             # PingReceived (h2 answers), SettingsAcknowledged,
-            # TrailersReceived (StreamEnded follows), PriorityUpdated:
+            # PriorityUpdated:
             # nothing to do.
 
     def _on_request(self, event: Any) -> None:
@@ -1044,31 +1292,11 @@ class HTTP2ServerConnection:
             conn.reset_stream(sid, ErrorCodes.REFUSED_STREAM)
             self._count_flood(1, 0)
             return
-        method = path = authority = protocol = None
-        headers = HTTPHeaders()
-        cookies: List[str] = []
         try:
-            for name, value in event.headers:
-                if name[0] == 58:  # b":"
-                    if name == b":method":
-                        method = value.decode("latin-1")
-                    elif name == b":path":
-                        path = value.decode("latin-1")
-                    elif name == b":authority":
-                        authority = value.decode("latin-1")
-                    elif name == b":protocol":
-                        protocol = value.decode("latin-1")
-                    continue
-                if name == b"cookie":
-                    # RFC 9113 8.2.3: split crumbs are joined with "; ".
-                    cookies.append(value.decode("latin-1"))
-                    continue
-                headers.add(name.decode("latin-1"), value.decode("latin-1"))
-            if cookies:
-                headers.add("Cookie", "; ".join(cookies))
-            if authority is not None and "Host" not in headers:
-                headers.add("Host", authority)
-        except HTTPInputError as e:
+            method, path, authority, protocol, headers = _parse_request_head(
+                event.headers
+            )
+        except _MalformedHeaders as e:
             gen_log.info("Malformed HTTP/2 request from %s: %s", self.context, e)
             conn.reset_stream(sid, ErrorCodes.PROTOCOL_ERROR)
             return
