@@ -987,3 +987,36 @@ def test_ping_is_answered(server: Server) -> None:
         assert ack[0].ping_data == b"12345678"
     finally:
         client.close()
+
+
+def test_expect_100_continue_gets_an_interim_100_first(server: Server) -> None:
+    client = RawClient(server.port)
+    try:
+        sid = client.request(
+            "/body", method="POST", extra=[("expect", "100-continue")], end=False
+        )
+        # Nothing of the body has been sent: the 100 must come first.
+        interim = client.until(
+            lambda: [
+                e
+                for e in client.events
+                if isinstance(e, h2.events.InformationalResponseReceived)
+                and e.stream_id == sid
+            ]
+        )
+        assert dict(interim[0].headers)[":status"] == "100"
+        client.h2.send_data(sid, b"the body", end_stream=True)
+        client.flush()
+        headers, body = client.response(sid)
+        assert headers[":status"] == "200" and body == b"the body"
+        # No body, no interim response.
+        sid2 = client.request("/", extra=[("expect", "100-continue")])
+        assert client.response(sid2)[0][":status"] == "200"
+        assert not [
+            e
+            for e in client.events
+            if isinstance(e, h2.events.InformationalResponseReceived)
+            and e.stream_id == sid2
+        ]
+    finally:
+        client.close()

@@ -245,7 +245,12 @@ def _field_decoder_class() -> Any:
             entries = table.dynamic_entries
             front = entries[0] if entries else None
             size, count = table.maxsize, len(entries)
-            fields = super().decode(data, raw)
+            try:
+                fields = super().decode(data, raw)
+            except Exception:
+                # The table may be half changed (h2 ends the connection).
+                memo.clear()
+                raise
             entries = table.dynamic_entries
             if (
                 (entries[0] if entries else None) is front
@@ -496,6 +501,9 @@ class HTTP2Stream(HTTPConnection):
         self._is_head = False
         self._websocket = False
         self._tunnel: Optional[_Tunnel] = None
+        # The request asked for "Expect: 100-continue" and has a body:
+        # answered by _pump before the body is first read.
+        self._expect_continue = False
 
     # -- HTTPConnection ------------------------------------------------------
 
@@ -699,6 +707,9 @@ class HTTP2Stream(HTTPConnection):
     def _pump(self) -> None:
         """Hands queued body pieces to the delegate, one at a time: the
         next only once the previous ``data_received`` future is done."""
+        if self._expect_continue:
+            self._expect_continue = False
+            self._send_continue()
         inbox = self._inbox
         delegate = self._delegate
         while inbox and not self._busy and not self._closed and delegate is not None:
@@ -720,6 +731,25 @@ class HTTP2Stream(HTTPConnection):
                 self._wait(result, item[2])
             else:
                 self._conn._ack(self.stream_id, item[2])
+
+    def _send_continue(self) -> None:
+        """RFC 9110 10.1.1 (as `.HTTP1Connection` does): an interim 100
+        HEADERS before the body is read, unless the application has
+        answered (or refused the request) already."""
+        if (
+            self._head is not None
+            or self._head_sent
+            or self._closed
+            or self._read_done
+            or self._tunnel is not None
+        ):
+            return
+        conn = self._conn
+        try:
+            conn._h2.send_headers(self.stream_id, [(b":status", b"100")])
+        except h2.exceptions.ProtocolError:
+            return
+        conn._flush_soon()
 
     def _wait(self, result: Awaitable[None], flow: int) -> None:
         self._busy = True
@@ -1321,6 +1351,10 @@ class HTTP2ServerConnection:
             ctx = _copy(ctx)
         s = HTTP2Stream(self, sid, ctx)
         s._websocket = websocket
+        if not event.stream_ended and not websocket:
+            expect = headers._as_list.get("Expect")
+            if expect is not None and expect[-1].lower() == "100-continue":
+                s._expect_continue = True
         self._streams[sid] = s
         length = headers.get("Content-Length")
         if length is not None and not event.stream_ended:
