@@ -257,13 +257,9 @@ class ASGIContainer(httputil.HTTPServerConnectionDelegate):
     in every scope (see the ASGI specification).
     """
 
-    def __init__(
-        self, asgi_app: ASGIApp, root_path: str = "", lifespan: str = "auto"
-    ) -> None:
+    def __init__(self, asgi_app: ASGIApp, root_path: str = "", lifespan: str = "auto") -> None:
         if lifespan not in ("auto", "on", "off"):
-            raise ValueError(
-                "lifespan must be 'auto', 'on' or 'off', not %r" % (lifespan,)
-            )
+            raise ValueError("lifespan must be 'auto', 'on' or 'off', not %r" % (lifespan,))
         self.asgi_app = asgi_app
         self.root_path = root_path
         self.lifespan = lifespan
@@ -293,9 +289,7 @@ class ASGIContainer(httputil.HTTPServerConnectionDelegate):
         if self._lifespan is not None:
             raise RuntimeError("ASGIContainer.startup() called twice")
         self.state = {}
-        self._lifespan = _Lifespan(
-            self.asgi_app, self.state, required=self.lifespan == "on"
-        )
+        self._lifespan = _Lifespan(self.asgi_app, self.state, required=self.lifespan == "on")
         if self.lifespan == "off":
             self._lifespan.supported = False
             self.state = None
@@ -342,9 +336,7 @@ class ASGIContainer(httputil.HTTPServerConnectionDelegate):
             self._websocket_application()(request)
             return
         exchange = _HTTPExchange(self, request.server_connection, conn)
-        start_line = httputil.RequestStartLine(
-            request.method, request.uri, request.version
-        )
+        start_line = httputil.RequestStartLine(request.method, request.uri, request.version)
         exchange._begin(start_line, request.headers, body_expected=False)
         exchange._chunk = request.body or None
         exchange._body_complete = True
@@ -371,9 +363,7 @@ class ASGIContainer(httputil.HTTPServerConnectionDelegate):
         raw_path, _, query = start_line.path.partition("?")
         if raw_path[:1] != "/" and raw_path.startswith(("http://", "https://")):
             # RFC 9112 section 3.2.2: the absolute form; ASGI wants the path.
-            raw_path = (
-                "/" + raw_path.split("/", 3)[-1] if raw_path.count("/") >= 3 else "/"
-            )
+            raw_path = "/" + raw_path.split("/", 3)[-1] if raw_path.count("/") >= 3 else "/"
         client, server, scheme = self._connection_view(server_conn, conn)
         if kind == "websocket":
             scheme = "wss" if scheme == "https" else "ws"
@@ -382,8 +372,7 @@ class ASGIContainer(httputil.HTTPServerConnectionDelegate):
         scope: Dict[str, Any] = {
             "type": kind,
             "asgi": _ASGI_VERSION,
-            "http_version": _HTTP_VERSIONS.get(start_line.version)
-            or start_line.version[5:],
+            "http_version": _HTTP_VERSIONS.get(start_line.version) or start_line.version[5:],
             "method": start_line.method,
             "scheme": scheme,
             "path": urllib.parse.unquote(raw_path) if "%" in raw_path else raw_path,
@@ -416,11 +405,7 @@ class ASGIContainer(httputil.HTTPServerConnectionDelegate):
         if known is not None and known[0] is remote_ip and known[1] is protocol:
             return known[2]
         address = getattr(context, "address", None)
-        client = (
-            (remote_ip, address[1])
-            if remote_ip and isinstance(address, tuple)
-            else None
-        )
+        client = (remote_ip, address[1]) if remote_ip and isinstance(address, tuple) else None
         server: Optional[Tuple[str, int]] = None
         sock = getattr(getattr(conn, "stream", None), "socket", None)
         if sock is not None:
@@ -475,9 +460,7 @@ class _Lifespan:
             self.supported = False
             return
         if kind == "lifespan.%s.failed" % phase:
-            raise LifespanError(
-                message.get("message", "") or "lifespan %s failed" % phase
-            )
+            raise LifespanError(message.get("message", "") or "lifespan %s failed" % phase)
         if kind == "error":
             raise LifespanError(message["message"]) from message["exception"]
         raise LifespanError("lifespan %s: the application sent %r" % (phase, kind))
@@ -498,31 +481,15 @@ class _Lifespan:
         except BaseException as e:
             if self.required:
                 app_log.error("Exception in ASGI lifespan", exc_info=True)
-                self._settle(
-                    {
-                        "type": "error",
-                        "message": "%s: %s" % (type(e).__name__, e),
-                        "exception": e,
-                    }
-                )
+                self._settle({"type": "error", "message": "%s: %s" % (type(e).__name__, e), "exception": e})
             else:
-                app_log.info(
-                    "The ASGI application does not seem to support lifespan (%s: %s)",
-                    type(e).__name__,
-                    e,
-                )
+                app_log.info("The ASGI application does not seem to support lifespan (%s: %s)", type(e).__name__, e)
                 self._settle({"type": "unsupported"})
             if not isinstance(e, Exception):
                 raise
         else:
             if self.required:
-                self._settle(
-                    {
-                        "type": "error",
-                        "message": "the application's lifespan returned early",
-                        "exception": None,
-                    }
-                )
+                self._settle({"type": "error", "message": "the application's lifespan returned early", "exception": None})
             else:
                 self._settle({"type": "unsupported"})
 
@@ -563,10 +530,7 @@ class _HTTPExchange(httputil.HTTPMessageDelegate):
     _started_at = 0.0
 
     def __init__(
-        self,
-        container: ASGIContainer,
-        server_conn: object,
-        conn: httputil.HTTPConnection,
+        self, container: ASGIContainer, server_conn: object, conn: httputil.HTTPConnection
     ) -> None:
         self._container = container
         self._server_conn = server_conn
@@ -581,9 +545,7 @@ class _HTTPExchange(httputil.HTTPMessageDelegate):
         fields = headers._as_list
         if "Upgrade" in fields and _is_websocket_upgrade(start_line.method, headers):
             # Hand the whole exchange to the WebSocket machinery.
-            ws = self._container._websocket_application().start_request(
-                self._server_conn, self._conn
-            )
+            ws = self._container._websocket_application().start_request(self._server_conn, self._conn)
             result = ws.headers_received(start_line, headers)
             # (Bound afterwards: the router rebinds its own on routing.)
             self.data_received = ws.data_received  # type: ignore[method-assign]
@@ -626,9 +588,7 @@ class _HTTPExchange(httputil.HTTPMessageDelegate):
         self._started_at = time.time()
         self._method = start_line.method
         self._uri = start_line.path
-        self._scope = self._container._scope(
-            "http", start_line, headers, self._server_conn, self._conn
-        )
+        self._scope = self._container._scope("http", start_line, headers, self._server_conn, self._conn)
         if not body_expected:
             self._body_complete = True
 
@@ -659,15 +619,11 @@ class _HTTPExchange(httputil.HTTPMessageDelegate):
         elif not self._finished:
             if not self._started:
                 if not self._gone:
-                    app_log.error(
-                        "ASGI application returned without sending a response"
-                    )
+                    app_log.error("ASGI application returned without sending a response")
                     self._send_500()
             else:
                 # An incomplete response can only be ended by closing.
-                app_log.error(
-                    "ASGI application returned before its response was complete"
-                )
+                app_log.error("ASGI application returned before its response was complete")
                 self._close()
         self._release_body()
 
@@ -736,11 +692,7 @@ class _HTTPExchange(httputil.HTTPMessageDelegate):
             if chunk is not None:
                 self._chunk = None
                 self._release_body()
-                return {
-                    "type": "http.request",
-                    "body": chunk,
-                    "more_body": not self._body_complete,
-                }
+                return {"type": "http.request", "body": chunk, "more_body": not self._body_complete}
             if self._gone or self._finished:
                 return {"type": "http.disconnect"}
             if self._body_complete and not self._body_sent:
@@ -757,9 +709,7 @@ class _HTTPExchange(httputil.HTTPMessageDelegate):
             if self._gone:
                 raise ClientDisconnected("the client has disconnected")
             if self._finished:
-                raise RuntimeError(
-                    "http.response.body sent after the response was complete"
-                )
+                raise RuntimeError("http.response.body sent after the response was complete")
             conn = self._conn
             body = message.get("body", b"")
             more = message.get("more_body", False)
@@ -768,23 +718,14 @@ class _HTTPExchange(httputil.HTTPMessageDelegate):
             if not self._started:
                 headers = self._headers
                 if headers is None:
-                    raise RuntimeError(
-                        "http.response.body sent before http.response.start"
-                    )
+                    raise RuntimeError("http.response.body sent before http.response.start")
                 self._started = True
                 fields = headers._as_list
-                if not (
-                    more
-                    or no_body
-                    or "Content-Length" in fields
-                    or "Transfer-Encoding" in fields
-                ):
+                if not (more or no_body or "Content-Length" in fields or "Transfer-Encoding" in fields):
                     # The whole body is known: no need to chunk it.
                     fields["Content-Length"] = [str(len(body))]
                 start_line = _START_LINES.get(status) or _start_line(status)
-                written: Optional[Future[None]] = conn.write_headers(
-                    start_line, headers, None if no_body else body
-                )
+                written: Optional[Future[None]] = conn.write_headers(start_line, headers, None if no_body else body)
             elif body and not no_body:
                 written = conn.write(body)
             else:
@@ -823,15 +764,7 @@ class _HTTPExchange(httputil.HTTPMessageDelegate):
             level = logging.ERROR
         if access_log.isEnabledFor(level):
             millis = 1000.0 * (time.time() - self._started_at)
-            access_log.log(
-                level,
-                "%d %s %s (%s) %.2fms",
-                status,
-                self._method,
-                self._uri,
-                self._remote_ip(),
-                millis,
-            )
+            access_log.log(level, "%d %s %s (%s) %.2fms", status, self._method, self._uri, self._remote_ip(), millis)
 
 
 # Response start lines by status (the version in them is not used).
@@ -839,9 +772,7 @@ _START_LINES: Dict[int, httputil.ResponseStartLine] = {}
 
 
 def _start_line(status: int) -> httputil.ResponseStartLine:
-    line = httputil.ResponseStartLine(
-        "HTTP/1.1", status, httputil.responses.get(status, "Unknown")
-    )
+    line = httputil.ResponseStartLine("HTTP/1.1", status, httputil.responses.get(status, "Unknown"))
     if 100 <= status < 600:
         _START_LINES[status] = line
     return line
@@ -880,20 +811,10 @@ class _ContainerWebSocketHandler(websocket.WebSocketHandler):
             return  # get() refuses the handshake; the application is not asked
         request = self.request
         assert request.method is not None and request.uri is not None
-        start_line = httputil.RequestStartLine(
-            request.method, request.uri, request.version
-        )
-        scope = self._container._scope(
-            "websocket",
-            start_line,
-            headers,
-            request.server_connection,
-            request.connection,
-        )
+        start_line = httputil.RequestStartLine(request.method, request.uri, request.version)
+        scope = self._container._scope("websocket", start_line, headers, request.server_connection, request.connection)
         offered = headers.get("Sec-WebSocket-Protocol", "")
-        scope["subprotocols"] = [
-            name.strip() for name in offered.split(",") if name.strip()
-        ]
+        scope["subprotocols"] = [name.strip() for name in offered.split(",") if name.strip()]
         scope["extensions"] = {"websocket.http.response": {}}
         session = self._session = _ContainerWebSocketSession(self, scope)
         reply = await session.first_reply()
@@ -921,10 +842,7 @@ class _ContainerWebSocketHandler(websocket.WebSocketHandler):
         assert session is not None
         picked = session.subprotocol
         if picked is not None and picked not in subprotocols:
-            app_log.error(
-                "ASGI application accepted subprotocol %r, which the client did not offer",
-                picked,
-            )
+            app_log.error("ASGI application accepted subprotocol %r, which the client did not offer", picked)
             return None
         return picked
 
@@ -955,15 +873,11 @@ class _ContainerWebSocketSession:
     """The ``receive``/``send`` pair of one ``websocket`` scope on
     `ASGIContainer`, and the application's task."""
 
-    def __init__(
-        self, handler: _ContainerWebSocketHandler, scope: Dict[str, Any]
-    ) -> None:
+    def __init__(self, handler: _ContainerWebSocketHandler, scope: Dict[str, Any]) -> None:
         self.handler: Optional[_ContainerWebSocketHandler] = handler
         self.subprotocol: Optional[str] = None
         # Events for receive(): connect first, then messages, disconnect.
-        self._incoming: Deque[Message] = collections.deque(
-            [{"type": "websocket.connect"}]
-        )
+        self._incoming: Deque[Message] = collections.deque([{"type": "websocket.connect"}])
         self._incoming_waiter: Optional[Future[None]] = None
         # Resolved when the application takes the message last queued.
         self._taken: Optional[Future[None]] = None
@@ -1017,13 +931,7 @@ class _ContainerWebSocketSession:
         if self._gone:
             return
         self._gone = True
-        self._push(
-            {
-                "type": "websocket.disconnect",
-                "code": 1005 if code is None else code,
-                "reason": reason or "",
-            }
-        )
+        self._push({"type": "websocket.disconnect", "code": 1005 if code is None else code, "reason": reason or ""})
         self._release()
         if not self._open.done():
             self._open.set_result(None)
@@ -1067,16 +975,10 @@ class _ContainerWebSocketSession:
             if kind == "websocket.http.response.start":
                 self._reply.set_result(message)
                 return
-            raise RuntimeError(
-                "ASGI application sent %r before accepting the WebSocket" % kind
-            )
-        if self._denial is not None or (
-            not self._accepted and kind == "websocket.http.response.body"
-        ):
+            raise RuntimeError("ASGI application sent %r before accepting the WebSocket" % kind)
+        if self._denial is not None or (not self._accepted and kind == "websocket.http.response.body"):
             if kind != "websocket.http.response.body":
-                raise RuntimeError(
-                    "ASGI application sent %r during its HTTP refusal" % kind
-                )
+                raise RuntimeError("ASGI application sent %r during its HTTP refusal" % kind)
             self._queue_denial(message)
             return
         handler = self.handler
@@ -1099,9 +1001,7 @@ class _ContainerWebSocketSession:
             self._closed = True
             handler.close(message.get("code", 1000), message.get("reason") or None)
         else:
-            raise ValueError(
-                "unexpected ASGI message type %r in a websocket scope" % kind
-            )
+            raise ValueError("unexpected ASGI message type %r in a websocket scope" % kind)
 
     def _queue_denial(self, message: Message) -> None:
         if self._denial is None:
@@ -1130,19 +1030,12 @@ class _ContainerWebSocketSession:
 
     def _settle_after_app(self, error: Optional[BaseException]) -> None:
         if not self._reply.done():
-            self._reply.set_result(
-                {"type": "error" if error is not None else "websocket.close"}
-            )
+            self._reply.set_result({"type": "error" if error is not None else "websocket.close"})
         elif self._denial is not None:
             self._queue_denial({"type": "end"})
         handler = self.handler
         self.handler = None
-        if (
-            handler is not None
-            and self._accepted
-            and not self._gone
-            and not self._closed
-        ):
+        if handler is not None and self._accepted and not self._gone and not self._closed:
             # The application is done with the connection: close it (1011
             # if it failed, RFC 6455 section 7.4.1).
             handler.close(1011 if error is not None else 1000)
@@ -1154,12 +1047,7 @@ class _ContainerWebSocketSession:
 # ---------------------------------------------------------------------------
 
 
-_REQUEST_VERSIONS = {
-    "1.1": "HTTP/1.1",
-    "1.0": "HTTP/1.0",
-    "2": "HTTP/2",
-    "2.0": "HTTP/2",
-}
+_REQUEST_VERSIONS = {"1.1": "HTTP/1.1", "1.0": "HTTP/1.0", "2": "HTTP/2", "2.0": "HTTP/2"}
 
 
 class _ASGIContext:
@@ -1226,19 +1114,13 @@ class _ASGIConnection(httputil.HTTPConnection):
     _ws_protocol: "Optional[_AdapterWebSocketProtocol]" = None
 
     def __init__(
-        self,
-        adapter: "ASGIAdapter",
-        scope: Scope,
-        send: Send,
-        websocket_scope: bool = False,
+        self, adapter: "ASGIAdapter", scope: Scope, send: Send, websocket_scope: bool = False
     ) -> None:
         self._scope = scope
         self._send = send
         self.context = _ASGIContext(scope)
         self._websocket = websocket_scope
-        self._outbox: Deque[Tuple[Message, Optional[Future[None]]]] = (
-            collections.deque()
-        )
+        self._outbox: Deque[Tuple[Message, Optional[Future[None]]]] = collections.deque()
         self.max_body_size = adapter.max_body_size
 
     @property
@@ -1257,49 +1139,31 @@ class _ASGIConnection(httputil.HTTPConnection):
         pass  # the ASGI server enforces its own timeouts
 
     def write_headers(
-        self,
-        start_line: httputil._StartLine,
-        headers: httputil.HTTPHeaders,
-        chunk: Optional[bytes] = None,
+        self, start_line: httputil._StartLine, headers: httputil.HTTPHeaders, chunk: Optional[bytes] = None
     ) -> "Future[None]":
         status = cast(httputil.ResponseStartLine, start_line).code
         if self._websocket:
             return self._websocket_answer(status, headers, chunk)
-        message = {
-            "type": "http.response.start",
-            "status": status,
-            "headers": _server_side_headers(headers),
-        }
+        message = {"type": "http.response.start", "status": status, "headers": _server_side_headers(headers)}
         self._head = self._head or status in _NO_CONTENT_STATUSES
         if chunk and not self._head:
             self._queue(message, None)
-            return self._queue(
-                {"type": "http.response.body", "body": chunk, "more_body": True},
-                Future(),
-            )
+            return self._queue({"type": "http.response.body", "body": chunk, "more_body": True}, Future())
         return self._queue(message, Future())
 
     def write(self, chunk: bytes) -> "Future[None]":
         if self._head or not chunk:
             return self._done_future()
-        event = (
-            "websocket.http.response.body" if self._websocket else "http.response.body"
-        )
+        event = "websocket.http.response.body" if self._websocket else "http.response.body"
         return self._queue({"type": event, "body": chunk, "more_body": True}, Future())
 
     def finish(self) -> None:
         if self._finished:
             return
         self._finished = True
-        if (
-            self._websocket
-            and self._ws_protocol is not None
-            and self._ws_protocol.accepted
-        ):
+        if self._websocket and self._ws_protocol is not None and self._ws_protocol.accepted:
             return  # the 101: nothing more to send
-        event = (
-            "websocket.http.response.body" if self._websocket else "http.response.body"
-        )
+        event = "websocket.http.response.body" if self._websocket else "http.response.body"
         outbox = self._outbox
         if outbox and outbox[-1][0]["type"] == event:
             # The last piece has not left yet: it becomes the final one
@@ -1319,30 +1183,15 @@ class _ASGIConnection(httputil.HTTPConnection):
                 pair for pair in _asgi_headers(headers)
                 if pair[0] not in _HANDSHAKE_HEADERS
             ]  # fmt: skip
-            message: Message = {
-                "type": "websocket.accept",
-                "subprotocol": subprotocol,
-                "headers": extra,
-            }
+            message: Message = {"type": "websocket.accept", "subprotocol": subprotocol, "headers": extra}
             return self._queue(message, Future())
         # A refusal: the server's denial response extension when it has
         # one, else a close before accepting (which servers answer with 403).
         if "websocket.http.response" in (self._scope.get("extensions") or {}):
-            start = {
-                "type": "websocket.http.response.start",
-                "status": status,
-                "headers": _asgi_headers(headers),
-            }
+            start = {"type": "websocket.http.response.start", "status": status, "headers": _asgi_headers(headers)}
             self._queue(start, None)
             if chunk:
-                return self._queue(
-                    {
-                        "type": "websocket.http.response.body",
-                        "body": chunk,
-                        "more_body": True,
-                    },
-                    Future(),
-                )
+                return self._queue({"type": "websocket.http.response.body", "body": chunk, "more_body": True}, Future())
             return self._done_future()
         self._finished = True
         return self._queue({"type": "websocket.close", "code": 1008}, Future())
@@ -1428,9 +1277,7 @@ class _ASGIConnection(httputil.HTTPConnection):
                 waiter = self._pump_waiter = Future()
                 if listener is None:
                     listener = asyncio.ensure_future(receive())
-                await asyncio.wait(
-                    (waiter, listener), return_when=asyncio.FIRST_COMPLETED
-                )
+                await asyncio.wait((waiter, listener), return_when=asyncio.FIRST_COMPLETED)
                 self._pump_waiter = None
                 if listener.done():
                     if listener.cancelled() or listener.exception() is not None:
@@ -1504,9 +1351,7 @@ class _AdapterWebSocketProtocol(websocket.WebSocketProtocol):
     ``--ws-ping-interval``, hypercorn's ``websocket_ping_interval``).
     """
 
-    def __init__(
-        self, handler: websocket.WebSocketHandler, conn: _ASGIConnection
-    ) -> None:
+    def __init__(self, handler: websocket.WebSocketHandler, conn: _ASGIConnection) -> None:
         super().__init__(handler)
         self.conn = conn
         self.accepted = False
@@ -1515,15 +1360,11 @@ class _AdapterWebSocketProtocol(websocket.WebSocketProtocol):
         self.close_reason: Optional[str] = None
         self._ended = False
 
-    def accept_connection(
-        self, handler: websocket.WebSocketHandler
-    ) -> Optional[Awaitable[None]]:
+    def accept_connection(self, handler: websocket.WebSocketHandler) -> Optional[Awaitable[None]]:
         offered = list(self.conn._scope.get("subprotocols") or ())
         picked = handler.select_subprotocol(offered)
         if picked:
-            assert picked in offered, (
-                "select_subprotocol returned %r, which was not offered" % picked
-            )
+            assert picked in offered, "select_subprotocol returned %r, which was not offered" % picked
             self._subprotocol = picked
         handler.set_status(101)
         handler.clear_header("Content-Type")
@@ -1569,10 +1410,7 @@ class _AdapterWebSocketProtocol(websocket.WebSocketProtocol):
         self.server_terminated = True
         if code is None and reason is not None:
             code = 1000
-        event: Message = {
-            "type": "websocket.close",
-            "code": 1000 if code is None else code,
-        }
+        event: Message = {"type": "websocket.close", "code": 1000 if code is None else code}
         if reason:
             event["reason"] = reason
         if self.close_code is None:
@@ -1603,9 +1441,7 @@ class _AdapterWebSocketProtocol(websocket.WebSocketProtocol):
     def set_nodelay(self, x: bool) -> None:
         pass
 
-    def _process_server_headers(
-        self, key: Union[str, bytes], headers: httputil.HTTPHeaders
-    ) -> None:
+    def _process_server_headers(self, key: Union[str, bytes], headers: httputil.HTTPHeaders) -> None:
         raise NotImplementedError("server side only")
 
     def _start_reading(self) -> None:
@@ -1652,14 +1488,10 @@ class ASGIAdapter:
     """
 
     def __init__(
-        self,
-        application: httputil.HTTPServerConnectionDelegate,
-        max_body_size: Optional[int] = None,
+        self, application: httputil.HTTPServerConnectionDelegate, max_body_size: Optional[int] = None
     ) -> None:
         self.application = application
-        self.max_body_size = (
-            100 * 1024 * 1024 if max_body_size is None else max_body_size
-        )
+        self.max_body_size = 100 * 1024 * 1024 if max_body_size is None else max_body_size
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # (A coroutine function: that is how servers tell ASGI 3 from 2.)
@@ -1684,9 +1516,7 @@ class ASGIAdapter:
             if (
                 "Content-Length" not in fields
                 and "Transfer-Encoding" not in fields
-                and (
-                    start_line.version == "HTTP/1.1" or start_line.version == "HTTP/1.0"
-                )
+                and (start_line.version == "HTTP/1.1" or start_line.version == "HTTP/1.0")
             ):
                 # RFC 9112 section 6.3: an HTTP/1 request without either
                 # header has no body; no need to ask the server for it.
@@ -1723,17 +1553,12 @@ class ASGIAdapter:
                 headers["Host"] = "%s:%d" % (server[0], server[1])
         version = scope.get("http_version") or "1.1"
         start_line = httputil.RequestStartLine(
-            scope.get("method", "GET"),
-            path,
-            _REQUEST_VERSIONS.get(version) or "HTTP/" + version,
+            scope.get("method", "GET"), path, _REQUEST_VERSIONS.get(version) or "HTTP/" + version
         )
         return start_line, headers
 
     async def _receive_body(
-        self,
-        conn: "_ASGIConnection",
-        delegate: httputil.HTTPMessageDelegate,
-        receive: Receive,
+        self, conn: "_ASGIConnection", delegate: httputil.HTTPMessageDelegate, receive: Receive
     ) -> bool:
         """Feeds the request body to ``delegate``; False if the exchange
         ended on the way (the client left, or the body was too large)."""
@@ -1758,11 +1583,7 @@ class ASGIAdapter:
             if body:
                 received += len(body)
                 if received > conn.max_body_size:
-                    gen_log.info(
-                        "Request body from %s over %d bytes",
-                        conn.context,
-                        conn.max_body_size,
-                    )
+                    gen_log.info("Request body from %s over %d bytes", conn.context, conn.max_body_size)
                     delegate.on_connection_close()
                     if not conn._outbox and not conn._sent_all and not conn._pumping:
                         await _send_plain(conn._send, 413, b"413: Content Too Large")
@@ -1776,9 +1597,7 @@ class ASGIAdapter:
                 delegate.finish()
                 return True
 
-    async def _serve_websocket(
-        self, scope: Scope, receive: Receive, send: Send
-    ) -> None:
+    async def _serve_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         conn = _ASGIConnection(self, scope, send, websocket_scope=True)
         conn._main_busy = False
         connect = await receive()
@@ -1796,16 +1615,12 @@ class ASGIAdapter:
         headers["Upgrade"] = "websocket"
         headers["Connection"] = "Upgrade"
         if not websocket._valid_key(headers.get("Sec-WebSocket-Key")):
-            headers["Sec-WebSocket-Key"] = base64.b64encode(os.urandom(16)).decode(
-                "ascii"
-            )
+            headers["Sec-WebSocket-Key"] = base64.b64encode(os.urandom(16)).decode("ascii")
         headers["Sec-WebSocket-Version"] = "13"
         subprotocols = scope.get("subprotocols")
         if subprotocols and "Sec-Websocket-Protocol" not in headers:
             headers["Sec-WebSocket-Protocol"] = ", ".join(subprotocols)
-        start_line = httputil.RequestStartLine(
-            "GET", start_line.path, start_line.version
-        )
+        start_line = httputil.RequestStartLine("GET", start_line.path, start_line.version)
         conn._websocket_factory = self._protocol_factory(conn)  # type: ignore[attr-defined]
         delegate = self.application.start_request(conn, conn)
         waiting = delegate.headers_received(start_line, headers)
@@ -1838,10 +1653,7 @@ class ASGIAdapter:
         return make
 
     async def _relay_websocket(
-        self,
-        conn: _ASGIConnection,
-        protocol: _AdapterWebSocketProtocol,
-        receive: Receive,
+        self, conn: _ASGIConnection, protocol: _AdapterWebSocketProtocol, receive: Receive
     ) -> None:
         while True:
             message = await receive()
@@ -1850,9 +1662,7 @@ class ASGIAdapter:
                 if protocol.client_terminated:
                     continue
                 text = message.get("text")
-                data: Union[str, bytes] = (
-                    text if text is not None else message.get("bytes") or b""
-                )
+                data: Union[str, bytes] = text if text is not None else message.get("bytes") or b""
                 try:
                     result = protocol.handler.on_message(data)
                     if result is not None:
@@ -1885,10 +1695,7 @@ async def _send_plain(send: Send, status: int, body: bytes) -> None:
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [
-                (b"content-type", b"text/plain"),
-                (b"content-length", str(len(body)).encode()),
-            ],
+            "headers": [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())],
         }
     )
     await send({"type": "http.response.body", "body": body})

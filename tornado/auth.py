@@ -117,30 +117,20 @@ def _oauth_normalized_parameters(url: str, parameters: Mapping[str, Any]) -> str
     query plus ``parameters``, except a previous ``oauth_signature``), name
     and value percent-encoded, sorted, written ``name=value`` and joined by
     "&"."""
-    from_query = urllib.parse.parse_qsl(
-        urllib.parse.urlsplit(url).query, keep_blank_values=True
-    )
+    from_query = urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query, keep_blank_values=True)
     given = [
         (name, value if isinstance(value, (str, bytes)) else str(value))
         for name, value in parameters.items()
         if name != "oauth_signature"
     ]
-    encoded = sorted(
-        (_oauth_escape(n), _oauth_escape(v)) for n, v in [*from_query, *given]
-    )
+    encoded = sorted((_oauth_escape(n), _oauth_escape(v)) for n, v in [*from_query, *given])
     return "&".join(n + "=" + v for n, v in encoded)
 
 
-def _oauth_signature_base_string(
-    method: str, url: str, parameters: Mapping[str, Any]
-) -> str:
+def _oauth_signature_base_string(method: str, url: str, parameters: Mapping[str, Any]) -> str:
     """RFC 5849 3.4.1.1: the upper-case method, the base string URI and the
     normalized parameters, each percent-encoded, joined by "&"."""
-    pieces = [
-        method.upper(),
-        _oauth_base_string_uri(url),
-        _oauth_normalized_parameters(url, parameters),
-    ]
+    pieces = [method.upper(), _oauth_base_string_uri(url), _oauth_normalized_parameters(url, parameters)]
     return "&".join(map(_oauth_escape, pieces))
 
 
@@ -150,9 +140,7 @@ def _hmac_sha1_base64(key: bytes, text: str) -> bytes:
 
 
 def _oauth_signature(
-    consumer_token: _Token,
-    method: str,
-    url: str,
+    consumer_token: _Token, method: str, url: str,
     parameters: Mapping[str, Any] = {},  # noqa: B006 - only read
     token: Optional[_Token] = None,
 ) -> bytes:
@@ -168,9 +156,7 @@ def _oauth_signature(
 
 
 def _oauth10a_signature(
-    consumer_token: _Token,
-    method: str,
-    url: str,
+    consumer_token: _Token, method: str, url: str,
     parameters: Mapping[str, Any] = {},  # noqa: B006 - only read
     token: Optional[_Token] = None,
 ) -> bytes:
@@ -181,9 +167,7 @@ def _oauth10a_signature(
     """
     token_secret = _oauth_escape(token["secret"]) if token else ""
     key = _oauth_escape(consumer_token["secret"]) + "&" + token_secret
-    return _hmac_sha1_base64(
-        key.encode("ascii"), _oauth_signature_base_string(method, url, parameters)
-    )
+    return _hmac_sha1_base64(key.encode("ascii"), _oauth_signature_base_string(method, url, parameters))
 
 
 def _oauth_base_args(consumer_token: _Token) -> Dict[str, Any]:
@@ -206,10 +190,7 @@ def _oauth_parse_response(body: bytes) -> Dict[str, Any]:
     fields = urllib.parse.parse_qs(escape.native_str(body))
     if "oauth_token" not in fields or "oauth_token_secret" not in fields:
         raise AuthError("Token response lacks oauth_token: %r" % body)
-    token = {
-        "key": fields.pop("oauth_token")[0],
-        "secret": fields.pop("oauth_token_secret")[0],
-    }
+    token = {"key": fields.pop("oauth_token")[0], "secret": fields.pop("oauth_token_secret")[0]}
     token.update((name, values[0]) for name, values in fields.items())
     return token
 
@@ -220,9 +201,7 @@ _REQUEST_TOKEN_COOKIE = "_oauth_request_token"
 
 
 def _pack_request_token(token: Mapping[str, Any]) -> bytes:
-    key, secret = (
-        base64.b64encode(escape.utf8(token[part])) for part in ("key", "secret")
-    )
+    key, secret = (base64.b64encode(escape.utf8(token[part])) for part in ("key", "secret"))
     return key + b"|" + secret
 
 
@@ -245,12 +224,9 @@ _AX_NS = "http://openid.net/srv/ax/1.0"
 _AX_TYPES = {
     short: "http://axschema.org/" + path
     for short, path in (
-        ("fullname", "namePerson"),
-        ("firstname", "namePerson/first"),
-        ("lastname", "namePerson/last"),
-        ("username", "namePerson/friendly"),
-        ("email", "contact/email"),
-        ("language", "pref/language"),
+        ("fullname", "namePerson"), ("firstname", "namePerson/first"),
+        ("lastname", "namePerson/last"), ("username", "namePerson/friendly"),
+        ("email", "contact/email"), ("language", "pref/language"),
     )
 }
 # "name" asks for all three name attributes.
@@ -270,17 +246,13 @@ def _openid_ax_values(args: Mapping[str, str]) -> Dict[str, str]:
     The provider picks the namespace alias (usually "ax"); find it from the
     ``openid.ns.<alias>`` argument whose value is the AX namespace.
     """
-    aliases = [
-        k[len("openid.ns.") :]
-        for k, v in args.items()
-        if k.startswith("openid.ns.") and v == _AX_NS
-    ]
+    aliases = [k[len("openid.ns."):] for k, v in args.items() if k.startswith("openid.ns.") and v == _AX_NS]
     if not aliases:
         return {}
     type_prefix = "openid.%s.type." % aliases[0]
     value_prefix = "openid.%s.value." % aliases[0]
     return {
-        type_uri: args.get(value_prefix + name[len(type_prefix) :], "")
+        type_uri: args.get(value_prefix + name[len(type_prefix):], "")
         for name, type_uri in args.items()
         if name.startswith(type_prefix)
     }
@@ -291,12 +263,8 @@ def _openid_user(args: Mapping[str, str]) -> Dict[str, Any]:
     by_uri = _openid_ax_values(args)
     got = {short: by_uri.get(uri, "") for short, uri in _AX_TYPES.items()}
     user: Dict[str, Any] = {}
-    for short, key in (
-        ("firstname", "first_name"),
-        ("lastname", "last_name"),
-        ("email", "email"),
-        ("username", "username"),
-    ):
+    for short, key in (("firstname", "first_name"), ("lastname", "last_name"),
+                       ("email", "email"), ("username", "username")):
         if got[short]:
             user[key] = got[short]
     if got["language"]:
@@ -326,15 +294,12 @@ class OpenIdMixin:
 
     def __init__(self) -> None:
         warnings.warn(
-            "OpenIdMixin is deprecated; use an OAuth 2.0 mixin instead",
-            DeprecationWarning,
-            stacklevel=2,
+            "OpenIdMixin is deprecated; use an OAuth 2.0 mixin instead", DeprecationWarning, stacklevel=2
         )
         super().__init__()
 
     def authenticate_redirect(
-        self,
-        callback_uri: Optional[str] = None,
+        self, callback_uri: Optional[str] = None,
         ax_attrs: Iterable[str] = ("name", "email", "language", "username"),
     ) -> None:
         """Sends the browser to the provider's sign-in page.
@@ -351,9 +316,7 @@ class OpenIdMixin:
         query = self._openid_args(target, ax_attrs=ax_attrs)
         handler.redirect(_query_url(self._OPENID_ENDPOINT, query))
 
-    async def get_authenticated_user(
-        self, http_client: Optional[AsyncHTTPClient] = None
-    ) -> Dict[str, Any]:
+    async def get_authenticated_user(self, http_client: Optional[AsyncHTTPClient] = None) -> Dict[str, Any]:
         """Verifies the provider's assertion and returns the user.
 
         Runs on the request the provider redirected back to.  The assertion
@@ -375,10 +338,7 @@ class OpenIdMixin:
         return self._on_authentication_verified(answer)
 
     def _openid_args(
-        self,
-        callback_uri: str,
-        ax_attrs: Iterable[str] = (),
-        oauth_scope: Optional[str] = None,
+        self, callback_uri: str, ax_attrs: Iterable[str] = (), oauth_scope: Optional[str] = None
     ) -> Dict[str, str]:
         """The query of a ``checkid_setup`` request (OpenID 2.0 section 9.1)
         that asks the provider to pick the identity."""
@@ -399,9 +359,7 @@ class OpenIdMixin:
             query["openid.ns.ax"] = _AX_NS
             query["openid.ax.mode"] = "fetch_request"
             wanted = list(dict.fromkeys(wanted))
-            query.update(
-                ("openid.ax.type." + short, _AX_TYPES[short]) for short in wanted
-            )
+            query.update(("openid.ax.type." + short, _AX_TYPES[short]) for short in wanted)
             query["openid.ax.required"] = ",".join(wanted)
         if oauth_scope:
             # The OpenID+OAuth hybrid extension.
@@ -446,9 +404,7 @@ class OAuthMixin:
     _OAUTH_AUTHORIZE_URL = ""
 
     async def authorize_redirect(
-        self,
-        callback_uri: Optional[str] = None,
-        extra_params: _OptArgs = None,
+        self, callback_uri: Optional[str] = None, extra_params: _OptArgs = None,
         http_client: Optional[AsyncHTTPClient] = None,
     ) -> None:
         """Obtains a request token and sends the browser to authorize it.
@@ -465,15 +421,11 @@ class OAuthMixin:
         if callback_uri and self._OAUTH_NO_CALLBACKS:
             raise Exception("This service does not support oauth_callback")
         client = self.get_auth_http_client() if http_client is None else http_client
-        token_url = self._oauth_request_token_url(
-            callback_uri=callback_uri, extra_params=extra_params
-        )
+        token_url = self._oauth_request_token_url(callback_uri=callback_uri, extra_params=extra_params)
         answer = await client.fetch(token_url)
         self._on_request_token(self._OAUTH_AUTHORIZE_URL, callback_uri, answer)
 
-    async def get_authenticated_user(
-        self, http_client: Optional[AsyncHTTPClient] = None
-    ) -> Dict[str, Any]:
+    async def get_authenticated_user(self, http_client: Optional[AsyncHTTPClient] = None) -> Dict[str, Any]:
         """Trades the authorized request token for an access token and
         returns the user.
 
@@ -519,9 +471,7 @@ class OAuthMixin:
         protocol = _oauth_base_args(consumer)
         if token is not None:
             protocol["oauth_token"] = escape.to_basestring(token["key"])
-        sign = (
-            _oauth10a_signature if self._OAUTH_VERSION == "1.0a" else _oauth_signature
-        )
+        sign = _oauth10a_signature if self._OAUTH_VERSION == "1.0a" else _oauth_signature
         signature = sign(consumer, method, url, {**protocol, **covered}, token)
         protocol["oauth_signature"] = escape.to_basestring(signature)
         return protocol
@@ -577,9 +527,7 @@ class OAuthMixin:
         """
         raise NotImplementedError()
 
-    async def _oauth_get_user_future(
-        self, access_token: Dict[str, Any]
-    ) -> Dict[str, Any]:
+    async def _oauth_get_user_future(self, access_token: Dict[str, Any]) -> Dict[str, Any]:
         """Looks up the user whom ``access_token`` represents (usually with
         a request to the provider) and returns a dict about them.
 
@@ -589,9 +537,7 @@ class OAuthMixin:
         raise NotImplementedError()
 
     def _oauth_request_parameters(
-        self,
-        url: str,
-        access_token: Dict[str, Any],
+        self, url: str, access_token: Dict[str, Any],
         parameters: Mapping[str, Any] = {},  # noqa: B006 - only read
         method: str = "GET",
     ) -> Dict[str, Any]:
@@ -624,13 +570,9 @@ class OAuth2Mixin:
     _OAUTH_AUTHORIZE_URL = ""
 
     def authorize_redirect(
-        self,
-        redirect_uri: Optional[str] = None,
-        client_id: Optional[str] = None,
-        client_secret: Optional[str] = None,
-        extra_params: _OptArgs = None,
-        scope: Optional[List[str]] = None,
-        response_type: str = "code",
+        self, redirect_uri: Optional[str] = None, client_id: Optional[str] = None,
+        client_secret: Optional[str] = None, extra_params: _OptArgs = None,
+        scope: Optional[List[str]] = None, response_type: str = "code",
     ) -> None:
         """Sends the browser to the provider's authorization page.
 
@@ -644,46 +586,29 @@ class OAuth2Mixin:
            will be removed in 7.0.
         """
         if client_secret is not None:
-            warnings.warn(
-                "client_secret argument is deprecated", DeprecationWarning, stacklevel=2
-            )
+            warnings.warn("client_secret argument is deprecated", DeprecationWarning, stacklevel=2)
         query = {"response_type": response_type}
-        query.update(
-            _not_none([("redirect_uri", redirect_uri), ("client_id", client_id)])
-        )
+        query.update(_not_none([("redirect_uri", redirect_uri), ("client_id", client_id)]))
         query.update(extra_params or {})
         if scope:
             query["scope"] = " ".join(scope)
-        cast(RequestHandler, self).redirect(
-            url_concat(self._OAUTH_AUTHORIZE_URL, query)
-        )
+        cast(RequestHandler, self).redirect(url_concat(self._OAUTH_AUTHORIZE_URL, query))
 
     def _oauth_request_token_url(
-        self,
-        redirect_uri: Optional[str] = None,
-        client_id: Optional[str] = None,
-        client_secret: Optional[str] = None,
-        code: Optional[str] = None,
+        self, redirect_uri: Optional[str] = None, client_id: Optional[str] = None,
+        client_secret: Optional[str] = None, code: Optional[str] = None,
         extra_params: _OptArgs = None,
     ) -> str:
         """The token endpoint's URL with the given values in its query."""
-        query = _not_none(
-            [
-                ("redirect_uri", redirect_uri),
-                ("code", code),
-                ("client_id", client_id),
-                ("client_secret", client_secret),
-            ]
-        )
+        query = _not_none([
+            ("redirect_uri", redirect_uri), ("code", code),
+            ("client_id", client_id), ("client_secret", client_secret),
+        ])
         query.update(extra_params or {})
         return url_concat(self._OAUTH_ACCESS_TOKEN_URL, query)
 
     async def oauth2_request(
-        self,
-        url: str,
-        access_token: Optional[str] = None,
-        post_args: _OptArgs = None,
-        **args: Any,
+        self, url: str, access_token: Optional[str] = None, post_args: _OptArgs = None, **args: Any
     ) -> Any:
         """Calls a provider API at ``url`` with ``access_token`` and returns
         its decoded JSON answer.
@@ -693,9 +618,7 @@ class OAuth2Mixin:
         """
         query = {"access_token": access_token} if access_token else {}
         query.update(args)
-        return await _fetch_json(
-            self.get_auth_http_client(), _query_url(url, query), post_args
-        )
+        return await _fetch_json(self.get_auth_http_client(), _query_url(url, query), post_args)
 
     def get_auth_http_client(self) -> AsyncHTTPClient:
         """The client for requests to the provider (override to change it)."""
@@ -738,11 +661,7 @@ class TwitterMixin(OAuthMixin):
         self._on_request_token(self._OAUTH_AUTHENTICATE_URL, None, answer)
 
     async def twitter_request(
-        self,
-        path: str,
-        access_token: Dict[str, Any],
-        post_args: _OptArgs = None,
-        **args: Any,
+        self, path: str, access_token: Dict[str, Any], post_args: _OptArgs = None, **args: Any
     ) -> Any:
         """Calls the Twitter API and returns the decoded JSON answer.
 
@@ -758,12 +677,8 @@ class TwitterMixin(OAuthMixin):
         if access_token:
             method = "GET" if post_args is None else "POST"
             signed = {**args, **(post_args or {})}
-            args.update(
-                self._oauth_request_parameters(url, access_token, signed, method=method)
-            )
-        return await _fetch_json(
-            self.get_auth_http_client(), _query_url(url, args), post_args
-        )
+            args.update(self._oauth_request_parameters(url, access_token, signed, method=method))
+        return await _fetch_json(self.get_auth_http_client(), _query_url(url, args), post_args)
 
     def _oauth_consumer_token(self) -> Dict[str, Any]:
         handler = cast(RequestHandler, self)
@@ -772,12 +687,8 @@ class TwitterMixin(OAuthMixin):
             handler.require_setting(setting, "Twitter OAuth")
         return {part: handler.settings[setting] for part, setting in names.items()}
 
-    async def _oauth_get_user_future(
-        self, access_token: Dict[str, Any]
-    ) -> Dict[str, Any]:
-        me = await self.twitter_request(
-            "/account/verify_credentials", access_token=access_token
-        )
+    async def _oauth_get_user_future(self, access_token: Dict[str, Any]) -> Dict[str, Any]:
+        me = await self.twitter_request("/account/verify_credentials", access_token=access_token)
         if me:
             me["username"] = me["screen_name"]
         return me
@@ -807,10 +718,7 @@ class GoogleOAuth2Mixin(OAuth2Mixin):
         return cast(RequestHandler, self).settings[self._OAUTH_SETTINGS_KEY]
 
     async def get_authenticated_user(
-        self,
-        redirect_uri: str,
-        code: str,
-        client_id: Optional[str] = None,
+        self, redirect_uri: str, code: str, client_id: Optional[str] = None,
         client_secret: Optional[str] = None,
     ) -> Dict[str, Any]:
         """Redeems the authorization ``code`` and returns Google's token
@@ -825,27 +733,18 @@ class GoogleOAuth2Mixin(OAuth2Mixin):
             client_id = stored["key"] if client_id is None else client_id
             client_secret = stored["secret"] if client_secret is None else client_secret
         # RFC 6749 4.1.3: the access token request is a form POST.
-        form = urllib.parse.urlencode(
-            [
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", redirect_uri),
-                ("client_id", client_id),
-                ("client_secret", client_secret),
-            ]
-        )
+        form = urllib.parse.urlencode([
+            ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirect_uri),
+            ("client_id", client_id), ("client_secret", client_secret),
+        ])
         answer = await self.get_auth_http_client().fetch(
-            self._OAUTH_ACCESS_TOKEN_URL,
-            method="POST",
-            body=form,
+            self._OAUTH_ACCESS_TOKEN_URL, method="POST", body=form,
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
         return escape.json_decode(answer.body)
 
 
-_FACEBOOK_USER_FIELDS = frozenset(
-    "id name first_name last_name locale picture link".split()
-)
+_FACEBOOK_USER_FIELDS = frozenset("id name first_name last_name locale picture link".split())
 
 
 class FacebookGraphMixin(OAuth2Mixin):
@@ -857,11 +756,7 @@ class FacebookGraphMixin(OAuth2Mixin):
     _OAUTH_ACCESS_TOKEN_URL = _FACEBOOK_BASE_URL + "/oauth/access_token?"
 
     async def get_authenticated_user(
-        self,
-        redirect_uri: str,
-        client_id: str,
-        client_secret: str,
-        code: str,
+        self, redirect_uri: str, client_id: str, client_secret: str, code: str,
         extra_fields: _OptArgs = None,
     ) -> Optional[Dict[str, Any]]:
         """Redeems the authorization ``code`` and returns the user.
@@ -874,10 +769,7 @@ class FacebookGraphMixin(OAuth2Mixin):
         """
         fields = _FACEBOOK_USER_FIELDS.union(extra_fields or ())
         token_url = self._oauth_request_token_url(
-            redirect_uri=redirect_uri,
-            code=code,
-            client_id=client_id,
-            client_secret=client_secret,
+            redirect_uri=redirect_uri, code=code, client_id=client_id, client_secret=client_secret
         )
         answer = await self.get_auth_http_client().fetch(token_url)
         grant = escape.json_decode(answer.body)
@@ -886,13 +778,9 @@ class FacebookGraphMixin(OAuth2Mixin):
             raise AuthError("Facebook did not return an access token")
         # Graph API calls from a server may carry appsecret_proof, an HMAC of
         # the token under the app secret, showing they know that secret.
-        proof = hmac.new(
-            escape.utf8(client_secret), escape.utf8(access_token), hashlib.sha256
-        )
+        proof = hmac.new(escape.utf8(client_secret), escape.utf8(access_token), hashlib.sha256)
         me = await self.facebook_request(
-            "/me",
-            access_token=access_token,
-            appsecret_proof=proof.hexdigest(),
+            "/me", access_token=access_token, appsecret_proof=proof.hexdigest(),
             fields=",".join(sorted(fields)),
         )
         if me is None:
@@ -904,11 +792,7 @@ class FacebookGraphMixin(OAuth2Mixin):
         return user
 
     async def facebook_request(
-        self,
-        path: str,
-        access_token: Optional[str] = None,
-        post_args: _OptArgs = None,
-        **args: Any,
+        self, path: str, access_token: Optional[str] = None, post_args: _OptArgs = None, **args: Any
     ) -> Any:
         """Calls the Graph API at ``path`` (under ``_FACEBOOK_BASE_URL``,
         e.g. "/btaylor/picture") and returns the decoded JSON answer.
@@ -917,8 +801,5 @@ class FacebookGraphMixin(OAuth2Mixin):
         into the query, ``post_args`` make a POST.
         """
         return await self.oauth2_request(
-            self._FACEBOOK_BASE_URL + path,
-            access_token=access_token,
-            post_args=post_args,
-            **args,
+            self._FACEBOOK_BASE_URL + path, access_token=access_token, post_args=post_args, **args
         )

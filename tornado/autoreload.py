@@ -29,9 +29,7 @@ import sys
 # "python tornado/autoreload.py" makes this file's directory sys.path[0], and
 # our subpackages there ("platform", ...) would then hide standard modules of
 # the same names: drop that entry before any further import.
-if __name__ == "__main__" and sys.path[:1] == [
-    os.path.dirname(os.path.abspath(__file__))
-]:
+if __name__ == "__main__" and sys.path[:1] == [os.path.dirname(os.path.abspath(__file__))]:
     del sys.path[0]
 
 import contextlib
@@ -62,9 +60,7 @@ _reload_hooks: List[Callable[[], None]] = []
 # Once a restart has been tried, polling stops: if it did not take, trying
 # again on every tick would only repeat the failure.
 _reload_attempted = False
-_io_loops: "weakref.WeakKeyDictionary[ioloop.IOLoop, bool]" = (
-    weakref.WeakKeyDictionary()
-)
+_io_loops: "weakref.WeakKeyDictionary[ioloop.IOLoop, bool]" = weakref.WeakKeyDictionary()
 
 # Filled in by main() when we are the ``python -m tornado.autoreload``
 # wrapper: its command line is what a restart runs, so the new process is
@@ -224,22 +220,14 @@ def _wrapper_options(args: List[str]) -> Tuple[Any, List[str]]:
     """Splits the wrapper's command line into its own options and the
     program's (everything from the first non-option on)."""
     parser = optparse.OptionParser(
-        usage=_USAGE,
-        prog="python -m tornado.autoreload",
+        usage=_USAGE, prog="python -m tornado.autoreload",
         epilog="Either -m or a path must be specified, but not both",
     )
     parser.disable_interspersed_args()
-    parser.add_option(
-        "--until-success",
-        action="store_true",
-        help="do not run the program again once it exits with status 0",
-    )
-    parser.add_option(
-        "-m",
-        dest="module",
-        metavar="module",
-        help="run this module as a program (like python -m)",
-    )
+    parser.add_option("--until-success", action="store_true",
+                      help="do not run the program again once it exits with status 0")
+    parser.add_option("-m", dest="module", metavar="module",
+                      help="run this module as a program (like python -m)")
     return parser.parse_args(args)
 
 
@@ -299,9 +287,7 @@ def main() -> None:
     module: Optional[str] = opts.module
     if module is not None:
         sys.argv = [own_argv[0], *program_args]
-        run = functools.partial(
-            runpy.run_module, module, run_name="__main__", alter_sys=True
-        )
+        run = functools.partial(runpy.run_module, module, run_name="__main__", alter_sys=True)
     elif program_args:
         sys.argv = list(program_args)
         run = functools.partial(runpy.run_path, program_args[0], run_name="__main__")

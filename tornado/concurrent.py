@@ -54,9 +54,7 @@ class DummyExecutor(futures.Executor):
     already settled with whatever the call returned or raised.
     """
 
-    def submit(
-        self, fn: Callable[..., _T], *args: Any, **kwargs: Any
-    ) -> "futures.Future[_T]":  # type: ignore[override]  # noqa: E501
+    def submit(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> "futures.Future[_T]":  # type: ignore[override]  # noqa: E501
         settled: "futures.Future[_T]" = futures.Future()
         try:
             outcome = fn(*args, **kwargs)

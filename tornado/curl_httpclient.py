@@ -58,10 +58,8 @@ _ResponseCallback = Callable[[HTTPResponse], None]
 
 # libcurl selects most methods with an option of their own ...
 _METHOD_SWITCHES = {
-    "GET": pycurl.HTTPGET,
-    "HEAD": pycurl.NOBODY,
-    "POST": pycurl.POST,
-    "PUT": pycurl.UPLOAD,
+    "GET": pycurl.HTTPGET, "HEAD": pycurl.NOBODY,
+    "POST": pycurl.POST, "PUT": pycurl.UPLOAD,
 }
 # ... and sends the remaining standard ones as a CUSTOMREQUEST.
 _CUSTOM_REQUEST_METHODS = frozenset(("DELETE", "OPTIONS", "PATCH"))
@@ -70,10 +68,8 @@ _AUTH_SCHEMES = {"digest": pycurl.HTTPAUTH_DIGEST, "basic": pycurl.HTTPAUTH_BASI
 
 # What libcurl asks us to watch a socket for, in IOLoop terms.
 _WANTED_EVENTS = {
-    pycurl.POLL_NONE: IOLoop.NONE,
-    pycurl.POLL_IN: IOLoop.READ,
-    pycurl.POLL_OUT: IOLoop.WRITE,
-    pycurl.POLL_INOUT: IOLoop.READ | IOLoop.WRITE,
+    pycurl.POLL_NONE: IOLoop.NONE, pycurl.POLL_IN: IOLoop.READ,
+    pycurl.POLL_OUT: IOLoop.WRITE, pycurl.POLL_INOUT: IOLoop.READ | IOLoop.WRITE,
 }
 
 # HTTPResponse.time_info keys, each read from the curl_easy_getinfo timer
@@ -81,13 +77,7 @@ _WANTED_EVENTS = {
 _TIMERS = tuple(
     (name, getattr(pycurl, name.upper() + "_TIME"))
     for name in (
-        "namelookup",
-        "connect",
-        "appconnect",
-        "pretransfer",
-        "starttransfer",
-        "total",
-        "redirect",
+        "namelookup", "connect", "appconnect", "pretransfer", "starttransfer", "total", "redirect",
     )
 )
 
@@ -124,9 +114,7 @@ class _CurlStreamingBuffer:
     # Bytes allowed to wait for the callback before the transfer pauses.
     max_buffer_size = 1 << 20
 
-    def __init__(
-        self, client: "CurlAsyncHTTPClient", curl: Any, callback: Callable[[bytes], Any]
-    ) -> None:
+    def __init__(self, client: "CurlAsyncHTTPClient", curl: Any, callback: Callable[[bytes], Any]) -> None:
         self.paused = False
         self.body_too_large = False
         self._owner = client
@@ -223,27 +211,11 @@ class _Transfer:
     """What one busy easy handle is working on."""
 
     __slots__ = (
-        "request",
-        "callback",
-        "queued_at",
-        "started_at",
-        "started_wall",
-        "headers",
-        "reason",
-        "held_line",
-        "header_error",
-        "sink",
-        "head_size",
-        "head_complete",
+        "request", "callback", "queued_at", "started_at", "started_wall",
+        "headers", "reason", "held_line", "header_error", "sink", "head_size", "head_complete",
     )
 
-    def __init__(
-        self,
-        request: HTTPRequest,
-        callback: _ResponseCallback,
-        queued_at: float,
-        now: float,
-    ) -> None:
+    def __init__(self, request: HTTPRequest, callback: _ResponseCallback, queued_at: float, now: float) -> None:
         self.request = request
         self.callback = callback
         self.queued_at = queued_at
@@ -340,9 +312,7 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
     _http2: "bool | str" = False
 
     def initialize(  # type: ignore[override]
-        self,
-        max_clients: int = 10,
-        defaults: "Dict[str, Any] | None" = None,
+        self, max_clients: int = 10, defaults: "Dict[str, Any] | None" = None,
         max_body_size: int = 104857600,
     ) -> None:
         super().initialize(defaults=defaults)
@@ -355,9 +325,7 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         self._idle = list(self._handles)
         self._busy: Dict[Any, _Transfer] = {}
         # (request, callback, time queued) of requests waiting for a handle.
-        self._backlog: Deque[Tuple[HTTPRequest, _ResponseCallback, float]] = (
-            collections.deque()
-        )
+        self._backlog: Deque[Tuple[HTTPRequest, _ResponseCallback, float]] = collections.deque()
         # The sockets libcurl asked us to watch, with the events watched.
         self._watched: Dict[int, int] = {}
         self._timer: Optional[object] = None
@@ -377,13 +345,9 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
     ) -> None:
         self._max_header_size = max_header_size
         if http2 not in (False, True, "prior_knowledge"):
-            raise ValueError(
-                "http2 must be False, True or 'prior_knowledge', not %r" % (http2,)
-            )
+            raise ValueError("http2 must be False, True or 'prior_knowledge', not %r" % (http2,))
         if http2 and not pycurl.version_info()[4] & getattr(pycurl, "VERSION_HTTP2", 0):
-            raise ValueError(
-                "http2 needs a libcurl built with HTTP/2 support (nghttp2)"
-            )
+            raise ValueError("http2 needs a libcurl built with HTTP/2 support (nghttp2)")
         self._http2 = http2
 
     def close(self) -> None:
@@ -523,9 +487,7 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
             assert multi is not None
             multi.add_handle(handle)
 
-    def _complete(
-        self, handle: Any, errno: Optional[int] = None, message: Optional[str] = None
-    ) -> None:
+    def _complete(self, handle: Any, errno: Optional[int] = None, message: Optional[str] = None) -> None:
         transfer = self._busy.pop(handle)
         assert self._multi is not None
         self._multi.remove_handle(handle)
@@ -557,23 +519,15 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         handle.reset()
         self._idle.append(handle)
         response = HTTPResponse(
-            request=transfer.request,
-            code=code,
-            reason=transfer.reason,
-            headers=transfer.headers,
-            buffer=buffer,
-            effective_url=effective_url,
-            error=error,
-            time_info=timings,
-            start_time=transfer.started_wall,
+            request=transfer.request, code=code, reason=transfer.reason,
+            headers=transfer.headers, buffer=buffer, effective_url=effective_url,
+            error=error, time_info=timings, start_time=transfer.started_wall,
             request_time=self.io_loop.time() - transfer.started_at,
         )
         if streaming:
             # The last chunks (and header lines) are still queued on the
             # IOLoop: answer after them.
-            self.io_loop.add_callback(
-                self._finish_streaming, sink, transfer.callback, response
-            )
+            self.io_loop.add_callback(self._finish_streaming, sink, transfer.callback, response)
         else:
             self._run_callback(transfer.callback, response)
 
@@ -581,26 +535,16 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         """The message of a failed transfer; ours when we caused it."""
         sink = transfer.sink
         if sink is not None and sink.body_too_large:
-            return (
-                "Response body larger than max_body_size (%d bytes)"
-                % self.max_body_size
-            )
+            return "Response body larger than max_body_size (%d bytes)" % self.max_body_size
         if transfer.header_error is not None:
             return "Malformed HTTP response header: " + transfer.header_error
         return message or ""
 
-    def _finish_streaming(
-        self,
-        sink: _CurlStreamingBuffer,
-        callback: _ResponseCallback,
-        response: HTTPResponse,
-    ) -> None:
+    def _finish_streaming(self, sink: _CurlStreamingBuffer, callback: _ResponseCallback, response: HTTPResponse) -> None:
         sink.flush()
         self._run_callback(callback, response)
 
-    def _run_callback(
-        self, callback: _ResponseCallback, response: HTTPResponse
-    ) -> None:
+    def _run_callback(self, callback: _ResponseCallback, response: HTTPResponse) -> None:
         try:
             callback(response)
         except Exception:
@@ -650,15 +594,11 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
             return _BodyCollector(self.max_body_size)
         if inspect.iscoroutinefunction(consumer) or gen.is_coroutine_function(consumer):
             # libcurl could not be held back while the coroutine runs.
-            raise TypeError(
-                "curl_httpclient does not support coroutine streaming_callback"
-            )
+            raise TypeError("curl_httpclient does not support coroutine streaming_callback")
         return _CurlStreamingBuffer(self, curl, consumer)
 
     def _configure_connection(self, curl: Any, request: HTTPRequest) -> None:
-        curl.setopt(
-            pycurl.USERAGENT, native_str(request.user_agent or _DEFAULT_USER_AGENT)
-        )
+        curl.setopt(pycurl.USERAGENT, native_str(request.user_agent or _DEFAULT_USER_AGENT))
         if request.decompress_response:
             curl.setopt(pycurl.ACCEPT_ENCODING, _accept_encoding())
         if request.network_interface:
@@ -667,10 +607,7 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         # ruled out on request.
         if request.allow_ipv6 is False:
             curl.setopt(pycurl.IPRESOLVE, pycurl.IPRESOLVE_V4)
-        connect_timeout, request_timeout = (
-            request.connect_timeout,
-            request.request_timeout,
-        )
+        connect_timeout, request_timeout = request.connect_timeout, request.request_timeout
         assert connect_timeout is not None and request_timeout is not None
         curl.setopt(pycurl.TIMEOUT_MS, int(request_timeout * 1000))
         curl.setopt(pycurl.CONNECTTIMEOUT_MS, int(connect_timeout * 1000))
@@ -713,9 +650,7 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         if scheme is None:
             raise ValueError("Unsupported auth_mode %s" % request.auth_mode)
         curl.setopt(pycurl.HTTPAUTH, scheme)
-        credentials = httputil.encode_username_password(
-            user, request.auth_password or ""
-        )
+        credentials = httputil.encode_username_password(user, request.auth_password or "")
         curl.setopt(pycurl.USERPWD, credentials)
         curl_log.debug("%s %s (username: %r)", request.method, request.url, user)
 
@@ -762,10 +697,7 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         _attach_body(curl, method, content or b"")
 
     def _on_header_line(
-        self,
-        transfer: _Transfer,
-        user_callback: Optional[Callable[[str], None]],
-        raw: bytes,
+        self, transfer: _Transfer, user_callback: Optional[Callable[[str], None]], raw: bytes
     ) -> Optional[int]:
         """libcurl's ``HEADERFUNCTION``: one line of the answer's head, line
         ending included. Returning 0 (a short write) aborts the transfer."""
@@ -779,9 +711,7 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         transfer.head_size += len(raw)
         limit = self._max_header_size
         if limit is not None and transfer.head_size > limit:
-            transfer.header_error = (
-                "response head larger than max_header_size (%d bytes)" % limit
-            )
+            transfer.header_error = "response head larger than max_header_size (%d bytes)" % limit
             return 0
         if not line:
             transfer.head_complete = True

@@ -89,7 +89,6 @@ def recursive_unicode(obj: Any) -> Any:
 
 # -- HTML -------------------------------------------------------------------
 
-
 # str.translate with a dict is slow (a Python-level lookup per character);
 # chained str.replace calls run in C and skip strings with nothing to escape.
 def xhtml_escape(value: Union[str, bytes]) -> str:
@@ -123,11 +122,9 @@ def _entity_chars() -> Dict[str, str]:
         import html.entities
 
         _HTML_ENTITY_CHARS.update(
-            (name, chr(codepoint))
-            for name, codepoint in html.entities.name2codepoint.items()
+            (name, chr(codepoint)) for name, codepoint in html.entities.name2codepoint.items()
         )
     return _HTML_ENTITY_CHARS
-
 
 # A named or numeric character reference.  Only references terminated by a
 # semicolon are recognised.
@@ -165,7 +162,6 @@ def xhtml_unescape(value: Union[str, bytes]) -> str:
 
 # -- JSON -------------------------------------------------------------------
 
-
 def json_encode(value: Any) -> str:
     """JSON-encode ``value``.
 
@@ -200,15 +196,8 @@ _unchecked_encoder = (
     None
     if _c_make_encoder is None
     else _c_make_encoder(
-        None,
-        _json_default,
-        json.encoder.encode_basestring_ascii,
-        None,
-        ": ",
-        ", ",
-        False,
-        False,
-        True,
+        None, _json_default, json.encoder.encode_basestring_ascii,
+        None, ": ", ", ", False, False, True,
     )  # fmt: skip
 )
 
@@ -225,7 +214,6 @@ def squeeze(value: str) -> str:
 
 
 # -- URLs -------------------------------------------------------------------
-
 
 def url_escape(value: Union[str, bytes], plus: bool = True) -> str:
     """Percent-encode ``value`` for use in a URL.
@@ -292,9 +280,7 @@ _UTF8_NAMES = frozenset(["utf-8", "utf8", "UTF-8", "UTF8"])
 
 
 @overload
-def url_unescape(
-    value: Union[str, bytes], encoding: None, plus: bool = True
-) -> bytes: ...
+def url_unescape(value: Union[str, bytes], encoding: None, plus: bool = True) -> bytes: ...
 @overload
 def url_unescape(
     value: Union[str, bytes], encoding: str = "utf-8", plus: bool = True

@@ -49,12 +49,8 @@ from typing import (
 )
 
 from tornado.concurrent import Future, chain_future, future_add_done_callback, is_future
-from tornado.concurrent import (
-    future_set_exception_unless_cancelled as _fail_unless_cancelled,
-)
-from tornado.concurrent import (
-    future_set_result_unless_cancelled as _resolve_unless_cancelled,
-)
+from tornado.concurrent import future_set_exception_unless_cancelled as _fail_unless_cancelled
+from tornado.concurrent import future_set_result_unless_cancelled as _resolve_unless_cancelled
 from tornado.ioloop import IOLoop
 from tornado.log import app_log
 from tornado.util import TimeoutError  # re-exported
@@ -160,9 +156,7 @@ def coroutine(func: Callable[..., Any]) -> Callable[..., "Future[Any]"]:
         try:
             try:
                 produced = ctx_run(func, *args, **kwargs)
-                if type(produced) is not _GeneratorType and not isinstance(
-                    produced, Generator
-                ):
+                if type(produced) is not _GeneratorType and not isinstance(produced, Generator):
                     _resolve_unless_cancelled(outcome, produced)
                 else:
                     generator, produced = produced, None
@@ -233,13 +227,8 @@ class Runner:
     returns or raises, ``result_future`` is settled accordingly.
     """
 
-    def __init__(
-        self,
-        ctx_run: Callable[..., Any],
-        gen: "Generator[_Yieldable, Any, _T]",
-        result_future: "Future[_T]",
-        first_yielded: _Yieldable,
-    ) -> None:
+    def __init__(self, ctx_run: Callable[..., Any], gen: "Generator[_Yieldable, Any, _T]",
+                 result_future: "Future[_T]", first_yielded: _Yieldable) -> None:
         self.ctx_run = ctx_run
         self.gen = gen
         self.result_future: Optional[Future[Any]] = result_future
@@ -285,11 +274,7 @@ class Runner:
                 # The generator is resumed outside any except block, so
                 # that what it raises has no misleading __context__.
                 try:
-                    step = (
-                        self.gen.send(sent)
-                        if thrown is None
-                        else self.gen.throw(thrown)
-                    )
+                    step = self.gen.send(sent) if thrown is None else self.gen.throw(thrown)
                 except (StopIteration, Return) as stop:
                     self._conclude(_resolve_unless_cancelled, _result_of(stop))
                     return
@@ -368,9 +353,8 @@ class Runner:
         del done
         self.ctx_run(self.run)
 
-    def handle_exception(
-        self, typ: Type[Exception], value: Exception, tb: types.TracebackType
-    ) -> bool:
+    def handle_exception(self, typ: Type[Exception], value: Exception,
+                         tb: types.TracebackType) -> bool:
         """Raise ``value`` inside the generator, where it is suspended now.
 
         The result says whether the coroutine is still alive afterwards
@@ -493,18 +477,14 @@ def multi_future(
             except (Exception, _CancelledError) as failure:
                 report(failure)
         if not combined.done():
-            combined.set_result(
-                values if names is None else dict(zip(names, values, strict=True))
-            )
+            combined.set_result(values if names is None else dict(zip(names, values, strict=True)))
 
     for child in outstanding.copy():
         future_add_done_callback(child, on_child_done)
     return combined
 
 
-def _as_tuple(
-    types_: "Union[Type[Exception], Tuple[Type[Exception], ...]]",
-) -> Tuple[type, ...]:
+def _as_tuple(types_: "Union[Type[Exception], Tuple[Type[Exception], ...]]") -> Tuple[type, ...]:
     return types_ if isinstance(types_, tuple) else (types_,)
 
 
@@ -573,7 +553,9 @@ def sleep(duration: float) -> "Future[None]":
     (or ``await``).  In native coroutines `asyncio.sleep` does the same.
     """
     future = _create_future()
-    IOLoop.current().call_later(duration, _resolve_unless_cancelled, future, None)
+    IOLoop.current().call_later(
+        duration, _resolve_unless_cancelled, future, None
+    )
     return future
 
 

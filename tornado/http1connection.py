@@ -186,9 +186,7 @@ def _split_head(text: str) -> Tuple[str, str]:
 # (see httputil._FIELD_BLOCK_RE), checked by one regex in the fast path of
 # _parse_request_head.  Any other head (leading empty lines, errors) takes
 # the general path.
-_REQUEST_HEAD_RE = re.compile(
-    _REQUEST_LINE_RE.pattern + "\r?\n" + _FIELD_BLOCK_RE.pattern
-)
+_REQUEST_HEAD_RE = re.compile(_REQUEST_LINE_RE.pattern + "\r?\n" + _FIELD_BLOCK_RE.pattern)
 
 _COMMON_TOKENS = {
     token: token
@@ -232,9 +230,7 @@ def _parse_request_head(data: bytes) -> Tuple[RequestStartLine, HTTPHeaders]:
         # One shared str per usual method and version, rather than a copy
         # for each request to keep (idle WebSockets keep theirs).
         start_line = RequestStartLine(
-            _COMMON_TOKENS.get(method, method),
-            target,
-            _COMMON_TOKENS.get(version, version),
+            _COMMON_TOKENS.get(method, method), target, _COMMON_TOKENS.get(version, version)
         )
         headers = HTTPHeaders._from_fields(fields)
     else:
@@ -262,9 +258,7 @@ def _parse_request_head(data: bytes) -> Tuple[RequestStartLine, HTTPHeaders]:
 
 
 # The same for a response head: a status line and well-formed field lines.
-_RESPONSE_HEAD_RE = re.compile(
-    _ABNF.status_line.pattern + "\r?\n" + _FIELD_BLOCK_RE.pattern
-)
+_RESPONSE_HEAD_RE = re.compile(_ABNF.status_line.pattern + "\r?\n" + _FIELD_BLOCK_RE.pattern)
 
 
 def _parse_response_head(data: bytes) -> Tuple[ResponseStartLine, HTTPHeaders]:
@@ -409,7 +403,7 @@ def _request_keeps_alive(
 _CHUNK_LINE_RE = re.compile(
     (
         "([0-9A-Fa-f]+)"
-        '(?:[ \\t]*;[ \\t]*{t}(?:[ \\t]*=[ \\t]*(?:{t}|"(?:[\\t\\x20\\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t\\x20-\\x7e\\x80-\\xff])*"))?)*'
+        "(?:[ \\t]*;[ \\t]*{t}(?:[ \\t]*=[ \\t]*(?:{t}|\"(?:[\\t\\x20\\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t\\x20-\\x7e\\x80-\\xff])*\"))?)*"
     )
     .format(t=_ABNF.tchar + "+")
     .encode("latin1")
@@ -445,10 +439,7 @@ class _ChunkedDecoder:
     _DONE = 4
 
     def __init__(
-        self,
-        max_body_size: int,
-        max_trailer_size: int = 65536,
-        in_response: bool = False,
+        self, max_body_size: int, max_trailer_size: int = 65536, in_response: bool = False
     ) -> None:
         self._max_body_size = max_body_size
         self._max_trailer_size = max_trailer_size
@@ -478,9 +469,7 @@ class _ChunkedDecoder:
             return False, 2 - len(self._buf)
         if state == self._SIZE:
             return True, _MAX_CHUNK_LINE - len(self._buf)
-        return True, max(
-            1, self._max_trailer_size - self._trailer_size - len(self._buf)
-        )
+        return True, max(1, self._max_trailer_size - self._trailer_size - len(self._buf))
 
     def feed(self, data: bytes) -> List[bytes]:
         """Consume ``data``; return the chunk data found in it."""
@@ -500,9 +489,7 @@ class _ChunkedDecoder:
                 need = 2 - len(self._buf)
                 self._buf += data[pos : pos + need]
                 pos += need
-                if len(self._buf) == 2 or not self._buf.startswith(
-                    b"\r\n"[: len(self._buf)]
-                ):
+                if len(self._buf) == 2 or not self._buf.startswith(b"\r\n"[: len(self._buf)]):
                     if self._buf != b"\r\n":
                         raise HTTPInputError(
                             "improperly terminated chunk: %r" % (self._buf,)
@@ -585,19 +572,13 @@ def _format_head(first_line: str, headers: HTTPHeaders) -> bytes:
     try:
         # Values are str nearly always; a concatenation with anything else
         # raises TypeError, and the loop below converts it.
-        parts = [
-            name + ": " + value + "\r\n" for name in fields for value in fields[name]
-        ]
+        parts = [name + ": " + value + "\r\n" for name in fields for value in fields[name]]
     except TypeError:
         parts = []
         for name, values in fields.items():
             for value in values:
                 if type(value) is not str:
-                    value = (
-                        value.decode("latin1")
-                        if isinstance(value, bytes)
-                        else str(value)
-                    )
+                    value = value.decode("latin1") if isinstance(value, bytes) else str(value)
                 parts.append(f"{name}: {value}\r\n")
     text = first_line + "".join(parts)
     # Each part ends with the only CRLF it may hold: two counts over the
@@ -709,13 +690,9 @@ class HTTP1ConnectionParameters:
     """
 
     def __init__(
-        self,
-        no_keep_alive: bool = False,
-        chunk_size: Optional[int] = None,
-        max_header_size: Optional[int] = None,
-        header_timeout: Optional[float] = None,
-        max_body_size: Optional[int] = None,
-        body_timeout: Optional[float] = None,
+        self, no_keep_alive: bool = False, chunk_size: Optional[int] = None,
+        max_header_size: Optional[int] = None, header_timeout: Optional[float] = None,
+        max_body_size: Optional[int] = None, body_timeout: Optional[float] = None,
         decompress: bool = False,
     ) -> None:
         self.chunk_size = chunk_size or _64K
@@ -780,11 +757,8 @@ class HTTP1Connection(HTTPConnection):
     _draining = False
 
     def __init__(
-        self,
-        stream: iostream.IOStream,
-        is_client: bool,
-        params: Optional[HTTP1ConnectionParameters] = None,
-        context: Optional[object] = None,
+        self, stream: iostream.IOStream, is_client: bool,
+        params: Optional[HTTP1ConnectionParameters] = None, context: Optional[object] = None,
     ) -> None:
         """Speaks HTTP/1 over ``stream``, as the client side if
         ``is_client``.  ``params`` defaults to a plain
@@ -881,8 +855,7 @@ class HTTP1Connection(HTTPConnection):
                 allowed = self._body_timeout
                 if allowed is not None:
                     body_future = gen.with_timeout(
-                        stream.io_loop.time() + allowed,
-                        body_future,
+                        stream.io_loop.time() + allowed, body_future,
                         quiet_exceptions=iostream.StreamClosedError,
                     )
                 try:
@@ -904,30 +877,20 @@ class HTTP1Connection(HTTPConnection):
                 need_delegate_close = False
             # A server waits for the response (which may still be being
             # produced) before the connection can read the next request.
-            if (
-                not self._exchange_over
-                and self.stream is not None
-                and not stream.closed()
-            ):
+            if not self._exchange_over and self.stream is not None and not stream.closed():
                 stream.set_close_callback(self._on_connection_close)
                 self._close_callback_on_stream = True
                 await self._wait_exchange_over()
             if self.stream is None:
                 return False
-            if not self.is_client and (
-                self._disconnect_on_finish or self._draining or stream.closed()
-            ):
+            if not self.is_client and (self._disconnect_on_finish or self._draining or stream.closed()):
                 # RFC 9112 section 9.6: no request after the last one is
                 # processed, not even one already in the buffer.
                 return False
         except HTTPInputError as e:
             self._input_error = e
             gen_log.info("Malformed HTTP message from %s: %s", self.context, e)
-            if (
-                not self.is_client
-                and not self._output_started
-                and self.stream is not None
-            ):
+            if not self.is_client and not self._output_started and self.stream is not None:
                 self._output_started = True
                 await self.stream.write(_error_response(_error_status(e)))
             self.close()
@@ -953,9 +916,7 @@ class HTTP1Connection(HTTPConnection):
         if self.is_client:
             response_line, headers = _parse_response_head(data)
             self._response_start_line = response_line
-            method = (
-                self._request_start_line.method if self._request_start_line else None
-            )
+            method = self._request_start_line.method if self._request_start_line else None
             framing = _response_framing(response_line.code, headers, method)
             return response_line, headers, framing
         request_line, headers = _parse_request_head(data)
@@ -964,11 +925,7 @@ class HTTP1Connection(HTTPConnection):
         fields = headers._as_list
         # Most requests are HTTP/1.1 without Connection, Content-Length or
         # Transfer-Encoding: they keep the connection and have no body.
-        if (
-            "Connection" in fields
-            or request_line.version != "HTTP/1.1"
-            or self.no_keep_alive
-        ):
+        if "Connection" in fields or request_line.version != "HTTP/1.1" or self.no_keep_alive:
             self._disconnect_on_finish = not _request_keeps_alive(
                 request_line, headers, self.no_keep_alive
             )
@@ -1019,9 +976,7 @@ class HTTP1Connection(HTTPConnection):
             _HEAD_END, max_bytes=self.params.max_header_size
         )
 
-    def _maybe_send_continue(
-        self, start_line: RequestStartLine, headers: HTTPHeaders
-    ) -> None:
+    def _maybe_send_continue(self, start_line: RequestStartLine, headers: HTTPHeaders) -> None:
         """RFC 9110 section 10.1.1: answer ``Expect: 100-continue`` with an
         interim 100 before reading the body (a server MUST ignore the
         expectation in an HTTP/1.0 request), unless the application has
@@ -1035,9 +990,7 @@ class HTTP1Connection(HTTPConnection):
         ):
             self.stream.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
-    def _read_body(
-        self, framing: Tuple[int, int], delegate: HTTPMessageDelegate
-    ) -> Awaitable[None]:
+    def _read_body(self, framing: Tuple[int, int], delegate: HTTPMessageDelegate) -> Awaitable[None]:
         kind, length = framing
         if kind == _FIXED_BODY:
             return self._read_fixed_body(length, delegate)
@@ -1065,17 +1018,14 @@ class HTTP1Connection(HTTPConnection):
     # them have gone by (a read that had to wait has been through the loop
     # already and starts the count afresh).
 
-    async def _read_fixed_body(
-        self, content_length: int, delegate: HTTPMessageDelegate
-    ) -> None:
+    async def _read_fixed_body(self, content_length: int, delegate: HTTPMessageDelegate) -> None:
         assert self.stream is not None
         stream = self.stream
         chunk_size = self.params.chunk_size
         unyielded = 0
         while True:
             read = typing.cast(
-                "Future[bytes]",
-                stream.read_bytes(min(chunk_size, content_length), partial=True),
+                "Future[bytes]", stream.read_bytes(min(chunk_size, content_length), partial=True)
             )
             waited = not read.done()
             body = await read
@@ -1098,9 +1048,7 @@ class HTTP1Connection(HTTPConnection):
         assert self.stream is not None
         stream = self.stream
         chunk_size = self.params.chunk_size
-        decoder = _ChunkedDecoder(
-            self._max_body_size, self.params.max_header_size, self.is_client
-        )
+        decoder = _ChunkedDecoder(self._max_body_size, self.params.max_header_size, self.is_client)
         pending: List[bytes] = []
         pending_size = 0
         unyielded = 0
@@ -1138,9 +1086,7 @@ class HTTP1Connection(HTTPConnection):
         total = 0
         unyielded = 0
         while True:
-            read = typing.cast(
-                "Future[bytes]", stream.read_bytes(self.params.chunk_size, partial=True)
-            )
+            read = typing.cast("Future[bytes]", stream.read_bytes(self.params.chunk_size, partial=True))
             waited = not read.done()
             try:
                 chunk = await read
@@ -1263,20 +1209,14 @@ class HTTP1Connection(HTTPConnection):
             first_line = _status_line(start_line.code, start_line.reason)  # type: ignore[union-attr]
         if self._chunking_output:
             headers["Transfer-Encoding"] = "chunked"
-        data = (
-            None
-            if _format_head_c is None
-            else _format_head_c(first_line, headers._as_list)
-        )
+        data = None if _format_head_c is None else _format_head_c(first_line, headers._as_list)
         if data is None:
             data = _format_head(first_line, headers)
         if chunk:
             data += self._format_chunk(chunk)
         return self._write(data)
 
-    def _prepare_response_headers(
-        self, start_line: ResponseStartLine, headers: HTTPHeaders
-    ) -> None:
+    def _prepare_response_headers(self, start_line: ResponseStartLine, headers: HTTPHeaders) -> None:
         self._response_start_line = start_line
         request = self._request_start_line
         assert request is not None
@@ -1399,9 +1339,7 @@ class HTTP1Connection(HTTPConnection):
         remaining = self._expected_content_remaining
         if remaining and stream is not None and not stream.closed():
             stream.close()
-            raise HTTPOutputError(
-                "Tried to write %d bytes less than Content-Length" % remaining
-            )
+            raise HTTPOutputError("Tried to write %d bytes less than Content-Length" % remaining)
         if self._chunking_output and stream is not None and not stream.closed():
             # RFC 9112 section 7.1: last-chunk and an empty trailer section.
             self._pending_write = stream.write(b"0\r\n\r\n")
@@ -1415,9 +1353,7 @@ class HTTP1Connection(HTTPConnection):
                 # request would start, the connection ends with this
                 # response.
                 self._disconnect_on_finish = True
-        elif stream is not None and (
-            self._writes > 1 or not (pending is None or pending.done())
-        ):
+        elif stream is not None and (self._writes > 1 or not (pending is None or pending.done())):
             # The request is complete: send it without waiting for Nagle.
             # (Nagle's algorithm only holds a small segment back while an
             # earlier one is unacknowledged, so a request that went out in
@@ -1456,9 +1392,7 @@ class _GzipMessageDelegate(HTTPMessageDelegate):
     memory than an uncompressed one could use, whatever the coding.
     """
 
-    def __init__(
-        self, delegate: HTTPMessageDelegate, connection: HTTP1Connection
-    ) -> None:
+    def __init__(self, delegate: HTTPMessageDelegate, connection: HTTP1Connection) -> None:
         self._delegate = delegate
         self._connection = connection
         self._chunk_size = connection.params.chunk_size
@@ -1588,9 +1522,7 @@ class _IdleWatchdog:
         """A write is waiting for the peer to read."""
         if self._write_timer is None:
             self._written = self._stream._total_write_done_index
-            self._write_timer = self._io_loop.call_later(
-                self._timeout, self._check_writing
-            )
+            self._write_timer = self._io_loop.call_later(self._timeout, self._check_writing)
 
     def _check_writing(self) -> None:
         self._write_timer = None
@@ -1598,10 +1530,7 @@ class _IdleWatchdog:
         if stream.closed() or not stream.writing():
             return
         if stream._total_write_done_index == self._written:
-            gen_log.info(
-                "Closing a connection whose peer read nothing for %s seconds",
-                self._timeout,
-            )
+            gen_log.info("Closing a connection whose peer read nothing for %s seconds", self._timeout)
             stream.close()
         else:
             self.writing()
@@ -1634,9 +1563,7 @@ class HTTP1ServerConnection:
     """
 
     def __init__(
-        self,
-        stream: iostream.IOStream,
-        params: Optional[HTTP1ConnectionParameters] = None,
+        self, stream: iostream.IOStream, params: Optional[HTTP1ConnectionParameters] = None,
         context: Optional[object] = None,
     ) -> None:
         """``params`` (a default `HTTP1ConnectionParameters` if None) and
@@ -1700,9 +1627,7 @@ class HTTP1ServerConnection:
         if stream.closed():
             return False
         conn = self._current
-        if conn is not None and (
-            conn._request_start_line is not None or conn.stream is None
-        ):
+        if conn is not None and (conn._request_start_line is not None or conn.stream is None):
             return False  # a request is being handled (or the stream was handed over)
         if stream._read_buffer:
             return False
@@ -1734,9 +1659,7 @@ class HTTP1ServerConnection:
         # logs what result() raises.
         stream.io_loop.add_future(loop_done, _reraise)
 
-    async def _server_request_loop(
-        self, delegate: HTTPServerConnectionDelegate
-    ) -> None:
+    async def _server_request_loop(self, delegate: HTTPServerConnectionDelegate) -> None:
         # One iteration per request, kept flat (no coroutine per request
         # besides HTTP1Connection._read_message): this runs for every
         # request of every keep-alive connection.

@@ -88,9 +88,7 @@ class HTTPClient:
     two loops at once.
     """
 
-    def __init__(
-        self, async_client_class: "Type[AsyncHTTPClient] | None" = None, **kwargs: Any
-    ) -> None:
+    def __init__(self, async_client_class: "Type[AsyncHTTPClient] | None" = None, **kwargs: Any) -> None:
         # __del__ calls close(): until both the loop and the client exist
         # there must be nothing for it to release.
         self._closed = True
@@ -126,9 +124,7 @@ class HTTPClient:
         return cast(HTTPResponse, self._io_loop.run_sync(start))
 
 
-async def _make_on_running_loop(
-    factory: "Type[AsyncHTTPClient]", kwargs: Dict[str, Any]
-) -> "AsyncHTTPClient":
+async def _make_on_running_loop(factory: "Type[AsyncHTTPClient]", kwargs: Dict[str, Any]) -> "AsyncHTTPClient":
     # AsyncHTTPClient binds to IOLoop.current(); inside run_sync that is the
     # HTTPClient's private loop, and the thread's current loop is untouched.
     return factory(**kwargs)
@@ -197,9 +193,7 @@ class AsyncHTTPClient(Configurable):
         return cls._build(table, kwargs) if found is None else found
 
     @classmethod
-    def _build(
-        cls, table: Optional[_ClientMap], kwargs: Dict[str, Any]
-    ) -> "AsyncHTTPClient":
+    def _build(cls, table: Optional[_ClientMap], kwargs: Dict[str, Any]) -> "AsyncHTTPClient":
         """Creates an instance through `.Configurable` and, when ``table``
         is given, registers it there under its loop."""
         client = cast(AsyncHTTPClient, super().__new__(cls, **kwargs))
@@ -244,9 +238,7 @@ class AsyncHTTPClient(Configurable):
         if registered is not None and registered is not self:
             raise RuntimeError("inconsistent AsyncHTTPClient cache")
 
-    def fetch(
-        self, request: "str | HTTPRequest", raise_error: bool = True, **kwargs: Any
-    ) -> "Future[HTTPResponse]":
+    def fetch(self, request: "str | HTTPRequest", raise_error: bool = True, **kwargs: Any) -> "Future[HTTPResponse]":
         """Starts ``request`` and returns a `.Future` for its `HTTPResponse`.
 
         ``request`` is an `HTTPRequest`, or a URL whose other `HTTPRequest`
@@ -264,9 +256,7 @@ class AsyncHTTPClient(Configurable):
 
         def settle(response: HTTPResponse) -> None:
             failure = response.error
-            if failure is None or (
-                response._error_is_response_code and not raise_error
-            ):
+            if failure is None or (response._error_is_response_code and not raise_error):
                 future_set_result_unless_cancelled(outcome, response)
             else:
                 future_set_exception_unless_cancelled(outcome, failure)
@@ -277,9 +267,7 @@ class AsyncHTTPClient(Configurable):
         self.fetch_impl(cast(HTTPRequest, _RequestProxy(own, defaults)), settle)
         return outcome
 
-    def fetch_impl(
-        self, request: "HTTPRequest", callback: "Callable[[HTTPResponse], None]"
-    ) -> None:
+    def fetch_impl(self, request: "HTTPRequest", callback: "Callable[[HTTPResponse], None]") -> None:
         """Carries out ``request``; implementations must override it.
 
         ``request`` falls back on the client's defaults for attributes left
@@ -289,9 +277,7 @@ class AsyncHTTPClient(Configurable):
         raise NotImplementedError()
 
     @classmethod
-    def configure(
-        cls, impl: "Union[None, str, Type[Configurable]]", **kwargs: Any
-    ) -> None:
+    def configure(cls, impl: "Union[None, str, Type[Configurable]]", **kwargs: Any) -> None:
         """Selects what ``AsyncHTTPClient()`` builds from now on.
 
         ``impl`` is an `AsyncHTTPClient` subclass, its dotted import path,
@@ -303,9 +289,7 @@ class AsyncHTTPClient(Configurable):
         super().configure(impl, **kwargs)  # type: ignore[no-untyped-call]
 
 
-def _request_with_own_headers(
-    request: "str | HTTPRequest", kwargs: Dict[str, Any]
-) -> "HTTPRequest":
+def _request_with_own_headers(request: "str | HTTPRequest", kwargs: Dict[str, Any]) -> "HTTPRequest":
     """The `HTTPRequest` to hand to an implementation.
 
     Implementations add headers (Host, Content-Length, ...) to the request
@@ -388,50 +372,31 @@ class HTTPRequest:
 
     # The last fallback, after the request itself and the client defaults.
     _DEFAULTS: Dict[str, Any] = {
-        "follow_redirects": True,
-        "max_redirects": 5,
-        "validate_cert": True,
-        "connect_timeout": 20.0,
-        "request_timeout": 20.0,
-        "proxy_password": "",
-        "decompress_response": True,
-        "allow_nonstandard_methods": False,
+        "follow_redirects": True, "max_redirects": 5, "validate_cert": True,
+        "connect_timeout": 20.0, "request_timeout": 20.0, "proxy_password": "",
+        "decompress_response": True, "allow_nonstandard_methods": False,
     }
 
     def __init__(
-        self,
-        url: str,
-        method: str = "GET",
-        headers: "_HeadersArg | None" = None,
-        body: "bytes | str | None" = None,
-        auth_username: "str | None" = None,
-        auth_password: "str | None" = None,
-        auth_mode: "str | None" = None,
-        connect_timeout: "float | None" = None,
-        request_timeout: "float | None" = None,
+        self, url: str, method: str = "GET", headers: "_HeadersArg | None" = None,
+        body: "bytes | str | None" = None, auth_username: "str | None" = None,
+        auth_password: "str | None" = None, auth_mode: "str | None" = None,
+        connect_timeout: "float | None" = None, request_timeout: "float | None" = None,
         if_modified_since: "float | datetime.datetime | None" = None,
-        follow_redirects: "bool | None" = None,
-        max_redirects: "int | None" = None,
-        user_agent: "str | None" = None,
-        use_gzip: "bool | None" = None,
+        follow_redirects: "bool | None" = None, max_redirects: "int | None" = None,
+        user_agent: "str | None" = None, use_gzip: "bool | None" = None,
         network_interface: "str | None" = None,
         streaming_callback: "_StreamingCallback | None" = None,
         header_callback: "Callable[[str], None] | None" = None,
         prepare_curl_callback: "Callable[[Any], None] | None" = None,
-        proxy_host: "str | None" = None,
-        proxy_port: "int | None" = None,
-        proxy_username: "str | None" = None,
-        proxy_password: "str | None" = None,
+        proxy_host: "str | None" = None, proxy_port: "int | None" = None,
+        proxy_username: "str | None" = None, proxy_password: "str | None" = None,
         proxy_auth_mode: "str | None" = None,
         allow_nonstandard_methods: "bool | None" = None,
-        validate_cert: "bool | None" = None,
-        ca_certs: "str | None" = None,
-        allow_ipv6: "bool | None" = None,
-        client_key: "str | None" = None,
-        client_cert: "str | None" = None,
-        body_producer: "_BodyProducer | None" = None,
-        expect_100_continue: bool = False,
-        decompress_response: "bool | None" = None,
+        validate_cert: "bool | None" = None, ca_certs: "str | None" = None,
+        allow_ipv6: "bool | None" = None, client_key: "str | None" = None,
+        client_cert: "str | None" = None, body_producer: "_BodyProducer | None" = None,
+        expect_100_continue: bool = False, decompress_response: "bool | None" = None,
         ssl_options: "_SSLOptions | None" = None,
     ) -> None:
         self.start_time = time.time()
@@ -447,9 +412,7 @@ class HTTPRequest:
         self.expect_100_continue = expect_100_continue
         self.allow_nonstandard_methods = allow_nonstandard_methods
         self.user_agent = user_agent
-        self.decompress_response = (
-            use_gzip if decompress_response is None else decompress_response
-        )
+        self.decompress_response = use_gzip if decompress_response is None else decompress_response
         # Credentials.
         self.auth_mode = auth_mode
         self.auth_username = auth_username
@@ -527,23 +490,15 @@ class HTTPResponse:
     error: Optional[BaseException] = None
 
     def __init__(
-        self,
-        request: HTTPRequest,
-        code: int,
-        headers: "httputil.HTTPHeaders | None" = None,
-        buffer: "BytesIO | None" = None,
-        effective_url: "str | None" = None,
-        error: "BaseException | None" = None,
-        request_time: "float | None" = None,
-        time_info: "Dict[str, float] | None" = None,
-        reason: "str | None" = None,
+        self, request: HTTPRequest, code: int, headers: "httputil.HTTPHeaders | None" = None,
+        buffer: "BytesIO | None" = None, effective_url: "str | None" = None,
+        error: "BaseException | None" = None, request_time: "float | None" = None,
+        time_info: "Dict[str, float] | None" = None, reason: "str | None" = None,
         start_time: "float | None" = None,
     ) -> None:
         # A request seen through the client's defaults is reported as the
         # caller's own object.
-        self.request = (
-            request.request if isinstance(request, _RequestProxy) else request
-        )
+        self.request = request.request if isinstance(request, _RequestProxy) else request
         self.code = code
         self.reason = reason or _reason_for(code)
         self.effective_url = request.url if effective_url is None else effective_url
@@ -571,9 +526,7 @@ class HTTPResponse:
             raise self.error
 
     def __repr__(self) -> str:
-        fields = ",".join(
-            f"{name}={value!r}" for name, value in sorted(vars(self).items())
-        )
+        fields = ",".join(f"{name}={value!r}" for name, value in sorted(vars(self).items()))
         return f"{type(self).__name__}({fields})"
 
 
@@ -589,12 +542,7 @@ class HTTPClientError(Exception):
     `tornado.web.HTTPError` is an unrelated class.
     """
 
-    def __init__(
-        self,
-        code: int,
-        message: "str | None" = None,
-        response: "HTTPResponse | None" = None,
-    ) -> None:
+    def __init__(self, code: int, message: "str | None" = None, response: "HTTPResponse | None" = None) -> None:
         # The constructor arguments are kept in args, so that copy.copy()
         # and pickle rebuild an equal exception.
         super().__init__(code, message, response)
@@ -670,12 +618,9 @@ def _check_body_presence(method: str, body_present: bool) -> None:
 
 # (name, type, default) of main()'s command line options.
 _MAIN_OPTIONS = (
-    ("print_headers", bool, False),
-    ("print_body", bool, True),
-    ("follow_redirects", bool, True),
-    ("validate_cert", bool, True),
-    ("proxy_host", str, None),
-    ("proxy_port", int, None),
+    ("print_headers", bool, False), ("print_body", bool, True),
+    ("follow_redirects", bool, True), ("validate_cert", bool, True),
+    ("proxy_host", str, None), ("proxy_port", int, None),
 )
 
 
@@ -710,9 +655,7 @@ def main() -> None:
         client.close()
 
 
-def _fetch_even_on_error(
-    client: HTTPClient, url: str, request_options: Dict[str, Any]
-) -> HTTPResponse:
+def _fetch_even_on_error(client: HTTPClient, url: str, request_options: Dict[str, Any]) -> HTTPResponse:
     """``client.fetch(url)``, returning error answers instead of raising;
     failures without an answer still raise."""
     try:

@@ -121,20 +121,12 @@ class HTTPServer(TCPServer, Configurable, httputil.HTTPServerConnectionDelegate)
         pass
 
     def initialize(  # type: ignore[override]
-        self,
-        request_callback: _App,
-        no_keep_alive: bool = False,
-        xheaders: bool = False,
-        ssl_options: Optional[_TLS] = None,
-        protocol: Optional[str] = None,
-        decompress_request: bool = False,
-        chunk_size: Optional[int] = None,
-        max_header_size: Optional[int] = None,
-        idle_connection_timeout: Optional[float] = None,
-        body_timeout: Optional[float] = None,
-        max_body_size: Optional[int] = None,
-        max_buffer_size: Optional[int] = None,
-        trusted_downstream: Optional[List[str]] = None,
+        self, request_callback: _App, no_keep_alive: bool = False, xheaders: bool = False,
+        ssl_options: Optional[_TLS] = None, protocol: Optional[str] = None,
+        decompress_request: bool = False, chunk_size: Optional[int] = None,
+        max_header_size: Optional[int] = None, idle_connection_timeout: Optional[float] = None,
+        body_timeout: Optional[float] = None, max_body_size: Optional[int] = None,
+        max_buffer_size: Optional[int] = None, trusted_downstream: Optional[List[str]] = None,
     ) -> None:
         TCPServer.__init__(self, ssl_options, max_buffer_size, chunk_size)
         self.request_callback = request_callback
@@ -142,13 +134,10 @@ class HTTPServer(TCPServer, Configurable, httputil.HTTPServerConnectionDelegate)
         self.protocol = protocol
         self.trusted_downstream = trusted_downstream
         self.conn_params = HTTP1ConnectionParameters(
-            no_keep_alive=no_keep_alive,
-            chunk_size=chunk_size,
-            max_header_size=max_header_size,
-            max_body_size=max_body_size,
+            no_keep_alive=no_keep_alive, chunk_size=chunk_size,
+            max_header_size=max_header_size, max_body_size=max_body_size,
             header_timeout=idle_connection_timeout or _DEFAULT_IDLE_TIMEOUT,
-            body_timeout=body_timeout,
-            decompress=decompress_request,
+            body_timeout=body_timeout, decompress=decompress_request,
         )
         # Open connections, so close_all_connections can find them.
         self._connections: Set[HTTP1ServerConnection] = set()
@@ -189,9 +178,7 @@ class HTTPServer(TCPServer, Configurable, httputil.HTTPServerConnectionDelegate)
             # on_close() takes each one out of the set as it goes.
             await next(iter(live)).close()
 
-    def handle_stream(
-        self, stream: iostream.IOStream, address: Any
-    ) -> Optional[Awaitable[None]]:
+    def handle_stream(self, stream: iostream.IOStream, address: Any) -> Optional[Awaitable[None]]:
         if self._http2:
             return self._handle_stream_h2(stream, address)
         trusted = self.trusted_downstream
@@ -209,21 +196,15 @@ class HTTPServer(TCPServer, Configurable, httputil.HTTPServerConnectionDelegate)
         from tornado import http2connection
 
         try:
-            speaks_h2 = await http2connection._speaks_h2(
-                stream, self.conn_params.header_timeout
-            )
+            speaks_h2 = await http2connection._speaks_h2(stream, self.conn_params.header_timeout)
         except (iostream.StreamClosedError, TimeoutError, ssl.SSLError, OSError):
             stream.close()
             return
-        ctx = _HTTPRequestContext(
-            stream, address, self.protocol, self.trusted_downstream
-        )
+        ctx = _HTTPRequestContext(stream, address, self.protocol, self.trusted_downstream)
         ctx._takeovers = self._takeovers
         server_conn: Any
         if speaks_h2:
-            server_conn = http2connection.HTTP2ServerConnection(
-                stream, self.conn_params, ctx
-            )
+            server_conn = http2connection.HTTP2ServerConnection(stream, self.conn_params, ctx)
         else:
             server_conn = HTTP1ServerConnection(stream, self.conn_params, ctx)
         self._connections.add(server_conn)
@@ -258,8 +239,7 @@ class _RequestCollector(httputil.HTTPMessageDelegate):
         self, start_line: httputil._StartLine, headers: httputil.HTTPHeaders
     ) -> Optional[Awaitable[None]]:
         self._request = httputil.HTTPServerRequest(
-            connection=self.connection,
-            headers=headers,
+            connection=self.connection, headers=headers,
             start_line=cast(httputil.RequestStartLine, start_line),
         )
         return None
@@ -305,10 +285,7 @@ class _HTTPRequestContext:
     _takeovers: Optional[httputil._Takeovers] = None
 
     def __init__(
-        self,
-        stream: iostream.IOStream,
-        address: Any,
-        protocol: Optional[str],
+        self, stream: iostream.IOStream, address: Any, protocol: Optional[str],
         trusted_downstream: Optional[List[str]] = None,
     ) -> None:
         sock = stream.socket
@@ -372,9 +349,7 @@ class _XHeaderApplier(httputil.HTTPMessageDelegate):
     connection context reflects the proxy's ``X-*`` headers."""
 
     def __init__(
-        self,
-        delegate: httputil.HTTPMessageDelegate,
-        request_conn: httputil.HTTPConnection,
+        self, delegate: httputil.HTTPMessageDelegate, request_conn: httputil.HTTPConnection
     ) -> None:
         self.delegate = delegate
         self.connection = request_conn

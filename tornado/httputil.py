@@ -17,6 +17,7 @@ request body can ask for.
 It builds only on `tornado.escape`, `tornado.log` and `tornado.util`.
 """
 
+
 from __future__ import annotations
 
 import calendar
@@ -136,7 +137,8 @@ class _ABNF:
     # is long and gains nothing here: the brackets and hex digits, colons
     # and dots are what keep a Host header from smuggling anything.
     ip_literal = (
-        f"\\[(?:[0-9A-Fa-f:.]+|[vV][0-9A-Fa-f]+\\.(?:{unreserved}|{sub_delims}|:)+)\\]"
+        "\\[(?:[0-9A-Fa-f:.]+"
+        f"|[vV][0-9A-Fa-f]+\\.(?:{unreserved}|{sub_delims}|:)+)\\]"
     )
     # reg-name = *( unreserved / pct-encoded / sub-delims ); it also
     # covers IPv4address.
@@ -184,21 +186,19 @@ _LENIENT_TARGET = "[\\x21-\\x7e\\x80-\\xff]+"
 # RFC 9112 section 3: request-line = method SP request-target SP HTTP-version.
 # Only HTTP/1.x is served; section 2.3 lets a server treat 1.x for any
 # minor x as the 1.1 it implements.
-_REQUEST_LINE_RE = re.compile(f"({_ABNF.tchar}+) ({_LENIENT_TARGET}) (HTTP/1\\.[0-9])")
+_REQUEST_LINE_RE = re.compile(
+    f"({_ABNF.tchar}+) ({_LENIENT_TARGET}) (HTTP/1\\.[0-9])"
+)
 
 # Characters that may not appear anywhere in a header block decoded from
 # bytes: the controls other than HTAB, CR and LF, DEL, anything that did
 # not come from a single byte, and a CR that does not end a line (RFC 9112
 # section 2.2: a bare CR MUST be rejected or replaced).  A CR at the very
 # end of the text ends its line like a CRLF would.
-_BAD_HEADER_BYTES_RE = re.compile(
-    "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]|[^\\x00-\\xff]|\r(?![\n]|\\Z)"
-)
+_BAD_HEADER_BYTES_RE = re.compile("[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]|[^\\x00-\\xff]|\r(?![\n]|\\Z)")
 # The same for text that was decoded as UTF-8 (multipart part headers):
 # there any non-ASCII character is content.
-_BAD_HEADER_CHARS_RE = re.compile(
-    "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]|\r(?![\n]|\\Z)"
-)
+_BAD_HEADER_CHARS_RE = re.compile("[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]|\r(?![\n]|\\Z)")
 # A header block made only of well-formed field lines (RFC 9112 section 5:
 # field-line = field-name ":" OWS field-value OWS), ended by CRLF or LF
 # (section 2.2), with empty lines anywhere and the last line's terminator
@@ -420,7 +420,9 @@ class HTTPHeaders(collections.abc.MutableMapping):  # type: ignore[type-arg]
         if _chars_are_bytes:
             if not _ABNF.field_value.fullmatch(value):
                 raise HTTPInputError("Invalid header value %r" % (value,))
-        elif _BAD_VALUE_CHARS_RE.search(value) or value != value.strip(HTTP_WHITESPACE):
+        elif _BAD_VALUE_CHARS_RE.search(value) or value != value.strip(
+            HTTP_WHITESPACE
+        ):
             raise HTTPInputError("Invalid header value %r" % (value,))
         values = self._as_list.get(norm_name)
         if values is None:
@@ -552,10 +554,7 @@ class HTTPHeaders(collections.abc.MutableMapping):  # type: ignore[type-arg]
             # Usually each name comes once, and a comprehension is the
             # quickest way to build the mapping; a repeated name shows up
             # as a shorter mapping, and the loop below does it right.
-            as_list = {
-                known.get(name) or _normalize_header(name): [value]
-                for name, value in fields
-            }
+            as_list = {known.get(name) or _normalize_header(name): [value] for name, value in fields}
             if len(as_list) == len(fields):
                 return cls._from_canonical(as_list)
         as_list = {}
@@ -792,10 +791,7 @@ class HTTPServerRequest:
         """
         from_body = self.body_arguments
         parse_body_arguments(
-            self.headers.get("Content-Type", ""),
-            self.body,
-            from_body,
-            self.files,
+            self.headers.get("Content-Type", ""), self.body, from_body, self.files,
             self.headers,
         )
         merged = self.arguments
@@ -807,9 +803,7 @@ class HTTPServerRequest:
 
     def __repr__(self) -> str:
         # Headers are left out on purpose: they may hold credentials.
-        shown = ", ".join(
-            f"{field}={getattr(self, field)!r}" for field in _REQUEST_REPR_FIELDS
-        )
+        shown = ", ".join(f"{field}={getattr(self, field)!r}" for field in _REQUEST_REPR_FIELDS)
         return f"{type(self).__name__}({shown})"
 
 
@@ -991,9 +985,7 @@ if typing.TYPE_CHECKING:
     from asyncio import Future  # noqa: F401
 
 
-_QueryArgs = Union[
-    None, Dict[str, str], List[Tuple[str, str]], Tuple[Tuple[str, str], ...]
-]
+_QueryArgs = Union[None, Dict[str, str], List[Tuple[str, str]], Tuple[Tuple[str, str], ...]]
 
 
 def url_concat(url: str, args: _QueryArgs) -> str:
@@ -1016,9 +1008,7 @@ def url_concat(url: str, args: _QueryArgs) -> str:
     elif isinstance(args, (list, tuple)):
         added = list(args)
     else:
-        raise TypeError(
-            f"'args' parameter should be dict, list or tuple. Not {type(args)}"
-        )
+        raise TypeError(f"'args' parameter should be dict, list or tuple. Not {type(args)}")
     parts = urlparse(url)
     # keep_blank_values: "?x" must survive as "x=".
     pairs = parse_qsl(parts.query, keep_blank_values=True) + added
@@ -1101,13 +1091,9 @@ def _multipart_boundary(content_type: str) -> bytes:
 
 
 def parse_body_arguments(
-    content_type: str,
-    body: bytes,
-    arguments: Dict[str, List[bytes]],
-    files: Dict[str, List[HTTPFile]],
-    headers: Optional[HTTPHeaders] = None,
-    *,
-    config: Optional[ParseBodyConfig] = None,
+    content_type: str, body: bytes, arguments: Dict[str, List[bytes]],
+    files: Dict[str, List[HTTPFile]], headers: Optional[HTTPHeaders] = None,
+    *, config: Optional[ParseBodyConfig] = None,
 ) -> None:
     """Decodes a form submission, adding what it holds to ``arguments``
     and ``files`` (both modified in place).
@@ -1126,14 +1112,10 @@ def parse_body_arguments(
     """
     limits = _DEFAULT_PARSE_BODY_CONFIG if config is None else config
     if headers and "Content-Encoding" in headers:
-        raise HTTPInputError(
-            "Unsupported Content-Encoding: %s" % headers["Content-Encoding"]
-        )
+        raise HTTPInputError("Unsupported Content-Encoding: %s" % headers["Content-Encoding"])
     if content_type.startswith("multipart/form-data"):
         boundary = _multipart_boundary(content_type)
-        parse_multipart_form_data(
-            boundary, body, arguments, files, config=limits.multipart
-        )
+        parse_multipart_form_data(boundary, body, arguments, files, config=limits.multipart)
         return
     if not content_type.startswith("application/x-www-form-urlencoded"):
         return
@@ -1610,9 +1592,7 @@ class _ZstdDecoder(_ContentDecoder):
             return _stdlib_zstd.ZstdDecompressor(
                 options={parameter: _ZSTD_MAX_WINDOW.bit_length() - 1}
             )
-        return _zstandard.ZstdDecompressor(
-            max_window_size=_ZSTD_MAX_WINDOW
-        ).decompressobj()
+        return _zstandard.ZstdDecompressor(max_window_size=_ZSTD_MAX_WINDOW).decompressobj()
 
     def decode(self, data: bytes, max_length: int) -> bytes:
         if data:
@@ -1685,9 +1665,7 @@ def _accept_encoding_qvalues(value: str) -> Tuple[Dict[str, float], Optional[flo
     return weights, star
 
 
-def _negotiate_content_coding(
-    accept_encoding: str, offered: Iterable[str]
-) -> Optional[str]:
+def _negotiate_content_coding(accept_encoding: str, offered: Iterable[str]) -> Optional[str]:
     """The coding of ``offered`` (in the server's order of preference) that
     ``accept_encoding`` ranks highest, or None for no coding (identity).
 

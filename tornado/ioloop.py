@@ -16,6 +16,7 @@ This module builds on `tornado.concurrent` and `tornado.util`; it imports
 `tornado.gen` and `tornado.platform.asyncio` only lazily, since both import it.
 """
 
+
 from __future__ import annotations
 
 import asyncio
@@ -31,17 +32,7 @@ import sys
 import time
 import warnings
 from inspect import isawaitable
-from typing import (
-    Any,
-    Awaitable,
-    Callable,
-    Dict,
-    List,
-    Literal,
-    Optional,
-    Protocol,
-    Tuple,
-)
+from typing import Any, Awaitable, Callable, Dict, List, Literal, Optional, Protocol, Tuple
 from typing import TypeVar, Union, overload
 
 from tornado.concurrent import Future, chain_future, future_add_done_callback, is_future
@@ -122,9 +113,7 @@ class IOLoop(Configurable):
     _executor: Optional[concurrent.futures.Executor] = None
 
     @classmethod
-    def configure(
-        cls, impl: "Union[None, str, type[Configurable]]", **kwargs: Any
-    ) -> None:
+    def configure(cls, impl: "Union[None, str, type[Configurable]]", **kwargs: Any) -> None:
         """Select the class that ``IOLoop()`` instantiates.
 
         ``impl`` (a class, or its dotted import path) has to be built on
@@ -135,9 +124,7 @@ class IOLoop(Configurable):
 
         chosen = import_object(impl) if isinstance(impl, str) else impl
         if isinstance(chosen, type) and not issubclass(chosen, BaseAsyncIOLoop):
-            raise RuntimeError(
-                "only asyncio-based IOLoops are supported, not %r" % (chosen,)
-            )
+            raise RuntimeError("only asyncio-based IOLoops are supported, not %r" % (chosen,))
         super(IOLoop, cls).configure(chosen, **kwargs)  # type: ignore[no-untyped-call]
 
     @staticmethod
@@ -250,9 +237,7 @@ class IOLoop(Configurable):
         """
         raise NotImplementedError()
 
-    def add_handler(
-        self, fd: _FdLike, handler: Callable[..., None], events: int
-    ) -> None:
+    def add_handler(self, fd: _FdLike, handler: Callable[..., None], events: int) -> None:
         """Arrange for ``handler(fd, events)`` to run when ``fd`` becomes ready.
 
         ``fd`` may be an int or any object with ``fileno()`` (such objects
@@ -283,9 +268,7 @@ class IOLoop(Configurable):
         """
         raise NotImplementedError()
 
-    def run_sync(
-        self, func: Callable[..., Any], timeout: Optional[float] = None
-    ) -> Any:
+    def run_sync(self, func: Callable[..., Any], timeout: Optional[float] = None) -> Any:
         """Run the loop just long enough to get ``func``'s result, and return it.
 
         ``func`` is called on the loop; it may return None or anything
@@ -332,9 +315,7 @@ class IOLoop(Configurable):
             self.stop()
 
         self.add_callback(begin)
-        timer = (
-            None if timeout is None else self.add_timeout(self.time() + timeout, expire)
-        )
+        timer = None if timeout is None else self.add_timeout(self.time() + timeout, expire)
         try:
             self.start()
         finally:
@@ -356,11 +337,8 @@ class IOLoop(Configurable):
         return time.time()
 
     def add_timeout(
-        self,
-        deadline: Union[float, datetime.timedelta],
-        callback: Callable[..., Any],
-        *args: Any,
-        **kwargs: Any,
+        self, deadline: Union[float, datetime.timedelta], callback: Callable[..., Any],
+        *args: Any, **kwargs: Any,
     ) -> object:
         """Schedule ``callback(*args, **kwargs)`` for ``deadline``.
 
@@ -401,9 +379,7 @@ class IOLoop(Configurable):
         """Unschedule a timeout; one that already ran is ignored."""
         raise NotImplementedError()
 
-    def add_callback(
-        self, callback: Callable[..., Any], *args: Any, **kwargs: Any
-    ) -> None:
+    def add_callback(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Schedule ``callback(*args, **kwargs)`` for the next loop iteration.
 
         Callable from any thread: a loop blocked waiting for I/O is woken.
@@ -423,9 +399,7 @@ class IOLoop(Configurable):
         """
         raise NotImplementedError()
 
-    def spawn_callback(
-        self, callback: Callable[..., Any], *args: Any, **kwargs: Any
-    ) -> None:
+    def spawn_callback(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Start ``callback`` on the next iteration, independent of the caller.
 
         The same as `add_callback`.
@@ -433,8 +407,7 @@ class IOLoop(Configurable):
         self.add_callback(callback, *args, **kwargs)
 
     def add_future(
-        self,
-        future: "Union[Future[_T], concurrent.futures.Future[_T]]",
+        self, future: "Union[Future[_T], concurrent.futures.Future[_T]]",
         callback: Callable[..., None],
     ) -> None:
         """Call ``callback(future)`` on this loop when ``future`` finishes.
@@ -451,10 +424,7 @@ class IOLoop(Configurable):
         future_add_done_callback(future, functools.partial(self.add_callback, callback))
 
     def run_in_executor(
-        self,
-        executor: Optional[concurrent.futures.Executor],
-        func: Callable[..., _T],
-        *args: Any,
+        self, executor: Optional[concurrent.futures.Executor], func: Callable[..., _T], *args: Any
     ) -> "Future[_T]":
         """Call ``func(*args)`` on ``executor``; the result comes as a Future.
 
@@ -463,9 +433,7 @@ class IOLoop(Configurable):
         """
         pool = executor if executor is not None else self._default_executor()
         result: Future[_T] = Future()
-        self.add_future(
-            pool.submit(func, *args), lambda done: chain_future(done, result)
-        )
+        self.add_future(pool.submit(func, *args), lambda done: chain_future(done, result))
         return result
 
     def _default_executor(self) -> concurrent.futures.Executor:
@@ -522,8 +490,7 @@ def _period_in_ms(callback_time: Union[datetime.timedelta, float]) -> float:
     if callback_time > 0:
         return callback_time
     raise ValueError(
-        "Periodic callback must have a positive callback_time, got %r"
-        % (callback_time,)
+        "Periodic callback must have a positive callback_time, got %r" % (callback_time,)
     )
 
 
@@ -540,12 +507,8 @@ class PeriodicCallback:
     Nothing happens until `start` is called from the loop's thread.
     """
 
-    def __init__(
-        self,
-        callback: Callable[[], Optional[Awaitable[Any]]],
-        callback_time: Union[datetime.timedelta, float],
-        jitter: float = 0,
-    ) -> None:
+    def __init__(self, callback: Callable[[], Optional[Awaitable[Any]]],
+                 callback_time: Union[datetime.timedelta, float], jitter: float = 0) -> None:
         self.callback = callback
         self.callback_time = _period_in_ms(callback_time)
         self.jitter = jitter

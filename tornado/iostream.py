@@ -154,9 +154,7 @@ class _StreamBuffer:
     def __init__(self) -> None:
         # Each item is a bytearray (coalesced small chunks) or a memoryview
         # (one large chunk, by reference).
-        self._buffers: Union[
-            tuple[()], collections.deque[Union[bytearray, memoryview]]
-        ] = ()
+        self._buffers: Union[tuple[()], collections.deque[Union[bytearray, memoryview]]] = ()
         # How much of _buffers[0] has been consumed already.
         self._first_pos = 0
         self._size = 0
@@ -326,9 +324,7 @@ class BaseIOStream:
         self._data_callback: Optional[Callable[[bytes], None]] = None
         # Futures of writes still (partly) queued, with the write index
         # each waits for; created when first needed (see _StreamBuffer).
-        self._write_futures: Optional[collections.deque[tuple[int, Future[None]]]] = (
-            None
-        )
+        self._write_futures: Optional[collections.deque[tuple[int, Future[None]]]] = None
         self._close_callback: Optional[Callable[[], None]] = None
         self._connect_future: Optional[Future[Any]] = None
         # _ssl_connect_future lives here so that close() can fail it.
@@ -664,9 +660,7 @@ class BaseIOStream:
         finally:
             self._signal_closed()
 
-    def _record_close_reason(
-        self, reason: Union[bool, BaseException, _ExcInfo]
-    ) -> None:
+    def _record_close_reason(self, reason: Union[bool, BaseException, _ExcInfo]) -> None:
         if isinstance(reason, BaseException):
             self.error = reason
         elif isinstance(reason, tuple):
@@ -770,11 +764,7 @@ class BaseIOStream:
         while not self._closed:
             if self._read_to_buffer() == 0:
                 break
-            size = (
-                self._into_filled
-                if self._into_view is not None
-                else len(self._read_buffer)
-            )
+            size = self._into_filled if self._into_view is not None else len(self._read_buffer)
             if (target is not None and size >= target) or self._fd_drained:
                 # Enough, or all there is for now.
                 break
@@ -1001,12 +991,7 @@ class BaseIOStream:
             callback = self._data_callback
             if self._read_buffer and callback is not None:
                 callback(self._consume(len(self._read_buffer)))
-            if (
-                not count
-                or self._fd_drained
-                or self._closed
-                or self._data_callback is None
-            ):
+            if not count or self._fd_drained or self._closed or self._data_callback is None:
                 return
         # More may be waiting: let the other connections have a turn first,
         # then come back even without an event (a TLS connection can hold
@@ -1129,10 +1114,7 @@ class BaseIOStream:
             # A handshake that failed reports the TLS error itself rather
             # than a plain close.
             tls_failure = isinstance(why, ssl.SSLError)
-            _fail_quietly(
-                handshake_waiter,
-                why if tls_failure else StreamClosedError(real_error=why),
-            )  # type: ignore[arg-type]
+            _fail_quietly(handshake_waiter, why if tls_failure else StreamClosedError(real_error=why))  # type: ignore[arg-type]
         self._data_callback = None
         callback, self._close_callback = self._close_callback, None
         if callback is not None:
@@ -1149,7 +1131,8 @@ class BaseIOStream:
     def _is_connreset(self, exc: BaseException) -> bool:
         """True if ``exc`` means the peer went away."""
         return (
-            isinstance(exc, OSError) and errno_from_exception(exc) in _ERRNO_CONNRESET
+            isinstance(exc, OSError)
+            and errno_from_exception(exc) in _ERRNO_CONNRESET
         )
 
 
@@ -1242,9 +1225,7 @@ class IOStream(BaseIOStream):
         while count > 0:
             self._check_closed()
             try:
-                sent = os.sendfile(
-                    sock.fileno(), fd, offset, min(count, _SENDFILE_BLOCK)
-                )
+                sent = os.sendfile(sock.fileno(), fd, offset, min(count, _SENDFILE_BLOCK))
             except BlockingIOError:
                 waiter: Future[None] = Future()
                 self._writable_waiter = waiter
@@ -1363,13 +1344,10 @@ class IOStream(BaseIOStream):
            SSL certificates are validated by default.
         """
         busy = (
-            self._closed
-            or self._connect_future is not None
-            or self._read_future is not None
-            or self._data_callback is not None
+            self._closed or self._connect_future is not None
+            or self._read_future is not None or self._data_callback is not None
             or bool(self._read_buffer)
-            or bool(self._write_futures)
-            or bool(self._write_buffer)
+            or bool(self._write_futures) or bool(self._write_buffer)
         )
         if busy:
             raise ValueError("IOStream is not idle; cannot convert to SSL")
@@ -1580,10 +1558,7 @@ class SSLIOStream(IOStream):
         # a TLS port, ...).  A mere end of stream is not even reported.
         if err.args[0] not in (ssl.SSL_ERROR_EOF, ssl.SSL_ERROR_ZERO_RETURN):
             gen_log.warning(
-                "SSL Error on %s %s: %s",
-                self.socket.fileno(),
-                self._peer_for_log(),
-                err,
+                "SSL Error on %s %s: %s", self.socket.fileno(), self._peer_for_log(), err
             )
         self.close(exc_info=err)
 
@@ -1623,11 +1598,8 @@ class SSLIOStream(IOStream):
         if events is not None:
             self.io_loop.remove_handler(self.socket)
         self.socket = ssl_wrap_socket(
-            self.socket,
-            self._ssl_options,
-            server_hostname=self._server_hostname,
-            server_side=False,
-            do_handshake_on_connect=False,
+            self.socket, self._ssl_options, server_hostname=self._server_hostname,
+            server_side=False, do_handshake_on_connect=False,
         )
         self._add_io_state(events or _WRITE)
 

@@ -26,6 +26,7 @@ locale.
 Uses `tornado.log`.
 """
 
+
 from __future__ import annotations
 
 import codecs
@@ -103,12 +104,8 @@ def _read_csv_table(path: str, encoding: str) -> Dict[str, Dict[str, str]]:
             cells = [cell.strip() for cell in fields]
             kind = cells[2] if len(cells) > 2 and cells[2] else "unknown"
             if kind not in _PLURAL_KINDS:
-                gen_log.error(
-                    "Unrecognized plural indicator %r in %s line %d",
-                    kind,
-                    os.path.basename(path),
-                    lineno,
-                )
+                gen_log.error("Unrecognized plural indicator %r in %s line %d",
+                              kind, os.path.basename(path), lineno)
                 continue
             table.setdefault(kind, {})[cells[0]] = cells[1]
     return table
@@ -169,13 +166,9 @@ def load_gettext_translations(directory: str, domain: str) -> None:
         if lang.startswith(".") or os.path.isfile(os.path.join(directory, lang)):
             continue  # version control folders, stray files
         try:
-            catalogue_path = os.path.join(
-                directory, lang, "LC_MESSAGES", domain + ".mo"
-            )
+            catalogue_path = os.path.join(directory, lang, "LC_MESSAGES", domain + ".mo")
             os.stat(catalogue_path)
-            _translations[lang] = gettext.translation(
-                domain, directory, languages=[lang]
-            )
+            _translations[lang] = gettext.translation(domain, directory, languages=[lang])
         except Exception as exc:
             gen_log.error("Cannot load translation for '%s': %s", lang, str(exc))
     _recompute_supported()
@@ -198,10 +191,8 @@ def _code_variants(code: str) -> Iterator[str]:
     yield language
 
 
-_MONTHS = (
-    "January February March April May June July August September "
-    "October November December"
-).split()
+_MONTHS = ("January February March April May June July August September "
+           "October November December").split()
 _WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
 
 
@@ -249,12 +240,8 @@ class Locale:
         self._months = [self.translate(month) for month in _MONTHS]
         self._weekdays = [self.translate(day) for day in _WEEKDAYS]
 
-    def translate(
-        self,
-        message: str,
-        plural_message: Optional[str] = None,
-        count: Optional[int] = None,
-    ) -> str:
+    def translate(self, message: str, plural_message: Optional[str] = None,
+                  count: Optional[int] = None) -> str:
         """``message`` in this locale's language.
 
         For a message with plural forms, pass the plural wording as
@@ -263,27 +250,16 @@ class Locale:
         """
         raise NotImplementedError()
 
-    def pgettext(
-        self,
-        context: str,
-        message: str,
-        plural_message: Optional[str] = None,
-        count: Optional[int] = None,
-    ) -> str:
+    def pgettext(self, context: str, message: str, plural_message: Optional[str] = None,
+                 count: Optional[int] = None) -> str:
         """`Locale.translate` for a message whose meaning depends on ``context``.
 
         Contexts need gettext catalogues; CSV tables ignore them.
         """
         raise NotImplementedError()
 
-    def format_date(
-        self,
-        date: _Date,
-        gmt_offset: int = 0,
-        relative: bool = True,
-        shorter: bool = False,
-        full_format: bool = False,
-    ) -> str:
+    def format_date(self, date: _Date, gmt_offset: int = 0, relative: bool = True,
+                    shorter: bool = False, full_format: bool = False) -> str:
         """Describe a moment in the past for people to read.
 
         ``date`` is a `datetime.datetime` (naive ones are UTC) or a POSIX
@@ -321,15 +297,10 @@ class Locale:
         if not full_format:
             if relative and age.days == 0:
                 return self._ago(age.seconds)
-            layout = self._recent_layout(
-                age.days, local, now - shift, relative, shorter
-            )
+            layout = self._recent_layout(age.days, local, now - shift, relative, shorter)
         if layout is None:
-            layout = self.translate(
-                "%(month_name)s %(day)s, %(year)s"
-                if shorter
-                else "%(month_name)s %(day)s, %(year)s at %(time)s"
-            )
+            layout = self.translate("%(month_name)s %(day)s, %(year)s" if shorter
+                                    else "%(month_name)s %(day)s, %(year)s at %(time)s")
         return layout % {
             "month_name": self._months[local.month - 1],
             "weekday": self._weekdays[local.weekday()],
@@ -339,47 +310,30 @@ class Locale:
         }
 
     def _ago(self, seconds: int) -> str:
-        """ "N seconds/minutes/hours ago" for an age under a day."""
+        """"N seconds/minutes/hours ago" for an age under a day."""
         _ = self.translate
         if seconds < 50:
-            return _("1 second ago", "%(seconds)d seconds ago", seconds) % {
-                "seconds": seconds
-            }
+            return _("1 second ago", "%(seconds)d seconds ago", seconds) % {"seconds": seconds}
         if seconds < 50 * 60:
             minutes = round(seconds / 60.0)
-            return _("1 minute ago", "%(minutes)d minutes ago", minutes) % {
-                "minutes": minutes
-            }
+            return _("1 minute ago", "%(minutes)d minutes ago", minutes) % {"minutes": minutes}
         hours = round(seconds / 3600.0)
         return _("1 hour ago", "%(hours)d hours ago", hours) % {"hours": hours}
 
-    def _recent_layout(
-        self,
-        days: int,
-        local: datetime.datetime,
-        local_now: datetime.datetime,
-        relative: bool,
-        shorter: bool,
-    ) -> Optional[str]:
+    def _recent_layout(self, days: int, local: datetime.datetime,
+                       local_now: datetime.datetime, relative: bool,
+                       shorter: bool) -> Optional[str]:
         """The layout for a moment under 334 days old; None beyond that."""
         if days == 0:
             english = "%(time)s"
-        elif (
-            relative
-            and days == 1
-            and (local_now - datetime.timedelta(days=1)).day == local.day
-        ):
+        elif relative and days == 1 and (local_now - datetime.timedelta(days=1)).day == local.day:
             english = "yesterday" if shorter else "yesterday at %(time)s"
         elif days < 5:
             english = "%(weekday)s" if shorter else "%(weekday)s at %(time)s"
         elif days < 334:
             # Beyond eleven months a date without its year could be taken
             # for the same day this year.
-            english = (
-                "%(month_name)s %(day)s"
-                if shorter
-                else "%(month_name)s %(day)s at %(time)s"
-            )
+            english = "%(month_name)s %(day)s" if shorter else "%(month_name)s %(day)s at %(time)s"
         else:
             return None
         return self.translate(english)
@@ -396,16 +350,13 @@ class Locale:
             return "%d:%02d %s" % ((hour - 1) % 12 + 1, minute, suffix)
         return "%d:%02d" % (hour, minute)
 
-    def format_day(
-        self, date: datetime.datetime, gmt_offset: int = 0, dow: bool = True
-    ) -> str:
+    def format_day(self, date: datetime.datetime, gmt_offset: int = 0,
+                   dow: bool = True) -> str:
         """The calendar day of ``date``: "Monday, January 22", or without the
         weekday ("January 22") when ``dow`` is false.  ``gmt_offset`` means
         what it does for `format_date`."""
         local = date - datetime.timedelta(minutes=gmt_offset)
-        layout = (
-            "%(weekday)s, %(month_name)s %(day)s" if dow else "%(month_name)s %(day)s"
-        )
+        layout = "%(weekday)s, %(month_name)s %(day)s" if dow else "%(month_name)s %(day)s"
         return self.translate(layout) % {
             "weekday": self._weekdays[local.weekday()],
             "month_name": self._months[local.month - 1],
@@ -420,10 +371,7 @@ class Locale:
         # Persian separates every item with "و" ("and"), not with commas.
         glue = " \u0648 " if self.code.startswith("fa") else ", "
         head = glue.join(parts[: count - 1])
-        return self.translate("%(commas)s and %(last)s") % {
-            "commas": head,
-            "last": parts[-1],
-        }
+        return self.translate("%(commas)s and %(last)s") % {"commas": head, "last": parts[-1]}
 
     def friendly_number(self, value: int) -> str:
         """``value`` with thousands separators ("12,345") in English; other
@@ -441,12 +389,8 @@ class CSVLocale(Locale):
         self.translations = translations
         super().__init__(code)
 
-    def translate(
-        self,
-        message: str,
-        plural_message: Optional[str] = None,
-        count: Optional[int] = None,
-    ) -> str:
+    def translate(self, message: str, plural_message: Optional[str] = None,
+                  count: Optional[int] = None) -> str:
         kind = "unknown"
         if plural_message is not None:
             assert count is not None
@@ -455,13 +399,8 @@ class CSVLocale(Locale):
                 message = plural_message
         return self.translations.get(kind, {}).get(message, message)
 
-    def pgettext(
-        self,
-        context: str,
-        message: str,
-        plural_message: Optional[str] = None,
-        count: Optional[int] = None,
-    ) -> str:
+    def pgettext(self, context: str, message: str, plural_message: Optional[str] = None,
+                 count: Optional[int] = None) -> str:
         # A CSV table has no contexts; say so only when there is a table to
         # miss them in.
         if self.translations:
@@ -479,24 +418,15 @@ class GettextLocale(Locale):
         self.ngettext = translations.ngettext
         super().__init__(code)
 
-    def translate(
-        self,
-        message: str,
-        plural_message: Optional[str] = None,
-        count: Optional[int] = None,
-    ) -> str:
+    def translate(self, message: str, plural_message: Optional[str] = None,
+                  count: Optional[int] = None) -> str:
         if plural_message is None:
             return self.gettext(message)
         assert count is not None
         return self.ngettext(message, plural_message, count)
 
-    def pgettext(
-        self,
-        context: str,
-        message: str,
-        plural_message: Optional[str] = None,
-        count: Optional[int] = None,
-    ) -> str:
+    def pgettext(self, context: str, message: str, plural_message: Optional[str] = None,
+                 count: Optional[int] = None) -> str:
         """`Locale.translate` within ``context``, as GNU gettext's ``pgettext``.
 
         The same English word can need different translations::

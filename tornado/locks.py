@@ -30,9 +30,7 @@ _Tb = Optional[types.TracebackType]
 
 
 def _arm_timeout(
-    waiter: "Future[Any]",
-    timeout: Union[float, datetime.timedelta],
-    fire: Callable[[], None],
+    waiter: "Future[Any]", timeout: Union[float, datetime.timedelta], fire: Callable[[], None]
 ) -> None:
     """Call ``fire()`` at ``timeout`` unless ``waiter`` is settled before.
 
@@ -68,10 +66,7 @@ class _TimeoutGarbageCollector:
         self._waiters = collections.deque(w for w in self._waiters if not w.done())
 
     def _queue_waiter(
-        self,
-        waiter: "Future[Any]",
-        timeout: _Timeout,
-        expire: Callable[["Future[Any]"], None],
+        self, waiter: "Future[Any]", timeout: _Timeout, expire: Callable[["Future[Any]"], None]
     ) -> None:
         """Append ``waiter``; at ``timeout``, call ``expire`` on it if still pending."""
         self._waiters.append(waiter)

@@ -139,12 +139,8 @@ class LogFormatter(logging.Formatter):
     DEFAULT_COLORS = _LEVEL_COLOURS
 
     def __init__(
-        self,
-        fmt: str = DEFAULT_FORMAT,
-        datefmt: str = DEFAULT_DATE_FORMAT,
-        style: str = "%",
-        color: bool = True,
-        colors: Dict[int, int] = DEFAULT_COLORS,
+        self, fmt: str = DEFAULT_FORMAT, datefmt: str = DEFAULT_DATE_FORMAT,
+        style: str = "%", color: bool = True, colors: Dict[int, int] = DEFAULT_COLORS,
     ) -> None:
         super().__init__(datefmt=datefmt)
         self._fmt = fmt
@@ -221,9 +217,7 @@ def _global_options() -> _Options:
     return tornado.options.options
 
 
-def enable_pretty_logging(
-    options: Any = None, logger: Optional[logging.Logger] = None
-) -> None:
+def enable_pretty_logging(options: Any = None, logger: Optional[logging.Logger] = None) -> None:
     """Set up ``logger`` (default: the root logger) from the logging options.
 
     ``options`` is an option set with the names `define_logging_options`
@@ -261,46 +255,21 @@ def enable_pretty_logging(
 # The logging options: (name, type, default, metavar, help).  The help texts
 # are what ``--help`` prints, so they are kept as users know them.
 _LOGGING_OPTIONS: Tuple[Tuple[str, Optional[type], Any, Optional[str], str], ...] = (
-    (
-        "logging",
-        None,
-        "info",
-        "debug|info|warning|error|none",
-        "Set the Python log level. If 'none', tornado won't touch the logging configuration.",
-    ),
-    (
-        "log_to_stderr",
-        bool,
-        None,
-        None,
-        "Send log output to stderr (colorized if possible). By default use stderr if "
-        "--log_file_prefix is not set and no other logging is configured.",
-    ),
-    (
-        "log_file_prefix",
-        str,
-        None,
-        "PATH",
-        "Path prefix for log files. Note that if you are running multiple tornado "
-        "processes, log_file_prefix must be different for each of them (e.g. include "
-        "the port number)",
-    ),
-    (
-        "log_file_max_size",
-        int,
-        100 * 1000 * 1000,
-        None,
-        "max size of log files before rollover",
-    ),
+    ("logging", None, "info", "debug|info|warning|error|none",
+     "Set the Python log level. If 'none', tornado won't touch the logging configuration."),
+    ("log_to_stderr", bool, None, None,
+     "Send log output to stderr (colorized if possible). By default use stderr if "
+     "--log_file_prefix is not set and no other logging is configured."),
+    ("log_file_prefix", str, None, "PATH",
+     "Path prefix for log files. Note that if you are running multiple tornado "
+     "processes, log_file_prefix must be different for each of them (e.g. include "
+     "the port number)"),
+    ("log_file_max_size", int, 100 * 1000 * 1000, None,
+     "max size of log files before rollover"),
     ("log_file_num_backups", int, 10, None, "number of log files to keep"),
-    (
-        "log_rotate_when",
-        str,
-        "midnight",
-        None,
-        "specify the type of TimedRotatingFileHandler interval other options:('S', "
-        "'M', 'H', 'D', 'W0'-'W6')",
-    ),
+    ("log_rotate_when", str, "midnight", None,
+     "specify the type of TimedRotatingFileHandler interval other options:('S', "
+     "'M', 'H', 'D', 'W0'-'W6')"),
     ("log_rotate_interval", int, 1, None, "The interval value of timed rotating"),
     ("log_rotate_mode", str, "size", None, "The mode of rotating files(time or size)"),
 )

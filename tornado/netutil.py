@@ -72,12 +72,9 @@ def __getattr__(name: str) -> Any:
         return _default_tls_context(True)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-
 # What the dict form of ssl_options may contain: the arguments of the
 # long-gone ssl.wrap_socket() function.
-_SSL_CONTEXT_KEYWORDS = frozenset(
-    "ssl_version certfile keyfile cert_reqs ca_certs ciphers".split()
-)
+_SSL_CONTEXT_KEYWORDS = frozenset("ssl_version certfile keyfile cert_reqs ca_certs ciphers".split())
 
 _AddrInfo = list[tuple[int, Any]]
 _SSLOptions = Union[dict[str, Any], ssl.SSLContext]
@@ -99,10 +96,8 @@ def _listen_targets(
         # macOS answers "localhost" with the link-local fe80::1%lo0 as well
         # (the scope id is sockaddr[3]); it cannot share a port with ::1.
         macos_link_local = (
-            sys.platform == "darwin"
-            and address == "localhost"
-            and af == socket.AF_INET6
-            and sockaddr[3] != 0
+            sys.platform == "darwin" and address == "localhost"
+            and af == socket.AF_INET6 and sockaddr[3] != 0
         )
         if not macos_link_local:
             targets.append((af, kind, proto, sockaddr))
@@ -110,12 +105,8 @@ def _listen_targets(
 
 
 def bind_sockets(
-    port: int,
-    address: Optional[str] = None,
-    family: socket.AddressFamily = socket.AF_UNSPEC,
-    backlog: int = _DEFAULT_BACKLOG,
-    flags: Optional[int] = None,
-    reuse_port: bool = False,
+    port: int, address: Optional[str] = None, family: socket.AddressFamily = socket.AF_UNSPEC,
+    backlog: int = _DEFAULT_BACKLOG, flags: Optional[int] = None, reuse_port: bool = False,
 ) -> list[socket.socket]:
     """Opens non-blocking sockets listening on ``port``.
 
@@ -162,12 +153,7 @@ def bind_sockets(
 
 
 def _bound_listener(
-    af: int,
-    kind: int,
-    proto: int,
-    sockaddr: Any,
-    reuse_port: bool,
-    address: Optional[str],
+    af: int, kind: int, proto: int, sockaddr: Any, reuse_port: bool, address: Optional[str]
 ) -> Optional[socket.socket]:
     """A non-blocking socket bound to ``sockaddr``; None when that address
     can be skipped (family unsupported here, or a ::1 that isn't there)."""
@@ -186,8 +172,7 @@ def _bound_listener(
         # interface has no IPv6 address configured.
         missing_v6_loopback = (
             errno_from_exception(exc) == errno.EADDRNOTAVAIL
-            and address == "localhost"
-            and sockaddr[0] == "::1"
+            and address == "localhost" and sockaddr[0] == "::1"
         )
         if missing_v6_loopback:
             return None
@@ -303,11 +288,9 @@ def is_valid_ip(ip: str) -> bool:
     if not ip or "\x00" in ip:
         return False
     try:
-        return bool(
-            socket.getaddrinfo(
-                ip, 0, socket.AF_UNSPEC, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST
-            )
-        )
+        return bool(socket.getaddrinfo(
+            ip, 0, socket.AF_UNSPEC, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST
+        ))
     except UnicodeError:
         # Raised by the idna codec for strings no address could be, such
         # as an over-long label.
@@ -392,9 +375,7 @@ def _literal_or_family_error(host: str, port: int, family: int) -> Optional[_Add
         return None
     literal_family = socket.AF_INET6 if ":" in host else socket.AF_INET
     if family not in (socket.AF_UNSPEC, literal_family):
-        raise IOError(
-            "Requested socket family %d but got %d" % (family, literal_family)
-        )
+        raise IOError("Requested socket family %d but got %d" % (family, literal_family))
     return [(literal_family, (host, port))]
 
 
@@ -424,9 +405,7 @@ class DefaultExecutorResolver(Resolver):
         literal = _numeric_addrinfo(host, port, family)
         if literal is not None:
             return literal
-        return await IOLoop.current().run_in_executor(
-            None, _resolve_addr, host, port, family
-        )
+        return await IOLoop.current().run_in_executor(None, _resolve_addr, host, port, family)
 
     def _answer_at_once(self, host: str, port: int, family: int) -> Optional[_AddrInfo]:
         if type(self).resolve is not DefaultExecutorResolver.resolve:
@@ -466,15 +445,11 @@ class ExecutorResolver(Resolver):
     """
 
     def initialize(
-        self,
-        executor: Optional[concurrent.futures.Executor] = None,
-        close_executor: bool = True,
+        self, executor: Optional[concurrent.futures.Executor] = None, close_executor: bool = True,
     ) -> None:
         # Our own stand-in executor must never be shut down.
         owns = close_executor and executor is not None
-        self.executor: Optional[concurrent.futures.Executor] = (
-            executor or dummy_executor
-        )
+        self.executor: Optional[concurrent.futures.Executor] = executor or dummy_executor
         self.close_executor = owns
 
     def close(self) -> None:
@@ -487,9 +462,7 @@ class ExecutorResolver(Resolver):
     ) -> Awaitable[_AddrInfo]:
         if self.executor is None:
             raise RuntimeError("resolve() called on a closed resolver")
-        return IOLoop.current().run_in_executor(
-            self.executor, _resolve_addr, host, port, family
-        )
+        return IOLoop.current().run_in_executor(self.executor, _resolve_addr, host, port, family)
 
 
 class BlockingResolver(ExecutorResolver):
@@ -517,14 +490,10 @@ class ThreadedResolver(ExecutorResolver):
     _threadpool_pid: Optional[int] = None
 
     def initialize(self, num_threads: int = 10) -> None:  # type: ignore[override]
-        super().initialize(
-            executor=self._create_threadpool(num_threads), close_executor=False
-        )
+        super().initialize(executor=self._create_threadpool(num_threads), close_executor=False)
 
     @classmethod
-    def _create_threadpool(
-        cls, num_threads: int
-    ) -> concurrent.futures.ThreadPoolExecutor:
+    def _create_threadpool(cls, num_threads: int) -> concurrent.futures.ThreadPoolExecutor:
         me = os.getpid()
         # Stored on ThreadedResolver itself so that subclasses share it too.
         holder = ThreadedResolver
@@ -604,9 +573,7 @@ def ssl_options_to_context(
     if isinstance(ssl_options, ssl.SSLContext):
         return ssl_options
     if not isinstance(ssl_options, dict):
-        raise TypeError(
-            f"ssl_options must be a dict or an SSLContext, not {ssl_options!r}"
-        )
+        raise TypeError(f"ssl_options must be a dict or an SSLContext, not {ssl_options!r}")
     extra = ssl_options.keys() - _SSL_CONTEXT_KEYWORDS
     if extra:
         raise ValueError(f"unknown ssl_options keys: {sorted(extra)}")
@@ -634,11 +601,8 @@ def ssl_options_to_context(
 
 
 def ssl_wrap_socket(
-    socket: socket.socket,
-    ssl_options: _SSLOptions,
-    server_hostname: Optional[str] = None,
-    server_side: Optional[bool] = None,
-    **kwargs: Any,
+    socket: socket.socket, ssl_options: _SSLOptions, server_hostname: Optional[str] = None,
+    server_side: Optional[bool] = None, **kwargs: Any,
 ) -> ssl.SSLSocket:
     """Returns ``socket`` wrapped in TLS as ``ssl_options`` describe (an
     `ssl.SSLContext`, or a dict for `ssl_options_to_context`).

@@ -42,18 +42,7 @@ import os
 import re
 import sys
 import textwrap
-from typing import (
-    Any,
-    Callable,
-    Dict,
-    Iterable,
-    Iterator,
-    List,
-    Optional,
-    Set,
-    TextIO,
-    Tuple,
-)
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, TextIO, Tuple
 
 from tornado.escape import to_unicode
 from tornado.log import define_logging_options
@@ -98,12 +87,8 @@ class OptionParser:
         # parser's own state bypasses __setattr__.
         object.__setattr__(self, "_options", {})
         object.__setattr__(self, "_parse_callbacks", [])
-        self.define(
-            "help",
-            type=bool,
-            help="show this help information",
-            callback=self._help_callback,
-        )
+        self.define("help", type=bool, help="show this help information",
+                    callback=self._help_callback)
 
     def _lookup(self, name: str) -> "_Option":
         spec = self._options.get(_cli_name(name))
@@ -172,15 +157,9 @@ class OptionParser:
         return self.group_dict("")
 
     def define(
-        self,
-        name: str,
-        default: Any = None,
-        type: Optional[type] = None,
-        help: Optional[str] = None,
-        metavar: Optional[str] = None,
-        multiple: bool = False,
-        group: Optional[str] = None,
-        callback: _Callback = None,
+        self, name: str, default: Any = None, type: Optional[type] = None,
+        help: Optional[str] = None, metavar: Optional[str] = None, multiple: bool = False,
+        group: Optional[str] = None, callback: _Callback = None,
     ) -> None:
         """Declare an option.
 
@@ -207,20 +186,11 @@ class OptionParser:
         if type is None:
             type = str if (multiple or default is None) else default.__class__
         self._options[key] = _Option(
-            name,
-            default,
-            type,
-            help,
-            metavar,
-            multiple,
-            origin,
-            group or origin,
-            callback,
+            name, default, type, help, metavar, multiple, origin, group or origin, callback
         )
 
-    def parse_command_line(
-        self, args: Optional[List[str]] = None, final: bool = True
-    ) -> List[str]:
+    def parse_command_line(self, args: Optional[List[str]] = None,
+                           final: bool = True) -> List[str]:
         """Set options from ``--name=value`` arguments; return the rest.
 
         ``args`` defaults to ``sys.argv``; its first item (the program) is
@@ -388,31 +358,12 @@ _NOT_SET = object()  # an option never assigned (None is a legitimate value)
 class _Option:
     """A defined option: what `OptionParser.define` was told, plus its value."""
 
-    __slots__ = (
-        "name",
-        "default",
-        "type",
-        "help",
-        "metavar",
-        "multiple",
-        "file_name",
-        "group_name",
-        "callback",
-        "_value",
-    )
+    __slots__ = ("name", "default", "type", "help", "metavar", "multiple",
+                 "file_name", "group_name", "callback", "_value")
 
-    def __init__(
-        self,
-        name: str,
-        default: Any,
-        type: type,
-        help: Optional[str],
-        metavar: Optional[str],
-        multiple: bool,
-        file_name: str,
-        group_name: str,
-        callback: _Callback,
-    ) -> None:
+    def __init__(self, name: str, default: Any, type: type, help: Optional[str],
+                 metavar: Optional[str], multiple: bool, file_name: str,
+                 group_name: str, callback: _Callback) -> None:
         self.name, self.type, self.multiple = name, type, multiple
         # A list option with no default starts out as an empty list.
         self.default = [] if (multiple and default is None) else default
@@ -460,24 +411,19 @@ class _Option:
                 if item is not None and not isinstance(item, wanted):
                     self._wrong_list()
         elif value is not None and not isinstance(value, wanted):
-            raise Error(
-                "Option %r is required to be a %s (%s given)"
-                % (self.name, wanted.__name__, type(value))
-            )
+            raise Error("Option %r is required to be a %s (%s given)"
+                        % (self.name, wanted.__name__, type(value)))
         self._store(value)
 
     def _wrong_list(self) -> None:
-        raise Error(
-            "Option %r is required to be a list of %s" % (self.name, self.type.__name__)
-        )
+        raise Error("Option %r is required to be a list of %s"
+                    % (self.name, self.type.__name__))
 
     def load(self, value: Any) -> None:
         """Take a value found in a config file (text or typed)."""
         if self.multiple and not isinstance(value, (str, list)):
-            raise Error(
-                "Option %r is required to be a list of %s or a "
-                "comma-separated string" % (self.name, self.type.__name__)
-            )
+            raise Error("Option %r is required to be a list of %s or a "
+                        "comma-separated string" % (self.name, self.type.__name__))
         if type(value) is str and (self.multiple or self.type is not str):
             self.parse(value)
         else:
@@ -562,22 +508,15 @@ of `tornado.log`, for instance).
 
 
 def define(
-    name: str,
-    default: Any = None,
-    type: Optional[type] = None,
-    help: Optional[str] = None,
-    metavar: Optional[str] = None,
-    multiple: bool = False,
-    group: Optional[str] = None,
+    name: str, default: Any = None, type: Optional[type] = None, help: Optional[str] = None,
+    metavar: Optional[str] = None, multiple: bool = False, group: Optional[str] = None,
     callback: _Callback = None,
 ) -> None:
     """`OptionParser.define` on the global `options`."""
     return options.define(name, default, type, help, metavar, multiple, group, callback)
 
 
-def parse_command_line(
-    args: Optional[List[str]] = None, final: bool = True
-) -> List[str]:
+def parse_command_line(args: Optional[List[str]] = None, final: bool = True) -> List[str]:
     """`OptionParser.parse_command_line` on the global `options`."""
     return options.parse_command_line(args, final=final)
 

@@ -88,9 +88,7 @@ def _release_listeners() -> None:
                 if not stat.S_ISSOCK(os.fstat(fd).st_mode):
                     continue
                 with socket.socket(fileno=os.dup(fd)) as probe:
-                    listening = probe.getsockopt(
-                        socket.SOL_SOCKET, socket.SO_ACCEPTCONN
-                    )
+                    listening = probe.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
             except OSError:
                 continue
             if listening:
@@ -99,9 +97,7 @@ def _release_listeners() -> None:
         os.close(null)
 
 
-def fork_processes(
-    num_processes: Optional[int], max_restarts: Optional[int] = None
-) -> int:
+def fork_processes(num_processes: Optional[int], max_restarts: Optional[int] = None) -> int:
     """Fork into ``num_processes`` worker processes; ``None`` (or a number
     below 1) means one per CPU.
 
@@ -121,8 +117,7 @@ def fork_processes(
 
 
 def _fork_processes(
-    num_processes: Optional[int],
-    max_restarts: Optional[int],
+    num_processes: Optional[int], max_restarts: Optional[int],
     stop_signals: "tuple[signal.Signals, ...]",
 ) -> int:
     """`fork_processes`, where the parent also handles ``stop_signals``:
@@ -146,9 +141,7 @@ def _fork_processes(
         if stopping:
             return  # the workers have been told already
         stopping.append(signum)
-        gen_log.info(
-            "Got signal %d: stopping %d child processes", signum, len(worker_of_pid)
-        )
+        gen_log.info("Got signal %d: stopping %d child processes", signum, len(worker_of_pid))
         # The parent's copies of the listening sockets must not outlive
         # the workers' (see _release_listeners).
         _release_listeners()

@@ -97,8 +97,7 @@ async def drain(server: HTTPServer, timeout: float = 30.0) -> None:
 
 
 async def drain_on_signal(
-    servers: Union[HTTPServer, Iterable[HTTPServer]],
-    timeout: float = 30.0,
+    servers: Union[HTTPServer, Iterable[HTTPServer]], timeout: float = 30.0,
     signals: Iterable[int] = (signal.SIGTERM, signal.SIGINT),
 ) -> int:
     """Waits for one of ``signals``, then drains ``servers`` (one
@@ -135,9 +134,7 @@ async def drain_on_signal(
     return signum
 
 
-def fork_processes(
-    num_processes: Optional[int], max_restarts: Optional[int] = None
-) -> int:
+def fork_processes(num_processes: Optional[int], max_restarts: Optional[int] = None) -> int:
     """`tornado.process.fork_processes`, stoppable as a whole: the
     children drain when the parent gets ``SIGTERM``.
 

@@ -89,8 +89,7 @@ _KNOWN_METHODS = frozenset("GET HEAD POST PUT DELETE PATCH OPTIONS".split())
 
 # Request options only curl_httpclient implements.
 _PROXY_OPTIONS = tuple(
-    "proxy_" + suffix
-    for suffix in ("host", "port", "username", "password", "auth_mode")
+    "proxy_" + suffix for suffix in ("host", "port", "username", "password", "auth_mode")
 )
 
 # RFC 9110 section 15.4: the 3xx statuses whose Location this client follows.
@@ -102,12 +101,7 @@ _PER_ORIGIN_HEADERS = ("Authorization", "Cookie")
 
 # Headers about the content; they leave with it when a redirect turns the
 # request into a bodiless GET.
-_CONTENT_HEADERS = (
-    "Content-Type",
-    "Content-Length",
-    "Content-Encoding",
-    "Transfer-Encoding",
-)
+_CONTENT_HEADERS = ("Content-Type", "Content-Length", "Content-Encoding", "Transfer-Encoding")
 
 # RFC 9110 sections 4.2.1 and 4.2.2.
 _SCHEME_PORTS = {"http": 80, "https": 443}
@@ -117,7 +111,6 @@ _DEFAULT_USER_AGENT = "Tornado/" + version
 
 # What a request with decompress_response=True accepts.
 _ACCEPT_ENCODING = ", ".join(httputil._DECODERS)
-
 
 class HTTPTimeoutError(HTTPClientError):
     """A 599 error for a request that ran out of time.
@@ -244,10 +237,8 @@ def _connection_params(
     # HTTP1Connection only reads its parameters, so equal ones are shared
     # rather than built for every request.
     return HTTP1ConnectionParameters(
-        no_keep_alive=True,
-        decompress=decompress,
-        max_header_size=max_header_size,
-        max_body_size=max_body_size,
+        no_keep_alive=True, decompress=decompress,
+        max_header_size=max_header_size, max_body_size=max_body_size,
     )
 
 
@@ -306,14 +297,10 @@ def _becomes_get(code: int, method: str) -> bool:
     return code in (301, 302) and method == "POST"
 
 
-def _defaults_without_credentials(
-    defaults: Optional[Dict[str, Any]],
-) -> Optional[Dict[str, Any]]:
+def _defaults_without_credentials(defaults: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
     """``defaults`` minus the credentials they hold, for a hop to another
     origin (the caller's dict is left as it is)."""
-    if not defaults or (
-        "auth_username" not in defaults and "auth_password" not in defaults
-    ):
+    if not defaults or ("auth_username" not in defaults and "auth_password" not in defaults):
         return defaults
     trimmed = dict(defaults)
     trimmed.pop("auth_username", None)
@@ -326,9 +313,7 @@ class _QueuedTimeout:
 
     __slots__ = ("when", "connection", "_queue")
 
-    def __init__(
-        self, when: float, connection: "_HTTPConnection", queue: "_TimeoutQueue"
-    ) -> None:
+    def __init__(self, when: float, connection: "_HTTPConnection", queue: "_TimeoutQueue") -> None:
         self.when = when
         self.connection: Optional[_HTTPConnection] = connection
         self._queue = queue
@@ -358,9 +343,7 @@ class _TimeoutQueue:
         self._entries: Deque[_QueuedTimeout] = collections.deque()
         self._handle: Optional[asyncio.TimerHandle] = None
 
-    def add(
-        self, when: float, connection: "_HTTPConnection"
-    ) -> Optional[_QueuedTimeout]:
+    def add(self, when: float, connection: "_HTTPConnection") -> Optional[_QueuedTimeout]:
         """Queues ``connection``'s deadline (``when``, on the asyncio loop's
         clock); None when it comes before the last one queued."""
         entries = self._entries
@@ -401,9 +384,7 @@ class _TimeoutQueue:
             try:
                 connection._on_request_timeout()
             except Exception:
-                app_log.error(
-                    "Exception in request timeout of %r", connection, exc_info=True
-                )
+                app_log.error("Exception in request timeout of %r", connection, exc_info=True)
 
 
 class _HTTP2Pool:
@@ -429,9 +410,7 @@ class _HTTP2Pool:
         self.prior_knowledge = prior_knowledge
         self.idle_timeout = idle_timeout
         self.connections: Dict[object, List[HTTP2ClientConnection]] = {}
-        self._connecting: Dict[
-            object, "asyncio.Future[Optional[HTTP2ClientConnection]]"
-        ] = {}
+        self._connecting: Dict[object, "asyncio.Future[Optional[HTTP2ClientConnection]]"] = {}
         self._http1_keys: Dict[object, bool] = {}
         self._idle_timers: Dict[HTTP2ClientConnection, asyncio.TimerHandle] = {}
         # Counts for tests and debugging: TCP connections made for HTTP/2.
@@ -442,9 +421,7 @@ class _HTTP2Pool:
         """Whether requests with ``scheme`` try HTTP/2 at all."""
         return scheme == "https" or self.prior_knowledge
 
-    def _usable(
-        self, key: object
-    ) -> Tuple[Optional[HTTP2ClientConnection], Optional[HTTP2ClientConnection]]:
+    def _usable(self, key: object) -> Tuple[Optional[HTTP2ClientConnection], Optional[HTTP2ClientConnection]]:
         """A connection of ``key`` with room for a stream, else one that is
         full but still taking requests (to wait on)."""
         full = None
@@ -456,14 +433,8 @@ class _HTTP2Pool:
         return None, full
 
     async def acquire(
-        self,
-        owner: "_HTTPConnection",
-        key: object,
-        scheme: str,
-        host: str,
-        port: int,
-        source_ip: Optional[str],
-        tls: _TLSSettings,
+        self, owner: "_HTTPConnection", key: object, scheme: str, host: str, port: int,
+        source_ip: Optional[str], tls: _TLSSettings,
     ) -> Union[None, HTTP2ClientConnection, IOStream]:
         """An HTTP/2 connection with room for ``owner``'s request, or an
         `.IOStream` to speak HTTP/1.1 on, or None when the request was
@@ -494,14 +465,8 @@ class _HTTP2Pool:
         return stream
 
     async def _connect(
-        self,
-        owner: "_HTTPConnection",
-        key: object,
-        scheme: str,
-        host: str,
-        port: int,
-        source_ip: Optional[str],
-        tls: _TLSSettings,
+        self, owner: "_HTTPConnection", key: object, scheme: str, host: str, port: int,
+        source_ip: Optional[str], tls: _TLSSettings,
     ) -> Union[HTTP2ClientConnection, IOStream]:
         pending: "asyncio.Future[Optional[HTTP2ClientConnection]]"
         pending = asyncio.get_running_loop().create_future()
@@ -526,17 +491,12 @@ class _HTTP2Pool:
         selected = getattr(stream.socket, "selected_alpn_protocol", None)
         return selected is not None and selected() == "h2"
 
-    def _add(
-        self, key: object, stream: IOStream, owner: "_HTTPConnection"
-    ) -> HTTP2ClientConnection:
+    def _add(self, key: object, stream: IOStream, owner: "_HTTPConnection") -> HTTP2ClientConnection:
         from tornado.http2client import HTTP2ClientConnection
 
         max_header_size = owner.max_header_size or 65536
         connection = HTTP2ClientConnection(
-            stream,
-            max_header_size,
-            functools.partial(self._gone, key),
-            self._idle,
+            stream, max_header_size, functools.partial(self._gone, key), self._idle,
         )
         self.connections.setdefault(key, []).append(connection)
         self.connections_made += 1
@@ -621,15 +581,9 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
     """
 
     def __init__(
-        self,
-        client: "Optional[SimpleAsyncHTTPClient]",
-        request: HTTPRequest,
-        release_callback: Callable[[], None],
-        final_callback: _ResponseCallback,
-        max_buffer_size: int,
-        tcp_client: TCPClient,
-        max_header_size: int,
-        max_body_size: int,
+        self, client: "Optional[SimpleAsyncHTTPClient]", request: HTTPRequest,
+        release_callback: Callable[[], None], final_callback: _ResponseCallback,
+        max_buffer_size: int, tcp_client: TCPClient, max_header_size: int, max_body_size: int,
     ) -> None:
         loop = IOLoop.current()
         self.io_loop = loop
@@ -705,12 +659,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
     # --- HTTP/2 -------------------------------------------------------------
 
     async def _run_http2(
-        self,
-        pool: _HTTP2Pool,
-        scheme: str,
-        host: str,
-        port: int,
-        source_ip: Optional[str],
+        self, pool: _HTTP2Pool, scheme: str, host: str, port: int, source_ip: Optional[str]
     ) -> Optional[IOStream]:
         """Sends the request as a stream of a pooled HTTP/2 connection and
         reads the answer; returns an `.IOStream` instead when the server
@@ -769,10 +718,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         if isinstance(options, dict):
             return _alpn_context_from_dict(tuple(sorted(options.items())))
         return _alpn_tls_context(
-            bool(request.validate_cert),
-            request.ca_certs,
-            request.client_cert,
-            request.client_key,
+            bool(request.validate_cert), request.ca_certs, request.client_cert, request.client_key
         )
 
     def _open_stream(
@@ -787,13 +733,8 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             remaining = max(0.0, self.start_time + budget - self.io_loop.time())
         family = socket.AF_INET if request.allow_ipv6 is False else socket.AF_UNSPEC
         return self.tcp_client.connect(
-            host,
-            port,
-            af=family,
-            ssl_options=tls,
-            max_buffer_size=self.max_buffer_size,
-            source_ip=source_ip,
-            timeout=remaining,
+            host, port, af=family, ssl_options=tls, max_buffer_size=self.max_buffer_size,
+            source_ip=source_ip, timeout=remaining,
         )
 
     def _start_h2_timer(self) -> None:
@@ -801,9 +742,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         if self._timeout is None and self.request.request_timeout:
             self._start_request_timer(self.request.request_timeout)
 
-    async def _exchange_http2(
-        self, connection: HTTP2ClientConnection, scheme: str
-    ) -> None:
+    async def _exchange_http2(self, connection: HTTP2ClientConnection, scheme: str) -> None:
         request = self.request
         stream = connection.open_stream()
         self._h2_stream = stream
@@ -816,10 +755,8 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             target = f"{target}?{parts.query}"
         headers = request.headers
         fields = [
-            (":method", request.method),
-            (":scheme", scheme),
-            (":authority", headers.get("Host", "")),
-            (":path", target),
+            (":method", request.method), (":scheme", scheme),
+            (":authority", headers.get("Host", "")), (":path", target),
         ]
         fields.extend(headers.get_all())
         bodiless = request.body is None and request.body_producer is None
@@ -842,11 +779,8 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             task = asyncio.ensure_future(sending)
             task.add_done_callback(self._body_sent)
         await stream.read_response(
-            self,
-            self.max_header_size or 65536,
-            self.max_body_size
-            if self.max_body_size is not None
-            else self.max_buffer_size,
+            self, self.max_header_size or 65536,
+            self.max_body_size if self.max_body_size is not None else self.max_buffer_size,
             bool(request.decompress_response),
         )
         if self.final_callback is not None:
@@ -871,9 +805,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             return  # a stream that went away is reported by the reader
         # The body_producer failed: so does the request.
         if not self._handle_exception(type(error), error, error.__traceback__):
-            app_log.error(
-                "Exception in body producer of %r", self.request.url, exc_info=error
-            )
+            app_log.error("Exception in body producer of %r", self.request.url, exc_info=error)
 
     def _split_url(self) -> Tuple[str, str, int, str]:
         """Parses the URL (into ``parsed`` and ``parsed_hostname``) and
@@ -890,8 +822,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             return None
         if not is_valid_ip(address):
             raise ValueError(
-                "Unrecognized IPv4 or IPv6 address for network_interface, got %r"
-                % address
+                "Unrecognized IPv4 or IPv6 address for network_interface, got %r" % address
             )
         return address
 
@@ -964,11 +895,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         if request.ssl_options is not None:
             return request.ssl_options
         verify = bool(request.validate_cert)
-        cafile, certfile, keyfile = (
-            request.ca_certs,
-            request.client_cert,
-            request.client_key,
-        )
+        cafile, certfile, keyfile = request.ca_certs, request.client_cert, request.client_key
         if cafile is None and certfile is None and keyfile is None:
             return _default_tls_context(False) if verify else _unverified_tls_context()
         return _build_tls_context(verify, cafile, certfile, keyfile)
@@ -986,13 +913,8 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             remaining = max(0.0, self.start_time + budget - self.io_loop.time())
         family = socket.AF_INET if request.allow_ipv6 is False else socket.AF_UNSPEC
         return self.tcp_client.connect(
-            host,
-            port,
-            af=family,
-            ssl_options=self._tls_settings(scheme),
-            max_buffer_size=self.max_buffer_size,
-            source_ip=source_ip,
-            timeout=remaining,
+            host, port, af=family, ssl_options=self._tls_settings(scheme),
+            max_buffer_size=self.max_buffer_size, source_ip=source_ip, timeout=remaining,
         )
 
     def _send_request(self, stream: IOStream) -> Optional[Awaitable[None]]:
@@ -1050,9 +972,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         connection.finish()
         return None
 
-    async def _produce_body(
-        self, connection: HTTP1Connection, producer: Callable[..., Any]
-    ) -> None:
+    async def _produce_body(self, connection: HTTP1Connection, producer: Callable[..., Any]) -> None:
         progress = producer(connection.write)
         if progress is not None:
             await progress
@@ -1127,9 +1047,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             self.stream.close()
 
     def _handle_exception(
-        self,
-        typ: "Optional[Type[BaseException]]",
-        value: Optional[BaseException],
+        self, typ: "Optional[Type[BaseException]]", value: Optional[BaseException],
         tb: Optional[TracebackType],
     ) -> bool:
         """Fails the request with ``value``; True when that dealt with it.
@@ -1150,11 +1068,8 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             value = HTTPStreamClosedError("Stream closed: %s" % cause)
             value.__cause__ = cause
         failed = HTTPResponse(
-            self._caller_request(),
-            599,
-            error=value,
-            request_time=self._elapsed(),
-            start_time=self.start_wall_time,
+            self._caller_request(), 599, error=value,
+            request_time=self._elapsed(), start_time=self.start_wall_time,
         )
         self._answer(failed)
         self._close_stream()
@@ -1188,11 +1103,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             if pending is not None:
                 await pending
             return
-        self.code, self.reason, self.headers = (
-            start_line.code,
-            start_line.reason,
-            headers,
-        )
+        self.code, self.reason, self.headers = start_line.code, start_line.reason, headers
         self._follow_redirect = self._should_follow_redirect()
         report = request.header_callback
         # Callbacks only hear about the final answer, not the hops.
@@ -1237,14 +1148,9 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             return
         # With a streaming_callback nothing was collected: the body is empty.
         response = HTTPResponse(
-            self._caller_request(),
-            code,
-            reason=self.reason,
-            headers=self.headers,
-            buffer=BytesIO(b"".join(self.chunks)),
-            effective_url=self.request.url,
-            request_time=self._elapsed(),
-            start_time=self.start_wall_time,
+            self._caller_request(), code, reason=self.reason, headers=self.headers,
+            buffer=BytesIO(b"".join(self.chunks)), effective_url=self.request.url,
+            request_time=self._elapsed(), start_time=self.start_wall_time,
         )
         self._answer(response)
         self._close_stream()
@@ -1295,10 +1201,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
                 # A failure without an answer (timeout, refused connection):
                 # the caller's fetch reports it.
                 response = HTTPResponse(
-                    caller,
-                    599,
-                    error=e,
-                    request_time=self._elapsed(),
+                    caller, 599, error=e, request_time=self._elapsed(),
                     start_time=self.start_wall_time,
                 )
             deliver(response)
@@ -1350,13 +1253,9 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
     _h2_pool: Optional[_HTTP2Pool] = None
 
     def initialize(  # type: ignore[override]
-        self,
-        max_clients: int = 10,
-        hostname_mapping: Optional[Dict[str, str]] = None,
-        max_buffer_size: int = 104857600,
-        resolver: Optional[Resolver] = None,
-        defaults: Optional[Dict[str, Any]] = None,
-        max_header_size: Optional[int] = None,
+        self, max_clients: int = 10, hostname_mapping: Optional[Dict[str, str]] = None,
+        max_buffer_size: int = 104857600, resolver: Optional[Resolver] = None,
+        defaults: Optional[Dict[str, Any]] = None, max_header_size: Optional[int] = None,
         max_body_size: Optional[int] = None,
     ) -> None:
         super().initialize(defaults=defaults)
@@ -1373,9 +1272,7 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
         self.own_resolver = resolver is None
         self.resolver = Resolver() if resolver is None else resolver
         if hostname_mapping is not None:
-            self.resolver = OverrideResolver(
-                resolver=self.resolver, mapping=hostname_mapping
-            )
+            self.resolver = OverrideResolver(resolver=self.resolver, mapping=hostname_mapping)
         self.tcp_client = TCPClient(resolver=self.resolver)
         self._timeouts = _TimeoutQueue(self.io_loop.asyncio_loop)  # type: ignore[attr-defined]
 
@@ -1408,21 +1305,13 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
         else:
             self._enqueue(key, request, callback)
 
-    def _launch(
-        self, key: object, request: HTTPRequest, callback: _ResponseCallback
-    ) -> None:
+    def _launch(self, key: object, request: HTTPRequest, callback: _ResponseCallback) -> None:
         self.active[key] = (request, callback)
         release = functools.partial(self._slot_freed, key)
         connection_type = self._connection_class()
         connection_type(
-            self,
-            request,
-            release,
-            callback,
-            self.max_buffer_size,
-            self.tcp_client,
-            self.max_header_size,
-            self.max_body_size,
+            self, request, release, callback, self.max_buffer_size, self.tcp_client,
+            self.max_header_size, self.max_body_size,
         )
 
     def _connection_class(self) -> type:
@@ -1430,9 +1319,7 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
         subclasses of this client may override."""
         return _HTTPConnection
 
-    def _enqueue(
-        self, key: object, request: HTTPRequest, callback: _ResponseCallback
-    ) -> None:
+    def _enqueue(self, key: object, request: HTTPRequest, callback: _ResponseCallback) -> None:
         self.queue.append((key, request, callback))
         timer = None
         if len(self.active) >= self.max_clients:
@@ -1445,8 +1332,7 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
         if self.queue:
             gen_log.debug(
                 "request queued: %d in progress (max_clients), %d waiting",
-                len(self.active),
-                len(self.queue),
+                len(self.active), len(self.queue),
             )
 
     def _drain_queue(self) -> None:

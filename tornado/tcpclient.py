@@ -90,9 +90,7 @@ class _Connector:
         return parts
 
     def start(
-        self,
-        timeout: float = _INITIAL_CONNECT_TIMEOUT,
-        connect_timeout: Optional[float] = None,
+        self, timeout: float = _INITIAL_CONNECT_TIMEOUT, connect_timeout: Optional[float] = None
     ) -> "Future[_Outcome]":
         """Launches the first attempt.
 
@@ -109,13 +107,9 @@ class _Connector:
         if not self._second_running and self._has_second:
             # Without a second family there is nothing to start early: no
             # timer (the usual case of a single address).
-            self._delay_handle = loop.add_timeout(
-                loop.time() + timeout, self.on_timeout
-            )
+            self._delay_handle = loop.add_timeout(loop.time() + timeout, self.on_timeout)
         if connect_timeout is not None:
-            self._deadline_handle = loop.add_timeout(
-                connect_timeout, self.on_connect_timeout
-            )
+            self._deadline_handle = loop.add_timeout(connect_timeout, self.on_connect_timeout)
         return self.future
 
     def _next_attempt(self, queue: Iterator[_Address]) -> None:
@@ -147,10 +141,7 @@ class _Connector:
             self._open_second()
 
     def _attempt_finished(
-        self,
-        queue: Iterator[_Address],
-        family: socket.AddressFamily,
-        address: Any,
+        self, queue: Iterator[_Address], family: socket.AddressFamily, address: Any,
         connected: "Future[IOStream]",
     ) -> None:
         if (family, address) in self._in_flight:
@@ -172,9 +163,7 @@ class _Connector:
         if queue is self._first:
             self._open_second()
 
-    def _won(
-        self, family: socket.AddressFamily, address: Any, stream: IOStream
-    ) -> None:
+    def _won(self, family: socket.AddressFamily, address: Any, stream: IOStream) -> None:
         self._unsettled -= 1
         if self.future.done():
             # Connected after the race was already decided.
@@ -314,14 +303,9 @@ class TCPClient:
             self.resolver.close()
 
     async def connect(
-        self,
-        host: str,
-        port: int,
-        af: socket.AddressFamily = socket.AF_UNSPEC,
-        ssl_options: Optional[_SSLOptions] = None,
-        max_buffer_size: Optional[int] = None,
-        source_ip: Optional[str] = None,
-        source_port: Optional[int] = None,
+        self, host: str, port: int, af: socket.AddressFamily = socket.AF_UNSPEC,
+        ssl_options: Optional[_SSLOptions] = None, max_buffer_size: Optional[int] = None,
+        source_ip: Optional[str] = None, source_port: Optional[int] = None,
         timeout: Optional[_Timeout] = None,
     ) -> IOStream:
         """Opens a connection to ``port`` on ``host`` and returns its stream.
@@ -351,14 +335,8 @@ class TCPClient:
                 # cancel on expiry, so give it a Task of its own.
                 return await asyncio.ensure_future(
                     self.connect(
-                        host,
-                        port,
-                        af,
-                        ssl_options,
-                        max_buffer_size,
-                        source_ip,
-                        source_port,
-                        timeout,
+                        host, port, af, ssl_options, max_buffer_size,
+                        source_ip, source_port, timeout,
                     )
                 )
             deadline = _Deadline(_seconds(timeout), task)
@@ -375,17 +353,12 @@ class TCPClient:
                 addrinfo = await resolver.resolve(host, port, af)
             resolving = False
 
-            def attempt(
-                family: socket.AddressFamily, address: tuple
-            ) -> tuple[IOStream, Future]:
+            def attempt(family: socket.AddressFamily, address: tuple) -> tuple[IOStream, Future]:
                 # Keywords, as subclasses may override _create_stream with
                 # them.
                 return self._create_stream(
-                    max_buffer_size,
-                    family,
-                    address,
-                    source_ip=source_ip,
-                    source_port=source_port,
+                    max_buffer_size, family, address,
+                    source_ip=source_ip, source_port=source_port,
                 )
 
             if len(addrinfo) == 1:
@@ -424,9 +397,7 @@ class TCPClient:
             tls = True
             if deadline is not None:
                 deadline.arm()
-            return await stream.start_tls(
-                False, ssl_options=ssl_options, server_hostname=host
-            )
+            return await stream.start_tls(False, ssl_options=ssl_options, server_hostname=host)
         except asyncio.CancelledError:
             if deadline is not None and deadline.timed_out():
                 if resolving:
@@ -439,12 +410,8 @@ class TCPClient:
                 deadline.disarm()
 
     def _create_stream(
-        self,
-        max_buffer_size: Optional[int],
-        af: socket.AddressFamily,
-        addr: tuple,
-        source_ip: Optional[str] = None,
-        source_port: Optional[int] = None,
+        self, max_buffer_size: Optional[int], af: socket.AddressFamily, addr: tuple,
+        source_ip: Optional[str] = None, source_port: Optional[int] = None,
     ) -> tuple[IOStream, "Future[IOStream]"]:
         """Opens a socket of family ``af``, binds it locally if asked, and
         starts connecting it to ``addr``.

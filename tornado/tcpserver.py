@@ -102,10 +102,8 @@ class TCPServer:
     """
 
     def __init__(
-        self,
-        ssl_options: Optional[_SSLOptions] = None,
-        max_buffer_size: Optional[int] = None,
-        read_chunk_size: Optional[int] = None,
+        self, ssl_options: Optional[_SSLOptions] = None,
+        max_buffer_size: Optional[int] = None, read_chunk_size: Optional[int] = None,
     ) -> None:
         if isinstance(ssl_options, dict):
             _check_tls_files(ssl_options)
@@ -127,13 +125,9 @@ class TCPServer:
         self._tls_ctx_source: Any = None
 
     def listen(
-        self,
-        port: int,
-        address: Optional[str] = None,
+        self, port: int, address: Optional[str] = None,
         family: socket.AddressFamily = socket.AF_UNSPEC,
-        backlog: int = _DEFAULT_BACKLOG,
-        flags: Optional[int] = None,
-        reuse_port: bool = False,
+        backlog: int = _DEFAULT_BACKLOG, flags: Optional[int] = None, reuse_port: bool = False,
     ) -> None:
         """Binds ``port`` on ``address`` and starts accepting right away.
 
@@ -144,9 +138,7 @@ class TCPServer:
         .. versionchanged:: 6.2
            ``family``, ``backlog``, ``flags`` and ``reuse_port``.
         """
-        self.add_sockets(
-            bind_sockets(port, address, family, backlog, flags, reuse_port)
-        )
+        self.add_sockets(bind_sockets(port, address, family, backlog, flags, reuse_port))
 
     def add_sockets(self, sockets: Iterable[socket.socket]) -> None:
         """Accepts connections on each of these bound, listening sockets.
@@ -164,13 +156,9 @@ class TCPServer:
         self.add_sockets((socket,))
 
     def bind(
-        self,
-        port: int,
-        address: Optional[str] = None,
+        self, port: int, address: Optional[str] = None,
         family: socket.AddressFamily = socket.AF_UNSPEC,
-        backlog: int = _DEFAULT_BACKLOG,
-        flags: Optional[int] = None,
-        reuse_port: bool = False,
+        backlog: int = _DEFAULT_BACKLOG, flags: Optional[int] = None, reuse_port: bool = False,
     ) -> None:
         """Binds ``port`` now; accepting begins with `start`.
 
@@ -298,19 +286,14 @@ class TCPServer:
             connection, kind = wrapped, SSLIOStream
         try:
             outcome = self.handle_stream(
-                kind(
-                    connection,
-                    max_buffer_size=self.max_buffer_size,
-                    read_chunk_size=self.read_chunk_size,
-                ),
+                kind(connection, max_buffer_size=self.max_buffer_size,
+                     read_chunk_size=self.read_chunk_size),
                 address,
             )
             if outcome is not None:
                 # Surfacing the result through add_future makes the loop
                 # log a failure ("Exception in callback ...").
-                IOLoop.current().add_future(
-                    gen.convert_yielded(outcome), _raise_failure
-                )
+                IOLoop.current().add_future(gen.convert_yielded(outcome), _raise_failure)
         except Exception:
             app_log.error("Error in connection callback", exc_info=True)
 

@@ -91,17 +91,8 @@ import re
 import threading
 import types
 from typing import (  # noqa: F401 - ContextManager: historical module namespace
-    Any,
-    Callable,
-    ContextManager,
-    Dict,
-    Iterable,
-    Iterator,
-    List,
-    NoReturn,
-    Optional,
-    Tuple,
-    Union,
+    Any, Callable, ContextManager, Dict, Iterable, Iterator, List, NoReturn, Optional,
+    Tuple, Union,
 )
 
 from tornado import escape
@@ -182,12 +173,8 @@ def _html_bytes(value: Any) -> bytes:
             value = str(value)
     # "&" goes first so that the entities added next are not re-escaped.
     return (
-        value.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace('"', "&quot;")
-        .replace("'", "&#x27;")
-        .encode("utf-8")
+        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        .replace('"', "&quot;").replace("'", "&#x27;").encode("utf-8")
     )
 
 
@@ -211,12 +198,8 @@ _TEMPLATE_GLOBALS: Dict[str, Any] = {
     for name in ("xhtml_escape", "url_escape", "json_encode", "squeeze", "linkify")
 }
 _TEMPLATE_GLOBALS.update(
-    escape=escape.xhtml_escape,
-    datetime=datetime,
-    __builtins__=builtins,
-    _tt_utf8=escape.utf8,
-    _tt_bytes=_as_utf8,
-    _tt_string_types=(str, bytes),
+    escape=escape.xhtml_escape, datetime=datetime, __builtins__=builtins,
+    _tt_utf8=escape.utf8, _tt_bytes=_as_utf8, _tt_string_types=(str, bytes),
 )
 
 # The function every template compiles to.
@@ -231,9 +214,7 @@ class Template:
     """
 
     def __init__(
-        self,
-        template_string: Union[str, bytes],
-        name: str = "<string>",
+        self, template_string: Union[str, bytes], name: str = "<string>",
         loader: Optional["BaseLoader"] = None,
         compress_whitespace: Union[bool, _UnsetMarker] = _UNSET,
         autoescape: Optional[Union[str, _UnsetMarker]] = _UNSET,
@@ -292,10 +273,7 @@ class Template:
             # dont_inherit: __future__ imports of this module stay out of
             # the template's code.
             return compile(
-                escape.to_unicode(self.code),
-                self._source_name,
-                "exec",
-                dont_inherit=True,
+                escape.to_unicode(self.code), self._source_name, "exec", dont_inherit=True
             )
         except Exception:
             app_log.error("%s code:\n%s", self.name, _numbered(self.code).rstrip())
@@ -343,12 +321,8 @@ class Template:
         return emitter.source()
 
 
-def _choose_whitespace(
-    name: str,
-    loader: Optional["BaseLoader"],
-    compress: Union[bool, _UnsetMarker],
-    mode: Optional[str],
-) -> str:
+def _choose_whitespace(name: str, loader: Optional["BaseLoader"],
+                       compress: Union[bool, _UnsetMarker], mode: Optional[str]) -> str:
     """The whitespace mode a new template uses (see `Template`)."""
     if not isinstance(compress, _UnsetMarker):
         if mode is not None:
@@ -374,9 +348,7 @@ def _numbered(code: str) -> str:
     """``code`` with right-aligned line numbers, for the error log."""
     rows = code.splitlines()
     width = len(str(len(rows)))
-    return "".join(
-        "%s  %s\n" % (str(n).rjust(width), row) for n, row in enumerate(rows, 1)
-    )
+    return "".join("%s  %s\n" % (str(n).rjust(width), row) for n, row in enumerate(rows, 1))
 
 
 # -- Loaders ------------------------------------------------------------------
@@ -391,10 +363,8 @@ class BaseLoader:
     """
 
     def __init__(
-        self,
-        autoescape: Optional[str] = _DEFAULT_AUTOESCAPE,
-        namespace: Optional[Dict[str, Any]] = None,
-        whitespace: Optional[str] = None,
+        self, autoescape: Optional[str] = _DEFAULT_AUTOESCAPE,
+        namespace: Optional[Dict[str, Any]] = None, whitespace: Optional[str] = None,
     ) -> None:
         """Set the defaults of the templates this loader creates.
 
@@ -503,9 +473,7 @@ class ParseError(Exception):
        ``filename`` and ``lineno`` added.
     """
 
-    def __init__(
-        self, message: str, filename: Optional[str] = None, lineno: int = 0
-    ) -> None:
+    def __init__(self, message: str, filename: Optional[str] = None, lineno: int = 0) -> None:
         super().__init__(message)
         self.message, self.filename, self.lineno = message, filename, lineno
 
@@ -525,12 +493,8 @@ class _Emitter:
     block used.
     """
 
-    def __init__(
-        self,
-        blocks: Dict[str, "_Slot"],
-        loader: Optional[BaseLoader],
-        template: Template,
-    ) -> None:
+    def __init__(self, blocks: Dict[str, "_Slot"], loader: Optional[BaseLoader],
+                 template: Template) -> None:
         self.blocks = blocks
         self.loader = loader
         self.template = template  # whose name and autoescape apply now
@@ -543,8 +507,7 @@ class _Emitter:
     def line(self, code: str, lineno: int, depth: Optional[int] = None) -> None:
         level = self.depth if depth is None else depth
         self._lines.append(
-            "%s%s  # %s:%d%s"
-            % ("    " * level, code, self.template.name, lineno, self._via)
+            "%s%s  # %s:%d%s" % ("    " * level, code, self.template.name, lineno, self._via)
         )
 
     @contextlib.contextmanager
@@ -605,9 +568,7 @@ class _Node:
     def emit(self, out: _Emitter) -> None:
         raise NotImplementedError()
 
-    def collect_blocks(
-        self, loader: Optional[BaseLoader], table: Dict[str, "_Slot"]
-    ) -> None:
+    def collect_blocks(self, loader: Optional[BaseLoader], table: Dict[str, "_Slot"]) -> None:
         """Record in ``table`` every ``{% block %}`` reachable from here."""
         for child in self.children():
             child.collect_blocks(loader, table)
@@ -756,9 +717,7 @@ class _Slot(_Node):
     def children(self) -> Iterable[_Node]:
         return (self.body,)
 
-    def collect_blocks(
-        self, loader: Optional[BaseLoader], table: Dict[str, "_Slot"]
-    ) -> None:
+    def collect_blocks(self, loader: Optional[BaseLoader], table: Dict[str, "_Slot"]) -> None:
         table[self.name] = self
         self.body.collect_blocks(loader, table)
 
@@ -794,9 +753,7 @@ class _Splice(_Node):
         assert loader is not None
         return loader.load(self.name, self.parent)
 
-    def collect_blocks(
-        self, loader: Optional[BaseLoader], table: Dict[str, "_Slot"]
-    ) -> None:
+    def collect_blocks(self, loader: Optional[BaseLoader], table: Dict[str, "_Slot"]) -> None:
         self._target(loader).file.collect_blocks(loader, table)
 
     def emit(self, out: _Emitter) -> None:
@@ -950,9 +907,7 @@ class _Parser:
     def _clause(self, tag: _Tag, opener: Optional[str], loop: Optional[str]) -> _Node:
         owners = _CLAUSE_OWNERS[tag.operator]
         if not opener:
-            self.scanner.fail(
-                "%s outside %s block" % (tag.operator, " or ".join(owners))
-            )
+            self.scanner.fail("%s outside %s block" % (tag.operator, " or ".join(owners)))
         if opener not in owners:
             self.scanner.fail(
                 "%s block cannot be attached to %s block" % (tag.operator, opener)
@@ -986,14 +941,10 @@ class _Parser:
     def _set(self, tag: _Tag, opener: Optional[str], loop: Optional[str]) -> _Node:
         return _Code(self._require(tag, "set missing statement"), tag.line)
 
-    def _autoescape(
-        self, tag: _Tag, opener: Optional[str], loop: Optional[str]
-    ) -> None:
+    def _autoescape(self, tag: _Tag, opener: Optional[str], loop: Optional[str]) -> None:
         self.template.autoescape = None if tag.argument == "None" else tag.argument
 
-    def _whitespace(
-        self, tag: _Tag, opener: Optional[str], loop: Optional[str]
-    ) -> None:
+    def _whitespace(self, tag: _Tag, opener: Optional[str], loop: Optional[str]) -> None:
         filter_whitespace(tag.argument, "")  # rejects an unknown mode
         self.scanner.whitespace = tag.argument
 
@@ -1017,13 +968,9 @@ class _Parser:
         inner_loop = tag.operator if tag.operator in _LOOPS else loop
         return _Compound(tag.source, tag.line, self._sequence(tag.operator, inner_loop))
 
-    def _loop_exit(
-        self, tag: _Tag, opener: Optional[str], loop: Optional[str]
-    ) -> _Node:
+    def _loop_exit(self, tag: _Tag, opener: Optional[str], loop: Optional[str]) -> _Node:
         if not loop:
-            self.scanner.fail(
-                "%s outside %s block" % (tag.operator, " or ".join(_LOOPS))
-            )
+            self.scanner.fail("%s outside %s block" % (tag.operator, " or ".join(_LOOPS)))
         return _Code(tag.source, tag.line)
 
 

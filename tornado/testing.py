@@ -48,11 +48,7 @@ if TYPE_CHECKING:
     from tornado.httpserver import HTTPServer
 
 _T = TypeVar("_T")
-_ExcInfo = Tuple[
-    Optional[Type[BaseException]],
-    Optional[BaseException],
-    Optional[types.TracebackType],
-]
+_ExcInfo = Tuple[Optional[Type[BaseException]], Optional[BaseException], Optional[types.TracebackType]]
 # What a test method decorated with gen_test returns when called.
 _Suspended = Union[Generator[Any, Any, Any], Coroutine[Any, Any, Any]]
 _TestMethod = Callable[..., _Suspended]
@@ -71,9 +67,7 @@ def _is_suspended(value: Any) -> bool:
     return isinstance(value, Generator) or inspect.iscoroutine(value)
 
 
-def bind_unused_port(
-    reuse_port: bool = False, address: str = "127.0.0.1"
-) -> Tuple[socket.socket, int]:
+def bind_unused_port(reuse_port: bool = False, address: str = "127.0.0.1") -> Tuple[socket.socket, int]:
     """Open a listening, non-blocking IPv4 socket on a free port.
 
     ``address`` is the interface to bind (loopback unless told otherwise).
@@ -158,9 +152,7 @@ class AsyncTestCase(unittest.TestCase):
         asyncio_loop = self.io_loop.asyncio_loop  # type: ignore[attr-defined]
         if asyncio_loop.is_closed():
             return
-        leftovers = [
-            task for task in asyncio.all_tasks(asyncio_loop) if not task.done()
-        ]
+        leftovers = [task for task in asyncio.all_tasks(asyncio_loop) if not task.done()]
         if not leftovers:
             return
         for task in leftovers:
@@ -185,9 +177,7 @@ class AsyncTestCase(unittest.TestCase):
         if pending is not None:
             raise_exc_info(pending)
 
-    def run(
-        self, result: Optional[unittest.TestResult] = None
-    ) -> Optional[unittest.TestResult]:
+    def run(self, result: Optional[unittest.TestResult] = None) -> Optional[unittest.TestResult]:
         outcome = super().run(result)
         # Whatever failure neither the test nor tearDown reported must not
         # vanish: raise it here, as a last resort.
@@ -222,11 +212,8 @@ class AsyncTestCase(unittest.TestCase):
             self.__running = False
             self.io_loop.stop()
 
-    def wait(
-        self,
-        condition: Optional[Callable[..., bool]] = None,
-        timeout: Optional[float] = None,
-    ) -> Any:
+    def wait(self, condition: Optional[Callable[..., bool]] = None,
+             timeout: Optional[float] = None) -> Any:
         """Run the loop until `stop` is called, and return what it was given.
 
         With a ``condition``, a `stop` only ends the wait once
@@ -236,11 +223,7 @@ class AsyncTestCase(unittest.TestCase):
         """
         if not self.__stopped:
             limit = get_async_test_timeout() if timeout is None else timeout
-            timer = (
-                self.io_loop.call_later(limit, self.__time_out, limit)
-                if limit
-                else None
-            )
+            timer = self.io_loop.call_later(limit, self.__time_out, limit) if limit else None
             try:
                 self.__run_until_stopped(condition)
             finally:
@@ -262,9 +245,7 @@ class AsyncTestCase(unittest.TestCase):
     def __time_out(self, limit: float) -> None:
         try:
             # Raised (not merely created) so that it carries a traceback.
-            raise self.failureException(
-                "Async operation timed out after %s seconds" % limit
-            )
+            raise self.failureException("Async operation timed out after %s seconds" % limit)
         except self.failureException:
             self.__failure = sys.exc_info()
         self.stop()
@@ -311,9 +292,7 @@ class AsyncHTTPTestCase(AsyncTestCase):
         """The application under test: to be provided by every subclass."""
         raise NotImplementedError()
 
-    def fetch(
-        self, path: str, raise_error: bool = False, **kwargs: Any
-    ) -> "HTTPResponse":
+    def fetch(self, path: str, raise_error: bool = False, **kwargs: Any) -> "HTTPResponse":
         """Request ``path`` from the test server and wait for the response.
 
         ``path`` is normally server-relative (``"/index.html"``); a complete
@@ -325,9 +304,7 @@ class AsyncHTTPTestCase(AsyncTestCase):
         """
         absolute = path.lower().startswith(("http://", "https://"))
         url = path if absolute else self.get_url(path)
-        request = functools.partial(
-            self.http_client.fetch, url, raise_error=raise_error, **kwargs
-        )
+        request = functools.partial(self.http_client.fetch, url, raise_error=raise_error, **kwargs)
         return self.io_loop.run_sync(request, timeout=get_async_test_timeout())  # type: ignore[no-any-return]
 
     def get_httpserver_options(self) -> Dict[str, Any]:
@@ -348,9 +325,7 @@ class AsyncHTTPTestCase(AsyncTestCase):
 
     def tearDown(self) -> None:
         self.http_server.stop()
-        self.io_loop.run_sync(
-            self.http_server.close_all_connections, timeout=get_async_test_timeout()
-        )
+        self.io_loop.run_sync(self.http_server.close_all_connections, timeout=get_async_test_timeout())
         self.http_client.close()
         # The runner keeps test case objects until the whole run ends; what
         # the application and server hold should be freed right away.
@@ -385,10 +360,8 @@ class AsyncHTTPSTestCase(AsyncHTTPTestCase):
         ``test`` directory.
         """
         test_dir = os.path.join(os.path.dirname(__file__), "test")
-        return {
-            kind: os.path.join(test_dir, "test." + ext)
-            for kind, ext in (("certfile", "crt"), ("keyfile", "key"))
-        }
+        return {kind: os.path.join(test_dir, "test." + ext)
+                for kind, ext in (("certfile", "crt"), ("keyfile", "key"))}
 
     def get_protocol(self) -> str:
         return "https"
@@ -402,9 +375,8 @@ def gen_test(*, timeout: Optional[float] = None) -> _GenTestDecorator: ...
 def gen_test(func: _TestMethod) -> Callable[..., None]: ...
 
 
-def gen_test(
-    func: Optional[_TestMethod] = None, timeout: Optional[float] = None
-) -> Union[Callable[..., None], _GenTestDecorator]:
+def gen_test(func: Optional[_TestMethod] = None,
+             timeout: Optional[float] = None) -> Union[Callable[..., None], _GenTestDecorator]:
     """Turn a coroutine test method into one that runs on ``self.io_loop``.
 
     The method may be a generator (as for `tornado.gen.coroutine`) or an
@@ -477,13 +449,8 @@ class ExpectLog(logging.Filter):
        The ``level`` argument.
     """
 
-    def __init__(
-        self,
-        logger: Union[logging.Logger, str],
-        regex: str,
-        required: bool = True,
-        level: Optional[int] = None,
-    ) -> None:
+    def __init__(self, logger: Union[logging.Logger, str], regex: str, required: bool = True,
+                 level: Optional[int] = None) -> None:
         self.logger = logging.getLogger(logger) if isinstance(logger, str) else logger
         self.regex = re.compile(regex)
         self.required = required
@@ -511,9 +478,7 @@ class ExpectLog(logging.Filter):
         elif record.levelno != self.level:
             app_log.warning(
                 "Got expected log message %r at unexpected level (%s vs %s)",
-                text,
-                logging.getLevelName(self.level),
-                record.levelname,
+                text, logging.getLevelName(self.level), record.levelname,
             )
             return True
         self.matched += 1
@@ -527,12 +492,8 @@ class ExpectLog(logging.Filter):
         self.logger.addFilter(self)
         return self
 
-    def __exit__(
-        self,
-        typ: Optional[Type[BaseException]],
-        value: Optional[BaseException],
-        tb: Optional[types.TracebackType],
-    ) -> None:
+    def __exit__(self, typ: Optional[Type[BaseException]], value: Optional[BaseException],
+                 tb: Optional[types.TracebackType]) -> None:
         self.logger.removeFilter(self)
         if self.orig_level is not None:
             self.logger.setLevel(self.orig_level)
@@ -543,8 +504,7 @@ class ExpectLog(logging.Filter):
         if self.deprecated_level_matched >= self.matched:
             warnings.warn(
                 "ExpectLog matched at INFO or below without level argument",
-                DeprecationWarning,
-                stacklevel=2,
+                DeprecationWarning, stacklevel=2,
             )
 
 
@@ -581,14 +541,10 @@ def main(**kwargs: Any) -> None:
     from tornado.options import define, options, parse_command_line
 
     define(
-        "exception_on_interrupt",
-        type=bool,
-        default=True,
-        help=(
-            "Whether ctrl-c raises KeyboardInterrupt (the default, which shows "
-            "a traceback but may not stop a blocked operation) rather than "
-            "killing the process outright."
-        ),
+        "exception_on_interrupt", type=bool, default=True,
+        help=("Whether ctrl-c raises KeyboardInterrupt (the default, which shows "
+              "a traceback but may not stop a blocked operation) rather than "
+              "killing the process outright."),
     )
     for flag in _UNITTEST_FLAGS:
         define(flag, type=bool)

@@ -8,6 +8,7 @@ output bound, and a handful of helpers for importing, executing and
 re-raising.
 """
 
+
 from __future__ import annotations
 
 import builtins
@@ -403,17 +404,15 @@ class ArgReplacer:
     def _positional_in(self, args: Sequence[Any]) -> bool:
         return self.arg_pos is not None and self.arg_pos < len(args)
 
-    def get_old_value(
-        self, args: Sequence[Any], kwargs: Dict[str, Any], default: Any = None
-    ) -> Any:
+    def get_old_value(self, args: Sequence[Any], kwargs: Dict[str, Any],
+                      default: Any = None) -> Any:
         """The argument's value in this call; ``default`` if not passed."""
         if self._positional_in(args):
             return args[self.arg_pos]  # type: ignore[index]
         return kwargs.get(self.name, default)
 
-    def replace(
-        self, new_value: Any, args: Sequence[Any], kwargs: Dict[str, Any]
-    ) -> Tuple[Any, Sequence[Any], Dict[str, Any]]:
+    def replace(self, new_value: Any, args: Sequence[Any],
+                kwargs: Dict[str, Any]) -> Tuple[Any, Sequence[Any], Dict[str, Any]]:
         """Put ``new_value`` in place of the argument.
 
         Returns ``(previous, args, kwargs)``: ``previous`` is the replaced
@@ -445,16 +444,14 @@ def _websocket_mask_python(mask: bytes, data: bytes) -> bytes:
     four bytes long.
     """
     if len(mask) != 4:
-        raise ValueError(
-            "websocket mask must be 4 bytes, got %d: %r" % (len(mask), mask)
-        )
+        raise ValueError("websocket mask must be 4 bytes, got %d: %r" % (len(mask), mask))
     n = len(data)
     if not n:
         return b""
     key = (bytes(mask) * ((n >> 2) + 1))[:n]
-    return (int.from_bytes(data, "little") ^ int.from_bytes(key, "little")).to_bytes(
-        n, "little"
-    )
+    return (
+        int.from_bytes(data, "little") ^ int.from_bytes(key, "little")
+    ).to_bytes(n, "little")
 
 
 class _LazyRegex:
@@ -502,9 +499,7 @@ _speedups = _load_speedups()
 
 # websocket code imports this name: the C accelerator when there is one,
 # else the pure version.
-_websocket_mask = (
-    _speedups.websocket_mask if _speedups is not None else _websocket_mask_python
-)
+_websocket_mask = _speedups.websocket_mask if _speedups is not None else _websocket_mask_python
 
 
 def doctests():  # type: ignore[no-untyped-def]
@@ -512,3 +507,4 @@ def doctests():  # type: ignore[no-untyped-def]
     import doctest  # only the tests need it: not paid for at import
 
     return doctest.DocTestSuite()
+

@@ -89,20 +89,8 @@ from tornado.concurrent import Future, future_set_result_unless_cancelled
 from tornado.escape import to_unicode, utf8
 from tornado.ioloop import IOLoop
 from tornado.log import access_log, app_log, gen_log
-from tornado.routing import (
-    AnyMatches,
-    DefaultHostMatches,
-    HostMatches,
-    PathMatches,
-    Rule,
-    URLSpec,
-)
-from tornado.routing import (
-    ReversibleRouter,
-    ReversibleRuleRouter,
-    _NotFoundDelegate,
-    _RuleList,
-)
+from tornado.routing import AnyMatches, DefaultHostMatches, HostMatches, PathMatches, Rule, URLSpec
+from tornado.routing import ReversibleRouter, ReversibleRuleRouter, _NotFoundDelegate, _RuleList
 from tornado.util import ObjectDict, _websocket_mask, unicode_type
 
 url = URLSpec
@@ -206,10 +194,7 @@ _VERB_NAMES = {
 
 # Application settings passed on to template.Loader, with the loader's
 # parameter names.
-_TEMPLATE_SETTINGS = (
-    ("autoescape", "autoescape"),
-    ("template_whitespace", "whitespace"),
-)
+_TEMPLATE_SETTINGS = (("autoescape", "autoescape"), ("template_whitespace", "whitespace"))
 
 
 def _write_refusal(chunk: Any) -> str:
@@ -270,11 +255,7 @@ def _encode_xsrf_token(version: int, secret: bytes, issued: float) -> bytes:
         raise ValueError("unknown xsrf cookie version %d" % version)
     mask = os.urandom(4)
     masked = _websocket_mask(mask, secret)
-    return b"2|%s|%s|%d" % (
-        binascii.b2a_hex(mask),
-        binascii.b2a_hex(masked),
-        int(issued),
-    )
+    return b"2|%s|%s|%d" % (binascii.b2a_hex(mask), binascii.b2a_hex(masked), int(issued))
 
 
 def _parse_xsrf_token(token: str) -> Tuple[int, bytes, float]:
@@ -322,7 +303,6 @@ def _error_reason(kwargs: Dict[str, Any]) -> Optional[str]:
             return error.reason
     return kwargs.get("reason")
 
-
 # Every response starts with the same three headers, and Date changes once
 # a second: its text is formatted at most that often.  The fields are given
 # to HTTPHeaders as its contents (fresh lists, canonical names), which costs
@@ -337,11 +317,7 @@ def _default_headers() -> httputil.HTTPHeaders:
         cache[1] = httputil.format_timestamp(now)
         cache[0] = now
     return httputil.HTTPHeaders._from_canonical(
-        {
-            "Server": [_SERVER_HEADER],
-            "Content-Type": [_DEFAULT_CONTENT_TYPE],
-            "Date": [cache[1]],
-        }
+        {"Server": [_SERVER_HEADER], "Content-Type": [_DEFAULT_CONTENT_TYPE], "Date": [cache[1]]}
     )
 
 
@@ -372,8 +348,7 @@ class _LazyUINamespace:
             return self
         app = handler.application
         ui = ObjectDict(
-            (name, handler._ui_method(method))
-            for name, method in app.ui_methods.items()
+            (name, handler._ui_method(method)) for name, method in app.ui_methods.items()
         )
         modules = _UIModuleNamespace(handler, app.ui_modules)
         ui["_tt_modules"] = modules
@@ -394,15 +369,7 @@ class RequestHandler:
     subclass that wants to serve, say, ``PROPFIND`` extends that tuple.
     """
 
-    SUPPORTED_METHODS: Tuple[str, ...] = (
-        "GET",
-        "HEAD",
-        "POST",
-        "DELETE",
-        "PATCH",
-        "PUT",
-        "OPTIONS",
-    )
+    SUPPORTED_METHODS: Tuple[str, ...] = ("GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS")
 
     # Template loaders are shared by every handler class of the process,
     # keyed by directory.
@@ -434,12 +401,7 @@ class RequestHandler:
 
     ui = _LazyUINamespace()
 
-    def __init__(
-        self,
-        application: "Application",
-        request: httputil.HTTPServerRequest,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, application: "Application", request: httputil.HTTPServerRequest, **kwargs: Any) -> None:
         # Cooperative: a class after RequestHandler in the MRO (a mixin
         # listed after it) may define __init__.  When only object follows,
         # the super() call would do nothing, and it is not cheap.
@@ -636,9 +598,7 @@ class RequestHandler:
     # return the last occurrence and, without a ``default``, raise
     # `MissingArgumentError` (a 400) when there is none.
 
-    def get_argument(
-        self, name: str, default: Any = _ARG_DEFAULT, strip: bool = True
-    ) -> Any:
+    def get_argument(self, name: str, default: Any = _ARG_DEFAULT, strip: bool = True) -> Any:
         """The last value of argument ``name`` in the query or the body.
 
         Missing: ``default`` if given, else `MissingArgumentError`.
@@ -653,9 +613,7 @@ class RequestHandler:
         assert isinstance(strip, bool)
         return self._all_arguments(self.request.arguments, name, strip)
 
-    def get_body_argument(
-        self, name: str, default: Any = _ARG_DEFAULT, strip: bool = True
-    ) -> Any:
+    def get_body_argument(self, name: str, default: Any = _ARG_DEFAULT, strip: bool = True) -> Any:
         """Like `get_argument`, but only looks at the form body."""
         return self._last_argument(self.request.body_arguments, name, default, strip)
 
@@ -663,9 +621,7 @@ class RequestHandler:
         """Like `get_arguments`, but only looks at the form body."""
         return self._all_arguments(self.request.body_arguments, name, strip)
 
-    def get_query_argument(
-        self, name: str, default: Any = _ARG_DEFAULT, strip: bool = True
-    ) -> Any:
+    def get_query_argument(self, name: str, default: Any = _ARG_DEFAULT, strip: bool = True) -> Any:
         """Like `get_argument`, but only looks at the query string."""
         return self._last_argument(self.request.query_arguments, name, default, strip)
 
@@ -673,9 +629,7 @@ class RequestHandler:
         """Like `get_arguments`, but only looks at the query string."""
         return self._all_arguments(self.request.query_arguments, name, strip)
 
-    def _last_argument(
-        self, source: Dict[str, List[bytes]], name: str, default: Any, strip: bool
-    ) -> Any:
+    def _last_argument(self, source: Dict[str, List[bytes]], name: str, default: Any, strip: bool) -> Any:
         found = self._all_arguments(source, name, strip)
         if found:
             return found[-1]
@@ -683,9 +637,7 @@ class RequestHandler:
             raise MissingArgumentError(name)
         return default
 
-    def _all_arguments(
-        self, source: Dict[str, List[bytes]], name: str, strip: bool
-    ) -> List[str]:
+    def _all_arguments(self, source: Dict[str, List[bytes]], name: str, strip: bool) -> List[str]:
         raw_values = source.get(name)
         if not raw_values:
             return []
@@ -735,21 +687,11 @@ class RequestHandler:
         morsel = jar.get(name) if jar is not None else None
         return default if morsel is None else morsel.value
 
-    def set_cookie(
-        self,
-        name: str,
-        value: Union[str, bytes],
-        domain: Optional[str] = None,
-        expires: Optional[Union[float, Tuple, datetime.datetime]] = None,
-        path: str = "/",
-        expires_days: Optional[float] = None,
-        *,
-        max_age: Optional[int] = None,
-        httponly: bool = False,
-        secure: bool = False,
-        samesite: Optional[str] = None,
-        **kwargs: Any,
-    ) -> None:
+    def set_cookie(self, name: str, value: Union[str, bytes], domain: Optional[str] = None,
+                   expires: Optional[Union[float, Tuple, datetime.datetime]] = None,
+                   path: str = "/", expires_days: Optional[float] = None, *,
+                   max_age: Optional[int] = None, httponly: bool = False, secure: bool = False,
+                   samesite: Optional[str] = None, **kwargs: Any) -> None:
         """Adds a ``Set-Cookie`` header for cookie ``name`` to the response.
 
         The attributes are those of RFC 6265 (see also MDN's Set-Cookie
@@ -774,11 +716,7 @@ class RequestHandler:
         _check_cookie_attribute("name", name)
         if _BAD_COOKIE_VALUE.search(value):
             raise ValueError(f"Invalid cookie {name!r}: {value!r}")
-        for label, given in (
-            ("domain", domain),
-            ("path", path),
-            ("samesite", samesite),
-        ):
+        for label, given in (("domain", domain), ("path", path), ("samesite", samesite)):
             if given:
                 _check_cookie_attribute(label, given)
         for label, given in kwargs.items():
@@ -786,9 +724,7 @@ class RequestHandler:
                 _check_cookie_attribute(label, given)
         max_age_text = _max_age_attribute(max_age)
         if expires_days is not None and not expires:
-            expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(
-                days=expires_days
-            )
+            expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=expires_days)
         partitioned = kwargs.pop("partitioned", False)
 
         jar = self._new_cookie
@@ -823,9 +759,7 @@ class RequestHandler:
                 stacklevel=2,
             )
 
-    def _mark_partitioned(
-        self, name: str, morsel: http.cookies.Morsel, partitioned: bool
-    ) -> None:
+    def _mark_partitioned(self, name: str, morsel: http.cookies.Morsel, partitioned: bool) -> None:
         pending = self._partitioned_cookies
         if pending is not None:
             pending.discard(name)
@@ -851,12 +785,8 @@ class RequestHandler:
         """
         for reserved in ("expires", "max_age"):
             if reserved in kwargs:
-                raise TypeError(
-                    f"clear_cookie() got an unexpected keyword argument '{reserved}'"
-                )
-        a_year_ago = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(
-            days=365
-        )
+                raise TypeError(f"clear_cookie() got an unexpected keyword argument '{reserved}'")
+        a_year_ago = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=365)
         self.set_cookie(name, value="", expires=a_year_ago, **kwargs)
 
     def clear_all_cookies(self, **kwargs: Any) -> None:
@@ -874,14 +804,9 @@ class RequestHandler:
         self.require_setting("cookie_secret", "secure cookies")
         return self.application.settings["cookie_secret"]
 
-    def set_signed_cookie(
-        self,
-        name: str,
-        value: Union[str, bytes],
-        expires_days: Optional[float] = 30,
-        version: Optional[int] = None,
-        **kwargs: Any,
-    ) -> None:
+    def set_signed_cookie(self, name: str, value: Union[str, bytes],
+                          expires_days: Optional[float] = 30,
+                          version: Optional[int] = None, **kwargs: Any) -> None:
         """Sets a cookie whose value is signed and timestamped
         (`create_signed_value`), so that a client cannot forge or alter it.
 
@@ -897,9 +822,7 @@ class RequestHandler:
 
     set_secure_cookie = set_signed_cookie
 
-    def create_signed_value(
-        self, name: str, value: Union[str, bytes], version: Optional[int] = None
-    ) -> bytes:
+    def create_signed_value(self, name: str, value: Union[str, bytes], version: Optional[int] = None) -> bytes:
         """Signs and timestamps ``value`` under ``name`` with the
         application's ``cookie_secret``, as `set_signed_cookie` does, for
         uses other than a cookie; read it back with `get_signed_cookie`
@@ -914,17 +837,10 @@ class RequestHandler:
             key_version = self.application.settings.get("key_version")
             if key_version is None:
                 raise Exception("key_version setting must be used for secret_key dicts")
-        return create_signed_value(
-            secret, name, value, version=version, key_version=key_version
-        )
+        return create_signed_value(secret, name, value, version=version, key_version=key_version)
 
-    def get_signed_cookie(
-        self,
-        name: str,
-        value: Optional[str] = None,
-        max_age_days: float = 31,
-        min_version: Optional[int] = None,
-    ) -> Optional[bytes]:
+    def get_signed_cookie(self, name: str, value: Optional[str] = None,
+                          max_age_days: float = 31, min_version: Optional[int] = None) -> Optional[bytes]:
         """The verified content of signed cookie ``name``, as bytes, or None
         when it is missing, forged, or signed more than ``max_age_days``
         ago.
@@ -942,9 +858,7 @@ class RequestHandler:
 
     get_secure_cookie = get_signed_cookie
 
-    def get_signed_cookie_key_version(
-        self, name: str, value: Optional[str] = None
-    ) -> Optional[int]:
+    def get_signed_cookie_key_version(self, name: str, value: Optional[str] = None) -> Optional[int]:
         """Which key version (an int) signed cookie ``name`` (or ``value``)
         was signed with; None when there is no such cookie.  Also available
         as ``get_secure_cookie_key_version``.
@@ -961,9 +875,7 @@ class RequestHandler:
     # it to the connection; the first flush also sends the status line and
     # the headers, after the output transforms have had their say.
 
-    def redirect(
-        self, url: str, permanent: bool = False, status: Optional[int] = None
-    ) -> None:
+    def redirect(self, url: str, permanent: bool = False, status: Optional[int] = None) -> None:
         """Answers with a redirect to ``url`` (which may be relative) and
         finishes the response.
 
@@ -1046,13 +958,9 @@ class RequestHandler:
         # Scripts go at the end of the body so that they run after the
         # page's markup exists; files keep the order the modules gave.
         if script_urls:
-            page = _insert_before(
-                page, b"</body>", utf8(self.render_linked_js(script_urls)), last=True
-            )
+            page = _insert_before(page, b"</body>", utf8(self.render_linked_js(script_urls)), last=True)
         if scripts:
-            page = _insert_before(
-                page, b"</body>", self.render_embed_js(scripts), last=True
-            )
+            page = _insert_before(page, b"</body>", self.render_embed_js(scripts), last=True)
         head_parts = [
             utf8(self.render_linked_css(sheet_urls)) if sheet_urls else b"",
             self.render_embed_css(styles) if styles else b"",
@@ -1075,8 +983,7 @@ class RequestHandler:
         files UI modules name (static paths become `static_url` URLs;
         duplicates are dropped).  Override to change the markup."""
         tags = [
-            '<script src="%s" type="text/javascript"></script>'
-            % escape.xhtml_escape(src)
+            '<script src="%s" type="text/javascript"></script>' % escape.xhtml_escape(src)
             for src in self._unique_static_paths(js_files)
         ]
         return "".join(tags)
@@ -1085,17 +992,14 @@ class RequestHandler:
         """The inline ``<script>`` element `render` adds for the script
         code UI modules embed.  Override to change the markup."""
         code = b"\n".join(js_embed)
-        return (
-            b'<script type="text/javascript">\n//<![CDATA[\n%s\n//]]>\n</script>' % code
-        )
+        return b'<script type="text/javascript">\n//<![CDATA[\n%s\n//]]>\n</script>' % code
 
     def render_linked_css(self, css_files: Iterable[str]) -> str:
         """The ``<link rel="stylesheet">`` elements `render` adds for the
         stylesheets UI modules name (static paths become `static_url`
         URLs; duplicates are dropped).  Override to change the markup."""
         tags = [
-            '<link href="%s" type="text/css" rel="stylesheet"/>'
-            % escape.xhtml_escape(href)
+            '<link href="%s" type="text/css" rel="stylesheet"/>' % escape.xhtml_escape(href)
             for href in self._unique_static_paths(css_files)
         ]
         return "".join(tags)
@@ -1215,9 +1119,7 @@ class RequestHandler:
         self._headers_written = True
         code, headers = self._status_code, self._headers
         for transform in self._transforms:
-            code, headers, data = transform.transform_first_chunk(
-                code, headers, data, include_footers
-            )
+            code, headers, data = transform.transform_first_chunk(code, headers, data, include_footers)
         self._status_code, self._headers = code, headers
         if self._new_cookie is not None:
             self._add_set_cookie_headers(self._new_cookie)
@@ -1478,9 +1380,7 @@ class RequestHandler:
     def _issue_xsrf_token(self) -> bytes:
         settings = self.settings
         version, secret, issued = self._get_raw_xsrf_token()
-        token = _encode_xsrf_token(
-            settings.get("xsrf_cookie_version", 2), secret, issued
-        )
+        token = _encode_xsrf_token(settings.get("xsrf_cookie_version", 2), secret, issued)
         if version is None:
             # The client has no token yet: this one must reach it.
             options = dict(settings.get("xsrf_cookie_kwargs", {}))
@@ -1500,17 +1400,13 @@ class RequestHandler:
         known = self.__dict__.get("_raw_xsrf_token")
         if known is None:
             cookie = self.get_cookie(self.settings.get("xsrf_cookie_name", "_xsrf"))
-            version, secret, issued = (
-                self._decode_xsrf_token(cookie) if cookie else (None, None, None)
-            )
+            version, secret, issued = self._decode_xsrf_token(cookie) if cookie else (None, None, None)
             if secret is None or issued is None:
                 version, secret, issued = None, os.urandom(16), time.time()
             known = self._raw_xsrf_token = (version, secret, issued)
         return known
 
-    def _decode_xsrf_token(
-        self, cookie: str
-    ) -> Tuple[Optional[int], Optional[bytes], Optional[float]]:
+    def _decode_xsrf_token(self, cookie: str) -> Tuple[Optional[int], Optional[bytes], Optional[float]]:
         """Reads a token of either format (from a cookie or a form) into
         the triple of `_get_raw_xsrf_token`; ``(None, None, None)`` when it
         cannot be read."""
@@ -1533,9 +1429,7 @@ class RequestHandler:
         """
         headers = self.request.headers
         submitted = (
-            self.get_argument("_xsrf", None)
-            or headers.get("X-Xsrftoken")
-            or headers.get("X-Csrftoken")
+            self.get_argument("_xsrf", None) or headers.get("X-Xsrftoken") or headers.get("X-Csrftoken")
         )
         if not submitted:
             raise HTTPError(403, "'_xsrf' argument missing from POST")
@@ -1551,9 +1445,7 @@ class RequestHandler:
         field, for every form that posts to an application using the
         ``xsrf_cookies`` setting (``{% module xsrf_form_html() %}`` in a
         template).  See `check_xsrf_cookie`."""
-        return '<input type="hidden" name="_xsrf" value="%s"/>' % escape.xhtml_escape(
-            self.xsrf_token
-        )
+        return '<input type="hidden" name="_xsrf" value="%s"/>' % escape.xhtml_escape(self.xsrf_token)
 
     def check_trusted_origin(self, origin: str) -> bool:
         """Returns whether a cross-origin request from ``origin`` may proceed.
@@ -1598,9 +1490,7 @@ class RequestHandler:
 
     # URLs ------------------------------------------------------------------
 
-    def static_url(
-        self, path: str, include_host: Optional[bool] = None, **kwargs: Any
-    ) -> str:
+    def static_url(self, path: str, include_host: Optional[bool] = None, **kwargs: Any) -> str:
         """The URL of static file ``path`` (relative to the ``static_path``
         setting, which must be set).
 
@@ -1629,9 +1519,7 @@ class RequestHandler:
         setting ``name`` is set to something true."""
         if self.application.settings.get(name):
             return
-        raise Exception(
-            f"You must define the '{name}' setting in your application to use {feature}"
-        )
+        raise Exception(f"You must define the '{name}' setting in your application to use {feature}")
 
     def reverse_url(self, name: str, *args: Any) -> str:
         """Shortcut for `Application.reverse_url`."""
@@ -1710,10 +1598,7 @@ class RequestHandler:
             await rest
 
     def _execute_inline(
-        self,
-        transforms: List["OutputTransform"],
-        args: Sequence[bytes],
-        kwargs: Dict[str, bytes],
+        self, transforms: List["OutputTransform"], args: Sequence[bytes], kwargs: Dict[str, bytes]
     ) -> Optional["asyncio.Task[None]"]:
         """`_execute` run synchronously as far as it goes: returns the task
         that carries on asynchronously, or None when the request was handled
@@ -1756,9 +1641,7 @@ class RequestHandler:
         if args or kwargs:
             decode = self.decode_argument
             self.path_args = [decode(raw) for raw in args]  # type: ignore[misc]
-            self.path_kwargs = {
-                key: decode(raw, name=key) for key, raw in kwargs.items()
-            }
+            self.path_kwargs = {key: decode(raw, name=key) for key, raw in kwargs.items()}
         else:
             self.path_args = []  # type: ignore[misc]
             self.path_kwargs = {}  # type: ignore[misc]
@@ -1780,9 +1663,7 @@ class RequestHandler:
         verb_method = getattr(self, name or method.lower())  # type: ignore[union-attr]
         return verb_method(*self.path_args, **self.path_kwargs)
 
-    async def _proceed(
-        self, prepared: Optional[Awaitable[None]], pending: Optional[Awaitable[None]]
-    ) -> None:
+    async def _proceed(self, prepared: Optional[Awaitable[None]], pending: Optional[Awaitable[None]]) -> None:
         # The asynchronous rest of _execute.  ``pending`` is what the verb
         # method returned when that is what must be awaited; otherwise the
         # request stopped before the verb method, at ``prepared`` (the
@@ -1881,12 +1762,8 @@ class RequestHandler:
         code = e.status_code if isinstance(e, HTTPError) else 500
         self.send_error(code, exc_info=exc_info)
 
-    def log_exception(
-        self,
-        typ: Optional[Type[BaseException]],
-        value: Optional[BaseException],
-        tb: Optional[types.TracebackType],
-    ) -> None:
+    def log_exception(self, typ: Optional[Type[BaseException]], value: Optional[BaseException],
+                      tb: Optional[types.TracebackType]) -> None:
         """Logs an exception that escaped the handler; override to log
         differently.
 
@@ -1895,18 +1772,12 @@ class RequestHandler:
         else is an error with its traceback on ``tornado.application``.
         """
         if not isinstance(value, HTTPError):
-            app_log.error(
-                "Uncaught exception %s\n%r",
-                self._request_summary(),
-                self.request,
-                exc_info=(typ, value, tb),
-            )  # type: ignore[arg-type]
+            app_log.error("Uncaught exception %s\n%r", self._request_summary(), self.request,
+                          exc_info=(typ, value, tb))  # type: ignore[arg-type]
             return
         detail = value.get_message()
         if detail:
-            gen_log.warning(
-                "%d %s: %s", value.status_code, self._request_summary(), detail
-            )
+            gen_log.warning("%d %s: %s", value.status_code, self._request_summary(), detail)
 
     def _ui_module(self, name: str, module: Type["UIModule"]) -> Callable[..., str]:
         # A template's ``{% module name(...) %}``: the module is instantiated
@@ -1952,9 +1823,7 @@ def _strip_weak(etag: bytes) -> bytes:
     return etag[2:] if etag.startswith(b"W/") else etag
 
 
-def _insert_before(
-    html: bytes, marker: bytes, text: bytes, last: bool = False
-) -> bytes:
+def _insert_before(html: bytes, marker: bytes, text: bytes, last: bool = False) -> bytes:
     """Puts ``text`` and a newline in front of the first (or, with
     ``last``, the final) occurrence of ``marker`` in ``html``."""
     at = html.rindex(marker) if last else html.index(marker)
@@ -2148,12 +2017,7 @@ class _ApplicationRouter(ReversibleRuleRouter):
                 if rule is None:
                     return None
                 return _HandlerDelegate(
-                    app,
-                    request,
-                    rule.target,
-                    rule.target_kwargs,
-                    path_args,
-                    path_kwargs,
+                    app, request, rule.target, rule.target_kwargs, path_args, path_kwargs
                 )
         # Slow path: try the rules in order, noting whether the outcome may
         # be remembered for this path.
@@ -3062,9 +2926,7 @@ class StaticFileHandler(RequestHandler):
             conn = self.request.connection
             if not conn._can_send_file():  # type: ignore[union-attr]
                 # TLS, or a response the connection frames itself.
-                await self._stream_content(
-                    self.get_content(self.absolute_path, start, start + length)
-                )
+                await self._stream_content(self.get_content(self.absolute_path, start, start + length))
                 return
             try:
                 await conn._send_file(file.fileno(), start, length)  # type: ignore[union-attr]
@@ -3597,9 +3459,7 @@ class _ZstdStream:
         if httputil._stdlib_zstd is not None:
             self._compressor = httputil._stdlib_zstd.ZstdCompressor(level=level)
         else:
-            self._compressor = httputil._zstandard.ZstdCompressor(
-                level=level
-            ).compressobj()
+            self._compressor = httputil._zstandard.ZstdCompressor(level=level).compressobj()
 
     def feed(self, data: bytes, last: bool) -> bytes:
         compressor = self._compressor
@@ -3656,11 +3516,7 @@ class GZipContentEncoding(OutputTransform):
 
     def __init__(self, request: httputil.HTTPServerRequest) -> None:
         accepted = request.headers.get("Accept-Encoding", "")
-        self._coding = (
-            httputil._negotiate_content_coding(accepted, self._CODINGS)
-            if accepted
-            else None
-        )
+        self._coding = httputil._negotiate_content_coding(accepted, self._CODINGS) if accepted else None
         self._gzipping = self._coding is not None
         self._stream: Optional[Any] = None
 

@@ -157,11 +157,7 @@ def _build_frame(
     first = (_FIN if fin else 0) | flags | opcode
     if mask:
         key = os.urandom(4)
-        return (
-            _frame_header(first, len(payload), 0x80)
-            + key
-            + _websocket_mask(key, payload)
-        )
+        return _frame_header(first, len(payload), 0x80) + key + _websocket_mask(key, payload)
     return _frame_header(first, len(payload), 0) + payload
 
 
@@ -356,9 +352,7 @@ class _FrameReader:
                 length = _unpack_long(buf, pos + 2)[0]
                 if length >> 63:
                     # RFC 6455 5.2: the most significant bit MUST be 0.
-                    raise _WebSocketProtocolError(
-                        1002, "frame length has its top bit set"
-                    )
+                    raise _WebSocketProtocolError(1002, "frame length has its top bit set")
                 shortest = 0x10000
             if length < shortest:
                 # RFC 6455 5.2: "the minimal number of bytes MUST be used
@@ -417,9 +411,7 @@ class _FrameReader:
                 return  # the whole message is this frame
         if decoder is None:
             decoder = self._utf8 = codecs.getincrementaldecoder("utf-8")()
-        _check_utf8(
-            decoder, payload[checked:] if checked else payload, bool(first & _FIN)
-        )
+        _check_utf8(decoder, payload[checked:] if checked else payload, bool(first & _FIN))
 
     def _check_partial_text(self, header_len: int, masked: int) -> None:
         """Check the payload bytes of the text frame at ``self._pos`` that
@@ -461,9 +453,7 @@ class _FrameReader:
                 raise _WebSocketProtocolError(1002, "fragmented control frame")
         elif opcode == _OP_CONTINUATION:
             if self._fragments is None:
-                raise _WebSocketProtocolError(
-                    1002, "continuation frame with no message"
-                )
+                raise _WebSocketProtocolError(1002, "continuation frame with no message")
             if flags:
                 # RFC 7692 6.1: RSV1 is only set on a message's first frame.
                 raise _WebSocketProtocolError(1002, "RSV1 set on a continuation frame")
@@ -709,12 +699,7 @@ class _WebSocketParams:
     """Settings of one connection, taken from the handler or
     `websocket_connect` arguments."""
 
-    __slots__ = (
-        "ping_interval",
-        "ping_timeout",
-        "max_message_size",
-        "compression_options",
-    )
+    __slots__ = ("ping_interval", "ping_timeout", "max_message_size", "compression_options")
 
     def __init__(
         self,
@@ -768,9 +753,7 @@ _SUPPORTED_VERSIONS = ("7", "8", "13")
 
 def _refuser(name: str) -> Callable[..., None]:
     def refuse(*args: Any, **kwargs: Any) -> None:
-        raise RuntimeError(
-            "%s() is not available once the connection speaks WebSocket" % name
-        )
+        raise RuntimeError("%s() is not available once the connection speaks WebSocket" % name)
 
     refuse.__name__ = name
     return refuse
@@ -780,10 +763,7 @@ def _refuser(name: str) -> Callable[..., None]:
 # HTTP response methods are replaced on the handler instance by functions
 # that raise RuntimeError.  Built once here, so an upgrade allocates nothing
 # for them.
-_AFTER_UPGRADE = {
-    name: _refuser(name)
-    for name in "finish flush redirect set_cookie set_header set_status write".split()
-}
+_AFTER_UPGRADE = {name: _refuser(name) for name in "finish flush redirect set_cookie set_header set_status write".split()}
 
 
 class WebSocketHandler(tornado.web.RequestHandler):
@@ -803,12 +783,7 @@ class WebSocketHandler(tornado.web.RequestHandler):
     connection (see the properties of the same names).
     """
 
-    def __init__(
-        self,
-        application: tornado.web.Application,
-        request: httputil.HTTPServerRequest,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, application: tornado.web.Application, request: httputil.HTTPServerRequest, **kwargs: Any) -> None:
         super().__init__(application, request, **kwargs)
         self._on_close_called = False
         self.close_reason: Optional[str] = None
@@ -892,9 +867,7 @@ class WebSocketHandler(tornado.web.RequestHandler):
         unset).  A bigger message, or a compressed one that would inflate to
         more, closes the connection with status 1009.
         """
-        return self.settings.get(
-            "websocket_max_message_size", _default_max_message_size
-        )
+        return self.settings.get("websocket_max_message_size", _default_max_message_size)
 
     def _live_connection(self) -> "WebSocketProtocol":
         """The protocol object, unless the connection is closed or closing
@@ -1046,9 +1019,7 @@ class WebSocketHandler(tornado.web.RequestHandler):
         self.on_close()
         self._break_cycles()
 
-    def on_ws_connection_close(
-        self, close_code: Optional[int] = None, close_reason: Optional[str] = None
-    ) -> None:
+    def on_ws_connection_close(self, close_code: Optional[int] = None, close_reason: Optional[str] = None) -> None:
         """Called by the protocol when the connection has ended, with the
         status from the peer's Close frame if there was one."""
         self.close_code, self.close_reason = close_code, close_reason
@@ -1071,12 +1042,7 @@ class WebSocketHandler(tornado.web.RequestHandler):
         make = getattr(self.request.connection, "_websocket_factory", None)
         if make is not None:
             return make(self)  # type: ignore[no-any-return]
-        params = _shared_params(
-            self.ping_interval,
-            self.ping_timeout,
-            self.max_message_size,
-            self.get_compression_options(),
-        )
+        params = _shared_params(self.ping_interval, self.ping_timeout, self.max_message_size, self.get_compression_options())
         return WebSocketProtocol13(self, mask_outgoing=False, params=params)
 
     def _detach_stream(self) -> IOStream:
@@ -1142,9 +1108,7 @@ class WebSocketProtocol(abc.ABC):
         the conversation."""
 
     @abc.abstractmethod
-    def write_message(
-        self, message: Union[str, bytes, Dict[str, Any]], binary: bool = False
-    ) -> "Future[None]":
+    def write_message(self, message: Union[str, bytes, Dict[str, Any]], binary: bool = False) -> "Future[None]":
         """Sends one data message."""
 
     @abc.abstractmethod
@@ -1174,9 +1138,7 @@ class WebSocketProtocol(abc.ABC):
 
     # The client connection drives these two.
     @abc.abstractmethod
-    def _process_server_headers(
-        self, key: Union[str, bytes], headers: httputil.HTTPHeaders
-    ) -> None:
+    def _process_server_headers(self, key: Union[str, bytes], headers: httputil.HTTPHeaders) -> None:
         """Client side: checks the server's 101 answer."""
 
     @abc.abstractmethod
@@ -1250,12 +1212,7 @@ class WebSocketProtocol13(WebSocketProtocol):
 
     stream: IOStream
 
-    def __init__(
-        self,
-        handler: "_WebSocketDelegate",
-        mask_outgoing: bool,
-        params: _WebSocketParams,
-    ) -> None:
+    def __init__(self, handler: "_WebSocketDelegate", mask_outgoing: bool, params: _WebSocketParams) -> None:
         super().__init__(handler)
         self.params = params
         self.mask_outgoing = mask_outgoing
@@ -1316,15 +1273,9 @@ class WebSocketProtocol13(WebSocketProtocol):
         self._settle_subprotocol(handler, asked.get("Sec-WebSocket-Protocol", ""))
         self._settle_deflate(handler, asked.get("Sec-WebSocket-Extensions", ""))
         # get() has checked the key.
-        accept = self.compute_accept_value(
-            cast(str, asked.get("Sec-WebSocket-Key")).strip()
-        )
+        accept = self.compute_accept_value(cast(str, asked.get("Sec-WebSocket-Key")).strip())
         handler.set_status(101)
-        for name, value in (
-            ("Upgrade", "websocket"),
-            ("Connection", "Upgrade"),
-            ("Sec-WebSocket-Accept", accept),
-        ):
+        for name, value in (("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", accept)):
             handler.set_header(name, value)
         handler.clear_header("Content-Type")
         handler.finish()
@@ -1343,9 +1294,7 @@ class WebSocketProtocol13(WebSocketProtocol):
         if not picked:
             return
         # RFC 6455 4.2.2: the answer names one of the client's offers.
-        assert picked in offered, (
-            "select_subprotocol returned %r, which was not offered" % picked
-        )
+        assert picked in offered, "select_subprotocol returned %r, which was not offered" % picked
         self._selected_subprotocol = picked
         handler.set_header("Sec-WebSocket-Protocol", picked)
 
@@ -1362,10 +1311,7 @@ class WebSocketProtocol13(WebSocketProtocol):
             return
         if agreed is not None:
             self._create_compressors("server", agreed, options)
-            handler.set_header(
-                "Sec-WebSocket-Extensions",
-                httputil._encode_header("permessage-deflate", agreed),
-            )
+            handler.set_header("Sec-WebSocket-Extensions", httputil._encode_header("permessage-deflate", agreed))
 
     def _run_open(self, handler: WebSocketHandler) -> Optional[Awaitable[None]]:
         try:
@@ -2033,17 +1979,12 @@ _HANDSHAKE_HEADER_LIMIT = 64 * 1024
 
 
 def _add_handshake_headers(
-    request: httpclient.HTTPRequest,
-    key: bytes,
-    subprotocols: Optional[List[str]],
-    deflate: bool,
+    request: httpclient.HTTPRequest, key: bytes, subprotocols: Optional[List[str]], deflate: bool
 ) -> None:
     """Turns ``request`` into an opening handshake (RFC 6455 4.1)."""
     scheme, colon, rest = request.url.partition(":")
     # The HTTP client speaks http(s); ws(s) URLs name the same endpoints.
-    request.url = (
-        {"ws": "http", "wss": "https"}.get(scheme.lower(), scheme) + colon + rest
-    )
+    request.url = {"ws": "http", "wss": "https"}.get(scheme.lower(), scheme) + colon + rest
     headers = request.headers
     headers["Upgrade"] = "websocket"
     headers["Connection"] = "Upgrade"
@@ -2053,9 +1994,7 @@ def _add_handshake_headers(
         headers["Sec-WebSocket-Protocol"] = ",".join(subprotocols)
     if deflate:
         # Let the server choose the window we inflate with (RFC 7692 7.1.2.2).
-        headers["Sec-WebSocket-Extensions"] = (
-            "permessage-deflate; client_max_window_bits"
-        )
+        headers["Sec-WebSocket-Extensions"] = "permessage-deflate; client_max_window_bits"
     # Any answer but 101 ends the attempt; a redirect is no exception.
     request.follow_redirects = False
 
@@ -2076,48 +2015,33 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
     protocol: Optional[WebSocketProtocol] = None
 
     def __init__(
-        self,
-        request: httpclient.HTTPRequest,
-        on_message_callback: _MessageCallback = None,
-        compression_options: _CompressionOptions = None,
-        ping_interval: Optional[float] = None,
-        ping_timeout: Optional[float] = None,
-        max_message_size: int = _default_max_message_size,
-        subprotocols: Optional[List[str]] = None,
-        resolver: Optional[Resolver] = None,
+        self, request: httpclient.HTTPRequest, on_message_callback: _MessageCallback = None,
+        compression_options: _CompressionOptions = None, ping_interval: Optional[float] = None,
+        ping_timeout: Optional[float] = None, max_message_size: int = _default_max_message_size,
+        subprotocols: Optional[List[str]] = None, resolver: Optional[Resolver] = None,
     ) -> None:
         # The base class starts the request from its __init__, so all of our
         # state has to exist before calling it.
-        self.params = _WebSocketParams(
-            ping_interval, ping_timeout, max_message_size, compression_options
-        )
+        self.params = _WebSocketParams(ping_interval, ping_timeout, max_message_size, compression_options)
         self.key = base64.b64encode(os.urandom(16))
         self.close_reason: Optional[str] = None
         self.close_code: Optional[int] = None
         self._on_message_callback = on_message_callback
         self.read_queue: Queue[_Message] = Queue(1)
         self.connect_future: Future[WebSocketClientConnection] = Future()
-        _add_handshake_headers(
-            request, self.key, subprotocols, compression_options is not None
-        )
+        _add_handshake_headers(request, self.key, subprotocols, compression_options is not None)
         self.tcp_client = TCPClient(resolver=resolver)
         super().__init__(
-            client=None,
-            request=request,
-            release_callback=_ignore,
-            final_callback=self._on_http_response,
-            tcp_client=self.tcp_client,
-            max_buffer_size=_HANDSHAKE_BODY_LIMIT,
-            max_body_size=_HANDSHAKE_BODY_LIMIT,
+            client=None, request=request, release_callback=_ignore,
+            final_callback=self._on_http_response, tcp_client=self.tcp_client,
+            max_buffer_size=_HANDSHAKE_BODY_LIMIT, max_body_size=_HANDSHAKE_BODY_LIMIT,
             max_header_size=_HANDSHAKE_HEADER_LIMIT,
         )
 
     def __del__(self) -> None:
         stream = getattr(self.protocol, "stream", None)
         if stream is not None and not stream.closed():
-            warnings.warn(
-                "Unclosed WebSocketClientConnection", ResourceWarning, stacklevel=2
-            )
+            warnings.warn("Unclosed WebSocketClientConnection", ResourceWarning, stacklevel=2)
 
     def _open_protocol(self) -> WebSocketProtocol:
         protocol = self.protocol
@@ -2145,9 +2069,7 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         self.tcp_client.close()
         super().on_connection_close()
 
-    def on_ws_connection_close(
-        self, close_code: Optional[int] = None, close_reason: Optional[str] = None
-    ) -> None:
+    def on_ws_connection_close(self, close_code: Optional[int] = None, close_reason: Optional[str] = None) -> None:
         """Called by the protocol at the end, with the status of the
         server's Close frame if it sent one."""
         self.close_code, self.close_reason = close_code, close_reason
@@ -2158,13 +2080,10 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         # in a 101: an HTTP error, or a plain response.
         if self.connect_future.done():
             return
-        self.connect_future.set_exception(
-            response.error or WebSocketError("Non-websocket response")
-        )
+        self.connect_future.set_exception(response.error or WebSocketError("Non-websocket response"))
 
     async def headers_received(
-        self,
-        start_line: httputil._StartLine,
+        self, start_line: httputil._StartLine,
         headers: httputil.HTTPHeaders,
     ) -> None:
         """Takes over the connection when the server answers 101; any other
@@ -2194,9 +2113,7 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         protocol.start_pinging()
         future_set_result_unless_cancelled(self.connect_future, self)
 
-    def write_message(
-        self, message: Union[str, bytes, Dict[str, Any]], binary: bool = False
-    ) -> "Future[None]":
+    def write_message(self, message: Union[str, bytes, Dict[str, Any]], binary: bool = False) -> "Future[None]":
         """Sends a message to the server; the arguments and the returned
         future are those of `WebSocketHandler.write_message`.
 
@@ -2236,9 +2153,7 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
             # leaves before whatever the next frames make us send (a Close
             # for a protocol error, say).
             turn: Future[None] = Future()
-            IOLoop.current().add_callback(
-                future_set_result_unless_cancelled, turn, None
-            )
+            IOLoop.current().add_callback(future_set_result_unless_cancelled, turn, None)
             return turn
         deliver(message)
         return None
@@ -2269,10 +2184,7 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         return self.protocol.selected_subprotocol
 
     def log_exception(
-        self,
-        typ: "Optional[Type[BaseException]]",
-        value: Optional[BaseException],
-        tb: Optional[TracebackType],
+        self, typ: "Optional[Type[BaseException]]", value: Optional[BaseException], tb: Optional[TracebackType]
     ) -> None:
         """Logs what an ``on_message_callback`` or hook raised, as
         ``Uncaught exception``."""
@@ -2297,14 +2209,10 @@ def _handshake_request(
 def websocket_connect(
     url: Union[str, httpclient.HTTPRequest],
     callback: Optional[Callable[["Future[WebSocketClientConnection]"], None]] = None,
-    connect_timeout: Optional[float] = None,
-    on_message_callback: _MessageCallback = None,
-    compression_options: _CompressionOptions = None,
-    ping_interval: Optional[float] = None,
-    ping_timeout: Optional[float] = None,
-    max_message_size: int = _default_max_message_size,
-    subprotocols: Optional[List[str]] = None,
-    resolver: Optional[Resolver] = None,
+    connect_timeout: Optional[float] = None, on_message_callback: _MessageCallback = None,
+    compression_options: _CompressionOptions = None, ping_interval: Optional[float] = None,
+    ping_timeout: Optional[float] = None, max_message_size: int = _default_max_message_size,
+    subprotocols: Optional[List[str]] = None, resolver: Optional[Resolver] = None,
 ) -> "Awaitable[WebSocketClientConnection]":
     """Opens a client WebSocket connection.
 
@@ -2327,20 +2235,15 @@ def websocket_connect(
        ``callback``; use the returned future.
     """
     conn = WebSocketClientConnection(
-        _handshake_request(url, connect_timeout),
-        on_message_callback=on_message_callback,
-        compression_options=compression_options,
-        ping_interval=ping_interval,
-        ping_timeout=ping_timeout,
-        max_message_size=max_message_size,
-        subprotocols=subprotocols,
-        resolver=resolver,
+        _handshake_request(url, connect_timeout), on_message_callback=on_message_callback,
+        compression_options=compression_options, ping_interval=ping_interval,
+        ping_timeout=ping_timeout, max_message_size=max_message_size,
+        subprotocols=subprotocols, resolver=resolver,
     )
     if callback is not None:
         warnings.warn(
             "The callback argument to websocket_connect is deprecated; use the returned Future instead",
-            DeprecationWarning,
-            stacklevel=2,
+            DeprecationWarning, stacklevel=2,
         )
         IOLoop.current().add_future(conn.connect_future, callback)
     return conn.connect_future

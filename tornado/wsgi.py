@@ -199,10 +199,7 @@ class WSGIContainer:
             b"<body>500: Internal Server Error</body></html>"
         )
         headers = httputil.HTTPHeaders(
-            {
-                "Content-Type": "text/html; charset=UTF-8",
-                "Content-Length": str(len(body)),
-            }
+            {"Content-Type": "text/html; charset=UTF-8", "Content-Length": str(len(body))}
         )
         try:
             self._send(request, 500, "Internal Server Error", headers, body)

@@ -37,18 +37,7 @@ import sys
 import threading
 import typing
 import warnings
-from typing import (
-    Any,
-    Callable,
-    Dict,
-    List,
-    Optional,
-    Protocol,
-    Set,
-    Tuple,
-    TypeVar,
-    Union,
-)
+from typing import Any, Callable, Dict, List, Optional, Protocol, Set, Tuple, TypeVar, Union
 
 from tornado.gen import convert_yielded
 from tornado.ioloop import IOLoop, _event_loop_of_thread, _get_running_loop, _Selectable
@@ -122,17 +111,11 @@ class BaseAsyncIOLoop(IOLoop):
     ) -> None:
         self.asyncio_loop = self.selector_loop = asyncio_loop
         proactor = getattr(asyncio, "ProactorEventLoop", None)
-        if (
-            sys.platform == "win32"
-            and proactor is not None
-            and isinstance(asyncio_loop, proactor)
-        ):
+        if sys.platform == "win32" and proactor is not None and isinstance(asyncio_loop, proactor):
             # No readiness notifications on a proactor: borrow a thread.
             self.selector_loop = AddThreadSelectorEventLoop(asyncio_loop)  # type: ignore[assignment]
         # fd -> (what add_handler was given, the handler)
-        self.handlers: Dict[
-            int, Tuple[Union[int, _Selectable], Callable[..., Any]]
-        ] = {}
+        self.handlers: Dict[int, Tuple[Union[int, _Selectable], Callable[..., Any]]] = {}
         # fds currently registered with the selector loop, per direction.
         self.readers: Set[int] = set()
         self.writers: Set[int] = set()
@@ -140,9 +123,7 @@ class BaseAsyncIOLoop(IOLoop):
         _forget_closed_loops()
         claimed = IOLoop._ioloop_for_asyncio.setdefault(asyncio_loop, self)
         if claimed is not self:
-            raise RuntimeError(
-                "IOLoop %r already exists for this asyncio loop" % claimed
-            )
+            raise RuntimeError("IOLoop %r already exists for this asyncio loop" % claimed)
         try:
             super().initialize(**kwargs)
         except Exception:
@@ -233,17 +214,13 @@ class BaseAsyncIOLoop(IOLoop):
     def remove_timeout(self, timeout: object) -> None:
         timeout.cancel()  # type: ignore[attr-defined]
 
-    def add_callback(
-        self, callback: Callable[..., Any], *args: Any, **kwargs: Any
-    ) -> None:
+    def add_callback(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         if kwargs:
             callback, args = functools.partial(callback, *args, **kwargs), ()
         loop = self.asyncio_loop
         # On the loop's own thread the plain call_soon is enough; from any
         # other thread the thread-safe variant also wakes the selector.
-        schedule = (
-            loop.call_soon if _get_running_loop() is loop else loop.call_soon_threadsafe
-        )
+        schedule = loop.call_soon if _get_running_loop() is loop else loop.call_soon_threadsafe
         try:
             schedule(self._run_callback, callback, *args)
         except RuntimeError:
@@ -253,18 +230,13 @@ class BaseAsyncIOLoop(IOLoop):
     def add_callback_from_signal(
         self, callback: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> None:
-        warnings.warn(
-            "add_callback_from_signal is deprecated", DeprecationWarning, stacklevel=2
-        )
+        warnings.warn("add_callback_from_signal is deprecated", DeprecationWarning, stacklevel=2)
         bound = functools.partial(callback, *args, **kwargs)
         with contextlib.suppress(RuntimeError):
             self.asyncio_loop.call_soon_threadsafe(self._run_callback, bound)
 
     def run_in_executor(
-        self,
-        executor: Optional[concurrent.futures.Executor],
-        func: Callable[..., _T],
-        *args: Any,
+        self, executor: Optional[concurrent.futures.Executor], func: Callable[..., _T], *args: Any
     ) -> "asyncio.Future[_T]":
         return self.asyncio_loop.run_in_executor(executor, func, *args)
 
@@ -414,9 +386,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     warnings.warn(
         "AnyThreadEventLoopPolicy is deprecated; use asyncio.run or create "
-        "and run event loops explicitly",
-        DeprecationWarning,
-        stacklevel=2,
+        "and run event loops explicitly", DeprecationWarning, stacklevel=2,
     )
     if _any_thread_policy_class is None:
         _any_thread_policy_class = _build_any_thread_policy()
@@ -505,9 +475,7 @@ class SelectorThread:
             )
 
     async def _thread_manager(self) -> typing.AsyncGenerator[None, None]:
-        helper = threading.Thread(
-            target=self._run_select, name="Tornado selector", daemon=True
-        )
+        helper = threading.Thread(target=self._run_select, name="Tornado selector", daemon=True)
         self._thread = helper
         helper.start()
         self._start_select()
@@ -577,9 +545,7 @@ class SelectorThread:
                 # AttributeError for a closing proactor): nobody is listening.
                 pass
 
-    def _select(
-        self, to_read: List[int], to_write: List[int]
-    ) -> Tuple[List[int], List[int]]:
+    def _select(self, to_read: List[int], to_write: List[int]) -> Tuple[List[int], List[int]]:
         try:
             # Windows reports a failed connect() as "exceptional": callers
             # expect it as writability.
@@ -611,32 +577,21 @@ class SelectorThread:
             if not self._closed:
                 self._start_select()
 
-    def _watch(
-        self,
-        table: Dict[int, Callable[[], None]],
-        fd: "_FileDescriptorLike",
-        callback: Callable[..., None],
-        args: Tuple[Any, ...],
-    ) -> None:
+    def _watch(self, table: Dict[int, Callable[[], None]], fd: "_FileDescriptorLike",
+               callback: Callable[..., None], args: Tuple[Any, ...]) -> None:
         table[_fileno(fd)] = functools.partial(callback, *args)
         self._wake_selector()
 
-    def _unwatch(
-        self, table: Dict[int, Callable[[], None]], fd: "_FileDescriptorLike"
-    ) -> bool:
+    def _unwatch(self, table: Dict[int, Callable[[], None]], fd: "_FileDescriptorLike") -> bool:
         if table.pop(_fileno(fd), None) is None:
             return False
         self._wake_selector()
         return True
 
-    def add_reader(
-        self, fd: _FileDescriptorLike, callback: Callable[..., None], *args: Any
-    ) -> None:
+    def add_reader(self, fd: _FileDescriptorLike, callback: Callable[..., None], *args: Any) -> None:
         self._watch(self._readers, fd, callback, args)
 
-    def add_writer(
-        self, fd: _FileDescriptorLike, callback: Callable[..., None], *args: Any
-    ) -> None:
+    def add_writer(self, fd: _FileDescriptorLike, callback: Callable[..., None], *args: Any) -> None:
         self._watch(self._writers, fd, callback, args)
 
     def remove_reader(self, fd: _FileDescriptorLike) -> bool:
@@ -673,17 +628,13 @@ class AddThreadSelectorEventLoop(asyncio.AbstractEventLoop):
             return getattr(object.__getattribute__(self, "_real_loop"), name)
         return object.__getattribute__(self, name)
 
-    def add_reader(
-        self, fd: _FileDescriptorLike, callback: Callable[..., None], *args: Any
-    ) -> None:  # type: ignore[override]
+    def add_reader(self, fd: _FileDescriptorLike, callback: Callable[..., None], *args: Any) -> None:  # type: ignore[override]
         self._selector.add_reader(fd, callback, *args)
 
     def remove_reader(self, fd: _FileDescriptorLike) -> bool:
         return self._selector.remove_reader(fd)
 
-    def add_writer(
-        self, fd: _FileDescriptorLike, callback: Callable[..., None], *args: Any
-    ) -> None:  # type: ignore[override]
+    def add_writer(self, fd: _FileDescriptorLike, callback: Callable[..., None], *args: Any) -> None:  # type: ignore[override]
         self._selector.add_writer(fd, callback, *args)
 
     def remove_writer(self, fd: _FileDescriptorLike) -> bool:

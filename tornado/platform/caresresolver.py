@@ -75,8 +75,7 @@ class CaresResolver(Resolver):
         # process_fd takes a read fd and a write fd, ARES_SOCKET_BAD for none.
         unused = _pycares.ARES_SOCKET_BAD
         self.channel.process_fd(
-            fd if events & IOLoop.READ else unused,
-            fd if events & IOLoop.WRITE else unused,
+            fd if events & IOLoop.READ else unused, fd if events & IOLoop.WRITE else unused
         )
         self._schedule_timer()
 
