@@ -163,27 +163,65 @@ class _FieldEncoder:
         # Whatever the peer allows, our table stays empty; say so again.
         self._pending_resize = True
 
+    def field(self, name: bytes, value: bytes) -> bytes:
+        """The HPACK bytes of one field (memoized unless a secret or
+        long)."""
+        key = (name, value)
+        data = _FIELD_CACHE.get(key)
+        if data is None:
+            if name in _NEVER_INDEXED:
+                return self._inner.encode([self._never_indexed(name, value)])
+            data = self._inner.encode([key])
+            if len(name) + len(value) <= _FIELD_CACHE_MAX_FIELD:
+                if len(_FIELD_CACHE) >= _FIELD_CACHE_SIZE:
+                    _FIELD_CACHE.clear()
+                _FIELD_CACHE[key] = data
+        return data
+
     def encode(self, headers: Any, huffman: bool = True) -> bytes:
-        cache = _FIELD_CACHE
         parts = []
         if self._pending_resize:
             self._pending_resize = False
             parts.append(self._resize)
         for field in headers:
-            key = (field[0], field[1])
-            data = cache.get(key)
-            if data is None:
-                name, value = key
-                if name in _NEVER_INDEXED:
-                    parts.append(self._inner.encode([self._never_indexed(name, value)]))
-                    continue
-                data = self._inner.encode([key])
-                if len(name) + len(value) <= _FIELD_CACHE_MAX_FIELD:
-                    if len(cache) >= _FIELD_CACHE_SIZE:
-                        cache.clear()
-                    cache[key] = data
-            parts.append(data)
+            if field[0] is _ENCODED:
+                # Fields HTTP2Stream.write_headers encoded already.
+                parts.append(field[1])
+            else:
+                parts.append(self.field(field[0], field[1]))
         return b"".join(parts)
+
+    def str_field(self, name: str, value: str) -> bytes:
+        """The HPACK bytes of a response field as `.HTTPHeaders` keeps it
+        (empty for the HTTP/1-only fields RFC 9113 8.2.2 forbids),
+        memoized by the strings themselves."""
+        key = (name, value)
+        data = _STR_FIELD_CACHE.get(key)
+        if data is not None:
+            return data
+        lname = _FIELD_NAMES.get(name)
+        if lname is None:
+            lname = name.lower().encode("latin-1")
+            if len(_FIELD_NAMES) < 1024:
+                _FIELD_NAMES[name] = lname
+        if lname in _CONNECTION_SPECIFIC:
+            data = b""
+        else:
+            data = self.field(lname, value.encode("latin-1"))
+            if lname in _NEVER_INDEXED or len(name) + len(value) > _FIELD_CACHE_MAX_FIELD:
+                return data
+        if len(_STR_FIELD_CACHE) >= _FIELD_CACHE_SIZE:
+            _STR_FIELD_CACHE.clear()
+        _STR_FIELD_CACHE[key] = data
+        return data
+
+
+# The name of the one "field" of a head whose fields are HPACK-encoded
+# already (by HTTP2Stream.write_headers, which saves h2 and the encoder
+# a pass over each field): recognized by identity, never sent as is.
+_ENCODED = b"\x00tornado-encoded-fields"
+# _FieldEncoder.str_field's memo, by (name, value) as strings.
+_STR_FIELD_CACHE: Dict[Tuple[str, str], bytes] = {}
 
 
 # The decoded header blocks one connection's _FieldDecoder keeps, and the
@@ -531,18 +569,15 @@ class HTTP2Stream(HTTPConnection):
             for name in ("Upgrade", "Connection", "Sec-Websocket-Accept"):
                 if name in headers:
                     del headers[name]
-        head = [(b":status", b"%d" % code)]
-        names = _FIELD_NAMES
+        encoder = self._conn._h2.encoder
+        str_field = encoder.str_field
+        cache = _STR_FIELD_CACHE
+        parts = []
         for name, values in headers._as_list.items():
-            lname = names.get(name)
-            if lname is None:
-                lname = name.lower().encode("latin-1")
-                if len(names) < 1024:
-                    names[name] = lname
-            if lname in _CONNECTION_SPECIFIC:
-                continue
             for value in values:
-                head.append((lname, value.encode("latin-1")))
+                data = cache.get((name, value))
+                parts.append(str_field(name, value) if data is None else data)
+        head = [(b":status", b"%d" % code), (_ENCODED, b"".join(parts))]
         self._head = head
         if self._is_head or code in (204, 304) or 100 <= code < 200:
             self._no_body = True
