@@ -1386,20 +1386,26 @@ class HTTP2ServerConnection:
             ctx = _copy(ctx)
         s = HTTP2Stream(self, sid, ctx)
         s._websocket = websocket
-        if not event.stream_ended and not websocket:
-            expect = headers._as_list.get("Expect")
-            if expect is not None and expect[-1].lower() == "100-continue":
-                s._expect_continue = True
         self._streams[sid] = s
-        length = headers.get("Content-Length")
-        if length is not None and not event.stream_ended:
-            try:
-                declared = int(length)
-            except ValueError:
-                declared = -1
-            if declared > s._max_body_size:
-                s._too_large()
-                return
+        if not event.stream_ended:
+            # A body follows (a GET without one skips these lookups).
+            fields = headers._as_list
+            expect = fields.get("Expect")
+            if (
+                expect is not None
+                and not websocket
+                and expect[-1].lower() == "100-continue"
+            ):
+                s._expect_continue = True
+            length = fields.get("Content-Length")
+            if length is not None:
+                try:
+                    declared = int(",".join(length))
+                except ValueError:
+                    declared = -1
+                if declared > s._max_body_size:
+                    s._too_large()
+                    return
         assert self._delegate is not None
         try:
             delegate = self._delegate.start_request(self, s)
