@@ -3,6 +3,8 @@
 Usage::
 
     python3 benchmarks/h2.py [-n 200000] [--rounds 3] [--duration 10]
+    python3 benchmarks/h2.py --callgrind 2000   # instructions per request
+    python3 benchmarks/h2.py --h2-floor 2000    # those of h2 alone
 
 Starts each server in its own process (one process, one core's worth):
 
@@ -333,6 +335,89 @@ def callgrind(requests: int) -> None:
     print("ours h2 vs ours http/1.1 = %.2fx (target >= 0.7x)" % (h1 / ours))
 
 
+H2_FLOOR = """
+import sys
+import h2.config, h2.connection, h2.events
+from tornado.http2connection import _ENCODED, _FieldDecoder, _FieldEncoder
+
+n, serve = int(sys.argv[1]), sys.argv[2] == "serve"
+client = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+client.initiate_connection()
+batches = [bytes(client.data_to_send())]
+head = [(":method", "GET"), (":path", "/"), (":scheme", "http"),
+        (":authority", "127.0.0.1:8888"), ("user-agent", "h2load nghttp2/1.52.0")]
+for i in range(0, n, 10):
+    for j in range(10):
+        client.send_headers(client.get_next_available_stream_id(), head, end_stream=True)
+    client.increment_flow_control_window(120)
+    batches.append(bytes(client.data_to_send()))
+    client.streams.clear()  # (keeps making the batches linear)
+if not serve:
+    sys.exit(0)
+config = h2.config.H2Configuration(
+    client_side=False, header_encoding=None,
+    validate_inbound_headers=False, normalize_inbound_headers=False,
+    validate_outbound_headers=False, normalize_outbound_headers=False)
+server = h2.connection.H2Connection(config=config)
+server.encoder = _FieldEncoder()
+server.decoder = _FieldDecoder()
+server.initiate_connection()
+server.data_to_send()
+fields = [(b"content-type", b"text/html; charset=UTF-8"),
+          (b"date", b"Mon, 07 Dec 2026 20:00:00 GMT"), (b"server", b"TornadoServer/6.6"),
+          (b"etag", b'"abc"'), (b"content-length", b"12")]
+response = [(b":status", b"200"),
+            (_ENCODED, b"".join(server.encoder.field(k, v) for k, v in fields))]
+served = 0
+for data in batches:
+    for event in server.receive_data(data):
+        if type(event) is h2.events.RequestReceived:
+            server.send_headers(event.stream_id, response)
+            server.send_data(event.stream_id, b"Hello, world", end_stream=True)
+            served += 1
+    server.data_to_send()
+assert served == n, served
+"""
+
+
+def h2_floor(requests: int) -> None:
+    """Instructions per request of ``h2`` alone, used as our server uses
+    it (ten HEADERS frames per ``receive_data``, ``send_headers`` of a
+    pre-encoded head, ``send_data`` with END_STREAM, one ``data_to_send``
+    per ten; our HPACK encoder and memoizing decoder), without I/O or an
+    application: the run that also serves minus the run that only makes
+    the client's frames, over ``requests``."""
+    workdir = "/tmp/h2bench"
+    os.makedirs(workdir, exist_ok=True)
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    totals = {}
+    for mode in ("make", "serve"):
+        out = os.path.join(workdir, "floor-%s.out" % mode)
+        subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--dump-instr=no",
+                "--collect-jumps=no",
+                "--callgrind-out-file=%s.1" % out,
+                sys.executable,
+                "-c",
+                H2_FLOOR,
+                str(requests),
+                mode,
+            ],
+            env=env,
+            cwd="/tmp",
+            check=True,
+            stderr=subprocess.DEVNULL,
+        )
+        totals[mode] = _callgrind_ir(out)
+    print(
+        "h2 alone: %.0f instructions per request"
+        % ((totals["serve"] - totals["make"]) / requests)
+    )
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", type=int, default=200000, help="h2load requests per run")
@@ -345,7 +430,17 @@ def main(argv: Optional[List[str]] = None) -> int:
         default=0,
         help="count instructions per request over N requests instead",
     )
+    parser.add_argument(
+        "--h2-floor",
+        type=int,
+        metavar="N",
+        default=0,
+        help="count the instructions of h2 alone per request over N requests",
+    )
     args = parser.parse_args(argv)
+    if args.h2_floor:
+        h2_floor(args.h2_floor)
+        return 0
     if args.callgrind:
         callgrind(args.callgrind)
         return 0

@@ -123,6 +123,15 @@ class BodyHandler(web.RequestHandler):
         self.write(self.request.body)
 
 
+class HopHeadersHandler(web.RequestHandler):
+    def get(self) -> None:
+        self.set_header("Connection", "close")
+        self.set_header("Keep-Alive", "timeout=5")
+        self.set_header("X-Kept", "yes")
+        self.set_cookie("secret", "s3")
+        self.write("ok")
+
+
 class EchoSocket(websocket.WebSocketHandler):
     def on_message(self, message: Any) -> None:
         self.write_message(message)
@@ -168,6 +177,7 @@ def make_app() -> web.Application:
             ("/fail", FailHandler),
             ("/detach", DetachHandler),
             ("/body", BodyHandler),
+            ("/hop", HopHeadersHandler),
             (r"/static/(.*)", web.StaticFileHandler, {"path": STATIC}),
         ],
         compress_response=True,
@@ -985,5 +995,66 @@ def test_ping_is_answered(server: Server) -> None:
             ]
         )
         assert ack[0].ping_data == b"12345678"
+    finally:
+        client.close()
+
+
+def test_expect_100_continue_gets_an_interim_100_first(server: Server) -> None:
+    client = RawClient(server.port)
+    try:
+        sid = client.request(
+            "/body", method="POST", extra=[("expect", "100-continue")], end=False
+        )
+        # Nothing of the body has been sent: the 100 must come first.
+        interim = client.until(
+            lambda: [
+                e
+                for e in client.events
+                if isinstance(e, h2.events.InformationalResponseReceived)
+                and e.stream_id == sid
+            ]
+        )
+        assert dict(interim[0].headers)[":status"] == "100"
+        client.h2.send_data(sid, b"the body", end_stream=True)
+        client.flush()
+        headers, body = client.response(sid)
+        assert headers[":status"] == "200" and body == b"the body"
+        # No body, no interim response.
+        sid2 = client.request("/", extra=[("expect", "100-continue")])
+        assert client.response(sid2)[0][":status"] == "200"
+        assert not [
+            e
+            for e in client.events
+            if isinstance(e, h2.events.InformationalResponseReceived)
+            and e.stream_id == sid2
+        ]
+    finally:
+        client.close()
+
+
+def test_response_head_drops_hop_fields_and_never_indexes_cookies(
+    server: Server,
+) -> None:
+    """The pre-encoded response head: HTTP/1-only fields dropped (RFC
+    9113 8.2.2), Set-Cookie sent "never indexed" (RFC 7541 7.1.3), the
+    same bytes again on a second request."""
+    import hpack
+
+    client = RawClient(server.port)
+    try:
+        for _ in range(2):
+            sid = client.request("/hop")
+            client.response(sid)
+            received = [
+                e
+                for e in client.events
+                if isinstance(e, h2.events.ResponseReceived) and e.stream_id == sid
+            ][0]
+            names = [name for name, _ in received.headers]
+            assert "connection" not in names and "keep-alive" not in names
+            assert dict(received.headers)["x-kept"] == "yes"
+            cookies = [h for h in received.headers if h[0] == "set-cookie"]
+            assert len(cookies) == 1 and cookies[0][1].startswith("secret=s3")
+            assert isinstance(cookies[0], hpack.NeverIndexedHeaderTuple)
     finally:
         client.close()

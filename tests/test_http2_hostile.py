@@ -291,3 +291,138 @@ def test_too_many_concurrent_streams(server: Server) -> None:
     finally:
         client.close()
     still_serving(server)
+
+
+GOOD_HEAD = [(":method", "GET"), (":path", "/"), (":scheme", "http")]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        GOOD_HEAD + [(":authority", "x"), ("X-Upper", "1")],  # uppercase name
+        GOOD_HEAD + [(":authority", "x"), ("bad name", "1")],
+        GOOD_HEAD + [(":authority", "x"), ("a:b", "1")],
+        GOOD_HEAD + [(":authority", "x"), ("", "1")],
+        GOOD_HEAD + [(":authority", "x"), ("x-v", "a\r\nb")],
+        GOOD_HEAD + [(":authority", "x"), ("x-v", "a\x00b")],
+        GOOD_HEAD + [(":authority", "x"), ("x-v", " padded")],
+        GOOD_HEAD + [(":authority", "x"), ("connection", "close")],
+        GOOD_HEAD + [(":authority", "x"), ("transfer-encoding", "chunked")],
+        GOOD_HEAD + [(":authority", "x"), ("te", "gzip")],
+        GOOD_HEAD + [("x-a", "1"), (":authority", "x")],  # pseudo after regular
+        GOOD_HEAD + [(":authority", "x"), (":authority", "y")],
+        GOOD_HEAD + [(":authority", "x"), (":status", "200")],
+        GOOD_HEAD + [(":authority", "x"), (":custom", "1")],
+        GOOD_HEAD + [(":authority", "x"), (":protocol", "websocket")],
+        [(":method", "GET"), (":scheme", "http"), (":authority", "x")],  # no :path
+        [(":method", "GET"), (":path", "/"), (":authority", "x")],  # no :scheme
+        [(":path", "/"), (":scheme", "http"), (":authority", "x")],  # no :method
+        [(":method", "GET"), (":path", ""), (":scheme", "http"), (":authority", "x")],
+        GOOD_HEAD,  # neither :authority nor Host
+        GOOD_HEAD + [(":authority", "x"), ("host", "y")],
+        GOOD_HEAD + [("host", "x"), ("host", "x")],
+    ],
+)
+def test_malformed_request_head_is_a_stream_error(
+    server: Server, fields: List[Any]
+) -> None:
+    """RFC 9113 8.1.1/8.2/8.3: RST_STREAM(PROTOCOL_ERROR), and the
+    connection serves on."""
+    client = raw(server)
+    try:
+        client.h2.config.validate_outbound_headers = False
+        client.h2.config.normalize_outbound_headers = False
+        sid = client.h2.get_next_available_stream_id()
+        client.h2.send_headers(sid, fields, end_stream=True)
+        client.flush()
+        resets = client.until(
+            lambda: [
+                e
+                for e in client.events
+                if isinstance(e, h2.events.StreamReset) and e.stream_id == sid
+            ]
+        )
+        assert resets[0].error_code == PROTOCOL_ERROR
+        headers, body = client.response(client.request("/"))
+        assert headers[":status"] == "200" and body.startswith(b"hello")
+    finally:
+        client.close()
+
+
+def test_good_heads_pass_the_same_check(server: Server) -> None:
+    client = raw(server)
+    try:
+        for extra in (
+            [("host", "localhost")],
+            [("te", "Trailers"), ("cookie", "c1=a"), ("cookie", "c2=b")],
+            [("x-empty", "")],
+        ):
+            headers, body = client.response(client.request("/info", extra=extra))
+            assert headers[":status"] == "200", (extra, headers)
+            if extra[-1][0] == "cookie":
+                assert b'"cookie": "a"' in body and b'"cookie2": "b"' in body
+    finally:
+        client.close()
+
+
+def test_malformed_trailers_reset_the_stream(server: Server) -> None:
+    client = raw(server)
+    try:
+        client.h2.config.validate_outbound_headers = False
+        client.h2.config.normalize_outbound_headers = False
+        sid = client.request("/body", method="POST", body=b"x", end=False)
+        client.h2.send_headers(sid, [(":path", "/")], end_stream=True)
+        client.flush()
+        headers, _ = client.response(sid)
+        assert headers.get("reset") == str(PROTOCOL_ERROR)
+        still_serving(server)
+    finally:
+        client.close()
+
+
+def _blocks() -> List[bytes]:
+    """Header blocks as a client sends them: the dynamic table filling,
+    the same block again (memoized), size updates, eviction."""
+    enc = hpack.Encoder()
+    head = [(":method", "GET"), (":path", "/"), (":scheme", "http")]
+    blocks = [enc.encode(head + [(":authority", "a"), ("x-n", "1")])]
+    blocks += [enc.encode(head + [(":authority", "a"), ("x-n", "1")])] * 3
+    blocks.append(enc.encode(head + [(":authority", "a"), ("x-n", "2")]))
+    blocks.append(enc.encode(head + [(":authority", "a"), ("x-n", "1")]))
+    enc.header_table_size = 64  # a size update, evicting entries
+    blocks.append(enc.encode(head + [(":authority", "a"), ("x-n", "1")]))
+    blocks.append(enc.encode(head + [(":authority", "a"), ("x-n", "1")]))
+    for i in range(10):  # entries pushing each other out of a small table
+        blocks.append(enc.encode(head + [("x-big", "v" * 40 + str(i))]))
+        blocks.append(enc.encode(head + [("x-big", "v" * 40 + str(i))]))
+    return blocks
+
+
+@pytest.mark.parametrize("tamper", [False, True])
+def test_memoized_decoder_matches_hpack(tamper: bool) -> None:
+    """The connection's memoizing decoder gives what hpack's gives for
+    the same blocks in the same order, errors included."""
+    blocks = _blocks()
+    if tamper:
+        # An index past the table, a truncated literal, a size update
+        # over the allowed maximum, in the middle of good blocks.
+        blocks[2:2] = [b"\xff\xff\x7f", b"\x40\x85ab", b"\x3f\xe1\xff\x03"]
+        blocks += [blocks[1], b"\xff\xff\x7f"]
+    ours = http2connection._FieldDecoder()
+    theirs = hpack.Decoder()
+    for decoder in (ours, theirs):
+        decoder.max_header_list_size = 4096
+    hits = 0
+    for block in blocks:
+        hits += block in ours._memo
+        outcomes = []
+        for decoder in (ours, theirs):
+            try:
+                outcomes.append(list(decoder.decode(block, raw=True)))
+            except Exception as e:
+                outcomes.append(type(e))
+        assert outcomes[0] == outcomes[1], block
+        assert list(ours.header_table.dynamic_entries) == list(
+            theirs.header_table.dynamic_entries
+        )
+    assert hits >= 10  # the memo was used

@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import re
 import socket
 from typing import (
     Any,
@@ -162,27 +163,294 @@ class _FieldEncoder:
         # Whatever the peer allows, our table stays empty; say so again.
         self._pending_resize = True
 
+    def field(self, name: bytes, value: bytes) -> bytes:
+        """The HPACK bytes of one field (memoized unless a secret or
+        long)."""
+        key = (name, value)
+        data = _FIELD_CACHE.get(key)
+        if data is None:
+            if name in _NEVER_INDEXED:
+                return self._inner.encode([self._never_indexed(name, value)])
+            data = self._inner.encode([key])
+            if len(name) + len(value) <= _FIELD_CACHE_MAX_FIELD:
+                if len(_FIELD_CACHE) >= _FIELD_CACHE_SIZE:
+                    _FIELD_CACHE.clear()
+                _FIELD_CACHE[key] = data
+        return data
+
     def encode(self, headers: Any, huffman: bool = True) -> bytes:
-        cache = _FIELD_CACHE
         parts = []
         if self._pending_resize:
             self._pending_resize = False
             parts.append(self._resize)
         for field in headers:
-            key = (field[0], field[1])
-            data = cache.get(key)
-            if data is None:
-                name, value = key
-                if name in _NEVER_INDEXED:
-                    parts.append(self._inner.encode([self._never_indexed(name, value)]))
-                    continue
-                data = self._inner.encode([key])
-                if len(name) + len(value) <= _FIELD_CACHE_MAX_FIELD:
-                    if len(cache) >= _FIELD_CACHE_SIZE:
-                        cache.clear()
-                    cache[key] = data
-            parts.append(data)
+            if field[0] is _ENCODED:
+                # Fields HTTP2Stream.write_headers encoded already.
+                parts.append(field[1])
+            else:
+                parts.append(self.field(field[0], field[1]))
         return b"".join(parts)
+
+    def str_field(self, name: str, value: str) -> bytes:
+        """The HPACK bytes of a response field as `.HTTPHeaders` keeps it
+        (empty for the HTTP/1-only fields RFC 9113 8.2.2 forbids),
+        memoized by the strings themselves."""
+        key = (name, value)
+        data = _STR_FIELD_CACHE.get(key)
+        if data is not None:
+            return data
+        lname = _FIELD_NAMES.get(name)
+        if lname is None:
+            lname = name.lower().encode("latin-1")
+            if len(_FIELD_NAMES) < 1024:
+                _FIELD_NAMES[name] = lname
+        if lname in _CONNECTION_SPECIFIC:
+            data = b""
+        else:
+            data = self.field(lname, value.encode("latin-1"))
+            if lname in _NEVER_INDEXED or len(name) + len(value) > _FIELD_CACHE_MAX_FIELD:
+                return data
+        if len(_STR_FIELD_CACHE) >= _FIELD_CACHE_SIZE:
+            _STR_FIELD_CACHE.clear()
+        _STR_FIELD_CACHE[key] = data
+        return data
+
+
+# The name of the one "field" of a head whose fields are HPACK-encoded
+# already (by HTTP2Stream.write_headers, which saves h2 and the encoder
+# a pass over each field): recognized by identity, never sent as is.
+_ENCODED = b"\x00tornado-encoded-fields"
+# _FieldEncoder.str_field's memo, by (name, value) as strings.
+_STR_FIELD_CACHE: Dict[Tuple[str, str], bytes] = {}
+
+
+# The decoded header blocks one connection's _FieldDecoder keeps, and the
+# longest block worth keeping.
+_BLOCK_MEMO_SIZE = 64
+_BLOCK_MEMO_MAX = 512
+
+
+def _field_decoder_class() -> Any:
+    """`_FieldDecoder`, defined once ``hpack`` is known to be importable."""
+    import hpack
+
+    class _FieldDecoder(hpack.Decoder):  # type: ignore[misc]
+        """h2's HPACK decoder with a memo of the header blocks that leave
+        the dynamic table as it was.
+
+        A client sends the same request head again and again, and once
+        its fields are in the dynamic table the block is a few index
+        bytes that decode to the same list as long as the table is
+        unchanged.  Such blocks are kept (per connection, bounded) and
+        answered from the memo; any block that changes the table, and any
+        change of the limits h2 sets from SETTINGS, empties it.  Errors
+        (an HPACK bomb over ``max_header_list_size``, a bad index) come
+        from hpack's own decoding and are never kept.
+        """
+
+        def __init__(self) -> None:
+            self._memo: Dict[bytes, List[Any]] = {}
+            self._list_limit = 0
+            self._table_limit = 0
+            super().__init__()
+
+        # h2 sets these from the SETTINGS frames; a change of either may
+        # change what a block decodes to (or whether it is an error).
+        @property
+        def max_header_list_size(self) -> int:
+            return self._list_limit
+
+        @max_header_list_size.setter
+        def max_header_list_size(self, value: int) -> None:
+            self._list_limit = value
+            self._memo.clear()
+
+        @property
+        def max_allowed_table_size(self) -> int:
+            return self._table_limit
+
+        @max_allowed_table_size.setter
+        def max_allowed_table_size(self, value: int) -> None:
+            self._table_limit = value
+            self._memo.clear()
+
+        def decode(self, data: bytes, raw: bool = False) -> Any:
+            memo = self._memo
+            found = memo.get(data)
+            if found is not None and raw:
+                return list(found)
+            table = self.header_table
+            entries = table.dynamic_entries
+            front = entries[0] if entries else None
+            size, count = table.maxsize, len(entries)
+            try:
+                fields = super().decode(data, raw)
+            except Exception:
+                # The table may be half changed (h2 ends the connection).
+                memo.clear()
+                raise
+            entries = table.dynamic_entries
+            if (
+                (entries[0] if entries else None) is front
+                and len(entries) == count
+                and table.maxsize == size
+            ):
+                # ``front`` is still referenced here, so "is" cannot be
+                # fooled by a new entry at a recycled address.
+                if raw and len(data) <= _BLOCK_MEMO_MAX:
+                    if len(memo) >= _BLOCK_MEMO_SIZE:
+                        memo.clear()
+                    memo[data] = list(fields)
+            elif memo:
+                memo.clear()
+            return fields
+
+    return _FieldDecoder
+
+
+_FieldDecoder: Any = _field_decoder_class() if h2 is not None else None
+
+
+class _MalformedHeaders(Exception):
+    """A request's header block breaks RFC 9113 section 8.2 or 8.3 (the
+    stream is reset with PROTOCOL_ERROR, RFC 9113 section 8.1.1)."""
+
+
+# RFC 9113 8.2.1: a field name has no 0x00-0x20, 0x41-0x5a (uppercase),
+# 0x7f-0xff or colon; a value no NUL, CR or LF, nor leading or trailing
+# SP or HTAB.
+_BAD_NAME = re.compile(rb"[\x00-\x20A-Z\x7f-\xff:]")
+_BAD_VALUE = re.compile(rb"[\x00\r\n]|\A[ \t]|[ \t]\Z")
+_REQUEST_PSEUDO = frozenset(
+    {b":method", b":scheme", b":authority", b":path", b":protocol"}
+)
+
+# Parsed request heads by their (validated) field list, shared by all
+# connections: a client repeats the same head, which then costs a lookup
+# and a copy of its HTTPHeaders.  Bounded, and only short heads are kept.
+_HEAD_MEMO: Dict[
+    Tuple[Any, ...],
+    Tuple[str, Optional[str], Optional[str], Optional[str], HTTPHeaders],
+] = {}
+_HEAD_MEMO_SIZE = 1024
+_HEAD_MEMO_MAX = 2048
+
+
+def _check_field(name: bytes, value: bytes) -> None:
+    """Raises `_MalformedHeaders` unless ``name: value`` is a valid
+    regular (not pseudo-header) HTTP/2 field in a request or trailers."""
+    if not name or _BAD_NAME.search(name):
+        raise _MalformedHeaders("invalid field name %r" % name)
+    if value and _BAD_VALUE.search(value):
+        raise _MalformedHeaders("invalid value %r of field %r" % (value, name))
+    if name in _CONNECTION_SPECIFIC:
+        raise _MalformedHeaders("connection-specific field %r" % name)
+    if name == b"te" and value.lower() != b"trailers":
+        raise _MalformedHeaders("TE field other than trailers: %r" % value)
+
+
+def _parse_request_head(
+    fields: List[Tuple[bytes, bytes]],
+) -> Tuple[str, Optional[str], Optional[str], Optional[str], HTTPHeaders]:
+    """Checks a request's decoded header block as RFC 9113 sections 8.2
+    and 8.3 (and RFC 8441 for ``:protocol``) require, and returns its
+    method, path, authority, protocol and regular fields.
+
+    This is the check h2's ``validate_inbound_headers`` would make (it is
+    turned off, as this one is memoized): field names and values, no
+    connection-specific fields, TE only ``trailers``, pseudo-header fields
+    known, unique, request-only and before the regular ones, ``:method``
+    present, ``:scheme`` and a non-empty ``:path`` unless a plain CONNECT,
+    ``:protocol`` only with CONNECT, one Host at most and equal to
+    ``:authority``, at least one of the two.  Cookie crumbs are joined
+    (RFC 9113 8.2.3).  Raises `_MalformedHeaders`.
+    """
+    key = tuple(fields)
+    found = _HEAD_MEMO.get(key)
+    if found is not None:
+        method, path, authority, protocol, headers = found
+        return method, path, authority, protocol, headers.copy()
+    pseudo: Dict[bytes, bytes] = {}
+    regular = False
+    host: Optional[bytes] = None
+    cookies: List[str] = []
+    headers = HTTPHeaders()
+    total = 0
+    for name, value in fields:
+        total += len(name) + len(value)
+        if name[:1] == b":":
+            if regular:
+                raise _MalformedHeaders(
+                    "pseudo-header field %r after a regular one" % name
+                )
+            if name not in _REQUEST_PSEUDO:
+                raise _MalformedHeaders("pseudo-header field %r in a request" % name)
+            if name in pseudo:
+                raise _MalformedHeaders("pseudo-header field %r twice" % name)
+            if value and _BAD_VALUE.search(value):
+                raise _MalformedHeaders("invalid value %r of %r" % (value, name))
+            pseudo[name] = value
+            continue
+        regular = True
+        _check_field(name, value)
+        if name == b"host":
+            if host is not None:
+                raise _MalformedHeaders("Host field twice")
+            host = value
+        if name == b"cookie":
+            cookies.append(value.decode("latin-1"))
+            continue
+        try:
+            headers.add(name.decode("latin-1"), value.decode("latin-1"))
+        except HTTPInputError as e:
+            raise _MalformedHeaders(str(e)) from None
+    raw_method = pseudo.get(b":method")
+    if raw_method is None:
+        raise _MalformedHeaders("no :method")
+    has_protocol = b":protocol" in pseudo
+    if has_protocol and raw_method != b"CONNECT":
+        raise _MalformedHeaders(":protocol without CONNECT")
+    if raw_method == b"CONNECT" and not has_protocol:
+        if b":scheme" in pseudo or b":path" in pseudo:
+            raise _MalformedHeaders("CONNECT with :scheme or :path")
+    elif b":scheme" not in pseudo or b":path" not in pseudo:
+        raise _MalformedHeaders("no :scheme or :path")
+    raw_path = pseudo.get(b":path")
+    if raw_path is not None and not raw_path:
+        raise _MalformedHeaders("empty :path")
+    raw_authority = pseudo.get(b":authority")
+    if raw_authority is None and host is None:
+        raise _MalformedHeaders("neither :authority nor Host")
+    if raw_authority is not None and host is not None and raw_authority != host:
+        raise _MalformedHeaders(
+            ":authority %r and Host %r differ" % (raw_authority, host)
+        )
+    if cookies:
+        headers.add("Cookie", "; ".join(cookies))
+    authority = None if raw_authority is None else raw_authority.decode("latin-1")
+    if authority is not None and host is None:
+        headers.add("Host", authority)
+    result = (
+        raw_method.decode("latin-1"),
+        None if raw_path is None else raw_path.decode("latin-1"),
+        authority,
+        None if not has_protocol else pseudo[b":protocol"].decode("latin-1"),
+        headers,
+    )
+    if total <= _HEAD_MEMO_MAX:
+        if len(_HEAD_MEMO) >= _HEAD_MEMO_SIZE:
+            _HEAD_MEMO.clear()
+        _HEAD_MEMO[key] = (*result[:4], headers.copy())  # type: ignore[assignment]
+    return result
+
+
+def _check_trailers(fields: List[Tuple[bytes, bytes]]) -> None:
+    """Raises `_MalformedHeaders` unless ``fields`` are valid trailers
+    (RFC 9113 8.1: no pseudo-header fields; 8.2: valid fields)."""
+    for name, value in fields:
+        if name[:1] == b":":
+            raise _MalformedHeaders("pseudo-header field %r in trailers" % name)
+        _check_field(name, value)
 
 
 class H2NotInstalledError(RuntimeError):
@@ -271,6 +539,9 @@ class HTTP2Stream(HTTPConnection):
         self._is_head = False
         self._websocket = False
         self._tunnel: Optional[_Tunnel] = None
+        # The request asked for "Expect: 100-continue" and has a body:
+        # answered by _pump before the body is first read.
+        self._expect_continue = False
 
     # -- HTTPConnection ------------------------------------------------------
 
@@ -298,18 +569,15 @@ class HTTP2Stream(HTTPConnection):
             for name in ("Upgrade", "Connection", "Sec-Websocket-Accept"):
                 if name in headers:
                     del headers[name]
-        head = [(b":status", b"%d" % code)]
-        names = _FIELD_NAMES
+        encoder = self._conn._h2.encoder
+        str_field = encoder.str_field
+        cache = _STR_FIELD_CACHE
+        parts = []
         for name, values in headers._as_list.items():
-            lname = names.get(name)
-            if lname is None:
-                lname = name.lower().encode("latin-1")
-                if len(names) < 1024:
-                    names[name] = lname
-            if lname in _CONNECTION_SPECIFIC:
-                continue
             for value in values:
-                head.append((lname, value.encode("latin-1")))
+                data = cache.get((name, value))
+                parts.append(str_field(name, value) if data is None else data)
+        head = [(b":status", b"%d" % code), (_ENCODED, b"".join(parts))]
         self._head = head
         if self._is_head or code in (204, 304) or 100 <= code < 200:
             self._no_body = True
@@ -474,6 +742,9 @@ class HTTP2Stream(HTTPConnection):
     def _pump(self) -> None:
         """Hands queued body pieces to the delegate, one at a time: the
         next only once the previous ``data_received`` future is done."""
+        if self._expect_continue:
+            self._expect_continue = False
+            self._send_continue()
         inbox = self._inbox
         delegate = self._delegate
         while inbox and not self._busy and not self._closed and delegate is not None:
@@ -495,6 +766,25 @@ class HTTP2Stream(HTTPConnection):
                 self._wait(result, item[2])
             else:
                 self._conn._ack(self.stream_id, item[2])
+
+    def _send_continue(self) -> None:
+        """RFC 9110 10.1.1 (as `.HTTP1Connection` does): an interim 100
+        HEADERS before the body is read, unless the application has
+        answered (or refused the request) already."""
+        if (
+            self._head is not None
+            or self._head_sent
+            or self._closed
+            or self._read_done
+            or self._tunnel is not None
+        ):
+            return
+        conn = self._conn
+        try:
+            conn._h2.send_headers(self.stream_id, [(b":status", b"100")])
+        except h2.exceptions.ProtocolError:
+            return
+        conn._flush_soon()
 
     def _wait(self, result: Awaitable[None], flow: int) -> None:
         self._busy = True
@@ -729,14 +1019,20 @@ class HTTP2ServerConnection:
         self.context = context
         self.io_loop = stream.io_loop
         self._max_buffer_size = stream.max_buffer_size
+        # Inbound header blocks are checked by _parse_request_head and
+        # _check_trailers (memoized, as strict as h2's own check), and
+        # our responses are built by us, so h2's checks are off.
         config = h2.config.H2Configuration(
             client_side=False,
             header_encoding=None,
+            validate_inbound_headers=False,
+            normalize_inbound_headers=False,
             validate_outbound_headers=False,
             normalize_outbound_headers=False,
         )
         self._h2 = h2.connection.H2Connection(config=config)
         self._h2.encoder = _FieldEncoder()  # type: ignore[assignment]
+        self._h2.decoder = _FieldDecoder()
         self._max_concurrent = max_concurrent_streams
         self._window = initial_window_size
         self._streams: Dict[int, HTTP2Stream] = {}
@@ -1021,12 +1317,29 @@ class HTTP2ServerConnection:
                     self._maybe_done_draining()
             elif kind is ev.WindowUpdated or kind is ev.RemoteSettingsChanged:
                 self._unblock(event)
+            elif kind is ev.TrailersReceived:
+                try:
+                    _check_trailers(event.headers)
+                except _MalformedHeaders as e:
+                    gen_log.info(
+                        "Malformed HTTP/2 trailers from %s: %s", self.context, e
+                    )
+                    s = streams.get(event.stream_id)
+                    if s is not None:
+                        self._reset(s, ErrorCodes.PROTOCOL_ERROR)
+                    else:
+                        try:
+                            self._h2.reset_stream(
+                                event.stream_id, ErrorCodes.PROTOCOL_ERROR
+                            )
+                        except h2.exceptions.ProtocolError:
+                            pass
             elif kind is ev.ConnectionTerminated:
                 self._closing = True
                 self._write_and_close(self._h2.data_to_send())
                 return
             # PingReceived (h2 answers), SettingsAcknowledged,
-            # TrailersReceived (StreamEnded follows), PriorityUpdated:
+            # PriorityUpdated:
             # nothing to do.
 
     def _on_request(self, event: Any) -> None:
@@ -1044,31 +1357,11 @@ class HTTP2ServerConnection:
             conn.reset_stream(sid, ErrorCodes.REFUSED_STREAM)
             self._count_flood(1, 0)
             return
-        method = path = authority = protocol = None
-        headers = HTTPHeaders()
-        cookies: List[str] = []
         try:
-            for name, value in event.headers:
-                if name[0] == 58:  # b":"
-                    if name == b":method":
-                        method = value.decode("latin-1")
-                    elif name == b":path":
-                        path = value.decode("latin-1")
-                    elif name == b":authority":
-                        authority = value.decode("latin-1")
-                    elif name == b":protocol":
-                        protocol = value.decode("latin-1")
-                    continue
-                if name == b"cookie":
-                    # RFC 9113 8.2.3: split crumbs are joined with "; ".
-                    cookies.append(value.decode("latin-1"))
-                    continue
-                headers.add(name.decode("latin-1"), value.decode("latin-1"))
-            if cookies:
-                headers.add("Cookie", "; ".join(cookies))
-            if authority is not None and "Host" not in headers:
-                headers.add("Host", authority)
-        except HTTPInputError as e:
+            method, path, authority, protocol, headers = _parse_request_head(
+                event.headers
+            )
+        except _MalformedHeaders as e:
             gen_log.info("Malformed HTTP/2 request from %s: %s", self.context, e)
             conn.reset_stream(sid, ErrorCodes.PROTOCOL_ERROR)
             return
@@ -1094,15 +1387,25 @@ class HTTP2ServerConnection:
         s = HTTP2Stream(self, sid, ctx)
         s._websocket = websocket
         self._streams[sid] = s
-        length = headers.get("Content-Length")
-        if length is not None and not event.stream_ended:
-            try:
-                declared = int(length)
-            except ValueError:
-                declared = -1
-            if declared > s._max_body_size:
-                s._too_large()
-                return
+        if not event.stream_ended:
+            # A body follows (a GET without one skips these lookups).
+            fields = headers._as_list
+            expect = fields.get("Expect")
+            if (
+                expect is not None
+                and not websocket
+                and expect[-1].lower() == "100-continue"
+            ):
+                s._expect_continue = True
+            length = fields.get("Content-Length")
+            if length is not None:
+                try:
+                    declared = int(",".join(length))
+                except ValueError:
+                    declared = -1
+                if declared > s._max_body_size:
+                    s._too_large()
+                    return
         assert self._delegate is not None
         try:
             delegate = self._delegate.start_request(self, s)
