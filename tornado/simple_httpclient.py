@@ -40,6 +40,7 @@ from typing import (
     Dict,
     List,
     Optional,
+    Set,
     Tuple,
     Type,
     Union,
@@ -95,6 +96,9 @@ _CONTENT_HEADERS = ("Content-Type", "Content-Length", "Content-Encoding", "Trans
 _SCHEME_PORTS = {"http": 80, "https": 443}
 
 _DEFAULT_USER_AGENT = "Tornado/" + version
+
+# The run() tasks of the requests in progress (see _HTTPConnection).
+_running_requests: Set["asyncio.Task[None]"] = set()
 
 
 # What a request with decompress_response=True accepts.
@@ -384,8 +388,14 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         self._follow_redirect = False
         self._timeout: Optional[Union[asyncio.TimerHandle, _QueuedTimeout]] = None
         # A Task of our own, straight from the asyncio loop (run() logs what
-        # it cannot report itself, so nobody has to watch the Task).
-        loop.asyncio_loop.create_task(self.run())  # type: ignore[attr-defined]
+        # it cannot report itself, so nobody has to watch the Task).  It is
+        # held until it ends, as Tornado holds the tasks it spawns: the
+        # event loop keeps only weak references, and a request still
+        # pending when its loop is closed without closing it must not be
+        # collected (with its socket) at some later, arbitrary moment.
+        task = loop.asyncio_loop.create_task(self.run())  # type: ignore[attr-defined]
+        _running_requests.add(task)
+        task.add_done_callback(_running_requests.discard)
 
     # --- sending -----------------------------------------------------------
 
