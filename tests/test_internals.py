@@ -1121,3 +1121,76 @@ class FlowerStyle(AsyncHTTPTestCase):
             if hasattr(self, name):
                 delattr(self, name)
 
+
+
+# A script, run in a child process so that what it leaves open (on purpose)
+# does not outlive it: connections still open when their asyncio loop is
+# closed directly, the way pytest-jupyter's ``jp_asyncio_loop`` fixture ends
+# every test (``loop.close()``, not ``IOLoop.close(all_fds=True)``).
+_LEFT_OPEN_SCRIPT = r"""
+import asyncio, gc, logging, socket, sys, warnings
+from tornado import httpserver, ioloop, simple_httpclient, testing, web, websocket
+
+class Echo(websocket.WebSocketHandler):
+    def on_message(self, message):
+        self.write_message(message)
+
+destroyed = []
+logging.getLogger("asyncio").addHandler(logging.Handler())
+logging.getLogger("asyncio").handlers[-1].emit = lambda record: destroyed.append(record)
+
+def one_test():
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    silent = socket.socket()  # accepts (in its backlog) and never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+
+    async def main():
+        ioloop.IOLoop.current()
+        server = httpserver.HTTPServer(web.Application([("/ws", Echo)]))
+        listener, port = testing.bind_unused_port()
+        server.add_socket(listener)
+        ws = await websocket.websocket_connect("ws://127.0.0.1:%d/ws" % port)
+        await ws.write_message("hello")
+        assert await ws.read_message() == "hello"
+        client = simple_httpclient.SimpleAsyncHTTPClient(force_instance=True)
+        client.fetch("http://127.0.0.1:%d/" % silent.getsockname()[1],
+                     request_timeout=3600)
+        await asyncio.sleep(0.2)
+        # As pytest-jupyter's http_server fixture ends: no new connections,
+        # but those made stay open.
+        server.stop()
+
+    loop.run_until_complete(main())
+    loop.close()
+    silent.close()
+
+one_test()
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    one_test()  # its IOLoop replaces the first one's
+    gc.collect()
+print(len([w for w in caught if issubclass(w.category, ResourceWarning)]), len(destroyed))
+sys.stdout.flush()
+"""
+
+
+def test_connections_left_open_when_the_loop_is_closed() -> None:
+    """pytest-jupyter (Jupyter Server's test fixtures) closes each test's
+    asyncio loop directly; a WebSocket connection or an HTTP request still
+    open then stays referenced, as Tornado's pending tasks keep theirs, so
+    no ResourceWarning (an error under Jupyter Server's ``filterwarnings``)
+    and no "Task was destroyed but it is pending!" comes at whichever later
+    test happens to collect garbage."""
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root)
+    proc = subprocess.run(
+        [sys.executable, "-c", _LEFT_OPEN_SCRIPT], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["0", "0"], proc.stdout + proc.stderr

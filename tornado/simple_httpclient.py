@@ -42,6 +42,7 @@ from typing import (
     Dict,
     List,
     Optional,
+    Set,
     Tuple,
     Type,
     Union,
@@ -117,6 +118,9 @@ _CONTENT_HEADERS = ("Content-Type", "Content-Length", "Content-Encoding", "Trans
 _SCHEME_PORTS = {"http": 80, "https": 443}
 
 _DEFAULT_USER_AGENT = "Tornado/" + version
+
+# The run() tasks of the requests in progress (see _HTTPConnection).
+_running_requests: Set["asyncio.Task[None]"] = set()
 
 
 # What a request with decompress_response=True accepts.
@@ -621,15 +625,22 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         # The HTTP/2 stream the request went out on, if it did.
         self._h2_stream: Optional[HTTP2ClientStream] = None
         # A Task of our own, straight from the asyncio loop (run() logs what
-        # it cannot report itself, so nobody has to watch the Task).
+        # it cannot report itself, so nobody has to watch the Task).  It is
+        # held until it ends, as Tornado holds the tasks it spawns: the
+        # event loop keeps only weak references, and a request still
+        # pending when its loop is closed without closing it must not be
+        # collected (with its socket) at some later, arbitrary moment.
         aio = loop.asyncio_loop  # type: ignore[attr-defined]
         if _EAGER_TASKS and aio.get_task_factory() is None:
             # Python 3.12+: the Task's first step runs now, up to its first
             # wait (on a kept-alive connection the request is sent), instead
             # of in the next loop iteration.
-            asyncio.Task(self.run(), loop=aio, eager_start=True)  # type: ignore[call-arg]
+            task = asyncio.Task(self.run(), loop=aio, eager_start=True)  # type: ignore[call-arg]
         else:
-            aio.create_task(self.run())
+            task = aio.create_task(self.run())
+        if not task.done():
+            _running_requests.add(task)
+            task.add_done_callback(_running_requests.discard)
 
     # --- sending -----------------------------------------------------------
 

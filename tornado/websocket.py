@@ -46,6 +46,7 @@ from typing import (
     Dict,
     List,
     Optional,
+    Set,
     Tuple,
     Type,
     Union,
@@ -65,6 +66,15 @@ from tornado.util import _websocket_mask
 import tornado.web
 
 _default_max_message_size = 10 * 1024 * 1024
+
+# The connections past their handshake and not yet over.  Frames are read
+# by callbacks rather than by a task per connection, so without this set
+# nothing but the event loop would reference an open connection, and one
+# left open when its loop is closed (without closing the connection) would
+# be collected at some arbitrary later moment, with a ResourceWarning for
+# its socket.  Held here, it stays as it is, as a Tornado connection whose
+# frame-reading task stays pending does.
+_open_protocols: Set["WebSocketProtocol13"] = set()
 
 # Logs a message only the first time it is seen with the same arguments, so
 # that a misbehaving peer cannot fill the logs with one complaint.
@@ -1284,6 +1294,7 @@ class WebSocketProtocol13(WebSocketProtocol):
         stream.set_close_callback(self.on_connection_close)
         # The server's graceful drain must still reach this connection.
         httputil._note_takeover(handler.request.connection, self)
+        _open_protocols.add(self)
         self.start_pinging()
 
     def _settle_subprotocol(self, handler: WebSocketHandler, offer: str) -> None:
@@ -1827,6 +1838,7 @@ class WebSocketProtocol13(WebSocketProtocol):
         if self._close_timer is not None:
             IOLoop.current().remove_timeout(self._close_timer)
             self._close_timer = None
+        _open_protocols.discard(self)
         if not self._closed_notified:
             self._closed_notified = True
             self.handler.on_ws_connection_close(self.close_code, self.close_reason)
@@ -2109,6 +2121,7 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         self.protocol = protocol
         protocol.stream = stream
         stream.set_close_callback(protocol.on_connection_close)
+        _open_protocols.add(protocol)
         IOLoop.current().add_callback(protocol._start_reading)
         protocol.start_pinging()
         future_set_result_unless_cancelled(self.connect_future, self)
