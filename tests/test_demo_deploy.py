@@ -605,6 +605,17 @@ def test_browsers_chat_through_nginx(script: str, redis_url: str, tmp_path: Path
         alice.locator("#inbox .message", has_text="Hi Alice").wait_for(timeout=30000)
         # A process dies; the pages on it reconnect through nginx.
         kill(room.backends[0])
+        if script == WEBSOCKET:
+            # A frame typed in the instant before the page sees its socket
+            # close goes down with the dead process's connection (the
+            # page cannot know it was not received): let the page on the
+            # killed process see the close and reconnect (after half a
+            # second) before typing, as its user would.
+            time.sleep(1.5)
+            for page in (alice, bob):
+                page.wait_for_function(
+                    "document.getElementById('status').textContent === ''", timeout=30000
+                )
         send(alice, "Still there?")
         bob.locator("#inbox .message", has_text="Still there?").wait_for(timeout=60000)
         send(bob, "Yes")
