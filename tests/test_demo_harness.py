@@ -158,6 +158,19 @@ class Demo:
         self._log.seek(0)
         return self._log.read().decode("utf-8", errors="replace")
 
+    def printed(self, text: str, timeout: float = 15) -> bool:
+        """Whether ``text`` appears in the demo's output within ``timeout`` s.
+
+        (A demo logs its URL just after it starts listening, so the line
+        may come a moment after the port accepts connections.)
+        """
+        deadline = time.monotonic() + timeout
+        while text not in self.output():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
     def memory_kib(self, field: str = "VmHWM") -> int:
         """A memory figure of the running demo from /proc (peak RSS by default)."""
         return proc_status_kib(self.pid, field)

@@ -1,8 +1,7 @@
 """End-to-end test of demos/helloworld: the home page example."""
 
-import time
 
-from test_demo_harness import Demo, Session, run_script, running
+from test_demo_harness import Session, run_script, running
 
 
 def test_says_hello() -> None:
@@ -23,20 +22,6 @@ def test_help_lists_the_port_option() -> None:
     assert "port to listen on" in result.stdout + result.stderr
 
 
-def printed(demo: Demo, text: str, timeout: float = 15) -> bool:
-    """Whether ``text`` appears in the demo's output within ``timeout`` s.
-
-    (The demo logs its URL just after it starts listening, so the line may
-    come a moment after the port accepts connections.)
-    """
-    deadline = time.monotonic() + timeout
-    while text not in demo.output():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 def test_prints_the_url_it_serves_on() -> None:
     with running("helloworld/helloworld.py") as demo:
-        assert printed(demo, f"http://localhost:{demo.port}/")
+        assert demo.printed(f"http://localhost:{demo.port}/")

@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-import time
 from typing import Any
 
 from test_demo_harness import Demo, Session, launch_chromium, running
@@ -115,23 +114,9 @@ def test_chat_between_two_browsers() -> None:
         ]
 
 
-def printed(demo: Demo, text: str, timeout: float = 15) -> bool:
-    """Whether ``text`` appears in the demo's output within ``timeout`` s.
-
-    (The demo logs its URL just after it starts listening, so the line may
-    come a moment after the port accepts connections.)
-    """
-    deadline = time.monotonic() + timeout
-    while text not in demo.output():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 def test_prints_the_url_it_serves_on() -> None:
     with running(SCRIPT) as demo:
-        assert printed(demo, f"http://localhost:{demo.port}/")
+        assert demo.printed(f"http://localhost:{demo.port}/")
         assert "Redis" not in demo.output()
 
 
