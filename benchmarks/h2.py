@@ -98,30 +98,33 @@ def start_ours(port: int) -> subprocess.Popen:
     )
 
 
-def start_hypercorn(port: int, workdir: str) -> subprocess.Popen:
+def hypercorn_command(port: int, workdir: str) -> List[str]:
+    """The command line that serves the hello-world app with hypercorn on
+    ``port``, run from ``workdir`` (where it writes the app and config)."""
     with open(os.path.join(workdir, "h2bench_app.py"), "w") as f:
         f.write(HYPERCORN_APP)
     # Hypercorn closes a connection after 1000 requests by default, which
     # h2load counts as failures of the rest: no limit, as for ours.
     with open(os.path.join(workdir, "h2bench_conf.py"), "w") as f:
         f.write("keep_alive_max_requests = 10**12\n")
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "hypercorn",
-            "--config",
-            "file:h2bench_conf.py",
-            "--bind",
-            "127.0.0.1:%d" % port,
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-            "h2bench_app:app",
-        ],
-        cwd=workdir,
-    )
+    return [
+        sys.executable,
+        "-m",
+        "hypercorn",
+        "--config",
+        "file:h2bench_conf.py",
+        "--bind",
+        "127.0.0.1:%d" % port,
+        "--workers",
+        "1",
+        "--log-level",
+        "warning",
+        "h2bench_app:app",
+    ]
+
+
+def start_hypercorn(port: int, workdir: str) -> subprocess.Popen:
+    return subprocess.Popen(hypercorn_command(port, workdir), cwd=workdir)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -258,22 +261,8 @@ def callgrind(requests: int) -> None:
                 stderr=subprocess.DEVNULL,
             )
         else:
-            start_hypercorn(0, workdir).kill()  # (writes the app and config files)
             proc = subprocess.Popen(
-                opts
-                + [
-                    "--trace-children=yes",
-                    sys.executable,
-                    "-m",
-                    "hypercorn",
-                    "--config",
-                    "file:h2bench_conf.py",
-                    "--bind",
-                    "127.0.0.1:%d" % port,
-                    "--workers",
-                    "1",
-                    "h2bench_app:app",
-                ],
+                opts + ["--trace-children=yes"] + hypercorn_command(port, workdir),
                 cwd=workdir,
                 stderr=subprocess.DEVNULL,
             )
