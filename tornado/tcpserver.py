@@ -11,6 +11,7 @@ passes to `TCPServer.handle_stream`.  Protocol servers such as
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import socket
 import ssl
@@ -220,22 +221,43 @@ class TCPServer:
         a listening socket resets every connection still queued on it,
         which to those clients looks like a failure of a connection that
         was established.  A graceful shutdown (`tornado.shutdown`) serves
-        them instead.  Nothing can queue up between the last accept and
-        the close: both happen in this call.
+        them instead.  Each socket is closed right after the accept that
+        found its queue empty, before any of the connections taken is
+        served: a listening socket shared with other processes (forked
+        workers) that close theirs at the same moment must not sit open
+        and unwatched meanwhile, queueing connections that its closing
+        would then reset.
         """
+        if self._stopped:
+            return
         on_accept = self._handle_connection
-        for listener in list(self._sockets.values()):
-            # (A socket handed over blocking would wait for the next client.)
-            listener.setblocking(False)
-            while True:
-                try:
-                    conn, peer = listener.accept()
-                except ConnectionAbortedError:
-                    continue  # the peer gave up while queued
-                except OSError:
-                    break  # BlockingIOError: the queue is empty
-                on_accept(conn, peer)
+        listeners = list(self._sockets.items())
+        for fd, _ in listeners:
+            self._unwatch.pop(fd)()
+        self._sockets.clear()
+        taken: list[tuple[socket.socket, Any]] = []
+        # A collection in the gap between the last accept and the close
+        # would widen it.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for _, listener in listeners:
+                # (A socket handed over blocking would wait for the next client.)
+                listener.setblocking(False)
+                while True:
+                    try:
+                        taken.append(listener.accept())
+                    except ConnectionAbortedError:
+                        continue  # the peer gave up while queued
+                    except OSError:
+                        break  # BlockingIOError: the queue is empty
+                listener.close()
+        finally:
+            if collecting:
+                gc.enable()
         self.stop()
+        for conn, peer in taken:
+            on_accept(conn, peer)
 
     def handle_stream(
         self, stream: IOStream, address: tuple
