@@ -3,9 +3,14 @@
 This is the HTTP/2 sibling of `tornado.http1connection`.  The protocol
 itself (framing, HPACK, the stream state machine, flow-control windows,
 SETTINGS) lives in the ``h2`` package's sans-IO `h2.connection.H2Connection`;
-`HTTP2ServerConnection` only moves bytes between an `.IOStream` and that
+`HTTP2ServerConnection` moves bytes between an `.IOStream` and that
 state machine, and turns its events into calls on the same
-`.HTTPServerConnectionDelegate` an HTTP/1.x connection uses.  Each stream
+`.HTTPServerConnectionDelegate` an HTTP/1.x connection uses.  One case
+skips h2, as it is most of the traffic and h2's machinery would cost it
+twice what the rest of the request costs: a request head the client
+repeats, with no body, whose stream is then answered with frames we make
+(see ``HTTP2ServerConnection._receive_frames``); h2 still sees every other
+frame and knows those streams' ids.  Each stream
 gets an `HTTP2Stream`, an `.HTTPConnection` like `.HTTP1Connection`, so
 `tornado.web.Application` and its handlers run unchanged; the request's
 ``version`` is ``"HTTP/2.0"``.
@@ -36,6 +41,7 @@ import base64
 import os
 import re
 import socket
+import struct
 from typing import (
     Any,
     Awaitable,
@@ -72,8 +78,12 @@ try:
     import h2.events
     import h2.exceptions
     import h2.settings
+    from h2.connection import ConnectionState
     from h2.errors import ErrorCodes
+    from h2.stream import StreamClosedBy
     from hyperframe.frame import GoAwayFrame, SettingsFrame
+    # The states of h2's connection in which streams are served.
+    _OPEN_STATES = frozenset((ConnectionState.CLIENT_OPEN, ConnectionState.SERVER_OPEN))
 except ImportError:  # pragma: no cover - checked by HTTPServer at start
     h2 = None  # type: ignore[assignment]
 
@@ -101,6 +111,18 @@ _MAX_OUTBOUND_BACKLOG = 4 * 1024 * 1024
 
 # Default idle time before an unused connection is closed, as HTTPServer.
 _DEFAULT_IDLE_TIMEOUT = 3600.0
+
+# The frame header (RFC 9113 4.1): a 24-bit length (as 16 + 8 bits),
+# type, flags, reserved bit and stream id.
+_FRAME_HEAD = struct.Struct(">HBBBL")
+_DATA, _HEADERS, _PRIORITY, _RST_STREAM, _PUSH_PROMISE, _WINDOW_UPDATE, _CONTINUATION = (
+    0, 1, 2, 3, 5, 8, 9,
+)
+_END_STREAM, _END_HEADERS, _PADDED, _PRIORITY_FLAG = 0x1, 0x4, 0x8, 0x20
+# The flags a HEADERS frame run without h2 has: END_STREAM and
+# END_HEADERS, not PADDED (PRIORITY may be either).
+_FAST_FLAGS = _END_STREAM | _END_HEADERS | _PADDED
+_MAX_WINDOW = 2**31 - 1
 
 # HTTP/1.x-only fields that must not appear in an HTTP/2 message (RFC 9113
 # 8.2.2).  Lowercase, as HTTP/2 field names are.
@@ -490,6 +512,27 @@ async def _sniff_preface(stream: iostream.IOStream, timeout: Optional[float]) ->
     return seen == H2_PREFACE
 
 
+def _frame(ftype: int, flags: int, stream_id: int, payload: bytes) -> bytes:
+    """One frame's bytes."""
+    n = len(payload)
+    return _FRAME_HEAD.pack(n >> 8, n & 0xFF, ftype, flags, stream_id) + payload
+
+
+def _head_frames(stream_id: int, block: bytes, end_stream: bool, max_frame: int) -> bytes:
+    """A header block as HEADERS (and CONTINUATION frames when it is over
+    ``max_frame`` bytes), ending the stream if ``end_stream``."""
+    end = _END_STREAM if end_stream else 0
+    if len(block) <= max_frame:
+        return _frame(_HEADERS, _END_HEADERS | end, stream_id, block)
+    parts = [_frame(_HEADERS, end, stream_id, block[:max_frame])]
+    for pos in range(max_frame, len(block), max_frame):
+        last = pos + max_frame >= len(block)
+        parts.append(
+            _frame(_CONTINUATION, _END_HEADERS if last else 0, stream_id, block[pos : pos + max_frame])
+        )
+    return b"".join(parts)
+
+
 class HTTP2Stream(HTTPConnection):
     """One HTTP/2 stream of a server connection: the request's
     ``request.connection``.
@@ -542,6 +585,11 @@ class HTTP2Stream(HTTPConnection):
         # The request asked for "Expect: 100-continue" and has a body:
         # answered by _pump before the body is first read.
         self._expect_continue = False
+        # A stream the connection runs without h2 (see
+        # HTTP2ServerConnection._receive_frames), and then the peer's
+        # flow-control window for it, which h2 does not know.
+        self._fast = False
+        self._window = 0
 
     # -- HTTPConnection ------------------------------------------------------
 
@@ -1056,6 +1104,18 @@ class HTTP2ServerConnection:
         self._last_activity = self.io_loop.time()
         self._idle_timer: Optional[object] = None
         self._idle_timeout = self.params.header_timeout or _DEFAULT_IDLE_TIMEOUT
+        # Our framing of the inbound bytes (see _receive_frames): the
+        # preface bytes still to pass to h2, the start of a frame not yet
+        # complete, whether h2 is inside a header block (only
+        # CONTINUATION may follow), and whether we frame at all (not
+        # after a frame over the size limit, which h2 fails).
+        self._preface_left = len(H2_PREFACE)
+        self._partial = b""
+        self._in_header_block = False
+        self._framing = True
+        # Frames of the streams run without h2 not yet written, in order
+        # with h2's output (see _queue_frame).
+        self._fast_out: List[bytes] = []
 
     # -- Life cycle ------------------------------------------------------------
 
@@ -1141,7 +1201,7 @@ class HTTP2ServerConnection:
             )
         except h2.exceptions.ProtocolError:
             pass
-        self._write_and_close(self._h2.data_to_send())
+        self._write_and_close(self._take_output())
 
     def _write_and_close(self, data: bytes) -> None:
         stream = self.stream
@@ -1210,19 +1270,13 @@ class HTTP2ServerConnection:
     # -- Receiving ---------------------------------------------------------------
 
     def _on_bytes(self, data: bytes) -> None:
-        conn = self._h2
         self._last_activity = self.io_loop.time()
         self._in_receive = True
         try:
-            try:
-                events = conn.receive_data(data)
-            except h2.exceptions.ProtocolError as e:
-                # h2 has queued the GOAWAY with the error's code.
-                gen_log.info("HTTP/2 protocol error from %s: %s", self.context, e)
-                self._closing = True
-                self._write_and_close(conn.data_to_send())
-                return
-            self._handle_events(events)
+            if self._framing:
+                self._receive_frames(data)
+            else:
+                self._feed_h2(data)
         finally:
             self._in_receive = False
         if not self._closing:
@@ -1234,6 +1288,195 @@ class HTTP2ServerConnection:
                 # The peer sends faster than it reads: read no more until
                 # our answers have left.
                 self._pause_reading()
+
+    def _feed_h2(self, data: bytes) -> bool:
+        """Gives ``data`` to h2 and handles its events; False once the
+        connection is ending."""
+        if not data:
+            return not self._closing
+        try:
+            events = self._h2.receive_data(data)
+        except h2.exceptions.ProtocolError as e:
+            # h2 has queued the GOAWAY with the error's code.
+            gen_log.info("HTTP/2 protocol error from %s: %s", self.context, e)
+            self._closing = True
+            self._write_and_close(self._take_output())
+            return False
+        self._handle_events(events)
+        return not self._closing
+
+    def _receive_frames(self, data: bytes) -> None:
+        """Splits the inbound bytes into frames and runs the common stream
+        without h2.
+
+        Nearly every request a client repeats is one HEADERS frame with
+        END_HEADERS and END_STREAM whose header block our HPACK decoder
+        has decoded before with the same table (so decoding it changes
+        nothing), answered with HEADERS and DATA.  Such a stream, when it
+        may be opened (a new odd id, under the concurrency limit, no
+        drain), is started here with no h2 stream behind it (`_fast`); its
+        response is framed by `_pump_out_fast`, within the peer's windows
+        (h2's connection window is charged too), and the frames the peer
+        may still send on it (WINDOW_UPDATE, RST_STREAM) are handled by
+        `_fast_stream_frame`.  Everything else goes to h2 unchanged, as
+        whole frames in their order: the preface, SETTINGS, PING,
+        connection WINDOW_UPDATE, GOAWAY, every other stream.  h2 learns
+        the ids of our streams (``highest_inbound_stream_id``), so its
+        checks of new stream ids and its GOAWAY are unchanged.
+        """
+        if type(data) is not bytes:
+            data = bytes(data)
+        if self._partial:
+            data = self._partial + data
+            self._partial = b""
+        pos = 0
+        if self._preface_left:
+            # h2 checks the preface.
+            pos = min(self._preface_left, len(data))
+            self._preface_left -= pos
+            if not self._feed_h2(data[:pos]):
+                return
+        n = len(data)
+        max_len = self._h2.max_inbound_frame_size
+        unpack = _FRAME_HEAD.unpack_from
+        frames = []
+        too_long = -1
+        while n - pos >= 9:
+            hi, lo, ftype, flags, sid = unpack(data, pos)
+            length = hi << 8 | lo
+            if length > max_len:
+                too_long = pos  # h2 fails the connection with FRAME_SIZE_ERROR
+                break
+            end = pos + 9 + length
+            if end > n:
+                break
+            frames.append((ftype, flags, sid & 0x7FFFFFFF, pos, end))
+            pos = end
+        if too_long < 0 and pos < n:
+            self._partial = data[pos:]
+        # A read with a RST_STREAM in it may be a rapid reset: its new
+        # streams go through h2, which skips those reset in the same read.
+        fast_ok = not self._in_header_block and all(f[0] != _RST_STREAM for f in frames)
+        streams = self._streams
+        batch = -1  # start of the frames waiting to go to h2
+        for ftype, flags, sid, start, end in frames:
+            if self._in_header_block:
+                if batch < 0:
+                    batch = start
+                if ftype == _CONTINUATION and flags & _END_HEADERS:
+                    self._in_header_block = False
+                continue
+            s = streams.get(sid) if sid else None
+            if s is not None and s._fast:
+                if batch >= 0:
+                    if not self._feed_h2(data[batch:start]):
+                        return
+                    batch = -1
+                if self._fast_stream_frame(s, ftype, data, start, end):
+                    if self._closing:
+                        return
+                    continue
+            elif ftype == _HEADERS and fast_ok and (flags & _FAST_FLAGS) == _END_STREAM | _END_HEADERS:
+                if batch >= 0:
+                    if not self._feed_h2(data[batch:start]):
+                        return
+                    batch = -1
+                if self._start_fast(sid, flags, data, start, end):
+                    if self._closing:
+                        return
+                    continue
+            if batch < 0:
+                batch = start
+            if (ftype == _HEADERS or ftype == _PUSH_PROMISE) and not flags & _END_HEADERS:
+                self._in_header_block = True
+        if batch >= 0:
+            if not self._feed_h2(data[batch:pos]):
+                return
+        if too_long >= 0:
+            self._framing = False
+            self._feed_h2(data[too_long:])
+
+    def _start_fast(self, sid: int, flags: int, data: bytes, start: int, end: int) -> bool:
+        """Starts the request of a HEADERS frame (END_HEADERS and
+        END_STREAM set, no padding) without h2, if it may be (see
+        `_receive_frames`); False to leave the frame to h2."""
+        conn = self._h2
+        if (
+            not sid & 1
+            or sid <= conn.highest_inbound_stream_id
+            or self._closing
+            or self._draining
+            or len(self._streams) >= self._max_concurrent
+            or conn.state_machine.state not in _OPEN_STATES
+        ):
+            return False
+        block = start + 9
+        if flags & _PRIORITY_FLAG:
+            if end - block < 5 or int.from_bytes(data[block : block + 4], "big") & 0x7FFFFFFF == sid:
+                return False  # h2 answers the self-dependency
+            block += 5
+        fields = conn.decoder._memo.get(data[block:end])
+        if fields is None:
+            return False
+        try:
+            method, path, _, protocol, headers = _parse_request_head(fields)
+        except _MalformedHeaders:
+            return False
+        if protocol is not None or method == "CONNECT" or path is None:
+            return False
+        conn.highest_inbound_stream_id = sid
+        self._open_stream(sid, method, path, headers, False, True, True)
+        return True
+
+    def _fast_stream_frame(
+        self, s: HTTP2Stream, ftype: int, data: bytes, start: int, end: int
+    ) -> bool:
+        """A frame on a stream run without h2, which the peer has ended
+        (half-closed (remote), RFC 9113 5.1); False to pass it to h2."""
+        if end - start == 13 and (ftype == _WINDOW_UPDATE or ftype == _RST_STREAM):
+            value = int.from_bytes(data[start + 9 : end], "big")
+            if ftype == _RST_STREAM:
+                self._close_stream(s)
+                self._count_flood(1, 0)
+                return True
+            increment = value & 0x7FFFFFFF
+            if not increment:
+                self._reset(s, ErrorCodes.PROTOCOL_ERROR)  # RFC 9113 6.9
+            elif s._window + increment > _MAX_WINDOW:
+                self._reset(s, ErrorCodes.FLOW_CONTROL_ERROR)  # RFC 9113 6.9.1
+            else:
+                s._window += increment
+                if s in self._blocked:
+                    del self._blocked[s]
+                    self._pending[s] = None
+            return True
+        if ftype == _PRIORITY:
+            return False  # h2 checks it and reports it; nothing to do
+        # DATA or HEADERS after END_STREAM, or a malformed frame: the
+        # stream is over, and h2 answers the frame as on a stream closed
+        # by END_STREAM (RST_STREAM STREAM_CLOSED, or a connection error).
+        self._close_stream(s, StreamClosedBy.RECV_END_STREAM)
+        return False
+
+    def _close_stream(self, s: HTTP2Stream, how: Any = None) -> None:
+        """``s`` is gone (the peer reset it, unless ``how`` says
+        otherwise): forget it and tell it."""
+        if self._streams.pop(s.stream_id, None) is not None:
+            self._note_closed(s.stream_id, how or StreamClosedBy.RECV_RST_STREAM)
+            self._pending.pop(s, None)
+            self._blocked.pop(s, None)
+            s._on_closed()
+            self._maybe_done_draining()
+
+    def _note_closed(self, sid: int, how: Any) -> None:
+        """Tells h2 how a stream it did not run was closed, as it records
+        its own: frames that come later on it then get the answer RFC 9113
+        5.1 gives for that way of closing (ignored after our RST_STREAM, a
+        STREAM_CLOSED error after END_STREAM), not the one for an id that
+        was never used.  (h2 keeps a bounded record.)"""
+        closed = getattr(self._h2, "_closed_streams", None)
+        if closed is not None:
+            closed[sid] = how
 
     def _pause_reading(self) -> None:
         stream = self.stream
@@ -1268,8 +1511,9 @@ class HTTP2ServerConnection:
                 self._control,
                 self.context,
             )
-            # The answers h2 has queued for this batch are not sent.
+            # The answers queued for this batch are not sent.
             self._h2.clear_outbound_data_buffer()
+            self._fast_out.clear()
             self._goaway(ErrorCodes.ENHANCE_YOUR_CALM)
             return True
         return False
@@ -1315,7 +1559,21 @@ class HTTP2ServerConnection:
                     self._blocked.pop(s, None)
                     s._on_closed()
                     self._maybe_done_draining()
-            elif kind is ev.WindowUpdated or kind is ev.RemoteSettingsChanged:
+            elif kind is ev.WindowUpdated:
+                self._unblock(event)
+            elif kind is ev.RemoteSettingsChanged:
+                changed = event.changed_settings.get(
+                    h2.settings.SettingCodes.INITIAL_WINDOW_SIZE
+                )
+                if changed is not None:
+                    # h2 moves its streams' windows by the change
+                    # (RFC 9113 6.9.2); ours move the same.
+                    delta = changed.new_value - (
+                        65535 if changed.original_value is None else changed.original_value
+                    )
+                    for s in streams.values():
+                        if s._fast:
+                            s._window += delta
                 self._unblock(event)
             elif kind is ev.TrailersReceived:
                 try:
@@ -1336,7 +1594,7 @@ class HTTP2ServerConnection:
                             pass
             elif kind is ev.ConnectionTerminated:
                 self._closing = True
-                self._write_and_close(self._h2.data_to_send())
+                self._write_and_close(self._take_output())
                 return
             # PingReceived (h2 answers), SettingsAcknowledged,
             # PriorityUpdated:
@@ -1381,13 +1639,31 @@ class HTTP2ServerConnection:
         if method is None or path is None:
             conn.reset_stream(sid, ErrorCodes.PROTOCOL_ERROR)
             return
+        self._open_stream(sid, method, path, headers, websocket, event.stream_ended, False)
+
+    def _open_stream(
+        self,
+        sid: int,
+        method: str,
+        path: str,
+        headers: HTTPHeaders,
+        websocket: bool,
+        ended: bool,
+        fast: bool,
+    ) -> None:
+        """Starts the request of a new stream (its head checked); ``ended``
+        if the head ended the stream, ``fast`` if h2 does not run it (see
+        `_receive_frames`)."""
         ctx = self.context
         if ctx is not None:
             ctx = _copy(ctx)
         s = HTTP2Stream(self, sid, ctx)
         s._websocket = websocket
+        if fast:
+            s._fast = True
+            s._window = self._h2.remote_settings.initial_window_size
         self._streams[sid] = s
-        if not event.stream_ended:
+        if not ended:
             # A body follows (a GET without one skips these lookups).
             fields = headers._as_list
             expect = fields.get("Expect")
@@ -1416,6 +1692,9 @@ class HTTP2ServerConnection:
             self._reset(s, ErrorCodes.INTERNAL_ERROR)
             return
         s._start(delegate, RequestStartLine(method, path, "HTTP/2.0"), headers)
+        if fast:
+            # (h2 would report the END_STREAM as an event of its own.)
+            s._on_end()
 
     def _ack(self, stream_id: int, flow: int) -> None:
         """Reopens the windows by ``flow`` bytes the application is done
@@ -1462,10 +1741,14 @@ class HTTP2ServerConnection:
 
     def _reset(self, s: HTTP2Stream, code: int) -> None:
         if self._streams.pop(s.stream_id, None) is not None:
-            try:
-                self._h2.reset_stream(s.stream_id, code)
-            except h2.exceptions.ProtocolError:
-                pass
+            if s._fast:
+                self._note_closed(s.stream_id, StreamClosedBy.SEND_RST_STREAM)
+                self._queue_frame(_frame(_RST_STREAM, 0, s.stream_id, int(code).to_bytes(4, "big")))
+            else:
+                try:
+                    self._h2.reset_stream(s.stream_id, code)
+                except h2.exceptions.ProtocolError:
+                    pass
             self._pending.pop(s, None)
             self._blocked.pop(s, None)
             s._on_closed()
@@ -1482,8 +1765,11 @@ class HTTP2ServerConnection:
         while pending:
             s = next(iter(pending))
             del pending[s]
-            self._pump_out(s, done_waiters)
-        data = self._h2.data_to_send()
+            if s._fast:
+                self._pump_out_fast(s, done_waiters)
+            else:
+                self._pump_out(s, done_waiters)
+        data = self._take_output()
         if data:
             written = self.stream.write(data)
             if done_waiters:
@@ -1562,10 +1848,90 @@ class HTTP2ServerConnection:
             else:
                 self._maybe_forget(s)
 
+    def _pump_out_fast(self, s: HTTP2Stream, done_waiters: List["Future[None]"]) -> None:
+        """`_pump_out` for a stream h2 does not run: frames its head and
+        as much of its body as the peer's windows allow (the stream's,
+        and h2's connection window, which is charged)."""
+        if s._closed:
+            return
+        conn = self._h2
+        sid = s.stream_id
+        parts: List[bytes] = []
+        head = s._head
+        if head is not None:
+            s._head = None
+            s._head_sent = True
+            end = s._finish_out and not s._out
+            block = conn.encoder.encode(head)
+            parts.append(_head_frames(sid, block, end, conn.max_outbound_frame_size))
+            if end:
+                s._ended_out = True
+        if not s._head_sent:
+            return
+        out = s._out
+        pack = _FRAME_HEAD.pack
+        while out:
+            window = min(s._window, conn.outbound_flow_control_window)
+            if window <= 0:
+                break
+            size = min(window, conn.max_outbound_frame_size)
+            chunk = out[0]
+            if len(chunk) <= size:
+                out.popleft()
+            else:
+                out[0] = chunk[size:]
+                chunk = chunk[:size]
+            n = len(chunk)
+            s._window -= n
+            conn.outbound_flow_control_window -= n
+            s._out_sent += n
+            last = not out and s._finish_out
+            parts.append(pack(n >> 8, n & 0xFF, _DATA, _END_STREAM if last else 0, sid))
+            parts.append(chunk)
+            if last:
+                s._ended_out = True
+        if out:
+            self._blocked[s] = None
+        elif s._finish_out and not s._ended_out:
+            parts.append(_frame(_DATA, _END_STREAM, sid, b""))
+            s._ended_out = True
+        if parts:
+            self._queue_frame(b"".join(parts))
+        waiters = s._waiters
+        sent = s._out_sent
+        while waiters and waiters[0][0] <= sent:
+            done_waiters.append(waiters.popleft()[1])
+        if s._ended_out:
+            # The peer ended its side with the request: the stream is
+            # closed (a refused request's reset after the end is not
+            # needed either).
+            self._reset_after_end.discard(sid)
+            self._maybe_forget(s)
+
+    def _queue_frame(self, data: bytes) -> None:
+        """Queues frames we made, behind what h2 has queued so far."""
+        out = self._fast_out
+        pending = self._h2.data_to_send()
+        if pending:
+            out.append(pending)
+        out.append(data)
+
+    def _take_output(self) -> bytes:
+        """All queued output, ours and h2's, in order."""
+        out = self._fast_out
+        if not out:
+            return self._h2.data_to_send()
+        out.append(self._h2.data_to_send())
+        data = b"".join(out)
+        out.clear()
+        return data
+
     def _maybe_forget(self, s: HTTP2Stream) -> None:
         """Drops a stream once both directions are done."""
         if s._ended_out and s._read_done and not s._inbox:
             if self._streams.pop(s.stream_id, None) is not None:
+                if s._fast:
+                    self._note_closed(s.stream_id, StreamClosedBy.SEND_END_STREAM)
                 s._closed = True
                 s._delegate = None
                 self._maybe_done_draining()
