@@ -13,7 +13,8 @@ blocks larger than a frame.
 
 import asyncio
 import threading
-from typing import Any, Dict, Iterator, List
+import time
+from typing import Any, Callable, Dict, Iterator, List
 
 import pytest
 
@@ -25,6 +26,7 @@ from hyperframe.frame import (  # noqa: E402
     GoAwayFrame,
     HeadersFrame,
     RstStreamFrame,
+    SettingsFrame,
     WindowUpdateFrame,
 )
 
@@ -32,7 +34,7 @@ import test_http2  # noqa: E402
 from test_http2 import RawClient, read_frames  # noqa: E402
 from tornado import web  # noqa: E402
 
-PROTOCOL_ERROR, STREAM_CLOSED, REFUSED_STREAM = 0x1, 0x5, 0x7
+PROTOCOL_ERROR, FLOW_CONTROL_ERROR, STREAM_CLOSED, REFUSED_STREAM = 0x1, 0x3, 0x5, 0x7
 
 # Shared between the handlers (server thread) and the tests.
 SEEN: List[bool] = []
@@ -95,6 +97,14 @@ def fresh_state() -> None:
     SEEN.clear()
     HOLD.clear()
     HOLD["release"] = threading.Event()
+
+
+def eventually(check: Callable[[], Any], timeout: float = 5) -> Any:
+    """``check()`` once true (the server's loop runs in another thread)."""
+    deadline = time.monotonic() + timeout
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return check()
 
 
 def warm(client: RawClient, path: str) -> None:
@@ -221,7 +231,7 @@ def test_window_update_of_zero_on_a_fast_stream_resets_it(server: FastServer) ->
         client.sock.sendall(frame.serialize())
         headers, _ = client.response(sid)
         assert headers["reset"] == str(PROTOCOL_ERROR)  # RFC 9113 6.9
-        assert HOLD.get("closed") is True
+        assert eventually(lambda: HOLD.get("closed"))
         HOLD["hold"] = False
         headers, body = client.response(client.request("/fast"))
         assert body == b"zzzzz"
@@ -243,7 +253,7 @@ def test_data_after_end_stream_on_a_fast_stream(server: FastServer) -> None:
         resets = [f for f in frames if isinstance(f, RstStreamFrame) and f.stream_id == sid]
         assert [f.error_code for f in resets] == [STREAM_CLOSED]
         assert not any(isinstance(f, GoAwayFrame) for f in frames)
-        assert HOLD.get("closed") is True
+        assert eventually(lambda: HOLD.get("closed"))
     finally:
         client.close()
 
@@ -351,6 +361,35 @@ def test_headers_after_end_stream_on_a_fast_stream(server: FastServer) -> None:
         frames = read_frames(client.sock, timeout=3)
         goaways = [f for f in frames if isinstance(f, GoAwayFrame)]
         assert [(f.error_code, f.last_stream_id) for f in goaways] == [(STREAM_CLOSED, sid)]
-        assert HOLD.get("closed") is True
+        assert eventually(lambda: HOLD.get("closed"))
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("by", ["window_update", "settings"])
+def test_a_fast_streams_window_may_not_pass_the_maximum(server: FastServer, by: str) -> None:
+    # RFC 9113 6.9.1: over 2**31 - 1 by a WINDOW_UPDATE is a stream error,
+    # 6.9.2: by a SETTINGS change a connection error, FLOW_CONTROL_ERROR.
+    client = RawClient(server.port)
+    try:
+        warm(client, "/hold")
+        HOLD["hold"] = True
+        sid = client.request("/hold")
+        client.until(lambda: HOLD.get("held"), timeout=10)
+        frame = WindowUpdateFrame(sid)
+        frame.window_increment = 2**31 - 1 - 65535  # at the maximum
+        client.sock.sendall(frame.serialize())
+        if by == "window_update":
+            frame.window_increment = 1
+            client.sock.sendall(frame.serialize())
+        else:
+            settings = SettingsFrame(0)
+            settings.settings = {h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 65536}
+            client.sock.sendall(settings.serialize())
+        frames = read_frames(client.sock, timeout=3)
+        errors = [(type(f).__name__, f.error_code) for f in frames if isinstance(f, (RstStreamFrame, GoAwayFrame))]
+        kind = "RstStreamFrame" if by == "window_update" else "GoAwayFrame"
+        assert errors == [(kind, FLOW_CONTROL_ERROR)]
+        assert eventually(lambda: HOLD.get("closed"))
     finally:
         client.close()

@@ -1574,6 +1574,9 @@ class HTTP2ServerConnection:
                     for s in streams.values():
                         if s._fast:
                             s._window += delta
+                            if s._window > _MAX_WINDOW:
+                                self._goaway(ErrorCodes.FLOW_CONTROL_ERROR)
+                                return
                 self._unblock(event)
             elif kind is ev.TrailersReceived:
                 try:
