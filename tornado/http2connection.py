@@ -512,6 +512,29 @@ async def _sniff_preface(stream: iostream.IOStream, timeout: Optional[float]) ->
     return seen == H2_PREFACE
 
 
+def _split_frames(
+    data: bytes, pos: int, max_len: int
+) -> Tuple[List[Tuple[int, int, int, int, int]], int, bool]:
+    """The whole frames in ``data`` from ``pos``, each as (type, flags,
+    stream id, start, end); the end of the last one; and whether the
+    frame after it declares more than ``max_len`` bytes (the frames are
+    then those before it)."""
+    n = len(data)
+    unpack = _FRAME_HEAD.unpack_from
+    frames = []
+    while n - pos >= 9:
+        hi, lo, ftype, flags, sid = unpack(data, pos)
+        length = hi << 8 | lo
+        if length > max_len:
+            return frames, pos, True
+        end = pos + 9 + length
+        if end > n:
+            break
+        frames.append((ftype, flags, sid & 0x7FFFFFFF, pos, end))
+        pos = end
+    return frames, pos, False
+
+
 def _frame(ftype: int, flags: int, stream_id: int, payload: bytes) -> bytes:
     """One frame's bytes."""
     n = len(payload)
@@ -1336,23 +1359,8 @@ class HTTP2ServerConnection:
             self._preface_left -= pos
             if not self._feed_h2(data[:pos]):
                 return
-        n = len(data)
-        max_len = self._h2.max_inbound_frame_size
-        unpack = _FRAME_HEAD.unpack_from
-        frames = []
-        too_long = -1
-        while n - pos >= 9:
-            hi, lo, ftype, flags, sid = unpack(data, pos)
-            length = hi << 8 | lo
-            if length > max_len:
-                too_long = pos  # h2 fails the connection with FRAME_SIZE_ERROR
-                break
-            end = pos + 9 + length
-            if end > n:
-                break
-            frames.append((ftype, flags, sid & 0x7FFFFFFF, pos, end))
-            pos = end
-        if too_long < 0 and pos < n:
+        frames, pos, too_long = _split_frames(data, pos, self._h2.max_inbound_frame_size)
+        if not too_long and pos < len(data):
             self._partial = data[pos:]
         # A read with a RST_STREAM in it may be a rapid reset: its new
         # streams go through h2, which skips those reset in the same read.
@@ -1392,9 +1400,10 @@ class HTTP2ServerConnection:
         if batch >= 0:
             if not self._feed_h2(data[batch:pos]):
                 return
-        if too_long >= 0:
+        if too_long:
+            # h2 fails the connection with FRAME_SIZE_ERROR.
             self._framing = False
-            self._feed_h2(data[too_long:])
+            self._feed_h2(data[pos:])
 
     def _start_fast(self, sid: int, flags: int, data: bytes, start: int, end: int) -> bool:
         """Starts the request of a HEADERS frame (END_HEADERS and
