@@ -12,6 +12,7 @@ blocks larger than a frame.
 """
 
 import asyncio
+import random
 import threading
 import time
 from typing import Any, Callable, Dict, Iterator, List
@@ -391,5 +392,76 @@ def test_a_fast_streams_window_may_not_pass_the_maximum(server: FastServer, by: 
         kind = "RstStreamFrame" if by == "window_update" else "GoAwayFrame"
         assert errors == [(kind, FLOW_CONTROL_ERROR)]
         assert eventually(lambda: HOLD.get("closed"))
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_traffic_on_a_warm_connection(server: FastServer, seed: int) -> None:
+    # Requests of three sizes, resets, window and frame-size changes and
+    # PINGs in a random order, on a connection where most streams run
+    # without h2.  The client is h2's state machine, which fails on any
+    # frame over a window or the frame size, and on any frame for a
+    # stream in the wrong state; every stream not reset must end with its
+    # whole body.
+    rnd = random.Random(seed)
+    codes = h2.settings.SettingCodes
+    frame_size = 100000
+    client = RawClient(
+        server.port,
+        settings={codes.INITIAL_WINDOW_SIZE: rnd.choice([100, 5000, 65535]), codes.MAX_FRAME_SIZE: frame_size},
+    )
+    sizes = [10, 3000, 70000]
+    try:
+        for n in sizes:
+            fetch_all(client, [client.request("/fast?n=%d" % n)])
+            fetch_all(client, [client.request("/fast?n=%d" % n)])
+        expected: Dict[int, int] = {}
+        bodies: Dict[int, bytes] = {}
+        ended: set = set()
+
+        def pump(timeout: float) -> None:
+            client.receive(timeout)
+            for e in client.events:
+                if isinstance(e, h2.events.DataReceived):
+                    bodies[e.stream_id] = bodies.get(e.stream_id, b"") + e.data
+                    if e.stream_id in expected:
+                        client.h2.acknowledge_received_data(e.flow_controlled_length, e.stream_id)
+                    else:
+                        client.h2.acknowledge_received_data(e.flow_controlled_length, 0)
+                elif isinstance(e, h2.events.StreamEnded):
+                    ended.add(e.stream_id)
+                elif isinstance(e, h2.events.StreamReset):
+                    raise AssertionError("stream %d reset by the server" % e.stream_id)
+            client.events.clear()
+            client.flush()
+
+        for _ in range(40):
+            action = rnd.random()
+            live = [sid for sid in expected if sid not in ended]
+            if action < 0.5 and len(live) < 60:
+                n = rnd.choice(sizes)
+                expected[client.request("/fast?n=%d" % n)] = n
+            elif action < 0.6 and live:
+                sid = rnd.choice(live)
+                client.h2.reset_stream(sid, 8)
+                del expected[sid]
+            elif action < 0.7:
+                client.h2.update_settings({codes.INITIAL_WINDOW_SIZE: rnd.choice([0, 50, 1000, 200000])})
+            elif action < 0.8:
+                # Only smaller: h2's client applies a larger limit one read
+                # after the SETTINGS ACK that allows it.
+                frame_size = rnd.choice([size for size in (16384, 20000, 50000) if size <= frame_size])
+                client.h2.update_settings({codes.MAX_FRAME_SIZE: frame_size})
+            elif action < 0.9:
+                client.h2.ping(b"12345678")
+            client.flush()
+            pump(0.01)
+        client.h2.update_settings({codes.INITIAL_WINDOW_SIZE: 65535})
+        client.flush()
+        client.until(lambda: pump(0.05) or set(expected) <= ended, timeout=30)
+        for sid, n in expected.items():
+            assert bodies.get(sid) == b"z" * n, sid
+        assert SEEN.count(True) > 0
     finally:
         client.close()
