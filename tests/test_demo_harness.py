@@ -76,6 +76,10 @@ def run_script(script: str, *args: str, timeout: float = 120, **kwargs: Any) -> 
     )
 
 
+class _PortTaken(Exception):
+    """The demo could not bind the free port we picked for it."""
+
+
 class Demo:
     """A demo server running in a child process.
 
@@ -95,6 +99,10 @@ class Demo:
         self.script = DEMOS / script
         self.args = list(args)
         self.port = port or free_port()
+        # A port we chose may be taken between our probe and the demo's
+        # bind (by any other process on the machine): start() then tries
+        # another.
+        self._port_chosen = port is None
         self.cwd = cwd
         self.startup_timeout = startup_timeout
         self.proc: subprocess.Popen[bytes] | None = None
@@ -110,7 +118,17 @@ class Demo:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def start(self) -> "Demo":
+        for _ in range(3):
+            try:
+                return self._start()
+            except _PortTaken:
+                self.port = free_port()
+        return self._start()
+
+    def _start(self) -> "Demo":
         assert self.script.exists(), f"{self.script} is missing"
+        self._log.seek(0)
+        self._log.truncate()
         self.proc = subprocess.Popen(
             [sys.executable, str(self.script), f"--port={self.port}", *self.args],
             stdout=self._log,
@@ -122,6 +140,8 @@ class Demo:
         deadline = time.monotonic() + self.startup_timeout
         while True:
             if self.proc.poll() is not None:
+                if self._port_chosen and "Address already in use" in self.output():
+                    raise _PortTaken(self.port)
                 raise AssertionError(
                     f"{self.script.name} exited with status {self.proc.returncode}"
                     f" before listening on port {self.port}:\n{self.output()}"
