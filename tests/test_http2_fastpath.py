@@ -117,6 +117,16 @@ def warm(client: RawClient, path: str) -> None:
         assert headers[":status"] == "200"
 
 
+def held_fast_stream(client: RawClient) -> int:
+    """A stream running without h2 whose handler waits (see HoldHandler)."""
+    warm(client, "/hold")
+    HOLD["hold"] = True
+    sid = client.request("/hold")
+    client.until(lambda: HOLD.get("held"), timeout=10)
+    assert SEEN[-1] is True
+    return sid
+
+
 def fetch_all(client: RawClient, sids: List[int]) -> Dict[int, bytes]:
     """The bodies of streams ``sids``, reopening the windows as they come."""
     bodies = {sid: b"" for sid in sids}
@@ -204,10 +214,7 @@ def test_a_settings_change_reopens_the_windows_of_fast_streams(server: FastServe
 def test_a_reset_fast_stream_tells_the_handler(server: FastServer) -> None:
     client = RawClient(server.port)
     try:
-        warm(client, "/hold")
-        HOLD["hold"] = True
-        sid = client.request("/hold")
-        client.until(lambda: HOLD.get("held"), timeout=10)
+        sid = held_fast_stream(client)
         client.h2.reset_stream(sid, 8)  # CANCEL
         client.flush()
         client.until(lambda: HOLD.get("closed"), timeout=10)
@@ -223,10 +230,7 @@ def test_a_reset_fast_stream_tells_the_handler(server: FastServer) -> None:
 def test_window_update_of_zero_on_a_fast_stream_resets_it(server: FastServer) -> None:
     client = RawClient(server.port)
     try:
-        warm(client, "/hold")
-        HOLD["hold"] = True
-        sid = client.request("/hold")
-        client.until(lambda: HOLD.get("held"), timeout=10)
+        sid = held_fast_stream(client)
         frame = WindowUpdateFrame(sid)
         frame.window_increment = 0
         client.sock.sendall(frame.serialize())
@@ -245,10 +249,7 @@ def test_data_after_end_stream_on_a_fast_stream(server: FastServer) -> None:
     # DATA on it is a stream error STREAM_CLOSED.
     client = RawClient(server.port)
     try:
-        warm(client, "/hold")
-        HOLD["hold"] = True
-        sid = client.request("/hold")
-        client.until(lambda: HOLD.get("held"), timeout=10)
+        sid = held_fast_stream(client)
         client.sock.sendall(DataFrame(sid, b"late").serialize())
         frames = read_frames(client.sock, timeout=3)
         resets = [f for f in frames if isinstance(f, RstStreamFrame) and f.stream_id == sid]
@@ -351,10 +352,7 @@ def test_headers_after_end_stream_on_a_fast_stream(server: FastServer) -> None:
     # connection error STREAM_CLOSED, for its streams and for ours.
     client = RawClient(server.port)
     try:
-        warm(client, "/hold")
-        HOLD["hold"] = True
-        sid = client.request("/hold")
-        client.until(lambda: HOLD.get("held"), timeout=10)
+        sid = held_fast_stream(client)
         frame = HeadersFrame(sid, client.h2.encoder.encode([("x-trailer", "late")]))
         for flag in ("END_STREAM", "END_HEADERS"):
             frame.flags.add(flag)
@@ -373,10 +371,7 @@ def test_a_fast_streams_window_may_not_pass_the_maximum(server: FastServer, by: 
     # 6.9.2: by a SETTINGS change a connection error, FLOW_CONTROL_ERROR.
     client = RawClient(server.port)
     try:
-        warm(client, "/hold")
-        HOLD["hold"] = True
-        sid = client.request("/hold")
-        client.until(lambda: HOLD.get("held"), timeout=10)
+        sid = held_fast_stream(client)
         frame = WindowUpdateFrame(sid)
         frame.window_increment = 2**31 - 1 - 65535  # at the maximum
         client.sock.sendall(frame.serialize())

@@ -701,6 +701,30 @@ class HTTP2Stream(HTTPConnection):
         self._conn._dirty(self)
         return future
 
+    def _next_piece(self, window: int, max_frame: int) -> Optional[Tuple[bytes, bool]]:
+        """Takes the next piece of body to send, at most ``window`` and
+        ``max_frame`` bytes, and whether it ends the stream; None if the
+        window is closed.  (The body must not be empty.)"""
+        if window <= 0:
+            return None
+        out = self._out
+        size = min(window, max_frame)
+        chunk = out[0]
+        if len(chunk) <= size:
+            out.popleft()
+        else:
+            out[0] = chunk[size:]
+            chunk = chunk[:size]
+        self._out_sent += len(chunk)
+        return chunk, not out and self._finish_out
+
+    def _take_written(self, done: List["Future[None]"]) -> None:
+        """Moves the futures of the writes now wholly sent to ``done``."""
+        waiters = self._waiters
+        sent = self._out_sent
+        while waiters and waiters[0][0] <= sent:
+            done.append(waiters.popleft()[1])
+
     # -- What HTTP1Connection also offers -----------------------------------
 
     def set_close_callback(self, callback: Optional[Callable[[], None]]) -> None:
@@ -1375,21 +1399,22 @@ class HTTP2ServerConnection:
                     self._in_header_block = False
                 continue
             s = streams.get(sid) if sid else None
-            if s is not None and s._fast:
+            if s is not None and not s._fast:
+                s = None
+            if s is not None or (
+                ftype == _HEADERS and fast_ok and (flags & _FAST_FLAGS) == _END_STREAM | _END_HEADERS
+            ):
+                # A frame for one of our streams, or maybe a new one: what
+                # h2 has to do first is done first.
                 if batch >= 0:
                     if not self._feed_h2(data[batch:start]):
                         return
                     batch = -1
-                if self._fast_stream_frame(s, ftype, data, start, end):
-                    if self._closing:
-                        return
-                    continue
-            elif ftype == _HEADERS and fast_ok and (flags & _FAST_FLAGS) == _END_STREAM | _END_HEADERS:
-                if batch >= 0:
-                    if not self._feed_h2(data[batch:start]):
-                        return
-                    batch = -1
-                if self._start_fast(sid, flags, data, start, end):
+                if (
+                    self._fast_stream_frame(s, ftype, data, start, end)
+                    if s is not None
+                    else self._start_fast(sid, flags, data, start, end)
+                ):
                     if self._closing:
                         return
                     continue
@@ -1811,18 +1836,12 @@ class HTTP2ServerConnection:
                 return
             out = s._out
             while out:
-                window = conn.local_flow_control_window(sid)
-                if window <= 0:
+                piece = s._next_piece(
+                    conn.local_flow_control_window(sid), conn.max_outbound_frame_size
+                )
+                if piece is None:
                     break
-                size = min(window, conn.max_outbound_frame_size)
-                chunk = out[0]
-                if len(chunk) <= size:
-                    out.popleft()
-                else:
-                    out[0] = chunk[size:]
-                    chunk = chunk[:size]
-                s._out_sent += len(chunk)
-                last = not out and s._finish_out
+                chunk, last = piece
                 conn.send_data(sid, chunk, end_stream=last)
                 if last:
                     s._ended_out = True
@@ -1839,10 +1858,7 @@ class HTTP2ServerConnection:
             gen_log.info("HTTP/2 stream %d send failed: %s", sid, e)
             self._reset(s, ErrorCodes.INTERNAL_ERROR)
             return
-        waiters = s._waiters
-        sent = s._out_sent
-        while waiters and waiters[0][0] <= sent:
-            done_waiters.append(waiters.popleft()[1])
+        s._take_written(done_waiters)
         if s._tunnel is not None and len(s._out) <= 4:
             s._tunnel.resume()
         if s._ended_out:
@@ -1883,21 +1899,15 @@ class HTTP2ServerConnection:
         out = s._out
         pack = _FRAME_HEAD.pack
         while out:
-            window = min(s._window, conn.outbound_flow_control_window)
-            if window <= 0:
+            piece = s._next_piece(
+                min(s._window, conn.outbound_flow_control_window), conn.max_outbound_frame_size
+            )
+            if piece is None:
                 break
-            size = min(window, conn.max_outbound_frame_size)
-            chunk = out[0]
-            if len(chunk) <= size:
-                out.popleft()
-            else:
-                out[0] = chunk[size:]
-                chunk = chunk[:size]
+            chunk, last = piece
             n = len(chunk)
             s._window -= n
             conn.outbound_flow_control_window -= n
-            s._out_sent += n
-            last = not out and s._finish_out
             parts.append(pack(n >> 8, n & 0xFF, _DATA, _END_STREAM if last else 0, sid))
             parts.append(chunk)
             if last:
@@ -1909,10 +1919,7 @@ class HTTP2ServerConnection:
             s._ended_out = True
         if parts:
             self._queue_frame(b"".join(parts))
-        waiters = s._waiters
-        sent = s._out_sent
-        while waiters and waiters[0][0] <= sent:
-            done_waiters.append(waiters.popleft()[1])
+        s._take_written(done_waiters)
         if s._ended_out:
             # The peer ended its side with the request: the stream is
             # closed (a refused request's reset after the end is not
