@@ -959,6 +959,54 @@ def test_websocket_handler_internals() -> None:
     assert events[3] == ("closed", True)
 
 
+def test_websocket_get_awaited_by_a_subclass(caplog: Any) -> None:
+    """Jupyter Server's kernel WebSocket handler is ``async def get(...)``
+    doing its own checks and then ``await super().get(...)``: that await
+    returns once the connection has ended and on_close has run (a refused
+    handshake: at once), and raises nothing."""
+    events: List[Any] = []
+
+    class Kernel(websocket.WebSocketHandler):
+        async def get(self, *args: Any, **kwargs: Any) -> None:
+            events.append("get")
+            await super().get(*args, **kwargs)
+            events.append("get returned")
+
+        async def open(self) -> None:
+            events.append("open")
+
+        def on_message(self, message: Any) -> None:
+            pass
+
+        def on_close(self) -> None:
+            events.append("on_close")
+
+    async def main() -> None:
+        sock, port = bind_unused_port()
+        server = HTTPServer(web.Application([("/", Kernel)]))
+        server.add_sockets([sock])
+        ws = await websocket.websocket_connect(f"ws://127.0.0.1:{port}/")
+        await ws.write_message("hi")
+        await asyncio.sleep(0.05)
+        assert events == ["get", "open"]
+        ws.close()
+        assert await ws.read_message() is None
+        for _ in range(100):
+            if "get returned" in events:
+                break
+            await asyncio.sleep(0.01)
+        assert events == ["get", "open", "on_close", "get returned"]
+        # Refused (no Upgrade header): returns at once.
+        response = await AsyncHTTPClient().fetch(f"http://127.0.0.1:{port}/", raise_error=False)
+        assert response.code == 400
+        assert events[-2:] == ["get", "get returned"]
+        server.stop()
+
+    with caplog.at_level(logging.ERROR):
+        run(main)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
 # Streams, loops, locks, options ------------------------------------------------
 
 

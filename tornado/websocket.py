@@ -44,6 +44,7 @@ from typing import (
     Awaitable,
     Callable,
     Dict,
+    Generator,
     List,
     Optional,
     Set,
@@ -776,6 +777,38 @@ def _refuser(name: str) -> Callable[..., None]:
 _AFTER_UPGRADE = {name: _refuser(name) for name in "finish flush redirect set_cookie set_header set_status write".split()}
 
 
+class _ConnectionEnd:
+    """What `WebSocketHandler.get` returns once it has answered 101:
+    awaiting it waits until the connection has ended and ``on_close`` has
+    run, as awaiting Tornado's coroutine ``get`` does (subclasses write
+    ``await super().get(*args, **kwargs)`` and go on after the end).  The
+    request's own `~.RequestHandler._execute` does not wait for it (the
+    101 response is complete), so an idle connection keeps no coroutine
+    or future for it unless somebody awaits it."""
+
+    __slots__ = ("_handler",)
+
+    def __init__(self, handler: "WebSocketHandler") -> None:
+        self._handler = handler
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return self._handler._connection_end().__await__()
+
+
+class _Answered:
+    """What `WebSocketHandler.get` returns when it has refused the
+    handshake: awaiting it returns at once."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield
+
+
+_ANSWERED = _Answered()
+
+
 class WebSocketHandler(tornado.web.RequestHandler):
     """A request handler that upgrades its GET request to a WebSocket.
 
@@ -800,12 +833,17 @@ class WebSocketHandler(tornado.web.RequestHandler):
         self.close_code: Optional[int] = None
         self.ws_connection: Optional[WebSocketProtocol] = None
 
-    def get(self, *args: Any, **kwargs: Any) -> Optional[Awaitable[None]]:
+    def get(self, *args: Any, **kwargs: Any) -> Awaitable[None]:
         """Answers the opening handshake (RFC 6455 4.2).
 
         A request that is no proper upgrade gets 400, one whose ``Origin``
         `check_origin` rejects 403, and an unknown ``Sec-WebSocket-Version``
         426 with the list of versions we do speak.
+
+        Returns an awaitable, as a coroutine ``get`` would: awaiting it
+        (``await super().get(...)`` in a subclass) returns once the
+        connection has ended and `on_close` has run, or at once if the
+        handshake was refused.
         """
         self.open_args = args
         # kwargs is a fresh copy of path_kwargs (usually empty); keeping
@@ -836,18 +874,42 @@ class WebSocketHandler(tornado.web.RequestHandler):
             self.set_status(426)
             self.set_header("Sec-WebSocket-Version", ", ".join(_SUPPORTED_VERSIONS))
             self.finish()
-            return None
+            return _ANSWERED
 
         key = headers.get("Sec-WebSocket-Key")
         if not _valid_key(key):
             self.ws_connection = None
             return self._refuse(400, "Missing or invalid Sec-WebSocket-Key header")
-        return self.ws_connection.accept_connection(self)
+        opening = self.ws_connection.accept_connection(self)
+        # (A protocol may hand back an asynchronous open() for the request
+        # to wait for: tornado.asgi's does.)
+        return _ConnectionEnd(self) if opening is None else opening
 
-    def _refuse(self, status: int, message: str) -> None:
+    def _refuse(self, status: int, message: str) -> Awaitable[None]:
         self.set_status(status)
         self.finish(message)
         gen_log.debug("Refused WebSocket handshake: %s", message)
+        return _ANSWERED
+
+    def _call_verb_method(self) -> Optional[Awaitable[None]]:
+        outcome = super()._call_verb_method()
+        # get()'s own awaitables are for code that calls it; the request
+        # has nothing more to wait for.
+        if type(outcome) is _ConnectionEnd or outcome is _ANSWERED:
+            return None
+        return outcome
+
+    # Created when somebody awaits the end of the connection (see
+    # _ConnectionEnd), resolved after on_close.
+    _ws_end: "Optional[Future[None]]" = None
+
+    def _connection_end(self) -> "Future[None]":
+        end = self._ws_end
+        if end is None:
+            end = self._ws_end = Future()
+            if self._on_close_called:
+                end.set_result(None)
+        return end
         return None
 
     @property
@@ -1026,7 +1088,12 @@ class WebSocketHandler(tornado.web.RequestHandler):
         if self._on_close_called:
             return
         self._on_close_called = True
-        self.on_close()
+        try:
+            self.on_close()
+        finally:
+            end = self._ws_end
+            if end is not None:
+                future_set_result_unless_cancelled(end, None)
         self._break_cycles()
 
     def on_ws_connection_close(self, close_code: Optional[int] = None, close_reason: Optional[str] = None) -> None:
