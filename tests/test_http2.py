@@ -398,23 +398,16 @@ def test_post_form_and_xsrf_cookie_free_app(server: Server) -> None:
 
 
 def test_gzip_response(server: Server) -> None:
-    out = subprocess.run(
-        [
-            "curl",
-            "-s",
-            "--http2-prior-knowledge",
-            "-H",
-            "Accept-Encoding: gzip",
-            "-D",
-            "-",
-            "-o",
-            "/dev/null",
-            server.url("/static/index.rst"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    ).stdout.lower()
+    out = curl(
+        "--http2-prior-knowledge",
+        "-H",
+        "Accept-Encoding: gzip",
+        "-D",
+        "-",
+        "-o",
+        "/dev/null",
+        server.url("/static/index.rst"),
+    ).lower()
     assert "content-encoding: gzip" in out and out.startswith("http/2 200")
     body = curl(
         "--http2-prior-knowledge", "--compressed", server.url("/static/index.rst")
@@ -435,20 +428,9 @@ def test_static_ranges_and_304(server: Server) -> None:
         server.url("/static/index.rst"),
     )
     assert out == content[5:15].decode() + " 206"
-    head = subprocess.run(
-        [
-            "curl",
-            "-s",
-            "--http2-prior-knowledge",
-            "-D",
-            "-",
-            "-o",
-            "/dev/null",
-            server.url("/static/index.rst"),
-        ],
-        capture_output=True,
-        text=True,
-    ).stdout
+    head = curl(
+        "--http2-prior-knowledge", "-D", "-", "-o", "/dev/null", server.url("/static/index.rst")
+    )
     etag = [
         line.split(":", 1)[1].strip()
         for line in head.splitlines()
