@@ -1163,6 +1163,9 @@ class HTTP2ServerConnection:
         # Frames of the streams run without h2 not yet written, in order
         # with h2's output (see _queue_frame).
         self._fast_out: List[bytes] = []
+        # h2's record of how its closed streams ended (see _note_closed),
+        # made once with the H2Connection.
+        self._closed_record: Optional[Dict[int, Any]] = getattr(self._h2, "_closed_streams", None)
 
     # -- Life cycle ------------------------------------------------------------
 
@@ -1508,7 +1511,7 @@ class HTTP2ServerConnection:
         5.1 gives for that way of closing (ignored after our RST_STREAM, a
         STREAM_CLOSED error after END_STREAM), not the one for an id that
         was never used.  (h2 keeps a bounded record.)"""
-        closed = getattr(self._h2, "_closed_streams", None)
+        closed = self._closed_record
         if closed is not None:
             closed[sid] = how
 
