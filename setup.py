@@ -72,6 +72,8 @@ TEST_REQUIRES = [
     # The chat demos' --redis option (asyncio client), run by
     # tests/test_demo_deploy.py against Debian's redis-server.
     "redis>=5.0.1",
+    # pyzmq's ZMQStream on our IOLoop (as Jupyter's kernel channels use it).
+    "pyzmq>=25",
     # HTTP/2 (the "http2" extra) and its tests: httpx's http2 client.
     "h2>=4.1",
     "httpx[http2]>=0.27",

@@ -3,6 +3,7 @@
 import asyncio
 import datetime
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -235,6 +236,109 @@ def test_handler_receives_the_object_it_registered(io_loop):
     finally:
         a.close()
         b.close()
+
+
+def _pair_reusing(fileno):
+    """A socketpair one of whose ends got descriptor ``fileno`` (freed just
+    before), and the other end."""
+    c, d = socket.socketpair()
+    if c.fileno() == fileno:
+        return c, d
+    assert d.fileno() == fileno, "the kernel did not reuse the lowest free descriptor"
+    return d, c
+
+
+def test_registering_a_descriptor_twice_raises(io_loop):
+    a, b = socket.socketpair()
+    try:
+        io_loop.add_handler(a, lambda fd, events: None, IOLoop.READ)
+        with pytest.raises(ValueError, match="fd %d added twice" % a.fileno()):
+            io_loop.add_handler(a, lambda fd, events: None, IOLoop.READ)
+        # A bare number cannot be checked for having been closed: it stays
+        # an error even after the socket behind the first one is gone.
+        io_loop.add_handler(b.fileno(), lambda fd, events: None, IOLoop.READ)
+        number = b.fileno()
+        b.close()
+        with pytest.raises(ValueError, match="added twice"):
+            io_loop.add_handler(number, lambda fd, events: None, IOLoop.READ)
+        io_loop.remove_handler(number)
+    finally:
+        io_loop.remove_handler(a)
+        a.close()
+        b.close()
+
+
+@pytest.mark.parametrize("kind", ["socket", "file"])
+def test_registration_of_an_object_closed_without_remove_handler_gives_way(io_loop, caplog, kind):
+    # pyzmq's streams leave their registration behind when their socket is
+    # closed under them (Jupyter's kernel connections do this); the next
+    # socket to get that descriptor number must still be usable.
+    if kind == "socket":
+        stale, other = socket.socketpair()
+        other.close()
+    else:
+        r, w = os.pipe()
+        os.close(w)
+        stale = os.fdopen(r, "rb", buffering=0)
+    number = stale.fileno()
+    io_loop.add_handler(stale, lambda fd, events: None, IOLoop.READ)
+    stale.close()
+    fresh, peer = _pair_reusing(number)
+    got = []
+
+    def handler(fd, events):
+        got.append(fd)
+        io_loop.remove_handler(fd)
+        io_loop.stop()
+
+    try:
+        with caplog.at_level(logging.WARNING, logger="tornado.general"):
+            io_loop.add_handler(fresh, handler, IOLoop.READ)
+        assert "fd %d was still registered" % number in caplog.text
+        peer.send(b"x")
+        io_loop.start()
+        assert got == [fresh]
+    finally:
+        fresh.close()
+        peer.close()
+
+
+def test_zmq_stream_after_a_socket_closed_under_its_stream(caplog):
+    # What Jupyter Server does when a kernel goes away during a connection's
+    # kernel_info exchange: the transient channel's zmq socket is closed
+    # without ZMQStream.close(), and the next channel gets its descriptor.
+    zmq = pytest.importorskip("zmq")
+    from zmq.eventloop.zmqstream import ZMQStream
+
+    async def main():
+        ctx = zmq.Context()
+        try:
+            router = ctx.socket(zmq.ROUTER)
+            router.bind("inproc://reuse")
+            left = ctx.socket(zmq.DEALER)
+            ZMQStream(left)
+            number = left.FD
+            left.close()
+            # libzmq frees the descriptor from its own thread.
+            for _ in range(200):
+                dealer = ctx.socket(zmq.DEALER)
+                if dealer.FD == number:
+                    break
+                dealer.close(linger=0)
+                await asyncio.sleep(0.01)
+            assert dealer.FD == number
+            dealer.connect("inproc://reuse")
+            received = asyncio.get_running_loop().create_future()
+            ZMQStream(router).on_recv(received.set_result)
+            ZMQStream(dealer).send(b"hello")
+            identity, body = await asyncio.wait_for(received, 5)
+            assert body == b"hello"
+        finally:
+            ctx.destroy(linger=0)
+
+    with caplog.at_level(logging.WARNING, logger="tornado.general"):
+        asyncio.run(main())
+    assert "was still registered for <zmq.Socket(zmq.DEALER)" in caplog.text
 
 
 def test_run_in_executor(io_loop):

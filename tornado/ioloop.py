@@ -244,7 +244,13 @@ class IOLoop(Configurable):
         are also closed by ``close(all_fds=True)``); the handler gets
         back exactly what was registered.  ``events`` combines `READ` and
         `WRITE`.  A descriptor can have one handler only: registering it
-        again raises.
+        again raises `ValueError` ("fd N added twice").
+
+        One exception: when the object registered before has been closed
+        without `remove_handler` (its ``closed`` is true, or its
+        ``fileno()`` fails or names another descriptor), that registration
+        is dead and the number may already belong to a new file; it is
+        dropped, with a warning, and the new one takes its place.
         """
         raise NotImplementedError()
 

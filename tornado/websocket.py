@@ -910,7 +910,6 @@ class WebSocketHandler(tornado.web.RequestHandler):
             if self._on_close_called:
                 end.set_result(None)
         return end
-        return None
 
     @property
     def ping_interval(self) -> Optional[float]:

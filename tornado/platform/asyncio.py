@@ -41,6 +41,7 @@ from typing import Any, Callable, Dict, List, Optional, Protocol, Set, Tuple, Ty
 
 from tornado.gen import convert_yielded
 from tornado.ioloop import IOLoop, _event_loop_of_thread, _get_running_loop, _Selectable
+from tornado.log import gen_log
 
 _T = TypeVar("_T")
 
@@ -98,6 +99,20 @@ def _new_asyncio_loop(
     return asyncio.SelectorEventLoop(selector_class())
 
 
+def _closed_since(fileobj: Union[int, _Selectable], fileno: int) -> bool:
+    """Whether ``fileobj``, registered under ``fileno``, has been closed
+    since.  A bare number tells nothing, so it counts as open."""
+    if isinstance(fileobj, int):
+        return False
+    if getattr(fileobj, "closed", False) is True:
+        return True
+    try:
+        return fileobj.fileno() != fileno
+    except Exception:
+        # A closed socket.socket answers -1; others (zmq, files) raise.
+        return True
+
+
 class BaseAsyncIOLoop(IOLoop):
     """Implements the `.IOLoop` methods in terms of an asyncio event loop.
 
@@ -150,8 +165,18 @@ class BaseAsyncIOLoop(IOLoop):
         self, fd: Union[int, _Selectable], handler: Callable[..., None], events: int
     ) -> None:
         fileno, fileobj = self.split_fd(fd)
-        if fileno in self.handlers:
-            raise ValueError("fd %s added twice" % fileno)
+        registered = self.handlers.get(fileno)
+        if registered is not None:
+            if not _closed_since(registered[0], fileno):
+                raise ValueError("fd %s added twice" % fileno)
+            # Its owner closed it without remove_handler (pyzmq's streams
+            # do when their socket is closed under them); the kernel has
+            # already forgotten it, and the number now names this new file.
+            gen_log.warning(
+                "fd %s was still registered for %r, which has been closed; "
+                "replacing that registration", fileno, registered[0]
+            )
+            self.remove_handler(fileno)
         self.handlers[fileno] = (fileobj, handler)
         # asyncio calls the handler itself, with its final arguments: no
         # dispatch code of ours runs per event.
