@@ -2,6 +2,7 @@
 answering real HTTP requests on 127.0.0.1."""
 
 import asyncio
+import contextvars
 import gzip
 import hashlib
 import logging
@@ -1470,3 +1471,36 @@ def test_static_file_client_gone_mid_sendfile_ends_quietly(static_root):
             server.stop()
 
     assert asyncio.run(main()).body == b"Hello, world"
+
+
+_request_scoped: "contextvars.ContextVar[object]" = contextvars.ContextVar("request_scoped", default=None)
+
+
+class _ContextVarHandler(RequestHandler):
+    def prepare(self):
+        self.seen = _request_scoped.get()
+        _request_scoped.set(self.request.path)
+
+    def get(self):
+        self.write(repr((self.seen, _request_scoped.get())))
+
+
+def test_context_variables_do_not_leak_between_requests_on_a_connection():
+    # Tornado runs each request in a task of its own, so what a handler sets
+    # in a contextvars.ContextVar (a tracing span, a logging field) is gone
+    # for the next request on the same keep-alive connection.
+    async def main():
+        server = Application([("/.*", _ContextVarHandler)]).listen(0, address="127.0.0.1")
+        port = next(iter(server._sockets.values())).getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        bodies = []
+        for path in ("/a", "/b"):
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+            bodies.append((await reader.readexactly(length)).decode())
+        writer.close()
+        server.stop()
+        return bodies
+
+    assert asyncio.run(main()) == ["(None, '/a')", "(None, '/b')"]

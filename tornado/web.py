@@ -40,6 +40,7 @@ import asyncio
 import base64
 import binascii
 import collections
+import contextvars
 import datetime
 import functools
 import gzip
@@ -2460,8 +2461,11 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         transforms = [t(request) for t in classes] if classes else []
         if type(handler)._execute is _STOCK_EXECUTE:
             # _execute_inline catches everything itself, so the task it may
-            # return is not watched here.
-            handler._execute_inline(transforms, self._args, self._kwargs)
+            # return is not watched here.  It runs in a context of its own,
+            # as Tornado's task per request does: context variables the
+            # handler sets (tracing spans, logging fields) must not carry
+            # over to the next request on this connection.
+            contextvars.copy_context().run(handler._execute_inline, transforms, self._args, self._kwargs)
         else:
             # _execute is wrapped or overridden: call it as Tornado does,
             # with the path arguments spread, and let the loop log what
