@@ -1504,3 +1504,42 @@ def test_context_variables_do_not_leak_between_requests_on_a_connection():
         return bodies
 
     assert asyncio.run(main()) == ["(None, '/a')", "(None, '/b')"]
+
+
+class _TokenHandler(RequestHandler):
+    # What OpenTelemetry's instrumentation does: attach in prepare(),
+    # detach with the token in on_finish(), across the handler's awaits.
+    def prepare(self):
+        self.token = _request_scoped.set("span")
+
+    async def get(self):
+        await asyncio.sleep(0)
+        self.write(repr(_request_scoped.get()))
+
+    def on_finish(self):
+        _request_scoped.reset(self.token)  # ValueError in any other context
+        self.application.reset_done.append(_request_scoped.get())
+
+
+@pytest.mark.parametrize("eager", [False, True])
+def test_a_token_set_in_prepare_is_reset_in_on_finish_after_awaits(eager):
+    if eager and not hasattr(asyncio, "eager_task_factory"):
+        pytest.skip("asyncio.eager_task_factory is Python 3.12+")
+
+    async def main():
+        if eager:
+            asyncio.get_running_loop().set_task_factory(asyncio.eager_task_factory)
+        app = Application([("/", _TokenHandler)])
+        app.reset_done = []
+        server = app.listen(0, address="127.0.0.1")
+        port = next(iter(server._sockets.values())).getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+        body = (await reader.readexactly(length)).decode()
+        writer.close()
+        server.stop()
+        return body, app.reset_done
+
+    assert asyncio.run(main()) == ("'span'", [None])

@@ -7,7 +7,9 @@ conversations between our server and our client (or a raw socket playing a
 misbehaving peer) over 127.0.0.1.
 """
 
+import asyncio
 import base64
+import contextvars
 import hashlib
 import os
 import socket
@@ -799,3 +801,54 @@ class PingTimeoutTest(AsyncHTTPTestCase):
         stream.write(masked(0x88, struct.pack("!H", 1000)))
         assert await self.closed == (1000, "ping timed out")
         stream.close()
+
+
+_span: "contextvars.ContextVar[Optional[str]]" = contextvars.ContextVar("span", default=None)
+
+
+class _TracedHandler(WebSocketHandler):
+    # OpenTelemetry's pattern: a span attached in prepare(), current in every
+    # callback of the connection, detached with its token in on_close().
+    seen: List[Tuple[str, Optional[str]]]
+
+    def prepare(self):
+        self.token = _span.set("request span")
+
+    def open(self):
+        self.seen.append(("open", _span.get()))
+
+    async def on_message(self, message):
+        self.seen.append(("on_message", _span.get()))
+        self.write_message(message)
+
+    def on_close(self):
+        self.seen.append(("on_close", _span.get()))
+        _span.reset(self.token)  # ValueError in any other context
+        self.seen.append(("reset", _span.get()))
+
+
+def test_callbacks_run_in_the_context_of_the_opening_request():
+    seen: List[Tuple[str, Optional[str]]] = []
+    _TracedHandler.seen = seen
+
+    async def main():
+        server = Application([("/ws", _TracedHandler)]).listen(0, address="127.0.0.1")
+        port = next(iter(server._sockets.values())).getsockname()[1]
+        client = await websocket_connect("ws://127.0.0.1:%d/ws" % port)
+        await client.write_message("hi")
+        assert await client.read_message() == "hi"
+        client.close()
+        for _ in range(100):
+            if len(seen) == 4:
+                break
+            await asyncio.sleep(0.01)
+        server.stop()
+        return _span.get()
+
+    assert asyncio.run(main()) is None
+    assert seen == [
+        ("open", "request span"),
+        ("on_message", "request span"),
+        ("on_close", "request span"),
+        ("reset", None),
+    ]

@@ -69,6 +69,7 @@ from typing import (
     Any,
     Awaitable,
     Callable,
+    Coroutine,
     Dict,
     Generator,
     Iterable,
@@ -1594,22 +1595,36 @@ class RequestHandler:
         """Runs this request through the handler, applying ``transforms``
         to the output; ``args``/``kwargs`` are the raw path arguments.
         Completes when the handler is done with the request."""
-        rest = self._execute_inline(transforms, args, kwargs)
+        # The rest runs in this same task, so in the same context as what
+        # came before (a tracing span attached in prepare() is detached in
+        # on_finish()).
+        rest = self._execute_inline(transforms, args, kwargs, _await_rest)
         if rest is not None:
             await rest
 
+    # The context the application runs this request in (see
+    # _HandlerDelegate.execute); None while _execute is replaced.
+    _request_context: Optional[contextvars.Context] = None
+
     def _execute_inline(
-        self, transforms: List["OutputTransform"], args: Sequence[bytes], kwargs: Dict[str, bytes]
-    ) -> Optional["asyncio.Task[None]"]:
-        """`_execute` run synchronously as far as it goes: returns the task
-        that carries on asynchronously, or None when the request was handled
-        completely within this call."""
+        self,
+        transforms: List["OutputTransform"],
+        args: Sequence[bytes],
+        kwargs: Dict[str, bytes],
+        carry_on: "Optional[Callable[[Coroutine[Any, Any, None]], Awaitable[None]]]" = None,
+    ) -> Optional[Awaitable[None]]:
+        """`_execute` run synchronously as far as it goes: returns what
+        carries on asynchronously (``carry_on`` of the coroutine that does;
+        by default a task in this request's context), or None when the
+        request was handled completely within this call."""
+        if carry_on is None:
+            carry_on = self._carry_on
         self._transforms = transforms
         try:
             self._check_request(args, kwargs)
             prepared = self.prepare()
             if prepared is not None:
-                return _spawn(self._proceed(prepared, None))
+                return carry_on(self._proceed(prepared, None))
             if self._prepared_future is not None:
                 # The application waits for prepare() before it lets a
                 # streamed body flow into data_received.
@@ -1617,11 +1632,11 @@ class RequestHandler:
             if self._finished:
                 return None
             if self._stream_request_body:
-                return _spawn(self._proceed(None, None))
+                return carry_on(self._proceed(None, None))
             outcome = self._call_verb_method()
             if outcome is not None:
                 if not _completed_future(outcome):
-                    return _spawn(self._proceed(None, outcome))
+                    return carry_on(self._proceed(None, outcome))
                 outcome.result()  # re-raises what the method raised
             if self._auto_finish and not self._finished:
                 self.finish()
@@ -1630,6 +1645,16 @@ class RequestHandler:
             # comes from the handler's own code: an error like the others.
             self._handle_execute_exception(e)
         return None
+
+    def _carry_on(self, rest: "Coroutine[Any, Any, None]") -> "asyncio.Task[None]":
+        # The task runs in the request's own context, like Tornado's one
+        # task per request.  Not with a task factory installed (asyncio's
+        # eager one would enter that context while we are still in it).
+        context = self._request_context
+        loop = asyncio.get_running_loop()
+        if context is None or loop.get_task_factory() is not None:
+            return _spawn(rest)
+        return _hold(loop.create_task(rest, context=context))
 
     def _check_request(self, args: Sequence[bytes], kwargs: Dict[str, bytes]) -> None:
         # Everything decided before prepare(): a body the server could not
@@ -1806,7 +1831,14 @@ class RequestHandler:
 def _spawn(coro: Any) -> "asyncio.Task[None]":
     """Schedules ``coro`` as a task and holds a strong reference to it
     until it ends (the event loop keeps only weak ones)."""
-    task = asyncio.ensure_future(coro)
+    return _hold(asyncio.ensure_future(coro))
+
+
+def _await_rest(rest: "Coroutine[Any, Any, None]") -> "Coroutine[Any, Any, None]":
+    return rest
+
+
+def _hold(task: "asyncio.Task[None]") -> "asyncio.Task[None]":
     _running_tasks.add(task)
     task.add_done_callback(_running_tasks.discard)
     return task
@@ -2465,7 +2497,15 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
             # as Tornado's task per request does: context variables the
             # handler sets (tracing spans, logging fields) must not carry
             # over to the next request on this connection.
-            contextvars.copy_context().run(handler._execute_inline, transforms, self._args, self._kwargs)
+            context = handler._request_context = contextvars.copy_context()
+            loop = asyncio.get_running_loop()
+            if loop.get_task_factory() is None:
+                context.run(handler._execute_inline, transforms, self._args, self._kwargs)
+            else:
+                # A task factory (asyncio's eager one, say) may enter the
+                # context of a task it is given at once: run the request as
+                # such a task, the way Tornado always does.
+                _hold(loop.create_task(handler._execute(transforms, *self._args, **self._kwargs), context=context))
         else:
             # _execute is wrapped or overridden: call it as Tornado does,
             # with the path arguments spread, and let the loop log what

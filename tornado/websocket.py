@@ -30,6 +30,7 @@ import abc
 import asyncio
 import base64
 import codecs
+import contextvars
 import functools
 import hashlib
 import os
@@ -50,6 +51,7 @@ from typing import (
     Set,
     Tuple,
     Type,
+    TypeVar,
     Union,
     cast,
 )
@@ -65,6 +67,8 @@ from tornado.queues import Queue
 from tornado.tcpclient import TCPClient
 from tornado.util import _websocket_mask
 import tornado.web
+
+_T = TypeVar("_T")
 
 _default_max_message_size = 10 * 1024 * 1024
 
@@ -777,6 +781,22 @@ def _refuser(name: str) -> Callable[..., None]:
 _AFTER_UPGRADE = {name: _refuser(name) for name in "finish flush redirect set_cookie set_header set_status write".split()}
 
 
+def _nothing() -> None:
+    pass
+
+
+def _request_context(handler: WebSocketHandler) -> contextvars.Context:
+    """The context ``handler``'s request runs in: the application's, or
+    (while ``_execute`` is replaced) its task's where asyncio tells it
+    (Python 3.12+), else a copy of the current one."""
+    context = handler._request_context
+    if context is not None:
+        return context
+    task = asyncio.current_task()
+    get_context = getattr(task, "get_context", None)
+    return get_context() if get_context is not None else contextvars.copy_context()
+
+
 class _ConnectionEnd:
     """What `WebSocketHandler.get` returns once it has answered 101:
     awaiting it waits until the connection has ended and ``on_close`` has
@@ -1332,6 +1352,11 @@ class WebSocketProtocol13(WebSocketProtocol):
             gen_log.debug("Malformed WebSocket request received", exc_info=True)
             self._abort()
             return None
+        # The handler's callbacks run in the context of the request that
+        # opened the connection (where a tracing span was attached in
+        # prepare(), to be detached in on_close()), as in Tornado, where
+        # they run in that request's task.
+        self._context = _request_context(handler)
         return self._run_open(handler)
 
     @staticmethod
@@ -1392,7 +1417,7 @@ class WebSocketProtocol13(WebSocketProtocol):
 
     def _run_open(self, handler: WebSocketHandler) -> Optional[Awaitable[None]]:
         try:
-            result = handler.open(*handler.open_args, **handler.open_kwargs)
+            result = self._in_context(handler.open, *handler.open_args, **handler.open_kwargs)
         except Exception:
             handler.log_exception(*sys.exc_info())
             self._abort()
@@ -1401,7 +1426,7 @@ class WebSocketProtocol13(WebSocketProtocol):
             self._start_reading()
             return None
         # Messages wait until an asynchronous open() has finished.
-        future = gen.convert_yielded(result)
+        future = self._in_context(gen.convert_yielded, result)
         future.add_done_callback(self._on_open_done)
         return None
 
@@ -1692,7 +1717,7 @@ class WebSocketProtocol13(WebSocketProtocol):
                     return True
             result = self._handle_message(opcode, data)
             if result is not None:
-                future = gen.convert_yielded(result)
+                future = self._in_context(gen.convert_yielded, result)
                 if not future.done():
                     self._pause_reading()
                     future.add_done_callback(self._on_message_done)
@@ -1729,12 +1754,34 @@ class WebSocketProtocol13(WebSocketProtocol):
         Returns the hook's awaitable result, if it has one.
         """
         try:
-            result = callback(*args)
+            result = self._in_context(callback, *args)
         except (Exception, asyncio.CancelledError):
             self.handler.log_exception(*sys.exc_info())
             self._abort()
             return None
         return result
+
+    # The context the handler's callbacks run in (None: the caller's, as on
+    # the client side), and whether we are inside it now: a callback may
+    # lead to another (on_message closing the connection runs on_close),
+    # and a context cannot be entered twice.
+    _context: Optional[contextvars.Context] = None
+    _context_entered = False
+
+    def _in_context(self, callback: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        context = self._context
+        if context is None or self._context_entered:
+            return callback(*args, **kwargs)
+        try:
+            context.run(_nothing)
+        except RuntimeError:
+            # Entered already: we are still in the request's own code.
+            return callback(*args, **kwargs)
+        self._context_entered = True
+        try:
+            return context.run(callback, *args, **kwargs)
+        finally:
+            self._context_entered = False
 
     def _handle_message(self, opcode: int, data: bytes) -> Optional[Awaitable[None]]:
         """Act on one message or control frame; returns the handler's
@@ -1756,7 +1803,9 @@ class WebSocketProtocol13(WebSocketProtocol):
             return self._handle_control_frame(opcode, data)
         # (_run_callback, inlined for the frame that matters most.)
         try:
-            return self.handler.on_message(message)
+            if self._context is None:
+                return self.handler.on_message(message)
+            return self._in_context(self.handler.on_message, message)
         except (Exception, asyncio.CancelledError):
             self.handler.log_exception(*sys.exc_info())
             self._abort()
@@ -1907,7 +1956,7 @@ class WebSocketProtocol13(WebSocketProtocol):
         _open_protocols.discard(self)
         if not self._closed_notified:
             self._closed_notified = True
-            self.handler.on_ws_connection_close(self.close_code, self.close_reason)
+            self._in_context(self.handler.on_ws_connection_close, self.close_code, self.close_reason)
 
     def _begin_drain(self) -> None:
         """The server is shutting down gracefully (`tornado.shutdown`):

@@ -12,10 +12,13 @@ The dependents (pinned; their requirements pinned in dependents.txt):
 * terminado: terminals over WebSockets, Tornado handlers and a pty.
 * jupyter_server_terminals: the Jupyter Server extension serving terminado's
   terminals (REST API, WebSocket, authentication).
+* opentelemetry-instrumentation-tornado: OpenTelemetry's tracing of Tornado
+  (it wraps handler methods and the HTTP client, and keeps spans in
+  context variables across a request's callbacks).
 
 Usage, from the root of the checkout::
 
-    python3 tests/ecosystem/run_dependent.py               # both
+    python3 tests/ecosystem/run_dependent.py               # all of them
     python3 tests/ecosystem/run_dependent.py terminado     # one of them
     python3 tests/ecosystem/run_dependent.py --failures    # list what fails
     python3 tests/ecosystem/run_dependent.py --min 40      # exit 1 below 40
@@ -46,6 +49,7 @@ REFERENCE = "tornado==6.6.1"
 DEPENDENTS = {
     "terminado": ("terminado==0.18.1", "tests"),
     "jupyter_server_terminals": ("jupyter_server_terminals==0.5.4", "tests"),
+    "opentelemetry-instrumentation-tornado": ("opentelemetry-instrumentation-tornado==0.66b1", "tests"),
 }
 CACHE = os.environ.get(
     "TORNADO_DEPENDENTS_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "tornado-dependents")
