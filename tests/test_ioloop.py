@@ -219,17 +219,23 @@ def test_add_future_with_concurrent_future(io_loop):
     assert result != threading.get_ident()
 
 
-def test_handler_receives_the_object_it_registered(io_loop):
-    a, b = socket.socketpair()
-    got = []
+def _note_and_stop(io_loop, got):
+    """A handler that notes what it was called with, unregisters it and
+    stops ``io_loop``."""
 
     def handler(fd, events):
         got.append(fd)
         io_loop.remove_handler(fd)
         io_loop.stop()
 
+    return handler
+
+
+def test_handler_receives_the_object_it_registered(io_loop):
+    a, b = socket.socketpair()
+    got = []
     try:
-        io_loop.add_handler(a, handler, IOLoop.READ)
+        io_loop.add_handler(a, _note_and_stop(io_loop, got), IOLoop.READ)
         b.send(b"x")
         io_loop.start()
         assert got == [a]
@@ -285,15 +291,9 @@ def test_registration_of_an_object_closed_without_remove_handler_gives_way(io_lo
     stale.close()
     fresh, peer = _pair_reusing(number)
     got = []
-
-    def handler(fd, events):
-        got.append(fd)
-        io_loop.remove_handler(fd)
-        io_loop.stop()
-
     try:
         with caplog.at_level(logging.WARNING, logger="tornado.general"):
-            io_loop.add_handler(fresh, handler, IOLoop.READ)
+            io_loop.add_handler(fresh, _note_and_stop(io_loop, got), IOLoop.READ)
         assert "fd %d was still registered" % number in caplog.text
         peer.send(b"x")
         io_loop.start()
