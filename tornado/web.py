@@ -1648,13 +1648,10 @@ class RequestHandler:
 
     def _carry_on(self, rest: "Coroutine[Any, Any, None]") -> "asyncio.Task[None]":
         # The task runs in the request's own context, like Tornado's one
-        # task per request.  Not with a task factory installed (asyncio's
-        # eager one would enter that context while we are still in it).
-        context = self._request_context
-        loop = asyncio.get_running_loop()
-        if context is None or loop.get_task_factory() is not None:
-            return _spawn(rest)
-        return _hold(loop.create_task(rest, context=context))
+        # task per request.  (_HandlerDelegate.execute runs a request
+        # inline only while no task factory is installed: an eager one
+        # would enter that context here, while we are still in it.)
+        return _hold(asyncio.get_running_loop().create_task(rest, context=self._request_context))
 
     def _check_request(self, args: Sequence[bytes], kwargs: Dict[str, bytes]) -> None:
         # Everything decided before prepare(): a body the server could not
@@ -1828,17 +1825,13 @@ class RequestHandler:
             self.clear_header(name)
 
 
-def _spawn(coro: Any) -> "asyncio.Task[None]":
-    """Schedules ``coro`` as a task and holds a strong reference to it
-    until it ends (the event loop keeps only weak ones)."""
-    return _hold(asyncio.ensure_future(coro))
-
-
 def _await_rest(rest: "Coroutine[Any, Any, None]") -> "Coroutine[Any, Any, None]":
     return rest
 
 
 def _hold(task: "asyncio.Task[None]") -> "asyncio.Task[None]":
+    """Holds a strong reference to ``task`` until it ends (the event loop
+    keeps only weak ones)."""
     _running_tasks.add(task)
     task.add_done_callback(_running_tasks.discard)
     return task
